@@ -1,0 +1,117 @@
+package client
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Decode reads a JSON answer into v. Anything else (an HTML page from a
+// proxy, plain text, truncated or wrongly typed JSON) is a
+// *BadResponseError that says what arrived, with the status line.
+func Decode(service string, r *Response, v any) error {
+	if reason := NotJSON(r); reason != "" {
+		return &BadResponseError{Service: service, Status: r.Status, StatusText: r.StatusText, ContentType: contentType(r.Header), Reason: reason}
+	}
+	dec := json.NewDecoder(bytes.NewReader(r.Body))
+	if err := dec.Decode(v); err != nil {
+		return &BadResponseError{Service: service, Status: r.Status, StatusText: r.StatusText, ContentType: contentType(r.Header), Reason: describeJSONError(err)}
+	}
+	return nil
+}
+
+// NotJSON says why a body cannot be JSON, or "" when it may be.
+func NotJSON(r *Response) string {
+	body := bytes.TrimSpace(r.Body)
+	ct := contentType(r.Header)
+	switch {
+	case len(body) == 0:
+		return "the body is empty"
+	case strings.Contains(ct, "html") || bytes.HasPrefix(body, []byte("<")):
+		if t := htmlTitle(body); t != "" {
+			return fmt.Sprintf("an HTML page (%q), not the API's JSON: a proxy or web server answered instead of the API; check the URL", t)
+		}
+		return "an HTML page, not the API's JSON: a proxy or web server answered instead of the API; check the URL"
+	case body[0] != '{' && body[0] != '[':
+		return fmt.Sprintf("plain text, not JSON: %q", firstLine(string(body)))
+	}
+	return ""
+}
+
+func describeJSONError(err error) string {
+	var te *json.UnmarshalTypeError
+	var se *json.SyntaxError
+	switch {
+	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
+		return "the JSON body is truncated"
+	case errors.As(err, &te):
+		return fmt.Sprintf("field %q holds a %s where keyturn expects %s", te.Field, te.Value, te.Type)
+	case errors.As(err, &se):
+		return fmt.Sprintf("the JSON body is malformed at byte %d", se.Offset)
+	}
+	return "the JSON body could not be read: " + err.Error()
+}
+
+var titleRE = regexp.MustCompile(`(?is)<title[^>]*>(.*?)</title>`)
+
+func htmlTitle(body []byte) string {
+	m := titleRE.FindSubmatch(body)
+	if m == nil {
+		return ""
+	}
+	return firstLine(strings.Join(strings.Fields(string(m[1])), " "))
+}
+
+func firstLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexAny(s, "\r\n"); i >= 0 {
+		s = s[:i]
+	}
+	if len(s) > 120 {
+		s = s[:120] + "…"
+	}
+	return s
+}
+
+// RetryAfter reads when to retry from Retry-After (seconds or an HTTP date)
+// or X-RateLimit-Reset, which Mattermost sends as seconds to wait and
+// Rocket.Chat as an epoch in milliseconds; told is false when neither is there.
+func RetryAfter(h http.Header, now time.Time) (wait time.Duration, told bool) {
+	if v := strings.TrimSpace(h.Get("Retry-After")); v != "" {
+		if n, err := strconv.ParseFloat(v, 64); err == nil && n >= 0 {
+			return time.Duration(n * float64(time.Second)), true
+		}
+		if t, err := http.ParseTime(v); err == nil {
+			return nonNegative(t.Sub(now)), true
+		}
+	}
+	if v := strings.TrimSpace(h.Get("X-RateLimit-Reset")); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 {
+			return 0, false
+		}
+		switch {
+		case n > 1e11: // epoch milliseconds
+			return nonNegative(time.UnixMilli(n).Sub(now)), true
+		case n > 1e9: // epoch seconds
+			return nonNegative(time.Unix(n, 0).Sub(now)), true
+		default: // seconds from now
+			return time.Duration(n) * time.Second, true
+		}
+	}
+	return 0, false
+}
+
+func nonNegative(d time.Duration) time.Duration {
+	if d < 0 {
+		return 0
+	}
+	return d
+}
