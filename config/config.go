@@ -1,0 +1,271 @@
+// Package config reads and writes keyturn's config file: the accounts, the
+// store that was chosen, and the index of stored secrets (names and metadata,
+// never values).
+//
+// The file is JSON, mode 0600, in a 0700 directory. Every change goes through
+// File.Update, which takes a sibling lock file, re-reads the file, applies the
+// change and replaces the file atomically, so two keyturn processes never lose
+// each other's updates. A file that does not parse is reported and never
+// overwritten.
+package config
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// Version is the config file format this package writes.
+const Version = 1
+
+// EnvPath names the environment variable that overrides the config file path.
+const EnvPath = "KEYTURN_CONFIG"
+
+// maxSize caps how much of a config file is read; a config file is a few KiB.
+const maxSize = 16 << 20
+
+// ErrDamaged is wrapped by the error Load and Update return for a config file
+// that cannot be parsed.
+var ErrDamaged = errors.New("config file is damaged")
+
+// ErrNewer is wrapped by the error Update returns for a config file written by
+// a newer keyturn; it is not rewritten, so nothing it holds is dropped.
+var ErrNewer = errors.New("config file was written by a newer keyturn")
+
+// Config is the whole config file.
+type Config struct {
+	Version   int          `json:"version"`
+	Store     string       `json:"store,omitempty"`      // "keyring" | "file", once chosen
+	StoreFile string       `json:"store_file,omitempty"` // the file store's path, when not the default
+	Accounts  []Account    `json:"accounts"`
+	Secrets   []SecretMeta `json:"secrets"` // the index of stored secrets, never their values
+
+	// extra keeps top-level fields this version does not know, so that a
+	// rewrite by an older keyturn does not drop what a newer one wrote.
+	extra map[string]json.RawMessage
+}
+
+// Account is one login on one server. It never holds a secret.
+type Account struct {
+	Name    string `json:"name"`
+	Service string `json:"service"` // mattermost | rocketchat | capillary
+	URL     string `json:"url"`
+	User    string `json:"user,omitempty"`
+
+	// Capillary extras.
+	Brand          string `json:"brand,omitempty"`
+	DeviceID       string `json:"device_id,omitempty"`
+	IdentifierType string `json:"identifier_type,omitempty"`
+	Identifier     string `json:"identifier,omitempty"`
+	Region         string `json:"region,omitempty"`
+
+	InsecureHTTP bool   `json:"insecure_http,omitempty"` // allow plain http to a non-loopback host
+	CAFile       string `json:"ca_file,omitempty"`
+}
+
+// SecretMeta is the index entry of one stored secret: everything about it but
+// its value.
+type SecretMeta struct {
+	Name        string     `json:"name"`
+	Account     string     `json:"account"`
+	Kind        string     `json:"kind"`
+	ID          string     `json:"id"` // the server-side id, if any
+	Created     time.Time  `json:"created"`
+	Rotated     *time.Time `json:"rotated,omitempty"`
+	Expires     *time.Time `json:"expires,omitempty"`
+	Fingerprint string     `json:"fingerprint"` // the value's last 4 characters
+}
+
+// New returns an empty config of the current version.
+func New() *Config {
+	return &Config{Version: Version, Accounts: []Account{}, Secrets: []SecretMeta{}}
+}
+
+// DefaultPath is $KEYTURN_CONFIG if set, else keyturn/config.json in the
+// user's config directory (os.UserConfigDir).
+func DefaultPath() (string, error) {
+	if p := os.Getenv(EnvPath); p != "" {
+		return p, nil
+	}
+	dir, err := os.UserConfigDir()
+	if err != nil {
+		return "", fmt.Errorf("find the config directory (set %s to choose a config file): %w", EnvPath, err)
+	}
+	return filepath.Join(dir, "keyturn", "config.json"), nil
+}
+
+// File is the config file at Path.
+type File struct {
+	Path string
+}
+
+// Open returns the config file at path. Nothing is read until Load or Update.
+func Open(path string) *File { return &File{Path: path} }
+
+// Load reads the config file. A missing (or empty) file is an empty config; a
+// file that does not parse is an error wrapping ErrDamaged that names the path,
+// and the file is left as it is.
+func (f *File) Load() (*Config, error) {
+	return f.read()
+}
+
+// Update changes the config file under its lock: it takes the lock file,
+// reads the file afresh, calls fn, and if fn returns nil writes the result
+// atomically (temporary file in the same directory, mode 0600, fsync, rename,
+// fsync of the directory). If fn returns an error nothing is written and that
+// error is returned. A damaged file, or one written by a newer keyturn, is
+// reported and never overwritten. The directory is created with mode 0700.
+func (f *File) Update(fn func(*Config) error) error {
+	return f.UpdateContext(context.Background(), fn)
+}
+
+// UpdateContext is Update with a context that bounds the wait for the lock.
+func (f *File) UpdateContext(ctx context.Context, fn func(*Config) error) error {
+	if f.Path == "" {
+		return errors.New("config: no config file path")
+	}
+	unlock, err := Lock(ctx, f.Path)
+	if err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	defer func() { _ = unlock() }()
+
+	c, err := f.read()
+	if err != nil {
+		return err
+	}
+	if c.Version > Version {
+		return fmt.Errorf("%w: %s has version %d and this keyturn understands version %d; upgrade keyturn (the file is left as it is)",
+			ErrNewer, f.Path, c.Version, Version)
+	}
+	if err := fn(c); err != nil {
+		return err
+	}
+	c.Version = Version
+	data, err := c.encode()
+	if err != nil {
+		return fmt.Errorf("config: encode %s: %w", f.Path, err)
+	}
+	if err := WriteFileAtomic(f.Path, data, 0o600); err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	return nil
+}
+
+func (f *File) read() (*Config, error) {
+	if f.Path == "" {
+		return nil, errors.New("config: no config file path")
+	}
+	fh, err := os.Open(f.Path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return New(), nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("config: read %s: %w", f.Path, err)
+	}
+	defer fh.Close()
+	data, err := io.ReadAll(io.LimitReader(fh, maxSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("config: read %s: %w", f.Path, err)
+	}
+	if len(data) > maxSize {
+		return nil, fmt.Errorf("%w: %s is larger than %d MiB; move it away or fix it (keyturn leaves it as it is)", ErrDamaged, f.Path, maxSize>>20)
+	}
+	return decode(f.Path, data)
+}
+
+func decode(path string, data []byte) (*Config, error) {
+	if len(bytes.TrimSpace(data)) == 0 {
+		return New(), nil
+	}
+	damaged := func(err error) error {
+		return fmt.Errorf("%w: %s: %v; fix it or move it away (keyturn leaves it as it is)", ErrDamaged, path, describeJSONError(data, err))
+	}
+	var c Config
+	if err := json.Unmarshal(data, &c); err != nil {
+		return nil, damaged(err)
+	}
+	var all map[string]json.RawMessage
+	if err := json.Unmarshal(data, &all); err != nil {
+		return nil, damaged(err)
+	}
+	for _, k := range []string{"version", "store", "store_file", "accounts", "secrets"} {
+		delete(all, k)
+	}
+	if len(all) > 0 {
+		c.extra = all
+	}
+	if c.Version == 0 {
+		c.Version = Version
+	}
+	if c.Accounts == nil {
+		c.Accounts = []Account{}
+	}
+	if c.Secrets == nil {
+		c.Secrets = []SecretMeta{}
+	}
+	return &c, nil
+}
+
+// describeJSONError adds the line and column to a JSON syntax error.
+func describeJSONError(data []byte, err error) string {
+	var off int64 = -1
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se):
+		off = se.Offset
+	case errors.As(err, &te):
+		off = te.Offset
+	}
+	if off < 0 || off > int64(len(data)) {
+		return "not valid JSON: " + err.Error()
+	}
+	line := 1 + bytes.Count(data[:off], []byte("\n"))
+	col := off - int64(bytes.LastIndexByte(data[:off], '\n'))
+	return fmt.Sprintf("not valid JSON at line %d, column %d: %v", line, col, err)
+}
+
+// plain has Config's fields without its methods, for encoding.
+type plain Config
+
+func (c *Config) encode() ([]byte, error) {
+	cp := *c
+	if cp.Accounts == nil {
+		cp.Accounts = []Account{}
+	}
+	if cp.Secrets == nil {
+		cp.Secrets = []SecretMeta{}
+	}
+	known, err := json.Marshal((*plain)(&cp))
+	if err != nil {
+		return nil, err
+	}
+	if len(c.extra) > 0 {
+		var m map[string]json.RawMessage
+		if err := json.Unmarshal(known, &m); err != nil {
+			return nil, err
+		}
+		for k, v := range c.extra {
+			if _, ok := m[k]; !ok {
+				m[k] = v
+			}
+		}
+		if known, err = json.Marshal(m); err != nil {
+			return nil, err
+		}
+	}
+	var out bytes.Buffer
+	if err := json.Indent(&out, known, "", "  "); err != nil {
+		return nil, err
+	}
+	out.WriteByte('\n')
+	return out.Bytes(), nil
+}
