@@ -1,0 +1,403 @@
+package keystore
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"sync"
+
+	"golang.org/x/crypto/chacha20poly1305"
+	"golang.org/x/crypto/scrypt"
+
+	"keyturn/config"
+)
+
+// The file store's format, version 1.
+//
+//	offset size
+//	0      8    magic "KTSECRET"
+//	8      1    format version (1)
+//	9      1    KDF (1 = scrypt)
+//	10     1    scrypt log2(N)
+//	11     1    scrypt r
+//	12     1    scrypt p
+//	13     16   salt (random, new on every write)
+//	29     16   key check: SHA-256(scrypt output[32:64])[:16]
+//	45     24   XChaCha20-Poly1305 nonce (random, new on every write)
+//	69     ...  ciphertext of the JSON payload, with its 16-byte tag
+//
+// The 69 header bytes are the AEAD's additional data, so no header field can
+// be changed unnoticed. scrypt yields 64 bytes: the first 32 are the AEAD key,
+// the last 32 feed the key check, which tells a wrong passphrase (check
+// differs) from a damaged file (check matches, AEAD fails) without weakening
+// the passphrase: testing a guess against the check costs a full scrypt run.
+const (
+	fileMagic     = "KTSECRET"
+	fileVersion   = 1
+	kdfScrypt     = 1
+	saltLen       = 16
+	checkLen      = 16
+	headerLen     = 8 + 1 + 1 + 3 + saltLen + checkLen + chacha20poly1305.NonceSizeX
+	maxFileSize   = 64 << 20
+	keyCacheLimit = 8
+)
+
+type kdfParams struct{ logN, r, p uint8 }
+
+// defaultKDF is scrypt's recommended interactive setting (N=2^15, r=8, p=1:
+// 32 MiB, a few tens of milliseconds). Tests in this package lower it.
+var defaultKDF = kdfParams{logN: 15, r: 8, p: 1}
+
+func (k kdfParams) valid() bool {
+	// Bounds keep a crafted file from making us burn minutes or gigabytes.
+	return k.logN >= 10 && k.logN <= 22 && k.r >= 1 && k.r <= 32 && k.p >= 1 && k.p <= 16
+}
+
+// payload is the decrypted content.
+type payload struct {
+	Version int               `json:"version"`
+	Secrets map[string][]byte `json:"secrets"` // values are bytes (base64 in JSON) so any value survives
+}
+
+type fileBackend struct {
+	path       string
+	passphrase func() ([]byte, error)
+	kdf        kdfParams
+
+	mu   sync.Mutex
+	pass []byte            // the passphrase, once it has opened the file or written it
+	keys map[string][]byte // salt+params -> derived 64 bytes, for this process
+	lru  []string
+}
+
+// PassphraseFromEnv returns KEYTURN_FILE_PASSPHRASE, or an error wrapping
+// ErrNoPassphrase if it is unset or empty. It fits NewFile's passphrase
+// argument; the CLI falls back to a no-echo prompt when it fails.
+func PassphraseFromEnv() ([]byte, error) {
+	v := os.Getenv(EnvPassphrase)
+	if v == "" {
+		return nil, fmt.Errorf("%w: %s is not set", ErrNoPassphrase, EnvPassphrase)
+	}
+	return []byte(v), nil
+}
+
+// NewFile returns the encrypted file store at path: one file, mode 0600,
+// holding every secret, encrypted with XChaCha20-Poly1305 under a key that
+// scrypt derives from the passphrase with a fresh salt and nonce on every
+// write. The passphrase function is called once per process, when the file
+// is first read or written; the passphrase and the derived keys are then kept
+// in memory so that later calls do not run the KDF again for a file they have
+// already opened (each write still runs it once, for its new salt).
+//
+// Writes take a sibling lock file, re-read the file, change it and replace it
+// atomically (temporary file, fsync, rename), so concurrent writers in other
+// processes lose nothing. A wrong passphrase (ErrWrongPassphrase) or a damaged
+// file (ErrDamaged) is an error and the file is never overwritten then.
+func NewFile(path string, passphrase func() ([]byte, error)) Backend {
+	return &fileBackend{path: path, passphrase: passphrase, kdf: defaultKDF, keys: map[string][]byte{}}
+}
+
+func (f *fileBackend) Name() string { return KindFile }
+
+func (f *fileBackend) fail(op, name, cause, hint string, err error) error {
+	return &StoreError{Backend: KindFile, Op: op, Name: name, Cause: cause, Hint: hint, Err: err}
+}
+
+// getPass returns the cached passphrase, or asks for it. It is called before
+// the lock is taken, so that a prompt does not hold other writers up.
+func (f *fileBackend) getPass(op, name string) ([]byte, bool, error) {
+	f.mu.Lock()
+	p := f.pass
+	f.mu.Unlock()
+	if p != nil {
+		return p, true, nil
+	}
+	if f.passphrase == nil {
+		return nil, false, f.fail(op, name, "no passphrase", "set "+EnvPassphrase+" or run keyturn in a terminal to be asked", ErrNoPassphrase)
+	}
+	p, err := f.passphrase()
+	if err != nil {
+		hint := "set " + EnvPassphrase + " or run keyturn in a terminal to be asked"
+		if !errors.Is(err, ErrNoPassphrase) {
+			err = withKind(ErrNoPassphrase, err)
+		}
+		return nil, false, f.fail(op, name, "no passphrase", hint, err)
+	}
+	if len(p) == 0 {
+		return nil, false, f.fail(op, name, "empty passphrase", "the secrets file needs a passphrase", ErrNoPassphrase)
+	}
+	return p, false, nil
+}
+
+func (f *fileBackend) remember(pass []byte) {
+	f.mu.Lock()
+	f.pass = pass
+	f.mu.Unlock()
+}
+
+func (f *fileBackend) forget() {
+	f.mu.Lock()
+	f.pass = nil
+	f.mu.Unlock()
+}
+
+// derive returns scrypt's 64 bytes for pass, salt and params, from the cache
+// when this process has derived them before.
+func (f *fileBackend) derive(pass, salt []byte, k kdfParams) ([]byte, error) {
+	h := sha256.Sum256(pass) // the cache key covers the passphrase too
+	ck := string(h[:]) + string(salt) + string([]byte{k.logN, k.r, k.p})
+	f.mu.Lock()
+	if v, ok := f.keys[ck]; ok {
+		f.mu.Unlock()
+		return v, nil
+	}
+	f.mu.Unlock()
+	out, err := scrypt.Key(pass, salt, 1<<k.logN, int(k.r), int(k.p), 64)
+	if err != nil {
+		return nil, err
+	}
+	f.mu.Lock()
+	if len(f.lru) >= keyCacheLimit {
+		delete(f.keys, f.lru[0])
+		f.lru = f.lru[1:]
+	}
+	f.keys[ck] = out
+	f.lru = append(f.lru, ck)
+	f.mu.Unlock()
+	return out, nil
+}
+
+func keyCheck(derived []byte) []byte {
+	s := sha256.Sum256(derived[32:])
+	return s[:checkLen]
+}
+
+// readRaw reads the file; (nil, nil) if it does not exist.
+func (f *fileBackend) readRaw(op, name string) ([]byte, error) {
+	fh, err := os.Open(f.path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, f.fail(op, name, "cannot read "+f.path, "", err)
+	}
+	defer fh.Close()
+	data, err := io.ReadAll(io.LimitReader(fh, maxFileSize+1))
+	if err != nil {
+		return nil, f.fail(op, name, "cannot read "+f.path, "", err)
+	}
+	if len(data) > maxFileSize {
+		return nil, f.damaged(op, name, "larger than any secrets file keyturn writes")
+	}
+	return data, nil
+}
+
+func (f *fileBackend) damaged(op, name, why string) error {
+	return f.fail(op, name, fmt.Sprintf("%s is damaged: %s", f.path, why),
+		"restore it from a backup or move it away; keyturn leaves it as it is", ErrDamaged)
+}
+
+// open decrypts data with pass.
+func (f *fileBackend) open(op, name string, data, pass []byte) (*payload, error) {
+	if len(data) < len(fileMagic) || string(data[:len(fileMagic)]) != fileMagic {
+		return nil, f.damaged(op, name, "not a keyturn secrets file")
+	}
+	if len(data) < headerLen+chacha20poly1305.Overhead {
+		return nil, f.damaged(op, name, "truncated")
+	}
+	if data[8] != fileVersion {
+		if data[8] > fileVersion {
+			return nil, f.fail(op, name, fmt.Sprintf("%s has format version %d, newer than this keyturn reads (%d)", f.path, data[8], fileVersion),
+				"upgrade keyturn; the file is left as it is", ErrDamaged)
+		}
+		return nil, f.damaged(op, name, fmt.Sprintf("unknown format version %d", data[8]))
+	}
+	if data[9] != kdfScrypt {
+		return nil, f.damaged(op, name, fmt.Sprintf("unknown key derivation %d", data[9]))
+	}
+	k := kdfParams{logN: data[10], r: data[11], p: data[12]}
+	if !k.valid() {
+		return nil, f.damaged(op, name, "key derivation parameters out of range")
+	}
+	salt := data[13 : 13+saltLen]
+	check := data[13+saltLen : 13+saltLen+checkLen]
+	nonce := data[13+saltLen+checkLen : headerLen]
+	derived, err := f.derive(pass, salt, k)
+	if err != nil {
+		return nil, f.fail(op, name, "key derivation failed", "", err)
+	}
+	if subtle.ConstantTimeCompare(keyCheck(derived), check) != 1 {
+		return nil, f.fail(op, name, "wrong passphrase for "+f.path,
+			"check "+EnvPassphrase+" or the passphrase you typed; the file is left as it is", ErrWrongPassphrase)
+	}
+	aead, err := chacha20poly1305.NewX(derived[:32])
+	if err != nil {
+		return nil, f.fail(op, name, "cipher setup failed", "", err)
+	}
+	plain, err := aead.Open(nil, nonce, data[headerLen:], data[:headerLen])
+	if err != nil {
+		return nil, f.damaged(op, name, "the passphrase is right but the contents fail authentication (changed or truncated)")
+	}
+	var p payload
+	dec := json.NewDecoder(bytes.NewReader(plain))
+	if err := dec.Decode(&p); err != nil || p.Version != 1 {
+		return nil, f.damaged(op, name, "the decrypted contents are not a secrets list")
+	}
+	if p.Secrets == nil {
+		p.Secrets = map[string][]byte{}
+	}
+	return &p, nil
+}
+
+// seal encrypts p with pass under a fresh salt and nonce.
+func (f *fileBackend) seal(p *payload, pass []byte) ([]byte, error) {
+	plain, err := json.Marshal(p)
+	if err != nil {
+		return nil, err
+	}
+	hdr := make([]byte, headerLen, headerLen+len(plain)+chacha20poly1305.Overhead)
+	copy(hdr, fileMagic)
+	hdr[8], hdr[9], hdr[10], hdr[11], hdr[12] = fileVersion, kdfScrypt, f.kdf.logN, f.kdf.r, f.kdf.p
+	salt := hdr[13 : 13+saltLen]
+	nonce := hdr[13+saltLen+checkLen : headerLen]
+	if _, err := rand.Read(salt); err != nil {
+		return nil, err
+	}
+	if _, err := rand.Read(nonce); err != nil {
+		return nil, err
+	}
+	derived, err := f.derive(pass, salt, f.kdf)
+	if err != nil {
+		return nil, err
+	}
+	copy(hdr[13+saltLen:], keyCheck(derived))
+	aead, err := chacha20poly1305.NewX(derived[:32])
+	if err != nil {
+		return nil, err
+	}
+	return aead.Seal(hdr, nonce, plain, hdr), nil
+}
+
+// load reads and decrypts the file: (nil, nil) if it does not exist; the
+// passphrase is asked for only if it does.
+func (f *fileBackend) load(op, name string) (*payload, error) {
+	data, err := f.readRaw(op, name)
+	if err != nil || data == nil {
+		return nil, err
+	}
+	pass, cached, err := f.getPass(op, name)
+	if err != nil {
+		return nil, err
+	}
+	p, err := f.open(op, name, data, pass)
+	if err != nil {
+		if errors.Is(err, ErrWrongPassphrase) && cached {
+			f.forget()
+		}
+		return nil, err
+	}
+	if !cached {
+		f.remember(pass)
+	}
+	return p, nil
+}
+
+func (f *fileBackend) Get(ctx context.Context, name string) (string, error) {
+	if err := ctx.Err(); err != nil {
+		return "", f.fail("get", name, "cancelled", "", err)
+	}
+	// No lock: writers replace the file by rename, so a read sees a whole file.
+	p, err := f.load("get", name)
+	if err != nil {
+		return "", err
+	}
+	if p == nil {
+		return "", notFound(KindFile, "get", name)
+	}
+	v, ok := p.Secrets[name]
+	if !ok {
+		return "", notFound(KindFile, "get", name)
+	}
+	return string(v), nil
+}
+
+// modify runs change on the current contents under the lock and writes the
+// result. change returns false to write nothing.
+func (f *fileBackend) modify(ctx context.Context, op, name string, change func(*payload) (bool, error)) error {
+	if name == "" {
+		return f.fail(op, name, "empty name", "", errors.New("a secret needs a name"))
+	}
+	if err := ctx.Err(); err != nil {
+		return f.fail(op, name, "cancelled", "", err)
+	}
+	// Ask for the passphrase before taking the lock if the file exists or
+	// is about to be created (so that a prompt never holds the lock).
+	if op != "set" {
+		if _, statErr := os.Stat(f.path); errors.Is(statErr, fs.ErrNotExist) {
+			return notFound(KindFile, op, name)
+		}
+	}
+	pass, cached, err := f.getPass(op, name)
+	if err != nil {
+		return err
+	}
+	unlock, err := config.Lock(ctx, f.path)
+	if err != nil {
+		return f.fail(op, name, "cannot lock "+f.path, "", err)
+	}
+	defer func() { _ = unlock() }()
+
+	data, err := f.readRaw(op, name)
+	if err != nil {
+		return err
+	}
+	p := &payload{Version: 1, Secrets: map[string][]byte{}}
+	if data != nil {
+		if p, err = f.open(op, name, data, pass); err != nil {
+			if errors.Is(err, ErrWrongPassphrase) && cached {
+				f.forget()
+			}
+			return err
+		}
+	}
+	write, err := change(p)
+	if err != nil || !write {
+		return err
+	}
+	out, err := f.seal(p, pass)
+	if err != nil {
+		return f.fail(op, name, "encryption failed", "", err)
+	}
+	if err := config.WriteFileAtomic(f.path, out, 0o600); err != nil {
+		return f.fail(op, name, "cannot write "+f.path, "", err)
+	}
+	if !cached {
+		f.remember(pass)
+	}
+	return nil
+}
+
+func (f *fileBackend) Set(ctx context.Context, name, value string) error {
+	return f.modify(ctx, "set", name, func(p *payload) (bool, error) {
+		p.Secrets[name] = []byte(value)
+		return true, nil
+	})
+}
+
+func (f *fileBackend) Delete(ctx context.Context, name string) error {
+	return f.modify(ctx, "delete", name, func(p *payload) (bool, error) {
+		if _, ok := p.Secrets[name]; !ok {
+			return false, notFound(KindFile, "delete", name)
+		}
+		delete(p.Secrets, name)
+		return true, nil
+	})
+}

@@ -1,0 +1,247 @@
+// Package keystore is where keyturn's secrets live: the OS keyring (the
+// default), an encrypted file for hosts without one, or memory for the demo
+// and tests. A Vault pairs a Backend with the index of secrets kept in the
+// config file, since no backend can list what it holds.
+//
+// Values never appear in errors: every error names the backend, the
+// operation and the secret's name, the cause and the way out.
+package keystore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"keyturn/config"
+)
+
+// Environment variables read by this package (or meant for the CLI to read).
+const (
+	EnvStore          = "KEYTURN_STORE"           // keyring | file | memory
+	EnvStoreFile      = "KEYTURN_STORE_FILE"      // the file store's path
+	EnvPassphrase     = "KEYTURN_FILE_PASSPHRASE" // the file store's passphrase
+	EnvKeyringTimeout = "KEYTURN_KEYRING_TIMEOUT" // e.g. "10s" or "10"
+)
+
+// Backend kinds.
+const (
+	KindKeyring = "keyring"
+	KindFile    = "file"
+	KindMemory  = "memory"
+)
+
+var (
+	// ErrNotFound means the secret is not in the store.
+	ErrNotFound = errors.New("secret not found in the store")
+	// ErrTooLarge means the value is larger than the backend can hold.
+	ErrTooLarge = errors.New("secret value too large for this store")
+	// ErrWrongPassphrase means the file store's passphrase does not open it.
+	ErrWrongPassphrase = errors.New("wrong passphrase for the secrets file")
+	// ErrDamaged means the file store cannot be read: truncated, changed or not a keyturn file.
+	ErrDamaged = errors.New("secrets file is damaged")
+	// ErrNoPassphrase means no passphrase was given for the file store.
+	ErrNoPassphrase = errors.New("no passphrase for the secrets file")
+	// ErrUnavailable means the backend cannot be reached at all (no D-Bus
+	// session, no Secret Service, locked collection, timeout).
+	ErrUnavailable = errors.New("secret store unavailable")
+)
+
+// Backend is a raw value store: names to values, nothing else.
+type Backend interface {
+	// Name is "keyring", "file" or "memory" (or a test double's name).
+	Name() string
+	// Set stores value under name, replacing any previous value.
+	Set(ctx context.Context, name, value string) error
+	// Get returns the value stored under name, or an error wrapping ErrNotFound.
+	Get(ctx context.Context, name string) (string, error)
+	// Delete removes name, or returns an error wrapping ErrNotFound.
+	Delete(ctx context.Context, name string) error
+}
+
+// StoreError is what every backend returns when an operation fails. It never
+// holds the value.
+type StoreError struct {
+	Backend string // "keyring", "file", "memory"
+	Op      string // "set", "get", "delete"
+	Name    string // the secret's name
+	Cause   string // what went wrong, in words: "timed out after 5s", "no D-Bus session"
+	Hint    string // the way out: "unlock your keyring, or use --store file"
+	Err     error  // the underlying error, also shown
+}
+
+func (e *StoreError) Error() string {
+	var b strings.Builder
+	b.WriteString(e.Backend)
+	b.WriteString(" store: ")
+	b.WriteString(e.Op)
+	if e.Name != "" {
+		b.WriteString(" ")
+		b.WriteString(e.Name)
+	}
+	if e.Cause != "" {
+		b.WriteString(": ")
+		b.WriteString(e.Cause)
+	}
+	if e.Err != nil {
+		if e.Cause != "" {
+			b.WriteString(" (")
+			b.WriteString(e.Err.Error())
+			b.WriteString(")")
+		} else {
+			b.WriteString(": ")
+			b.WriteString(e.Err.Error())
+		}
+	}
+	if e.Hint != "" {
+		b.WriteString("; ")
+		b.WriteString(e.Hint)
+	}
+	return b.String()
+}
+
+func (e *StoreError) Unwrap() error { return e.Err }
+
+func notFound(backend, op, name string) error {
+	return &StoreError{Backend: backend, Op: op, Name: name, Err: ErrNotFound}
+}
+
+// MaxNameLen is the longest secret name ValidName accepts.
+const MaxNameLen = 200
+
+// ValidName checks a secret's name: letters, digits and . _ - / @ : only,
+// no leading or trailing slash, no empty or "."/".." path element, at most
+// MaxNameLen characters. Examples: "prod/command/abc123", "work-mm/credential".
+func ValidName(name string) error {
+	bad := func(why string) error { return fmt.Errorf("invalid secret name %q: %s", name, why) }
+	switch {
+	case name == "":
+		return errors.New("invalid secret name: empty")
+	case len(name) > MaxNameLen:
+		return fmt.Errorf("invalid secret name: %d characters, at most %d", len(name), MaxNameLen)
+	case strings.HasPrefix(name, "/") || strings.HasSuffix(name, "/"):
+		return bad("starts or ends with a slash")
+	}
+	for _, r := range name {
+		ok := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' ||
+			strings.ContainsRune("._-/@:", r)
+		if !ok {
+			return bad(fmt.Sprintf("%q is not allowed (use letters, digits and . _ - / @ :)", r))
+		}
+	}
+	for _, part := range strings.Split(name, "/") {
+		switch part {
+		case "":
+			return bad("has an empty part (//)")
+		case ".", "..":
+			return bad(`has a "." or ".." part`)
+		}
+	}
+	return nil
+}
+
+// Fingerprint is what the index and the screens show of a value: its last 4
+// characters. A value shorter than 12 characters gets no fingerprint (""),
+// since 4 characters of it would give too much away.
+func Fingerprint(value string) string {
+	n := utf8.RuneCountInString(value)
+	if n < 12 {
+		return ""
+	}
+	r := []rune(value)
+	return string(r[n-4:])
+}
+
+// Choose picks the backend kind: the --store flag if given, else the
+// KEYTURN_STORE value env, else what the config file remembers, else
+// "keyring". "memory" is accepted only from the flag or env (the demo and
+// tests ask for it explicitly). An unknown name is an error; there is no
+// silent fallback to another backend.
+func Choose(flag, env string, cfg *config.Config) (kind string, err error) {
+	from, v := "", ""
+	switch {
+	case strings.TrimSpace(flag) != "":
+		from, v = "--store", flag
+	case strings.TrimSpace(env) != "":
+		from, v = EnvStore, env
+	case cfg != nil && strings.TrimSpace(cfg.Store) != "":
+		from, v = "the config file's \"store\"", cfg.Store
+	default:
+		return KindKeyring, nil
+	}
+	kind = strings.ToLower(strings.TrimSpace(v))
+	switch kind {
+	case KindKeyring, KindFile:
+		return kind, nil
+	case KindMemory:
+		if from == "--store" || from == EnvStore {
+			return kind, nil
+		}
+		return "", fmt.Errorf("%s says %q: the memory store is only for the demo and tests and is never remembered; use --store keyring or --store file", from, v)
+	}
+	return "", fmt.Errorf("unknown store %q from %s: use keyring or file", v, from)
+}
+
+// DefaultFilePath is where the file store lives unless told otherwise:
+// keyturn/secrets.enc in the user's config directory.
+func DefaultFilePath() (string, error) {
+	dir, err := os.UserConfigDir()
+	if err != nil {
+		return "", fmt.Errorf("find the config directory (use --store-file or %s): %w", EnvStoreFile, err)
+	}
+	return filepath.Join(dir, "keyturn", "secrets.enc"), nil
+}
+
+// ChooseFile picks the file store's path: the --store-file flag, else
+// KEYTURN_STORE_FILE (env), else what the config file remembers, else
+// DefaultFilePath.
+func ChooseFile(flag, env string, cfg *config.Config) (string, error) {
+	switch {
+	case flag != "":
+		return flag, nil
+	case env != "":
+		return env, nil
+	case cfg != nil && cfg.StoreFile != "":
+		return cfg.StoreFile, nil
+	}
+	return DefaultFilePath()
+}
+
+// Options configure Open.
+type Options struct {
+	File       string                 // the file store's path (see ChooseFile)
+	Passphrase func() ([]byte, error) // the file store's passphrase (e.g. PassphraseFromEnv, or a prompt)
+	Timeout    time.Duration          // the keyring's per-call timeout; 0 = KEYTURN_KEYRING_TIMEOUT or 5s
+}
+
+// Open returns the backend of the given kind (see Choose).
+func Open(kind string, o Options) (Backend, error) {
+	switch kind {
+	case KindKeyring:
+		return NewKeyring(o.Timeout), nil
+	case KindFile:
+		if o.File == "" {
+			return nil, errors.New("file store: no file path")
+		}
+		if o.Passphrase == nil {
+			return nil, errors.New("file store: no way to get the passphrase")
+		}
+		return NewFile(o.File, o.Passphrase), nil
+	case KindMemory:
+		return NewMemory(), nil
+	}
+	return nil, fmt.Errorf("unknown store %q: use keyring or file", kind)
+}
+
+// kindErr marks err as one of this package's sentinel errors (for errors.Is)
+// while its message stays err's own.
+type kindErr struct{ kind, err error }
+
+func (e *kindErr) Error() string   { return e.err.Error() }
+func (e *kindErr) Unwrap() []error { return []error{e.kind, e.err} }
+
+func withKind(kind, err error) error { return &kindErr{kind: kind, err: err} }

@@ -1,0 +1,143 @@
+package keystore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"keyturn/config"
+)
+
+// ErrIndexNotUpdated is wrapped by Put's error when the secret was stored but
+// its index entry could not be written: the value is safe in the store.
+var ErrIndexNotUpdated = errors.New("secret stored, but its index entry was not written")
+
+// Vault is a Backend plus the index of secrets kept in the config file. The
+// two are kept consistent: the secret is written before its index entry and
+// deleted before it, and a name whose secret has gone is reported by List,
+// not hidden.
+type Vault struct {
+	b   Backend
+	idx *config.File
+	now func() time.Time
+}
+
+// Entry is an index entry as List reports it.
+type Entry struct {
+	config.SecretMeta
+	// Missing is set (by List with check) when the index names a secret
+	// that the store no longer holds.
+	Missing bool `json:"missing,omitempty"`
+}
+
+// NewVault pairs backend b with the index in the config file cfg.
+func NewVault(b Backend, cfg *config.File) *Vault {
+	return &Vault{b: b, idx: cfg, now: time.Now}
+}
+
+// Backend is the name of the vault's backend: "keyring", "file" or "memory".
+func (v *Vault) Backend() string { return v.b.Name() }
+
+// Put stores value under meta.Name, then records meta in the index. The
+// fingerprint is computed here; on overwrite the first Created is kept and
+// Rotated is set to now; a new entry gets Created = now unless meta has one.
+//
+// If the store fails, Put returns its error (which never holds the value)
+// and the index is not touched: the caller still holds the value and decides
+// what to do with it. If the index cannot be written after the secret was
+// stored, the error wraps ErrIndexNotUpdated.
+func (v *Vault) Put(ctx context.Context, meta config.SecretMeta, value string) error {
+	if err := ValidName(meta.Name); err != nil {
+		return err
+	}
+	if value == "" {
+		return fmt.Errorf("secret %s: refusing to store an empty value", meta.Name)
+	}
+	if err := v.b.Set(ctx, meta.Name, value); err != nil {
+		return err
+	}
+	now := v.now().UTC().Truncate(time.Second)
+	meta.Fingerprint = Fingerprint(value)
+	err := v.idx.UpdateContext(context.WithoutCancel(ctx), func(c *config.Config) error {
+		if old, ok := c.Secret(meta.Name); ok {
+			meta.Created = old.Created
+			meta.Rotated = &now
+			if meta.Account == "" {
+				meta.Account = old.Account
+			}
+			if meta.Kind == "" {
+				meta.Kind = old.Kind
+			}
+		} else if meta.Created.IsZero() {
+			meta.Created = now
+		}
+		c.PutSecret(meta)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("%s: %w in %s (%w)", meta.Name, ErrIndexNotUpdated, v.idx.Path, err)
+	}
+	return nil
+}
+
+// Get returns the value stored under name.
+func (v *Vault) Get(ctx context.Context, name string) (string, error) {
+	if err := ValidName(name); err != nil {
+		return "", err
+	}
+	return v.b.Get(ctx, name)
+}
+
+// Delete removes the secret, then its index entry. A name whose secret is
+// already gone from the store still has its index entry removed. If neither
+// the store nor the index knew the name, the error wraps ErrNotFound. If the
+// store fails otherwise, the index is left as it is.
+func (v *Vault) Delete(ctx context.Context, name string) error {
+	if err := ValidName(name); err != nil {
+		return err
+	}
+	storeErr := v.b.Delete(ctx, name)
+	if storeErr != nil && !errors.Is(storeErr, ErrNotFound) {
+		return storeErr
+	}
+	removed := false
+	if err := v.idx.UpdateContext(context.WithoutCancel(ctx), func(c *config.Config) error {
+		removed = c.RemoveSecret(name)
+		return nil
+	}); err != nil {
+		return fmt.Errorf("%s: deleted from the %s store, but its index entry was not removed: %w", name, v.b.Name(), err)
+	}
+	if storeErr != nil && !removed {
+		return storeErr
+	}
+	return nil
+}
+
+// List returns the index entries, sorted by name. With check, it also asks
+// the backend for each one and marks Missing those whose secret is gone; a
+// backend error other than not-found ends the check with that error.
+func (v *Vault) List(ctx context.Context, check bool) ([]Entry, error) {
+	c, err := v.idx.Load()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Entry, 0, len(c.Secrets))
+	for _, m := range c.Secrets {
+		out = append(out, Entry{SecretMeta: m})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	if !check {
+		return out, nil
+	}
+	for i := range out {
+		if _, err := v.b.Get(ctx, out[i].Name); err != nil {
+			if !errors.Is(err, ErrNotFound) {
+				return nil, err
+			}
+			out[i].Missing = true
+		}
+	}
+	return out, nil
+}
