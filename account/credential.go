@@ -1,0 +1,142 @@
+package account
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"keyturn/config"
+	"keyturn/keystore"
+)
+
+// credential is what keyturn itself uses to act as an account, kept in the
+// store as JSON under "<account>/credential".
+type credential struct {
+	Via    string `json:"via"`               // viaSession, viaPAT, viaKey
+	Token  string `json:"token,omitempty"`   // Mattermost session/PAT, Rocket.Chat authToken/PAT
+	UserID string `json:"user_id,omitempty"` // Mattermost user id, Rocket.Chat userId
+	Key    string `json:"key,omitempty"`     // Capillary AUTH key
+	MFA    bool   `json:"mfa,omitempty"`     // Capillary: the key came from the MFA flow
+}
+
+// How a credential was obtained, shown as Status.Via.
+const (
+	viaSession = "session"
+	viaPAT     = "personal access token"
+	viaKey     = "key"
+)
+
+func (m *Manager) loadCredential(ctx context.Context, account string) (*credential, error) {
+	raw, err := m.vault.Get(ctx, credentialName(account))
+	if errors.Is(err, keystore.ErrNotFound) {
+		return nil, fmt.Errorf("%s: %w: run 'keyturn login %s'", account, ErrNotSignedIn, account)
+	}
+	if err != nil {
+		return nil, err
+	}
+	var c credential
+	if err := json.Unmarshal([]byte(raw), &c); err != nil {
+		return nil, fmt.Errorf("%s: the stored credential is damaged; sign in again ('keyturn login %s')", account, account)
+	}
+	return &c, nil
+}
+
+// saveCredential stores the credential. On failure the caller gets a
+// *NotStoredError holding the token, so it is never lost.
+func (m *Manager) saveCredential(ctx context.Context, account string, c credential) error {
+	b, err := json.Marshal(c)
+	if err != nil {
+		return err
+	}
+	name := credentialName(account)
+	meta := config.SecretMeta{Name: name, Account: account, Kind: KindCredential, ID: c.Via}
+	if err := m.put(ctx, meta, string(b)); err != nil {
+		value := c.Token
+		if value == "" {
+			value = c.Key
+		}
+		iss := &Issued{Name: name, Account: account, Kind: KindCredential, Ref: KindCredential, Fingerprint: keystore.Fingerprint(value), Value: value}
+		return &NotStoredError{Issued: iss, Err: err}
+	}
+	return nil
+}
+
+// pending is a challenge waiting for its code, with the server state needed
+// to resume it (Capillary's session id and first-factor token). It lives in
+// the store, since it can hold a token, and expires with the server's.
+type pending struct {
+	Step            string    `json:"step"`
+	Method          string    `json:"method"`
+	Methods         []string  `json:"methods,omitempty"`
+	SessionID       string    `json:"session_id,omitempty"`
+	AuthorizedToken string    `json:"authorized_token,omitempty"`
+	SentTo          string    `json:"sent_to,omitempty"`
+	Expires         time.Time `json:"expires"`
+}
+
+func (m *Manager) loadPending(ctx context.Context, account string) (*pending, error) {
+	raw, err := m.vault.Get(ctx, pendingName(account))
+	if errors.Is(err, keystore.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var p pending
+	if json.Unmarshal([]byte(raw), &p) != nil || (!p.Expires.IsZero() && !p.Expires.After(m.opts.Now())) {
+		_ = m.clearPending(ctx, account)
+		return nil, nil
+	}
+	return &p, nil
+}
+
+func (m *Manager) savePending(ctx context.Context, account string, p pending) error {
+	b, err := json.Marshal(p)
+	if err != nil {
+		return err
+	}
+	exp := p.Expires
+	meta := config.SecretMeta{Name: pendingName(account), Account: account, Kind: KindPending, ID: p.Step, Expires: &exp}
+	return m.put(ctx, meta, string(b))
+}
+
+func (m *Manager) clearPending(ctx context.Context, account string) error {
+	err := m.vault.Delete(ctx, pendingName(account))
+	if errors.Is(err, keystore.ErrNotFound) {
+		return nil
+	}
+	return err
+}
+
+// Pending is the challenge an account is waiting on, or nil.
+func (m *Manager) Pending(ctx context.Context, account string) (*Challenge, error) {
+	a, err := m.account(account)
+	if err != nil {
+		return nil, err
+	}
+	p, err := m.loadPending(ctx, account)
+	if err != nil || p == nil {
+		return nil, err
+	}
+	return p.challenge(a), nil
+}
+
+// CancelPending forgets a waiting challenge.
+func (m *Manager) CancelPending(ctx context.Context, account string) error {
+	return m.clearPending(ctx, account)
+}
+
+func (p *pending) challenge(a accountRef) *Challenge {
+	return &Challenge{
+		Account: a.Name, Service: a.Service, Step: p.Step, Method: p.Method, Methods: p.Methods,
+		SentTo: p.SentTo, Expires: p.Expires, IsPassword: p.Step == "mfa-password" || p.Step == "password",
+		CanResend: p.Step == "otp" || p.Step == "mfa-otp" || p.Method == "email",
+	}
+}
+
+// accountRef is the part of an account a challenge names.
+type accountRef = config.Account
+
+func isNotFound(err error) bool { return errors.Is(err, keystore.ErrNotFound) }

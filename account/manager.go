@@ -1,0 +1,296 @@
+// Package account holds keyturn's accounts and every operation both faces
+// share: signing in, MFA setup, issuing, rotating and revoking tokens. All
+// decisions about secrets live here: what to store, in what order, and what
+// to tell the person. It knows nothing of terminals.
+package account
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"keyturn/client"
+	"keyturn/client/capillary"
+	"keyturn/config"
+	"keyturn/keystore"
+)
+
+// Options tune how the manager reaches servers.
+type Options struct {
+	// Transport, when set, is shared by every account's client (a bulk
+	// run's pool, or tests). Otherwise each account gets its own.
+	Transport http.RoundTripper
+	Trace     *client.Tracer
+	Timeout   time.Duration
+	Now       func() time.Time
+}
+
+// Manager runs the operations over the config file and the store.
+type Manager struct {
+	cfg   *config.File
+	vault *keystore.Vault
+	opts  Options
+}
+
+// New is a manager over a config file and a store.
+func New(cfg *config.File, vault *keystore.Vault, opts Options) *Manager {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	return &Manager{cfg: cfg, vault: vault, opts: opts}
+}
+
+// Store names the backend secrets go to ("keyring", "file", "memory").
+func (m *Manager) Store() string { return m.vault.Backend() }
+
+// Vault is the store with its index, for the secret commands and screens.
+func (m *Manager) Vault() *keystore.Vault { return m.vault }
+
+var accountNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$`)
+
+// ValidAccountName checks a name: it becomes the first part of every
+// secret's name.
+func ValidAccountName(name string) error {
+	if !accountNameRE.MatchString(name) {
+		return fmt.Errorf("account name %q: use letters, digits, '.', '_', '-' or '@' (at most 64, starting with a letter or digit)", name)
+	}
+	return nil
+}
+
+// Normalize checks an account and fills what follows from it (a Capillary
+// region's URL, a default device id). It does not touch the config.
+func Normalize(a config.Account) (config.Account, error) {
+	if err := ValidAccountName(a.Name); err != nil {
+		return a, err
+	}
+	a.Service = strings.ToLower(strings.TrimSpace(a.Service))
+	switch a.Service {
+	case Mattermost, RocketChat:
+		if strings.TrimSpace(a.User) == "" {
+			return a, fmt.Errorf("%s account needs a login (--user)", a.Service)
+		}
+	case Capillary:
+		if a.Region != "" {
+			u, err := capillary.RegionURL(a.Region)
+			if err != nil {
+				return a, err
+			}
+			if a.URL != "" && a.URL != u {
+				return a, fmt.Errorf("give either --region or --url, not both")
+			}
+			a.URL = u
+		}
+		if a.Brand == "" {
+			return a, fmt.Errorf("capillary account needs a brand (--brand)")
+		}
+		a.IdentifierType = strings.ToUpper(strings.TrimSpace(a.IdentifierType))
+		if err := capillary.ValidIdentifierType(a.IdentifierType); err != nil {
+			return a, err
+		}
+		if a.Identifier == "" {
+			a.Identifier = a.User
+		}
+		if a.Identifier == "" {
+			return a, fmt.Errorf("capillary account needs an identifier value (--identifier)")
+		}
+		if a.User == "" {
+			a.User = a.Identifier
+		}
+		if a.DeviceID == "" {
+			return a, fmt.Errorf("capillary account needs a device id (--device-id)")
+		}
+	case "":
+		return a, fmt.Errorf("account needs a service: mattermost, rocketchat or capillary")
+	default:
+		return a, fmt.Errorf("unknown service %q: use mattermost, rocketchat or capillary", a.Service)
+	}
+	u, err := client.ParseBaseURL(a.URL, a.InsecureHTTP)
+	if err != nil {
+		return a, err
+	}
+	a.URL = u.String()
+	return a, nil
+}
+
+// Add checks an account and saves it. An existing name is an error.
+func (m *Manager) Add(ctx context.Context, a config.Account) (config.Account, error) {
+	a, err := Normalize(a)
+	if err != nil {
+		return a, err
+	}
+	err = m.cfg.UpdateContext(ctx, func(c *config.Config) error {
+		if _, ok := c.Account(a.Name); ok {
+			return fmt.Errorf("an account named %q exists already (keyturn account remove %s first)", a.Name, a.Name)
+		}
+		c.PutAccount(a)
+		return nil
+	})
+	return a, err
+}
+
+// account reads one account's settings.
+func (m *Manager) account(name string) (config.Account, error) {
+	c, err := m.cfg.Load()
+	if err != nil {
+		return config.Account{}, err
+	}
+	a, ok := c.Account(name)
+	if !ok {
+		return config.Account{}, &NoAccountError{Name: name, Known: accountNames(c)}
+	}
+	return *a, nil
+}
+
+// NoAccountError names an account that is not in the config.
+type NoAccountError struct {
+	Name  string
+	Known []string
+}
+
+func (e *NoAccountError) Error() string {
+	if len(e.Known) == 0 {
+		return fmt.Sprintf("no account named %q; add one with 'keyturn account add'", e.Name)
+	}
+	return fmt.Sprintf("no account named %q (accounts: %s)", e.Name, strings.Join(e.Known, ", "))
+}
+
+func accountNames(c *config.Config) []string {
+	var names []string
+	for _, a := range c.Accounts {
+		names = append(names, a.Name)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// List is every account with its sign-in state, without asking servers or
+// opening the store: the index says what is stored.
+func (m *Manager) List(ctx context.Context) ([]Status, error) {
+	c, err := m.cfg.Load()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Status, 0, len(c.Accounts))
+	for _, a := range c.Accounts {
+		out = append(out, m.status(c, a))
+	}
+	return out, nil
+}
+
+// Show is one account's state; it checks that the stored credential is
+// really in the store.
+func (m *Manager) Show(ctx context.Context, name string) (*Status, error) {
+	c, err := m.cfg.Load()
+	if err != nil {
+		return nil, err
+	}
+	a, ok := c.Account(name)
+	if !ok {
+		return nil, &NoAccountError{Name: name, Known: accountNames(c)}
+	}
+	st := m.status(c, *a)
+	if st.SignedIn {
+		if _, err := m.vault.Get(ctx, credentialName(name)); err != nil {
+			st.SignedIn = false
+			if errors.Is(err, keystore.ErrNotFound) {
+				st.Problem = "the credential is listed but missing from the store: sign in again"
+			} else {
+				st.Problem = err.Error()
+			}
+		}
+	}
+	return &st, nil
+}
+
+func (m *Manager) status(c *config.Config, a config.Account) Status {
+	st := Status{Name: a.Name, Service: a.Service, URL: a.URL, User: a.User, Insecure: a.InsecureHTTP,
+		Extra: Extra{Brand: a.Brand, DeviceID: a.DeviceID, IdentifierType: a.IdentifierType, Identifier: a.Identifier, Region: a.Region}}
+	if meta, ok := c.Secret(credentialName(a.Name)); ok {
+		st.SignedIn = true
+		st.Store = m.vault.Backend()
+		created := meta.Created
+		if meta.Rotated != nil {
+			created = *meta.Rotated
+		}
+		st.Since = &created
+		st.Via = meta.ID
+	}
+	if meta, ok := c.Secret(SecretName(a.Name, Ref{Kind: KindSession})); ok && a.Service == Capillary {
+		st.Expires = meta.Expires
+	}
+	if meta, ok := c.Secret(pendingName(a.Name)); ok {
+		if meta.Expires == nil || meta.Expires.After(m.opts.Now()) {
+			st.Pending = meta.ID
+		}
+	}
+	return st
+}
+
+// Remove deletes an account and its credential and pending challenge.
+// Issued tokens stay in the store: they still work on the server.
+func (m *Manager) Remove(ctx context.Context, name string) error {
+	if _, err := m.account(name); err != nil {
+		return err
+	}
+	for _, n := range []string{credentialName(name), pendingName(name), SecretName(name, Ref{Kind: KindSession})} {
+		if err := m.vault.Delete(ctx, n); err != nil && !errors.Is(err, keystore.ErrNotFound) {
+			return fmt.Errorf("removing %s: %w", n, err)
+		}
+	}
+	return m.cfg.UpdateContext(ctx, func(c *config.Config) error {
+		c.RemoveAccount(name)
+		return nil
+	})
+}
+
+// httpClient builds the account's HTTP client.
+func (m *Manager) httpClient(a config.Account) (*client.Client, error) {
+	return client.New(client.Options{
+		Service:           a.Service,
+		BaseURL:           a.URL,
+		AllowInsecureHTTP: a.InsecureHTTP,
+		CAFile:            a.CAFile,
+		Timeout:           m.opts.Timeout,
+		Transport:         m.opts.Transport,
+		Trace:             m.opts.Trace,
+	})
+}
+
+// put stores a secret with its index entry. It is the one place issued
+// secrets go through, so the store-first rule holds everywhere.
+func (m *Manager) put(ctx context.Context, meta config.SecretMeta, value string) error {
+	return m.vault.Put(ctx, meta, value)
+}
+
+// issue stores a freshly issued token before anything else happens. On a
+// store failure the token comes back in a *NotStoredError.
+func (m *Manager) issue(ctx context.Context, account string, ref Ref, value string, expires *time.Time) (*Issued, error) {
+	name := SecretName(account, ref)
+	iss := &Issued{Name: name, Account: account, Kind: ref.Kind, Ref: ref.String(), Fingerprint: keystore.Fingerprint(value), Value: value, Expires: expires, Store: m.vault.Backend()}
+	meta := config.SecretMeta{Name: name, Account: account, Kind: ref.Kind, ID: ref.ID, Expires: expires}
+	if err := m.put(ctx, meta, value); err != nil {
+		return iss, &NotStoredError{Issued: iss, Err: err}
+	}
+	iss.Stored = true
+	return iss, nil
+}
+
+// RetryStore tries again to store a token that could not be saved.
+func (m *Manager) RetryStore(ctx context.Context, iss *Issued) error {
+	ref, err := ParseRef(iss.Ref)
+	if err != nil {
+		return err
+	}
+	meta := config.SecretMeta{Name: iss.Name, Account: iss.Account, Kind: iss.Kind, ID: ref.ID, Expires: iss.Expires}
+	if err := m.put(ctx, meta, iss.Value); err != nil {
+		return &NotStoredError{Issued: iss, Err: err}
+	}
+	iss.Stored = true
+	iss.Store = m.vault.Backend()
+	return nil
+}

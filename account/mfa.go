@@ -1,0 +1,135 @@
+package account
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"keyturn/client/mattermost"
+)
+
+// MFAActive asks the server whether the account has TOTP switched on.
+func (m *Manager) MFAActive(ctx context.Context, account string) (bool, error) {
+	s, err := m.session(ctx, account)
+	if err != nil {
+		return false, err
+	}
+	switch s.acct.Service {
+	case Mattermost:
+		me, err := s.mattermost().Me(ctx)
+		if err != nil {
+			return false, err
+		}
+		return me.MFAActive, nil
+	case RocketChat:
+		me, err := s.rocketchat().Me(ctx)
+		if err != nil {
+			return false, err
+		}
+		return me.TOTPEnabled, nil
+	}
+	return false, fmt.Errorf("%s accounts have no TOTP setup in keyturn", s.acct.Service)
+}
+
+// BeginMFA makes a new TOTP secret. It refuses when MFA is already active,
+// since the server would silently replace the secret and break the
+// person's authenticator, unless replace is set on purpose.
+func (m *Manager) BeginMFA(ctx context.Context, account string, replace bool, ans *Answer) (*MFASetup, error) {
+	s, err := m.session(ctx, account)
+	if err != nil {
+		return nil, err
+	}
+	switch s.acct.Service {
+	case Mattermost:
+		mm := s.mattermost()
+		me, err := mm.Me(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if me.MFAActive && !replace {
+			return nil, ErrMFAActive
+		}
+		sec, err := mm.GenerateMFA(ctx, me.ID)
+		if err != nil {
+			return nil, err
+		}
+		return &MFASetup{Account: account, Secret: sec.Secret, URL: mattermost.OTPAuthURL(s.acct.URL, me.Email, sec.Secret)}, nil
+	case RocketChat:
+		rc := s.rocketchat()
+		me, err := rc.Me(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if me.TOTPEnabled {
+			if !replace {
+				return nil, ErrMFAActive
+			}
+			return nil, fmt.Errorf("Rocket.Chat refuses a new TOTP secret while one is active: disable it first ('keyturn mfa disable %s --code C'), then set it up again", account)
+		}
+		setup, err := rc.EnableTOTP(ctx, secondFactor(ans))
+		if err != nil {
+			if ch := m.challengeFrom(s.acct, "2fa", err); ch != nil {
+				return nil, ch
+			}
+			return nil, err
+		}
+		return &MFASetup{Account: account, Secret: setup.Secret, URL: setup.URL}, nil
+	}
+	return nil, fmt.Errorf("%s accounts have no TOTP setup in keyturn", s.acct.Service)
+}
+
+// ActivateMFA switches TOTP on with a first code from the new secret. For
+// Rocket.Chat the answer holds the one-time backup codes.
+func (m *Manager) ActivateMFA(ctx context.Context, account, code string, ans *Answer) ([]string, error) {
+	s, err := m.session(ctx, account)
+	if err != nil {
+		return nil, err
+	}
+	code = strings.TrimSpace(code)
+	if code == "" {
+		return nil, fmt.Errorf("activating MFA needs a code from the authenticator app")
+	}
+	switch s.acct.Service {
+	case Mattermost:
+		return nil, s.mattermost().ActivateMFA(ctx, s.cred.UserID, code)
+	case RocketChat:
+		codes, err := s.rocketchat().ValidateTOTP(ctx, code, secondFactor(ans))
+		if ch := m.challengeFrom(s.acct, "2fa", err); ch != nil {
+			return nil, ch
+		}
+		return codes, err
+	}
+	return nil, fmt.Errorf("%s accounts have no TOTP setup in keyturn", s.acct.Service)
+}
+
+// DisableMFA switches TOTP off. Rocket.Chat wants a current code;
+// Mattermost needs none.
+func (m *Manager) DisableMFA(ctx context.Context, account, code string) error {
+	s, err := m.session(ctx, account)
+	if err != nil {
+		return err
+	}
+	switch s.acct.Service {
+	case Mattermost:
+		return s.mattermost().DeactivateMFA(ctx, s.cred.UserID)
+	case RocketChat:
+		if strings.TrimSpace(code) == "" {
+			return fmt.Errorf("disabling TOTP on Rocket.Chat needs a current code (--code)")
+		}
+		err := s.rocketchat().DisableTOTP(ctx, strings.TrimSpace(code))
+		if ch := m.challengeFrom(s.acct, "2fa", err); ch != nil {
+			return ch
+		}
+		return err
+	}
+	return fmt.Errorf("%s accounts have no TOTP setup in keyturn", s.acct.Service)
+}
+
+// StoreBackupCodes keeps Rocket.Chat's one-time backup codes as a secret,
+// one per line, when the person agrees.
+func (m *Manager) StoreBackupCodes(ctx context.Context, account string, codes []string) (*Issued, error) {
+	if len(codes) == 0 {
+		return nil, fmt.Errorf("no backup codes to store")
+	}
+	return m.issue(ctx, account, Ref{Kind: KindBackup, ID: "totp"}, strings.Join(codes, "\n"), nil)
+}

@@ -1,0 +1,461 @@
+package account
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"keyturn/client"
+	"keyturn/client/capillary"
+	"keyturn/client/mattermost"
+	"keyturn/client/rocketchat"
+	"keyturn/config"
+)
+
+// session is an account with its signed-in clients.
+type session struct {
+	acct config.Account
+	cred *credential
+	hc   *client.Client
+}
+
+func (m *Manager) session(ctx context.Context, account string) (*session, error) {
+	a, err := m.account(account)
+	if err != nil {
+		return nil, err
+	}
+	cred, err := m.loadCredential(ctx, account)
+	if err != nil {
+		return nil, err
+	}
+	hc, err := m.httpClient(a)
+	if err != nil {
+		return nil, err
+	}
+	return &session{acct: a, cred: cred, hc: hc}, nil
+}
+
+func (s *session) mattermost() *mattermost.Client { return mattermost.New(s.hc, s.cred.Token) }
+
+func (s *session) rocketchat() *rocketchat.Client {
+	return rocketchat.New(s.hc, rocketchat.Credentials{UserID: s.cred.UserID, AuthToken: s.cred.Token, IsPAT: s.cred.Via == viaPAT})
+}
+
+func (s *session) capillary() *capillary.Client {
+	return capillary.New(s.hc, capillary.Identity{IdentifierType: s.acct.IdentifierType, IdentifierValue: s.acct.Identifier, Brand: s.acct.Brand, DeviceID: s.acct.DeviceID})
+}
+
+// secondFactor turns an Answer into Rocket.Chat's header pair.
+func secondFactor(ans *Answer) *rocketchat.SecondFactor {
+	if ans == nil || ans.Code == "" {
+		return nil
+	}
+	return &rocketchat.SecondFactor{Method: ans.Method, Code: strings.TrimSpace(ans.Code)}
+}
+
+// Team is a Mattermost team the account belongs to.
+type Team struct {
+	ID          string `json:"id"`
+	Name        string `json:"name"`
+	DisplayName string `json:"display_name"`
+}
+
+// Teams lists the Mattermost teams the account sees.
+func (m *Manager) Teams(ctx context.Context, account string) ([]Team, error) {
+	s, err := m.session(ctx, account)
+	if err != nil {
+		return nil, err
+	}
+	if s.acct.Service != Mattermost {
+		return nil, nil
+	}
+	teams, err := s.mattermost().MyTeams(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Team, 0, len(teams))
+	for _, t := range teams {
+		out = append(out, Team{ID: t.ID, Name: t.Name, DisplayName: t.DisplayName})
+	}
+	return out, nil
+}
+
+// KindsOf lists the token kinds a service has.
+func KindsOf(service string) []string {
+	switch service {
+	case Mattermost:
+		return []string{KindUserToken, KindCommand, KindWebhook}
+	case RocketChat:
+		return []string{KindPAT}
+	case Capillary:
+		return []string{KindSession}
+	}
+	return nil
+}
+
+// Tokens lists the account's tokens on the server, marking those keyturn
+// holds. It never returns a value.
+func (m *Manager) Tokens(ctx context.Context, account string, f ListFilter) ([]Token, error) {
+	s, err := m.session(ctx, account)
+	if err != nil {
+		return nil, err
+	}
+	kinds := KindsOf(s.acct.Service)
+	if f.Kind != "" {
+		if !contains(kinds, f.Kind) {
+			return nil, fmt.Errorf("%s accounts have no %q tokens (kinds: %s)", s.acct.Service, f.Kind, strings.Join(kinds, ", "))
+		}
+		kinds = []string{f.Kind}
+	}
+	var out []Token
+	switch s.acct.Service {
+	case Mattermost:
+		out, err = m.mattermostTokens(ctx, s, kinds, f.Team)
+	case RocketChat:
+		out, err = m.rocketTokens(ctx, s)
+	case Capillary:
+		out, err = m.capillaryTokens(ctx, s)
+	}
+	if err != nil {
+		return nil, err
+	}
+	c, err := m.cfg.Load()
+	if err != nil {
+		return nil, err
+	}
+	for i := range out {
+		t := &out[i]
+		t.RefString = t.Ref.String()
+		t.Kind = t.Ref.Kind
+		t.ID = t.Ref.ID
+		name := SecretName(account, t.Ref)
+		if meta, ok := c.Secret(name); ok {
+			t.Stored = true
+			t.Secret = name
+			t.Fingerprint = meta.Fingerprint
+		}
+	}
+	return out, nil
+}
+
+func (m *Manager) mattermostTokens(ctx context.Context, s *session, kinds []string, team string) ([]Token, error) {
+	mm := s.mattermost()
+	var out []Token
+	if contains(kinds, KindUserToken) {
+		uts, err := mm.ListUserAccessTokens(ctx, s.cred.UserID)
+		if err != nil {
+			return nil, err
+		}
+		for _, ut := range uts {
+			active := ut.IsActive
+			out = append(out, Token{Ref: Ref{Kind: KindUserToken, ID: ut.ID}, Label: ut.Description, Active: &active})
+		}
+	}
+	if !contains(kinds, KindCommand) && !contains(kinds, KindWebhook) {
+		return out, nil
+	}
+	teams, err := mm.MyTeams(ctx)
+	if err != nil {
+		return nil, err
+	}
+	matched := false
+	for _, t := range teams {
+		if team != "" && team != t.Name && team != t.ID {
+			continue
+		}
+		matched = true
+		if contains(kinds, KindCommand) {
+			cmds, err := mm.ListCommands(ctx, t.ID)
+			if err != nil {
+				return nil, err
+			}
+			for _, c := range cmds {
+				created := time.UnixMilli(c.CreateAt)
+				label := "/" + c.Trigger
+				if c.DisplayName != "" {
+					label += " (" + c.DisplayName + ")"
+				}
+				out = append(out, Token{Ref: Ref{Kind: KindCommand, ID: c.ID}, Label: label, Team: t.Name, Created: &created})
+			}
+		}
+		if contains(kinds, KindWebhook) {
+			hooks, err := mm.ListOutgoingWebhooks(ctx, t.ID)
+			if err != nil {
+				return nil, err
+			}
+			for _, h := range hooks {
+				created := time.UnixMilli(h.CreateAt)
+				label := h.DisplayName
+				if label == "" {
+					label = strings.Join(h.TriggerWords, ", ")
+				}
+				out = append(out, Token{Ref: Ref{Kind: KindWebhook, ID: h.ID}, Label: label, Team: t.Name, Created: &created})
+			}
+		}
+	}
+	if team != "" && !matched {
+		return nil, fmt.Errorf("%s: no team %q among the account's teams", s.acct.Name, team)
+	}
+	return out, nil
+}
+
+func (m *Manager) rocketTokens(ctx context.Context, s *session) ([]Token, error) {
+	pats, err := s.rocketchat().ListPATs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Token, 0, len(pats))
+	for _, p := range pats {
+		t := Token{Ref: Ref{Kind: KindPAT, ID: p.Name}, Label: p.Name, LastPart: p.LastTokenPart, Bypass2FA: p.BypassTwoFactor}
+		if !p.CreatedAt.IsZero() {
+			created := p.CreatedAt
+			t.Created = &created
+		}
+		out = append(out, t)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Label < out[j].Label })
+	return out, nil
+}
+
+func (m *Manager) capillaryTokens(ctx context.Context, s *session) ([]Token, error) {
+	c, err := m.cfg.Load()
+	if err != nil {
+		return nil, err
+	}
+	t := Token{Ref: Ref{Kind: KindSession}, Label: "session of " + s.acct.Identifier}
+	if meta, ok := c.Secret(SecretName(s.acct.Name, t.Ref)); ok {
+		t.Expires = meta.Expires
+		created := meta.Created
+		if meta.Rotated != nil {
+			created = *meta.Rotated
+		}
+		t.Created = &created
+	}
+	return []Token{t}, nil
+}
+
+// Create issues a new token: a Mattermost user access token (description
+// label) or a Rocket.Chat personal access token (name label). It is stored
+// before it is returned.
+func (m *Manager) Create(ctx context.Context, account, label string, bypass2FA bool, ans *Answer) (*Issued, error) {
+	s, err := m.session(ctx, account)
+	if err != nil {
+		return nil, err
+	}
+	label = strings.TrimSpace(label)
+	if label == "" {
+		return nil, fmt.Errorf("a token needs a label (its description or name)")
+	}
+	switch s.acct.Service {
+	case Mattermost:
+		ut, err := s.mattermost().CreateUserAccessToken(ctx, s.cred.UserID, label)
+		if err != nil {
+			return nil, m.explainIssueError(s, Ref{Kind: KindUserToken}, err, false)
+		}
+		return m.issue(ctx, account, Ref{Kind: KindUserToken, ID: ut.ID}, ut.Token, nil)
+	case RocketChat:
+		if err := checkSecretNamePart(label); err != nil {
+			return nil, err
+		}
+		tok, err := s.rocketchat().GeneratePAT(ctx, label, bypass2FA, secondFactor(ans))
+		if err != nil {
+			return nil, m.explainIssueError(s, Ref{Kind: KindPAT, ID: label}, err, false)
+		}
+		return m.issue(ctx, account, Ref{Kind: KindPAT, ID: label}, tok, nil)
+	}
+	return nil, fmt.Errorf("%s accounts cannot create tokens; use 'keyturn token rotate %s session' to regenerate the session", s.acct.Service, account)
+}
+
+func checkSecretNamePart(s string) error {
+	if strings.ContainsAny(s, "/ \t\r\n") || strings.Contains(s, "..") {
+		return fmt.Errorf("token name %q: no spaces, slashes or '..' (it becomes part of the secret's name)", s)
+	}
+	return nil
+}
+
+// explainIssueError turns a failed call into what the person must know: a
+// challenge to answer, or, for a request that changes a token in place and
+// got no usable answer, an *UnknownOutcomeError.
+func (m *Manager) explainIssueError(s *session, ref Ref, err error, inPlace bool) error {
+	step := "2fa"
+	if ch := m.challengeFrom(s.acct, step, err); ch != nil {
+		return ch
+	}
+	if inPlace && client.MayHaveApplied(err) {
+		return &UnknownOutcomeError{Account: s.acct.Name, Ref: ref, Err: err, Check: checkHint(s.acct, ref)}
+	}
+	return err
+}
+
+func checkHint(a config.Account, ref Ref) string {
+	switch ref.Kind {
+	case KindPAT:
+		return fmt.Sprintf("Check with 'keyturn token list %s --kind pat': if the PAT's last_token_part no longer ends with the stored fingerprint, it was rotated and the new token is lost; rotate it again. keyturn does not retry by itself.", a.Name)
+	case KindSession:
+		return fmt.Sprintf("The old token stays valid until it expires; run 'keyturn token rotate %s session' again when you are ready. keyturn does not retry by itself.", a.Name)
+	}
+	return fmt.Sprintf("Check the integration, or run 'keyturn token rotate %s %s' again on purpose to get a token you hold. keyturn does not retry by itself.", a.Name, ref)
+}
+
+// Rotate replaces a token. Where the old token can live on (Mattermost user
+// access tokens): create new, store, verify, revoke old. Where the server
+// replaces in place: one request, stored on arrival, never retried.
+func (m *Manager) Rotate(ctx context.Context, account string, ref Ref, ans *Answer) (*Issued, error) {
+	s, err := m.session(ctx, account)
+	if err != nil {
+		return nil, err
+	}
+	if !contains(KindsOf(s.acct.Service), ref.Kind) {
+		return nil, fmt.Errorf("%s accounts have no %s tokens", s.acct.Service, ref.Kind)
+	}
+	switch ref.Kind {
+	case KindCommand:
+		tok, err := s.mattermost().RegenCommandToken(ctx, ref.ID)
+		if err != nil {
+			return nil, m.explainIssueError(s, ref, err, true)
+		}
+		return m.issue(ctx, account, ref, tok, nil)
+	case KindWebhook:
+		hook, err := s.mattermost().RegenOutgoingWebhookToken(ctx, ref.ID)
+		if err != nil {
+			return nil, m.explainIssueError(s, ref, err, true)
+		}
+		return m.issue(ctx, account, ref, hook.Token, nil)
+	case KindUserToken:
+		return m.rotateUserToken(ctx, s, ref)
+	case KindPAT:
+		tok, err := s.rocketchat().RegeneratePAT(ctx, ref.ID, secondFactor(ans))
+		if err != nil {
+			return nil, m.explainIssueError(s, ref, err, true)
+		}
+		return m.issue(ctx, account, ref, tok, nil)
+	case KindSession:
+		return m.regenerateSession(ctx, s)
+	}
+	return nil, fmt.Errorf("cannot rotate %s", ref)
+}
+
+// rotateUserToken never leaves the person without a working token: the
+// old one is revoked only once the new one is stored and verified.
+func (m *Manager) rotateUserToken(ctx context.Context, s *session, ref Ref) (*Issued, error) {
+	mm := s.mattermost()
+	old, err := mm.GetUserAccessToken(ctx, ref.ID)
+	if err != nil {
+		return nil, err
+	}
+	desc := old.Description
+	ut, err := mm.CreateUserAccessToken(ctx, old.UserID, desc)
+	if err != nil {
+		return nil, m.explainIssueError(s, ref, err, false)
+	}
+	iss, err := m.issue(ctx, s.acct.Name, Ref{Kind: KindUserToken, ID: ut.ID}, ut.Token, nil)
+	if err != nil {
+		iss.Notes = append(iss.Notes, fmt.Sprintf("the old token %s was NOT revoked, since the new one is not saved", ref.ID))
+		return iss, err
+	}
+	if _, err := mattermost.New(s.hc, ut.Token).Me(ctx); err != nil {
+		iss.Notes = append(iss.Notes, fmt.Sprintf("the new token did not work when checked (%v); the old token %s was left active", err, ref.ID))
+		return iss, nil
+	}
+	if err := mm.RevokeUserAccessToken(ctx, ref.ID); err != nil {
+		iss.Notes = append(iss.Notes, fmt.Sprintf("the old token %s could not be revoked (%v); revoke it with 'keyturn token revoke %s %s'", ref.ID, err, s.acct.Name, ref))
+		return iss, nil
+	}
+	if err := m.vault.Delete(ctx, SecretName(s.acct.Name, ref)); err != nil && !isNotFound(err) {
+		iss.Notes = append(iss.Notes, fmt.Sprintf("the old token was revoked but its stored copy could not be deleted: %v", err))
+	}
+	iss.Notes = append(iss.Notes, fmt.Sprintf("old token %s revoked", ref.ID))
+	return iss, nil
+}
+
+// regenerateSession makes a new Capillary token from the stored key.
+func (m *Manager) regenerateSession(ctx context.Context, s *session) (*Issued, error) {
+	if s.cred.Key == "" {
+		return nil, fmt.Errorf("%s: no key is stored; sign in again", s.acct.Name)
+	}
+	cp := s.capillary()
+	var tokens *capillary.Tokens
+	var err error
+	if s.cred.MFA {
+		tokens, err = cp.RegenerateMFAToken(ctx, s.cred.Key)
+	} else {
+		tokens, err = cp.RegenerateToken(ctx, s.cred.Key)
+	}
+	if err != nil {
+		if capillary.IsSessionExpired(err) {
+			return nil, fmt.Errorf("%w: the stored key is no longer accepted; sign in again with 'keyturn login %s'", err, s.acct.Name)
+		}
+		return nil, m.explainIssueError(s, Ref{Kind: KindSession}, err, true)
+	}
+	iss, err := m.issue(ctx, s.acct.Name, Ref{Kind: KindSession}, tokens.Token, expiryPtr(tokens.Expires))
+	if err != nil {
+		return iss, err
+	}
+	// Regenerate answers key:null; a new key, if one ever comes, replaces
+	// the stored one only after the token is safe.
+	if tokens.Key != "" && tokens.Key != s.cred.Key {
+		c := *s.cred
+		c.Key = tokens.Key
+		if err := m.saveCredential(ctx, s.acct.Name, c); err != nil {
+			iss.Notes = append(iss.Notes, "the server sent a new key that could not be stored: "+err.Error())
+		}
+	}
+	return iss, nil
+}
+
+// Revoke ends a token on the server and deletes keyturn's copy.
+func (m *Manager) Revoke(ctx context.Context, account string, ref Ref, ans *Answer) error {
+	s, err := m.session(ctx, account)
+	if err != nil {
+		return err
+	}
+	switch ref.Kind {
+	case KindUserToken:
+		if s.acct.Service != Mattermost {
+			return fmt.Errorf("%s accounts have no user tokens", s.acct.Service)
+		}
+		err = s.mattermost().RevokeUserAccessToken(ctx, ref.ID)
+	case KindPAT:
+		if s.acct.Service != RocketChat {
+			return fmt.Errorf("%s accounts have no PATs", s.acct.Service)
+		}
+		err = s.rocketchat().RemovePAT(ctx, ref.ID, secondFactor(ans))
+	case KindSession:
+		if s.acct.Service != Capillary {
+			return fmt.Errorf("%s accounts have no Capillary session", s.acct.Service)
+		}
+		var tok string
+		tok, err = m.vault.Get(ctx, SecretName(account, ref))
+		if err == nil {
+			err = s.capillary().ExpireMFAToken(ctx, tok)
+		}
+	case KindCommand, KindWebhook:
+		return fmt.Errorf("Mattermost cannot revoke a %s token, only regenerate it: 'keyturn token rotate %s %s'", ref.Kind, account, ref)
+	default:
+		return fmt.Errorf("cannot revoke %s", ref)
+	}
+	if err != nil {
+		if ch := m.challengeFrom(s.acct, "2fa", err); ch != nil {
+			return ch
+		}
+		return err
+	}
+	if err := m.vault.Delete(ctx, SecretName(account, ref)); err != nil && !isNotFound(err) {
+		return fmt.Errorf("revoked on the server, but the stored copy could not be deleted: %w", err)
+	}
+	return nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+var _ = errors.New

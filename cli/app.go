@@ -1,0 +1,180 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"keyturn/account"
+	"keyturn/client"
+	"keyturn/config"
+	"keyturn/keystore"
+)
+
+// App is what every command shares: the streams, the global flags, and the
+// config, store and operations, opened on first use.
+type App struct {
+	io    IO
+	flags struct {
+		config, store, storeFile, debug string
+	}
+
+	// Set by the demo and by tests: a ready manager over the sandbox.
+	mgr       *account.Manager
+	transport http.RoundTripper
+	// demoCodes, set by `keyturn demo`, feeds the TUI's footer line with
+	// the sandbox's current codes.
+	demoCodes func() string
+	closers   []func() error
+}
+
+func newApp(streams IO) *App { return &App{io: streams} }
+
+func (a *App) close() {
+	for i := len(a.closers) - 1; i >= 0; i-- {
+		_ = a.closers[i]()
+	}
+	a.closers = nil
+}
+
+// configFile is --config, else KEYTURN_CONFIG, else the user config dir.
+func (a *App) configFile() (*config.File, error) {
+	path := a.flags.config
+	if path == "" {
+		path = a.io.Getenv(config.EnvPath)
+	}
+	if path == "" {
+		p, err := config.DefaultPath()
+		if err != nil {
+			return nil, err
+		}
+		path = p
+	}
+	return config.Open(path), nil
+}
+
+// manager opens the config, the chosen store and the operations over them.
+func (a *App) manager(ctx context.Context) (*account.Manager, error) {
+	if a.mgr != nil {
+		return a.mgr, nil
+	}
+	cf, err := a.configFile()
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := cf.Load()
+	if err != nil {
+		return nil, err
+	}
+	kind, err := keystore.Choose(a.flags.store, a.io.Getenv(keystore.EnvStore), cfg)
+	if err != nil {
+		return nil, usageError{err}
+	}
+	opts := keystore.Options{}
+	if kind == keystore.KindFile {
+		opts.File, err = keystore.ChooseFile(a.flags.storeFile, a.io.Getenv(keystore.EnvStoreFile), cfg)
+		if err != nil {
+			return nil, err
+		}
+		opts.Passphrase = a.passphrase
+	}
+	if t, err := keystore.KeyringTimeout(); err != nil {
+		return nil, usageError{err}
+	} else {
+		opts.Timeout = t
+	}
+	backend, err := keystore.Open(kind, opts)
+	if err != nil {
+		return nil, err
+	}
+	// Remember an explicit choice, so the next run uses the same store.
+	if kind != keystore.KindMemory && (cfg.Store != kind || (kind == keystore.KindFile && a.flags.storeFile != "" && cfg.StoreFile != opts.File)) {
+		err := cf.UpdateContext(ctx, func(c *config.Config) error {
+			c.Store = kind
+			if kind == keystore.KindFile && a.flags.storeFile != "" {
+				c.StoreFile = opts.File
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	trace, closeTrace, err := client.TraceTo(a.debugSetting(), a.io.Err)
+	if err != nil {
+		return nil, err
+	}
+	a.closers = append(a.closers, closeTrace)
+	a.mgr = account.New(cf, keystore.NewVault(backend, cf), account.Options{Trace: trace, Transport: a.transport})
+	return a.mgr, nil
+}
+
+func (a *App) debugSetting() string {
+	if a.flags.debug != "" {
+		return a.flags.debug
+	}
+	return a.io.Getenv("KEYTURN_DEBUG")
+}
+
+// passphrase for the file store: KEYTURN_FILE_PASSPHRASE, else a prompt
+// with no echo.
+func (a *App) passphrase() ([]byte, error) {
+	if v := a.io.Getenv(keystore.EnvPassphrase); v != "" {
+		return []byte(v), nil
+	}
+	if a.io.ReadSecret == nil {
+		return nil, fmt.Errorf("%w: set %s or run in a terminal", keystore.ErrNoPassphrase, keystore.EnvPassphrase)
+	}
+	p, err := a.io.ReadSecret("Passphrase for the keyturn secrets file: ")
+	if err != nil {
+		return nil, err
+	}
+	if p == "" {
+		return nil, keystore.ErrNoPassphrase
+	}
+	return []byte(p), nil
+}
+
+// confirm asks a yes/no question on the terminal; without one it refuses
+// and tells the person to pass --yes.
+func (a *App) confirm(question string) (bool, error) {
+	if !a.io.InTerminal {
+		return false, exitf(ExitUsage, "%s: no terminal to ask; pass --yes to confirm", question)
+	}
+	fmt.Fprintf(a.io.Err, "%s [y/N] ", question)
+	line, err := readLine(a.io.In)
+	if err != nil && line == "" {
+		return false, err
+	}
+	switch strings.ToLower(strings.TrimSpace(line)) {
+	case "y", "yes":
+		return true, nil
+	}
+	return false, nil
+}
+
+// readLine reads one line without buffering past it, so a later read of
+// the same stream continues after it.
+func readLine(r interface{ Read([]byte) (int, error) }) (string, error) {
+	var b strings.Builder
+	buf := make([]byte, 1)
+	for {
+		n, err := r.Read(buf)
+		if n > 0 {
+			if buf[0] == '\n' {
+				return strings.TrimSuffix(b.String(), "\r"), nil
+			}
+			b.WriteByte(buf[0])
+		}
+		if err != nil {
+			if b.Len() > 0 {
+				return strings.TrimSuffix(b.String(), "\r"), nil
+			}
+			return "", err
+		}
+	}
+}
+
+var errCancelled = errors.New("cancelled")

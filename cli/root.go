@@ -1,0 +1,178 @@
+// Package cli is keyturn's scriptable face: thin cobra commands over the
+// operations in account/. Every command reads and writes through the
+// streams in IO, so tests run them in-process.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"keyturn/version"
+)
+
+// Exit codes, the same for every command.
+const (
+	ExitOK           = 0
+	ExitError        = 1
+	ExitUsage        = 2
+	ExitNotStored    = 3 // a token was issued but could not be stored: it is on stdout
+	ExitNeedCode     = 4 // a second factor is needed and none was given
+	ExitUnknownState = 5 // the request was sent and no answer came: the server may have applied it
+)
+
+// IO is where a command reads and writes.
+type IO struct {
+	In  io.Reader
+	Out io.Writer
+	Err io.Writer
+	// InTerminal reports whether In is an interactive terminal (prompts
+	// with no echo are possible); OutTerminal likewise for Out.
+	InTerminal  bool
+	OutTerminal bool
+	// ReadSecret reads one line with no echo from the terminal; nil when
+	// there is none.
+	ReadSecret func(prompt string) (string, error)
+	// Getenv reads the environment (tests replace it).
+	Getenv func(string) string
+}
+
+// SystemIO is the process's own streams.
+func SystemIO() IO {
+	in := int(os.Stdin.Fd())
+	out := int(os.Stdout.Fd())
+	s := IO{In: os.Stdin, Out: os.Stdout, Err: os.Stderr, InTerminal: term.IsTerminal(in), OutTerminal: term.IsTerminal(out), Getenv: os.Getenv}
+	if s.InTerminal {
+		s.ReadSecret = func(prompt string) (string, error) {
+			fmt.Fprint(os.Stderr, prompt)
+			b, err := term.ReadPassword(in)
+			fmt.Fprintln(os.Stderr)
+			return string(b), err
+		}
+	}
+	return s
+}
+
+// ExitError carries an exit code with its message.
+type ExitError struct {
+	Code int
+	Err  error
+}
+
+func (e *ExitError) Error() string {
+	if e.Err == nil {
+		return fmt.Sprintf("exit %d", e.Code)
+	}
+	return e.Err.Error()
+}
+func (e *ExitError) Unwrap() error { return e.Err }
+
+// exitf is an error with an exit code.
+func exitf(code int, format string, args ...any) error {
+	return &ExitError{Code: code, Err: fmt.Errorf(format, args...)}
+}
+
+// usageError marks wrong words on the command line (exit 2).
+type usageError struct{ error }
+
+// Execute runs keyturn with args and returns the exit code.
+func Execute(ctx context.Context, args []string, streams IO) int {
+	if streams.Getenv == nil {
+		streams.Getenv = os.Getenv
+	}
+	app := newApp(streams)
+	defer app.close()
+	root := newRootCmd(app)
+	root.SetArgs(args)
+	root.SetIn(streams.In)
+	root.SetOut(streams.Out)
+	root.SetErr(streams.Err)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return ExitOK
+	}
+	var ee *ExitError
+	var ue usageError
+	switch {
+	case errors.As(err, &ee):
+		if ee.Err != nil {
+			fmt.Fprintln(streams.Err, "keyturn:", ee.Err)
+		}
+		return ee.Code
+	case errors.As(err, &ue) || isCobraUsage(err):
+		fmt.Fprintln(streams.Err, "keyturn:", err)
+		fmt.Fprintln(streams.Err, "Run 'keyturn --help' for usage.")
+		return ExitUsage
+	}
+	fmt.Fprintln(streams.Err, "keyturn:", err)
+	return ExitError
+}
+
+func newRootCmd(app *App) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "keyturn",
+		Short: "Sign in with two-factor codes, issue and rotate tokens, keep them in the OS keyring",
+		Long: `keyturn signs in to Mattermost, Rocket.Chat and Capillary servers with two-factor
+codes, sets up MFA from a QR code drawn in the terminal, issues, regenerates and
+revokes tokens, and keeps every token it obtains in the OS keyring.
+
+Run it with no command for the interactive app; 'keyturn demo' tries everything
+against built-in simulated servers.`,
+		Version:       version.Version,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Args:          cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return app.runTUI(cmd.Context(), false)
+		},
+	}
+	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
+		return usageError{err}
+	})
+	f := root.PersistentFlags()
+	f.StringVar(&app.flags.config, "config", "", "config file (default $KEYTURN_CONFIG, else the user config dir)")
+	f.StringVar(&app.flags.store, "store", "", "where secrets live: keyring or file (default $KEYTURN_STORE, else as remembered, else keyring)")
+	f.StringVar(&app.flags.storeFile, "store-file", "", "the encrypted file for --store file (default $KEYTURN_STORE_FILE)")
+	f.StringVar(&app.flags.debug, "debug", "", "trace HTTP to stderr (--debug=1) or a file (--debug=PATH), secrets redacted; also $KEYTURN_DEBUG")
+	root.Flag("debug").NoOptDefVal = "1"
+	root.AddCommand(newVersionCmd(app))
+	for _, add := range commands {
+		root.AddCommand(add(app))
+	}
+	return root
+}
+
+// commands are added by the files that define them, so each command lives
+// in one file with its options and run function.
+var commands []func(*App) *cobra.Command
+
+func register(c func(*App) *cobra.Command) { commands = append(commands, c) }
+
+func newVersionCmd(app *App) *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print keyturn's version",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			fmt.Fprintln(app.io.Out, "keyturn", version.Version)
+			return nil
+		},
+	}
+}
+
+// isCobraUsage recognises cobra's own argument errors.
+func isCobraUsage(err error) bool {
+	msg := err.Error()
+	for _, p := range []string{"unknown command", "unknown flag", "unknown shorthand", "accepts ", "requires at least", "requires exactly", "received ", "flag needs an argument", "invalid argument"} {
+		if strings.Contains(msg, p) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,154 @@
+// Package sandbox runs simulated Mattermost, Rocket.Chat and Capillary
+// servers on loopback, for `keyturn demo`, `keyturn sandbox` and tests.
+// The servers implement the wire formats on their own, from the API
+// references, and share one ledger of every token they issue.
+package sandbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	capillarysim "keyturn/sandbox/capillary"
+	mattermostsim "keyturn/sandbox/mattermost"
+	rocketchatsim "keyturn/sandbox/rocketchat"
+	"keyturn/sandbox/simnet"
+)
+
+// Options configure a sandbox.
+type Options struct {
+	// Listen is the host:port of the first server; the others take the
+	// next ports. Port 0 picks free ports. Default 127.0.0.1:0.
+	Listen string
+	// Latency delays every request, to make timing visible.
+	Latency time.Duration
+}
+
+// Sandbox is the three servers, running.
+type Sandbox struct {
+	Env        *simnet.Env
+	Mattermost *mattermostsim.Server
+	RocketChat *rocketchatsim.Server
+	Capillary  *capillarysim.Server
+
+	MattermostURL string
+	RocketChatURL string
+	CapillaryURL  string
+
+	servers []*http.Server
+	wg      sync.WaitGroup
+}
+
+// Start runs the servers on loopback.
+func Start(opts Options) (*Sandbox, error) {
+	env := simnet.NewEnv()
+	env.Faults.SetLatency(opts.Latency)
+	s := &Sandbox{Env: env, Mattermost: mattermostsim.New(env), RocketChat: rocketchatsim.New(env), Capillary: capillarysim.New(env)}
+	listeners, err := listen(opts.Listen, 3)
+	if err != nil {
+		return nil, err
+	}
+	handlers := []http.Handler{s.Mattermost, s.RocketChat, s.Capillary}
+	urls := []*string{&s.MattermostURL, &s.RocketChatURL, &s.CapillaryURL}
+	for i, l := range listeners {
+		srv := &http.Server{Handler: env.Faults.Wrap(handlers[i]), ReadHeaderTimeout: 10 * time.Second}
+		s.servers = append(s.servers, srv)
+		*urls[i] = "http://" + l.Addr().String()
+		s.wg.Add(1)
+		go func(l net.Listener) {
+			defer s.wg.Done()
+			_ = srv.Serve(l)
+		}(l)
+	}
+	return s, nil
+}
+
+// listen opens n listeners on consecutive ports from addr (or free ports
+// for port 0). Only loopback addresses are allowed: the sandbox holds
+// well-known credentials.
+func listen(addr string, n int) ([]net.Listener, error) {
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	host, portStr, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, fmt.Errorf("--listen %q: want HOST:PORT, e.g. 127.0.0.1:8065", addr)
+	}
+	ip := net.ParseIP(host)
+	if host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return nil, fmt.Errorf("--listen %q: the sandbox serves only on loopback (127.0.0.1, ::1 or localhost)", addr)
+	}
+	port, err := strconv.Atoi(portStr)
+	if err != nil || port < 0 || port > 65535-n {
+		return nil, fmt.Errorf("--listen %q: bad port", addr)
+	}
+	var out []net.Listener
+	for i := 0; i < n; i++ {
+		p := 0
+		if port != 0 {
+			p = port + i
+		}
+		l, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(p)))
+		if err != nil {
+			for _, o := range out {
+				o.Close()
+			}
+			return nil, fmt.Errorf("sandbox: %w", err)
+		}
+		out = append(out, l)
+	}
+	return out, nil
+}
+
+// Close stops the servers.
+func (s *Sandbox) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	var errs []error
+	for _, srv := range s.servers {
+		if err := srv.Shutdown(ctx); err != nil {
+			errs = append(errs, srv.Close())
+		}
+	}
+	s.wg.Wait()
+	return errors.Join(errs...)
+}
+
+// Info is what `keyturn sandbox` prints: each server's URL and the seeded
+// users' credentials.
+type Info struct {
+	Mattermost ServerInfo `json:"mattermost"`
+	RocketChat ServerInfo `json:"rocketchat"`
+	Capillary  ServerInfo `json:"capillary"`
+}
+
+// ServerInfo is one server's URL and seeds.
+type ServerInfo struct {
+	URL   string `json:"url"`
+	Seeds any    `json:"seeds"`
+}
+
+// Info describes the running sandbox.
+func (s *Sandbox) Info() Info {
+	return Info{
+		Mattermost: ServerInfo{URL: s.MattermostURL, Seeds: s.Mattermost.Seeds()},
+		RocketChat: ServerInfo{URL: s.RocketChatURL, Seeds: s.RocketChat.Seeds()},
+		Capillary:  ServerInfo{URL: s.CapillaryURL, Seeds: s.Capillary.Seeds()},
+	}
+}
+
+// Codes are the codes a person needs right now: TOTP codes of the seeded
+// secrets and the last codes "sent" by email or SMS.
+func (s *Sandbox) Codes() []simnet.Code {
+	now := s.Env.Clock.Now()
+	var out []simnet.Code
+	out = append(out, s.Mattermost.Codes(now)...)
+	out = append(out, s.RocketChat.Codes(now)...)
+	out = append(out, s.Capillary.Codes(now)...)
+	return out
+}
