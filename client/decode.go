@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -86,7 +87,12 @@ func firstLine(s string) string {
 func RetryAfter(h http.Header, now time.Time) (wait time.Duration, told bool) {
 	if v := strings.TrimSpace(h.Get("Retry-After")); v != "" {
 		if n, err := strconv.ParseFloat(v, 64); err == nil && n >= 0 {
-			return time.Duration(n * float64(time.Second)), true
+			// Clamp: converting a float beyond int64 (a huge value, +Inf)
+			// gives a negative Duration, which would skip the wait.
+			if d := n * float64(time.Second); d < math.MaxInt64 {
+				return time.Duration(d), true
+			}
+			return time.Duration(math.MaxInt64), true
 		}
 		if t, err := http.ParseTime(v); err == nil {
 			return nonNegative(t.Sub(now)), true
