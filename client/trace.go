@@ -81,8 +81,8 @@ func (t *Tracer) request(id int64, r *http.Request, body []byte, secrets []strin
 		return
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "keyturn[%d] → %s %s\n", id, r.Method, r.URL.Path)
-	writeHeaders(&b, r.Header)
+	fmt.Fprintf(&b, "keyturn[%d] → %s %s\n", id, r.Method, maskSecrets(r.URL.Path, secrets))
+	writeHeaders(&b, r.Header, secrets)
 	writeBody(&b, body, r.Header.Get("Content-Type"), secrets)
 	t.printf("%s", b.String())
 }
@@ -93,7 +93,7 @@ func (t *Tracer) response(id int64, r *Response, d time.Duration, secrets []stri
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "keyturn[%d] ← %d %s (%s)\n", id, r.Status, r.StatusText, d.Round(time.Millisecond))
-	writeHeaders(&b, r.Header)
+	writeHeaders(&b, r.Header, secrets)
 	writeBody(&b, r.Body, r.Header.Get("Content-Type"), secrets)
 	t.printf("%s", b.String())
 }
@@ -105,7 +105,7 @@ func (t *Tracer) failure(id int64, err error, d time.Duration) {
 	t.printf("keyturn[%d] ✗ %v (%s)\n", id, cleanNetError(err), d.Round(time.Millisecond))
 }
 
-func writeHeaders(b *strings.Builder, h http.Header) {
+func writeHeaders(b *strings.Builder, h http.Header, secrets []string) {
 	keys := make([]string, 0, len(h))
 	for k := range h {
 		keys = append(keys, k)
@@ -116,6 +116,7 @@ func writeHeaders(b *strings.Builder, h http.Header) {
 		if secretHeaders[strings.ToLower(k)] {
 			v = Redacted
 		}
+		v = maskSecrets(v, secrets)
 		fmt.Fprintf(b, "    %s: %s\n", k, v)
 	}
 }
@@ -137,11 +138,18 @@ func RedactBody(body []byte, ct string, secrets []string) string {
 		}
 		return fmt.Sprintf("(%d bytes of %s, not shown)", len(body), ct)
 	}
-	out, err := json.Marshal(redactValue(v))
+	// Secrets are masked in the decoded strings too: once marshalled, a
+	// secret holding a quote, backslash or <>& is escaped and no longer
+	// matches.
+	out, err := json.Marshal(redactValue(v, secrets))
 	if err != nil {
 		return "(unprintable)"
 	}
-	s := string(out)
+	return maskSecrets(string(out), secrets)
+}
+
+// maskSecrets replaces each listed secret (of 4 characters or more) in s.
+func maskSecrets(s string, secrets []string) string {
 	for _, sec := range secrets {
 		if len(sec) >= 4 {
 			s = strings.ReplaceAll(s, sec, Redacted)
@@ -150,7 +158,7 @@ func RedactBody(body []byte, ct string, secrets []string) string {
 	return s
 }
 
-func redactValue(v any) any {
+func redactValue(v any, secrets []string) any {
 	switch x := v.(type) {
 	case map[string]any:
 		for k, val := range x {
@@ -158,12 +166,12 @@ func redactValue(v any) any {
 				x[k] = Redacted
 				continue
 			}
-			x[k] = redactValue(val)
+			x[k] = redactValue(val, secrets)
 		}
 		return x
 	case []any:
 		for i := range x {
-			x[i] = redactValue(x[i])
+			x[i] = redactValue(x[i], secrets)
 		}
 		return x
 	case string:
@@ -172,11 +180,11 @@ func redactValue(v any) any {
 		if strings.HasPrefix(x, "{") {
 			var inner any
 			if json.Unmarshal([]byte(x), &inner) == nil {
-				b, _ := json.Marshal(redactValue(inner))
+				b, _ := json.Marshal(redactValue(inner, secrets))
 				return string(b)
 			}
 		}
-		return x
+		return maskSecrets(x, secrets)
 	}
 	return v
 }
