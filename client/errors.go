@@ -71,7 +71,12 @@ func (e *SecondFactorRequired) Error() string {
 	case e.Invalid:
 		fmt.Fprintf(&b, "%s: the %s code was not accepted", e.Service, methodName(e.Method))
 	default:
-		fmt.Fprintf(&b, "%s: a %s code is required", e.Service, methodName(e.Method))
+		name := methodName(e.Method)
+		article := "a"
+		if strings.IndexByte("aeio", name[0]) >= 0 && !strings.HasPrefix(name, "one") {
+			article = "an" // an authenticator, an email; a one-time, a password
+		}
+		fmt.Fprintf(&b, "%s: %s %s code is required", e.Service, article, name)
 	}
 	if e.CodeSent && e.SentTo != "" {
 		fmt.Fprintf(&b, " (a code was sent to %s)", e.SentTo)
