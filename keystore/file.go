@@ -13,6 +13,7 @@ import (
 	"io/fs"
 	"os"
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/crypto/chacha20poly1305"
 	"golang.org/x/crypto/scrypt"
@@ -76,6 +77,8 @@ type fileBackend struct {
 	pass []byte            // the passphrase, once it has opened the file or written it
 	keys map[string][]byte // salt+params -> derived 64 bytes, for this process
 	lru  []string
+
+	kdfRuns atomic.Int64 // for tests: how often scrypt ran
 }
 
 // PassphraseFromEnv returns KEYTURN_FILE_PASSPHRASE, or an error wrapping
@@ -160,6 +163,7 @@ func (f *fileBackend) derive(pass, salt []byte, k kdfParams) ([]byte, error) {
 		return v, nil
 	}
 	f.mu.Unlock()
+	f.kdfRuns.Add(1)
 	out, err := scrypt.Key(pass, salt, 1<<k.logN, int(k.r), int(k.p), 64)
 	if err != nil {
 		return nil, err
@@ -235,7 +239,7 @@ func (f *fileBackend) open(op, name string, data, pass []byte) (*payload, error)
 		return nil, f.fail(op, name, "key derivation failed", "", err)
 	}
 	if subtle.ConstantTimeCompare(keyCheck(derived), check) != 1 {
-		return nil, f.fail(op, name, "wrong passphrase for "+f.path,
+		return nil, f.fail(op, name, "wrong passphrase for "+f.path+" (or its header is damaged)",
 			"check "+EnvPassphrase+" or the passphrase you typed; the file is left as it is", ErrWrongPassphrase)
 	}
 	aead, err := chacha20poly1305.NewX(derived[:32])

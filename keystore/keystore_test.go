@@ -1,0 +1,173 @@
+package keystore
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"keyturn/config"
+)
+
+func TestValidName(t *testing.T) {
+	for _, ok := range []string{"prod/command/abc123", "work-mm/credential", "a", "rc@chat.example.com:3000/pat", "x.y_z-1/2",
+		strings.Repeat("a", MaxNameLen)} {
+		if err := ValidName(ok); err != nil {
+			t.Errorf("ValidName(%q) = %v", ok, err)
+		}
+	}
+	for bad, says := range map[string]string{
+		"":                                "empty",
+		"/lead":                           "slash",
+		"trail/":                          "slash",
+		"a//b":                            "empty part",
+		"a/../b":                          `".."`,
+		"..":                              `".."`,
+		"./a":                             `"."`,
+		"sp ace":                          "' '",
+		"new\nline":                       "'\\n'",
+		"quote'":                          "'\\''",
+		"ünï":                             "'ü'",
+		strings.Repeat("a", MaxNameLen+1): "at most 200",
+	} {
+		err := ValidName(bad)
+		if err == nil || !strings.Contains(err.Error(), says) {
+			t.Errorf("ValidName(%q) = %v, want an error saying %s", bad, err, says)
+		}
+	}
+}
+
+func TestFingerprint(t *testing.T) {
+	for v, want := range map[string]string{
+		"abcdefghijkl":                  "ijkl",
+		"mm-token-aaaaaaaaaaaaaaaaWXYZ": "WXYZ",
+		"short":                         "",
+		"elevenchars":                   "",
+		"ünïcödé-tökén-ÿ€Ωß":            "ÿ€Ωß",
+	} {
+		if got := Fingerprint(v); got != want {
+			t.Errorf("Fingerprint(%d chars) = %q, want %q", len([]rune(v)), got, want)
+		}
+	}
+}
+
+func TestChoose(t *testing.T) {
+	remembered := &config.Config{Store: "file"}
+	cases := []struct {
+		flag, env string
+		cfg       *config.Config
+		want      string
+		errSays   string
+	}{
+		{"", "", nil, "keyring", ""},
+		{"", "", &config.Config{}, "keyring", ""},
+		{"", "", remembered, "file", ""},
+		{"", "keyring", remembered, "keyring", ""},
+		{"file", "keyring", nil, "file", ""},
+		{"Keyring", "", nil, "keyring", ""},
+		{"memory", "", nil, "memory", ""},
+		{"", "memory", nil, "memory", ""},
+		{"", "", &config.Config{Store: "memory"}, "", "only for the demo"},
+		{"plaintext", "", nil, "", `unknown store "plaintext" from --store`},
+		{"", "kwallet", nil, "", "KEYTURN_STORE"},
+		{"", "", &config.Config{Store: "vault"}, "", "config file"},
+	}
+	for _, c := range cases {
+		got, err := Choose(c.flag, c.env, c.cfg)
+		if c.errSays != "" {
+			if err == nil || !strings.Contains(err.Error(), c.errSays) || got != "" {
+				t.Errorf("Choose(%q, %q, %+v) = %q, %v; want an error saying %q", c.flag, c.env, c.cfg, got, err, c.errSays)
+			}
+			continue
+		}
+		if err != nil || got != c.want {
+			t.Errorf("Choose(%q, %q, %+v) = %q, %v; want %q", c.flag, c.env, c.cfg, got, err, c.want)
+		}
+	}
+}
+
+func TestChooseFileAndDefault(t *testing.T) {
+	t.Setenv("XDG_CONFIG_HOME", "/xdg")
+	t.Setenv("HOME", "/home/u")
+	def, err := DefaultFilePath()
+	if err != nil || filepath.Base(def) != "secrets.enc" || filepath.Base(filepath.Dir(def)) != "keyturn" {
+		t.Fatalf("DefaultFilePath = %q, %v", def, err)
+	}
+	cfg := &config.Config{StoreFile: "/cfg/s.enc"}
+	for _, c := range []struct {
+		flag, env string
+		cfg       *config.Config
+		want      string
+	}{
+		{"/flag.enc", "/env.enc", cfg, "/flag.enc"},
+		{"", "/env.enc", cfg, "/env.enc"},
+		{"", "", cfg, "/cfg/s.enc"},
+		{"", "", nil, def},
+	} {
+		if got, err := ChooseFile(c.flag, c.env, c.cfg); err != nil || got != c.want {
+			t.Errorf("ChooseFile(%q, %q) = %q, %v; want %q", c.flag, c.env, got, err, c.want)
+		}
+	}
+}
+
+func TestOpen(t *testing.T) {
+	for _, kind := range []string{"keyring", "memory"} {
+		b, err := Open(kind, Options{})
+		if err != nil || b.Name() != kind {
+			t.Errorf("Open(%q) = %v, %v", kind, b, err)
+		}
+	}
+	if _, err := Open("file", Options{}); err == nil {
+		t.Error("Open(file) without a path succeeded")
+	}
+	if _, err := Open("file", Options{File: "/x"}); err == nil {
+		t.Error("Open(file) without a passphrase source succeeded")
+	}
+	if b, err := Open("file", Options{File: "/x", Passphrase: PassphraseFromEnv}); err != nil || b.Name() != "file" {
+		t.Errorf("Open(file) = %v, %v", b, err)
+	}
+	if _, err := Open("nope", Options{}); err == nil {
+		t.Error("Open of an unknown kind succeeded")
+	}
+}
+
+func TestMemory(t *testing.T) {
+	ctx := context.Background()
+	m := NewMemory()
+	if err := m.Set(ctx, "a", "v1"); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := m.Get(ctx, "a"); err != nil || v != "v1" {
+		t.Fatalf("Get: %v", err)
+	}
+	if err := m.Delete(ctx, "a"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Get(ctx, "a"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Get after Delete: %v", err)
+	}
+	if err := m.Delete(ctx, "a"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Delete twice: %v", err)
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	if err := m.Set(cctx, "a", "v"); !errors.Is(err, context.Canceled) {
+		t.Errorf("Set with a cancelled context: %v", err)
+	}
+}
+
+func TestStoreErrorMessage(t *testing.T) {
+	e := &StoreError{Backend: "keyring", Op: "set", Name: "a/b", Cause: "timed out after 5s", Hint: "unlock your keyring, or use --store file", Err: context.DeadlineExceeded}
+	want := "keyring store: set a/b: timed out after 5s (context deadline exceeded); unlock your keyring, or use --store file"
+	if e.Error() != want {
+		t.Errorf("Error() = %q\nwant      %q", e.Error(), want)
+	}
+	if !errors.Is(e, context.DeadlineExceeded) {
+		t.Error("StoreError does not unwrap")
+	}
+	nf := notFound("file", "get", "a/b")
+	if nf.Error() != "file store: get a/b: secret not found in the store" || !errors.Is(nf, ErrNotFound) {
+		t.Errorf("not found: %q", nf)
+	}
+}
