@@ -26,7 +26,7 @@ func (m *Manager) MFAActive(ctx context.Context, account string) (bool, error) {
 		if err != nil {
 			return false, err
 		}
-		return me.TOTPEnabled, nil
+		return me.TOTPEnabled(), nil
 	}
 	return false, fmt.Errorf("%s accounts have no TOTP setup in keyturn", s.acct.Service)
 }
@@ -60,7 +60,7 @@ func (m *Manager) BeginMFA(ctx context.Context, account string, replace bool, an
 		if err != nil {
 			return nil, err
 		}
-		if me.TOTPEnabled {
+		if me.TOTPEnabled() {
 			if !replace {
 				return nil, ErrMFAActive
 			}

@@ -20,7 +20,7 @@ import (
 // Exit codes, the same for every command.
 const (
 	ExitOK           = 0
-	ExitError        = 1
+	ExitFailure      = 1
 	ExitUsage        = 2
 	ExitNotStored    = 3 // a token was issued but could not be stored: it is on stdout
 	ExitNeedCode     = 4 // a second factor is needed and none was given
@@ -111,7 +111,7 @@ func Execute(ctx context.Context, args []string, streams IO) int {
 		return ExitUsage
 	}
 	fmt.Fprintln(streams.Err, "keyturn:", err)
-	return ExitError
+	return ExitFailure
 }
 
 func newRootCmd(app *App) *cobra.Command {

@@ -1,0 +1,399 @@
+package account_test
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"keyturn/account"
+	"keyturn/client"
+	"keyturn/config"
+	"keyturn/keystore"
+	"keyturn/keystore/keystoretest"
+	"keyturn/sandbox"
+	capillarysim "keyturn/sandbox/capillary"
+	mattermostsim "keyturn/sandbox/mattermost"
+	rocketchatsim "keyturn/sandbox/rocketchat"
+	"keyturn/sandbox/simnet"
+)
+
+// world is a sandbox, a config file and a store that can be made to fail.
+type world struct {
+	t     *testing.T
+	sb    *sandbox.Sandbox
+	store *keystoretest.Failing
+	mgr   *account.Manager
+	cfg   *config.File
+}
+
+func newWorld(t *testing.T) *world {
+	t.Helper()
+	sb, err := sandbox.Start(sandbox.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sb.Close() })
+	cf := config.Open(filepath.Join(t.TempDir(), "config.json"))
+	// Fails nothing until a test says so.
+	store := &keystoretest.Failing{Inner: keystore.NewMemory(), Ops: []string{"none"}}
+	w := &world{t: t, sb: sb, store: store, cfg: cf}
+	w.mgr = account.New(cf, keystore.NewVault(store, cf), account.Options{Timeout: 5 * time.Second})
+	return w
+}
+
+func (w *world) add(a config.Account) {
+	w.t.Helper()
+	if _, err := w.mgr.Add(context.Background(), a); err != nil {
+		w.t.Fatal(err)
+	}
+}
+
+func (w *world) issuedTokens(service, kind string) []string {
+	var out []string
+	for _, e := range w.sb.Env.Ledger.Entries() {
+		if e.Service == service && e.Kind == kind {
+			out = append(out, e.Token)
+		}
+	}
+	return out
+}
+
+func (w *world) stored(name string) string {
+	w.t.Helper()
+	v, err := w.mgr.Vault().Get(context.Background(), name)
+	if err != nil {
+		w.t.Fatalf("%s not in the store: %v", name, err)
+	}
+	return v
+}
+
+func asChallenge(t *testing.T, err error) *account.Challenge {
+	t.Helper()
+	var ch *account.Challenge
+	if !errors.As(err, &ch) {
+		t.Fatalf("want a challenge, got %v", err)
+	}
+	return ch
+}
+
+func (w *world) mattermostSignedIn() {
+	w.t.Helper()
+	ctx := context.Background()
+	w.add(config.Account{Name: "mm", Service: account.Mattermost, URL: w.sb.MattermostURL, User: mattermostsim.AdminUsername})
+	req := account.LoginRequest{Account: "mm", Password: mattermostsim.AdminPassword}
+	_, err := w.mgr.Login(ctx, req)
+	ch := asChallenge(w.t, err)
+	if ch.Method != client.MethodTOTP || ch.Invalid {
+		w.t.Fatalf("challenge = %+v", ch)
+	}
+	req.Answer = &account.Answer{Method: ch.Method, Code: simnet.TOTPCode(mattermostsim.AdminTOTPSecret, time.Now())}
+	st, err := w.mgr.Login(ctx, req)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	if !st.SignedIn || st.Via != "session" {
+		w.t.Fatalf("status = %+v", st)
+	}
+}
+
+func TestMattermostLoginWrongCodeThenRight(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	w.add(config.Account{Name: "mm0", Service: account.Mattermost, URL: w.sb.MattermostURL, User: mattermostsim.AdminUsername})
+	_, err := w.mgr.Login(ctx, account.LoginRequest{Account: "mm0", Password: "wrong"})
+	var ae *client.APIError
+	if !errors.As(err, &ae) || ae.Status != 401 {
+		t.Fatalf("wrong password: %v", err)
+	}
+	_, err = w.mgr.Login(ctx, account.LoginRequest{Account: "mm0", Password: mattermostsim.AdminPassword, Answer: &account.Answer{Code: "000000"}})
+	if ch := asChallenge(t, err); !ch.Invalid {
+		t.Fatalf("wrong code: %+v", ch)
+	}
+	w.mattermostSignedIn()
+	if got := w.issuedTokens("mattermost", "session"); len(got) != 1 || w.storedCredentialHas(t, "mm", got[0]) == false {
+		t.Fatalf("the session token the server issued must be the stored credential")
+	}
+}
+
+func (w *world) storedCredentialHas(t *testing.T, account, token string) bool {
+	return strings.Contains(w.stored(account+"/credential"), token)
+}
+
+func TestMattermostRotateCommandStoresFirst(t *testing.T) {
+	w := newWorld(t)
+	w.mattermostSignedIn()
+	ctx := context.Background()
+	toks, err := w.mgr.Tokens(ctx, "mm", account.ListFilter{Kind: account.KindCommand})
+	if err != nil || len(toks) == 0 {
+		t.Fatalf("commands: %v %d", err, len(toks))
+	}
+	ref := toks[0].Ref
+	iss, err := w.mgr.Rotate(ctx, "mm", ref, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !iss.Stored || iss.Name != "mm/command/"+ref.ID {
+		t.Fatalf("issued = %+v", iss)
+	}
+	ledger := w.issuedTokens("mattermost", "command")
+	if w.stored(iss.Name) != ledger[len(ledger)-1] {
+		t.Fatal("the stored token is not the one the server issued")
+	}
+	// The list now shows it as held.
+	toks, _ = w.mgr.Tokens(ctx, "mm", account.ListFilter{Kind: account.KindCommand})
+	for _, tk := range toks {
+		if tk.Ref == ref && (!tk.Stored || tk.Fingerprint != iss.Fingerprint) {
+			t.Fatalf("listed = %+v", tk)
+		}
+	}
+}
+
+func TestStoreFailureKeepsTheToken(t *testing.T) {
+	w := newWorld(t)
+	w.mattermostSignedIn()
+	ctx := context.Background()
+	toks, _ := w.mgr.Tokens(ctx, "mm", account.ListFilter{Kind: account.KindCommand})
+	w.store.Ops = []string{"set"}
+	iss, err := w.mgr.Rotate(ctx, "mm", toks[0].Ref, nil)
+	var ns *account.NotStoredError
+	if !errors.As(err, &ns) {
+		t.Fatalf("want NotStoredError, got %v", err)
+	}
+	ledger := w.issuedTokens("mattermost", "command")
+	if iss == nil || iss.Stored || iss.Value != ledger[len(ledger)-1] || ns.Issued.Value != iss.Value {
+		t.Fatal("the unsaved token must come back to the caller")
+	}
+	if strings.Contains(err.Error(), iss.Value) {
+		t.Fatal("the error text must not hold the token")
+	}
+	// Retry once the store works again.
+	w.store.Ops = []string{"none"}
+	if err := w.mgr.RetryStore(ctx, iss); err != nil || !iss.Stored {
+		t.Fatalf("retry: %v", err)
+	}
+	if w.stored(iss.Name) != iss.Value {
+		t.Fatal("retry stored something else")
+	}
+}
+
+func TestUserTokenRotationRevokesOldOnlyAfterStoreAndVerify(t *testing.T) {
+	w := newWorld(t)
+	w.mattermostSignedIn()
+	ctx := context.Background()
+	first, err := w.mgr.Create(ctx, "mm", "ci-bot", false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	oldRef, _ := account.ParseRef(first.Ref)
+
+	// A failing store: the new token comes back, the old one stays active.
+	w.store.Ops = []string{"set"}
+	iss, err := w.mgr.Rotate(ctx, "mm", oldRef, nil)
+	var ns *account.NotStoredError
+	if !errors.As(err, &ns) || iss.Value == "" {
+		t.Fatalf("want NotStoredError with the token, got %v", err)
+	}
+	w.store.Ops = []string{"none"}
+	toks, _ := w.mgr.Tokens(ctx, "mm", account.ListFilter{Kind: account.KindUserToken})
+	if !activeToken(toks, oldRef.ID) {
+		t.Fatal("the old token must stay active when the new one is not stored")
+	}
+
+	iss, err = w.mgr.Rotate(ctx, "mm", oldRef, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !iss.Stored || iss.Ref == first.Ref {
+		t.Fatalf("issued = %+v", iss)
+	}
+	toks, _ = w.mgr.Tokens(ctx, "mm", account.ListFilter{Kind: account.KindUserToken})
+	for _, tk := range toks {
+		if tk.ID == oldRef.ID {
+			t.Fatal("the old token must be revoked after rotation")
+		}
+	}
+	if _, err := w.mgr.Vault().Get(ctx, first.Name); !errors.Is(err, keystore.ErrNotFound) {
+		t.Fatalf("the old token's stored copy must go: %v", err)
+	}
+}
+
+func activeToken(toks []account.Token, id string) bool {
+	for _, tk := range toks {
+		if tk.ID == id && tk.Active != nil && *tk.Active {
+			return true
+		}
+	}
+	return false
+}
+
+func TestDroppedRegenIsUnknownAndNotRetried(t *testing.T) {
+	w := newWorld(t)
+	w.mattermostSignedIn()
+	ctx := context.Background()
+	toks, _ := w.mgr.Tokens(ctx, "mm", account.ListFilter{Kind: account.KindWebhook})
+	before := len(w.issuedTokens("mattermost", "webhook"))
+	w.sb.Env.Faults.Add(simnet.Rule{Path: "/regen_token", Fault: simnet.DropAfterApply, Times: 1})
+	_, err := w.mgr.Rotate(ctx, "mm", toks[0].Ref, nil)
+	var uo *account.UnknownOutcomeError
+	if !errors.As(err, &uo) {
+		t.Fatalf("want UnknownOutcomeError, got %v", err)
+	}
+	if got := len(w.issuedTokens("mattermost", "webhook")) - before; got != 1 {
+		t.Fatalf("the server rotated %d times; keyturn must send the request exactly once", got)
+	}
+}
+
+func TestMFASetupRefusesWhenActive(t *testing.T) {
+	w := newWorld(t)
+	w.mattermostSignedIn()
+	ctx := context.Background()
+	if _, err := w.mgr.BeginMFA(ctx, "mm", false, nil); !errors.Is(err, account.ErrMFAActive) {
+		t.Fatalf("want ErrMFAActive, got %v", err)
+	}
+	setup, err := w.mgr.BeginMFA(ctx, "mm", true, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(setup.URL, "otpauth://totp/") || !strings.Contains(setup.URL, "secret="+setup.Secret) {
+		t.Fatalf("url = %q", setup.URL)
+	}
+	// A code from the new secret activates it. The login used this time
+	// step and the server refuses a step twice, so take the next one
+	// (inside the server's window).
+	code := simnet.TOTPCode(setup.Secret, time.Now().Add(30*time.Second))
+	if _, err := w.mgr.ActivateMFA(ctx, "mm", code, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.mgr.ActivateMFA(ctx, "mm", "000000", nil); err == nil {
+		t.Fatal("a wrong code must fail")
+	}
+}
+
+func TestRocketChatPATWithTOTPChallenge(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	w.add(config.Account{Name: "rc", Service: account.RocketChat, URL: w.sb.RocketChatURL, User: "alice"})
+	req := account.LoginRequest{Account: "rc", Password: rocketchatsim.AlicePassword}
+	_, err := w.mgr.Login(ctx, req)
+	ch := asChallenge(t, err)
+	req.Answer = &account.Answer{Method: ch.Method, Code: simnet.TOTPCode(rocketchatsim.AliceTOTP, time.Now())}
+	if _, err := w.mgr.Login(ctx, req); err != nil {
+		t.Fatal(err)
+	}
+	iss, err := w.mgr.Create(ctx, "rc", "deploy", false, nil)
+	if err == nil {
+		// The server may remember the passed second factor for this client.
+		if !iss.Stored {
+			t.Fatal("not stored")
+		}
+		return
+	}
+	ch = asChallenge(t, err)
+	if ch.Method != client.MethodTOTP {
+		t.Fatalf("challenge = %+v", ch)
+	}
+	time.Sleep(0)
+	iss, err = w.mgr.Create(ctx, "rc", "deploy", false, &account.Answer{Method: ch.Method, Code: simnet.TOTPCode(rocketchatsim.AliceTOTP, time.Now().Add(30*time.Second))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pats := w.issuedTokens("rocketchat", "pat")
+	if w.stored("rc/pat/deploy") != pats[len(pats)-1] {
+		t.Fatal("stored PAT is not the issued one")
+	}
+}
+
+func TestCapillaryOTPThenMFAOTPAndRegenerate(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	w.add(config.Account{Name: "cap", Service: account.Capillary, URL: w.sb.CapillaryURL, Brand: capillarysim.SeedBrand,
+		DeviceID: capillarysim.SeedDeviceID, IdentifierType: "MOBILE", Identifier: capillarysim.BobMobile})
+	_, err := w.mgr.Login(ctx, account.LoginRequest{Account: "cap"})
+	ch := asChallenge(t, err)
+	if ch.Step != "otp" || !ch.CodeSent || !ch.OutOfBand() {
+		t.Fatalf("first challenge = %+v", ch)
+	}
+	// A wrong OTP keeps the challenge open.
+	_, err = w.mgr.Login(ctx, account.LoginRequest{Account: "cap", Answer: &account.Answer{Code: "000000"}})
+	if ch := asChallenge(t, err); !ch.Invalid || ch.Step != "otp" {
+		t.Fatalf("wrong OTP: %+v", ch)
+	}
+	otp := w.sb.Capillary.LastOTP(capillarysim.BobMobile)
+	_, err = w.mgr.Login(ctx, account.LoginRequest{Account: "cap", Answer: &account.Answer{Code: otp}})
+	ch = asChallenge(t, err)
+	if ch.Step != "mfa-otp" || !ch.CodeSent {
+		t.Fatalf("MFA challenge = %+v", ch)
+	}
+	mfa := w.sb.Capillary.LastMFAOTP(capillarysim.BobMobile)
+	st, err := w.mgr.Login(ctx, account.LoginRequest{Account: "cap", Answer: &account.Answer{Code: mfa}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !st.SignedIn || st.Expires == nil || time.Until(*st.Expires) > 16*time.Minute {
+		t.Fatalf("status = %+v", st)
+	}
+	first := w.stored("cap/session")
+	iss, err := w.mgr.Rotate(ctx, "cap", account.Ref{Kind: account.KindSession}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := w.stored("cap/session"); got == first || got != iss.Value {
+		t.Fatal("regenerate must store the new token")
+	}
+	// The key survives the regenerate (the server answers key:null).
+	if _, err := w.mgr.Rotate(ctx, "cap", account.Ref{Kind: account.KindSession}, nil); err != nil {
+		t.Fatalf("second regenerate from the same key: %v", err)
+	}
+}
+
+func TestCapillaryPendingSurvivesANewManager(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	w.add(config.Account{Name: "cap", Service: account.Capillary, URL: w.sb.CapillaryURL, Brand: capillarysim.SeedBrand,
+		DeviceID: capillarysim.SeedDeviceID, IdentifierType: "MOBILE", Identifier: capillarysim.BobMobile})
+	if _, err := w.mgr.Login(ctx, account.LoginRequest{Account: "cap"}); err == nil {
+		t.Fatal("want a challenge")
+	}
+	sent := len(w.sb.Capillary.Outbox())
+	// A second process: same config and store, new manager.
+	again := account.New(w.cfg, keystore.NewVault(w.store, w.cfg), account.Options{})
+	pend, err := again.Pending(ctx, "cap")
+	if err != nil || pend == nil || pend.Step != "otp" {
+		t.Fatalf("pending = %+v, %v", pend, err)
+	}
+	_, err = again.Login(ctx, account.LoginRequest{Account: "cap", Answer: &account.Answer{Code: w.sb.Capillary.LastOTP(capillarysim.BobMobile)}})
+	if ch := asChallenge(t, err); ch.Step != "mfa-otp" {
+		t.Fatalf("resume: %+v", ch)
+	}
+	if got := len(w.sb.Capillary.Outbox()); got != sent+1 {
+		t.Fatalf("resuming must not ask for a new first-factor code (outbox %d → %d)", sent, got)
+	}
+}
+
+func TestAddValidates(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	cases := []config.Account{
+		{Name: "bad name", Service: account.Mattermost, URL: "https://x.example", User: "u"},
+		{Name: "x", Service: "slack", URL: "https://x.example", User: "u"},
+		{Name: "x", Service: account.Mattermost, URL: "http://chat.example.com", User: "u"},
+		{Name: "x", Service: account.Mattermost, URL: "chat.example.com", User: "u"},
+		{Name: "x", Service: account.Capillary, Region: "mars", Brand: "b", DeviceID: "d", IdentifierType: "MOBILE", Identifier: "1"},
+		{Name: "x", Service: account.Capillary, Region: "eu", Brand: "b", DeviceID: "d", IdentifierType: "PHONE", Identifier: "1"},
+	}
+	for _, a := range cases {
+		if _, err := w.mgr.Add(ctx, a); err == nil {
+			t.Errorf("%+v: want an error", a)
+		}
+	}
+	a, err := w.mgr.Add(ctx, config.Account{Name: "eu", Service: account.Capillary, Region: "eu", Brand: "b", DeviceID: "d", IdentifierType: "mobile", Identifier: "1"})
+	if err != nil || a.URL != "https://eu.api.capillarytech.com" || a.IdentifierType != "MOBILE" {
+		t.Fatalf("region preset: %+v %v", a, err)
+	}
+	if _, err := w.mgr.Add(ctx, a); err == nil {
+		t.Fatal("a duplicate name must be refused")
+	}
+}
