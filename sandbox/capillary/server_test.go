@@ -437,13 +437,13 @@ func TestPasswordLockout(t *testing.T) {
 	h.failsWith(1530, "password/validate", id.with("sessionId", sid, "password", AlicePassword))
 	// The OTP still works while the password is locked.
 	h.ok("otp/generate", id.with("sessionId", sid))
-	first := h.ok("otp/validate", id.with("sessionId", sid, "otp", h.sim.LastOTP(AliceMobile))).Auth.Token
+	h.ok("otp/validate", id.with("sessionId", sid, "otp", h.sim.LastOTP(AliceMobile)))
 	h.env.Clock.Advance(PasswordLockPeriod + time.Minute)
 	h.ok("password/validate", id.with("sessionId", h.session(id), "password", AlicePassword))
 
 	// The MFA password locks on its own.
 	h.SetLifetime(time.Hour)
-	first = h.ok("password/validate", id.with("sessionId", h.session(id), "password", AlicePassword)).Auth.Token
+	first := h.ok("password/validate", id.with("sessionId", h.session(id), "password", AlicePassword)).Auth.Token
 	msid := *h.ok("mfa/token/generate", id.with("authorizedToken", first)).User.SessionID
 	for i := 1; i < MaxPasswordRetries; i++ {
 		h.failsWith(1528, "mfa/password/validate", id.with("sessionId", msid, "password", "0000"))
