@@ -2,7 +2,6 @@ package account
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -308,6 +307,13 @@ func (m *Manager) Rotate(ctx context.Context, account string, ref Ref, ans *Answ
 	if err != nil {
 		return nil, err
 	}
+	return m.rotateWith(ctx, s, ref, ans)
+}
+
+// rotateWith is Rotate for a session already open, so a bulk run reads the
+// credential once.
+func (m *Manager) rotateWith(ctx context.Context, s *session, ref Ref, ans *Answer) (*Issued, error) {
+	account := s.acct.Name
 	if !contains(KindsOf(s.acct.Service), ref.Kind) {
 		return nil, fmt.Errorf("%s accounts have no %s tokens", s.acct.Service, ref.Kind)
 	}
@@ -458,4 +464,3 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-var _ = errors.New

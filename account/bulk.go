@@ -1,0 +1,267 @@
+package account
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"keyturn/client"
+)
+
+// BulkOptions choose what a bulk rotation covers and how.
+type BulkOptions struct {
+	Kind     string // "" for every kind the service has
+	Team     string // Mattermost team; "" for every team the account sees
+	Parallel int    // concurrent requests; default 4
+	Resume   bool   // continue a stopped run from its journal
+	Answer   *Answer
+	// Progress, when set, is called after each token settles.
+	Progress func(BulkProgress)
+}
+
+// BulkProgress is a running count.
+type BulkProgress struct {
+	Total, Done, Failed, Unknown int
+	Last                         BulkItem
+}
+
+// Outcomes of one token in a bulk run.
+const (
+	BulkOK      = "ok"
+	BulkFailed  = "failed"
+	BulkUnknown = "unknown" // request sent, no answer: the server may have rotated it
+	BulkSkipped = "skipped" // done by the run being resumed
+)
+
+// BulkItem is one token's outcome.
+type BulkItem struct {
+	Ref         string `json:"ref"`
+	Label       string `json:"label,omitempty"`
+	Team        string `json:"team,omitempty"`
+	Status      string `json:"status"`
+	Error       string `json:"error,omitempty"`
+	Name        string `json:"name,omitempty"`
+	Fingerprint string `json:"fingerprint,omitempty"`
+	Stored      bool   `json:"stored"`
+	// Value is set only when the token could not be stored: it is the only
+	// copy and the face must hand it to the person.
+	Value string `json:"-"`
+}
+
+// BulkReport is the whole run.
+type BulkReport struct {
+	Account string     `json:"account"`
+	Items   []BulkItem `json:"items"`
+	OK      int        `json:"ok"`
+	Failed  int        `json:"failed"`
+	Unknown int        `json:"unknown"`
+	Skipped int        `json:"skipped"`
+}
+
+// AllOK reports whether every token was rotated (or already was, on resume).
+func (r *BulkReport) AllOK() bool { return r.Failed == 0 && r.Unknown == 0 }
+
+// ErrInterruptedRun refuses a fresh run over a journal that shows requests
+// sent without an answer.
+var ErrInterruptedRun = errors.New("a previous rotation run of this account was interrupted")
+
+// RotateAll rotates every matching token of the account with bounded
+// concurrency. Each new token is stored the moment it arrives; a journal
+// (no secrets) records each request before it is sent, so a stopped run
+// is resumed with Resume and never rotates a token twice. A 429 pauses all
+// workers, not one.
+func (m *Manager) RotateAll(ctx context.Context, account string, opts BulkOptions) (*BulkReport, error) {
+	s, err := m.session(ctx, account)
+	if err != nil {
+		return nil, err
+	}
+	tokens, err := m.Tokens(ctx, account, ListFilter{Kind: opts.Kind, Team: opts.Team})
+	if err != nil {
+		return nil, err
+	}
+	path := journalPath(m.cfg.Path, account)
+	prior, err := readJournal(path)
+	if err != nil {
+		return nil, err
+	}
+	if !opts.Resume {
+		for ref, e := range prior {
+			if e.Event == evSent {
+				return nil, fmt.Errorf("%w (%s was sent with no answer); run again with --resume to finish it, or delete %s to start over", ErrInterruptedRun, ref, path)
+			}
+		}
+		prior = map[string]journalEntry{}
+	}
+	j, err := openJournal(path, opts.Resume)
+	if err != nil {
+		return nil, err
+	}
+
+	report := &BulkReport{Account: account, Items: make([]BulkItem, len(tokens))}
+	var work []int
+	for i, t := range tokens {
+		item := BulkItem{Ref: t.Ref.String(), Label: t.Label, Team: t.Team}
+		switch prior[item.Ref].Event {
+		case evDone:
+			item.Status, item.Fingerprint, item.Stored = BulkSkipped, prior[item.Ref].Fingerprint, true
+			item.Name = SecretName(account, t.Ref)
+		case evSent:
+			item.Status = BulkUnknown
+			item.Error = "sent in the stopped run with no answer; the server may have rotated it (check the integration; rotate it on its own to be sure)"
+		default:
+			work = append(work, i)
+		}
+		report.Items[i] = item
+	}
+
+	parallel := opts.Parallel
+	if parallel <= 0 {
+		parallel = 4
+	}
+	gate := &rateGate{}
+	var (
+		mu   sync.Mutex
+		pmu  sync.Mutex // Progress calls come one at a time
+		prog = BulkProgress{Total: len(tokens)}
+		wg   sync.WaitGroup
+		next = make(chan int)
+	)
+	settle := func(i int, item BulkItem) {
+		mu.Lock()
+		report.Items[i] = item
+		switch item.Status {
+		case BulkOK:
+			prog.Done++
+		case BulkUnknown:
+			prog.Unknown++
+		default:
+			prog.Failed++
+		}
+		prog.Last = item
+		p := prog
+		mu.Unlock()
+		if opts.Progress != nil {
+			pmu.Lock()
+			opts.Progress(p)
+			pmu.Unlock()
+		}
+	}
+	for w := 0; w < parallel; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				settle(i, m.rotateOne(ctx, s, j, gate, tokens[i], report.Items[i], opts.Answer))
+			}
+		}()
+	}
+feed:
+	for _, i := range work {
+		select {
+		case next <- i:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	jerr := j.close()
+
+	for i := range report.Items {
+		it := &report.Items[i]
+		if it.Status == "" {
+			it.Status, it.Error = BulkFailed, "not started: the run was stopped"
+		}
+		switch it.Status {
+		case BulkOK:
+			report.OK++
+		case BulkSkipped:
+			report.Skipped++
+		case BulkUnknown:
+			report.Unknown++
+		default:
+			report.Failed++
+		}
+	}
+	return report, jerr
+}
+
+// rotateOne rotates one token: journal "sent", request, store, journal
+// "done". A 429 (nothing applied) waits for the shared gate and tries again.
+func (m *Manager) rotateOne(ctx context.Context, s *session, j *journal, gate *rateGate, t Token, item BulkItem, ans *Answer) BulkItem {
+	for {
+		if err := gate.wait(ctx); err != nil {
+			item.Status, item.Error = BulkFailed, "stopped before it was sent"
+			return item
+		}
+		if err := j.record(journalEntry{Ref: item.Ref, Event: evSent}); err != nil {
+			item.Status, item.Error = BulkFailed, err.Error()
+			return item
+		}
+		iss, err := m.rotateWith(ctx, s, t.Ref, ans)
+		var rl *client.RateLimitedError
+		if errors.As(err, &rl) {
+			// Refused before it was applied: safe to send again.
+			gate.pause(rl.RetryAfter)
+			_ = j.record(journalEntry{Ref: item.Ref, Event: evFailed, Error: "rate limited"})
+			continue
+		}
+		if iss != nil {
+			item.Name, item.Fingerprint, item.Stored = iss.Name, iss.Fingerprint, iss.Stored
+		}
+		var ns *NotStoredError
+		var uo *UnknownOutcomeError
+		switch {
+		case err == nil:
+			item.Status = BulkOK
+			_ = j.record(journalEntry{Ref: item.Ref, Event: evDone, Fingerprint: iss.Fingerprint})
+		case errors.As(err, &ns):
+			item.Status, item.Error, item.Value = BulkFailed, err.Error(), ns.Issued.Value
+			_ = j.record(journalEntry{Ref: item.Ref, Event: evDone, Fingerprint: ns.Issued.Fingerprint, Error: "issued but not stored"})
+		case errors.As(err, &uo):
+			// Leave "sent" as the last event: a resume reports it unknown.
+			item.Status, item.Error = BulkUnknown, err.Error()
+		default:
+			item.Status, item.Error = BulkFailed, err.Error()
+			_ = j.record(journalEntry{Ref: item.Ref, Event: evFailed, Error: err.Error()})
+		}
+		return item
+	}
+}
+
+// rateGate holds every worker back after a 429 until the server's reset.
+type rateGate struct {
+	mu    sync.Mutex
+	until time.Time
+}
+
+func (g *rateGate) pause(d time.Duration) {
+	if d <= 0 {
+		d = time.Second
+	}
+	g.mu.Lock()
+	if t := time.Now().Add(d); t.After(g.until) {
+		g.until = t
+	}
+	g.mu.Unlock()
+}
+
+func (g *rateGate) wait(ctx context.Context) error {
+	for {
+		g.mu.Lock()
+		d := time.Until(g.until)
+		g.mu.Unlock()
+		if d <= 0 {
+			return ctx.Err()
+		}
+		t := time.NewTimer(d)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}

@@ -1,0 +1,149 @@
+package account
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+)
+
+// A journal records what a bulk rotation has done, one JSON line per
+// event, never a secret. A "sent" line is on disk before its request goes
+// out, so a run stopped at any point is resumed without rotating a token
+// twice: a ref that was sent and never finished is reported as unknown.
+type journal struct {
+	path string
+	f    *os.File
+
+	mu      sync.Mutex
+	pending []journalEntry
+	waiters []chan error
+	kick    chan struct{}
+	done    chan struct{}
+	err     error
+}
+
+type journalEntry struct {
+	Ref         string    `json:"ref"`
+	Event       string    `json:"event"` // "sent", "done", "failed"
+	Fingerprint string    `json:"fingerprint,omitempty"`
+	Error       string    `json:"error,omitempty"`
+	Time        time.Time `json:"time"`
+}
+
+// Journal events.
+const (
+	evSent   = "sent"
+	evDone   = "done"
+	evFailed = "failed"
+)
+
+func journalPath(configPath, account string) string {
+	return filepath.Join(filepath.Dir(configPath), "journal", account+".jsonl")
+}
+
+// readJournal is each ref's last event (empty when there is no journal).
+func readJournal(path string) (map[string]journalEntry, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return map[string]journalEntry{}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	out := map[string]journalEntry{}
+	sc := bufio.NewScanner(io.LimitReader(f, 64<<20))
+	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
+	for sc.Scan() {
+		var e journalEntry
+		if json.Unmarshal(sc.Bytes(), &e) != nil || e.Ref == "" {
+			// A torn last line from a crash: the event it held did not
+			// complete, so the earlier state stands.
+			continue
+		}
+		out[e.Ref] = e
+	}
+	return out, sc.Err()
+}
+
+// openJournal starts a journal: appending when resuming, fresh otherwise.
+func openJournal(path string, resume bool) (*journal, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, err
+	}
+	flags := os.O_WRONLY | os.O_CREATE | os.O_APPEND
+	if !resume {
+		flags |= os.O_TRUNC
+	}
+	f, err := os.OpenFile(path, flags, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("opening the rotation journal: %w", err)
+	}
+	j := &journal{path: path, f: f, kick: make(chan struct{}, 1), done: make(chan struct{})}
+	go j.loop()
+	return j, nil
+}
+
+// record appends an event and waits until it is on disk. Concurrent
+// records share one fsync (group commit), so many workers cost few syncs.
+func (j *journal) record(e journalEntry) error {
+	e.Time = time.Now().UTC()
+	ch := make(chan error, 1)
+	j.mu.Lock()
+	if j.err != nil {
+		err := j.err
+		j.mu.Unlock()
+		return err
+	}
+	j.pending = append(j.pending, e)
+	j.waiters = append(j.waiters, ch)
+	j.mu.Unlock()
+	select {
+	case j.kick <- struct{}{}:
+	default:
+	}
+	return <-ch
+}
+
+func (j *journal) loop() {
+	defer close(j.done)
+	for range j.kick {
+		j.mu.Lock()
+		batch, waiters := j.pending, j.waiters
+		j.pending, j.waiters = nil, nil
+		j.mu.Unlock()
+		if len(batch) == 0 {
+			continue
+		}
+		var buf []byte
+		for _, e := range batch {
+			line, _ := json.Marshal(e)
+			buf = append(append(buf, line...), '\n')
+		}
+		_, err := j.f.Write(buf)
+		if err == nil {
+			err = j.f.Sync()
+		}
+		if err != nil {
+			err = fmt.Errorf("writing the rotation journal %s: %w", j.path, err)
+			j.mu.Lock()
+			j.err = err
+			j.mu.Unlock()
+		}
+		for _, w := range waiters {
+			w <- err
+		}
+	}
+}
+
+func (j *journal) close() error {
+	close(j.kick)
+	<-j.done
+	return j.f.Close()
+}
