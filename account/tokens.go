@@ -463,4 +463,3 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
-
