@@ -105,13 +105,15 @@ func (c *Client) call(ctx context.Context, method, path string, body map[string]
 		return badResponse(svc, resp, "the JSON answer has no status object")
 	}
 	if !w.Status.Success || resp.Status >= 300 {
-		code := string(w.Status.Code)
-		if w.Status.Success || code == "200" {
-			// A failure status with a success envelope: the HTTP status
-			// is all there is to go by.
+		code, msg := string(w.Status.Code), w.Status.Message
+		if code == "200" {
 			code = ""
 		}
-		msg := w.Status.Message
+		if w.Status.Success {
+			// A failure status with a success envelope ("SUCCESS"): the
+			// HTTP status is all there is to go by.
+			code, msg = "", ""
+		}
 		if msg == "" {
 			msg = Describe(code)
 		}
