@@ -87,7 +87,7 @@ func (e *StoreError) Error() string {
 		b.WriteString(": ")
 		b.WriteString(e.Cause)
 	}
-	if e.Err != nil {
+	if e.Err != nil && !(e.Cause != "" && isSentinel(e.Err)) {
 		if e.Cause != "" {
 			b.WriteString(" (")
 			b.WriteString(e.Err.Error())
@@ -105,6 +105,16 @@ func (e *StoreError) Error() string {
 }
 
 func (e *StoreError) Unwrap() error { return e.Err }
+
+// isSentinel reports a bare sentinel of this package, which a cause already
+// puts in words (the message does not repeat it; errors.Is still finds it).
+func isSentinel(err error) bool {
+	switch err {
+	case ErrWrongPassphrase, ErrDamaged, ErrTooLarge, ErrNoPassphrase, ErrUnavailable:
+		return true
+	}
+	return false
+}
 
 func notFound(backend, op, name string) error {
 	return &StoreError{Backend: backend, Op: op, Name: name, Err: ErrNotFound}
