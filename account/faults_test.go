@@ -1,0 +1,408 @@
+package account_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"keyturn/account"
+	"keyturn/config"
+	"keyturn/keystore"
+	"keyturn/keystore/keystoretest"
+	"keyturn/sandbox"
+	capillarysim "keyturn/sandbox/capillary"
+	mattermostsim "keyturn/sandbox/mattermost"
+	rocketchatsim "keyturn/sandbox/rocketchat"
+	"keyturn/sandbox/simnet"
+)
+
+// switchable is a store that works until a test makes it fail or hang.
+type switchable struct {
+	mu   sync.Mutex
+	ok   keystore.Backend
+	bad  keystore.Backend
+	fail bool
+}
+
+func (s *switchable) cur() keystore.Backend {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.fail && s.bad != nil {
+		return s.bad
+	}
+	return s.ok
+}
+func (s *switchable) Name() string { return "switchable" }
+func (s *switchable) Set(ctx context.Context, n, v string) error {
+	return s.cur().Set(ctx, n, v)
+}
+func (s *switchable) Get(ctx context.Context, n string) (string, error) {
+	return s.cur().Get(ctx, n)
+}
+func (s *switchable) Delete(ctx context.Context, n string) error {
+	return s.cur().Delete(ctx, n)
+}
+func (s *switchable) breakWith(b keystore.Backend) {
+	s.mu.Lock()
+	s.bad, s.fail = b, true
+	s.mu.Unlock()
+}
+
+// fault is one way things go wrong.
+type fault struct {
+	name string
+	// store, when set, replaces the store just before the operation.
+	store func(inner keystore.Backend) keystore.Backend
+	// rule, when set, is added to the sandbox for the operation's request.
+	rule func(path, method string) simnet.Rule
+	// cancelAfter cancels the operation's context mid-request.
+	cancelAfter time.Duration
+	// spoiled: the server applied the change but the answer never arrived
+	// whole, so keyturn cannot hold the token.
+	spoiled bool
+}
+
+// op is one operation that issues a token.
+type op struct {
+	name    string
+	service string
+	kind    string // ledger kind of the token it issues
+	path    string // substring of the issuing request's path
+	method  string
+	inPlace bool // the server replaces the token in place
+	setup   func(t *testing.T, w *faultWorld) func(ctx context.Context) (*account.Issued, error)
+}
+
+type faultWorld struct {
+	sb    *sandbox.Sandbox
+	mgr   *account.Manager
+	store *switchable
+}
+
+func newFaultWorld(t *testing.T) *faultWorld {
+	sb, err := sandbox.Start(sandbox.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sb.Close() })
+	cf := config.Open(filepath.Join(t.TempDir(), "config.json"))
+	st := &switchable{ok: keystore.NewMemory()}
+	mgr := account.New(cf, keystore.NewVault(keystore.WithTimeout(st, 300*time.Millisecond), cf), account.Options{Timeout: time.Second})
+	return &faultWorld{sb: sb, mgr: mgr, store: st}
+}
+
+func (w *faultWorld) ledger(service, kind string) []string {
+	var out []string
+	for _, e := range w.sb.Env.Ledger.Entries() {
+		if e.Service == service && e.Kind == kind {
+			out = append(out, e.Token)
+		}
+	}
+	return out
+}
+
+func mmSignIn(t *testing.T, w *faultWorld) {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := w.mgr.Add(ctx, config.Account{Name: "mm", Service: account.Mattermost, URL: w.sb.MattermostURL, User: mattermostsim.AdminUsername}); err != nil {
+		t.Fatal(err)
+	}
+	req := account.LoginRequest{Account: "mm", Password: mattermostsim.AdminPassword, Answer: &account.Answer{Code: simnet.TOTPCode(mattermostsim.AdminTOTPSecret, time.Now())}}
+	if _, err := w.mgr.Login(ctx, req); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func rcSignIn(t *testing.T, w *faultWorld) {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := w.mgr.Add(ctx, config.Account{Name: "rc", Service: account.RocketChat, URL: w.sb.RocketChatURL, User: "alice"}); err != nil {
+		t.Fatal(err)
+	}
+	req := account.LoginRequest{Account: "rc", Password: rocketchatsim.AlicePassword, Answer: &account.Answer{Code: simnet.TOTPCode(rocketchatsim.AliceTOTP, time.Now())}}
+	if _, err := w.mgr.Login(ctx, req); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func capAdd(t *testing.T, w *faultWorld) {
+	t.Helper()
+	_, err := w.mgr.Add(context.Background(), config.Account{Name: "cap", Service: account.Capillary, URL: w.sb.CapillaryURL, Brand: capillarysim.SeedBrand,
+		DeviceID: capillarysim.SeedDeviceID, IdentifierType: "MOBILE", Identifier: capillarysim.AliceMobile})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func capLogin(ctx context.Context, w *faultWorld) (*account.Issued, error) {
+	_, err := w.mgr.Login(ctx, account.LoginRequest{Account: "cap", Password: capillarysim.AlicePassword, MFAPassword: capillarysim.AliceMFAPassword})
+	return nil, err
+}
+
+func firstRef(t *testing.T, w *faultWorld, acct, kind string) account.Ref {
+	t.Helper()
+	toks, err := w.mgr.Tokens(context.Background(), acct, account.ListFilter{Kind: kind})
+	if err != nil || len(toks) == 0 {
+		t.Fatalf("listing %s: %v (%d)", kind, err, len(toks))
+	}
+	return toks[0].Ref
+}
+
+var faultOps = []op{
+	{name: "mattermost login", service: "mattermost", kind: "session", path: "/users/login", method: "POST",
+		setup: func(t *testing.T, w *faultWorld) func(context.Context) (*account.Issued, error) {
+			if _, err := w.mgr.Add(context.Background(), config.Account{Name: "mm", Service: account.Mattermost, URL: w.sb.MattermostURL, User: mattermostsim.AdminUsername}); err != nil {
+				t.Fatal(err)
+			}
+			return func(ctx context.Context) (*account.Issued, error) {
+				_, err := w.mgr.Login(ctx, account.LoginRequest{Account: "mm", Password: mattermostsim.AdminPassword,
+					Answer: &account.Answer{Code: simnet.TOTPCode(mattermostsim.AdminTOTPSecret, time.Now())}})
+				return nil, err
+			}
+		}},
+	{name: "mattermost user-token create", service: "mattermost", kind: "user-token", path: "/tokens", method: "POST",
+		setup: func(t *testing.T, w *faultWorld) func(context.Context) (*account.Issued, error) {
+			mmSignIn(t, w)
+			return func(ctx context.Context) (*account.Issued, error) { return w.mgr.Create(ctx, "mm", "matrix", false, nil) }
+		}},
+	{name: "mattermost user-token rotate", service: "mattermost", kind: "user-token", path: "/tokens", method: "POST",
+		setup: func(t *testing.T, w *faultWorld) func(context.Context) (*account.Issued, error) {
+			mmSignIn(t, w)
+			iss, err := w.mgr.Create(context.Background(), "mm", "matrix", false, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ref, _ := account.ParseRef(iss.Ref)
+			return func(ctx context.Context) (*account.Issued, error) { return w.mgr.Rotate(ctx, "mm", ref, nil) }
+		}},
+	{name: "mattermost command regen", service: "mattermost", kind: "command", path: "/regen_token", method: "PUT", inPlace: true,
+		setup: func(t *testing.T, w *faultWorld) func(context.Context) (*account.Issued, error) {
+			mmSignIn(t, w)
+			ref := firstRef(t, w, "mm", account.KindCommand)
+			return func(ctx context.Context) (*account.Issued, error) { return w.mgr.Rotate(ctx, "mm", ref, nil) }
+		}},
+	{name: "mattermost webhook regen", service: "mattermost", kind: "webhook", path: "/regen_token", method: "POST", inPlace: true,
+		setup: func(t *testing.T, w *faultWorld) func(context.Context) (*account.Issued, error) {
+			mmSignIn(t, w)
+			ref := firstRef(t, w, "mm", account.KindWebhook)
+			return func(ctx context.Context) (*account.Issued, error) { return w.mgr.Rotate(ctx, "mm", ref, nil) }
+		}},
+	{name: "rocketchat login", service: "rocketchat", kind: "session", path: "/api/v1/login", method: "POST",
+		setup: func(t *testing.T, w *faultWorld) func(context.Context) (*account.Issued, error) {
+			if _, err := w.mgr.Add(context.Background(), config.Account{Name: "rc", Service: account.RocketChat, URL: w.sb.RocketChatURL, User: "alice"}); err != nil {
+				t.Fatal(err)
+			}
+			return func(ctx context.Context) (*account.Issued, error) {
+				_, err := w.mgr.Login(ctx, account.LoginRequest{Account: "rc", Password: rocketchatsim.AlicePassword,
+					Answer: &account.Answer{Code: simnet.TOTPCode(rocketchatsim.AliceTOTP, time.Now())}})
+				return nil, err
+			}
+		}},
+	{name: "rocketchat PAT generate", service: "rocketchat", kind: "pat", path: "generatePersonalAccessToken", method: "POST",
+		setup: func(t *testing.T, w *faultWorld) func(context.Context) (*account.Issued, error) {
+			rcSignIn(t, w)
+			return func(ctx context.Context) (*account.Issued, error) {
+				return w.mgr.Create(ctx, "rc", "matrix", false, &account.Answer{Method: "totp", Code: simnet.TOTPCode(rocketchatsim.AliceTOTP, time.Now())})
+			}
+		}},
+	{name: "rocketchat PAT regenerate", service: "rocketchat", kind: "pat", path: "regeneratePersonalAccessToken", method: "POST", inPlace: true,
+		setup: func(t *testing.T, w *faultWorld) func(context.Context) (*account.Issued, error) {
+			rcSignIn(t, w)
+			ans := &account.Answer{Method: "totp", Code: simnet.TOTPCode(rocketchatsim.AliceTOTP, time.Now())}
+			if _, err := w.mgr.Create(context.Background(), "rc", "matrix", false, ans); err != nil {
+				t.Fatal(err)
+			}
+			return func(ctx context.Context) (*account.Issued, error) {
+				return w.mgr.Rotate(ctx, "rc", account.Ref{Kind: account.KindPAT, ID: "matrix"}, ans)
+			}
+		}},
+	{name: "capillary login", service: "capillary", kind: "capillary-token", path: "mfa/password/validate", method: "POST",
+		setup: func(t *testing.T, w *faultWorld) func(context.Context) (*account.Issued, error) {
+			capAdd(t, w)
+			return func(ctx context.Context) (*account.Issued, error) { return capLogin(ctx, w) }
+		}},
+	{name: "capillary regenerate", service: "capillary", kind: "capillary-token", path: "mfa/token/regenerate", method: "POST", inPlace: true,
+		setup: func(t *testing.T, w *faultWorld) func(context.Context) (*account.Issued, error) {
+			capAdd(t, w)
+			if _, err := capLogin(context.Background(), w); err != nil {
+				t.Fatal(err)
+			}
+			return func(ctx context.Context) (*account.Issued, error) {
+				return w.mgr.Rotate(ctx, "cap", account.Ref{Kind: account.KindSession}, nil)
+			}
+		}},
+}
+
+var faultKinds = []fault{
+	{name: "store write fails", store: func(in keystore.Backend) keystore.Backend {
+		return &keystoretest.Failing{Inner: in, Ops: []string{"set"}}
+	}},
+	{name: "store hangs past its timeout", store: func(in keystore.Backend) keystore.Backend {
+		return &keystoretest.Hanging{Inner: in, Ops: []string{"set"}}
+	}},
+	{name: "dropped after apply", spoiled: true, rule: func(p, m string) simnet.Rule {
+		return simnet.Rule{Path: p, Method: m, Fault: simnet.DropAfterApply, Times: 1}
+	}},
+	{name: "500 after apply", spoiled: true, rule: func(p, m string) simnet.Rule {
+		return simnet.Rule{Path: p, Method: m, Fault: simnet.ErrorAfterApply, Times: 1}
+	}},
+	{name: "HTML body", spoiled: true, rule: func(p, m string) simnet.Rule {
+		return simnet.Rule{Path: p, Method: m, Fault: simnet.HTMLBody, Times: 1}
+	}},
+	{name: "truncated JSON", spoiled: true, rule: func(p, m string) simnet.Rule {
+		return simnet.Rule{Path: p, Method: m, Fault: simnet.TruncatedJSON, Times: 1}
+	}},
+	{name: "429 storm", rule: func(p, m string) simnet.Rule {
+		return simnet.Rule{Path: p, Method: m, Fault: simnet.RateLimit, RetryAfter: 30}
+	}},
+	{name: "slower than the timeout", spoiled: true, rule: func(p, m string) simnet.Rule {
+		return simnet.Rule{Path: p, Method: m, Fault: simnet.Slow, Delay: 3 * time.Second, Times: 1}
+	}},
+	{name: "cancelled mid-request", spoiled: true, cancelAfter: 200 * time.Millisecond, rule: func(p, m string) simnet.Rule {
+		return simnet.Rule{Path: p, Method: m, Fault: simnet.Slow, Delay: 3 * time.Second, Times: 1}
+	}},
+}
+
+// Outcomes counted in the matrix.
+const (
+	outStored  = "stored"
+	outHanded  = "handed back (not stored)"
+	outUnknown = "unknown (exit 5)"
+	outFailed  = "failed cleanly"
+)
+
+// TestFaultMatrix crosses every operation that issues a token with every
+// fault, and checks against the sandbox's ledger that no token the client
+// received was lost and no non-idempotent request was sent twice.
+func TestFaultMatrix(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the fault matrix takes a while; run without -short")
+	}
+	counts := map[string]map[string]int{}
+	var mu sync.Mutex
+	for _, o := range faultOps {
+		// A clean run tells how many tokens the operation issues when all
+		// goes well (Capillary's sign-in issues one per step).
+		clean := newFaultWorld(t)
+		cleanRun := o.setup(t, clean)
+		base := len(clean.ledger(o.service, o.kind))
+		if _, err := cleanRun(context.Background()); err != nil {
+			t.Fatalf("%s without faults: %v", o.name, err)
+		}
+		perRun := len(clean.ledger(o.service, o.kind)) - base
+		for _, f := range faultKinds {
+			t.Run(o.name+"/"+f.name, func(t *testing.T) {
+				w := newFaultWorld(t)
+				run := o.setup(t, w)
+				before := len(w.ledger(o.service, o.kind))
+				if f.store != nil {
+					w.store.breakWith(f.store(w.store.ok))
+				}
+				if f.rule != nil {
+					w.sb.Env.Faults.Add(f.rule(o.path, o.method))
+				}
+				ctx := context.Background()
+				if f.cancelAfter > 0 {
+					var cancel context.CancelFunc
+					ctx, cancel = context.WithTimeout(ctx, f.cancelAfter)
+					defer cancel()
+				}
+				iss, err := run(ctx)
+				w.sb.Env.Faults.Clear()
+				issued := w.ledger(o.service, o.kind)[before:]
+				if len(issued) > perRun {
+					t.Fatalf("the server issued %d tokens where a clean run issues %d: a non-idempotent request was sent more than once", len(issued), perRun)
+				}
+				out := classify(t, err, iss)
+				switch {
+				case f.spoiled:
+					// The answer never arrived whole: nothing to hold, and the
+					// person must be told the server may have acted.
+					if out == outStored || out == outHanded {
+						t.Fatalf("a spoiled answer cannot yield a token, got %s", out)
+					}
+					if o.inPlace && len(issued) == perRun && out != outUnknown {
+						t.Fatalf("an in-place rotation with no answer must be unknown, got %s: %v", out, err)
+					}
+				case f.store != nil:
+					if len(issued) != perRun {
+						t.Fatalf("the server issued %d tokens, a clean run %d", len(issued), perRun)
+					}
+					if out != outHanded {
+						t.Fatalf("a store failure must hand the token back, got %s: %v", out, err)
+					}
+					var ns *account.NotStoredError
+					errors.As(err, &ns)
+					last := issued[len(issued)-1]
+					if ns.Issued.Value != last {
+						t.Fatal("the token handed back is not the one the server issued")
+					}
+					if strings.Contains(err.Error(), last) {
+						t.Fatal("the error text holds the token")
+					}
+				case f.name == "429 storm":
+					if len(issued) >= perRun || out != outFailed {
+						t.Fatalf("a 429 applies nothing: issued %d, outcome %s", len(issued), out)
+					}
+				}
+				mu.Lock()
+				if counts[f.name] == nil {
+					counts[f.name] = map[string]int{}
+				}
+				counts[f.name][out]++
+				mu.Unlock()
+			})
+		}
+	}
+	printMatrix(t, counts)
+}
+
+func classify(t *testing.T, err error, iss *account.Issued) string {
+	var ns *account.NotStoredError
+	var uo *account.UnknownOutcomeError
+	switch {
+	case err == nil:
+		return outStored
+	case errors.As(err, &ns):
+		if ns.Issued == nil || ns.Issued.Value == "" {
+			t.Fatal("a NotStoredError without its token")
+		}
+		return outHanded
+	case errors.As(err, &uo):
+		return outUnknown
+	}
+	if err.Error() == "" {
+		t.Fatal("an error with no message")
+	}
+	return outFailed
+}
+
+func printMatrix(t *testing.T, counts map[string]map[string]int) {
+	outs := []string{outStored, outHanded, outUnknown, outFailed}
+	var b strings.Builder
+	fmt.Fprintf(&b, "\nfault matrix: %d operations × %d faults\n", len(faultOps), len(faultKinds))
+	fmt.Fprintf(&b, "%-30s", "fault")
+	for _, o := range outs {
+		fmt.Fprintf(&b, " | %-24s", o)
+	}
+	b.WriteString("\n")
+	names := make([]string, 0, len(counts))
+	for _, f := range faultKinds {
+		if counts[f.name] != nil {
+			names = append(names, f.name)
+		}
+	}
+	for _, n := range names {
+		fmt.Fprintf(&b, "%-30s", n)
+		for _, o := range outs {
+			fmt.Fprintf(&b, " | %-24d", counts[n][o])
+		}
+		b.WriteString("\n")
+	}
+	t.Log(b.String())
+}
