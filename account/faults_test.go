@@ -168,7 +168,9 @@ var faultOps = []op{
 	{name: "mattermost user-token create", service: "mattermost", kind: "user-token", path: "/tokens", method: "POST",
 		setup: func(t *testing.T, w *faultWorld) func(context.Context) (*account.Issued, error) {
 			mmSignIn(t, w)
-			return func(ctx context.Context) (*account.Issued, error) { return w.mgr.Create(ctx, "mm", "matrix", false, nil) }
+			return func(ctx context.Context) (*account.Issued, error) {
+				return w.mgr.Create(ctx, "mm", "matrix", false, nil)
+			}
 		}},
 	{name: "mattermost user-token rotate", service: "mattermost", kind: "user-token", path: "/tokens", method: "POST",
 		setup: func(t *testing.T, w *faultWorld) func(context.Context) (*account.Issued, error) {
