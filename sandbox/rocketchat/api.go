@@ -59,14 +59,14 @@ func (s *Server) routes() map[string]route {
 
 // ServeHTTP serves the REST API. It does not inject faults itself.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	rt, ok := s.routes()[r.Method+" "+r.URL.Path]
+	rt, ok := s.table[r.Method+" "+r.URL.Path]
 	if !ok {
 		writeJSON(w, http.StatusNotFound, map[string]any{"status": "error", "message": "API endpoint does not exist"})
 		return
 	}
-	body, err := readBody(r)
-	if err != nil {
-		writeJSON(w, http.StatusBadRequest, map[string]any{"success": false, "error": err.Error()})
+	body, ok := readBody(r)
+	if !ok {
+		writeJSON(w, http.StatusBadRequest, map[string]any{"success": false, "error": "Invalid JSON body"})
 		return
 	}
 
@@ -100,23 +100,25 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rt.handler(req)
 }
 
-func readBody(r *http.Request) (map[string]json.RawMessage, error) {
-	body := map[string]json.RawMessage{}
+// readBody reads a JSON object body (none is an empty one); ok is false
+// when the body cannot be read or is not a JSON object.
+func readBody(r *http.Request) (body map[string]json.RawMessage, ok bool) {
+	body = map[string]json.RawMessage{}
 	if r.Body == nil {
-		return body, nil
+		return body, true
 	}
 	data, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 	if err != nil {
-		return nil, fmt.Errorf("could not read the request body")
+		return nil, false
 	}
 	data = bytes.TrimSpace(data)
 	if len(data) == 0 {
-		return body, nil
+		return body, true
 	}
 	if err := json.Unmarshal(data, &body); err != nil {
-		return nil, fmt.Errorf("Invalid JSON body")
+		return nil, false
 	}
-	return body, nil
+	return body, true
 }
 
 // authenticate resolves X-User-Id and X-Auth-Token.

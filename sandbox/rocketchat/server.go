@@ -62,7 +62,8 @@ var rolePermissions = map[string][]string{
 
 // Server is the simulated Rocket.Chat.
 type Server struct {
-	env *simnet.Env
+	env   *simnet.Env
+	table map[string]route
 
 	mu        sync.Mutex
 	users     []*user
@@ -174,6 +175,7 @@ func New(env *simnet.Env) *Server {
 		PasswordDigest: sha256Hex(DavePassword), Roles: []string{"guest"}, CreatedAt: created}
 	s.users = []*user{alice, bob, carol, dave}
 	s.addPAT(alice, AlicePATName, AlicePAT, false, created.Add(time.Hour))
+	s.table = s.routes()
 	return s
 }
 

@@ -42,6 +42,36 @@ type answer struct {
 	raw    string
 }
 
+// String shows the answer for a failure message with every secret field
+// (tokens, TOTP secrets and URLs, backup codes) redacted.
+func (a answer) String() string {
+	var v any
+	if json.Unmarshal([]byte(a.raw), &v) != nil {
+		return fmt.Sprintf("(%d bytes)", len(a.raw))
+	}
+	b, _ := json.Marshal(redact(v))
+	return string(b)
+}
+
+func redact(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, val := range x {
+			switch k {
+			case "token", "authToken", "secret", "url", "codes":
+				x[k] = "[redacted]"
+			default:
+				x[k] = redact(val)
+			}
+		}
+	case []any:
+		for i := range x {
+			x[i] = redact(x[i])
+		}
+	}
+	return v
+}
+
 type creds struct{ id, token string }
 
 func (h *harness) call(method, path string, c *creds, hdr map[string]string, body any) answer {
@@ -121,7 +151,7 @@ func details(t *testing.T, a answer) map[string]any {
 	t.Helper()
 	d, ok := a.body["details"].(map[string]any)
 	if !ok {
-		t.Fatalf("answer has no details: %s", a.raw)
+		t.Fatalf("answer has no details: %s", a)
 	}
 	return d
 }
@@ -198,7 +228,7 @@ func TestLoginWrongPasswordAndUnknownUser(t *testing.T) {
 	} {
 		a := h.login(body)
 		if a.status != 401 || a.body["error"] != "Unauthorized" || a.body["message"] != "Unauthorized" || a.body["status"] != "error" {
-			t.Errorf("login %s: %d %s", body["user"], a.status, a.raw)
+			t.Errorf("login %s: %d %s", body["user"], a.status, a)
 		}
 	}
 	if n := len(h.env.Ledger.Entries()); n != 1 { // the seeded PAT only
@@ -215,7 +245,7 @@ func TestLoginBlockedAfterTenFailures(t *testing.T) {
 	}
 	a := h.login(map[string]string{"user": "carol", "password": CarolPassword})
 	if a.status != 401 || a.body["error"] != "error-login-blocked-for-user" {
-		t.Fatalf("11th login: %d %s", a.status, a.raw)
+		t.Fatalf("11th login: %d %s", a.status, a)
 	}
 	h.env.Clock.Advance(loginBlockWindow + time.Second)
 	h.mustLogin("carol", CarolPassword, "")
@@ -225,7 +255,7 @@ func TestLoginTOTP(t *testing.T) {
 	h := newHarness(t, false)
 	a := h.login(map[string]string{"user": "alice", "password": AlicePassword})
 	if a.status != 401 || a.body["error"] != "totp-required" || a.body["message"] != "TOTP Required" {
-		t.Fatalf("no code: %d %s", a.status, a.raw)
+		t.Fatalf("no code: %d %s", a.status, a)
 	}
 	d := details(t, a)
 	if d["method"] != "totp" || d["codeGenerated"] != false || methods(d) != "totp,email" {
@@ -233,7 +263,7 @@ func TestLoginTOTP(t *testing.T) {
 	}
 	a = h.login(map[string]string{"user": "alice", "password": AlicePassword, "code": "000000"})
 	if a.status != 401 || a.body["error"] != "totp-invalid" {
-		t.Fatalf("wrong code: %d %s", a.status, a.raw)
+		t.Fatalf("wrong code: %d %s", a.status, a)
 	}
 	// A code from the previous step is still good (±1 step).
 	prev := simnet.TOTPCode(AliceTOTP, h.env.Clock.Now().Add(-30*time.Second))
@@ -241,13 +271,13 @@ func TestLoginTOTP(t *testing.T) {
 	// Wrong password with a good code is still Unauthorized.
 	a = h.login(map[string]string{"user": "alice", "password": "nope", "code": h.aliceCode()})
 	if a.status != 401 || a.body["error"] != "Unauthorized" {
-		t.Errorf("wrong password: %d %s", a.status, a.raw)
+		t.Errorf("wrong password: %d %s", a.status, a)
 	}
 	// The x-2fa-code header works at login when the body has no code.
 	a = h.call("POST", "/api/v1/login", nil, map[string]string{"x-2fa-code": h.aliceCode()},
 		map[string]string{"username": "alice", "password": AlicePassword})
 	if a.status != 200 {
-		t.Errorf("header code: %d %s", a.status, a.raw)
+		t.Errorf("header code: %d %s", a.status, a)
 	}
 }
 
@@ -256,7 +286,7 @@ func TestLoginBackupCodeIsSingleUse(t *testing.T) {
 	h.mustLogin("alice", AlicePassword, AliceBackupCodes[3])
 	a := h.login(map[string]string{"user": "alice", "password": AlicePassword, "code": AliceBackupCodes[3]})
 	if a.status != 401 || a.body["error"] != "totp-invalid" {
-		t.Fatalf("reused backup code: %d %s", a.status, a.raw)
+		t.Fatalf("reused backup code: %d %s", a.status, a)
 	}
 	c := h.mustLogin("alice", AlicePassword, AliceBackupCodes[4])
 	a = h.call("GET", "/api/v1/users.totpCodesRemaining", c, nil, nil)
@@ -277,7 +307,7 @@ func TestLoginIgnoresEmailCodeWhenTOTPIsOn(t *testing.T) {
 	a := h.call("POST", "/api/v1/login", nil, map[string]string{"x-2fa-method": "email"},
 		map[string]string{"user": "alice", "password": AlicePassword, "code": code})
 	if a.status != 401 || a.body["error"] != "totp-invalid" || details(t, a)["method"] != "totp" {
-		t.Fatalf("email code at login: %d %s", a.status, a.raw)
+		t.Fatalf("email code at login: %d %s", a.status, a)
 	}
 }
 
@@ -285,7 +315,7 @@ func TestLoginEmailCode(t *testing.T) {
 	h := newHarness(t, false)
 	a := h.login(map[string]string{"user": "bob", "password": BobPassword})
 	if a.status != 401 || a.body["error"] != "totp-required" {
-		t.Fatalf("no code: %d %s", a.status, a.raw)
+		t.Fatalf("no code: %d %s", a.status, a)
 	}
 	d := details(t, a)
 	if d["method"] != "email" || d["codeGenerated"] != true || d["emailOrUsername"] != "bob" || methods(d) != "email" {
@@ -317,7 +347,7 @@ func TestLoginEmailCode(t *testing.T) {
 	// Single use: the same code fails, and a new one is mailed.
 	a = h.login(map[string]string{"user": "bob", "password": BobPassword, "code": code})
 	if a.body["error"] != "totp-invalid" || details(t, a)["codeGenerated"] != true {
-		t.Errorf("reused code: %s", a.raw)
+		t.Errorf("reused code: %s", a)
 	}
 }
 
@@ -345,14 +375,14 @@ func TestEmailCodeMaxAttemptsAndExpiry(t *testing.T) {
 	// After the limit the old code is dead and the next attempt mails a new one.
 	a := h.login(map[string]string{"user": "bob", "password": BobPassword, "code": good})
 	if a.body["error"] != "totp-invalid" || details(t, a)["codeGenerated"] != true {
-		t.Fatalf("after max attempts: %s", a.raw)
+		t.Fatalf("after max attempts: %s", a)
 	}
 	fresh := h.sim.LastEmailCode("bob")
 	// An hour later that code has expired.
 	h.env.Clock.Advance(emailCodeExpiration + time.Second)
 	a = h.login(map[string]string{"user": "bob", "password": BobPassword, "code": fresh})
 	if a.body["error"] != "totp-invalid" {
-		t.Fatalf("expired code: %s", a.raw)
+		t.Fatalf("expired code: %s", a)
 	}
 	h.mustLogin("bob", BobPassword, h.sim.LastEmailCode("bob"))
 }
@@ -363,7 +393,7 @@ func TestLoginBodyForms(t *testing.T) {
 		t.Helper()
 		a := h.call("POST", "/api/v1/login", nil, hdr, body)
 		if a.status != 200 {
-			t.Errorf("%s: %d %s", name, a.status, a.raw)
+			t.Errorf("%s: %d %s", name, a.status, a)
 			return ""
 		}
 		return a.body["data"].(map[string]any)["authToken"].(string)
@@ -381,16 +411,16 @@ func TestLoginBodyForms(t *testing.T) {
 	// An object user is not wrapped with the code: alice is asked for one.
 	a := h.login(map[string]any{"user": map[string]string{"username": "alice"}, "password": AlicePassword, "code": h.aliceCode()})
 	if a.status != 401 || a.body["error"] != "totp-required" {
-		t.Errorf("object user with code: %d %s", a.status, a.raw)
+		t.Errorf("object user with code: %d %s", a.status, a)
 	}
 	// Any other key passes the body raw to Meteor, where a string user fails.
 	a = h.login(map[string]any{"user": "carol", "password": CarolPassword, "extra": true})
 	if a.status != 401 || a.body["error"] != float64(400) {
-		t.Errorf("extra key: %d %s", a.status, a.raw)
+		t.Errorf("extra key: %d %s", a.status, a)
 	}
 	a = h.login(map[string]any{"nothing": true})
 	if a.status != 401 || a.body["message"] != "Unrecognized options for login request" {
-		t.Errorf("unrecognized: %d %s", a.status, a.raw)
+		t.Errorf("unrecognized: %d %s", a.status, a)
 	}
 
 	// Resume gives back the same token, with no new ledger entry and no 2FA.
@@ -404,7 +434,7 @@ func TestLoginBodyForms(t *testing.T) {
 	}
 	a = h.login(map[string]string{"resume": "not-a-token"})
 	if a.status != 401 || a.body["error"] != float64(403) {
-		t.Errorf("bad resume: %d %s", a.status, a.raw)
+		t.Errorf("bad resume: %d %s", a.status, a)
 	}
 }
 
@@ -413,13 +443,13 @@ func TestMeAndUnauthorizedShapes(t *testing.T) {
 	c := h.mustLogin("carol", CarolPassword, "")
 	a := h.call("GET", "/api/v1/me", c, nil, nil)
 	if a.status != 200 || a.body["success"] != true || a.body["_id"] != CarolID || a.body["username"] != "carol" {
-		t.Fatalf("me: %d %s", a.status, a.raw)
+		t.Fatalf("me: %d %s", a.status, a)
 	}
 	want := `{"error":"You must be logged in to do this.","message":"You must be logged in to do this.","status":"error","success":false}`
 	for name, cr := range map[string]*creds{"none": nil, "bad token": {c.id, "wrong"}, "other user": {AliceID, c.token}} {
 		a := h.call("GET", "/api/v1/me", cr, nil, nil)
 		if a.status != 401 || a.raw != want {
-			t.Errorf("%s: %d %s", name, a.status, a.raw)
+			t.Errorf("%s: %d %s", name, a.status, a)
 		}
 	}
 	// Sessions expire after 90 days; the seeded PAT does not.
@@ -438,7 +468,7 @@ func TestLogoutDeletesTheTokenUsed(t *testing.T) {
 	c2 := h.mustLogin("carol", CarolPassword, "")
 	a := h.call("POST", "/api/v1/logout", c1, nil, nil)
 	if a.status != 200 || a.raw != `{"data":{"message":"You've been logged out!"},"status":"success"}` {
-		t.Fatalf("logout: %d %s", a.status, a.raw)
+		t.Fatalf("logout: %d %s", a.status, a)
 	}
 	if a := h.call("GET", "/api/v1/me", c1, nil, nil); a.status != 401 {
 		t.Errorf("token still works after logout: %d", a.status)
@@ -456,7 +486,7 @@ func TestLogoutDeletesTheTokenUsed(t *testing.T) {
 	}
 	ac := h.mustLogin("alice", AlicePassword, h.aliceCode())
 	if a := h.call("GET", "/api/v1/users.getPersonalAccessTokens", ac, nil, nil); len(a.body["tokens"].([]any)) != 0 {
-		t.Errorf("PAT still listed: %s", a.raw)
+		t.Errorf("PAT still listed: %s", a)
 	}
 }
 
@@ -465,7 +495,7 @@ func TestUsersLogoutWipesEverything(t *testing.T) {
 	c := h.mustLogin("alice", AlicePassword, h.aliceCode())
 	a := h.call("POST", "/api/v1/users.logout", c, nil, map[string]string{})
 	if a.status != 200 || a.body["message"] != "User "+AliceID+" has been logged out!" {
-		t.Fatalf("users.logout: %d %s", a.status, a.raw)
+		t.Fatalf("users.logout: %d %s", a.status, a)
 	}
 	for _, cr := range []*creds{c, {AliceID, AlicePAT}} {
 		if a := h.call("GET", "/api/v1/me", cr, nil, nil); a.status != 401 {
@@ -500,7 +530,7 @@ func TestPATWithPasswordFallback(t *testing.T) {
 	// Upper-case hex is accepted (the server lower-cases the code).
 	a = gen(map[string]string{"x-2fa-code": strings.ToUpper(sum(CarolPassword)), "x-2fa-method": "password"}, map[string]any{"tokenName": "cli", "bypassTwoFactor": false})
 	if a.status != 200 || a.body["success"] != true {
-		t.Fatalf("generate: %d %s", a.status, a.raw)
+		t.Fatalf("generate: %d %s", a.status, a)
 	}
 	tok := a.body["token"].(string)
 	if len(tok) != 43 || !ledgerHas(h.env, "pat", tok) {
@@ -510,16 +540,16 @@ func TestPATWithPasswordFallback(t *testing.T) {
 	if a := gen(nil, map[string]any{"tokenName": "cli"}); a.body["errorType"] != "error-token-already-exists" ||
 		a.body["error"] != "A token with this name already exists [error-token-already-exists]" ||
 		details(t, a)["method"] != "personalAccessTokens:generateToken" {
-		t.Errorf("duplicate name: %s", a.raw)
+		t.Errorf("duplicate name: %s", a)
 	}
 	if a := gen(nil, map[string]any{}); a.status != 400 || a.raw != `{"error":"The 'tokenName' param is required","success":false}` {
-		t.Errorf("missing name: %s", a.raw)
+		t.Errorf("missing name: %s", a)
 	}
 	h.ua = "another-agent/2"
 	wantError(t, gen(nil, map[string]any{"tokenName": "cli2"}), 400, "totp-required")
 	h.ua = "keyturn-test/1"
 	if a := gen(nil, map[string]any{"tokenName": "cli2"}); a.status != 200 {
-		t.Errorf("remembered: %d %s", a.status, a.raw)
+		t.Errorf("remembered: %d %s", a.status, a)
 	}
 	h.env.Clock.Advance(rememberFor + time.Second)
 	wantError(t, gen(nil, map[string]any{"tokenName": "cli3"}), 400, "totp-required")
@@ -527,7 +557,7 @@ func TestPATWithPasswordFallback(t *testing.T) {
 	a = h.call("GET", "/api/v1/users.getPersonalAccessTokens", c, nil, nil)
 	list := a.body["tokens"].([]any)
 	if len(list) != 2 {
-		t.Fatalf("list: %s", a.raw)
+		t.Fatalf("list: %s", a)
 	}
 	first := list[0].(map[string]any)
 	if first["name"] != "cli" || first["lastTokenPart"] != tok[len(tok)-6:] || first["bypassTwoFactor"] != false {
@@ -553,20 +583,20 @@ func TestPATBypassTwoFactorAndRegenerate(t *testing.T) {
 	totp := map[string]string{"x-2fa-code": h.aliceCode(), "x-2fa-method": "totp"}
 	a := h.call("POST", "/api/v1/users.generatePersonalAccessToken", c, totp, map[string]any{"tokenName": "bot", "bypassTwoFactor": true})
 	if a.status != 200 {
-		t.Fatalf("generate: %s", a.raw)
+		t.Fatalf("generate: %s", a)
 	}
 	bot := &creds{AliceID, a.body["token"].(string)}
 	h.ua = "elsewhere/1" // nothing remembered for the PAT anyway
 	// A bypass PAT skips the second factor; the seeded non-bypass one does not.
 	if a := h.call("POST", "/api/v1/users.generatePersonalAccessToken", bot, nil, map[string]any{"tokenName": "from-bot"}); a.status != 200 {
-		t.Errorf("bypass PAT was asked for 2FA: %s", a.raw)
+		t.Errorf("bypass PAT was asked for 2FA: %s", a)
 	}
 	wantError(t, h.call("POST", "/api/v1/users.generatePersonalAccessToken", &creds{AliceID, AlicePAT}, nil, map[string]any{"tokenName": "x"}), 400, "totp-required")
 
 	// Regenerate keeps the name and bypassTwoFactor; the old token dies.
 	a = h.call("POST", "/api/v1/users.regeneratePersonalAccessToken", bot, nil, map[string]any{"tokenName": "bot"})
 	if a.status != 200 {
-		t.Fatalf("regenerate: %s", a.raw)
+		t.Fatalf("regenerate: %s", a)
 	}
 	newBot := &creds{AliceID, a.body["token"].(string)}
 	if !ledgerHas(h.env, "pat", newBot.token) {
@@ -584,20 +614,20 @@ func TestPATBypassTwoFactorAndRegenerate(t *testing.T) {
 		}
 	}
 	if !found {
-		t.Errorf("regenerated token lost bypassTwoFactor: %s", a.raw)
+		t.Errorf("regenerated token lost bypassTwoFactor: %s", a)
 	}
 	a = h.call("POST", "/api/v1/users.regeneratePersonalAccessToken", newBot, nil, map[string]any{"tokenName": "nope"})
 	wantError(t, a, 400, "error-token-does-not-exists")
 	if details(t, a)["method"] != "personalAccessTokens:regenerateToken" || a.body["error"] != "Token does not exist [error-token-does-not-exists]" {
-		t.Errorf("regenerate missing: %s", a.raw)
+		t.Errorf("regenerate missing: %s", a)
 	}
 	a = h.call("POST", "/api/v1/users.removePersonalAccessToken", newBot, nil, map[string]any{"tokenName": "nope"})
 	wantError(t, a, 400, "error-token-does-not-exists")
 	if details(t, a)["method"] != "personalAccessTokens:removeToken" {
-		t.Errorf("remove missing: %s", a.raw)
+		t.Errorf("remove missing: %s", a)
 	}
 	if a := h.call("POST", "/api/v1/users.removePersonalAccessToken", newBot, nil, map[string]any{"tokenName": AlicePATName}); a.status != 200 || a.raw != `{"success":true}` {
-		t.Errorf("remove: %s", a.raw)
+		t.Errorf("remove: %s", a)
 	}
 	if a := h.call("GET", "/api/v1/me", &creds{AliceID, AlicePAT}, nil, nil); a.status != 401 {
 		t.Errorf("removed PAT still works: %d", a.status)
@@ -623,7 +653,7 @@ func TestMethodHeaderChoice(t *testing.T) {
 		t.Errorf("details = %v", d)
 	}
 	if a := gen(map[string]string{"x-2fa-code": h.sim.LastEmailCode("alice"), "x-2fa-method": "email"}); a.status != 200 {
-		t.Errorf("email code: %s", a.raw)
+		t.Errorf("email code: %s", a)
 	}
 	// totp named for a user without TOTP fails as totp.
 	b := h.mustLogin("carol", CarolPassword, "")
@@ -650,7 +680,7 @@ func TestPermissionDenied(t *testing.T) {
 		}
 		a := h.call(p.method, p.path, c, nil, body)
 		if a.status != 403 || a.raw != want {
-			t.Errorf("%s: %d %s", p.path, a.status, a.raw)
+			t.Errorf("%s: %d %s", p.path, a.status, a)
 		}
 	}
 }
@@ -659,7 +689,7 @@ func TestSendEmailCode(t *testing.T) {
 	h := newHarness(t, false)
 	a := h.call("POST", "/api/v1/users.2fa.sendEmailCode", nil, nil, map[string]string{})
 	if a.status != 400 || a.raw != `{"error":"emailOrUsername is required [error-parameter-required]","errorType":"error-parameter-required","success":false}` {
-		t.Errorf("missing: %d %s", a.status, a.raw)
+		t.Errorf("missing: %d %s", a.status, a)
 	}
 	if a := h.call("POST", "/api/v1/users.2fa.sendEmailCode", nil, nil, map[string]string{"emailOrUsername": "ghost"}); a.status != 200 || len(h.sim.Outbox()) != 0 {
 		t.Errorf("unknown user: %d, %d mails", a.status, len(h.sim.Outbox()))
@@ -674,7 +704,7 @@ func TestSendEmailCode(t *testing.T) {
 	// Only the fresh code works.
 	if first != second {
 		if a := h.login(map[string]string{"user": "bob", "password": BobPassword, "code": first}); a.body["error"] != "totp-invalid" {
-			t.Errorf("replaced code accepted: %s", a.raw)
+			t.Errorf("replaced code accepted: %s", a)
 		}
 	}
 	// Authenticated, the caller gets the code whatever the name.
@@ -693,7 +723,7 @@ func TestTOTPSetupLifecycle(t *testing.T) {
 	wantError(t, h.call("POST", "/api/v1/users.enableTotp", c, nil, map[string]any{}), 400, "totp-required")
 	a := h.call("POST", "/api/v1/users.enableTotp", c, pw, map[string]any{})
 	if a.status != 200 {
-		t.Fatalf("enableTotp: %s", a.raw)
+		t.Fatalf("enableTotp: %s", a)
 	}
 	secret := a.body["secret"].(string)
 	if a.body["url"] != "otpauth://totp/Rocket.Chat%3Acarol?secret="+secret {
@@ -712,11 +742,11 @@ func TestTOTPSetupLifecycle(t *testing.T) {
 	}
 	a = h.call("POST", "/api/v1/users.validateTotp", c, nil, map[string]string{"code": "000000"})
 	if a.status != 400 || a.raw != `{"error":"[invalid-totp]","errorType":"invalid-totp","success":false}` {
-		t.Errorf("wrong code: %d %s", a.status, a.raw)
+		t.Errorf("wrong code: %d %s", a.status, a)
 	}
 	a = h.call("POST", "/api/v1/users.validateTotp", c, nil, map[string]string{"code": simnet.TOTPCode(secret, h.env.Clock.Now())})
 	if a.status != 200 {
-		t.Fatalf("validateTotp: %s", a.raw)
+		t.Fatalf("validateTotp: %s", a)
 	}
 	codes := a.body["codes"].([]any)
 	if len(codes) != 12 || len(codes[0].(string)) != 8 {
@@ -731,21 +761,21 @@ func TestTOTPSetupLifecycle(t *testing.T) {
 	}
 	// Login now wants the new TOTP.
 	if a := h.login(map[string]string{"user": "carol", "password": CarolPassword}); a.body["error"] != "totp-required" {
-		t.Errorf("login after setup: %s", a.raw)
+		t.Errorf("login after setup: %s", a)
 	}
 	// Already on (the second factor is remembered on this token).
 	a = h.call("POST", "/api/v1/users.enableTotp", c, nil, map[string]any{})
 	if a.status != 400 || a.raw != `{"error":"[error-2fa-already-enabled]","errorType":"error-2fa-already-enabled","success":false}` {
-		t.Errorf("enable again: %s", a.raw)
+		t.Errorf("enable again: %s", a)
 	}
 	if a := h.call("POST", "/api/v1/users.disableTotp", c, nil, map[string]string{"code": "000000"}); a.raw != `{"disabled":false,"success":true}` {
-		t.Errorf("disable with wrong code: %s", a.raw)
+		t.Errorf("disable with wrong code: %s", a)
 	}
 	if a := h.call("POST", "/api/v1/users.disableTotp", c, nil, map[string]string{"code": codes[0].(string)}); a.raw != `{"disabled":true,"success":true}` {
-		t.Errorf("disable with backup code: %s", a.raw)
+		t.Errorf("disable with backup code: %s", a)
 	}
 	if a := h.call("POST", "/api/v1/users.disableTotp", c, nil, map[string]string{"code": "000000"}); a.body["disabled"] != false {
-		t.Errorf("disable when off: %s", a.raw)
+		t.Errorf("disable when off: %s", a)
 	}
 }
 
@@ -753,17 +783,17 @@ func TestEmail2FAToggle(t *testing.T) {
 	h := newHarness(t, false)
 	c := h.mustLogin("carol", CarolPassword, "")
 	if a := h.call("POST", "/api/v1/users.2fa.enableEmail", c, nil, nil); a.status != 200 {
-		t.Fatalf("enableEmail: %s", a.raw)
+		t.Fatalf("enableEmail: %s", a)
 	}
 	// disableEmail always wants a code (no remember).
 	a := h.call("POST", "/api/v1/users.2fa.disableEmail", c, nil, nil)
 	wantError(t, a, 400, "totp-required")
 	code := h.sim.LastEmailCode("carol")
 	if a := h.call("POST", "/api/v1/users.2fa.disableEmail", c, map[string]string{"x-2fa-code": code, "x-2fa-method": "email"}, nil); a.status != 200 {
-		t.Fatalf("disableEmail: %s", a.raw)
+		t.Fatalf("disableEmail: %s", a)
 	}
 	if a := h.login(map[string]string{"user": "carol", "password": CarolPassword}); a.status != 200 {
-		t.Errorf("login after disable: %s", a.raw)
+		t.Errorf("login after disable: %s", a)
 	}
 }
 
@@ -782,7 +812,7 @@ func TestRateLimiter(t *testing.T) {
 	}
 	a := h.call("GET", "/api/v1/me", c, nil, nil)
 	if a.status != 429 || !strings.Contains(a.body["error"].(string), "You must wait 60 seconds before trying this endpoint again. [error-too-many-requests]") {
-		t.Fatalf("11th call: %d %s", a.status, a.raw)
+		t.Fatalf("11th call: %d %s", a.status, a)
 	}
 	reset, _ := strconv.ParseInt(a.header.Get("X-RateLimit-Reset"), 10, 64)
 	if d := time.UnixMilli(reset).Sub(start); d < 59*time.Second || d > 61*time.Second {
@@ -842,7 +872,7 @@ func TestFaultsKeepTheLedgerRight(t *testing.T) {
 	}
 	a := h.call("GET", "/api/v1/users.getPersonalAccessTokens", c, nil, nil)
 	if !strings.Contains(a.raw, `"name":"lost"`) {
-		t.Errorf("the token created before the drop is not listed: %s", a.raw)
+		t.Errorf("the token created before the drop is not listed: %s", a)
 	}
 	h.env.Faults.Add(simnet.Rule{Path: "/login", Fault: simnet.ErrorAfterApply, Times: 1})
 	before := len(h.env.Ledger.Entries())
@@ -863,10 +893,10 @@ func TestRoutingAndBodies(t *testing.T) {
 		t.Errorf("GET login: %d", a.status)
 	}
 	if a := h.call("POST", "/api/v1/login", nil, nil, "{not json"); a.status != 400 || a.body["success"] != false {
-		t.Errorf("bad JSON: %d %s", a.status, a.raw)
+		t.Errorf("bad JSON: %d %s", a.status, a)
 	}
 	if a := h.call("GET", "/api/info", nil, nil, nil); a.body["version"] != Version {
-		t.Errorf("info: %s", a.raw)
+		t.Errorf("info: %s", a)
 	}
 }
 
