@@ -428,3 +428,33 @@ func TestHelperFileChild(t *testing.T) {
 		}
 	}
 }
+
+// TestFileConcurrentGoroutines: writers sharing one backend, and writers
+// with backends of their own, in one process; nothing is lost.
+func TestFileConcurrentGoroutines(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "secrets.enc")
+	shared := newTestFile(path, "pw", nil)
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			b := shared
+			if g%2 == 1 {
+				b = newTestFile(path, "pw", nil)
+			}
+			for i := range 5 {
+				if err := b.Set(ctx, fmt.Sprintf("g%d/%d", g, i), fmt.Sprintf("value-%d-%d-xxxxxxxxx", g, i)); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for g := range 4 {
+		for i := range 5 {
+			if got, err := shared.Get(ctx, fmt.Sprintf("g%d/%d", g, i)); err != nil || got != fmt.Sprintf("value-%d-%d-xxxxxxxxx", g, i) {
+				t.Errorf("g%d/%d lost (%v)", g, i, err)
+			}
+		}
+	}
+}
