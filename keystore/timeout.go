@@ -6,10 +6,16 @@ import (
 	"time"
 )
 
-// WithTimeout bounds every call to b: a call still running after d fails
-// with a *StoreError that says so, and the caller moves on (the call is
-// left to finish in the background). The keyring backend has its own,
-// more talkative timeout; this one holds any backend to DESIGN rule 6.
+type timeoutBackend struct {
+	b Backend
+	d time.Duration
+}
+
+// WithTimeout bounds every call on b to d (and to the caller's context): a
+// call still running then is abandoned in its goroutine, and the caller gets
+// a *StoreError wrapping ErrUnavailable and context.DeadlineExceeded. b also
+// gets a context that ends at d, for backends that honour it. The keyring
+// backend has this built in; this is for other backends and for tests.
 func WithTimeout(b Backend, d time.Duration) Backend {
 	if d <= 0 {
 		return b
@@ -17,31 +23,30 @@ func WithTimeout(b Backend, d time.Duration) Backend {
 	return &timeoutBackend{b: b, d: d}
 }
 
-type timeoutBackend struct {
-	b Backend
-	d time.Duration
-}
-
 func (t *timeoutBackend) Name() string { return t.b.Name() }
 
 func (t *timeoutBackend) run(ctx context.Context, op, name string, fn func(context.Context) (string, error)) (string, error) {
-	ctx, cancel := context.WithTimeout(ctx, t.d)
-	defer cancel()
+	ctx2, cancel := context.WithTimeout(ctx, t.d)
 	done := make(chan result, 1)
 	go func() {
-		v, err := fn(ctx)
+		defer cancel()
+		v, err := fn(ctx2)
 		done <- result{v, err}
 	}()
+	timer := time.NewTimer(t.d)
+	defer timer.Stop()
 	select {
 	case r := <-done:
 		return r.v, r.err
-	case <-ctx.Done():
-		cause := "cancelled"
-		if ctx.Err() == context.DeadlineExceeded {
-			cause = fmt.Sprintf("timed out after %s", t.d)
+	case <-timer.C:
+		cause := fmt.Sprintf("timed out after %s", t.d)
+		if op != "get" {
+			cause += "; the store may still carry out this " + op
 		}
 		return "", &StoreError{Backend: t.b.Name(), Op: op, Name: name, Cause: cause,
-			Hint: "the store did not answer; unlock it, or use another store (--store file)", Err: withKind(ErrUnavailable, ctx.Err())}
+			Hint: "try again, or use another store", Err: withKind(ErrUnavailable, context.DeadlineExceeded)}
+	case <-ctx.Done():
+		return "", &StoreError{Backend: t.b.Name(), Op: op, Name: name, Cause: "cancelled", Err: ctx.Err()}
 	}
 }
 

@@ -19,7 +19,8 @@ var ErrFailing = errors.New("failing on purpose")
 // Failing is a backend whose chosen operations fail. Operations not in Ops
 // go to Inner (a fresh memory backend if nil). The zero value fails every
 // operation with a *keystore.StoreError wrapping ErrFailing and
-// keystore.ErrUnavailable.
+// keystore.ErrUnavailable. Use it by pointer (&Failing{...}); Ops may be
+// changed between calls, not during them.
 type Failing struct {
 	Inner keystore.Backend
 	Err   error    // returned by failing operations, wrapped in a StoreError; default ErrFailing
