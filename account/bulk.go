@@ -98,6 +98,26 @@ func (m *Manager) RotateAll(ctx context.Context, account string, opts BulkOption
 	if err != nil {
 		return nil, err
 	}
+	// Secrets go to the store as they arrive; their index entries are
+	// written together every so often and at the end (the journal holds
+	// each one in between).
+	batch := m.vault.Batch()
+	s.put = batch.Put
+	flushDone := make(chan struct{})
+	flushed := make(chan struct{})
+	go func() {
+		defer close(flushed)
+		t := time.NewTicker(500 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-flushDone:
+				return
+			case <-t.C:
+				_ = batch.Flush(ctx)
+			}
+		}
+	}()
 
 	report := &BulkReport{Account: account, Items: make([]BulkItem, len(tokens))}
 	var work []int
@@ -167,7 +187,10 @@ feed:
 	}
 	close(next)
 	wg.Wait()
-	jerr := j.close()
+	close(flushDone)
+	<-flushed
+	ferr := batch.Flush(ctx)
+	jerr := errors.Join(j.close(), ferr)
 
 	for i := range report.Items {
 		it := &report.Items[i]

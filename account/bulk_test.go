@@ -39,6 +39,20 @@ func TestRotateAllStoresEachAndResumesWithoutRepeats(t *testing.T) {
 			t.Fatalf("%s not stored", it.Ref)
 		}
 	}
+	// The batched index entries were written by the end of the run.
+	listed, err := w.mgr.Tokens(ctx, "mm", account.ListFilter{Kind: account.KindCommand})
+	if err != nil {
+		t.Fatal(err)
+	}
+	indexed := 0
+	for _, tk := range listed {
+		if tk.Stored {
+			indexed++
+		}
+	}
+	if indexed != rep.OK {
+		t.Fatalf("%d tokens in the index after the run, %d rotated", indexed, rep.OK)
+	}
 
 	// A fresh run refuses while the journal shows a request with no answer.
 	if _, err := w.mgr.RotateAll(ctx, "mm", account.BulkOptions{Kind: account.KindCommand}); !errors.Is(err, account.ErrInterruptedRun) {

@@ -270,10 +270,19 @@ func (m *Manager) put(ctx context.Context, meta config.SecretMeta, value string)
 // issue stores a freshly issued token before anything else happens. On a
 // store failure the token comes back in a *NotStoredError.
 func (m *Manager) issue(ctx context.Context, account string, ref Ref, value string, expires *time.Time) (*Issued, error) {
+	return m.issueVia(ctx, m.put, account, ref, value, expires)
+}
+
+// issueIn is issue for an open session, through the session's store writer.
+func (m *Manager) issueIn(ctx context.Context, s *session, ref Ref, value string, expires *time.Time) (*Issued, error) {
+	return m.issueVia(ctx, s.put, s.acct.Name, ref, value, expires)
+}
+
+func (m *Manager) issueVia(ctx context.Context, put func(context.Context, config.SecretMeta, string) error, account string, ref Ref, value string, expires *time.Time) (*Issued, error) {
 	name := SecretName(account, ref)
 	iss := &Issued{Name: name, Account: account, Kind: ref.Kind, Ref: ref.String(), Fingerprint: keystore.Fingerprint(value), Value: value, Expires: expires, Store: m.vault.Backend()}
 	meta := config.SecretMeta{Name: name, Account: account, Kind: ref.Kind, ID: ref.ID, Expires: expires}
-	if err := m.put(ctx, meta, value); err != nil {
+	if err := put(ctx, meta, value); err != nil {
 		return iss, &NotStoredError{Issued: iss, Err: err}
 	}
 	iss.Stored = true

@@ -19,6 +19,8 @@ type session struct {
 	acct config.Account
 	cred *credential
 	hc   *client.Client
+	// put stores issued tokens; a bulk run batches the index writes.
+	put func(context.Context, config.SecretMeta, string) error
 }
 
 func (m *Manager) session(ctx context.Context, account string) (*session, error) {
@@ -34,7 +36,7 @@ func (m *Manager) session(ctx context.Context, account string) (*session, error)
 	if err != nil {
 		return nil, err
 	}
-	return &session{acct: a, cred: cred, hc: hc}, nil
+	return &session{acct: a, cred: cred, hc: hc, put: m.put}, nil
 }
 
 func (s *session) mattermost() *mattermost.Client { return mattermost.New(s.hc, s.cred.Token) }
@@ -313,7 +315,6 @@ func (m *Manager) Rotate(ctx context.Context, account string, ref Ref, ans *Answ
 // rotateWith is Rotate for a session already open, so a bulk run reads the
 // credential once.
 func (m *Manager) rotateWith(ctx context.Context, s *session, ref Ref, ans *Answer) (*Issued, error) {
-	account := s.acct.Name
 	if !contains(KindsOf(s.acct.Service), ref.Kind) {
 		return nil, fmt.Errorf("%s accounts have no %s tokens", s.acct.Service, ref.Kind)
 	}
@@ -323,13 +324,13 @@ func (m *Manager) rotateWith(ctx context.Context, s *session, ref Ref, ans *Answ
 		if err != nil {
 			return nil, m.explainIssueError(s, ref, err, true)
 		}
-		return m.issue(ctx, account, ref, tok, nil)
+		return m.issueIn(ctx, s, ref, tok, nil)
 	case KindWebhook:
 		hook, err := s.mattermost().RegenOutgoingWebhookToken(ctx, ref.ID)
 		if err != nil {
 			return nil, m.explainIssueError(s, ref, err, true)
 		}
-		return m.issue(ctx, account, ref, hook.Token, nil)
+		return m.issueIn(ctx, s, ref, hook.Token, nil)
 	case KindUserToken:
 		return m.rotateUserToken(ctx, s, ref)
 	case KindPAT:
@@ -337,7 +338,7 @@ func (m *Manager) rotateWith(ctx context.Context, s *session, ref Ref, ans *Answ
 		if err != nil {
 			return nil, m.explainIssueError(s, ref, err, true)
 		}
-		return m.issue(ctx, account, ref, tok, nil)
+		return m.issueIn(ctx, s, ref, tok, nil)
 	case KindSession:
 		return m.regenerateSession(ctx, s)
 	}
@@ -357,7 +358,7 @@ func (m *Manager) rotateUserToken(ctx context.Context, s *session, ref Ref) (*Is
 	if err != nil {
 		return nil, m.explainIssueError(s, ref, err, false)
 	}
-	iss, err := m.issue(ctx, s.acct.Name, Ref{Kind: KindUserToken, ID: ut.ID}, ut.Token, nil)
+	iss, err := m.issueIn(ctx, s, Ref{Kind: KindUserToken, ID: ut.ID}, ut.Token, nil)
 	if err != nil {
 		iss.Notes = append(iss.Notes, fmt.Sprintf("the old token %s was NOT revoked, since the new one is not saved", ref.ID))
 		return iss, err
@@ -396,7 +397,7 @@ func (m *Manager) regenerateSession(ctx context.Context, s *session) (*Issued, e
 		}
 		return nil, m.explainIssueError(s, Ref{Kind: KindSession}, err, true)
 	}
-	iss, err := m.issue(ctx, s.acct.Name, Ref{Kind: KindSession}, tokens.Token, expiryPtr(tokens.Expires))
+	iss, err := m.issueIn(ctx, s, Ref{Kind: KindSession}, tokens.Token, expiryPtr(tokens.Expires))
 	if err != nil {
 		return iss, err
 	}

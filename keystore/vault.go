@@ -61,25 +61,32 @@ func (v *Vault) Put(ctx context.Context, meta config.SecretMeta, value string) e
 	now := v.now().UTC().Truncate(time.Second)
 	meta.Fingerprint = Fingerprint(value)
 	err := v.idx.UpdateContext(context.WithoutCancel(ctx), func(c *config.Config) error {
-		if old, ok := c.Secret(meta.Name); ok {
-			meta.Created = old.Created
-			meta.Rotated = &now
-			if meta.Account == "" {
-				meta.Account = old.Account
-			}
-			if meta.Kind == "" {
-				meta.Kind = old.Kind
-			}
-		} else if meta.Created.IsZero() {
-			meta.Created = now
-		}
-		c.PutSecret(meta)
+		indexEntry(c, meta, now)
 		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("%s: %w in %s (%w)", meta.Name, ErrIndexNotUpdated, v.idx.Path, err)
 	}
 	return nil
+}
+
+// indexEntry records meta in the index: the first Created is kept on
+// overwrite and Rotated set to now; a new entry gets Created = now unless
+// meta has one.
+func indexEntry(c *config.Config, meta config.SecretMeta, now time.Time) {
+	if old, ok := c.Secret(meta.Name); ok {
+		meta.Created = old.Created
+		meta.Rotated = &now
+		if meta.Account == "" {
+			meta.Account = old.Account
+		}
+		if meta.Kind == "" {
+			meta.Kind = old.Kind
+		}
+	} else if meta.Created.IsZero() {
+		meta.Created = now
+	}
+	c.PutSecret(meta)
 }
 
 // Get returns the value stored under name.
