@@ -386,11 +386,11 @@ func TestCommands(t *testing.T) {
 	cs, err := m.ListCommands(bg, teamID)
 	if err != nil || len(cs) != 2 || cs[0].Token != "ytfyczp553yjtqu3po8d4q3h5r" || cs[1].Trigger != "rotate" || cs[1].Method != "P" ||
 		cs[1].CreatorID != adminID || cs[1].URL != "http://127.0.0.1:9/hook" {
-		t.Fatalf("ListCommands = %+v, %v", cs, err)
+		t.Fatalf("ListCommands: %d commands or fields wrong, %v", len(cs), err)
 	}
 	c, err := m.GetCommand(bg, cmdID)
 	if err != nil || c.ID != cmdID || c.TeamID != teamID || c.DisplayName != "Rotate" || c.UpdateAt != 1795435737663 {
-		t.Fatalf("GetCommand = %+v, %v", c, err)
+		t.Fatalf("GetCommand: fields wrong, %v", err)
 	}
 	tok, err := m.RegenCommandToken(bg, cmdID)
 	if err != nil || tok != "7np66pejm7d13cofkoras91q5h" {
@@ -407,11 +407,11 @@ func TestOutgoingWebhooks(t *testing.T) {
 	if err != nil || len(hs) != 1 || hs[0].ID != hookID || hs[0].Token != "7bfnxnafridg9f7nbscka1a1ro" ||
 		!reflect.DeepEqual(hs[0].TriggerWords, []string{"deploy"}) || !reflect.DeepEqual(hs[0].CallbackURLs, []string{"http://127.0.0.1:9/cb"}) ||
 		hs[0].ChannelID != "fg9amsre3jd4ur46dbsnhcnryr" || hs[0].ContentType != "application/json" {
-		t.Fatalf("ListOutgoingWebhooks = %+v, %v", hs, err)
+		t.Fatalf("ListOutgoingWebhooks: %d hooks or fields wrong, %v", len(hs), err)
 	}
 	h, err := m.RegenOutgoingWebhookToken(bg, hookID)
 	if err != nil || h.ID != hookID || h.Token != "7bfnxnafridg9f7nbscka1a1ro" || h.DisplayName != "out" || h.UpdateAt != 1795435737731 {
-		t.Fatalf("RegenOutgoingWebhookToken = %+v, %v", h, err)
+		t.Fatalf("RegenOutgoingWebhookToken: fields wrong, %v", err)
 	}
 }
 
@@ -471,7 +471,7 @@ func TestUserAccessTokens(t *testing.T) {
 	}
 	list, err := m.ListUserAccessTokens(bg, adminID)
 	if err != nil || len(list) != 2 || list[1].ID != "jmtsmebikfbgmxndit7r19sqkr" || list[0].Token != "" {
-		t.Fatalf("ListUserAccessTokens = %+v, %v", list, err)
+		t.Fatalf("ListUserAccessTokens: %d tokens or fields wrong, %v", len(list), err)
 	}
 	got, err := m.GetUserAccessToken(bg, patID)
 	if err != nil || got.ID != patID || !got.IsActive || got.Token != "" {

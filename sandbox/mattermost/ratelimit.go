@@ -12,7 +12,8 @@ import (
 )
 
 // limiter is the real server's rate limiter (throttled's GCRA, varying by
-// remote address): off by default; when on, every answer carries
+// remote address, with its arithmetic for the headers; a burst below 1 is
+// taken as 1, since throttled would refuse everything): off by default; when on, every answer carries
 // X-Ratelimit-Limit/-Remaining/-Reset (seconds), and a refusal is a plain
 // text 429 "limit exceeded" with Retry-After and no request id.
 type limiter struct {
@@ -31,7 +32,7 @@ func (l *limiter) set(on bool, perSec, maxBurst int) {
 	if perSec <= 0 {
 		on = false
 	}
-	l.on, l.perSec, l.maxBurst = on, perSec, max(maxBurst, 0)
+	l.on, l.perSec, l.maxBurst = on, perSec, max(maxBurst, 1)
 	l.tat = map[string]time.Time{}
 }
 
@@ -53,22 +54,28 @@ func (l *limiter) allow(w http.ResponseWriter, r *http.Request) bool {
 	tolerance := interval * time.Duration(l.maxBurst)
 	limit := l.maxBurst + 1
 	tat, ok := l.tat[key]
-	if !ok || now.After(tat) {
+	if !ok {
 		tat = now
 	}
 	newTAT := tat.Add(interval)
-	diff := now.Sub(newTAT.Add(-tolerance))
-	var remaining int
-	var reset, retry time.Duration
-	limited := diff < 0
-	if limited {
-		retry = -diff
-		reset = tat.Sub(now)
-	} else {
-		l.tat[key] = newTAT
-		remaining = int(diff / interval)
-		reset = newTAT.Sub(now)
+	if now.After(tat) {
+		newTAT = now.Add(interval)
 	}
+	var ttl, retry time.Duration
+	limited := false
+	if diff := now.Sub(newTAT.Add(-tolerance)); diff < 0 {
+		retry = -diff
+		ttl = tat.Sub(now)
+		limited = true
+	} else {
+		ttl = newTAT.Sub(now)
+		l.tat[key] = newTAT
+	}
+	remaining := 0
+	if next := tolerance - ttl; next > -interval {
+		remaining = int(next / interval)
+	}
+	reset := ttl
 	l.mu.Unlock()
 
 	h := w.Header()
