@@ -247,11 +247,20 @@ func TestFileAtomicWrite(t *testing.T) {
 	if err := w.Set(ctx, "x/counter", "0"); err != nil {
 		t.Fatal(err)
 	}
+	// Hold the first file open: a file replaced by rename keeps its old
+	// contents under this handle (and its inode cannot be reused by a
+	// later write, which would make an inode comparison lie).
+	orig, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer orig.Close()
+	origStat, _ := orig.Stat()
+	first := inode(origStat)
 	ino := func() uint64 {
 		st, _ := os.Stat(path)
 		return inode(st)
 	}
-	first := ino()
 	var wg sync.WaitGroup
 	stop := make(chan struct{})
 	var reads, bad atomic.Int64
