@@ -440,7 +440,7 @@ func (m *Manager) Revoke(ctx context.Context, account string, ref Ref, ans *Answ
 			err = s.capillary().ExpireMFAToken(ctx, tok)
 		}
 	case KindCommand, KindWebhook:
-		return fmt.Errorf("Mattermost cannot revoke a %s token, only regenerate it: 'keyturn token rotate %s %s'", ref.Kind, account, ref)
+		return fmt.Errorf("%s tokens cannot be revoked on Mattermost, only regenerated: 'keyturn token rotate %s %s'", ref.Kind, account, ref)
 	default:
 		return fmt.Errorf("cannot revoke %s", ref)
 	}
