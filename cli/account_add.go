@@ -1,0 +1,100 @@
+package cli
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"keyturn/account"
+	"keyturn/config"
+)
+
+type accountAddOptions struct {
+	name           string
+	service        string
+	url            string
+	user           string
+	brand          string
+	deviceID       string
+	identifierType string
+	identifier     string
+	region         string
+	insecureHTTP   bool
+	caFile         string
+	json           bool
+}
+
+func newAccountAddCmd(app *App) *cobra.Command {
+	var o accountAddOptions
+	cmd := &cobra.Command{
+		Use:   "add NAME --service mattermost|rocketchat|capillary --url URL [--user LOGIN]",
+		Short: "Add an account",
+		Long: `Adds an account to the config file. NAME is yours to choose (letters, digits,
+'.', '_', '-', '@'); it starts the name of every secret the account gets.
+
+Capillary accounts also need --brand, --device-id, --identifier-type and
+--identifier, and may give --region instead of --url.
+
+Plain http is allowed only to loopback addresses unless --insecure-http is given.`,
+		Example: `  keyturn account add work-mm --service mattermost --url https://mm.example.com --user alice
+  keyturn account add chat --service rocketchat --url https://chat.example.com --user alice@example.com
+  keyturn account add cap --service capillary --region eu --brand DemoBrand \
+      --device-id laptop-1 --identifier-type MOBILE --identifier 919999000001`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.name = args[0]
+			return runAccountAdd(cmd, app, &o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.service, "service", "", "mattermost, rocketchat or capillary")
+	f.StringVar(&o.url, "url", "", "the server's base URL")
+	f.StringVar(&o.user, "user", "", "the login: user name or email address")
+	f.StringVar(&o.brand, "brand", "", "Capillary: the brand")
+	f.StringVar(&o.deviceID, "device-id", "", "Capillary: the device id keyturn signs in as")
+	f.StringVar(&o.identifierType, "identifier-type", "", "Capillary: MOBILE, EMAIL, USERNAME or EXTERNALID")
+	f.StringVar(&o.identifier, "identifier", "", "Capillary: the identifier's value")
+	f.StringVar(&o.region, "region", "", "Capillary: eu, apac, apac2, us or in (instead of --url)")
+	f.BoolVar(&o.insecureHTTP, "insecure-http", false, "allow plain http to a host that is not loopback")
+	f.StringVar(&o.caFile, "ca-file", "", "PEM file of CA certificates to trust for this server")
+	f.BoolVar(&o.json, "json", false, "print the account as JSON")
+	return cmd
+}
+
+func runAccountAdd(cmd *cobra.Command, app *App, o *accountAddOptions) error {
+	if o.service == "" {
+		return usageError{fmt.Errorf("--service is required: mattermost, rocketchat or capillary")}
+	}
+	if o.url == "" && o.region == "" {
+		return usageError{fmt.Errorf("--url is required (Capillary: or --region)")}
+	}
+	if o.service != account.Capillary {
+		for flag, v := range map[string]string{"--brand": o.brand, "--device-id": o.deviceID, "--identifier-type": o.identifierType, "--identifier": o.identifier, "--region": o.region} {
+			if v != "" {
+				return usageError{fmt.Errorf("%s is for Capillary accounts only", flag)}
+			}
+		}
+	}
+	ctx := cmd.Context()
+	m, err := app.manager(ctx)
+	if err != nil {
+		return err
+	}
+	acct, err := m.Add(ctx, config.Account{
+		Name: o.name, Service: o.service, URL: o.url, User: o.user,
+		Brand: o.brand, DeviceID: o.deviceID, IdentifierType: o.identifierType, Identifier: o.identifier, Region: o.region,
+		InsecureHTTP: o.insecureHTTP, CAFile: o.caFile,
+	})
+	if err != nil {
+		return exitf(ExitFailure, "adding account %s: %v", o.name, err)
+	}
+	if o.json {
+		return writeJSON(app.io.Out, acct)
+	}
+	fmt.Fprintf(app.io.Out, "added %s (%s at %s", acct.Name, serviceName(acct.Service), acct.URL)
+	if acct.User != "" {
+		fmt.Fprintf(app.io.Out, ", as %s", acct.User)
+	}
+	fmt.Fprintf(app.io.Out, "); sign in with 'keyturn login %s'\n", acct.Name)
+	return nil
+}

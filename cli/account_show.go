@@ -1,0 +1,86 @@
+package cli
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+)
+
+type accountShowOptions struct {
+	name string
+	json bool
+}
+
+func newAccountShowCmd(app *App) *cobra.Command {
+	var o accountShowOptions
+	cmd := &cobra.Command{
+		Use:   "show NAME",
+		Short: "Show an account: signed in or not, where its credential lives, its age or expiry",
+		Long: `Shows one account. It checks that the credential the config file lists is really
+in the store (so it may ask the keyring), but it asks no server.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.name = args[0]
+			return runAccountShow(cmd, app, &o)
+		},
+	}
+	cmd.Flags().BoolVar(&o.json, "json", false, "print JSON")
+	return cmd
+}
+
+func runAccountShow(cmd *cobra.Command, app *App, o *accountShowOptions) error {
+	ctx := cmd.Context()
+	m, err := app.manager(ctx)
+	if err != nil {
+		return err
+	}
+	st, err := m.Show(ctx, o.name)
+	if err != nil {
+		return app.explain(ctx, err, "showing the account", o.name)
+	}
+	if o.json {
+		return writeJSON(app.io.Out, st)
+	}
+	now := time.Now()
+	w := app.io.Out
+	fmt.Fprintf(w, "name:       %s\n", st.Name)
+	fmt.Fprintf(w, "service:    %s\n", serviceName(st.Service))
+	fmt.Fprintf(w, "url:        %s\n", st.URL)
+	if st.Insecure {
+		fmt.Fprintln(w, "            (plain http allowed)")
+	}
+	if st.User != "" {
+		fmt.Fprintf(w, "user:       %s\n", st.User)
+	}
+	if e := st.Extra; e.Brand != "" {
+		fmt.Fprintf(w, "brand:      %s\n", e.Brand)
+		fmt.Fprintf(w, "identifier: %s %s\n", e.IdentifierType, e.Identifier)
+		fmt.Fprintf(w, "device id:  %s\n", e.DeviceID)
+		if e.Region != "" {
+			fmt.Fprintf(w, "region:     %s\n", e.Region)
+		}
+	}
+	if st.SignedIn {
+		fmt.Fprintf(w, "signed in:  yes, with a %s, in the %s store\n", st.Via, st.Store)
+		if st.Since != nil {
+			fmt.Fprintf(w, "since:      %s\n", when(st.Since, now))
+		}
+	} else {
+		fmt.Fprintf(w, "signed in:  no ('keyturn login %s')\n", st.Name)
+	}
+	if st.Expires != nil {
+		label := "expires:   "
+		if st.Expires.Before(now) {
+			label = "expired:   "
+		}
+		fmt.Fprintf(w, "%s %s\n", label, when(st.Expires, now))
+	}
+	if st.Pending != "" {
+		fmt.Fprintf(w, "waiting:    a %s code ('keyturn login %s --code CODE')\n", st.Pending, st.Name)
+	}
+	if st.Problem != "" {
+		fmt.Fprintf(w, "problem:    %s\n", st.Problem)
+	}
+	return nil
+}
