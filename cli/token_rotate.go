@@ -1,0 +1,72 @@
+package cli
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"keyturn/account"
+)
+
+type tokenRotateOptions struct {
+	name string
+	ref  account.Ref
+	out  tokenOutput
+	sf   secondFactorFlags
+}
+
+func newTokenRotateCmd(app *App) *cobra.Command {
+	var o tokenRotateOptions
+	cmd := &cobra.Command{
+		Use:   "rotate NAME REF",
+		Short: "Replace a token with a new one and store it",
+		Long: `Replaces a token. REF is command:<id>, webhook:<id>, user-token:<id>, pat:<name>
+or session (Capillary: a new token from the stored key).
+
+Mattermost user access tokens are rotated without a gap: a new token is created,
+stored, checked, and only then is the old one revoked. Slash-command, webhook and
+Rocket.Chat tokens are replaced in place by the server: if the request was sent
+and no answer came, keyturn exits 5 and says how to check, and never retries by
+itself.`,
+		Example: `  keyturn token rotate work-mm command:kq3n9x8f4bgzjm5t1d6wyc7hra
+  keyturn token rotate chat pat:deploy --json
+  keyturn token rotate cap session`,
+		Args: cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.name = args[0]
+			ref, err := account.ParseRef(args[1])
+			if err != nil {
+				return usageError{err}
+			}
+			o.ref = ref
+			return runTokenRotate(cmd, app, &o)
+		},
+	}
+	o.out.register(cmd)
+	o.sf.register(cmd.Flags(), "code", "method")
+	return cmd
+}
+
+func runTokenRotate(cmd *cobra.Command, app *App, o *tokenRotateOptions) error {
+	if err := o.sf.check(); err != nil {
+		return err
+	}
+	code, err := readCode(app, "--code", o.sf.Code)
+	if err != nil {
+		return err
+	}
+	o.sf.Code = code
+	ctx := cmd.Context()
+	m, err := app.manager(ctx)
+	if err != nil {
+		return err
+	}
+	var iss *account.Issued
+	rerun := fmt.Sprintf("keyturn token rotate %s %s", o.name, o.ref)
+	err = tokenAnswerer(app, o.sf, rerun).run(ctx, func(ans *account.Answer) error {
+		var err error
+		iss, err = m.Rotate(ctx, o.name, o.ref, ans)
+		return err
+	})
+	return finishIssued(app, cmd, iss, err, o.out, "rotating "+o.ref.String(), o.name)
+}
