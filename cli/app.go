@@ -89,6 +89,11 @@ func (a *App) manager(ctx context.Context) (*account.Manager, error) {
 	if err != nil {
 		return nil, err
 	}
+	if testBackend != nil {
+		if b := testBackend(cf.Path); b != nil {
+			backend = b
+		}
+	}
 	// Remember an explicit choice, so the next run uses the same store.
 	if kind != keystore.KindMemory && (cfg.Store != kind || (kind == keystore.KindFile && a.flags.storeFile != "" && cfg.StoreFile != opts.File)) {
 		err := cf.UpdateContext(ctx, func(c *config.Config) error {
@@ -178,3 +183,7 @@ func readLine(r interface{ Read([]byte) (int, error) }) (string, error) {
 }
 
 var errCancelled = errors.New("cancelled")
+
+// testBackend, set only by tests, gives the store for a config file, so one
+// store lasts across Execute calls (and can fail on purpose).
+var testBackend func(configPath string) keystore.Backend

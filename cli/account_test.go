@@ -1,0 +1,83 @@
+package cli
+
+import (
+	"strings"
+	"testing"
+
+	"keyturn/account"
+	capillarysim "keyturn/sandbox/capillary"
+)
+
+func TestAccountAddListShowRemove(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	w.addMattermost("mm", "admin")
+	w.addRocketChat("rc", "alice")
+	w.addCapillary("cap", "mobile", capillarysim.AliceMobile)
+
+	// Usage errors exit 2; a bad or duplicate account exits 1.
+	w.want(w.run("", "account", "add", "x", "--url", w.sb.MattermostURL), 2, "add without --service")
+	w.want(w.run("", "account", "add", "x", "--service", "mattermost"), 2, "add without --url")
+	w.want(w.run("", "account", "add", "x", "--service", "mattermost", "--url", w.sb.MattermostURL, "--brand", "b"), 2, "a Capillary flag on Mattermost")
+	r := w.run("", "account", "add", "mm", "--service", "mattermost", "--url", w.sb.MattermostURL, "--user", "admin")
+	w.want(r, 1, "duplicate")
+	mustContain(t, "duplicate", r.err, "exists already")
+	r = w.run("", "account", "add", "x", "--service", "mattermost", "--url", "http://chat.example.com", "--user", "u")
+	w.want(r, 1, "plain http to a remote host")
+	w.want(w.run("", "account", "add", "x", "--service", "mattermost", "--url", "http://chat.example.com", "--user", "u", "--insecure-http"), 0, "--insecure-http")
+	w.want(w.run("", "account", "remove", "x", "--yes"), 0, "remove x")
+
+	r = w.run("", "account", "list")
+	w.want(r, 0, "list")
+	mustContain(t, "list", r.out, "NAME", "mm", "rc", "cap", "mattermost", w.sb.CapillaryURL)
+
+	r = w.run("", "account", "list", "--json")
+	w.want(r, 0, "list --json")
+	list := decodeJSON[[]account.Status](t, r.out)
+	if len(list) != 3 {
+		t.Fatalf("list --json: %d accounts", len(list))
+	}
+	for _, st := range list {
+		if st.SignedIn {
+			t.Errorf("%s: signed in before any login", st.Name)
+		}
+		if st.Name == "cap" && (st.Extra.IdentifierType != "MOBILE" || st.Extra.Brand != capillarysim.SeedBrand) {
+			t.Errorf("cap: %+v", st.Extra)
+		}
+	}
+
+	r = w.run("", "account", "show", "cap")
+	w.want(r, 0, "show")
+	mustContain(t, "show", r.out, "Capillary", "MOBILE "+capillarysim.AliceMobile, "signed in:  no")
+	r = w.run("", "account", "show", "nope")
+	w.want(r, 1, "show unknown")
+	mustContain(t, "show unknown", r.err, `no account named "nope"`, "mm")
+
+	// Signed in: show says where the credential lives.
+	w.capillaryAlice("cap2")
+	r = w.run("", "account", "show", "cap2", "--json")
+	w.want(r, 0, "show --json")
+	st := decodeJSON[account.Status](t, r.out)
+	if !st.SignedIn || st.Store != "failing" || st.Expires == nil || st.Via != "key" {
+		t.Fatalf("show --json: %+v", st)
+	}
+
+	// remove asks; without a terminal it needs --yes.
+	r = w.run("", "account", "remove", "cap2")
+	w.want(r, 2, "remove without --yes and no terminal")
+	mustContain(t, "remove", r.err, "--yes")
+	r, _ = w.runTTY("n\n", nil, "account", "remove", "cap2")
+	w.want(r, 1, "remove answered no")
+	if _, ok := w.stored("cap2/credential"); !ok {
+		t.Fatal("a refused remove deleted the credential")
+	}
+	r, _ = w.runTTY("y\n", nil, "account", "remove", "cap2")
+	w.want(r, 0, "remove answered yes")
+	if _, ok := w.stored("cap2/credential"); ok {
+		t.Fatal("remove left the credential in the store")
+	}
+	r = w.run("", "account", "list")
+	if strings.Contains(r.out, "cap2") {
+		t.Fatal("removed account still listed")
+	}
+}
