@@ -30,7 +30,7 @@ import (
 //	10     1    scrypt log2(N)
 //	11     1    scrypt r
 //	12     1    scrypt p
-//	13     16   salt (random, new on every write)
+//	13     16   salt (random; new when the file is created or re-keyed)
 //	29     16   key check: SHA-256(scrypt output[32:64])[:16]
 //	45     24   XChaCha20-Poly1305 nonce (random, new on every write)
 //	69     ...  ciphertext of the JSON payload, with its 16-byte tag
@@ -58,8 +58,23 @@ type kdfParams struct{ logN, r, p uint8 }
 var defaultKDF = kdfParams{logN: 15, r: 8, p: 1}
 
 func (k kdfParams) valid() bool {
-	// Bounds keep a crafted file from making us burn minutes or gigabytes.
-	return k.logN >= 10 && k.logN <= 22 && k.r >= 1 && k.r <= 32 && k.p >= 1 && k.p <= 16
+	// Bounds keep a crafted file from making us burn minutes or gigabytes:
+	// scrypt needs 128·r·N bytes, here at most 256 MiB.
+	if k.logN < 10 || k.logN > 20 || k.r < 1 || k.r > 16 || k.p < 1 || k.p > 4 {
+		return false
+	}
+	return 128*uint64(k.r)<<k.logN <= 256<<20
+}
+
+// atLeast reports whether k is as costly as min in every parameter.
+func (k kdfParams) atLeast(min kdfParams) bool {
+	return k.logN >= min.logN && k.r >= min.r && k.p >= min.p
+}
+
+// sealKey is the salt and parameters a write encrypts under.
+type sealKey struct {
+	salt []byte
+	kdf  kdfParams
 }
 
 // payload is the decrypted content.
@@ -94,11 +109,13 @@ func PassphraseFromEnv() ([]byte, error) {
 
 // NewFile returns the encrypted file store at path: one file, mode 0600,
 // holding every secret, encrypted with XChaCha20-Poly1305 under a key that
-// scrypt derives from the passphrase with a fresh salt and nonce on every
-// write. The passphrase function is called once per process, when the file
-// is first read or written; the passphrase and the derived keys are then kept
-// in memory so that later calls do not run the KDF again for a file they have
-// already opened (each write still runs it once, for its new salt).
+// scrypt (N=2^15, r=8, p=1) derives from the passphrase and a random salt,
+// with a fresh random nonce on every write. A write keeps the file's salt, so
+// the key it already derived serves again; a file whose scrypt parameters are
+// weaker than today's is re-keyed under a new salt on its next write. The
+// passphrase function is called once per process, when the file is first read
+// or written; the passphrase and the derived keys are then kept in memory,
+// so a process runs the KDF once per file, not once per call.
 //
 // Writes take a sibling lock file, re-read the file, change it and replace it
 // atomically (temporary file, fsync, rename), so concurrent writers in other
@@ -210,75 +227,80 @@ func (f *fileBackend) damaged(op, name, why string) error {
 }
 
 // open decrypts data with pass.
-func (f *fileBackend) open(op, name string, data, pass []byte) (*payload, error) {
+func (f *fileBackend) open(op, name string, data, pass []byte) (*payload, *sealKey, error) {
 	if len(data) < len(fileMagic) || string(data[:len(fileMagic)]) != fileMagic {
-		return nil, f.damaged(op, name, "not a keyturn secrets file")
+		return nil, nil, f.damaged(op, name, "not a keyturn secrets file")
 	}
 	if len(data) < headerLen+chacha20poly1305.Overhead {
-		return nil, f.damaged(op, name, "truncated")
+		return nil, nil, f.damaged(op, name, "truncated")
 	}
 	if data[8] != fileVersion {
 		if data[8] > fileVersion {
-			return nil, f.fail(op, name, fmt.Sprintf("%s has format version %d, newer than this keyturn reads (%d)", f.path, data[8], fileVersion),
+			return nil, nil, f.fail(op, name, fmt.Sprintf("%s has format version %d, newer than this keyturn reads (%d)", f.path, data[8], fileVersion),
 				"upgrade keyturn; the file is left as it is", ErrDamaged)
 		}
-		return nil, f.damaged(op, name, fmt.Sprintf("unknown format version %d", data[8]))
+		return nil, nil, f.damaged(op, name, fmt.Sprintf("unknown format version %d", data[8]))
 	}
 	if data[9] != kdfScrypt {
-		return nil, f.damaged(op, name, fmt.Sprintf("unknown key derivation %d", data[9]))
+		return nil, nil, f.damaged(op, name, fmt.Sprintf("unknown key derivation %d", data[9]))
 	}
 	k := kdfParams{logN: data[10], r: data[11], p: data[12]}
 	if !k.valid() {
-		return nil, f.damaged(op, name, "key derivation parameters out of range")
+		return nil, nil, f.damaged(op, name, "key derivation parameters out of range")
 	}
 	salt := data[13 : 13+saltLen]
 	check := data[13+saltLen : 13+saltLen+checkLen]
 	nonce := data[13+saltLen+checkLen : headerLen]
 	derived, err := f.derive(pass, salt, k)
 	if err != nil {
-		return nil, f.fail(op, name, "key derivation failed", "", err)
+		return nil, nil, f.fail(op, name, "key derivation failed", "", err)
 	}
 	if subtle.ConstantTimeCompare(keyCheck(derived), check) != 1 {
-		return nil, f.fail(op, name, "wrong passphrase for "+f.path+" (or its header is damaged)",
+		return nil, nil, f.fail(op, name, "wrong passphrase for "+f.path+" (or its header is damaged)",
 			"check "+EnvPassphrase+" or the passphrase you typed; the file is left as it is", ErrWrongPassphrase)
 	}
 	aead, err := chacha20poly1305.NewX(derived[:32])
 	if err != nil {
-		return nil, f.fail(op, name, "cipher setup failed", "", err)
+		return nil, nil, f.fail(op, name, "cipher setup failed", "", err)
 	}
 	plain, err := aead.Open(nil, nonce, data[headerLen:], data[:headerLen])
 	if err != nil {
-		return nil, f.damaged(op, name, "the passphrase is right but the contents fail authentication (changed or truncated)")
+		return nil, nil, f.damaged(op, name, "the passphrase is right but the contents fail authentication (changed or truncated)")
 	}
 	var p payload
 	dec := json.NewDecoder(bytes.NewReader(plain))
 	if err := dec.Decode(&p); err != nil || p.Version != 1 {
-		return nil, f.damaged(op, name, "the decrypted contents are not a secrets list")
+		return nil, nil, f.damaged(op, name, "the decrypted contents are not a secrets list")
 	}
 	if p.Secrets == nil {
 		p.Secrets = map[string][]byte{}
 	}
-	return &p, nil
+	return &p, &sealKey{salt: bytes.Clone(salt), kdf: k}, nil
 }
 
-// seal encrypts p with pass under a fresh salt and nonce.
-func (f *fileBackend) seal(p *payload, pass []byte) ([]byte, error) {
+// seal encrypts p with pass under a fresh nonce, and under sk's salt and
+// parameters, or a fresh salt and the current parameters if sk is nil.
+func (f *fileBackend) seal(p *payload, pass []byte, sk *sealKey) ([]byte, error) {
 	plain, err := json.Marshal(p)
 	if err != nil {
 		return nil, err
 	}
 	hdr := make([]byte, headerLen, headerLen+len(plain)+chacha20poly1305.Overhead)
 	copy(hdr, fileMagic)
-	hdr[8], hdr[9], hdr[10], hdr[11], hdr[12] = fileVersion, kdfScrypt, f.kdf.logN, f.kdf.r, f.kdf.p
+	k := f.kdf
 	salt := hdr[13 : 13+saltLen]
-	nonce := hdr[13+saltLen+checkLen : headerLen]
-	if _, err := rand.Read(salt); err != nil {
+	if sk != nil {
+		k = sk.kdf
+		copy(salt, sk.salt)
+	} else if _, err := rand.Read(salt); err != nil {
 		return nil, err
 	}
+	hdr[8], hdr[9], hdr[10], hdr[11], hdr[12] = fileVersion, kdfScrypt, k.logN, k.r, k.p
+	nonce := hdr[13+saltLen+checkLen : headerLen]
 	if _, err := rand.Read(nonce); err != nil {
 		return nil, err
 	}
-	derived, err := f.derive(pass, salt, f.kdf)
+	derived, err := f.derive(pass, salt, k)
 	if err != nil {
 		return nil, err
 	}
@@ -301,7 +323,7 @@ func (f *fileBackend) load(op, name string) (*payload, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, err := f.open(op, name, data, pass)
+	p, _, err := f.open(op, name, data, pass)
 	if err != nil {
 		if errors.Is(err, ErrWrongPassphrase) && cached {
 			f.forget()
@@ -364,8 +386,9 @@ func (f *fileBackend) modify(ctx context.Context, op, name string, change func(*
 		return err
 	}
 	p := &payload{Version: 1, Secrets: map[string][]byte{}}
+	var sk *sealKey
 	if data != nil {
-		if p, err = f.open(op, name, data, pass); err != nil {
+		if p, sk, err = f.open(op, name, data, pass); err != nil {
 			if errors.Is(err, ErrWrongPassphrase) && cached {
 				f.forget()
 			}
@@ -376,7 +399,12 @@ func (f *fileBackend) modify(ctx context.Context, op, name string, change func(*
 	if err != nil || !write {
 		return err
 	}
-	out, err := f.seal(p, pass)
+	// Keep the file's salt (its key is already derived: no KDF run per
+	// write) unless its parameters are weaker than today's, then re-key.
+	if sk != nil && !sk.kdf.atLeast(f.kdf) {
+		sk = nil
+	}
+	out, err := f.seal(p, pass, sk)
 	if err != nil {
 		return f.fail(op, name, "encryption failed", "", err)
 	}

@@ -167,6 +167,7 @@ func TestFileDamaged(t *testing.T) {
 		{"flipped nonce", flip(headerLen - 1), ErrDamaged, "fail authentication"},
 		{"flipped kdf param", flip(11), ErrDamaged, ""}, // r=8 -> 9: key check fails or AEAD fails
 		{"absurd kdf", func() []byte { b := bytes.Clone(orig); b[10] = 40; return b }(), ErrDamaged, "out of range"},
+		{"kdf over 256 MiB", func() []byte { b := bytes.Clone(orig); b[10], b[11] = 20, 16; return b }(), ErrDamaged, "out of range"},
 		{"newer version", func() []byte { b := bytes.Clone(orig); b[8] = 9; return b }(), ErrDamaged, "newer"},
 	}
 	for _, c := range cases {
@@ -313,24 +314,46 @@ func TestFileKeyCache(t *testing.T) {
 	if f.kdfRuns.Load() != runs {
 		t.Errorf("Get re-ran the KDF (%d runs after 5 gets, %d before)", f.kdfRuns.Load(), runs)
 	}
-	// A write re-reads (cached key) and seals under a fresh salt (one run).
+	// A write re-reads and re-seals under the file's salt: no KDF run.
 	if err := f.Set(ctx, "a/2", "value-two-xxxxxxxx"); err != nil {
 		t.Fatal(err)
 	}
-	if d := f.kdfRuns.Load() - runs; d != 1 {
-		t.Errorf("a write ran the KDF %d times, want 1 (for its new salt)", d)
+	if d := f.kdfRuns.Load() - runs; d != 0 {
+		t.Errorf("a write ran the KDF %d times, want 0 (the key is cached)", d)
 	}
 	if calls.Load() != 1 {
 		t.Errorf("passphrase asked %d times, want once per process", calls.Load())
 	}
-	// A fresh salt and nonce on every write.
+	// A fresh nonce on every write, the same content notwithstanding.
 	a := mustRead(t, path)
 	if err := f.Set(ctx, "a/2", "value-two-xxxxxxxx"); err != nil {
 		t.Fatal(err)
 	}
 	b := mustRead(t, path)
-	if bytes.Equal(a[13:13+saltLen], b[13:13+saltLen]) || bytes.Equal(a[headerLen-24:headerLen], b[headerLen-24:headerLen]) {
-		t.Error("salt or nonce reused across writes")
+	if bytes.Equal(a[headerLen-24:headerLen], b[headerLen-24:headerLen]) {
+		t.Error("nonce reused across writes")
+	}
+	if !bytes.Equal(a[13:13+saltLen], b[13:13+saltLen]) {
+		t.Error("salt changed on a plain write (the cached key should serve)")
+	}
+	if bytes.Equal(a[headerLen:], b[headerLen:]) {
+		t.Error("same ciphertext for two writes")
+	}
+	// A file under weaker parameters than today's is re-keyed on its next
+	// write: new salt, today's parameters; it still opens.
+	stronger := newTestFile(path, "pw", nil)
+	stronger.kdf = kdfParams{logN: fastKDF.logN + 1, r: fastKDF.r, p: fastKDF.p}
+	if err := stronger.Set(ctx, "a/3", "value-three-xxxxxx"); err != nil {
+		t.Fatal(err)
+	}
+	c := mustRead(t, path)
+	if c[10] != fastKDF.logN+1 || bytes.Equal(b[13:13+saltLen], c[13:13+saltLen]) {
+		t.Errorf("not re-keyed: logN %d, salt changed %v", c[10], !bytes.Equal(b[13:13+saltLen], c[13:13+saltLen]))
+	}
+	for _, n := range []string{"a/1", "a/2", "a/3"} {
+		if _, err := newTestFile(path, "pw", nil).Get(ctx, n); err != nil {
+			t.Errorf("after re-keying, %s: %v", n, err)
+		}
 	}
 	// A Get of a missing file does not ask for the passphrase.
 	var calls2 atomic.Int64
