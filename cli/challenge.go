@@ -91,12 +91,12 @@ func challengeText(label string, ch *account.Challenge) string {
 	case ch.Locked:
 		fmt.Fprintf(&b, "%s: too many wrong answers", label)
 	case ch.Invalid:
-		fmt.Fprintf(&b, "%s: the server did not accept %s", label, ch.What())
+		fmt.Fprintf(&b, "%s: the server did not accept %s", label, what(ch))
 		if ch.Message != "" {
 			fmt.Fprintf(&b, " (%s)", ch.Message)
 		}
 	default:
-		fmt.Fprintf(&b, "%s: the server asks for %s", label, ch.What())
+		fmt.Fprintf(&b, "%s: the server asks for %s", label, what(ch))
 	}
 	switch {
 	case ch.CodeSent && ch.SentTo != "":
@@ -107,6 +107,15 @@ func challengeText(label string, ch *account.Challenge) string {
 		fmt.Fprintf(&b, " (codes go to %s)", ch.SentTo)
 	}
 	return b.String()
+}
+
+// what is ch.What(), except for Capillary's password first factor, which
+// is the account password itself, not a second factor.
+func what(ch *account.Challenge) string {
+	if ch.Service == account.Capillary && ch.Step == "password" {
+		return "the account password"
+	}
+	return ch.What()
 }
 
 // run calls op until it returns something other than a challenge.
@@ -186,7 +195,7 @@ func (an *answerer) ask(ch *account.Challenge) (string, error) {
 		}
 		fmt.Fprintf(w, "That was not accepted (%s); try again.\n", msg)
 	} else {
-		fmt.Fprintf(w, "%s asks for %s.\n", serviceName(ch.Service), ch.What())
+		fmt.Fprintf(w, "%s asks for %s.\n", serviceName(ch.Service), what(ch))
 		if ch.CodeSent {
 			if ch.SentTo != "" {
 				fmt.Fprintf(w, "A code was sent to %s.\n", ch.SentTo)

@@ -75,17 +75,7 @@ func (w *world) run(stdin string, args ...string) result {
 // at echoing prompts, secrets what they type at no-echo prompts.
 func (w *world) runTTY(lines string, secrets []string, args ...string) (result, []string) {
 	w.t.Helper()
-	var prompts []string
-	streams := IO{In: strings.NewReader(lines), InTerminal: true, ReadSecret: func(prompt string) (string, error) {
-		prompts = append(prompts, prompt)
-		if len(secrets) == 0 {
-			return "", io.EOF
-		}
-		s := secrets[0]
-		secrets = secrets[1:]
-		return s, nil
-	}}
-	return w.runIO(streams, args...), prompts
+	return w.runIO2(strings.NewReader(lines), secrets, args...)
 }
 
 func (w *world) runIO(streams IO, args ...string) result {
@@ -239,4 +229,24 @@ func mustContain(t *testing.T, what, s string, subs ...string) {
 			t.Errorf("%s: %q lacks %q", what, s, sub)
 		}
 	}
+}
+
+func keystoreBackend(b keystore.Backend) keystore.Backend { return b }
+
+// runIO2 runs keyturn as if on a terminal: in is what the person types at
+// echoing prompts, secrets what they type at no-echo prompts (returned: the
+// no-echo prompts shown).
+func (w *world) runIO2(in io.Reader, secrets []string, args ...string) (result, []string) {
+	w.t.Helper()
+	var prompts []string
+	streams := IO{In: in, InTerminal: true, ReadSecret: func(prompt string) (string, error) {
+		prompts = append(prompts, prompt)
+		if len(secrets) == 0 {
+			return "", io.EOF
+		}
+		s := secrets[0]
+		secrets = secrets[1:]
+		return s, nil
+	}}
+	return w.runIO(streams, args...), prompts
 }

@@ -136,7 +136,7 @@ func runLogin(cmd *cobra.Command, app *App, o *loginOptions) error {
 				req.MFAPassword = strings.TrimRight(line, "\r")
 			}
 		}
-	} else if needsPasswordFirst(st, o) {
+	} else if needsPasswordFirst(st, o, app.io.InTerminal && app.io.ReadSecret != nil) {
 		if !app.io.InTerminal || app.io.ReadSecret == nil {
 			return exitf(ExitNeedCode, "signing in to %s needs the password: no terminal to ask at; give it on stdin with --password-stdin", app.accountLabel(ctx, o.name))
 		}
@@ -185,12 +185,14 @@ func runLogin(cmd *cobra.Command, app *App, o *loginOptions) error {
 // needsPasswordFirst says whether to prompt for the password before the
 // first call: always for Mattermost and Rocket.Chat (except a bare
 // --resend); for Capillary never, since its steps ask as they go.
-func needsPasswordFirst(st *account.Status, o *loginOptions) bool {
+func needsPasswordFirst(st *account.Status, o *loginOptions, interactive bool) bool {
 	switch st.Service {
 	case account.Capillary:
 		return false
 	case account.RocketChat:
-		return !o.resend || o.sf.Code != ""
+		// A bare --resend needs no password; at a terminal the code that
+		// follows does (Rocket.Chat's login takes both at once).
+		return !o.resend || o.sf.Code != "" || interactive
 	}
 	return true
 }

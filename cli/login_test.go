@@ -207,3 +207,37 @@ func TestLoginCapillaryOTPFirstFactorAndMFA(t *testing.T) {
 		t.Fatalf("pending after restart: %+v", st)
 	}
 }
+
+// lazyReader produces its text on the first Read, for answers that exist
+// only once keyturn has asked the server (an emailed code).
+type lazyReader struct {
+	text func() string
+	r    *strings.Reader
+}
+
+func (l *lazyReader) Read(p []byte) (int, error) {
+	if l.r == nil {
+		l.r = strings.NewReader(l.text())
+	}
+	return l.r.Read(p)
+}
+
+func TestLoginRocketChatEmailCodeAtATerminal(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	w.addRocketChat("rc", "bob")
+	emailed := func() string { return w.sb.RocketChat.LastEmailCode("bob") + "\n" }
+	pw := []string{rocketchatsim.BobPassword}
+	r, _ := w.runIO2(&lazyReader{text: emailed}, pw, "login", "rc")
+	w.want(r, 0, "email code at a terminal")
+	mustContain(t, "email code at a terminal", r.err, "Rocket.Chat asks for the code sent by email", "A code was sent to bob", "Code from the email: ")
+
+	// --resend at a terminal: a new mail, then the password and its code.
+	w.want(w.run("", "logout", "rc"), 0, "logout")
+	sent := len(w.sb.RocketChat.Outbox())
+	r, _ = w.runIO2(&lazyReader{text: emailed}, pw, "login", "rc", "--resend")
+	w.want(r, 0, "--resend at a terminal")
+	if got := len(w.sb.RocketChat.Outbox()); got != sent+1 {
+		t.Fatalf("--resend: outbox %d → %d", sent, got)
+	}
+}
