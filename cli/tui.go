@@ -1,0 +1,21 @@
+package cli
+
+import (
+	"context"
+
+	"keyturn/tui"
+)
+
+// runTUI opens the interactive app over the account operations; demo adds
+// the footer line with the sandbox's current codes.
+func (a *App) runTUI(ctx context.Context, demo bool) error {
+	mgr, err := a.manager(ctx)
+	if err != nil {
+		return err
+	}
+	opts := tui.Options{Manager: mgr}
+	if demo {
+		opts.DemoCodes = a.demoCodes
+	}
+	return tui.Run(ctx, opts)
+}

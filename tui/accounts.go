@@ -1,0 +1,303 @@
+package tui
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"keyturn/account"
+)
+
+// accountsScreen lists every account with its service, server, sign-in
+// state and the credential's age, or the Capillary session's countdown.
+type accountsScreen struct {
+	list      []account.Status
+	loaded    bool
+	cursor    int
+	filter    textinput.Model
+	filtering bool
+	gen       int
+	err       error
+	want      string // select this account once the list is loaded
+}
+
+func newAccountsScreen() accountsScreen {
+	f := textinput.New()
+	f.Prompt = "/ "
+	f.Placeholder = "filter by name, service, server or user"
+	f.SetWidth(40)
+	return accountsScreen{filter: f}
+}
+
+// loadAccounts reads the account list (config file only: no server, no
+// store).
+func (m *Model) loadAccounts() tea.Cmd {
+	m.accounts.gen++
+	gen := m.accounts.gen
+	_, cmd := m.startQuiet("", func(ctx context.Context) (any, error) {
+		return m.mgr.List(ctx)
+	}, func(val any, err error) tea.Cmd {
+		if gen != m.accounts.gen {
+			return nil
+		}
+		s := &m.accounts
+		s.loaded = true
+		s.err = err
+		if err != nil {
+			m.showError("Cannot read the accounts", err)
+			return nil
+		}
+		list, _ := val.([]account.Status)
+		s.list = list
+		if s.want != "" {
+			s.selectName(s.want)
+			s.want = ""
+		}
+		s.clamp()
+		return nil
+	})
+	return cmd
+}
+
+func (s *accountsScreen) visible() []account.Status {
+	q := strings.ToLower(strings.TrimSpace(s.filter.Value()))
+	if q == "" {
+		return s.list
+	}
+	var out []account.Status
+	for _, a := range s.list {
+		hay := strings.ToLower(strings.Join([]string{a.Name, a.Service, serviceName(a.Service), a.URL, a.User}, " "))
+		if strings.Contains(hay, q) {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+func (s *accountsScreen) clamp() {
+	n := len(s.visible())
+	if s.cursor >= n {
+		s.cursor = n - 1
+	}
+	if s.cursor < 0 {
+		s.cursor = 0
+	}
+}
+
+func (s *accountsScreen) selected() (account.Status, bool) {
+	v := s.visible()
+	if s.cursor < 0 || s.cursor >= len(v) {
+		return account.Status{}, false
+	}
+	return v[s.cursor], true
+}
+
+// selectName moves the cursor to the named account.
+func (s *accountsScreen) selectName(name string) {
+	for i, a := range s.visible() {
+		if a.Name == name {
+			s.cursor = i
+		}
+	}
+}
+
+func (s *accountsScreen) update(m *Model, msg tea.KeyPressMsg) tea.Cmd {
+	k := m.keys
+	if s.filtering {
+		switch {
+		case key.Matches(msg, k.Cancel):
+			s.filtering = false
+			s.filter.SetValue("")
+			s.filter.Blur()
+		case key.Matches(msg, k.Submit):
+			s.filtering = false
+			s.filter.Blur()
+		default:
+			var cmd tea.Cmd
+			s.filter, cmd = s.filter.Update(msg)
+			s.clamp()
+			return cmd
+		}
+		s.clamp()
+		return nil
+	}
+	switch {
+	case key.Matches(msg, k.Up):
+		s.cursor--
+		s.clamp()
+	case key.Matches(msg, k.Down):
+		s.cursor++
+		s.clamp()
+	case key.Matches(msg, k.Top):
+		s.cursor = 0
+	case key.Matches(msg, k.Bottom):
+		s.cursor = len(s.visible()) - 1
+		s.clamp()
+	case key.Matches(msg, k.Filter):
+		s.filtering = true
+		return s.filter.Focus()
+	case key.Matches(msg, k.Clear) && s.filter.Value() != "":
+		s.filter.SetValue("")
+		s.clamp()
+	case key.Matches(msg, k.Refresh):
+		return m.loadAccounts()
+	case key.Matches(msg, k.Vault):
+		return m.openVault()
+	case key.Matches(msg, k.Add):
+		m.pushDialog(newAddAccountDialog(m))
+	case key.Matches(msg, k.Open):
+		a, ok := s.selected()
+		if !ok {
+			return nil
+		}
+		cmd := m.openAccount(a.Name)
+		if !a.SignedIn {
+			m.pushDialog(newSignInDialog(m, a))
+		}
+		return cmd
+	case key.Matches(msg, k.SignIn):
+		if a, ok := s.selected(); ok {
+			m.pushDialog(newSignInDialog(m, a))
+		}
+	case key.Matches(msg, k.Remove):
+		a, ok := s.selected()
+		if !ok {
+			return nil
+		}
+		m.pushDialog(newConfirmDialog("Remove "+a.Name+"?", []string{
+			"keyturn forgets the account " + a.Name + " (" + serviceName(a.Service) + ", " + host(a.URL) + ") and deletes its sign-in credential from " + storeName(m.mgr.Store()) + ".",
+			"Tokens keyturn issued for it stay in the store and keep working on the server; the vault (v) still lists them.",
+		}, "Remove", true, func() tea.Cmd { return m.removeAccount(a.Name) }))
+	}
+	return nil
+}
+
+func (m *Model) removeAccount(name string) tea.Cmd {
+	f := &flow{title: "Remove " + name, label: "Removing " + name + "…", acct: name}
+	f.run = func(ctx context.Context, _ *account.Answer, _ bool) (any, error) {
+		return nil, m.mgr.Remove(ctx, name)
+	}
+	f.done = func(_ any, err error) tea.Cmd {
+		if err != nil {
+			m.showError("Could not remove "+name, err)
+		} else {
+			m.setStatus("Removed " + name)
+		}
+		return m.loadAccounts()
+	}
+	return m.runAction("Remove "+name, f)
+}
+
+// Column widths of the list (the server column takes the rest).
+const (
+	colBadge = 5
+	colState = 27
+)
+
+func listColumns(w int) (name, user int) {
+	if w < 110 {
+		return 14, 14
+	}
+	return 20, 18
+}
+
+func (s *accountsScreen) view(m *Model, w, h int) string {
+	var lines []string
+	if s.filtering || s.filter.Value() != "" {
+		lines = append(lines, s.filter.View())
+	}
+	vis := s.visible()
+	colName, colUser := listColumns(w)
+	colServer := max(10, w-2-colBadge-1-colName-1-colUser-1-colState)
+	head := "  " + pad("", colBadge) + " " + pad("NAME", colName) + " " + pad("SERVER", colServer) + " " + pad("USER", colUser) + " " + "STATE"
+	lines = append(lines, m.st.Faint.Render(head))
+	switch {
+	case !s.loaded:
+		lines = append(lines, "  "+m.st.Subtle.Render("Loading accounts…"))
+	case len(s.list) == 0:
+		lines = append(lines, "", "  "+m.st.Bold.Render("No accounts yet."), "  "+m.st.Subtle.Render("Press a to add a Mattermost, Rocket.Chat or Capillary account."))
+	case len(vis) == 0:
+		lines = append(lines, "  "+m.st.Subtle.Render("No account matches the filter (esc clears it)."))
+	}
+	rows := h - len(lines) - 2
+	start := 0
+	if s.cursor >= rows && rows > 0 {
+		start = s.cursor - rows + 1
+	}
+	for i := start; i < len(vis) && i-start < max(rows, 1); i++ {
+		a := vis[i]
+		mark := "  "
+		if i == s.cursor {
+			mark = m.st.Cursor.Render("› ")
+		}
+		user := a.User
+		if a.Service == account.Capillary && a.Extra.Identifier != "" {
+			user = a.Extra.Identifier
+		}
+		rest := pad(m.st.Bold.Render(truncate(a.Name, colName)), colName) + " " +
+			pad(truncate(host(a.URL), colServer), colServer) + " " + pad(truncate(user, colUser), colUser) + " " + stateCell(m, a, m.clock)
+		if i == s.cursor {
+			rest = m.st.Selected.Render(pad(ansi.Strip(rest), w-2-colBadge-1))
+		}
+		line := mark + m.st.badge(a.Service) + " " + rest
+		lines = append(lines, line)
+	}
+	if len(vis) > 0 {
+		signedIn := 0
+		for _, a := range s.list {
+			if a.SignedIn {
+				signedIn++
+			}
+		}
+		lines = append(lines, "", "  "+m.st.Faint.Render(plural(len(s.list), "account", "accounts")+", "+itoa(signedIn)+" signed in · enter opens · s signs in"))
+	}
+	return strings.Join(lines, "\n")
+}
+
+// stateCell says whether an account is signed in and for how long, with
+// the Capillary session's live countdown.
+func stateCell(m *Model, a account.Status, now time.Time) string {
+	switch {
+	case a.Problem != "":
+		return m.st.Error.Render("! " + truncate(a.Problem, colState-2))
+	case a.Pending != "" && !a.SignedIn:
+		return m.st.Warn.Render("◐ waiting for a code")
+	case !a.SignedIn:
+		return m.st.Faint.Render("○ not signed in")
+	case a.Service == account.Capillary && a.Expires != nil:
+		left := countdown(now, *a.Expires)
+		switch {
+		case left == "":
+			return m.st.Error.Render("● session expired")
+		case a.Expires.Sub(now) < 2*time.Minute:
+			return m.st.Warn.Render("● session " + left + " left")
+		}
+		return m.st.OK.Render("● session " + left + " left")
+	}
+	via := "signed in"
+	if a.Via == "personal access token" {
+		via = "signed in (PAT)"
+	}
+	if a.Since != nil {
+		via += " · " + age(now, *a.Since)
+	}
+	return m.st.OK.Render("● " + via)
+}
+
+func (s *accountsScreen) short(m *Model) []key.Binding {
+	k := m.keys
+	if s.filtering {
+		return []key.Binding{k.Submit, k.Clear}
+	}
+	return []key.Binding{k.Open, k.Add, k.SignIn, k.Remove, k.Filter, k.Vault}
+}
+
+func (s *accountsScreen) full(m *Model) []key.Binding {
+	k := m.keys
+	return []key.Binding{k.Open, k.Add, k.SignIn, k.Remove, k.Filter, k.Vault, k.Top, k.Bottom}
+}

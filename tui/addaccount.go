@@ -1,0 +1,399 @@
+package tui
+
+import (
+	"context"
+	"strings"
+	"unicode"
+
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
+
+	"keyturn/account"
+	"keyturn/client/capillary"
+	"keyturn/config"
+)
+
+// Fields of the add-account form.
+const (
+	fService    = "service"
+	fName       = "name"
+	fURL        = "url"
+	fUser       = "user"
+	fRegion     = "region"
+	fBrand      = "brand"
+	fIDType     = "idtype"
+	fIdentifier = "identifier"
+	fDevice     = "device"
+	fInsecure   = "insecure"
+	fSubmit     = "submit"
+)
+
+// regionOther is the region choice that takes a URL instead.
+const regionOther = "other URL"
+
+var identifierTypes = []string{"MOBILE", "EMAIL", "USERNAME", "EXTERNALID"}
+
+type formField struct {
+	label   string
+	input   textinput.Model
+	choices []string
+	choice  int
+	on      bool
+	touched bool
+}
+
+// addAccountDialog asks only what the chosen service needs, checks each
+// field as it is typed with the same rules account.Add applies, and offers
+// Capillary's region presets.
+type addAccountDialog struct {
+	fields map[string]*formField
+	focus  string
+	op     int
+	err    string
+}
+
+func newAddAccountDialog(m *Model) *addAccountDialog {
+	d := &addAccountDialog{fields: map[string]*formField{}}
+	text := func(label, placeholder string, limit int) *formField {
+		in := textinput.New()
+		in.Prompt = "› "
+		in.Placeholder = placeholder
+		in.CharLimit = limit
+		in.SetWidth(38)
+		in.SetStyles(m.st.Input)
+		return &formField{label: label, input: in}
+	}
+	d.fields[fService] = &formField{label: "Service", choices: []string{account.Mattermost, account.RocketChat, account.Capillary}}
+	d.fields[fName] = text("Name", "what keyturn calls it, e.g. work-chat", 64)
+	d.fields[fURL] = text("Server URL", "https://chat.example.com", 512)
+	d.fields[fUser] = text("Login", "user name or email", 256)
+	regions := append(capillary.RegionNames(), regionOther)
+	d.fields[fRegion] = &formField{label: "Region", choices: regions}
+	d.fields[fBrand] = text("Brand", "the brand (org) name", 128)
+	d.fields[fIDType] = &formField{label: "Identifier", choices: identifierTypes}
+	d.fields[fIdentifier] = text("Value", "with country code: 919999000001", 256)
+	d.fields[fDevice] = text("Device ID", "any stable id for this device", 128)
+	d.fields[fDevice].input.SetValue("keyturn")
+	d.fields[fInsecure] = &formField{label: "allow plain http to a host that is not this machine"}
+	d.fields[fSubmit] = &formField{label: "Add account"}
+	d.focus = fService
+	return d
+}
+
+func (d *addAccountDialog) restyle(m *Model) {
+	for _, f := range d.fields {
+		f.input.SetStyles(m.st.Input)
+	}
+}
+
+func (d *addAccountDialog) service() string {
+	f := d.fields[fService]
+	return f.choices[f.choice]
+}
+
+func (d *addAccountDialog) region() string {
+	f := d.fields[fRegion]
+	return f.choices[f.choice]
+}
+
+// order is the fields the chosen service needs, top to bottom.
+func (d *addAccountDialog) order() []string {
+	switch d.service() {
+	case account.Capillary:
+		out := []string{fService, fName, fRegion}
+		if d.region() == regionOther {
+			out = append(out, fURL, fInsecure)
+		}
+		return append(out, fBrand, fIDType, fIdentifier, fDevice, fSubmit)
+	}
+	return []string{fService, fName, fURL, fUser, fInsecure, fSubmit}
+}
+
+func (d *addAccountDialog) isText(name string) bool {
+	f := d.fields[name]
+	return f.choices == nil && name != fInsecure && name != fSubmit
+}
+
+func (d *addAccountDialog) capturesText() bool { return d.isText(d.focus) }
+
+func (d *addAccountDialog) move(delta int) tea.Cmd {
+	order := d.order()
+	i := 0
+	for j, n := range order {
+		if n == d.focus {
+			i = j
+		}
+	}
+	if d.isText(d.focus) {
+		d.fields[d.focus].touched = d.fields[d.focus].input.Value() != "" || d.fields[d.focus].touched
+		d.fields[d.focus].input.Blur()
+	}
+	i = (i + delta + len(order)) % len(order)
+	d.focus = order[i]
+	if d.isText(d.focus) {
+		return d.fields[d.focus].input.Focus()
+	}
+	return nil
+}
+
+func (d *addAccountDialog) update(m *Model, msg tea.Msg) tea.Cmd {
+	k, ok := msg.(tea.KeyPressMsg)
+	if !ok {
+		if d.isText(d.focus) {
+			var cmd tea.Cmd
+			f := d.fields[d.focus]
+			f.input, cmd = f.input.Update(msg)
+			f.touched = true
+			return cmd
+		}
+		return nil
+	}
+	if key.Matches(k, m.keys.Cancel) {
+		if m.running(d.op) {
+			m.cancelOp(d.op)
+			return nil
+		}
+		m.closeDialog(d)
+		return nil
+	}
+	if m.running(d.op) {
+		return nil
+	}
+	f := d.fields[d.focus]
+	switch {
+	case key.Matches(k, m.keys.NextField):
+		return d.move(1)
+	case key.Matches(k, m.keys.PrevField):
+		return d.move(-1)
+	case f.choices != nil && (key.Matches(k, m.keys.Left) || key.Matches(k, m.keys.Right) || key.Matches(k, m.keys.Toggle)):
+		delta := 1
+		if key.Matches(k, m.keys.Left) {
+			delta = -1
+		}
+		f.choice = (f.choice + delta + len(f.choices)) % len(f.choices)
+		d.retarget()
+		return nil
+	case d.focus == fInsecure && (key.Matches(k, m.keys.Toggle) || key.Matches(k, m.keys.Left) || key.Matches(k, m.keys.Right)):
+		f.on = !f.on
+		return nil
+	case key.Matches(k, m.keys.Submit):
+		if d.focus != fSubmit {
+			return d.move(1)
+		}
+		return d.submit(m)
+	}
+	if d.isText(d.focus) {
+		var cmd tea.Cmd
+		f.input, cmd = f.input.Update(k)
+		f.touched = true
+		d.err = ""
+		return cmd
+	}
+	return nil
+}
+
+// retarget follows a change of service: the login field reads "Login"
+// or, for Capillary, the identifier value.
+func (d *addAccountDialog) retarget() {
+	id := d.fields[fIdentifier]
+	switch d.fields[fIDType].choices[d.fields[fIDType].choice] {
+	case "MOBILE":
+		id.input.Placeholder = "with country code: 919999000001"
+	case "EMAIL":
+		id.input.Placeholder = "e.g. someone@example.com"
+	default:
+		id.input.Placeholder = "the identifier value"
+	}
+}
+
+// candidate is the account as typed.
+func (d *addAccountDialog) candidate() config.Account {
+	v := func(n string) string { return strings.TrimSpace(d.fields[n].input.Value()) }
+	a := config.Account{Name: v(fName), Service: d.service(), InsecureHTTP: d.fields[fInsecure].on}
+	switch a.Service {
+	case account.Capillary:
+		if r := d.region(); r != regionOther {
+			a.Region = r
+		} else {
+			a.URL = v(fURL)
+		}
+		a.Brand = v(fBrand)
+		a.IdentifierType = d.fields[fIDType].choices[d.fields[fIDType].choice]
+		a.Identifier = v(fIdentifier)
+		a.DeviceID = v(fDevice)
+	default:
+		a.URL = v(fURL)
+		a.User = v(fUser)
+	}
+	return a
+}
+
+// fieldError checks one field with account.Normalize, the others set to
+// values known to pass, so each message lands under its own field.
+func (d *addAccountDialog) fieldError(name string) string {
+	c := d.candidate()
+	good := config.Account{Name: "x", Service: c.Service, URL: "https://example.com", User: "x"}
+	if c.Service == account.Capillary {
+		good = config.Account{Name: "x", Service: c.Service, URL: "https://example.com", Brand: "b", DeviceID: "d", IdentifierType: c.IdentifierType, Identifier: "1"}
+	}
+	switch name {
+	case fName:
+		good.Name = c.Name
+	case fURL:
+		good.URL, good.InsecureHTTP = c.URL, c.InsecureHTTP
+	case fUser:
+		good.User = c.User
+	case fBrand:
+		good.Brand = c.Brand
+	case fIdentifier:
+		good.Identifier = c.Identifier
+		if msg := identifierProblem(c.IdentifierType, c.Identifier); msg != "" {
+			return msg
+		}
+	case fDevice:
+		good.DeviceID = c.DeviceID
+	default:
+		return ""
+	}
+	if _, err := account.Normalize(good); err != nil {
+		return err.Error()
+	}
+	return ""
+}
+
+// identifierProblem checks the value against its type, as typed.
+func identifierProblem(kind, v string) string {
+	if v == "" {
+		return ""
+	}
+	switch kind {
+	case "MOBILE":
+		for _, r := range strings.TrimPrefix(v, "+") {
+			if !unicode.IsDigit(r) {
+				return "a mobile number has digits only (with the country code, no spaces)"
+			}
+		}
+	case "EMAIL":
+		if i := strings.Index(v, "@"); i <= 0 || i == len(v)-1 || strings.ContainsAny(v, " \t") {
+			return "an email address looks like someone@example.com"
+		}
+	}
+	return ""
+}
+
+func (d *addAccountDialog) valid() bool {
+	for _, n := range d.order() {
+		if d.fieldError(n) != "" {
+			return false
+		}
+	}
+	return true
+}
+
+func (d *addAccountDialog) submit(m *Model) tea.Cmd {
+	for _, n := range d.order() {
+		if d.isText(n) {
+			d.fields[n].touched = true
+		}
+	}
+	if !d.valid() {
+		d.err = "Fix the fields marked ✗ first."
+		return nil
+	}
+	a := d.candidate()
+	d.err = ""
+	var cmd tea.Cmd
+	d.op, cmd = m.start("Adding "+a.Name+"…", func(ctx context.Context) (any, error) {
+		return m.mgr.Add(ctx, a)
+	}, func(val any, err error) tea.Cmd {
+		if err != nil {
+			d.err = err.Error()
+			return nil
+		}
+		m.closeDialog(d)
+		m.setStatus("Added " + a.Name + ". Press enter to sign in.")
+		m.accounts.want = a.Name
+		return m.loadAccounts()
+	})
+	return cmd
+}
+
+func (d *addAccountDialog) view(m *Model, w, h int) string {
+	dw := dialogWidth(72, w)
+	inner := dw - 4
+	labelW := 12
+	var b []string
+	for _, n := range d.order() {
+		f := d.fields[n]
+		focused := n == d.focus
+		lst := m.st.Field
+		if focused {
+			lst = m.st.FieldFocus
+		}
+		switch {
+		case n == fSubmit:
+			btn := m.st.Button
+			if focused {
+				btn = m.st.ButtonOn
+			}
+			b = append(b, "", pad("", labelW)+btn.Render(f.label))
+		case n == fInsecure:
+			box := "[ ]"
+			if f.on {
+				box = "[x]"
+			}
+			b = append(b, pad("", labelW)+lst.Render(box+" "+f.label))
+		case f.choices != nil:
+			var cs []string
+			for i, c := range f.choices {
+				label := c
+				if n == fService {
+					label = serviceName(c)
+				}
+				if i == f.choice {
+					cs = append(cs, m.st.ChoiceOn.Render(" "+label+" "))
+				} else {
+					cs = append(cs, m.st.Choice.Render(" "+label+" "))
+				}
+			}
+			line := lst.Render(pad(f.label, labelW)) + strings.Join(cs, " ")
+			if n == fRegion && d.region() != regionOther {
+				line += m.st.Faint.Render("  " + capillary.Regions[d.region()])
+			}
+			b = append(b, line)
+		default:
+			label := f.label
+			if n == fUser && d.service() == account.RocketChat {
+				label = "Login"
+			}
+			b = append(b, lst.Render(pad(label, labelW))+f.input.View())
+			if msg := d.fieldError(n); msg != "" && (f.touched || focused && f.input.Value() != "") {
+				b = append(b, pad("", labelW)+m.st.Error.Render(truncate("✗ "+msg, inner-labelW)))
+			}
+		}
+	}
+	if d.err != "" {
+		b = append(b, m.st.Error.Render(wrap("✗ "+d.err, inner)))
+	}
+	if m.running(d.op) {
+		b = append(b, spinnerLine(m, "Adding…"))
+	}
+	return frame(m, "Add account", strings.Join(b, "\n"), dw, false)
+}
+
+func (d *addAccountDialog) short(m *Model) []key.Binding {
+	k := m.keys
+	bs := []key.Binding{k.NextField, k.PrevField}
+	f := d.fields[d.focus]
+	if f.choices != nil {
+		bs = append(bs, k.Left, k.Right)
+	}
+	if d.focus == fInsecure {
+		bs = append(bs, k.Toggle)
+	}
+	if d.focus == fSubmit {
+		bs = append(bs, k.Submit)
+	}
+	return append(bs, k.Cancel)
+}

@@ -1,0 +1,354 @@
+package tui
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"unicode"
+
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
+
+	"keyturn/account"
+)
+
+// Second-factor methods as the servers name them (client.Method*).
+const (
+	methodTOTP     = "totp"
+	methodEmail    = "email"
+	methodPassword = "password"
+	methodOTP      = "otp"
+)
+
+// challengeDialog asks for a second factor: it says which method the server
+// wants and where a code went, offers the other methods and a new code
+// where the server has them, and keeps itself open with the server's words
+// when an answer is wrong. Esc cancels the request and the sign-in.
+type challengeDialog struct {
+	f     *flow
+	ch    *account.Challenge
+	input textinput.Model
+	note  string // what the last action did ("a new code was sent")
+}
+
+// methods are the methods the person can switch to. Rocket.Chat checks
+// only the user's first enabled method at sign-in (TOTP before email), so
+// offering the others there would lead nowhere.
+func (d *challengeDialog) methods() []string {
+	if d.f.login && d.ch.Service == account.RocketChat {
+		return []string{d.ch.Method}
+	}
+	return d.ch.Methods
+}
+
+func newChallengeDialog(m *Model, f *flow, ch *account.Challenge) *challengeDialog {
+	d := &challengeDialog{f: f}
+	d.input = textinput.New()
+	d.input.Prompt = "› "
+	d.input.SetStyles(m.st.Input)
+	d.input.SetWidth(24)
+	d.input.Focus()
+	d.setChallenge(ch)
+	return d
+}
+
+func (d *challengeDialog) restyle(m *Model) { d.input.SetStyles(m.st.Input) }
+
+// setChallenge shows the server's latest answer. A wrong code keeps the
+// dialog with the server's message; the input is cleared for the next try.
+func (d *challengeDialog) setChallenge(ch *account.Challenge) {
+	prev := d.ch
+	d.ch = ch
+	d.input.SetValue("")
+	d.input.Placeholder = "code"
+	d.input.CharLimit = 12
+	d.input.EchoMode = textinput.EchoNormal
+	if ch.IsPassword {
+		d.input.Placeholder = "password"
+		d.input.CharLimit = 256
+		d.input.EchoMode = textinput.EchoPassword
+		d.input.EchoCharacter = '•'
+	}
+	switch {
+	case ch.Invalid:
+		d.note = ""
+	case prev != nil && prev.Step != ch.Step && !(isMFAStep(prev.Step) && isMFAStep(ch.Step)):
+		d.note = "Step done. Next: " + ch.What() + "."
+	case prev != nil && prev.Method != ch.Method:
+		d.note = "Switched to " + methodLabel(ch, ch.Method) + "."
+	case prev != nil && ch.CodeSent:
+		d.note = "A new code was sent."
+	}
+}
+
+func (d *challengeDialog) capturesText() bool { return d.ch.IsPassword }
+
+func (d *challengeDialog) busy(m *Model) bool { return m.running(d.f.opID) }
+
+func (d *challengeDialog) update(m *Model, msg tea.Msg) tea.Cmd {
+	k, ok := msg.(tea.KeyPressMsg)
+	if !ok {
+		if p, ok := msg.(tea.PasteMsg); ok && !d.busy(m) {
+			msg = tea.PasteMsg{Content: d.filter(p.Content)}
+		}
+		var cmd tea.Cmd
+		d.input, cmd = d.input.Update(msg)
+		return cmd
+	}
+	if key.Matches(k, m.keys.Cancel) {
+		return m.cancelFlow(d.f)
+	}
+	if d.busy(m) || d.ch.Locked {
+		return nil
+	}
+	switch {
+	case key.Matches(k, m.keys.Submit):
+		code := strings.TrimSpace(d.input.Value())
+		if code == "" {
+			d.note = "Type the " + noun(d.ch) + " first."
+			return nil
+		}
+		d.note = ""
+		return m.runFlow(d.f, &account.Answer{Method: d.ch.Method, Code: code}, false)
+	case key.Matches(k, m.keys.Method):
+		next := d.nextMethod()
+		if next == "" {
+			return nil
+		}
+		d.note = ""
+		if d.rocketREST() {
+			return d.switchLocally(m, next)
+		}
+		return m.runFlow(d.f, &account.Answer{Method: next}, false)
+	case key.Matches(k, m.keys.Resend):
+		if !d.ch.CanResend {
+			return nil
+		}
+		d.note = ""
+		if d.rocketREST() && d.ch.Method == methodEmail {
+			return d.sendEmailCode(m)
+		}
+		return m.runFlow(d.f, &account.Answer{Method: d.ch.Method}, true)
+	}
+	if t := k.Text; t != "" {
+		t = d.filter(t)
+		if t == "" {
+			return nil
+		}
+		k.Text = t
+	}
+	var cmd tea.Cmd
+	d.input, cmd = d.input.Update(k)
+	return cmd
+}
+
+// filter keeps what the answer can hold: anything for a password, digits
+// for a code (letters too for Rocket.Chat, whose TOTP backup codes have them).
+func (d *challengeDialog) filter(s string) string {
+	if d.ch.IsPassword {
+		return s
+	}
+	allowLetters := d.ch.Service == account.RocketChat && d.ch.Method == methodTOTP
+	var b strings.Builder
+	for _, r := range s {
+		if unicode.IsDigit(r) || (allowLetters && (unicode.IsLetter(r))) {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+func (d *challengeDialog) nextMethod() string {
+	ms := d.methods()
+	if len(ms) < 2 {
+		return ""
+	}
+	for i, x := range ms {
+		if x == d.ch.Method {
+			return ms[(i+1)%len(ms)]
+		}
+	}
+	return ms[0]
+}
+
+func (d *challengeDialog) view(m *Model, w, h int) string {
+	ch := d.ch
+	dw := dialogWidth(68, w)
+	inner := dw - 4
+	var b []string
+	asker := serviceName(ch.Service)
+	if isMFAStep(ch.Step) && ch.Service == account.Capillary {
+		asker += "'s MFA step"
+	}
+	b = append(b, wrap(asker+" asks for "+ch.What()+".", inner))
+	switch {
+	case ch.Service == account.RocketChat && ch.Method == methodPassword:
+		b = append(b, wrap("This is Rocket.Chat's fallback: type your account password as the code. keyturn sends only its SHA-256.", inner))
+	case ch.Step == "mfa-password":
+		b = append(b, wrap("Your MFA password is not your account password.", inner))
+	case ch.Step == "password":
+		b = append(b, wrap("Capillary wants the account password first.", inner))
+	}
+	if ch.CodeSent {
+		to := "A code was sent"
+		if ch.SentTo != "" {
+			to += " to " + ch.SentTo
+		}
+		b = append(b, m.st.Accent.Render(to+"."))
+	}
+	if !ch.Expires.IsZero() {
+		if left := countdown(m.clock, ch.Expires); left != "" {
+			b = append(b, m.st.Subtle.Render("It expires in "+left+"."))
+		} else {
+			b = append(b, m.st.Warn.Render("It has expired: press esc and sign in again."))
+		}
+	}
+	b = append(b, "")
+	label := strings.ToUpper(noun(ch)[:1]) + noun(ch)[1:]
+	b = append(b, m.st.FieldFocus.Render(label+": ")+d.input.View())
+	switch {
+	case ch.Locked:
+		msg := "Too many wrong answers: the server locked this sign-in."
+		if ch.Message != "" {
+			msg += " (" + ch.Message + ")"
+		}
+		b = append(b, m.st.Error.Render("✗ "+wrap(msg, inner-2)), wrap("Press esc, wait a few minutes, and start again.", inner))
+	case ch.Invalid:
+		msg := "The server did not accept that " + noun(ch) + "."
+		if ch.Message != "" {
+			msg = "Not accepted: " + ch.Message
+		}
+		b = append(b, m.st.Error.Render("✗ "+wrap(msg, inner-2)), m.st.Subtle.Render("Try again"+tryAgainHint(ch)+"."))
+	}
+	if d.note != "" {
+		b = append(b, m.st.Accent.Render(wrap(d.note, inner)))
+	}
+	if len(d.methods()) > 1 {
+		var ms []string
+		for _, x := range d.methods() {
+			if x == ch.Method {
+				ms = append(ms, m.st.ChoiceOn.Render(" "+methodLabel(ch, x)+" "))
+			} else {
+				ms = append(ms, m.st.Choice.Render(" "+methodLabel(ch, x)+" "))
+			}
+		}
+		b = append(b, "", "Method: "+strings.Join(ms, " ")+m.st.Faint.Render("  tab switches"))
+	}
+	if d.busy(m) {
+		b = append(b, "", spinnerLine(m, d.f.label))
+	}
+	return frame(m, d.f.title, strings.Join(b, "\n"), dw, ch.Locked)
+}
+
+func tryAgainHint(ch *account.Challenge) string {
+	switch {
+	case ch.IsPassword:
+		return ""
+	case ch.Method == methodTOTP:
+		return " with the code now shown in the authenticator app"
+	case ch.CanResend:
+		return ", or press ctrl+r for a new code"
+	}
+	return ""
+}
+
+func (d *challengeDialog) short(m *Model) []key.Binding {
+	bs := []key.Binding{m.keys.Submit}
+	if len(d.methods()) > 1 {
+		bs = append(bs, m.keys.Method)
+	}
+	if d.ch.CanResend {
+		bs = append(bs, m.keys.Resend)
+	}
+	return append(bs, m.keys.Cancel)
+}
+
+// noun names what the person types.
+func noun(ch *account.Challenge) string {
+	switch {
+	case ch.Step == "mfa-password":
+		return "MFA password"
+	case ch.IsPassword:
+		return "password"
+	}
+	return "code"
+}
+
+func isMFAStep(step string) bool { return strings.HasPrefix(step, "mfa-") }
+
+// methodLabel names a method for the person; Capillary's MFA step has its
+// own password and one-time code.
+func methodLabel(ch *account.Challenge, method string) string {
+	if ch.Service == account.Capillary && isMFAStep(ch.Step) {
+		switch method {
+		case methodPassword:
+			return "MFA password"
+		case methodOTP:
+			return "MFA one-time code"
+		}
+	}
+	switch method {
+	case methodTOTP:
+		return "authenticator app"
+	case methodEmail:
+		return "email code"
+	case methodPassword:
+		return "password"
+	case methodOTP:
+		return "one-time code"
+	}
+	return method
+}
+
+// rocketREST is a Rocket.Chat challenge on a call other than sign-in. The
+// answer travels in the x-2fa-method and x-2fa-code headers, so the method
+// is chosen here; only an email code needs asking for first.
+func (d *challengeDialog) rocketREST() bool {
+	return d.ch.Service == account.RocketChat && !d.f.login
+}
+
+// switchLocally changes the method a Rocket.Chat call will be answered
+// with. The server names email and totp in the header; an email code must
+// be sent first.
+func (d *challengeDialog) switchLocally(m *Model, next string) tea.Cmd {
+	if next == methodEmail {
+		return d.sendEmailCode(m)
+	}
+	c := *d.ch
+	c.Method, c.Invalid, c.Locked, c.Message, c.CodeSent, c.SentTo = next, false, false, "", false, ""
+	c.IsPassword = next == methodPassword
+	c.CanResend = false
+	d.setChallenge(&c)
+	return nil
+}
+
+// sendEmailCode has Rocket.Chat email a code for a call that is not a
+// sign-in. account.Manager has no operation of its own for this, so it
+// uses the sign-in's "send a new code" (which needs no password) and then
+// forgets the pending sign-in that leaves behind.
+func (d *challengeDialog) sendEmailCode(m *Model) tea.Cmd {
+	name := d.ch.Account
+	var cmd tea.Cmd
+	d.f.opID, cmd = m.start("Asking for an email code…", func(ctx context.Context) (any, error) {
+		_, err := m.mgr.Login(ctx, account.LoginRequest{Account: name, Resend: true})
+		_ = m.mgr.CancelPending(context.WithoutCancel(ctx), name)
+		return nil, err
+	}, func(_ any, err error) tea.Cmd {
+		var ch *account.Challenge
+		if err != nil && !errors.As(err, &ch) {
+			d.note = "Could not send an email code: " + err.Error()
+			return nil
+		}
+		c := *d.ch
+		c.Method, c.Invalid, c.Locked, c.Message, c.IsPassword, c.CanResend = methodEmail, false, false, "", false, true
+		c.CodeSent = true
+		c.SentTo = ""
+		if ch != nil {
+			c.SentTo, c.Expires = ch.SentTo, ch.Expires
+		}
+		d.setChallenge(&c)
+		return nil
+	})
+	return cmd
+}

@@ -1,0 +1,175 @@
+package tui
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
+
+	"keyturn/account"
+)
+
+// createDialog asks for a new token's label: a Mattermost user access
+// token's description, or a Rocket.Chat PAT's name and whether it bypasses
+// two-factor.
+type createDialog struct {
+	st     account.Status
+	input  textinput.Model
+	bypass bool
+	focus  int // 0 label, 1 bypass (Rocket.Chat)
+	f      *flow
+	err    string
+}
+
+func newCreateDialog(m *Model, st account.Status) *createDialog {
+	d := &createDialog{st: st}
+	d.input = textinput.New()
+	d.input.Prompt = "› "
+	d.input.CharLimit = 64
+	d.input.SetWidth(36)
+	d.input.SetStyles(m.st.Input)
+	if st.Service == account.RocketChat {
+		d.input.Placeholder = "name, e.g. ci-deploy"
+	} else {
+		d.input.Placeholder = "description, e.g. CI deploys"
+	}
+	d.input.Focus()
+	return d
+}
+
+func (d *createDialog) restyle(m *Model) { d.input.SetStyles(m.st.Input) }
+
+func (d *createDialog) capturesText() bool { return d.focus == 0 }
+
+func (d *createDialog) busy(m *Model) bool { return d.f != nil && m.running(d.f.opID) }
+
+func (d *createDialog) update(m *Model, msg tea.Msg) tea.Cmd {
+	k, ok := msg.(tea.KeyPressMsg)
+	if !ok {
+		var cmd tea.Cmd
+		d.input, cmd = d.input.Update(msg)
+		return cmd
+	}
+	switch {
+	case key.Matches(k, m.keys.Cancel):
+		if d.busy(m) {
+			return m.cancelFlow(d.f)
+		}
+		m.closeDialog(d)
+		return nil
+	case d.busy(m):
+		return nil
+	case key.Matches(k, m.keys.Submit):
+		label := strings.TrimSpace(d.input.Value())
+		if err := d.validate(label); err != "" {
+			d.err = err
+			return nil
+		}
+		d.err = ""
+		d.f = m.createFlow(d.st, label, d.bypass)
+		d.f.owner, d.f.replaceOwner = d, true
+		return m.runFlow(d.f, nil, false)
+	case d.st.Service == account.RocketChat && (key.Matches(k, m.keys.NextField) || key.Matches(k, m.keys.PrevField)):
+		d.focus = 1 - d.focus
+		if d.focus == 0 {
+			return d.input.Focus()
+		}
+		d.input.Blur()
+		return nil
+	case d.focus == 1 && (key.Matches(k, m.keys.Toggle) || key.Matches(k, m.keys.Left) || key.Matches(k, m.keys.Right)):
+		d.bypass = !d.bypass
+		return nil
+	}
+	if d.focus != 0 {
+		return nil
+	}
+	var cmd tea.Cmd
+	d.input, cmd = d.input.Update(k)
+	d.err = d.validate(strings.TrimSpace(d.input.Value()))
+	if d.input.Value() == "" {
+		d.err = ""
+	}
+	return cmd
+}
+
+// validate checks the label as it is typed. A PAT's name becomes part of
+// the secret's name, so it has no spaces or slashes.
+func (d *createDialog) validate(label string) string {
+	if label == "" {
+		return "A token needs a label."
+	}
+	if d.st.Service == account.RocketChat && (strings.ContainsAny(label, "/ \t") || strings.Contains(label, "..")) {
+		return "No spaces, slashes or \"..\": the name becomes part of the secret's name."
+	}
+	return ""
+}
+
+func (d *createDialog) view(m *Model, w, h int) string {
+	dw := dialogWidth(66, w)
+	inner := dw - 4
+	var b []string
+	what, label := "Mattermost user access token", "Description: "
+	if d.st.Service == account.RocketChat {
+		what, label = "Rocket.Chat personal access token", "Name: "
+	}
+	b = append(b, wrap("A new "+what+" for "+d.st.User+". keyturn saves it to "+storeName(m.mgr.Store())+" before showing it.", inner), "")
+	lst := m.st.FieldFocus
+	if d.focus != 0 {
+		lst = m.st.Field
+	}
+	b = append(b, lst.Render(label)+d.input.View())
+	if d.st.Service == account.RocketChat {
+		box := "[ ]"
+		if d.bypass {
+			box = "[x]"
+		}
+		bst := m.st.Field
+		if d.focus == 1 {
+			bst = m.st.FieldFocus
+		}
+		b = append(b, bst.Render(box+" bypass two-factor")+m.st.Faint.Render("  (the token then works without 2FA codes)"))
+	}
+	if d.err != "" {
+		b = append(b, m.st.Error.Render("✗ "+wrap(d.err, inner-2)))
+	}
+	if d.busy(m) {
+		b = append(b, "", spinnerLine(m, d.f.label))
+	}
+	return frame(m, "New token · "+d.st.Name, strings.Join(b, "\n"), dw, false)
+}
+
+func (d *createDialog) short(m *Model) []key.Binding {
+	bs := []key.Binding{m.keys.Submit}
+	if d.st.Service == account.RocketChat {
+		bs = append(bs, m.keys.NextField, m.keys.Toggle)
+	}
+	return append(bs, m.keys.Cancel)
+}
+
+func (m *Model) createFlow(st account.Status, label string, bypass bool) *flow {
+	name := st.Name
+	what := "user access token \"" + label + "\""
+	if st.Service == account.RocketChat {
+		what = "personal access token \"" + label + "\""
+	}
+	f := &flow{title: "New token · " + name, label: "Creating the " + what + "…", acct: name}
+	f.run = func(ctx context.Context, ans *account.Answer, _ bool) (any, error) {
+		return m.mgr.Create(ctx, name, label, bypass, ans)
+	}
+	f.done = func(val any, err error) tea.Cmd {
+		var ns *account.NotStoredError
+		switch {
+		case errors.As(err, &ns):
+			return tea.Batch(m.showIssued("Created, but NOT saved", what, ns.Issued, ns.Err), m.reload())
+		case err != nil:
+			m.showError("Could not create the "+what, err)
+			return m.reload()
+		}
+		iss, _ := val.(*account.Issued)
+		return tea.Batch(m.showIssued("New "+kindName(iss.Kind), what, iss, nil), m.reload())
+	}
+	return f
+}

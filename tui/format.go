@@ -1,0 +1,198 @@
+package tui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"keyturn/account"
+	"keyturn/keystore"
+)
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return itoa(n) + " " + many
+}
+
+// fitBlock makes s exactly h lines of exactly w cells: long lines are cut,
+// short ones padded, missing lines added, extra ones dropped.
+func fitBlock(s string, w, h int) string {
+	lines := strings.Split(s, "\n")
+	if len(lines) > h {
+		lines = lines[:h]
+	}
+	for len(lines) < h {
+		lines = append(lines, "")
+	}
+	for i, l := range lines {
+		lines[i] = fitLine(l, w)
+	}
+	return strings.Join(lines, "\n")
+}
+
+func fitLine(l string, w int) string {
+	lw := ansi.StringWidth(l)
+	if lw > w {
+		return ansi.Truncate(l, w, "…")
+	}
+	return l + strings.Repeat(" ", w-lw)
+}
+
+// overlay draws box centred over base.
+func overlay(base, box string, w, h int) string {
+	bw, bh := lipgloss.Size(box)
+	x := max(0, (w-bw)/2)
+	y := max(0, (h-bh)/2)
+	return lipgloss.NewCompositor(lipgloss.NewLayer(base), lipgloss.NewLayer(box).X(x).Y(y).Z(1)).Render()
+}
+
+// wrap breaks text at spaces to width w (hard-breaking long words).
+func wrap(s string, w int) string {
+	if w < 10 {
+		w = 10
+	}
+	return ansi.Wrap(s, w, " ")
+}
+
+// truncate cuts s to w cells with an ellipsis.
+func truncate(s string, w int) string {
+	if w <= 0 {
+		return ""
+	}
+	return ansi.Truncate(s, w, "…")
+}
+
+// pad fits s into exactly w cells.
+func pad(s string, w int) string { return fitLine(s, w) }
+
+// host is the host[:port] of a base URL, for compact display.
+func host(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return raw
+	}
+	h := u.Host
+	if p := strings.TrimRight(u.Path, "/"); p != "" {
+		h += p
+	}
+	return h
+}
+
+// age says how long ago t was: "just now", "5m", "3h", "2d".
+func age(now, t time.Time) string {
+	d := now.Sub(t)
+	switch {
+	case d < time.Minute:
+		return "just now"
+	case d < time.Hour:
+		return itoa(int(d/time.Minute)) + "m ago"
+	case d < 48*time.Hour:
+		return itoa(int(d/time.Hour)) + "h ago"
+	}
+	return itoa(int(d/(24*time.Hour))) + "d ago"
+}
+
+// countdown is the time left until t as m:ss or h:mm:ss, or "" once past.
+func countdown(now, t time.Time) string {
+	d := t.Sub(now).Truncate(time.Second)
+	if d <= 0 {
+		return ""
+	}
+	h := int(d / time.Hour)
+	mnt := int(d/time.Minute) % 60
+	s := int(d/time.Second) % 60
+	if h > 0 {
+		return fmt.Sprintf("%d:%02d:%02d", h, mnt, s)
+	}
+	return fmt.Sprintf("%d:%02d", mnt, s)
+}
+
+func dateTime(t time.Time) string { return t.Local().Format("2006-01-02 15:04") }
+
+// mask hides a secret but for its last four characters.
+func mask(value string) string {
+	n := len([]rune(value))
+	if n <= 4 {
+		return strings.Repeat("•", 8)
+	}
+	tail := string([]rune(value)[n-4:])
+	return strings.Repeat("•", min(n-4, 24)) + tail
+}
+
+// storeName is how a backend is named in sentences.
+func storeName(backend string) string {
+	switch backend {
+	case keystore.KindKeyring:
+		return "the keyring"
+	case keystore.KindFile:
+		return "the encrypted secrets file"
+	case keystore.KindMemory:
+		return "the memory store (gone when keyturn exits)"
+	case "":
+		return "the store"
+	}
+	return "the " + backend + " store"
+}
+
+// kindName names a token kind in words.
+func kindName(kind string) string {
+	switch kind {
+	case account.KindCommand:
+		return "slash-command token"
+	case account.KindWebhook:
+		return "outgoing-webhook token"
+	case account.KindUserToken:
+		return "user access token"
+	case account.KindPAT:
+		return "personal access token"
+	case account.KindSession:
+		return "session token"
+	case account.KindCredential:
+		return "sign-in credential"
+	case account.KindBackup:
+		return "TOTP backup codes"
+	case account.KindPending:
+		return "pending sign-in"
+	}
+	return kind
+}
+
+// hintFor says what to do about an error, when the error itself does not.
+func hintFor(err error) string {
+	var ch *account.Challenge
+	var uo *account.UnknownOutcomeError
+	var ns *account.NotStoredError
+	var na *account.NoAccountError
+	switch {
+	case errors.As(err, &uo):
+		return "Do not retry blindly. " + uo.Check
+	case errors.As(err, &ns):
+		return "Copy the token now, or free the store and save it again."
+	case errors.As(err, &ch) && ch.Locked:
+		return "Wait a few minutes, then sign in again."
+	case errors.Is(err, account.ErrNotSignedIn):
+		return "Press s on the account to sign in."
+	case errors.Is(err, account.ErrMFAActive):
+		return "Replacing the secret breaks the current authenticator entry; confirm only if you mean to."
+	case errors.As(err, &na):
+		return "Refresh the list with ctrl+r."
+	case errors.Is(err, keystore.ErrUnavailable):
+		return "Unlock your keyring (or start one), or run keyturn with --store file."
+	case errors.Is(err, keystore.ErrNotFound):
+		return "The store no longer holds it: sign in or regenerate to get a new one."
+	case errors.Is(err, context.DeadlineExceeded):
+		return "The server or the store did not answer in time; check the connection and try again."
+	}
+	return ""
+}

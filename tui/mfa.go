@@ -1,0 +1,453 @@
+package tui
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"unicode"
+
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/colorprofile"
+
+	"keyturn/account"
+	"keyturn/qr"
+)
+
+type mfaPhase int
+
+const (
+	mfaStarting   mfaPhase = iota // BeginMFA in flight
+	mfaAskReplace                 // MFA is active: replace it on purpose?
+	mfaShow                       // QR, secret, code input
+	mfaDone                       // active; Rocket.Chat's backup codes
+)
+
+// mfaDialog sets up TOTP: the QR code of the otpauth URI (dark on light,
+// centred), the secret in groups of four, c to copy it, then the first code
+// and the activation result. When the window is too small for the code it
+// says so and shows the secret and the URI instead: a cropped code is never
+// drawn.
+type mfaDialog struct {
+	st      account.Status
+	phase   mfaPhase
+	replace bool
+	setup   *account.MFASetup
+	qr      []string
+	qrErr   error
+	input   textinput.Model
+	showURI bool
+	f       *flow
+	err     string
+	note    string
+	leaving bool
+
+	backup         []string
+	backupRevealed bool
+	backupSaved    *account.Issued
+	backupOp       int
+}
+
+// openMFA opens the MFA setup for an account and asks the server for a new
+// secret.
+func (m *Model) openMFA(st account.Status, replace bool) tea.Cmd {
+	d := &mfaDialog{st: st}
+	d.input = textinput.New()
+	d.input.Prompt = "› "
+	d.input.Placeholder = "6 digits"
+	d.input.CharLimit = 8
+	d.input.SetWidth(10)
+	d.input.SetStyles(m.st.Input)
+	m.pushDialog(d)
+	return d.begin(m, replace)
+}
+
+func (d *mfaDialog) restyle(m *Model) { d.input.SetStyles(m.st.Input) }
+
+func (d *mfaDialog) busy(m *Model) bool { return d.f != nil && m.running(d.f.opID) }
+
+func (d *mfaDialog) begin(m *Model, replace bool) tea.Cmd {
+	d.phase, d.replace, d.err, d.note = mfaStarting, replace, "", ""
+	name := d.st.Name
+	f := &flow{title: "Set up MFA · " + name, label: "Asking " + serviceName(d.st.Service) + " for a new secret…", acct: name, owner: d}
+	f.run = func(ctx context.Context, ans *account.Answer, _ bool) (any, error) {
+		return m.mgr.BeginMFA(ctx, name, replace, ans)
+	}
+	f.done = func(val any, err error) tea.Cmd {
+		if !m.dialogOpen(d) {
+			return nil
+		}
+		switch {
+		case errors.Is(err, account.ErrMFAActive):
+			d.phase = mfaAskReplace
+			return nil
+		case err != nil:
+			m.closeDialog(d)
+			m.showError("MFA setup for "+name+" failed", err)
+			return nil
+		}
+		d.setup = val.(*account.MFASetup)
+		d.qr, d.qrErr = qr.Render(d.setup.URL)
+		d.phase = mfaShow
+		return d.input.Focus()
+	}
+	f.cancelled = func() tea.Cmd { m.closeDialog(d); return nil }
+	d.f = f
+	return m.runFlow(f, nil, false)
+}
+
+func (d *mfaDialog) activate(m *Model, code string) tea.Cmd {
+	name := d.st.Name
+	f := &flow{title: "Activate MFA · " + name, label: "Activating…", acct: name, owner: d}
+	f.run = func(ctx context.Context, ans *account.Answer, _ bool) (any, error) {
+		return m.mgr.ActivateMFA(ctx, name, code, ans)
+	}
+	f.done = func(val any, err error) tea.Cmd {
+		if !m.dialogOpen(d) {
+			if err == nil {
+				m.setStatus("MFA is active on " + name)
+			}
+			return m.reload()
+		}
+		if err != nil {
+			// A wrong code keeps the setup open with the server's words.
+			d.err = err.Error()
+			d.input.SetValue("")
+			return nil
+		}
+		d.phase = mfaDone
+		d.backup, _ = val.([]string)
+		d.input.Blur()
+		return m.reload()
+	}
+	d.f = f
+	return m.runFlow(f, nil, false)
+}
+
+func (d *mfaDialog) capturesText() bool { return false }
+
+func (d *mfaDialog) update(m *Model, msg tea.Msg) tea.Cmd {
+	k, ok := msg.(tea.KeyPressMsg)
+	if !ok {
+		if p, ok := msg.(tea.PasteMsg); ok && d.phase == mfaShow {
+			d.input, _ = d.input.Update(tea.PasteMsg{Content: digits(p.Content)})
+		}
+		return nil
+	}
+	if d.leaving {
+		switch {
+		case key.Matches(k, m.keys.Yes):
+			m.closeDialog(d)
+			m.setStatus("MFA setup left unfinished")
+		case key.Matches(k, m.keys.No), key.Matches(k, m.keys.Cancel):
+			d.leaving = false
+		}
+		return nil
+	}
+	if key.Matches(k, m.keys.Cancel) {
+		switch {
+		case d.busy(m):
+			m.cancelOp(d.f.opID)
+			if d.phase == mfaStarting {
+				m.closeDialog(d)
+			}
+			m.setStatus("Cancelled")
+			return nil
+		case d.phase == mfaShow && d.replace:
+			d.leaving = true
+			return nil
+		case d.phase == mfaDone && len(d.backup) > 0 && d.backupSaved == nil:
+			d.leaving = true
+			return nil
+		}
+		m.closeDialog(d)
+		return nil
+	}
+	if d.busy(m) {
+		return nil
+	}
+	switch d.phase {
+	case mfaAskReplace:
+		switch {
+		case key.Matches(k, m.keys.Yes):
+			return d.begin(m, true)
+		case key.Matches(k, m.keys.No):
+			m.closeDialog(d)
+		}
+	case mfaShow:
+		switch {
+		case key.Matches(k, m.keys.Copy):
+			d.note = "Secret copied to the clipboard (OSC 52). Your terminal must allow it."
+			return tea.SetClipboard(d.setup.Secret)
+		case key.Matches(k, m.keys.URI):
+			d.showURI = !d.showURI
+		case key.Matches(k, m.keys.Submit):
+			code := strings.TrimSpace(d.input.Value())
+			if len(code) < 6 {
+				d.err = "Type the 6-digit code your authenticator app shows for this account."
+				return nil
+			}
+			d.err = ""
+			return d.activate(m, code)
+		default:
+			if k.Text != "" {
+				k.Text = digits(k.Text)
+				if k.Text == "" {
+					return nil
+				}
+			}
+			var cmd tea.Cmd
+			d.input, cmd = d.input.Update(k)
+			return cmd
+		}
+	case mfaDone:
+		switch {
+		case key.Matches(k, m.keys.Reveal) && len(d.backup) > 0:
+			d.backupRevealed = !d.backupRevealed
+		case key.Matches(k, m.keys.Copy) && len(d.backup) > 0:
+			d.note = "Backup codes copied to the clipboard (OSC 52)."
+			return tea.SetClipboard(strings.Join(d.backup, "\n"))
+		case key.Matches(k, m.keys.Retry) && len(d.backup) > 0 && d.backupSaved == nil && !m.running(d.backupOp):
+			return d.storeBackup(m)
+		case key.Matches(k, m.keys.Submit):
+			if len(d.backup) > 0 && d.backupSaved == nil {
+				d.leaving = true
+				return nil
+			}
+			m.closeDialog(d)
+		}
+	}
+	return nil
+}
+
+func (d *mfaDialog) storeBackup(m *Model) tea.Cmd {
+	name, codes := d.st.Name, d.backup
+	var cmd tea.Cmd
+	d.backupOp, cmd = m.start("Saving the backup codes…", func(ctx context.Context) (any, error) {
+		return m.mgr.StoreBackupCodes(ctx, name, codes)
+	}, func(val any, err error) tea.Cmd {
+		var ns *account.NotStoredError
+		if errors.As(err, &ns) {
+			m.closeDialog(d)
+			rd := &resultDialog{title: "Backup codes NOT saved", what: "Rocket.Chat's one-time TOTP backup codes", iss: ns.Issued, storeErr: ns.Err, backup: codes}
+			m.addUnsaved(ns.Issued)
+			m.pushDialog(rd)
+			return nil
+		}
+		if err != nil {
+			d.err = err.Error()
+			return nil
+		}
+		d.backupSaved, _ = val.(*account.Issued)
+		d.note = "Backup codes saved to " + storeName(d.backupSaved.Store) + " as " + d.backupSaved.Name + "."
+		return nil
+	})
+	return cmd
+}
+
+func digits(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if unicode.IsDigit(r) {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+func (d *mfaDialog) view(m *Model, w, h int) string {
+	title := "Set up MFA · " + d.st.Name
+	switch d.phase {
+	case mfaStarting:
+		return frame(m, title, spinnerLine(m, d.f.label), dialogWidth(64, w), false)
+	case mfaAskReplace:
+		dw := dialogWidth(68, w)
+		body := wrap("MFA is already active on "+d.st.Name+".", dw-4) + "\n\n" +
+			wrap("Setting it up again replaces the secret on the server at once: the entry in your authenticator app stops working until you scan the new code.", dw-4) +
+			"\n\n" + m.st.Bold.Render("Replace the secret?") + "  " + m.st.ButtonOn.Render("y Replace") + " " + m.st.Button.Render("n Keep it")
+		return frame(m, title, body, dw, true)
+	case mfaDone:
+		return d.doneView(m, w)
+	}
+	return d.showView(m, w, h)
+}
+
+func (d *mfaDialog) doneView(m *Model, w int) string {
+	dw := dialogWidth(70, w)
+	inner := dw - 4
+	var b []string
+	b = append(b, m.st.OK.Render("✓ MFA is active on "+d.st.Name+"."), wrap("From now on, signing in asks for a code from your authenticator app.", inner))
+	if len(d.backup) > 0 {
+		b = append(b, "", m.st.Bold.Render("Backup codes")+m.st.Subtle.Render(" — shown only once; each works one time if you lose the app:"))
+		codes := make([]string, len(d.backup))
+		for i, c := range d.backup {
+			if d.backupRevealed {
+				codes[i] = c
+			} else {
+				codes[i] = strings.Repeat("•", len(c))
+			}
+		}
+		b = append(b, wrap(strings.Join(codes, "  "), inner))
+		switch {
+		case d.backupSaved != nil:
+			b = append(b, m.st.OK.Render(wrap("✓ Saved to "+storeName(d.backupSaved.Store)+" as "+d.backupSaved.Name, inner)))
+		case m.running(d.backupOp):
+			b = append(b, spinnerLine(m, "Saving…"))
+		default:
+			b = append(b, m.st.Warn.Render("Not saved: s saves them to "+storeName(m.mgr.Store())+"."))
+		}
+	}
+	if d.err != "" {
+		b = append(b, m.st.Error.Render(wrap("✗ "+d.err, inner)))
+	}
+	if d.note != "" {
+		b = append(b, m.st.Accent.Render(wrap(d.note, inner)))
+	}
+	if d.leaving {
+		b = append(b, "", m.st.Error.Render(wrap("The backup codes are not saved and will not be shown again. Close anyway? y/n", inner)))
+	}
+	return frame(m, "MFA active · "+d.st.Name, strings.Join(b, "\n"), dw, false)
+}
+
+// showView lays out the QR code and the text: side by side when the window
+// is wide enough, stacked when it is tall enough, else the text alone with
+// a word on why.
+func (d *mfaDialog) showView(m *Model, w, h int) string {
+	title := "Set up MFA · " + d.st.Name
+	innerW := w - 4 // border and padding
+	innerH := h - 4 // border, title and the blank line under it
+	textW := min(46, innerW)
+	text := d.textBlock(m, textW, false)
+	tw, th := lipgloss.Size(text)
+	qw, qh := qr.Size(d.qr)
+	var body string
+	switch {
+	case d.qrErr == nil && qr.Fits(d.qr, innerW-tw-3, innerH) && innerH >= th:
+		body = lipgloss.JoinHorizontal(lipgloss.Center, d.qrBlock(m), "   ", text)
+	case d.qrErr == nil && qr.Fits(d.qr, innerW, innerH-th-1):
+		body = lipgloss.JoinVertical(lipgloss.Center, d.qrBlock(m), "", text)
+	default:
+		why := "The window is too small for the QR code: it needs " + itoa(qw+4) + "×" + itoa(qh+4) + " cells, this one gives " + itoa(w) + "×" + itoa(h) + ". Enlarge the window to scan it, or type the secret into your app by hand:"
+		if d.qrErr != nil {
+			why = "The QR code cannot be drawn (" + d.qrErr.Error() + "). Type the secret into your app by hand:"
+		}
+		textW = min(innerW, 76)
+		body = m.st.Warn.Render(wrap(why, textW)) + "\n\n" + d.textBlock(m, textW, true)
+	}
+	return frame(m, title, body, max(lipgloss.Width(body), lipgloss.Width(title))+4, false)
+}
+
+// qrBlock draws the code dark on light: bright white on black with the
+// half blocks inverted by the terminal's palette. With no colours at all
+// (NO_COLOR), the glyphs themselves are flipped for a light background.
+func (d *mfaDialog) qrBlock(m *Model) string {
+	lines := d.qr
+	if m.profile <= colorprofile.ASCII {
+		if !m.dark {
+			lines = invertQR(lines)
+		}
+		return strings.Join(lines, "\n")
+	}
+	out := make([]string, len(lines))
+	for i, l := range lines {
+		out[i] = m.st.QR.Render(l)
+	}
+	return strings.Join(out, "\n")
+}
+
+// invertQR swaps light and dark half blocks, for terminals drawing dark
+// glyphs on a light background with no colours to pin.
+func invertQR(lines []string) []string {
+	r := strings.NewReplacer("█", " ", " ", "█", "▀", "▄", "▄", "▀")
+	out := make([]string, len(lines))
+	for i, l := range lines {
+		out[i] = r.Replace(l)
+	}
+	return out
+}
+
+func (d *mfaDialog) textBlock(m *Model, w int, withURI bool) string {
+	var b []string
+	if withURI {
+		b = append(b, m.st.Subtle.Render("Secret:"))
+	} else {
+		b = append(b, wrap("Scan the code with your authenticator app, or type this secret into it:", w), "")
+	}
+	b = append(b, "  "+m.st.Bold.Render(account.GroupSecret(d.setup.Secret)), "")
+	if withURI || d.showURI {
+		b = append(b, m.st.Subtle.Render("otpauth URI:"), wrap(d.setup.URL, w), "")
+	}
+	b = append(b, m.st.Faint.Render("c copies the secret"+map[bool]string{true: "", false: " · u shows the URI"}[withURI]), "")
+	b = append(b, m.st.FieldFocus.Render("Code from the app: ")+d.input.View())
+	if d.err != "" {
+		b = append(b, m.st.Error.Render(wrap("✗ "+d.err, w)))
+	}
+	if d.note != "" {
+		b = append(b, m.st.Accent.Render(wrap(d.note, w)))
+	}
+	if d.f != nil && m.running(d.f.opID) {
+		b = append(b, spinnerLine(m, d.f.label))
+	}
+	if d.leaving {
+		b = append(b, m.st.Error.Render(wrap("The old secret is already replaced: leaving now leaves your app with neither. Leave anyway? y/n", w)))
+	}
+	return strings.Join(b, "\n")
+}
+
+func (d *mfaDialog) short(m *Model) []key.Binding {
+	k := m.keys
+	if d.leaving {
+		return []key.Binding{k.Yes, k.No}
+	}
+	switch d.phase {
+	case mfaAskReplace:
+		return []key.Binding{k.Yes, k.No, k.Cancel}
+	case mfaShow:
+		return []key.Binding{k.Submit, k.Copy, k.URI, k.Cancel}
+	case mfaDone:
+		if len(d.backup) > 0 {
+			return []key.Binding{k.Reveal, k.Copy, k.Retry, k.Close}
+		}
+		return []key.Binding{k.Close}
+	}
+	return []key.Binding{k.Cancel}
+}
+
+// confirmDisableMFA switches TOTP off: Mattermost after a confirmation,
+// Rocket.Chat with a current code.
+func (m *Model) confirmDisableMFA(st account.Status) tea.Cmd {
+	name := st.Name
+	f := &flow{title: "Disable MFA · " + name, label: "Disabling MFA…", acct: name}
+	f.done = func(_ any, err error) tea.Cmd {
+		if err != nil {
+			m.showError("Could not disable MFA on "+name, err)
+		} else {
+			m.setStatus("MFA is off on " + name)
+		}
+		return m.reload()
+	}
+	if st.Service == account.RocketChat {
+		f.run = func(ctx context.Context, ans *account.Answer, _ bool) (any, error) {
+			code := ""
+			if ans != nil {
+				code = ans.Code
+			}
+			return nil, m.mgr.DisableMFA(ctx, name, code)
+		}
+		// Rocket.Chat wants a current code: ask for it as a challenge.
+		f.chal = newChallengeDialog(m, f, &account.Challenge{Account: name, Service: st.Service, Step: "2fa",
+			Method: methodTOTP, Methods: []string{methodTOTP}})
+		m.pushDialog(f.chal)
+		return nil
+	}
+	f.run = func(ctx context.Context, _ *account.Answer, _ bool) (any, error) {
+		return nil, m.mgr.DisableMFA(ctx, name, "")
+	}
+	m.pushDialog(newConfirmDialog("Disable MFA on "+name+"?", []string{
+		"Signing in to " + name + " will no longer ask for a code from the authenticator app.",
+		"The entry in your app stops being useful; setting MFA up again makes a new secret.",
+	}, "Disable", true, func() tea.Cmd { return m.runAction("Disable MFA", f) }))
+	return nil
+}

@@ -1,0 +1,560 @@
+package tui
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/spinner"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/colorprofile"
+	"github.com/charmbracelet/x/ansi"
+
+	"keyturn/account"
+)
+
+// The smallest terminal the app draws in.
+const (
+	minWidth  = 80
+	minHeight = 24
+)
+
+type screen int
+
+const (
+	screenAccounts screen = iota
+	screenAccount
+	screenVault
+)
+
+// Model is the root model: the current screen, the dialog stack on top of
+// it, an error banner, and the operations in flight.
+type Model struct {
+	ctx  context.Context
+	mgr  *account.Manager
+	opts Options
+	now  func() time.Time
+
+	clock   time.Time // the time the screen shows, advanced every second
+	width   int
+	height  int
+	dark    bool
+	profile colorprofile.Profile
+	st      Styles
+	keys    keyMap
+	help    help.Model
+	spin    spinner.Model
+	// spinning is true while a spinner tick is scheduled.
+	spinning bool
+
+	screen   screen
+	accounts accountsScreen
+	acct     accountScreen
+	vault    vaultScreen
+
+	dialogs []dialog
+	banner  *banner
+	status  string
+	demo    string
+
+	ops    map[int]*opRecord
+	nextOp int
+
+	// unsaved are tokens a server issued that the store refused; they are
+	// only in memory, so quitting asks first.
+	unsaved []*account.Issued
+
+	noTick bool // tests drive the clock themselves
+}
+
+// banner is a dismissable error: what failed, the server's words, and what
+// to do next.
+type banner struct {
+	title string
+	msg   string
+	hint  string
+}
+
+type tickMsg struct {
+	demo string
+}
+
+// New builds the root model. Run uses it; tests drive it through Update
+// and View.
+func New(ctx context.Context, opts Options) *Model {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	dark := true
+	if opts.Dark != nil {
+		dark = *opts.Dark
+	}
+	m := &Model{
+		ctx:     ctx,
+		mgr:     opts.Manager,
+		opts:    opts,
+		now:     now,
+		clock:   now(),
+		width:   opts.Width,
+		height:  opts.Height,
+		dark:    dark,
+		profile: colorprofile.TrueColor,
+		keys:    defaultKeys(),
+		help:    help.New(),
+		ops:     map[int]*opRecord{},
+	}
+	if opts.Profile != nil {
+		m.profile = *opts.Profile
+	}
+	m.spin = spinner.New(spinner.WithSpinner(spinner.MiniDot))
+	m.accounts = newAccountsScreen()
+	m.setDark(dark)
+	if opts.DemoCodes != nil {
+		m.demo = opts.DemoCodes()
+	}
+	return m
+}
+
+func (m *Model) setDark(dark bool) {
+	m.dark = dark
+	m.st = newStyles(dark)
+	m.help.Styles = m.st.Help
+	m.spin.Style = m.st.Accent
+	m.accounts.filter.SetStyles(m.st.Input)
+	for _, d := range m.dialogs {
+		if s, ok := d.(interface{ restyle(*Model) }); ok {
+			s.restyle(m)
+		}
+	}
+}
+
+// Init loads the accounts, starts the clock and asks the terminal for its
+// background colour.
+func (m *Model) Init() tea.Cmd {
+	cmds := []tea.Cmd{m.loadAccounts(), m.tick()}
+	if m.opts.Dark == nil {
+		cmds = append(cmds, tea.RequestBackgroundColor)
+	}
+	return tea.Batch(cmds...)
+}
+
+func (m *Model) tick() tea.Cmd {
+	if m.noTick {
+		return nil
+	}
+	demo := m.opts.DemoCodes
+	return tea.Tick(time.Second, func(time.Time) tea.Msg {
+		msg := tickMsg{}
+		if demo != nil {
+			msg.demo = demo()
+		}
+		return msg
+	})
+}
+
+// Update routes a message: sizes and colours to the model, results to the
+// operation that asked, keys to the top dialog or the current screen.
+func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.width, m.height = msg.Width, msg.Height
+		return m, nil
+	case tea.BackgroundColorMsg:
+		if m.opts.Dark == nil {
+			m.setDark(msg.IsDark())
+		}
+		return m, nil
+	case tea.ColorProfileMsg:
+		if m.opts.Profile == nil {
+			m.profile = msg.Profile
+		}
+		return m, nil
+	case tickMsg:
+		m.clock = m.now()
+		if m.opts.DemoCodes != nil {
+			m.demo = msg.demo
+		}
+		return m, tea.Batch(m.tick(), m.onTick())
+	case spinner.TickMsg:
+		if len(m.ops) == 0 {
+			m.spinning = false
+			return m, nil
+		}
+		var cmd tea.Cmd
+		m.spin, cmd = m.spin.Update(msg)
+		return m, cmd
+	case opDoneMsg:
+		return m, m.handleOpDone(msg)
+	case tea.KeyPressMsg:
+		return m, m.handleKey(msg)
+	}
+	// Anything else (a paste, an input's own messages) goes to whatever has
+	// the focus.
+	if d := m.topDialog(); d != nil {
+		return m, d.update(m, msg)
+	}
+	if m.screen == screenAccounts && m.accounts.filtering {
+		var cmd tea.Cmd
+		m.accounts.filter, cmd = m.accounts.filter.Update(msg)
+		return m, cmd
+	}
+	return m, nil
+}
+
+// onTick runs what depends on the clock: the Capillary session's
+// auto-regeneration while its account is open.
+func (m *Model) onTick() tea.Cmd {
+	if m.screen == screenAccount {
+		return m.acct.autoRegen(m)
+	}
+	return nil
+}
+
+func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
+	if key.Matches(msg, m.keys.ForceQuit) {
+		return m.requestQuit()
+	}
+	if m.tooSmall() && len(m.dialogs) == 0 {
+		if key.Matches(msg, m.keys.Quit) {
+			return m.requestQuit()
+		}
+		return nil
+	}
+	if d := m.topDialog(); d != nil {
+		if key.Matches(msg, m.keys.Help) && !capturesText(d) {
+			if _, isHelp := d.(*helpDialog); !isHelp {
+				m.pushDialog(newHelpDialog(m))
+				return nil
+			}
+		}
+		return d.update(m, msg)
+	}
+	if m.screen == screenAccounts && m.accounts.filtering {
+		return m.accounts.update(m, msg)
+	}
+	if m.banner != nil && key.Matches(msg, m.keys.Dismiss) {
+		m.banner = nil
+		return nil
+	}
+	switch {
+	case key.Matches(msg, m.keys.Quit):
+		return m.requestQuit()
+	case key.Matches(msg, m.keys.Help):
+		m.pushDialog(newHelpDialog(m))
+		return nil
+	}
+	switch m.screen {
+	case screenAccount:
+		return m.acct.update(m, msg)
+	case screenVault:
+		return m.vault.update(m, msg)
+	default:
+		return m.accounts.update(m, msg)
+	}
+}
+
+// requestQuit quits, after asking when a token exists only in memory.
+func (m *Model) requestQuit() tea.Cmd {
+	if n := len(m.unsaved); n > 0 {
+		for _, d := range m.dialogs {
+			if c, ok := d.(*confirmDialog); ok && c.quit {
+				return nil
+			}
+		}
+		names := make([]string, 0, n)
+		for _, iss := range m.unsaved {
+			names = append(names, iss.Name)
+		}
+		c := newConfirmDialog("Quit with unsaved tokens?", []string{
+			plural(n, "token was", "tokens were") + " issued but NOT saved: " + strings.Join(names, ", ") + ".",
+			"They exist only in this window. Quitting loses them; the servers keep them active.",
+			"Copy them first (open each from its result dialog), or quit anyway.",
+		}, "Quit anyway", true, func() tea.Cmd { return m.quit() })
+		c.quit = true
+		m.pushDialog(c)
+		return nil
+	}
+	return m.quit()
+}
+
+func (m *Model) quit() tea.Cmd {
+	m.cancelAll()
+	return tea.Quit
+}
+
+func (m *Model) tooSmall() bool { return m.width < minWidth || m.height < minHeight }
+
+// Dialog stack.
+
+func (m *Model) topDialog() dialog {
+	if len(m.dialogs) == 0 {
+		return nil
+	}
+	return m.dialogs[len(m.dialogs)-1]
+}
+
+func (m *Model) pushDialog(d dialog) { m.dialogs = append(m.dialogs, d) }
+
+func (m *Model) closeDialog(d dialog) {
+	for i := len(m.dialogs) - 1; i >= 0; i-- {
+		if m.dialogs[i] == d {
+			m.dialogs = append(m.dialogs[:i], m.dialogs[i+1:]...)
+			return
+		}
+	}
+}
+
+func (m *Model) replaceDialog(old, d dialog) {
+	for i := len(m.dialogs) - 1; i >= 0; i-- {
+		if m.dialogs[i] == old {
+			m.dialogs[i] = d
+			return
+		}
+	}
+	m.pushDialog(d)
+}
+
+func (m *Model) dialogOpen(d dialog) bool {
+	for _, x := range m.dialogs {
+		if x == d {
+			return true
+		}
+	}
+	return false
+}
+
+// Status and errors.
+
+func (m *Model) setStatus(s string) { m.status = s }
+
+// showError puts an error in the banner with what to do about it.
+func (m *Model) showError(title string, err error) {
+	if err == nil {
+		return
+	}
+	if errors.Is(err, context.Canceled) {
+		m.setStatus("Cancelled")
+		return
+	}
+	m.banner = &banner{title: title, msg: err.Error(), hint: hintFor(err)}
+}
+
+// Unsaved tokens.
+
+func (m *Model) addUnsaved(iss *account.Issued) {
+	for _, x := range m.unsaved {
+		if x == iss {
+			return
+		}
+	}
+	m.unsaved = append(m.unsaved, iss)
+}
+
+func (m *Model) dropUnsaved(iss *account.Issued) {
+	for i, x := range m.unsaved {
+		if x == iss {
+			m.unsaved = append(m.unsaved[:i], m.unsaved[i+1:]...)
+			return
+		}
+	}
+}
+
+// Navigation.
+
+func (m *Model) openAccount(name string) tea.Cmd {
+	m.screen = screenAccount
+	m.acct = newAccountScreen(name)
+	m.status = ""
+	return m.acct.load(m)
+}
+
+func (m *Model) openVault() tea.Cmd {
+	m.screen = screenVault
+	m.vault = vaultScreen{}
+	m.status = ""
+	return m.vault.load(m)
+}
+
+func (m *Model) back() tea.Cmd {
+	m.screen = screenAccounts
+	m.acct = accountScreen{}
+	m.vault = vaultScreen{}
+	m.status = ""
+	return m.loadAccounts()
+}
+
+// reload refreshes what is on screen after an operation changed it.
+func (m *Model) reload() tea.Cmd {
+	switch m.screen {
+	case screenAccount:
+		return tea.Batch(m.loadAccounts(), m.acct.load(m))
+	case screenVault:
+		return m.vault.load(m)
+	}
+	return m.loadAccounts()
+}
+
+// View draws the screen, the banner, the footer and the top dialog.
+func (m *Model) View() tea.View {
+	v := tea.NewView(m.render())
+	v.AltScreen = true
+	v.WindowTitle = "keyturn"
+	return v
+}
+
+func (m *Model) render() string {
+	if m.width <= 0 || m.height <= 0 {
+		return ""
+	}
+	if m.tooSmall() {
+		return m.tooSmallView()
+	}
+	header := m.headerView()
+	footer := m.footerView()
+	var top []string
+	top = append(top, header)
+	if m.banner != nil {
+		top = append(top, m.bannerView())
+	}
+	head := strings.Join(top, "\n")
+	bodyH := m.height - lipgloss.Height(head) - lipgloss.Height(footer)
+	var body string
+	switch m.screen {
+	case screenAccount:
+		body = m.acct.view(m, m.width, bodyH)
+	case screenVault:
+		body = m.vault.view(m, m.width, bodyH)
+	default:
+		body = m.accounts.view(m, m.width, bodyH)
+	}
+	base := fitBlock(head+"\n"+fitBlock(body, m.width, bodyH)+"\n"+footer, m.width, m.height)
+	if d := m.topDialog(); d != nil {
+		box := d.view(m, m.width-2, m.height-2)
+		return overlay(base, box, m.width, m.height)
+	}
+	return base
+}
+
+func (m *Model) tooSmallView() string {
+	msg := lipgloss.JoinVertical(lipgloss.Center,
+		m.st.Bold.Render("keyturn needs a terminal of at least 80×24"),
+		m.st.Subtle.Render("This one is "+itoa(m.width)+"×"+itoa(m.height)+". Enlarge the window."),
+		m.st.Faint.Render("q quits"),
+	)
+	return lipgloss.Place(m.width, m.height, lipgloss.Center, lipgloss.Center, msg)
+}
+
+func (m *Model) headerView() string {
+	crumb := "Accounts"
+	switch m.screen {
+	case screenAccount:
+		crumb = "Accounts › " + m.acct.name
+	case screenVault:
+		crumb = "Vault"
+	}
+	left := m.st.Title.Render("keyturn") + " " + m.st.Crumb.Render(crumb)
+	if m.opts.DemoCodes != nil {
+		left += " " + m.st.Demo.Render("[demo: simulated servers]")
+	}
+	right := m.st.Subtle.Render("store: " + m.mgr.Store())
+	if label := m.busyLabel(); label != "" {
+		right = m.spin.View() + " " + m.st.Subtle.Render(label) + "  " + right
+	}
+	gap := m.width - lipgloss.Width(left) - lipgloss.Width(right)
+	if gap < 1 {
+		return ansi.Truncate(left, m.width, "…")
+	}
+	return left + strings.Repeat(" ", gap) + right
+}
+
+// busyLabel is the label of a foreground operation in flight, if any.
+func (m *Model) busyLabel() string {
+	best := 0
+	label := ""
+	for id, r := range m.ops {
+		if r.cancelled || r.label == "" {
+			continue
+		}
+		if id > best {
+			best, label = id, r.label
+		}
+	}
+	return label
+}
+
+func (m *Model) bannerView() string {
+	b := m.banner
+	w := m.width - 4
+	lines := []string{m.st.BannerTitle.Render("✗ " + b.title)}
+	lines = append(lines, wrap(b.msg, w))
+	if b.hint != "" {
+		lines = append(lines, m.st.Bold.Render("What to do: ")+wrap(b.hint, w-12))
+	}
+	lines = append(lines, m.st.Faint.Render("esc dismisses"))
+	return m.st.Banner.Width(m.width).Render(strings.Join(lines, "\n"))
+}
+
+func (m *Model) footerView() string {
+	var lines []string
+	status := ""
+	if m.status != "" {
+		status = m.st.Accent.Render(m.status)
+	}
+	lines = append(lines, ansi.Truncate(status, m.width, "…"))
+	m.help.SetWidth(m.width)
+	lines = append(lines, m.help.ShortHelpView(m.shortHelp()))
+	if m.opts.DemoCodes != nil && m.demo != "" {
+		for i, l := range strings.Split(wrap(m.demo, m.width), "\n") {
+			if i >= 3 {
+				break
+			}
+			lines = append(lines, m.st.Demo.Render(l))
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+// shortHelp is the footer's key list for whatever has the focus.
+func (m *Model) shortHelp() []key.Binding {
+	k := m.keys
+	if d := m.topDialog(); d != nil {
+		return d.short(m)
+	}
+	var bs []key.Binding
+	if m.banner != nil {
+		bs = append(bs, k.Dismiss)
+	}
+	switch m.screen {
+	case screenAccount:
+		bs = append(bs, m.acct.short(m)...)
+	case screenVault:
+		bs = append(bs, m.vault.short(m)...)
+	default:
+		bs = append(bs, m.accounts.short(m)...)
+	}
+	return append(bs, k.Help, k.Quit)
+}
+
+// fullHelp is the help dialog's key map.
+func (m *Model) fullHelp() [][]key.Binding {
+	k := m.keys
+	global := []key.Binding{k.Up, k.Down, k.Open, k.Back, k.Refresh, k.Help, k.Quit, k.ForceQuit}
+	var screenKeys []key.Binding
+	switch m.screen {
+	case screenAccount:
+		screenKeys = m.acct.full(m)
+	case screenVault:
+		screenKeys = m.vault.full(m)
+	default:
+		screenKeys = m.accounts.full(m)
+	}
+	return [][]key.Binding{screenKeys, global}
+}

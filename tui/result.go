@@ -1,0 +1,189 @@
+package tui
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+
+	"keyturn/account"
+)
+
+// resultDialog shows a token a server just issued: masked until r, copied
+// with c, and where it was saved, or, in red, that it was NOT saved, with
+// save-again and copy. Leaving it while the token is unsaved asks first.
+type resultDialog struct {
+	title    string
+	what     string
+	iss      *account.Issued
+	storeErr error
+	revealed bool
+	saving   int // the save-again operation
+	leaving  bool
+	note     string
+	// backup holds Rocket.Chat's backup codes for a save-again, which
+	// RetryStore cannot do for them.
+	backup []string
+}
+
+// showIssued opens the result dialog for a token. storeErr non-nil means
+// the store refused it: it is remembered as unsaved until saved.
+func (m *Model) showIssued(title, what string, iss *account.Issued, storeErr error) tea.Cmd {
+	if iss == nil {
+		m.showError(title, storeErr)
+		return nil
+	}
+	if storeErr == nil && !iss.Stored {
+		storeErr = errors.New("the store did not confirm it")
+	}
+	d := &resultDialog{title: title, what: what, iss: iss, storeErr: storeErr}
+	if storeErr != nil {
+		m.addUnsaved(iss)
+	}
+	m.pushDialog(d)
+	return nil
+}
+
+func (d *resultDialog) saved() bool { return d.storeErr == nil }
+
+func (d *resultDialog) update(m *Model, msg tea.Msg) tea.Cmd {
+	k, ok := msg.(tea.KeyPressMsg)
+	if !ok {
+		return nil
+	}
+	if d.leaving {
+		switch {
+		case key.Matches(k, m.keys.Yes):
+			m.dropUnsaved(d.iss)
+			m.closeDialog(d)
+			m.setStatus(d.iss.Name + " was discarded: it was never saved")
+		case key.Matches(k, m.keys.No), key.Matches(k, m.keys.Cancel):
+			d.leaving = false
+		}
+		return nil
+	}
+	switch {
+	case key.Matches(k, m.keys.Reveal):
+		d.revealed = !d.revealed
+	case key.Matches(k, m.keys.Copy):
+		d.note = "Copied to the clipboard (OSC 52). Your terminal must allow it."
+		return tea.SetClipboard(d.iss.Value)
+	case key.Matches(k, m.keys.Retry) && !d.saved():
+		if m.running(d.saving) {
+			return nil
+		}
+		return d.retry(m)
+	case key.Matches(k, m.keys.Close):
+		if m.running(d.saving) {
+			if key.Matches(k, m.keys.Cancel) {
+				m.cancelOp(d.saving)
+			}
+			return nil
+		}
+		if !d.saved() {
+			d.leaving = true
+			return nil
+		}
+		m.closeDialog(d)
+	}
+	return nil
+}
+
+func (d *resultDialog) retry(m *Model) tea.Cmd {
+	iss := d.iss
+	if iss.Kind == account.KindCredential {
+		d.note = "A sign-in credential cannot be saved again: copy it if you need it, then sign in again once the store works."
+		return nil
+	}
+	d.note = ""
+	backup := d.backup
+	var cmd tea.Cmd
+	d.saving, cmd = m.start("Saving "+iss.Name+"…", func(ctx context.Context) (any, error) {
+		if iss.Kind == account.KindBackup && len(backup) > 0 {
+			return m.mgr.StoreBackupCodes(ctx, iss.Account, backup)
+		}
+		return nil, m.mgr.RetryStore(ctx, iss)
+	}, func(val any, err error) tea.Cmd {
+		if again, ok := val.(*account.Issued); ok && again != nil && err == nil {
+			iss.Stored, iss.Store = again.Stored, again.Store
+		}
+		if err != nil {
+			var ns *account.NotStoredError
+			if errors.As(err, &ns) {
+				err = ns.Err
+			}
+			d.storeErr = err
+			d.note = "Still NOT saved."
+			return nil
+		}
+		d.storeErr = nil
+		m.dropUnsaved(iss)
+		d.note = "Saved."
+		return m.reload()
+	})
+	return cmd
+}
+
+func (d *resultDialog) view(m *Model, w, h int) string {
+	iss := d.iss
+	dw := dialogWidth(76, w)
+	inner := dw - 4
+	var b []string
+	if d.what != "" {
+		b = append(b, wrap(d.what, inner))
+	}
+	b = append(b, m.st.Subtle.Render(kindName(iss.Kind)+" · "+iss.Ref+" · account "+iss.Account))
+	if iss.Expires != nil {
+		b = append(b, m.st.Subtle.Render("expires "+dateTime(*iss.Expires)+" (in "+countdown(m.clock, *iss.Expires)+")"))
+	}
+	b = append(b, "")
+	value := mask(iss.Value)
+	if d.revealed {
+		value = iss.Value
+	}
+	for i, l := range strings.Split(wrap(value, inner-7), "\n") {
+		if i == 0 {
+			b = append(b, m.st.Bold.Render("Token: ")+l)
+		} else {
+			b = append(b, "       "+l)
+		}
+	}
+	b = append(b, "")
+	if d.saved() {
+		b = append(b, m.st.OK.Render(wrap("✓ Saved to "+storeName(iss.Store)+" as "+iss.Name, inner)))
+	} else {
+		b = append(b, m.st.ErrorBG.Render("✗ NOT saved"))
+		b = append(b, m.st.Error.Render(wrap(d.storeErr.Error(), inner)))
+		b = append(b, wrap("This window holds the only copy. Copy it (c), or fix the store and save it again (s).", inner))
+	}
+	for _, n := range iss.Notes {
+		b = append(b, m.st.Warn.Render(wrap("• "+n, inner)))
+	}
+	if d.note != "" {
+		b = append(b, m.st.Accent.Render(wrap(d.note, inner)))
+	}
+	if m.running(d.saving) {
+		b = append(b, spinnerLine(m, "Saving…"))
+	}
+	if d.leaving {
+		b = append(b, "", m.st.Error.Render(wrap("The token is NOT saved anywhere. Closing loses it for good. Close anyway? y/n", inner)))
+	}
+	return frame(m, d.title, strings.Join(b, "\n"), dw, !d.saved())
+}
+
+func (d *resultDialog) short(m *Model) []key.Binding {
+	if d.leaving {
+		return []key.Binding{m.keys.Yes, m.keys.No}
+	}
+	reveal := m.keys.Reveal
+	if d.revealed {
+		reveal = key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "hide"))
+	}
+	bs := []key.Binding{reveal, m.keys.Copy}
+	if !d.saved() {
+		bs = append(bs, m.keys.Retry)
+	}
+	return append(bs, m.keys.Close)
+}

@@ -1,0 +1,230 @@
+package tui
+
+import (
+	"context"
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"keyturn/account"
+	"keyturn/keystore"
+)
+
+// vaultScreen lists every stored secret with its metadata (never its value
+// until asked): reveal, copy, delete.
+type vaultScreen struct {
+	entries  []keystore.Entry
+	loaded   bool
+	cursor   int
+	gen      int
+	revealed map[string]string // name → value, while shown
+	fetching int
+}
+
+func (s *vaultScreen) load(m *Model) tea.Cmd {
+	s.gen++
+	gen := s.gen
+	_, cmd := m.start("Checking the store…", func(ctx context.Context) (any, error) {
+		return m.mgr.Vault().List(ctx, true)
+	}, func(val any, err error) tea.Cmd {
+		if m.screen != screenVault || m.vault.gen != gen {
+			return nil
+		}
+		s := &m.vault
+		s.loaded = true
+		if err != nil {
+			m.showError("Cannot list the stored secrets", err)
+			// The index alone still says what should be there.
+			_, cmd := m.startQuiet("", func(ctx context.Context) (any, error) {
+				return m.mgr.Vault().List(ctx, false)
+			}, func(val any, err error) tea.Cmd {
+				if m.screen == screenVault && err == nil {
+					m.vault.entries, _ = val.([]keystore.Entry)
+					m.vault.clamp()
+				}
+				return nil
+			})
+			return cmd
+		}
+		s.entries, _ = val.([]keystore.Entry)
+		s.clamp()
+		return nil
+	})
+	return cmd
+}
+
+func (s *vaultScreen) clamp() {
+	if s.cursor >= len(s.entries) {
+		s.cursor = len(s.entries) - 1
+	}
+	if s.cursor < 0 {
+		s.cursor = 0
+	}
+}
+
+func (s *vaultScreen) selected() (keystore.Entry, bool) {
+	if s.cursor < 0 || s.cursor >= len(s.entries) {
+		return keystore.Entry{}, false
+	}
+	return s.entries[s.cursor], true
+}
+
+func (s *vaultScreen) update(m *Model, msg tea.KeyPressMsg) tea.Cmd {
+	k := m.keys
+	switch {
+	case key.Matches(msg, k.Back):
+		return m.back()
+	case key.Matches(msg, k.Up):
+		s.cursor--
+		s.clamp()
+	case key.Matches(msg, k.Down):
+		s.cursor++
+		s.clamp()
+	case key.Matches(msg, k.Refresh):
+		s.revealed = nil
+		return s.load(m)
+	case key.Matches(msg, k.Reveal), key.Matches(msg, k.Open):
+		e, ok := s.selected()
+		if !ok {
+			return nil
+		}
+		if _, shown := s.revealed[e.Name]; shown {
+			delete(s.revealed, e.Name)
+			return nil
+		}
+		return s.fetch(m, e.Name, false)
+	case key.Matches(msg, k.Copy):
+		e, ok := s.selected()
+		if !ok {
+			return nil
+		}
+		if v, shown := s.revealed[e.Name]; shown {
+			m.setStatus("Copied " + e.Name + " to the clipboard (OSC 52)")
+			return tea.SetClipboard(v)
+		}
+		return s.fetch(m, e.Name, true)
+	case key.Matches(msg, k.Delete):
+		e, ok := s.selected()
+		if !ok {
+			return nil
+		}
+		lines := []string{"keyturn deletes " + e.Name + " (" + kindName(e.Kind) + ") from " + storeName(m.mgr.Store()) + " and from its index."}
+		switch e.Kind {
+		case account.KindCredential:
+			lines = append(lines, "The account "+e.Account+" is then signed out in keyturn (the session stays open on the server until it ends).")
+		case account.KindBackup:
+			lines = append(lines, "These backup codes are not shown again by the server: copy them first if you still need them.")
+		default:
+			lines = append(lines, "The token itself keeps working on the server: revoke it from the account screen to end it. This only drops keyturn's copy.")
+		}
+		name := e.Name
+		m.pushDialog(newConfirmDialog("Delete "+name+"?", lines, "Delete", true, func() tea.Cmd {
+			f := &flow{title: "Delete " + name, label: "Deleting " + name + "…"}
+			f.run = func(ctx context.Context, _ *account.Answer, _ bool) (any, error) {
+				return nil, m.mgr.Vault().Delete(ctx, name)
+			}
+			f.done = func(_ any, err error) tea.Cmd {
+				if err != nil {
+					m.showError("Could not delete "+name, err)
+				} else {
+					m.setStatus("Deleted " + name)
+					delete(m.vault.revealed, name)
+				}
+				return m.reload()
+			}
+			return m.runAction("Delete", f)
+		}))
+	}
+	return nil
+}
+
+// fetch reads one value from the store, to show it or to copy it.
+func (s *vaultScreen) fetch(m *Model, name string, copyIt bool) tea.Cmd {
+	if m.running(s.fetching) {
+		return nil
+	}
+	var cmd tea.Cmd
+	s.fetching, cmd = m.start("Reading "+name+"…", func(ctx context.Context) (any, error) {
+		return m.mgr.Vault().Get(ctx, name)
+	}, func(val any, err error) tea.Cmd {
+		if err != nil {
+			m.showError("Cannot read "+name, err)
+			return nil
+		}
+		v, _ := val.(string)
+		if copyIt {
+			m.setStatus("Copied " + name + " to the clipboard (OSC 52)")
+			return tea.SetClipboard(v)
+		}
+		if m.screen == screenVault {
+			if m.vault.revealed == nil {
+				m.vault.revealed = map[string]string{}
+			}
+			m.vault.revealed[name] = v
+		}
+		return nil
+	})
+	return cmd
+}
+
+func (s *vaultScreen) view(m *Model, w, h int) string {
+	var lines []string
+	lines = append(lines, " "+m.st.Subtle.Render("Secrets keyturn holds in "+storeName(m.mgr.Store())+". Values stay hidden until you reveal one."), "")
+	colName := max(30, w-2-22-17-17-8-5)
+	head := "  " + pad("NAME", colName) + " " + pad("KIND", 22) + " " + pad("SAVED", 17) + " " + pad("EXPIRES", 17) + " " + "LAST 4"
+	lines = append(lines, m.st.Faint.Render(head))
+	switch {
+	case !s.loaded:
+		lines = append(lines, "  "+m.st.Subtle.Render("Loading…"))
+	case len(s.entries) == 0:
+		lines = append(lines, "", "  "+m.st.Subtle.Render("Nothing stored yet. Sign in or issue a token and it shows up here."))
+	}
+	rows := h - len(lines) - 1
+	start := 0
+	// Each revealed value takes an extra line; keep the cursor in view.
+	if s.cursor >= rows && rows > 0 {
+		start = s.cursor - rows + 1
+	}
+	for i := start; i < len(s.entries) && len(lines) < h-1; i++ {
+		e := s.entries[i]
+		saved := e.Created
+		if e.Rotated != nil {
+			saved = *e.Rotated
+		}
+		exp := ""
+		if e.Expires != nil {
+			exp = dateTime(*e.Expires)
+			if left := countdown(m.clock, *e.Expires); left != "" && e.Expires.Sub(m.clock) < 24*60*60*1e9 {
+				exp = "in " + left
+			} else if left == "" {
+				exp = "expired"
+			}
+		}
+		fp := "…" + e.Fingerprint
+		rest := pad(truncate(e.Name, colName), colName) + " " + pad(kindName(e.Kind), 22) + " " + pad(dateTime(saved), 17) + " " + pad(exp, 17) + " " + fp
+		if e.Missing {
+			rest = pad(truncate(e.Name, colName), colName) + " " + m.st.Error.Render("listed, but missing from the store")
+		}
+		mark := "  "
+		if i == s.cursor {
+			mark = m.st.Cursor.Render("› ")
+			rest = m.st.Selected.Render(pad(ansi.Strip(rest), w-2))
+		}
+		lines = append(lines, mark+rest)
+		if v, ok := s.revealed[e.Name]; ok {
+			for _, l := range strings.Split(wrap(v, w-8), "\n") {
+				lines = append(lines, "      "+m.st.Warn.Render(l))
+			}
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+func (s *vaultScreen) short(m *Model) []key.Binding {
+	k := m.keys
+	return []key.Binding{k.Back, k.Reveal, k.Copy, k.Delete, k.Refresh}
+}
+
+func (s *vaultScreen) full(m *Model) []key.Binding { return s.short(m) }
