@@ -62,7 +62,7 @@ func runAccountShow(cmd *cobra.Command, app *App, o *accountShowOptions) error {
 		}
 	}
 	if st.SignedIn {
-		fmt.Fprintf(w, "signed in:  yes, with a %s, in the %s store\n", st.Via, st.Store)
+		fmt.Fprintf(w, "signed in:  yes, with a %s, in %s\n", st.Via, storeName(st.Store))
 		if st.Since != nil {
 			fmt.Fprintf(w, "since:      %s\n", when(st.Since, now))
 		}

@@ -48,11 +48,11 @@ func (a *App) explain(ctx context.Context, err error, doing, acct string) error 
 	case errors.As(err, &na):
 		return exitf(ExitFailure, "%v", err)
 	}
-	return exitf(ExitFailure, "%s: %v%s", prefix, err, hint(err, acct))
+	return exitf(ExitFailure, "%s: %v%s", prefix, err, hint(err, acct, doing))
 }
 
 // hint is what to do next for the errors that do not say it themselves.
-func hint(err error, acct string) string {
+func hint(err error, acct, doing string) string {
 	var rl *client.RateLimitedError
 	var te *client.TransportError
 	var ae *client.APIError
@@ -78,6 +78,9 @@ func hint(err error, acct string) string {
 		}
 		if ae.Status >= 500 {
 			return ". The server failed: try again later"
+		}
+		if (ae.Status == 400 || ae.Status == 404) && (strings.HasPrefix(doing, "rotating ") || strings.HasPrefix(doing, "revoking ")) {
+			return fmt.Sprintf(". Check the REF against 'keyturn token list %s'", acct)
 		}
 	case errors.As(err, &be):
 		return ". Is the URL right, or is a proxy in the way? ('keyturn account show " + acct + "')"

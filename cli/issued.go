@@ -46,11 +46,7 @@ func printIssued(app *App, iss *account.Issued, asJSON, reveal bool) error {
 	if iss.Fingerprint != "" {
 		fp = " (…" + iss.Fingerprint + ")"
 	}
-	store := iss.Store
-	if store == "" {
-		store = "store"
-	}
-	fmt.Fprintf(app.io.Out, "saved %s%s to the %s", iss.Name, fp, store)
+	fmt.Fprintf(app.io.Out, "saved %s%s to %s", iss.Name, fp, storeName(iss.Store))
 	if iss.Expires != nil {
 		fmt.Fprintf(app.io.Out, "; expires %s", iss.Expires.Local().Format("2006-01-02 15:04"))
 	}
@@ -81,4 +77,15 @@ func reportNotStored(app *App, nse *account.NotStoredError, asJSON bool) error {
 		how = "fix the store and sign in again"
 	}
 	return exitf(ExitNotStored, "%v\nThe token printed on stdout is the ONLY copy: copy it now, then %s.", nse, how)
+}
+
+// storeName is "the keyring", "the file store" and so on.
+func storeName(backend string) string {
+	switch backend {
+	case "":
+		return "the store"
+	case "keyring":
+		return "the keyring"
+	}
+	return "the " + backend + " store"
 }

@@ -214,7 +214,7 @@ func printSignedIn(app *App, st *account.Status) {
 	if st.User != "" {
 		fmt.Fprintf(w, " as %s", st.User)
 	}
-	fmt.Fprintf(w, "); credential in the %s store", st.Store)
+	fmt.Fprintf(w, "); credential in %s", storeName(st.Store))
 	if st.Expires != nil {
 		fmt.Fprintf(w, "; session expires %s", when(st.Expires, time.Now()))
 	}

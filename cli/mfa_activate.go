@@ -92,6 +92,6 @@ func activateMFA(cmd *cobra.Command, app *App, name, code string, storeCodes boo
 	if err != nil {
 		return app.explain(ctx, err, "storing the backup codes", name)
 	}
-	fmt.Fprintf(app.io.Out, "saved the backup codes as %s in the %s store\n", iss.Name, iss.Store)
+	fmt.Fprintf(app.io.Out, "saved the backup codes as %s in %s\n", iss.Name, storeName(iss.Store))
 	return nil
 }

@@ -96,7 +96,7 @@ func runMFASetup(cmd *cobra.Command, app *App, o *mfaSetupOptions) error {
 		return err
 	})
 	if errors.Is(err, account.ErrMFAActive) {
-		return exitf(ExitFailure, "%s: %v", o.name, err)
+		return exitf(ExitFailure, "%s: %v", app.accountLabel(ctx, o.name), err)
 	}
 	if err != nil {
 		return app.explain(ctx, err, "setting up MFA", o.name)
