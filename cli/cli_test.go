@@ -7,10 +7,12 @@ import (
 	"errors"
 	"io"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+	"unicode"
 
 	"keyturn/keystore"
 	"keyturn/keystore/keystoretest"
@@ -119,14 +121,34 @@ func (w *world) noLeak(stderr string, args []string) {
 	}
 }
 
-// redact hides secrets in text a test prints.
+// redact hides secrets in text a test prints: every value the sandbox
+// issued and every seeded password, then whatever scrub catches.
 func (w *world) redact(s string) string {
 	for _, sec := range w.secrets() {
 		if len(sec) >= 8 {
 			s = strings.ReplaceAll(s, sec, "[secret]")
 		}
 	}
-	return s
+	return scrub(s)
+}
+
+var (
+	secretLike    = regexp.MustCompile(`[A-Za-z0-9_+/=.-]{8,}`)
+	groupedSecret = regexp.MustCompile(`Secret: [A-Z2-7 ]+`)
+)
+
+// scrub masks what looks like a secret (TOTP secrets, backup codes,
+// tokens: runs of 8 or more characters mixing letters and digits) in text a
+// failing test prints.
+func scrub(s string) string {
+	s = groupedSecret.ReplaceAllString(s, "Secret: [secret]")
+	return secretLike.ReplaceAllStringFunc(s, func(m string) string {
+		letters, digits := strings.IndexFunc(m, unicode.IsLetter) >= 0, strings.IndexFunc(m, unicode.IsDigit) >= 0
+		if letters && digits && !strings.HasPrefix(m, "http") && !strings.HasPrefix(m, "127.0.0.1") {
+			return "[secret?]"
+		}
+		return m
+	})
 }
 
 // want fails unless r exited with code.
@@ -217,7 +239,7 @@ func decodeJSON[T any](t *testing.T, s string) T {
 	t.Helper()
 	var v T
 	if err := json.Unmarshal([]byte(s), &v); err != nil {
-		t.Fatalf("not JSON (%v): %.200q", err, s)
+		t.Fatalf("not JSON (%v): %.200q", err, scrub(s))
 	}
 	return v
 }
@@ -226,7 +248,7 @@ func mustContain(t *testing.T, what, s string, subs ...string) {
 	t.Helper()
 	for _, sub := range subs {
 		if !strings.Contains(s, sub) {
-			t.Errorf("%s: %q lacks %q", what, s, sub)
+			t.Errorf("%s: %q lacks %q", what, scrub(s), sub)
 		}
 	}
 }
