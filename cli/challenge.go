@@ -64,10 +64,9 @@ type answerer struct {
 	codeFlag, methodFlag string
 	// rerun is the command to suggest when a code is needed.
 	rerun string
-	// resend is true when the command has --resend (login).
+	// resend is true for login: it has --resend, and it keeps a challenge
+	// waiting for its code.
 	resend bool
-	// passwordHint is another way to give a password, for messages.
-	passwordHint string
 	// withMethod makes the suggested command name the challenge's method
 	// (Rocket.Chat's token calls need it along with the code).
 	withMethod bool
@@ -181,11 +180,7 @@ func (an *answerer) ask(ch *account.Challenge) (string, error) {
 		if an.withMethod && ch.Method != "" {
 			rerun += " " + an.methodFlag + " " + ch.Method
 		}
-		err := needCode(an.describe(ch), ch, rerun, an.codeFlag, an.methodFlag, an.resend)
-		if ch.IsPassword && an.passwordHint != "" {
-			err = exitf(ExitNeedCode, "%v (%s)", err, an.passwordHint)
-		}
-		return "", err
+		return "", needCode(an.describe(ch), ch, rerun, an.codeFlag, an.methodFlag, an.resend, an.resend)
 	}
 	w := io.Err
 	if ch.Invalid {
@@ -250,17 +245,23 @@ func otherMethods(ch *account.Challenge) []string {
 }
 
 // needCode is exit 4: it names the challenge, where the code went, and how
-// to answer it.
-func needCode(what string, ch *account.Challenge, rerun, codeFlag, methodFlag string, resend bool) error {
+// to answer it. what is the challenge in words (challengeText); login says
+// the sign-in waits for the code (it keeps the pending challenge).
+func needCode(what string, ch *account.Challenge, rerun, codeFlag, methodFlag string, resend, login bool) error {
 	var b strings.Builder
 	b.WriteString(what)
-	if ch.OutOfBand() {
+	switch {
+	case ch.IsPassword:
+		fmt.Fprintf(&b, ". No terminal to ask at: run '%s %s -' with the password on stdin", rerun, codeFlag)
+	case ch.OutOfBand() && login:
 		b.WriteString(". The sign-in waits for it")
 		if !ch.Expires.IsZero() {
 			fmt.Fprintf(&b, " until %s", ch.Expires.Local().Format("15:04:05"))
 		}
 		fmt.Fprintf(&b, ": run '%s %s CODE' with the code", rerun, codeFlag)
-	} else {
+	case ch.OutOfBand():
+		fmt.Fprintf(&b, ". Run '%s %s CODE' with the code", rerun, codeFlag)
+	default:
 		fmt.Fprintf(&b, ". No terminal to ask at: run '%s %s CODE'", rerun, codeFlag)
 	}
 	if others := otherMethods(ch); len(others) > 0 {

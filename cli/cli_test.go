@@ -144,7 +144,7 @@ func scrub(s string) string {
 	s = groupedSecret.ReplaceAllString(s, "Secret: [secret]")
 	return secretLike.ReplaceAllStringFunc(s, func(m string) string {
 		letters, digits := strings.IndexFunc(m, unicode.IsLetter) >= 0, strings.IndexFunc(m, unicode.IsDigit) >= 0
-		if letters && digits && !strings.HasPrefix(m, "http") && !strings.HasPrefix(m, "127.0.0.1") {
+		if letters && digits && !strings.HasPrefix(m, "-") && !strings.HasPrefix(m, "http") && !strings.HasPrefix(m, "127.0.0.1") {
 			return "[secret?]"
 		}
 		return m

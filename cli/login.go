@@ -162,8 +162,7 @@ func runLogin(cmd *cobra.Command, app *App, o *loginOptions) error {
 	if o.firstFactor != "" {
 		rerun += " --first-factor " + o.firstFactor
 	}
-	an := &answerer{app: app, flags: o.sf, codeFlag: "--code", methodFlag: "--method", rerun: rerun, resend: true,
-		passwordHint: "or give it on stdin with --password-stdin"}
+	an := &answerer{app: app, flags: o.sf, codeFlag: "--code", methodFlag: "--method", rerun: rerun, resend: true}
 	first := true
 	var got *account.Status
 	err = an.run(ctx, func(ans *account.Answer) error {

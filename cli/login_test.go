@@ -191,12 +191,18 @@ func TestLoginCapillaryOTPFirstFactorAndMFA(t *testing.T) {
 	w.want(w.run("", "login", "cap-a", "--first-factor", "otp"), 4, "alice OTP")
 	r = w.run("", "login", "cap-a", "--code", w.sb.Capillary.LastOTP(capillarysim.AliceMobile))
 	w.want(r, 4, "alice MFA password")
-	mustContain(t, "alice MFA password", r.err, "the MFA password", "--password-stdin")
+	mustContain(t, "alice MFA password", r.err, "the MFA password", "keyturn login cap-a --code -' with the password on stdin", "--method otp")
 	r, prompts := w.runTTY("", []string{capillarysim.AliceMFAPassword}, "login", "cap-a")
 	w.want(r, 0, "MFA password at a prompt")
 	if len(prompts) != 1 || prompts[0] != "MFA password: " {
 		t.Fatalf("prompts: %q", prompts)
 	}
+
+	// The same in a script: the MFA password on stdin with --code -.
+	w.addCapillary("cap-c", "MOBILE", capillarysim.AliceMobile)
+	w.want(w.run("", "login", "cap-c", "--first-factor", "otp"), 4, "alice OTP (script)")
+	w.want(w.run("", "login", "cap-c", "--code", w.sb.Capillary.LastOTP(capillarysim.AliceMobile)), 4, "alice MFA password (script)")
+	w.want(w.run(capillarysim.AliceMFAPassword+"\n", "login", "cap-c", "--code", "-"), 0, "MFA password from stdin")
 
 	// Alice with both passwords on stdin, in one go.
 	w.capillaryAlice("cap-b")

@@ -123,7 +123,7 @@ func TestMFASetupRocketChatBackupCodes(t *testing.T) {
 	w.want(w.run(rocketchatsim.CarolPassword+"\n", "login", "rc", "--password-stdin"), 0, "login carol")
 	r := w.run("", "mfa", "setup", "rc", "--json")
 	w.want(r, 4, "setup needs the password fallback")
-	mustContain(t, "password fallback", r.err, "account password", "--2fa-code CODE", "--2fa-method password")
+	mustContain(t, "password fallback", r.err, "account password", "keyturn mfa setup rc --2fa-method password --2fa-code -' with the password on stdin")
 	// The fallback answered from stdin (--2fa-code -), method from the challenge.
 	r = w.run(rocketchatsim.CarolPassword+"\n", "mfa", "setup", "rc", "--json", "--2fa-code", "-")
 	w.want(r, 0, "setup with the password fallback")
