@@ -569,7 +569,11 @@ func (s *accountScreen) rowText(m *Model, r acctRow, w int) string {
 		return s.sessionText(m, w)
 	}
 	t := r.tok
-	label := pad(truncate(t.Label, 30), 30)
+	lw := 30
+	if w < 100 {
+		lw = 22
+	}
+	label := pad(truncate(t.Label, lw), lw)
 	var parts []string
 	if t.ID != "" && t.Kind != account.KindPAT {
 		parts = append(parts, truncate(t.ID, 10))
@@ -628,7 +632,9 @@ func (s *accountScreen) sessionText(m *Model, w int) string {
 	}
 	line := strings.Join(b, "  ·  ")
 	if s.lastAuto != "" {
-		line += "\n " + m.st.Faint.Render(truncate(s.lastAuto, w-6))
+		for _, l := range strings.Split(wrap(s.lastAuto, w-6), "\n") {
+			line += "\n " + m.st.Faint.Render(l)
+		}
 	}
 	return line + "\n " + m.st.Faint.Render("r regenerates now · x ends the session · t switches auto-regenerate")
 }
@@ -645,7 +651,7 @@ func (s *accountScreen) short(m *Model) []key.Binding {
 	}
 	switch st.Service {
 	case account.Mattermost, account.RocketChat:
-		bs = append(bs, k.NewToken, k.Rotate, k.Revoke, k.MFA)
+		bs = append(bs, k.NewToken, k.Rotate, k.Revoke, k.MFAShort)
 	case account.Capillary:
 		bs = append(bs, k.Rotate, k.AutoRegen, k.Revoke)
 	}

@@ -357,11 +357,10 @@ func (d *addAccountDialog) view(m *Model, w, h int) string {
 					cs = append(cs, m.st.Choice.Render(" "+label+" "))
 				}
 			}
-			line := lst.Render(pad(f.label, labelW)) + strings.Join(cs, " ")
+			b = append(b, lst.Render(pad(f.label, labelW))+strings.Join(cs, " "))
 			if n == fRegion && d.region() != regionOther {
-				line += m.st.Faint.Render("  " + capillary.Regions[d.region()])
+				b = append(b, pad("", labelW)+m.st.Faint.Render("→ "+capillary.Regions[d.region()]))
 			}
-			b = append(b, line)
 		default:
 			label := f.label
 			if n == fUser && d.service() == account.RocketChat {
@@ -369,7 +368,9 @@ func (d *addAccountDialog) view(m *Model, w, h int) string {
 			}
 			b = append(b, lst.Render(pad(label, labelW))+f.input.View())
 			if msg := d.fieldError(n); msg != "" && (f.touched || focused && f.input.Value() != "") {
-				b = append(b, pad("", labelW)+m.st.Error.Render(truncate("✗ "+msg, inner-labelW)))
+				for _, l := range strings.Split(wrap("✗ "+msg, inner-labelW), "\n") {
+					b = append(b, pad("", labelW)+m.st.Error.Render(l))
+				}
 			}
 		}
 	}

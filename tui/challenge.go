@@ -254,6 +254,9 @@ func tryAgainHint(ch *account.Challenge) string {
 }
 
 func (d *challengeDialog) short(m *Model) []key.Binding {
+	if d.ch.Locked {
+		return []key.Binding{m.keys.Cancel}
+	}
 	bs := []key.Binding{m.keys.Submit}
 	if len(d.methods()) > 1 {
 		bs = append(bs, m.keys.Method)

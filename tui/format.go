@@ -57,12 +57,42 @@ func overlay(base, box string, w, h int) string {
 	return lipgloss.NewCompositor(lipgloss.NewLayer(base), lipgloss.NewLayer(box).X(x).Y(y).Z(1)).Render()
 }
 
-// wrap breaks text at spaces to width w (hard-breaking long words).
+// wrap breaks text at spaces to width w, hard-breaking only words longer
+// than a line (names like "rc-bob/pat/x" stay whole where they fit).
 func wrap(s string, w int) string {
 	if w < 10 {
 		w = 10
 	}
-	return ansi.Wrap(s, w, " ")
+	var out []string
+	for _, para := range strings.Split(s, "\n") {
+		line, lw := "", 0
+		flush := func() {
+			out = append(out, line)
+			line, lw = "", 0
+		}
+		for _, word := range strings.Split(para, " ") {
+			ww := ansi.StringWidth(word)
+			switch {
+			case lw == 0:
+			case lw+1+ww <= w:
+				line += " "
+				lw++
+			default:
+				flush()
+			}
+			for ww > w {
+				head := ansi.Truncate(word, w-lw, "")
+				line += head
+				flush()
+				word = ansi.TruncateLeft(word, ansi.StringWidth(head), "")
+				ww = ansi.StringWidth(word)
+			}
+			line += word
+			lw += ww
+		}
+		flush()
+	}
+	return strings.Join(out, "\n")
 }
 
 // truncate cuts s to w cells with an ellipsis.
@@ -119,6 +149,8 @@ func countdown(now, t time.Time) string {
 }
 
 func dateTime(t time.Time) string { return t.Local().Format("2006-01-02 15:04") }
+
+func shortDateTime(t time.Time) string { return t.Local().Format("01-02 15:04") }
 
 // mask hides a secret but for its last four characters.
 func mask(value string) string {

@@ -28,6 +28,7 @@ type keyMap struct {
 
 	// Account.
 	MFA       key.Binding
+	MFAShort  key.Binding // the same key, named shortly for the footer
 	MFAOff    key.Binding
 	NewToken  key.Binding
 	Rotate    key.Binding
@@ -84,6 +85,7 @@ func defaultKeys() keyMap {
 		MFA:       b([]string{"m"}, "m", "set up MFA"),
 		MFAOff:    b([]string{"M"}, "M", "disable MFA"),
 		NewToken:  b([]string{"n"}, "n", "new token"),
+		MFAShort:  b([]string{"m"}, "m", "MFA"),
 		Rotate:    b([]string{"r"}, "r", "regenerate"),
 		Revoke:    b([]string{"x"}, "x", "revoke"),
 		AutoRegen: b([]string{"t"}, "t", "auto-regenerate"),

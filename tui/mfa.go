@@ -53,15 +53,19 @@ type mfaDialog struct {
 // openMFA opens the MFA setup for an account and asks the server for a new
 // secret.
 func (m *Model) openMFA(st account.Status, replace bool) tea.Cmd {
-	d := &mfaDialog{st: st}
-	d.input = textinput.New()
-	d.input.Prompt = "› "
-	d.input.Placeholder = "6 digits"
-	d.input.CharLimit = 8
-	d.input.SetWidth(10)
-	d.input.SetStyles(m.st.Input)
+	d := &mfaDialog{st: st, input: newCodeInput(m)}
 	m.pushDialog(d)
 	return d.begin(m, replace)
+}
+
+func newCodeInput(m *Model) textinput.Model {
+	in := textinput.New()
+	in.Prompt = "› "
+	in.Placeholder = "6 digits"
+	in.CharLimit = 8
+	in.SetWidth(10)
+	in.SetStyles(m.st.Input)
+	return in
 }
 
 func (d *mfaDialog) restyle(m *Model) { d.input.SetStyles(m.st.Input) }

@@ -528,19 +528,18 @@ func (m *Model) shortHelp() []key.Binding {
 	if d := m.topDialog(); d != nil {
 		return d.short(m)
 	}
-	var bs []key.Binding
+	// Help comes first so a narrow footer never drops it.
+	bs := []key.Binding{k.Help}
 	if m.banner != nil {
 		bs = append(bs, k.Dismiss)
 	}
 	switch m.screen {
 	case screenAccount:
-		bs = append(bs, m.acct.short(m)...)
+		return append(bs, m.acct.short(m)...)
 	case screenVault:
-		bs = append(bs, m.vault.short(m)...)
-	default:
-		bs = append(bs, m.accounts.short(m)...)
+		return append(bs, m.vault.short(m)...)
 	}
-	return append(bs, k.Help, k.Quit)
+	return append(append(bs, m.accounts.short(m)...), k.Quit)
 }
 
 // fullHelp is the help dialog's key map.

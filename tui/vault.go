@@ -3,6 +3,7 @@ package tui
 import (
 	"context"
 	"strings"
+	"time"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
@@ -171,9 +172,16 @@ func (s *vaultScreen) fetch(m *Model, name string, copyIt bool) tea.Cmd {
 
 func (s *vaultScreen) view(m *Model, w, h int) string {
 	var lines []string
-	lines = append(lines, " "+m.st.Subtle.Render("Secrets keyturn holds in "+storeName(m.mgr.Store())+". Values stay hidden until you reveal one."), "")
-	colName := max(30, w-2-22-17-17-8-5)
-	head := "  " + pad("NAME", colName) + " " + pad("KIND", 22) + " " + pad("SAVED", 17) + " " + pad("EXPIRES", 17) + " " + "LAST 4"
+	for _, l := range strings.Split(wrap("Secrets keyturn holds in "+storeName(m.mgr.Store())+". Values stay hidden until you reveal one.", w-2), "\n") {
+		lines = append(lines, " "+m.st.Subtle.Render(l))
+	}
+	lines = append(lines, "")
+	colKind, colDate, stamp := 22, 17, dateTime
+	if w < 110 {
+		colKind, colDate, stamp = 20, 11, shortDateTime
+	}
+	colName := max(24, w-2-colKind-1-colDate-1-colDate-1-7)
+	head := "  " + pad("NAME", colName) + " " + pad("KIND", colKind) + " " + pad("SAVED", colDate) + " " + pad("EXPIRES", colDate) + " " + "LAST 4"
 	lines = append(lines, m.st.Faint.Render(head))
 	switch {
 	case !s.loaded:
@@ -195,15 +203,15 @@ func (s *vaultScreen) view(m *Model, w, h int) string {
 		}
 		exp := ""
 		if e.Expires != nil {
-			exp = dateTime(*e.Expires)
-			if left := countdown(m.clock, *e.Expires); left != "" && e.Expires.Sub(m.clock) < 24*60*60*1e9 {
+			exp = stamp(*e.Expires)
+			if left := countdown(m.clock, *e.Expires); left != "" && e.Expires.Sub(m.clock) < 24*time.Hour {
 				exp = "in " + left
 			} else if left == "" {
 				exp = "expired"
 			}
 		}
 		fp := "…" + e.Fingerprint
-		rest := pad(truncate(e.Name, colName), colName) + " " + pad(kindName(e.Kind), 22) + " " + pad(dateTime(saved), 17) + " " + pad(exp, 17) + " " + fp
+		rest := pad(truncate(e.Name, colName), colName) + " " + pad(truncate(kindName(e.Kind), colKind), colKind) + " " + pad(stamp(saved), colDate) + " " + pad(exp, colDate) + " " + fp
 		if e.Missing {
 			rest = pad(truncate(e.Name, colName), colName) + " " + m.st.Error.Render("listed, but missing from the store")
 		}

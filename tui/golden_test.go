@@ -1,0 +1,235 @@
+package tui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/charmbracelet/colorprofile"
+	"github.com/charmbracelet/x/ansi"
+
+	"keyturn/account"
+	"keyturn/config"
+	"keyturn/keystore"
+	"keyturn/qr"
+)
+
+// The goldens draw the main screens from fixed data (no sandbox: its ports,
+// ids and clock change every run) at 80×24 and 120×40. Run
+// `go test ./tui -run Golden -update` to rewrite them after checking a
+// change on screen.
+
+var goldenNow = time.Date(2026, 3, 14, 15, 9, 26, 0, time.UTC)
+
+func fixedModel(t *testing.T, w, h int, profile colorprofile.Profile) *Model {
+	t.Helper()
+	cf := config.Open(filepath.Join(t.TempDir(), "config.json"))
+	mgr := account.New(cf, keystore.NewVault(keystore.NewMemory(), cf), account.Options{})
+	dark := true
+	m := New(context.Background(), Options{Manager: mgr, Width: w, Height: h, Dark: &dark, Profile: &profile,
+		Now: func() time.Time { return goldenNow }})
+	m.noTick = true
+	return m
+}
+
+func ptime(t time.Time) *time.Time { return &t }
+func pbool(b bool) *bool           { return &b }
+
+func fixedAccounts() []account.Status {
+	return []account.Status{
+		{Name: "work-chat", Service: account.Mattermost, URL: "https://chat.example.com", User: "ann", SignedIn: true, Via: "session", Store: "keyring", Since: ptime(goldenNow.Add(-2 * time.Hour))},
+		{Name: "ops-rocket", Service: account.RocketChat, URL: "https://rocket.example.org", User: "ann.lee", SignedIn: true, Via: "personal access token", Store: "keyring", Since: ptime(goldenNow.Add(-72 * time.Hour))},
+		{Name: "loyalty-eu", Service: account.Capillary, URL: "https://eu.api.capillarytech.com", User: "919999000001", SignedIn: true, Via: "key", Store: "keyring",
+			Since: ptime(goldenNow.Add(-3 * time.Minute)), Expires: ptime(goldenNow.Add(12*time.Minute + 34*time.Second)),
+			Extra: account.Extra{Brand: "Acme", IdentifierType: "MOBILE", Identifier: "919999000001", Region: "eu"}},
+		{Name: "loyalty-us", Service: account.Capillary, URL: "https://us.api.capillarytech.com", User: "ann@example.com", Pending: "otp",
+			Extra: account.Extra{Brand: "Acme", IdentifierType: "EMAIL", Identifier: "ann@example.com", Region: "us"}},
+		{Name: "staging-mm", Service: account.Mattermost, URL: "https://staging.chat.example.com/mm", User: "ann"},
+	}
+}
+
+func fixedTokens() []account.Token {
+	created := ptime(goldenNow.Add(-26 * time.Hour))
+	mk := func(kind, id, label, team string, stored bool, fp string) account.Token {
+		t := account.Token{Ref: account.Ref{Kind: kind, ID: id}, RefString: kind + ":" + id, Kind: kind, ID: id, Label: label, Team: team, Created: created, Stored: stored, Fingerprint: fp}
+		if kind == account.KindUserToken {
+			t.Active = pbool(true)
+			t.Created = nil
+		}
+		return t
+	}
+	return []account.Token{
+		mk(account.KindUserToken, "kx81jq3b9fgwbyq7e3hzq8yx6h", "CI deploys", "", true, "9f3c"),
+		mk(account.KindCommand, "p1s8w5n6xjgtdmc4b7y3k9h2ra", "/deploy (Deploy)", "ops", true, "a1b2"),
+		mk(account.KindCommand, "u7x3m9q2c5v8b1n4k6j0h2g5fd", "/oncall (On call)", "ops", false, ""),
+		mk(account.KindWebhook, "z5c8v1b4n7m0q3w6e9r2t5y8ua", "CI events", "ops", false, ""),
+	}
+}
+
+// goldenCheck compares the view, written through the ANSI (16 colour)
+// profile, with testdata/<name>.golden.
+func goldenCheck(t *testing.T, m *Model, name string) {
+	t.Helper()
+	var b strings.Builder
+	w := &colorprofile.Writer{Forward: &b, Profile: colorprofile.ANSI}
+	if _, err := w.WriteString(m.View().Content); err != nil {
+		t.Fatal(err)
+	}
+	got := b.String()
+	path := filepath.Join("testdata", name+".golden")
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
+	}
+	if string(want) != got {
+		t.Errorf("%s differs from its golden file (check, then run with -update):\n--- got ---\n%s\n--- want ---\n%s", name, ansi.Strip(got), ansi.Strip(string(want)))
+	}
+}
+
+var goldenSizes = [][2]int{{80, 24}, {120, 40}}
+
+func TestGoldenScreens(t *testing.T) {
+	scenes := map[string]func(m *Model){
+		"accounts": func(m *Model) {
+			m.accounts.list, m.accounts.loaded = fixedAccounts(), true
+			m.accounts.cursor = 2
+			m.setStatus("Signed in to loyalty-eu")
+		},
+		"accounts-empty": func(m *Model) { m.accounts.loaded = true },
+		"account-mattermost": func(m *Model) {
+			st := fixedAccounts()[0]
+			m.screen = screenAccount
+			m.acct = accountScreen{name: st.Name, st: &st, tokens: fixedTokens(), tokLoaded: true, mfa: pbool(true), cursor: 2}
+		},
+		"account-capillary": func(m *Model) {
+			st := fixedAccounts()[2]
+			m.screen = screenAccount
+			m.acct = accountScreen{name: st.Name, st: &st, tokLoaded: true, tokens: []account.Token{{Ref: account.Ref{Kind: account.KindSession}, Kind: account.KindSession,
+				Label: "session of 919999000001", Expires: st.Expires, Stored: true, Fingerprint: "Q2x9"}}, lastAuto: "renewed automatically at 14:56:52, saved to the keyring as loyalty-eu/session"}
+		},
+		"mfa-setup": func(m *Model) {
+			st := fixedAccounts()[0]
+			m.screen = screenAccount
+			m.acct = accountScreen{name: st.Name, st: &st, tokens: fixedTokens(), tokLoaded: true, mfa: pbool(false)}
+			d := &mfaDialog{st: st, phase: mfaShow, setup: &account.MFASetup{Account: st.Name, Secret: "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP",
+				URL: "otpauth://totp/chat.example.com:ann@example.com?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&issuer=chat.example.com"}}
+			d.qr, d.qrErr = qr.Render(d.setup.URL)
+			d.input = newCodeInput(m)
+			d.input.Focus()
+			m.pushDialog(d)
+		},
+		"challenge": func(m *Model) {
+			st := fixedAccounts()[3]
+			m.screen = screenAccount
+			m.acct = accountScreen{name: st.Name, st: &st, tokLoaded: true}
+			f := &flow{title: "Sign in · loyalty-us", label: "Signing in…", login: true, acct: st.Name}
+			m.flowResult(f, nil, &account.Challenge{Account: st.Name, Service: account.Capillary, Step: "otp", Method: methodOTP, Methods: []string{methodOTP},
+				CodeSent: true, SentTo: "email ann@example.com", Expires: goldenNow.Add(14*time.Minute + 59*time.Second), CanResend: true})
+			m.flowResult(f, nil, &account.Challenge{Account: st.Name, Service: account.Capillary, Step: "otp", Method: methodOTP, Methods: []string{methodOTP},
+				SentTo: "email ann@example.com", Expires: goldenNow.Add(14*time.Minute + 2*time.Second), CanResend: true, Invalid: true, Message: "Invalid OTP"})
+		},
+		"result-saved": func(m *Model) {
+			st := fixedAccounts()[0]
+			m.screen = screenAccount
+			m.acct = accountScreen{name: st.Name, st: &st, tokens: fixedTokens(), tokLoaded: true, mfa: pbool(true), cursor: 2}
+			m.showIssued("New slash-command token", "slash command /deploy (Deploy) (team ops)", &account.Issued{Name: "work-chat/command/p1s8w5n6xjgtdmc4b7y3k9h2ra",
+				Account: st.Name, Kind: account.KindCommand, Ref: "command:p1s8w5n6xjgtdmc4b7y3k9h2ra", Fingerprint: "x9k2", Stored: true, Store: "keyring",
+				Value: "7wq1hz3y5bsm8kq4f6j2d9e0x9k2"}, nil)
+		},
+		"result-not-saved": func(m *Model) {
+			st := fixedAccounts()[1]
+			m.screen = screenAccount
+			m.acct = accountScreen{name: st.Name, st: &st, tokLoaded: true}
+			m.showIssued("Created, but NOT saved", `personal access token "ci-bot"`, &account.Issued{Name: "ops-rocket/pat/ci-bot",
+				Account: st.Name, Kind: account.KindPAT, Ref: "pat:ci-bot", Fingerprint: "Zq7T", Store: "keyring",
+				Value: "pL9xR2vB7nK4mQ8wE1tY6uI3oZq7T"}, errors.New("keyring store: set ops-rocket/pat/ci-bot: timed out after 5s; unlock your keyring, or use --store file"))
+		},
+		"add-account": func(m *Model) {
+			m.accounts.list, m.accounts.loaded = fixedAccounts(), true
+			d := newAddAccountDialog(m)
+			d.fields[fService].choice = 2
+			d.focus = fName
+			d.fields[fName].input.SetValue("loyalty apac")
+			d.fields[fName].touched = true
+			d.fields[fName].input.Focus()
+			m.pushDialog(d)
+		},
+		"vault": func(m *Model) {
+			m.screen = screenVault
+			m.vault = vaultScreen{loaded: true, entries: []keystore.Entry{
+				{SecretMeta: config.SecretMeta{Name: "loyalty-eu/credential", Account: "loyalty-eu", Kind: account.KindCredential, ID: "key", Created: goldenNow.Add(-3 * time.Minute), Fingerprint: "k3Y9"}},
+				{SecretMeta: config.SecretMeta{Name: "loyalty-eu/session", Account: "loyalty-eu", Kind: account.KindSession, Created: goldenNow.Add(-3 * time.Minute), Expires: ptime(goldenNow.Add(12*time.Minute + 34*time.Second)), Fingerprint: "Q2x9"}},
+				{SecretMeta: config.SecretMeta{Name: "work-chat/command/p1s8w5n6xjgtdmc4b7y3k9h2ra", Account: "work-chat", Kind: account.KindCommand, ID: "p1s8w5n6xjgtdmc4b7y3k9h2ra", Created: goldenNow.Add(-26 * time.Hour), Rotated: ptime(goldenNow.Add(-time.Hour)), Fingerprint: "a1b2"}},
+				{SecretMeta: config.SecretMeta{Name: "work-chat/credential", Account: "work-chat", Kind: account.KindCredential, ID: "session", Created: goldenNow.Add(-2 * time.Hour), Fingerprint: "s3ss"}},
+				{SecretMeta: config.SecretMeta{Name: "work-chat/user-token/gone", Account: "work-chat", Kind: account.KindUserToken, ID: "gone", Created: goldenNow.Add(-48 * time.Hour), Fingerprint: "0000"}, Missing: true},
+			}, cursor: 2}
+		},
+		"help": func(m *Model) {
+			m.accounts.list, m.accounts.loaded = fixedAccounts(), true
+			m.pushDialog(newHelpDialog(m))
+		},
+		"banner": func(m *Model) {
+			m.accounts.list, m.accounts.loaded = fixedAccounts(), true
+			m.showError("Sign-in to work-chat failed", errors.New("mattermost: POST /api/v4/users/login: 401 Unauthorized (api.user.login.invalid_credentials_email_username): Enter a valid email or username and/or password."))
+		},
+	}
+	for name, setup := range scenes {
+		for _, size := range goldenSizes {
+			t.Run(fmt.Sprintf("%s-%dx%d", name, size[0], size[1]), func(t *testing.T) {
+				m := fixedModel(t, size[0], size[1], colorprofile.TrueColor)
+				setup(m)
+				goldenCheck(t, m, fmt.Sprintf("%s-%dx%d", name, size[0], size[1]))
+				// Nothing is wider or taller than the terminal.
+				lines := strings.Split(ansi.Strip(m.View().Content), "\n")
+				if len(lines) > size[1] {
+					t.Fatalf("%d lines for a %d-line terminal", len(lines), size[1])
+				}
+				for i, l := range lines {
+					if w := ansi.StringWidth(l); w > size[0] {
+						t.Fatalf("line %d is %d cells wide in a %d-cell terminal: %q", i, w, size[0], l)
+					}
+				}
+			})
+		}
+	}
+}
+
+func TestGoldenTooSmall(t *testing.T) {
+	m := fixedModel(t, 60, 20, colorprofile.TrueColor)
+	goldenCheck(t, m, "too-small-60x20")
+}
+
+func TestGoldenNoColor(t *testing.T) {
+	m := fixedModel(t, 80, 24, colorprofile.ASCII)
+	m.accounts.list, m.accounts.loaded = fixedAccounts(), true
+	// Under NO_COLOR Bubble Tea strips the colours; states still read in
+	// words and symbols.
+	var b strings.Builder
+	w := &colorprofile.Writer{Forward: &b, Profile: colorprofile.ASCII}
+	if _, err := w.WriteString(m.View().Content); err != nil {
+		t.Fatal(err)
+	}
+	s := b.String()
+	for _, want := range []string{"● signed in · 2h ago", "● signed in (PAT) · 3d ago", "● session 12:34 left", "◐ waiting for a code", "○ not signed in"} {
+		if !strings.Contains(ansi.Strip(s), want) {
+			t.Fatalf("NO_COLOR view lacks %q:\n%s", want, ansi.Strip(s))
+		}
+	}
+	if strings.Contains(s, "\x1b[3") || strings.Contains(s, "\x1b[4") || strings.Contains(s, "38;") {
+		t.Fatalf("colour codes under NO_COLOR: %q", s)
+	}
+}

@@ -1,0 +1,336 @@
+package tui
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"charm.land/bubbles/v2/spinner"
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/colorprofile"
+	"github.com/charmbracelet/x/ansi"
+
+	"keyturn/account"
+	"keyturn/config"
+	"keyturn/keystore"
+	"keyturn/sandbox"
+	capillarysim "keyturn/sandbox/capillary"
+	mattermostsim "keyturn/sandbox/mattermost"
+	"keyturn/sandbox/simnet"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+// Account names the harness adds, one per service, as the demo does.
+const (
+	mmAcct  = "mm"
+	rcAcct  = "rc"
+	capAcct = "cap"
+)
+
+// harness drives a Model through Update and View with a real
+// account.Manager over the in-process sandbox. Commands run in goroutines
+// like Bubble Tea runs them; settle waits until every one has reported
+// back. The clock and spinner ticks are not fed back, so nothing loops.
+type harness struct {
+	t    *testing.T
+	m    *Model
+	sb   *sandbox.Sandbox
+	mgr  *account.Manager
+	cf   *config.File
+	msgs chan tea.Msg
+
+	mu       sync.Mutex
+	inflight int
+	clip     []string // what was sent to the clipboard (OSC 52)
+}
+
+type harnessOpts struct {
+	backend keystore.Backend
+	w, h    int
+	now     func() time.Time
+	dark    bool
+	light   bool
+	profile colorprofile.Profile
+	noAccts bool
+}
+
+func newHarness(t *testing.T, o harnessOpts) *harness {
+	t.Helper()
+	sb, err := sandbox.Start(sandbox.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sb.Close() })
+	cf := config.Open(filepath.Join(t.TempDir(), "config.json"))
+	if o.backend == nil {
+		o.backend = keystore.NewMemory()
+	}
+	mgr := account.New(cf, keystore.NewVault(o.backend, cf), account.Options{Timeout: 10 * time.Second})
+	ctx := context.Background()
+	if !o.noAccts {
+		for _, a := range []config.Account{
+			{Name: mmAcct, Service: account.Mattermost, URL: sb.MattermostURL, User: mattermostsim.AdminUsername},
+			{Name: rcAcct, Service: account.RocketChat, URL: sb.RocketChatURL, User: "alice"},
+			{Name: capAcct, Service: account.Capillary, URL: sb.CapillaryURL, Brand: capillarysim.SeedBrand,
+				DeviceID: capillarysim.SeedDeviceID, IdentifierType: "MOBILE", Identifier: capillarysim.BobMobile},
+		} {
+			if _, err := mgr.Add(ctx, a); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if o.w == 0 {
+		o.w, o.h = 120, 40
+	}
+	if o.profile == 0 {
+		o.profile = colorprofile.TrueColor
+	}
+	dark := !o.light
+	prof := o.profile
+	opts := Options{Manager: mgr, Width: o.w, Height: o.h, Dark: &dark, Profile: &prof, Now: o.now}
+	h := &harness{t: t, sb: sb, mgr: mgr, cf: cf, msgs: make(chan tea.Msg, 256)}
+	h.m = New(ctx, opts)
+	h.m.noTick = true
+	h.run(h.m.Init())
+	h.settle()
+	return h
+}
+
+// run executes a command the way Bubble Tea does, in a goroutine.
+func (h *harness) run(cmd tea.Cmd) {
+	if cmd == nil {
+		return
+	}
+	h.mu.Lock()
+	h.inflight++
+	h.mu.Unlock()
+	go func() {
+		msg := cmd()
+		h.msgs <- msg
+	}()
+}
+
+// deliver feeds one message back into Update.
+func (h *harness) deliver(msg tea.Msg) {
+	defer func() {
+		h.mu.Lock()
+		h.inflight--
+		h.mu.Unlock()
+	}()
+	switch msg := msg.(type) {
+	case nil, tickMsg, spinner.TickMsg:
+		return
+	case tea.BatchMsg:
+		for _, c := range msg {
+			h.run(c)
+		}
+		return
+	}
+	if v := reflect.ValueOf(msg); fmt.Sprintf("%T", msg) == "tea.setClipboardMsg" && v.Kind() == reflect.String {
+		h.clip = append(h.clip, v.String())
+		return
+	}
+	_, cmd := h.m.Update(msg)
+	h.run(cmd)
+}
+
+// settle processes messages until no command is outstanding.
+func (h *harness) settle() {
+	h.t.Helper()
+	deadline := time.After(20 * time.Second)
+	for {
+		h.mu.Lock()
+		n := h.inflight
+		h.mu.Unlock()
+		if n == 0 {
+			return
+		}
+		select {
+		case msg := <-h.msgs:
+			h.deliver(msg)
+		case <-deadline:
+			h.t.Fatalf("commands did not finish; screen:\n%s", h.screen())
+		}
+	}
+}
+
+// step processes exactly one outstanding message, if one comes within d.
+func (h *harness) step(d time.Duration) bool {
+	select {
+	case msg := <-h.msgs:
+		h.deliver(msg)
+		return true
+	case <-time.After(d):
+		return false
+	}
+}
+
+// send delivers a message and settles.
+func (h *harness) send(msg tea.Msg) {
+	h.t.Helper()
+	_, cmd := h.m.Update(msg)
+	h.run(cmd)
+	h.settle()
+}
+
+// press sends keys by name: "enter", "esc", "tab", "ctrl+r", "a".
+func (h *harness) press(keys ...string) {
+	h.t.Helper()
+	for _, k := range keys {
+		h.send(keyMsg(k))
+	}
+}
+
+// typeText types each character.
+func (h *harness) typeText(s string) {
+	h.t.Helper()
+	for _, r := range s {
+		h.send(tea.KeyPressMsg{Code: r, Text: string(r)})
+	}
+}
+
+func keyMsg(s string) tea.KeyPressMsg {
+	named := map[string]rune{
+		"enter": tea.KeyEnter, "esc": tea.KeyEscape, "tab": tea.KeyTab, "backspace": tea.KeyBackspace,
+		"up": tea.KeyUp, "down": tea.KeyDown, "left": tea.KeyLeft, "right": tea.KeyRight, "space": tea.KeySpace,
+		"home": tea.KeyHome, "end": tea.KeyEnd,
+	}
+	var mod tea.KeyMod
+	base := s
+	switch {
+	case strings.HasPrefix(s, "ctrl+"):
+		mod, base = tea.ModCtrl, strings.TrimPrefix(s, "ctrl+")
+	case strings.HasPrefix(s, "shift+"):
+		mod, base = tea.ModShift, strings.TrimPrefix(s, "shift+")
+	}
+	if r, ok := named[base]; ok {
+		k := tea.KeyPressMsg{Code: r, Mod: mod}
+		if r == tea.KeySpace {
+			k.Text = " "
+		}
+		return k
+	}
+	r := []rune(base)[0]
+	if mod != 0 {
+		return tea.KeyPressMsg{Code: r, Mod: mod}
+	}
+	return tea.KeyPressMsg{Code: r, Text: base}
+}
+
+// screen is the view without styling.
+func (h *harness) screen() string { return ansi.Strip(h.m.View().Content) }
+
+func (h *harness) contains(want ...string) {
+	h.t.Helper()
+	s := h.screen()
+	for _, w := range want {
+		if !strings.Contains(s, w) {
+			h.t.Fatalf("screen lacks %q:\n%s", w, s)
+		}
+	}
+}
+
+func (h *harness) lacks(bad ...string) {
+	h.t.Helper()
+	s := h.screen()
+	for _, b := range bad {
+		if strings.Contains(s, b) {
+			h.t.Fatalf("screen shows %q:\n%s", b, s)
+		}
+	}
+}
+
+// Codes from the sandbox.
+
+func (h *harness) mattermostCode() string {
+	return simnet.TOTPCode(mattermostsim.AdminTOTPSecret, h.sb.Env.Clock.Now())
+}
+
+func (h *harness) code(labelPart string) string {
+	h.t.Helper()
+	for _, c := range h.sb.Codes() {
+		if strings.Contains(c.Label, labelPart) {
+			return c.Code
+		}
+	}
+	h.t.Fatalf("no sandbox code labelled %q in %v", labelPart, h.sb.Codes())
+	return ""
+}
+
+// select moves the accounts list's cursor to an account.
+func (h *harness) selectAccount(name string) {
+	h.t.Helper()
+	h.m.accounts.selectName(name)
+	if a, ok := h.m.accounts.selected(); !ok || a.Name != name {
+		h.t.Fatalf("no account %s in the list", name)
+	}
+}
+
+// golden compares the view with testdata/<name>.golden (rewritten with
+// -update). The view is written through a fixed colour profile (ANSI 16
+// colours), so the files do not depend on the terminal running the tests.
+func (h *harness) golden(name string) {
+	h.t.Helper()
+	var b strings.Builder
+	w := &colorprofile.Writer{Forward: &b, Profile: colorprofile.ANSI}
+	if _, err := w.WriteString(h.m.View().Content); err != nil {
+		h.t.Fatal(err)
+	}
+	got := b.String()
+	path := filepath.Join("testdata", name+".golden")
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			h.t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			h.t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		h.t.Fatalf("%v (run with -update to create it)", err)
+	}
+	if string(want) != got {
+		h.t.Errorf("%s differs from the golden file (run with -update after checking):\n--- got (plain) ---\n%s\n--- want (plain) ---\n%s", name, ansi.Strip(got), ansi.Strip(string(want)))
+	}
+}
+
+// flat is the screen as one line of words: borders and QR blocks dropped, runs of
+// spaces and line breaks collapsed, so wrapped sentences can be found.
+func (h *harness) flat() string {
+	s := strings.NewReplacer("│", " ", "╭", " ", "╮", " ", "╰", " ", "╯", " ", "─", " ", "█", " ", "▀", " ", "▄", " ").Replace(h.screen())
+	return strings.Join(strings.Fields(s), " ")
+}
+
+// says checks for sentences however they wrap.
+func (h *harness) says(want ...string) {
+	h.t.Helper()
+	s := h.flat()
+	for _, w := range want {
+		if !strings.Contains(s, strings.Join(strings.Fields(w), " ")) {
+			h.t.Fatalf("screen does not say %q:\n%s", w, h.screen())
+		}
+	}
+}
+
+// lockedWriter lets a test read what a running program wrote.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}

@@ -1,0 +1,189 @@
+package tui
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"keyturn/account"
+	mattermostsim "keyturn/sandbox/mattermost"
+	"keyturn/sandbox/simnet"
+)
+
+// signInMattermost signs in to the Mattermost account through the dialogs.
+func (h *harness) signInMattermost() {
+	h.t.Helper()
+	h.selectAccount(mmAcct)
+	h.press("enter")
+	h.typeText(mattermostsim.AdminPassword)
+	h.press("enter")
+	h.typeText(h.mattermostCode())
+	h.press("enter")
+	h.contains("● Signed in")
+}
+
+func (h *harness) signInRocketChat() {
+	h.t.Helper()
+	h.selectAccount(rcAcct)
+	h.press("enter")
+	h.typeText("alice-rocket-pw-1")
+	h.press("enter")
+	h.typeText(h.code("rocketchat alice TOTP"))
+	h.press("enter")
+	h.contains("● Signed in")
+}
+
+func (h *harness) signInCapillary() {
+	h.t.Helper()
+	h.selectAccount(capAcct)
+	h.press("enter", "enter") // no password: a one-time code
+	h.typeText(h.code("Capillary OTP"))
+	h.press("enter")
+	h.typeText(h.code("Capillary MFA OTP"))
+	h.press("enter")
+	h.contains("● Signed in")
+}
+
+func TestSignInMattermostWithMFA(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	h.selectAccount(mmAcct)
+	h.press("enter")
+	h.contains("Sign in · mm", "Signing in as admin", "Password:")
+	h.typeText(mattermostsim.AdminPassword)
+	// The password is masked.
+	h.lacks(mattermostsim.AdminPassword)
+	h.contains("•••••••")
+	h.press("enter")
+	h.contains("Mattermost asks for a code from the authenticator app.", "Code:")
+	h.lacks("Method:") // only one method
+	// Letters are not part of a code.
+	h.typeText("abc")
+	h.lacks("abc")
+	// A wrong code keeps the dialog open with the server's message.
+	h.typeText("000000")
+	h.press("enter")
+	h.contains("Mattermost asks for a code", "✗ Not accepted:", "Try again with the code now shown")
+	h.typeText(h.mattermostCode())
+	h.press("enter")
+	h.lacks("Sign in · mm")
+	h.contains("Accounts › mm", "● Signed in with a session", "Signed in to mm",
+		"Multi-factor authentication", "✓ active", "Slash commands · team ops", "/deploy", "Outgoing webhooks · team ops", "CI events")
+	h.press("esc")
+	h.contains("● signed in · just now", "1 signed in")
+}
+
+func TestSignInWrongPasswordShowsBanner(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	h.selectAccount(mmAcct)
+	h.press("enter")
+	h.typeText("wrong")
+	h.press("enter")
+	h.contains("✗ Sign-in to mm failed", "esc dismisses")
+	s := h.screen()
+	if !strings.Contains(s, "401") && !strings.Contains(strings.ToLower(s), "invalid") {
+		t.Fatalf("the banner does not carry the server's words:\n%s", s)
+	}
+	h.lacks("wrong")
+	h.press("esc")
+	h.lacks("Sign-in to mm failed")
+	h.contains("Not signed in")
+}
+
+func TestSignInEscCancelsTheRequest(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	h.sb.Env.Faults.Add(simnet.Rule{Path: "/users/login", Fault: simnet.Slow, Delay: 3 * time.Second})
+	h.selectAccount(mmAcct)
+	h.press("enter")
+	h.typeText(mattermostsim.AdminPassword)
+	// Submit without waiting: the request is in flight.
+	_, cmd := h.m.Update(keyMsg("enter"))
+	h.run(cmd)
+	h.contains("Signing in…", "esc cancels")
+	start := time.Now()
+	_, cmd = h.m.Update(keyMsg("esc"))
+	h.run(cmd)
+	h.settleAll()
+	if d := time.Since(start); d > 2*time.Second {
+		t.Fatalf("cancelling took %v: the request was not cancelled", d)
+	}
+	h.lacks("Sign in · mm", "Signing in…")
+	h.contains("Cancelled", "Not signed in")
+	if len(h.m.ops) != 0 {
+		t.Fatalf("operations left: %v", h.m.ops)
+	}
+}
+
+func TestChallengeEscCancelsSignIn(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	h.selectAccount(capAcct)
+	h.press("enter", "enter")
+	h.contains("Capillary asks for the one-time code (OTP).", "A code was sent to mobile 919999000002.", "It expires in")
+	h.press("esc")
+	h.lacks("Capillary asks")
+	h.contains("Cancelled", "Not signed in")
+	// The waiting sign-in was forgotten: nothing pending.
+	if p, err := h.mgr.Pending(h.m.ctx, capAcct); err != nil || p != nil {
+		t.Fatalf("pending after esc: %+v, %v", p, err)
+	}
+}
+
+func TestCapillaryOTPResendAndMFAStep(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	h.selectAccount(capAcct)
+	h.press("enter")
+	h.says("leave it empty and press enter to get a one-time code")
+	h.press("enter")
+	h.contains("ctrl+r send a new code")
+	first := h.code("Capillary OTP")
+	h.press("ctrl+r")
+	h.contains("A new code was sent.")
+	// A wrong code keeps the dialog with the server's words.
+	h.typeText("111111")
+	h.press("enter")
+	h.contains("✗ Not accepted:", "Capillary asks for the one-time code")
+	_ = first
+	h.typeText(h.code("Capillary OTP"))
+	h.press("enter")
+	h.contains("Capillary's MFA step asks for", "Step done.", "MFA one-time code", "MFA password", "tab switches")
+	h.typeText(h.code("Capillary MFA OTP"))
+	h.press("enter")
+	h.contains("● Signed in with a key", "Session", "expires in", "auto-regenerate on")
+}
+
+func TestRocketChatSignInOffersOnlyTheLoginMethod(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	h.selectAccount(rcAcct)
+	h.press("enter")
+	h.typeText("alice-rocket-pw-1")
+	h.press("enter")
+	h.contains("Rocket.Chat asks for a code from the authenticator app.")
+	h.lacks("Method:")
+	h.typeText(h.code("rocketchat alice TOTP"))
+	h.press("enter")
+	h.contains("● Signed in")
+}
+
+func TestRocketChatPasswordFallbackIsExplained(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	f := &flow{title: "New token · rc", label: "Creating…", acct: rcAcct}
+	h.m.flowResult(f, nil, &account.Challenge{Account: rcAcct, Service: account.RocketChat, Step: "2fa",
+		Method: methodPassword, Methods: []string{methodPassword}, IsPassword: true})
+	h.says("Rocket.Chat asks for the account password (as the second factor).",
+		"type your account password as the code", "SHA-256", "Password:")
+	h.typeText("s3cret?")
+	h.lacks("s3cret")
+	h.contains("•••••••")
+}
+
+func TestLockedChallengeSaysSo(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	f := &flow{title: "Sign in · mm", label: "Signing in…", acct: mmAcct}
+	h.m.flowResult(f, nil, &account.Challenge{Account: mmAcct, Service: account.Mattermost, Step: "mfa",
+		Method: methodTOTP, Methods: []string{methodTOTP}, Locked: true, Message: "Too many attempts"})
+	h.says("Too many wrong answers", "Too many attempts", "wait a few minutes")
+	h.typeText("123456")
+	h.lacks("123456")
+}
+
+// settleAll is settle for a test that also waits out slow server handlers.
+func (h *harness) settleAll() { h.settle() }
