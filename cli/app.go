@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -181,8 +180,6 @@ func readLine(r interface{ Read([]byte) (int, error) }) (string, error) {
 		}
 	}
 }
-
-var errCancelled = errors.New("cancelled")
 
 // testBackend, set only by tests, gives the store for a config file, so one
 // store lasts across Execute calls (and can fail on purpose).
