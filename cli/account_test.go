@@ -26,6 +26,11 @@ func TestAccountAddListShowRemove(t *testing.T) {
 	w.want(r, 1, "plain http to a remote host")
 	w.want(w.run("", "account", "add", "x", "--service", "mattermost", "--url", "http://chat.example.com", "--user", "u", "--insecure-http"), 0, "--insecure-http")
 	w.want(w.run("", "account", "remove", "x", "--yes"), 0, "remove x")
+	r = w.run("", "account", "add", "eu", "--service", "capillary", "--region", "eu", "--brand", "b", "--device-id", "d",
+		"--identifier-type", "email", "--identifier", "a@example.com", "--json")
+	w.want(r, 0, "add with --region")
+	mustContain(t, "add with --region", r.out, `"url": "https://eu.api.capillarytech.com"`, `"identifier_type": "EMAIL"`)
+	w.want(w.run("", "account", "remove", "eu", "--yes"), 0, "remove eu")
 
 	r = w.run("", "account", "list")
 	w.want(r, 0, "list")

@@ -24,6 +24,18 @@ func TestLoginMattermostWithCode(t *testing.T) {
 		t.Fatalf("after login: %+v", st)
 	}
 
+	// --token-stdin: a personal access token made elsewhere, checked first.
+	r = w.run("", "token", "create", "mm", "elsewhere", "--json", "--reveal")
+	w.want(r, 0, "create a PAT")
+	pat := decodeJSON[map[string]any](t, r.out)["token"].(string)
+	w.addMattermost("mm-pat", mattermostsim.AdminUsername)
+	w.want(w.run("garbage-token-value-xyz\n", "login", "mm-pat", "--token-stdin"), 1, "a bad token")
+	w.want(w.run(pat+"\n", "login", "mm-pat", "--token-stdin"), 0, "login with a PAT")
+	r = w.run("", "account", "show", "mm-pat", "--json")
+	if st := decodeJSON[account.Status](t, r.out); !st.SignedIn || st.Via != "personal access token" {
+		t.Fatalf("PAT login: %+v", st)
+	}
+
 	r = w.run("", "logout", "mm")
 	w.want(r, 0, "logout")
 	if _, ok := w.stored("mm/credential"); ok {
