@@ -254,8 +254,12 @@ func (s *accountScreen) update(m *Model, msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, k.NewToken) && (st.Service == account.Mattermost || st.Service == account.RocketChat):
 		m.pushDialog(newCreateDialog(m, *st))
 	case key.Matches(msg, k.AutoRegen) && st.Service == account.Capillary:
-		s.autoOff = !s.autoOff
-		s.autoStopped = ""
+		if s.autoStopped != "" {
+			// t restarts it after a failure.
+			s.autoOff, s.autoStopped, s.autoFor = false, "", time.Time{}
+		} else {
+			s.autoOff = !s.autoOff
+		}
 		if s.autoOff {
 			m.setStatus("Auto-regeneration off")
 			return nil

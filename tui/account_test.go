@@ -272,23 +272,52 @@ func TestCapillaryRegenerateAndAutoRegenerate(t *testing.T) {
 		t.Fatalf("expiry went back: %v < %v", exp, before)
 	}
 	regens := len(h.ledgerOf("capillary-token"))
+	// The servers' clock and the screen's move on together to 30 s before
+	// the expiry.
+	h.sb.Env.Clock.Advance(exp.Sub(time.Now()) - 30*time.Second)
 	clock = exp.Add(-30 * time.Second)
 	h.send(tickMsg{})
 	h.says("renewed automatically at", "saved to the memory store (gone when keyturn exits) as cap/session")
 	if got := len(h.ledgerOf("capillary-token")); got != regens+1 {
 		t.Fatalf("auto-regeneration issued %d tokens, want 1", got-regens)
 	}
-	// Once per expiry: another tick at the same time does nothing more.
+	renewed := *h.m.acct.st.Expires
+	if !renewed.After(exp) {
+		t.Fatalf("the renewed session expires at %v, not after %v", renewed, exp)
+	}
+	// Well before the new expiry nothing happens.
+	clock = renewed.Add(-5 * time.Minute)
 	h.send(tickMsg{})
 	if got := len(h.ledgerOf("capillary-token")); got != regens+1 {
-		t.Fatalf("auto-regeneration ran twice")
+		t.Fatalf("auto-regeneration ran early")
+	}
+	// A failure stops it: it is never retried by itself.
+	h.sb.Env.Faults.Add(simnet.Rule{Path: "token/regenerate", Fault: simnet.ErrorAfterApply})
+	h.sb.Env.Clock.Advance(renewed.Sub(h.sb.Env.Clock.Now()) - 20*time.Second)
+	clock = renewed.Add(-20 * time.Second)
+	h.send(tickMsg{})
+	h.says("✗ Automatic regeneration of cap's session failed", "auto-regenerate stopped after a failure (t restarts)")
+	attempts := len(h.ledgerOf("capillary-token"))
+	for range 3 {
+		clock = clock.Add(time.Second)
+		h.send(tickMsg{})
+	}
+	if got := len(h.ledgerOf("capillary-token")); got != attempts {
+		t.Fatalf("auto-regeneration retried after a failure: %d more", got-attempts)
+	}
+	// t restarts it, on purpose.
+	h.sb.Env.Faults.Clear()
+	h.press("esc", "t")
+	h.says("Auto-regeneration on", "renewed automatically")
+	if got := len(h.ledgerOf("capillary-token")); got != attempts+1 {
+		t.Fatalf("restarting ran %d regenerations, want 1", got-attempts)
 	}
 	// Off with t.
 	h.press("t")
-	h.says("auto-regenerate off (t)")
+	h.says("Auto-regeneration off", "auto-regenerate off (t)")
 	clock = h.m.acct.st.Expires.Add(-10 * time.Second)
 	h.send(tickMsg{})
-	if got := len(h.ledgerOf("capillary-token")); got != regens+1 {
+	if got := len(h.ledgerOf("capillary-token")); got != attempts+1 {
 		t.Fatalf("auto-regeneration ran while off")
 	}
 }
