@@ -395,3 +395,56 @@ func TestAddValidates(t *testing.T) {
 		t.Fatal("a duplicate name must be refused")
 	}
 }
+
+func TestRocketChatAnswerWithoutMethodUsesTheServersChoice(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	w.add(config.Account{Name: "rc", Service: account.RocketChat, URL: w.sb.RocketChatURL, User: "carol"})
+	if _, err := w.mgr.Login(ctx, account.LoginRequest{Account: "rc", Password: rocketchatsim.CarolPassword}); err != nil {
+		t.Fatal(err)
+	}
+	// Carol has no second factor set up: the server falls back to her
+	// password, and keyturn must send the password method with it.
+	iss, err := w.mgr.Create(ctx, "rc", "ci", false, &account.Answer{Code: rocketchatsim.CarolPassword})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !iss.Stored {
+		t.Fatal("not stored")
+	}
+}
+
+func TestCapillaryLogoutAfterExpiryEndsQuietly(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	w.add(config.Account{Name: "cap", Service: account.Capillary, URL: w.sb.CapillaryURL, Brand: capillarysim.SeedBrand,
+		DeviceID: capillarysim.SeedDeviceID, IdentifierType: "MOBILE", Identifier: capillarysim.AliceMobile})
+	if _, err := w.mgr.Login(ctx, account.LoginRequest{Account: "cap", Password: capillarysim.AlicePassword, MFAPassword: capillarysim.AliceMFAPassword}); err != nil {
+		t.Fatal(err)
+	}
+	later := account.New(w.cfg, keystore.NewVault(w.store, w.cfg), account.Options{Now: func() time.Time { return time.Now().Add(time.Hour) }})
+	if err := later.Logout(ctx, "cap"); err != nil {
+		t.Fatalf("logging out of an expired session: %v", err)
+	}
+	if st, _ := later.Show(ctx, "cap"); st.SignedIn {
+		t.Fatal("still signed in")
+	}
+}
+
+func TestChallengeWording(t *testing.T) {
+	cases := []struct {
+		ch   account.Challenge
+		want string
+	}{
+		{account.Challenge{Account: "a", Service: "mattermost", Method: client.MethodTOTP, Invalid: true}, "a: the code from the authenticator app was not accepted"},
+		{account.Challenge{Account: "a", Service: "capillary", Step: "otp", Method: client.MethodOTP, CodeSent: true, SentTo: "mobile 1"}, "a: capillary needs the one-time code (OTP); a code was sent to mobile 1"},
+		{account.Challenge{Account: "a", Service: "capillary", Step: "password", Method: client.MethodPassword}, "a: capillary needs the account password"},
+		{account.Challenge{Account: "a", Service: "rocketchat", Method: client.MethodPassword, Invalid: true, Message: "TOTP Invalid"}, "a: the account password (as the second factor) was not accepted (TOTP Invalid)"},
+		{account.Challenge{Account: "a", Service: "rocketchat", Method: client.MethodEmail, Locked: true}, "a: too many wrong codes"},
+	}
+	for _, c := range cases {
+		if got := c.ch.Error(); got != c.want {
+			t.Errorf("got  %q\nwant %q", got, c.want)
+		}
+	}
+}

@@ -473,6 +473,13 @@ func (m *Manager) serverLogout(ctx context.Context, a config.Account, cred *cred
 		}
 		return rocketchat.New(hc, rocketchat.Credentials{UserID: cred.UserID, AuthToken: cred.Token}).Logout(ctx)
 	case Capillary:
+		// An expired token has nothing left to end; the server would only
+		// refuse to expire it.
+		if c, err := m.cfg.Load(); err == nil {
+			if meta, ok := c.Secret(SecretName(a.Name, Ref{Kind: KindSession})); ok && meta.Expires != nil && !meta.Expires.After(m.opts.Now()) {
+				return nil
+			}
+		}
 		token, err := m.vault.Get(ctx, SecretName(a.Name, Ref{Kind: KindSession}))
 		if err != nil {
 			return nil

@@ -66,7 +66,7 @@ func (m *Manager) BeginMFA(ctx context.Context, account string, replace bool, an
 			}
 			return nil, fmt.Errorf("Rocket.Chat refuses a new TOTP secret while one is active: disable it first ('keyturn mfa disable %s --code C'), then set it up again", account)
 		}
-		setup, err := rc.EnableTOTP(ctx, secondFactor(ans))
+		setup, err := rc.EnableTOTP(ctx, s.secondFactor(ctx, ans))
 		if err != nil {
 			if ch := m.challengeFrom(s.acct, "2fa", err); ch != nil {
 				return nil, ch
@@ -93,7 +93,7 @@ func (m *Manager) ActivateMFA(ctx context.Context, account, code string, ans *An
 	case Mattermost:
 		return nil, s.mattermost().ActivateMFA(ctx, s.cred.UserID, code)
 	case RocketChat:
-		codes, err := s.rocketchat().ValidateTOTP(ctx, code, secondFactor(ans))
+		codes, err := s.rocketchat().ValidateTOTP(ctx, code, s.secondFactor(ctx, ans))
 		if ch := m.challengeFrom(s.acct, "2fa", err); ch != nil {
 			return nil, ch
 		}

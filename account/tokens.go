@@ -49,12 +49,24 @@ func (s *session) capillary() *capillary.Client {
 	return capillary.New(s.hc, capillary.Identity{IdentifierType: s.acct.IdentifierType, IdentifierValue: s.acct.Identifier, Brand: s.acct.Brand, DeviceID: s.acct.DeviceID})
 }
 
-// secondFactor turns an Answer into Rocket.Chat's header pair.
-func secondFactor(ans *Answer) *rocketchat.SecondFactor {
+// secondFactor turns an Answer into Rocket.Chat's header pair. An answer
+// with no method gets the one the server will ask for, read the way the
+// server picks it (authenticator, then email, then the password fallback),
+// since the header must echo it.
+func (s *session) secondFactor(ctx context.Context, ans *Answer) *rocketchat.SecondFactor {
 	if ans == nil || ans.Code == "" {
 		return nil
 	}
-	return &rocketchat.SecondFactor{Method: ans.Method, Code: strings.TrimSpace(ans.Code)}
+	method := ans.Method
+	if method == "" {
+		method = client.MethodPassword
+		if me, err := s.rocketchat().Me(ctx); err == nil {
+			if ms := me.SecondFactorMethods(); len(ms) > 0 {
+				method = ms[0]
+			}
+		}
+	}
+	return &rocketchat.SecondFactor{Method: method, Code: strings.TrimSpace(ans.Code)}
 }
 
 // Team is a Mattermost team the account belongs to.
@@ -261,7 +273,7 @@ func (m *Manager) Create(ctx context.Context, account, label string, bypass2FA b
 		if err := checkSecretNamePart(label); err != nil {
 			return nil, err
 		}
-		tok, err := s.rocketchat().GeneratePAT(ctx, label, bypass2FA, secondFactor(ans))
+		tok, err := s.rocketchat().GeneratePAT(ctx, label, bypass2FA, s.secondFactor(ctx, ans))
 		if err != nil {
 			return nil, m.explainIssueError(s, Ref{Kind: KindPAT, ID: label}, err, false)
 		}
@@ -334,7 +346,7 @@ func (m *Manager) rotateWith(ctx context.Context, s *session, ref Ref, ans *Answ
 	case KindUserToken:
 		return m.rotateUserToken(ctx, s, ref)
 	case KindPAT:
-		tok, err := s.rocketchat().RegeneratePAT(ctx, ref.ID, secondFactor(ans))
+		tok, err := s.rocketchat().RegeneratePAT(ctx, ref.ID, s.secondFactor(ctx, ans))
 		if err != nil {
 			return nil, m.explainIssueError(s, ref, err, true)
 		}
@@ -429,7 +441,7 @@ func (m *Manager) Revoke(ctx context.Context, account string, ref Ref, ans *Answ
 		if s.acct.Service != RocketChat {
 			return fmt.Errorf("%s accounts have no PATs", s.acct.Service)
 		}
-		err = s.rocketchat().RemovePAT(ctx, ref.ID, secondFactor(ans))
+		err = s.rocketchat().RemovePAT(ctx, ref.ID, s.secondFactor(ctx, ans))
 	case KindSession:
 		if s.acct.Service != Capillary {
 			return fmt.Errorf("%s accounts have no Capillary session", s.acct.Service)

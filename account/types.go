@@ -94,7 +94,8 @@ func (c *Challenge) Error() string {
 	case c.Locked:
 		fmt.Fprintf(&b, "%s: too many wrong codes", c.Account)
 	case c.Invalid:
-		fmt.Fprintf(&b, "%s: the %s was not accepted", c.Account, c.What())
+		noun := strings.TrimPrefix(strings.TrimPrefix(c.What(), "a "), "the ")
+		fmt.Fprintf(&b, "%s: the %s was not accepted", c.Account, noun)
 	default:
 		fmt.Fprintf(&b, "%s: %s needs %s", c.Account, c.Service, c.What())
 	}
@@ -116,6 +117,8 @@ func (c *Challenge) What() string {
 	switch {
 	case c.Step == "mfa-password":
 		return "the MFA password"
+	case c.Step == "password":
+		return "the account password"
 	case c.Method == client.MethodPassword:
 		return "the account password (as the second factor)"
 	case c.Method == client.MethodTOTP:
