@@ -13,12 +13,13 @@ type tokenRotateOptions struct {
 	ref  account.Ref
 	out  tokenOutput
 	sf   secondFactorFlags
+	bulk bulkFlags
 }
 
 func newTokenRotateCmd(app *App) *cobra.Command {
 	var o tokenRotateOptions
 	cmd := &cobra.Command{
-		Use:   "rotate NAME REF",
+		Use:   "rotate NAME (REF | --all)",
 		Short: "Replace a token with a new one and store it",
 		Long: `Replaces a token. REF is command:<id>, webhook:<id>, user-token:<id>, pat:<name>
 or session (Capillary: a new token from the stored key).
@@ -27,13 +28,40 @@ Mattermost user access tokens are rotated without a gap: a new token is created,
 stored, checked, and only then is the old one revoked. Slash-command, webhook and
 Rocket.Chat tokens are replaced in place by the server: if the request was sent
 and no answer came, keyturn exits 5 and says how to check, and never retries by
-itself.`,
+itself.
+
+With --all it rotates every matching token of the account (after a leak):
+--parallel requests at a time over one connection pool, each new token stored
+the moment it arrives, a 429 pausing every worker. A journal (no secrets) beside
+the config file records each request before it is sent; a run stopped by Ctrl-C,
+a crash or a lost network is finished with --resume and never rotates a token
+twice. The report lists each token as ok, failed (why) or unknown (sent, no
+answer); the exit code is 0 only if all are ok.`,
 		Example: `  keyturn token rotate work-mm command:kq3n9x8f4bgzjm5t1d6wyc7hra
   keyturn token rotate chat pat:deploy --json
-  keyturn token rotate cap session`,
-		Args: cobra.ExactArgs(2),
+  keyturn token rotate cap session
+  keyturn token rotate work-mm --all --kind command --team ops --parallel 8
+  keyturn token rotate work-mm --all --resume`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if o.bulk.all {
+				if len(args) != 1 {
+					return usageError{fmt.Errorf("token rotate NAME --all takes no REF")}
+				}
+				return nil
+			}
+			if len(args) != 2 {
+				return usageError{fmt.Errorf("token rotate needs NAME and REF (or NAME --all)")}
+			}
+			return nil
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.name = args[0]
+			if o.bulk.all {
+				return runTokenRotateAll(cmd, app, &o)
+			}
+			if o.bulk.set(cmd) {
+				return usageError{fmt.Errorf("--kind, --team, --parallel and --resume go with --all")}
+			}
 			ref, err := account.ParseRef(args[1])
 			if err != nil {
 				return usageError{err}
@@ -44,6 +72,7 @@ itself.`,
 	}
 	o.out.register(cmd)
 	o.sf.register(cmd.Flags(), "code", "method")
+	o.bulk.register(cmd)
 	return cmd
 }
 

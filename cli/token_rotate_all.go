@@ -1,0 +1,146 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"keyturn/account"
+)
+
+// bulkFlags are token rotate's --all flags.
+type bulkFlags struct {
+	all      bool
+	kind     string
+	team     string
+	parallel int
+	resume   bool
+}
+
+func (b *bulkFlags) register(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.BoolVar(&b.all, "all", false, "rotate every matching token of the account")
+	f.StringVar(&b.kind, "kind", "", "with --all: only this kind (command, webhook, user-token, pat, session)")
+	f.StringVar(&b.team, "team", "", "with --all: only this Mattermost team (name or id)")
+	f.IntVar(&b.parallel, "parallel", 4, "with --all: requests at a time")
+	f.BoolVar(&b.resume, "resume", false, "with --all: finish a stopped run from its journal")
+}
+
+// set reports whether any --all-only flag was given.
+func (b *bulkFlags) set(cmd *cobra.Command) bool {
+	for _, n := range []string{"kind", "team", "parallel", "resume"} {
+		if cmd.Flags().Changed(n) {
+			return true
+		}
+	}
+	return false
+}
+
+// bulkJSON is the --json report.
+type bulkJSON struct {
+	Account string         `json:"account"`
+	OK      int            `json:"ok"`
+	Failed  int            `json:"failed"`
+	Unknown int            `json:"unknown"`
+	Skipped int            `json:"skipped"`
+	Tokens  []bulkItemJSON `json:"tokens"`
+}
+
+type bulkItemJSON struct {
+	account.BulkItem
+	Token string `json:"token,omitempty"`
+}
+
+func runTokenRotateAll(cmd *cobra.Command, app *App, o *tokenRotateOptions) error {
+	b := o.bulk
+	if b.parallel < 1 || b.parallel > 64 {
+		return usageError{fmt.Errorf("--parallel %d: use 1 to 64", b.parallel)}
+	}
+	if err := o.sf.check(); err != nil {
+		return err
+	}
+	code, err := readCode(app, "--code", o.sf.Code)
+	if err != nil {
+		return err
+	}
+	ctx := cmd.Context()
+	m, err := app.manager(ctx)
+	if err != nil {
+		return err
+	}
+	opts := account.BulkOptions{Kind: b.kind, Team: b.team, Parallel: b.parallel, Resume: b.resume}
+	if code != "" {
+		opts.Answer = &account.Answer{Method: o.sf.Method, Code: code}
+	}
+	if app.io.OutTerminal || app.io.InTerminal {
+		opts.Progress = func(p account.BulkProgress) {
+			fmt.Fprintf(app.io.Err, "\rrotated %d of %d · %d failed · %d unknown ", p.Done, p.Total, p.Failed, p.Unknown)
+			if p.Done+p.Failed+p.Unknown == p.Total {
+				fmt.Fprintln(app.io.Err)
+			}
+		}
+	}
+	rep, err := m.RotateAll(ctx, o.name, opts)
+	if rep == nil {
+		return app.explain(ctx, err, "rotating every token", o.name)
+	}
+	notStored := printBulkReport(ctx, app, m, rep, o.out.json, o.out.reveal)
+	if err != nil {
+		fmt.Fprintf(app.io.Err, "keyturn: %v\n", err)
+	}
+	switch {
+	case notStored > 0:
+		return exitf(ExitNotStored, "%d token(s) were issued but NOT saved: they are printed above, the only copies; store them with 'keyturn secret set NAME'", notStored)
+	case rep.Unknown > 0:
+		return exitf(ExitUnknownState, "%d token(s) were sent with no answer: the server may have rotated them; keyturn does not retry by itself (check each integration, or rotate it on its own)", rep.Unknown)
+	case rep.Failed > 0 || err != nil:
+		return exitf(ExitFailure, "%d of %d token(s) failed; run the same command with --resume to retry those not yet sent", rep.Failed, len(rep.Items))
+	}
+	return nil
+}
+
+// printBulkReport writes the report and returns how many tokens could not
+// be stored (their values are printed: they are the only copies).
+func printBulkReport(ctx context.Context, app *App, m *account.Manager, rep *account.BulkReport, asJSON, reveal bool) int {
+	notStored := 0
+	if asJSON {
+		out := bulkJSON{Account: rep.Account, OK: rep.OK, Failed: rep.Failed, Unknown: rep.Unknown, Skipped: rep.Skipped}
+		for _, it := range rep.Items {
+			j := bulkItemJSON{BulkItem: it}
+			if it.Value != "" {
+				j.Token = it.Value
+				notStored++
+			} else if reveal && it.Name != "" && it.Stored {
+				j.Token, _ = m.Vault().Get(ctx, it.Name)
+			}
+			out.Tokens = append(out.Tokens, j)
+		}
+		_ = writeJSON(app.io.Out, out)
+		return notStored
+	}
+	t := newTable(app.io.Out, "REF", "LABEL", "RESULT", "SAVED AS")
+	for _, it := range rep.Items {
+		result := it.Status
+		if it.Error != "" && it.Status != account.BulkOK {
+			result += " (" + it.Error + ")"
+		}
+		saved := ""
+		if it.Stored {
+			saved = it.Name
+			if it.Fingerprint != "" {
+				saved += " (…" + it.Fingerprint + ")"
+			}
+		}
+		t.row(it.Ref, it.Label, result, saved)
+	}
+	_ = t.flush()
+	for _, it := range rep.Items {
+		if it.Value != "" {
+			notStored++
+			fmt.Fprintf(app.io.Out, "NOT SAVED %s %s\n", it.Ref, it.Value)
+		}
+	}
+	fmt.Fprintf(app.io.Out, "%d ok · %d failed · %d unknown · %d already done\n", rep.OK, rep.Failed, rep.Unknown, rep.Skipped)
+	return notStored
+}

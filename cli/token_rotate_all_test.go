@@ -1,0 +1,66 @@
+package cli
+
+import (
+	"strings"
+	"testing"
+
+	"keyturn/sandbox/simnet"
+)
+
+func TestTokenRotateAll(t *testing.T) {
+	w := newWorld(t)
+	w.mattermostAdmin("mm")
+	before := len(w.ledger("mattermost", "command"))
+
+	// Usage errors.
+	w.want(w.run("", "token", "rotate", "mm", "command:x", "--all"), ExitUsage, "REF with --all")
+	w.want(w.run("", "token", "rotate", "mm", "command:x", "--parallel", "2"), ExitUsage, "--parallel without --all")
+	w.want(w.run("", "token", "rotate", "mm", "--all", "--parallel", "0"), ExitUsage, "--parallel 0")
+
+	// One answer is lost after the server applied it: exit 5, the rest ok.
+	w.sb.Env.Faults.Add(simnet.Rule{Path: "/regen_token", Fault: simnet.DropAfterApply, Times: 1})
+	r := w.run("", "token", "rotate", "mm", "--all", "--kind", "command", "--team", "ops", "--parallel", "3", "--json")
+	w.want(r, ExitUnknownState, "rotate --all with a lost answer")
+	rep := decodeJSON[bulkJSON](t, r.out)
+	if rep.OK != len(rep.Tokens)-1 || rep.Unknown != 1 {
+		t.Fatalf("report: %d ok, %d unknown of %d", rep.OK, rep.Unknown, len(rep.Tokens))
+	}
+	for _, it := range rep.Tokens {
+		if it.Token != "" {
+			t.Fatal("stored tokens must not be printed without --reveal")
+		}
+		if it.Status == "ok" {
+			if v, ok := w.stored(it.Name); !ok || v == "" {
+				t.Fatalf("%s reported ok but not stored", it.Ref)
+			}
+		}
+	}
+	if got := len(w.ledger("mattermost", "command")) - before; got != len(rep.Tokens) {
+		t.Fatalf("the server rotated %d tokens for %d commands", got, len(rep.Tokens))
+	}
+
+	// A fresh run refuses; --resume sends nothing again.
+	r = w.run("", "token", "rotate", "mm", "--all", "--kind", "command")
+	w.want(r, ExitFailure, "fresh run over an interrupted journal")
+	mustContain(t, "stderr", r.err, "--resume")
+	r = w.run("", "token", "rotate", "mm", "--all", "--kind", "command", "--resume")
+	w.want(r, ExitUnknownState, "resume keeps the unknown one unknown")
+	mustContain(t, "stdout", r.out, "already done", "unknown")
+	if got := len(w.ledger("mattermost", "command")) - before; got != len(rep.Tokens) {
+		t.Fatalf("resume rotated again: %d", got)
+	}
+}
+
+func TestTokenRotateAllNotStoredPrintsTokens(t *testing.T) {
+	w := newWorld(t)
+	w.mattermostAdmin("mm")
+	before := len(w.ledger("mattermost", "webhook"))
+	w.store.Ops = []string{"set"}
+	r := w.run("", "token", "rotate", "mm", "--all", "--kind", "webhook")
+	w.want(r, ExitNotStored, "rotate --all with a failing store")
+	for _, e := range w.ledger("mattermost", "webhook")[before:] {
+		if !strings.Contains(r.out, e.Token) {
+			t.Fatal("a token that could not be stored must be printed on stdout")
+		}
+	}
+}
