@@ -1,13 +1,16 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"keyturn/sandbox"
+	"keyturn/sandbox/simnet"
 )
 
 func init() { register(newSandboxCmd) }
@@ -50,7 +53,31 @@ func runSandbox(app *App, cmd *cobra.Command, o sandboxOptions) error {
 		return err
 	}
 	fmt.Fprintln(app.io.Out, string(line))
-	fmt.Fprintln(app.io.Err, "keyturn sandbox: serving; press Ctrl-C to stop")
-	<-cmd.Context().Done()
+	fmt.Fprintln(app.io.Err, "keyturn sandbox: serving; press Ctrl-C to stop. New codes (TOTP, email, OTP) are printed here as they appear.")
+	printCodes(cmd.Context(), app.io.Err, sb.Codes, time.Second)
 	return nil
+}
+
+// printCodes writes each code the servers expect as it appears (a new
+// TOTP step, an email or OTP "sent"), so a person using the sandbox from
+// another terminal can answer every challenge. It returns when ctx ends.
+func printCodes(ctx context.Context, w io.Writer, codes func() []simnet.Code, every time.Duration) {
+	seen := map[simnet.Code]bool{}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		now := map[simnet.Code]bool{}
+		for _, c := range codes() {
+			now[c] = true
+			if !seen[c] {
+				fmt.Fprintf(w, "code: %s %s\n", c.Label, c.Code)
+			}
+		}
+		seen = now
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }

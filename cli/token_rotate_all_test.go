@@ -1,8 +1,10 @@
 package cli
 
 import (
+	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"keyturn/sandbox/simnet"
 )
@@ -62,5 +64,23 @@ func TestTokenRotateAllNotStoredPrintsTokens(t *testing.T) {
 		if !strings.Contains(r.out, e.Token) {
 			t.Fatal("a token that could not be stored must be printed on stdout")
 		}
+	}
+}
+
+func TestSandboxPrintsNewCodes(t *testing.T) {
+	var calls int
+	codes := func() []simnet.Code {
+		calls++
+		if calls < 3 {
+			return []simnet.Code{{Label: "a", Code: "111111"}}
+		}
+		return []simnet.Code{{Label: "a", Code: "111111"}, {Label: "b", Code: "222222"}}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	var b strings.Builder
+	printCodes(ctx, &b, codes, time.Millisecond)
+	if got := b.String(); strings.Count(got, "code: a 111111") != 1 || strings.Count(got, "code: b 222222") != 1 {
+		t.Fatalf("each code once, as it appears; got %q", got)
 	}
 }
