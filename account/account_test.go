@@ -113,8 +113,16 @@ func TestMattermostLoginWrongCodeThenRight(t *testing.T) {
 		t.Fatalf("wrong code: %+v", ch)
 	}
 	w.mattermostSignedIn()
-	if got := w.issuedTokens("mattermost", "session"); len(got) != 1 || w.storedCredentialHas(t, "mm", got[0]) == false {
+	got := w.issuedTokens("mattermost", "session")
+	if len(got) != 1 || !w.storedCredentialHas(t, "mm", got[0]) {
 		t.Fatalf("the session token the server issued must be the stored credential")
+	}
+	// The index names the token's last characters, not the JSON around it.
+	entries, _ := w.mgr.Vault().List(ctx, false)
+	for _, e := range entries {
+		if e.Name == "mm/credential" && e.Fingerprint != keystore.Fingerprint(got[0]) {
+			t.Fatalf("credential fingerprint %q is not the token's", e.Fingerprint)
+		}
 	}
 }
 

@@ -51,12 +51,13 @@ func (m *Manager) saveCredential(ctx context.Context, account string, c credenti
 		return err
 	}
 	name := credentialName(account)
-	meta := config.SecretMeta{Name: name, Account: account, Kind: KindCredential, ID: c.Via}
+	value := c.Token
+	if value == "" {
+		value = c.Key
+	}
+	// The fingerprint names the token inside, not the JSON around it.
+	meta := config.SecretMeta{Name: name, Account: account, Kind: KindCredential, ID: c.Via, Fingerprint: fingerprintOrDash(value)}
 	if err := m.put(ctx, meta, string(b)); err != nil {
-		value := c.Token
-		if value == "" {
-			value = c.Key
-		}
 		iss := &Issued{Name: name, Account: account, Kind: KindCredential, Ref: KindCredential, Fingerprint: keystore.Fingerprint(value), Value: value}
 		return &NotStoredError{Issued: iss, Err: err}
 	}
@@ -98,7 +99,7 @@ func (m *Manager) savePending(ctx context.Context, account string, p pending) er
 		return err
 	}
 	exp := p.Expires
-	meta := config.SecretMeta{Name: pendingName(account), Account: account, Kind: KindPending, ID: p.Step, Expires: &exp}
+	meta := config.SecretMeta{Name: pendingName(account), Account: account, Kind: KindPending, ID: p.Step, Expires: &exp, Fingerprint: "-"}
 	return m.put(ctx, meta, string(b))
 }
 
@@ -140,3 +141,12 @@ func (p *pending) challenge(a accountRef) *Challenge {
 type accountRef = config.Account
 
 func isNotFound(err error) bool { return errors.Is(err, keystore.ErrNotFound) }
+
+// fingerprintOrDash is a token's fingerprint, or "-" for one too short to
+// have one (so the index never falls back to the JSON's last characters).
+func fingerprintOrDash(token string) string {
+	if fp := keystore.Fingerprint(token); fp != "" {
+		return fp
+	}
+	return "-"
+}

@@ -226,6 +226,7 @@ func (m *Manager) status(c *config.Config, a config.Account) Status {
 	if meta, ok := c.Secret(pendingName(a.Name)); ok {
 		if meta.Expires == nil || meta.Expires.After(m.opts.Now()) {
 			st.Pending = meta.ID
+			st.PendingFor = pendingFor(meta.ID)
 		}
 	}
 	return st

@@ -45,7 +45,9 @@ type Status struct {
 	Since    *time.Time `json:"since,omitempty"`   // when the credential was stored
 	Expires  *time.Time `json:"expires,omitempty"` // Capillary: the current token's expiry
 	Problem  string     `json:"problem,omitempty"` // e.g. "credential listed but missing from the keyring"
-	Pending  string     `json:"pending,omitempty"` // a challenge waiting for a code
+	Pending  string     `json:"pending,omitempty"` // the step of a challenge waiting for a code
+	// PendingFor says in words what the waiting challenge needs.
+	PendingFor string `json:"pending_for,omitempty"`
 	Extra    Extra      `json:"extra,omitempty"`
 	Insecure bool       `json:"insecure_http,omitempty"`
 }
@@ -276,3 +278,17 @@ func SecretName(account string, ref Ref) string {
 
 func credentialName(account string) string { return account + "/" + KindCredential }
 func pendingName(account string) string    { return account + "/" + KindPending }
+
+// pendingFor names what a waiting step needs, in words.
+func pendingFor(step string) string {
+	c := Challenge{Step: step}
+	switch step {
+	case "otp", "mfa-otp":
+		c.Method = client.MethodOTP
+	case "2fa":
+		c.Method = client.MethodEmail
+	case "password":
+		c.Method = client.MethodPassword
+	}
+	return c.What()
+}

@@ -77,7 +77,7 @@ func runAccountShow(cmd *cobra.Command, app *App, o *accountShowOptions) error {
 		fmt.Fprintf(w, "%s %s\n", label, when(st.Expires, now))
 	}
 	if st.Pending != "" {
-		fmt.Fprintf(w, "waiting:    a %s code ('keyturn login %s --code CODE')\n", st.Pending, st.Name)
+		fmt.Fprintf(w, "waiting:    for %s ('keyturn login %s --code CODE')\n", st.PendingFor, st.Name)
 	}
 	if st.Problem != "" {
 		fmt.Fprintf(w, "problem:    %s\n", st.Problem)

@@ -36,7 +36,9 @@ func (b *Batch) Put(ctx context.Context, meta config.SecretMeta, value string) e
 	if err := b.v.b.Set(ctx, meta.Name, value); err != nil {
 		return err
 	}
-	meta.Fingerprint = Fingerprint(value)
+	if meta.Fingerprint == "" {
+		meta.Fingerprint = Fingerprint(value)
+	}
 	b.mu.Lock()
 	b.pending = append(b.pending, meta)
 	b.mu.Unlock()

@@ -41,7 +41,8 @@ func NewVault(b Backend, cfg *config.File) *Vault {
 func (v *Vault) Backend() string { return v.b.Name() }
 
 // Put stores value under meta.Name, then records meta in the index. The
-// fingerprint is computed here; on overwrite the first Created is kept and
+// fingerprint is computed here unless meta carries one (a structured value
+// names the fingerprint of the token inside it); on overwrite the first Created is kept and
 // Rotated is set to now; a new entry gets Created = now unless meta has one.
 //
 // If the store fails, Put returns its error (which never holds the value)
@@ -59,7 +60,9 @@ func (v *Vault) Put(ctx context.Context, meta config.SecretMeta, value string) e
 		return err
 	}
 	now := v.now().UTC().Truncate(time.Second)
-	meta.Fingerprint = Fingerprint(value)
+	if meta.Fingerprint == "" {
+		meta.Fingerprint = Fingerprint(value)
+	}
 	err := v.idx.UpdateContext(context.WithoutCancel(ctx), func(c *config.Config) error {
 		indexEntry(c, meta, now)
 		return nil
