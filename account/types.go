@@ -41,15 +41,15 @@ type Status struct {
 	// Via says how: "session", "personal access token", "key".
 	Via string `json:"via,omitempty"`
 	// Store is where the credential lives ("keyring", "file", "memory").
-	Store    string     `json:"store,omitempty"`
-	Since    *time.Time `json:"since,omitempty"`   // when the credential was stored
-	Expires  *time.Time `json:"expires,omitempty"` // Capillary: the current token's expiry
-	Problem  string     `json:"problem,omitempty"` // e.g. "credential listed but missing from the keyring"
-	Pending  string     `json:"pending,omitempty"` // the step of a challenge waiting for a code
+	Store   string     `json:"store,omitempty"`
+	Since   *time.Time `json:"since,omitempty"`   // when the credential was stored
+	Expires *time.Time `json:"expires,omitempty"` // Capillary: the current token's expiry
+	Problem string     `json:"problem,omitempty"` // e.g. "credential listed but missing from the keyring"
+	Pending string     `json:"pending,omitempty"` // the step of a challenge waiting for a code
 	// PendingFor says in words what the waiting challenge needs.
 	PendingFor string `json:"pending_for,omitempty"`
-	Extra    Extra      `json:"extra,omitempty"`
-	Insecure bool       `json:"insecure_http,omitempty"`
+	Extra      Extra  `json:"extra,omitempty"`
+	Insecure   bool   `json:"insecure_http,omitempty"`
 }
 
 // Extra holds the Capillary identity fields for display.
