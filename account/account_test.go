@@ -456,3 +456,18 @@ func TestChallengeWording(t *testing.T) {
 		}
 	}
 }
+
+func TestStrayPendingInTheStoreIsNotResumed(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	w.add(config.Account{Name: "cap", Service: account.Capillary, URL: w.sb.CapillaryURL, Brand: capillarysim.SeedBrand,
+		DeviceID: capillarysim.SeedDeviceID, IdentifierType: "MOBILE", Identifier: capillarysim.BobMobile})
+	// A pending challenge left in the store by a config that is gone.
+	if err := w.store.Set(ctx, "cap/pending", `{"step":"otp","method":"otp","session_id":"P-gone","expires":"2999-01-01T00:00:00Z"}`); err != nil {
+		t.Fatal(err)
+	}
+	_, err := w.mgr.Login(ctx, account.LoginRequest{Account: "cap"})
+	if ch := asChallenge(t, err); ch.Step != "otp" || !ch.CodeSent {
+		t.Fatalf("a fresh sign-in must start over and send a code: %+v", ch)
+	}
+}

@@ -78,6 +78,13 @@ type pending struct {
 }
 
 func (m *Manager) loadPending(ctx context.Context, account string) (*pending, error) {
+	// The index says whether a challenge is waiting; a stray entry in the
+	// store (left by a config that was deleted) is not resumed.
+	if c, err := m.cfg.Load(); err != nil {
+		return nil, err
+	} else if _, ok := c.Secret(pendingName(account)); !ok {
+		return nil, nil
+	}
 	raw, err := m.vault.Get(ctx, pendingName(account))
 	if errors.Is(err, keystore.ErrNotFound) {
 		return nil, nil
