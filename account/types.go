@@ -121,6 +121,8 @@ func (c *Challenge) What() string {
 		return "the MFA password"
 	case c.Step == "password":
 		return "the account password"
+	case c.Step == "mfa-otp":
+		return "the MFA one-time code (OTP)"
 	case c.Method == client.MethodPassword:
 		return "the account password (as the second factor)"
 	case c.Method == client.MethodTOTP:
