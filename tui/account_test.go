@@ -274,7 +274,7 @@ func TestCapillaryRegenerateAndAutoRegenerate(t *testing.T) {
 	regens := len(h.ledgerOf("capillary-token"))
 	// The servers' clock and the screen's move on together to 30 s before
 	// the expiry.
-	h.sb.Env.Clock.Advance(exp.Sub(time.Now()) - 30*time.Second)
+	h.sb.Env.Clock.Advance(time.Until(exp) - 30*time.Second)
 	clock = exp.Add(-30 * time.Second)
 	h.send(tickMsg{})
 	h.says("renewed automatically at", "saved to the memory store (gone when keyturn exits) as cap/session")

@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -57,7 +56,6 @@ type harnessOpts struct {
 	backend keystore.Backend
 	w, h    int
 	now     func() time.Time
-	dark    bool
 	light   bool
 	profile colorprofile.Profile
 	noAccts bool
@@ -163,17 +161,6 @@ func (h *harness) settle() {
 	}
 }
 
-// step processes exactly one outstanding message, if one comes within d.
-func (h *harness) step(d time.Duration) bool {
-	select {
-	case msg := <-h.msgs:
-		h.deliver(msg)
-		return true
-	case <-time.After(d):
-		return false
-	}
-}
-
 // send delivers a message and settles.
 func (h *harness) send(msg tea.Msg) {
 	h.t.Helper()
@@ -272,36 +259,6 @@ func (h *harness) selectAccount(name string) {
 	h.m.accounts.selectName(name)
 	if a, ok := h.m.accounts.selected(); !ok || a.Name != name {
 		h.t.Fatalf("no account %s in the list", name)
-	}
-}
-
-// golden compares the view with testdata/<name>.golden (rewritten with
-// -update). The view is written through a fixed colour profile (ANSI 16
-// colours), so the files do not depend on the terminal running the tests.
-func (h *harness) golden(name string) {
-	h.t.Helper()
-	var b strings.Builder
-	w := &colorprofile.Writer{Forward: &b, Profile: colorprofile.ANSI}
-	if _, err := w.WriteString(h.m.View().Content); err != nil {
-		h.t.Fatal(err)
-	}
-	got := b.String()
-	path := filepath.Join("testdata", name+".golden")
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			h.t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			h.t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		h.t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if string(want) != got {
-		h.t.Errorf("%s differs from the golden file (run with -update after checking):\n--- got (plain) ---\n%s\n--- want (plain) ---\n%s", name, ansi.Strip(got), ansi.Strip(string(want)))
 	}
 }
 

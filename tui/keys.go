@@ -112,12 +112,3 @@ func defaultKeys() keyMap {
 		Clear:     b([]string{"esc"}, "esc", "clear filter"),
 	}
 }
-
-// helpKeys adapts a context's bindings to bubbles/help.
-type helpKeys struct {
-	short []key.Binding
-	full  [][]key.Binding
-}
-
-func (h helpKeys) ShortHelp() []key.Binding  { return h.short }
-func (h helpKeys) FullHelp() [][]key.Binding { return h.full }
