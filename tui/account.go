@@ -3,6 +3,7 @@ package tui
 import (
 	"context"
 	"errors"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -34,6 +35,8 @@ type accountScreen struct {
 
 	cursor int
 
+	loads []int // loads in flight, cancelled when the screen is left
+
 	// Capillary auto-regeneration.
 	autoOff     bool      // switched off with t
 	autoStopped string    // why it stopped by itself (a failure)
@@ -50,7 +53,8 @@ func (s *accountScreen) load(m *Model) tea.Cmd {
 	s.gen++
 	gen := s.gen
 	name := s.name
-	_, cmd := m.start("Loading "+name+"…", func(ctx context.Context) (any, error) {
+	s.loads = slices.DeleteFunc(s.loads, func(id int) bool { return !m.running(id) })
+	id, cmd := m.start("Loading "+name+"…", func(ctx context.Context) (any, error) {
 		return m.mgr.Show(ctx, name)
 	}, func(val any, err error) tea.Cmd {
 		if m.screen != screenAccount || m.acct.gen != gen {
@@ -68,12 +72,21 @@ func (s *accountScreen) load(m *Model) tea.Cmd {
 		}
 		return s.loadServer(m, gen)
 	})
+	s.loads = append(s.loads, id)
 	return cmd
+}
+
+// cancelLoads abandons the screen's reads (leaving it).
+func (s *accountScreen) cancelLoads(m *Model) {
+	for _, id := range s.loads {
+		m.cancelOp(id)
+	}
+	s.loads = nil
 }
 
 func (s *accountScreen) loadServer(m *Model, gen int) tea.Cmd {
 	name, service := s.name, s.st.Service
-	_, tcmd := m.start("Listing tokens…", func(ctx context.Context) (any, error) {
+	tid, tcmd := m.start("Listing tokens…", func(ctx context.Context) (any, error) {
 		return m.mgr.Tokens(ctx, name, account.ListFilter{})
 	}, func(val any, err error) tea.Cmd {
 		if m.screen != screenAccount || m.acct.gen != gen {
@@ -88,10 +101,11 @@ func (s *accountScreen) loadServer(m *Model, gen int) tea.Cmd {
 		s.clamp()
 		return nil
 	})
+	s.loads = append(s.loads, tid)
 	if service != account.Mattermost && service != account.RocketChat {
 		return tcmd
 	}
-	_, mcmd := m.start("", func(ctx context.Context) (any, error) {
+	mid, mcmd := m.start("", func(ctx context.Context) (any, error) {
 		return m.mgr.MFAActive(ctx, name)
 	}, func(val any, err error) tea.Cmd {
 		if m.screen != screenAccount || m.acct.gen != gen {
@@ -105,6 +119,7 @@ func (s *accountScreen) loadServer(m *Model, gen int) tea.Cmd {
 		}
 		return nil
 	})
+	s.loads = append(s.loads, mid)
 	return tea.Batch(tcmd, mcmd)
 }
 
@@ -565,6 +580,8 @@ func (s *accountScreen) rowText(m *Model, r acctRow, w int) string {
 			return m.st.Error.Render("could not check: " + truncate(s.mfaErr.Error(), w-20))
 		case s.mfa == nil:
 			return m.st.Subtle.Render("checking…")
+		case *s.mfa && s.st.Service == account.RocketChat:
+			return m.st.OK.Render("✓ active") + m.st.Faint.Render("  · M disables (asks for a current code)")
 		case *s.mfa:
 			return m.st.OK.Render("✓ active") + m.st.Faint.Render("  · m replaces the secret (asks first) · M disables")
 		}

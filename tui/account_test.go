@@ -380,3 +380,29 @@ func TestResultDialogRevealIsOnDemand(t *testing.T) {
 	h.press("r")
 	h.contains("eyJhbGciOiJIUzI1NiJ9.payload.sigwxyz")
 }
+
+// A keyring that hangs after the server issued a token: esc cancels, and
+// the token still shows, NOT saved, since it is the only copy.
+func TestHangingStoreEscStillShowsTheToken(t *testing.T) {
+	store := &keystoretest.Hanging{Inner: keystore.NewMemory(), Ops: []string{"none"}}
+	h := newHarness(t, harnessOpts{backend: store})
+	h.signInMattermost()
+	h.cursorTo("/deploy")
+	store.Ops = []string{"set"}
+	h.press("r")
+	_, cmd := h.m.Update(keyMsg("y"))
+	h.run(cmd)
+	select {
+	case <-store.Started():
+	case <-time.After(10 * time.Second):
+		t.Fatal("the store was never called")
+	}
+	h.says("Regenerating slash-command token…", "esc cancels")
+	_, cmd = h.m.Update(keyMsg("esc"))
+	h.run(cmd)
+	h.settle()
+	h.says("Token issued before you cancelled", "✗ NOT saved", "This window holds the only copy")
+	if len(h.m.unsaved) != 1 {
+		t.Fatalf("unsaved: %d", len(h.m.unsaved))
+	}
+}

@@ -195,13 +195,14 @@ func (m *Model) removeAccount(name string) tea.Cmd {
 
 // Column widths of the list (the server column takes the rest).
 const (
-	colBadge = 5
-	colState = 27
+	colBadge     = 5
+	colState     = 26
+	colServerGap = 2 // the spaces either side of the server column
 )
 
 func listColumns(w int) (name, user int) {
 	if w < 110 {
-		return 14, 14
+		return 16, 12
 	}
 	return 20, 18
 }
@@ -213,7 +214,7 @@ func (s *accountsScreen) view(m *Model, w, h int) string {
 	}
 	vis := s.visible()
 	colName, colUser := listColumns(w)
-	colServer := max(10, w-2-colBadge-1-colName-1-colUser-1-colState)
+	colServer := max(10, w-2-colBadge-1-colName-1-colServerGap-colUser-1-colState)
 	head := "  " + pad("", colBadge) + " " + pad("NAME", colName) + " " + pad("SERVER", colServer) + " " + pad("USER", colUser) + " " + "STATE"
 	lines = append(lines, m.st.Faint.Render(head))
 	switch {

@@ -84,6 +84,11 @@ func (d *mfaDialog) begin(m *Model, replace bool) tea.Cmd {
 			return nil
 		}
 		switch {
+		case errors.Is(err, account.ErrMFAActive) && d.st.Service == account.RocketChat:
+			// Rocket.Chat cannot replace an active secret at all.
+			m.closeDialog(d)
+			m.setStatus("TOTP is already active on " + name + ". To set it up again, disable it first (M, with a current code).")
+			return nil
 		case errors.Is(err, account.ErrMFAActive):
 			d.phase = mfaAskReplace
 			return nil
@@ -438,7 +443,15 @@ func (m *Model) confirmDisableMFA(st account.Status) tea.Cmd {
 			if ans != nil {
 				code = ans.Code
 			}
-			return nil, m.mgr.DisableMFA(ctx, name, code)
+			err := m.mgr.DisableMFA(ctx, name, code)
+			var ch *account.Challenge
+			if err != nil && !errors.As(err, &ch) && ctx.Err() == nil {
+				// A refused code comes back as a plain error: keep the
+				// dialog open with the server's words.
+				return nil, &account.Challenge{Account: name, Service: account.RocketChat, Step: "2fa", Method: methodTOTP,
+					Methods: []string{methodTOTP}, Invalid: true, Message: err.Error()}
+			}
+			return nil, err
 		}
 		// Rocket.Chat wants a current code: ask for it as a challenge.
 		f.chal = newChallengeDialog(m, f, &account.Challenge{Account: name, Service: st.Service, Step: "2fa",

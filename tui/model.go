@@ -384,6 +384,8 @@ func (m *Model) openVault() tea.Cmd {
 }
 
 func (m *Model) back() tea.Cmd {
+	m.acct.cancelLoads(m)
+	m.cancelOp(m.vault.fetching)
 	m.screen = screenAccounts
 	m.acct = accountScreen{}
 	m.vault = vaultScreen{}
