@@ -177,11 +177,7 @@ func (d *challengeDialog) view(m *Model, w, h int) string {
 	dw := dialogWidth(68, w)
 	inner := dw - 4
 	var b []string
-	asker := serviceName(ch.Service)
-	if isMFAStep(ch.Step) && ch.Service == account.Capillary {
-		asker += "'s MFA step"
-	}
-	b = append(b, wrap(asker+" asks for "+ch.What()+".", inner))
+	b = append(b, wrap(serviceName(ch.Service)+" asks for "+ch.What()+".", inner))
 	switch {
 	case ch.Service == account.RocketChat && ch.Method == methodPassword:
 		b = append(b, wrap("This is Rocket.Chat's fallback: type your account password as the code. keyturn sends only its SHA-256.", inner))

@@ -135,7 +135,7 @@ func TestE2ETmux(t *testing.T) {
 	tm.waitFor("Capillary asks for the one-time code (OTP).", "A code was sent to mobile")
 	tm.text(tm.footer(`Capillary OTP for [^·]*?\) (\d{6})`))
 	tm.keys("Enter")
-	tm.waitFor("Capillary's MFA step asks for")
+	tm.waitFor("Capillary asks for the MFA")
 	tm.text(tm.footer(`Capillary MFA OTP for [^·]*?\) (\d{6})`))
 	tm.keys("Enter")
 	tm.waitFor("● Signed in with a key", "Session", "expires in")

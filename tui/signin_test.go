@@ -144,7 +144,7 @@ func TestCapillaryOTPResendAndMFAStep(t *testing.T) {
 	_ = first
 	h.typeText(h.code("Capillary OTP"))
 	h.press("enter")
-	h.contains("Capillary's MFA step asks for", "Step done.", "MFA one-time code", "MFA password", "tab switches")
+	h.contains("Capillary asks for the MFA", "Step done.", "MFA one-time code", "MFA password", "tab switches")
 	h.typeText(h.code("Capillary MFA OTP"))
 	h.press("enter")
 	h.contains("● Signed in with a key", "Session", "expires in", "auto-regenerate on")
