@@ -1,0 +1,403 @@
+package capillary_test
+
+// FuzzCapillaryResponses sends one fuzzed answer (status, headers, body, and
+// optionally a transport fault) to every exported call of the Capillary
+// client, through client.Options.Transport, so that the whole path runs: the
+// core's capped read and 429 handling, the status envelope, the error
+// mapping and the session and token decoders with their JWT claims.
+// FuzzTokenExpiry fuzzes the unverified JWT reader on its own. Seeds in
+// testdata/fuzz come from ../shared/api/capillary.md, ../shared/seeds and
+// testdata/*.response.json.
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"runtime/debug"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"keyturn/client"
+	"keyturn/client/capillary"
+)
+
+const (
+	fzPassword = "SENTINEL-PASSWORD-4711"
+	fzOTP      = "081542"
+	fzKey      = "SENTINEL-KEY-2342"
+	fzToken    = "SENTINEL-TOKEN-1234"
+	fzSession  = "P-6ec5fcc9-2bca-4778-9672-4ee5097d8313"
+)
+
+// fzTransport answers every request with the same fuzzed response.
+type fzTransport struct {
+	status int
+	header http.Header
+	body   []byte
+	fault  uint8 // 0 none; 1 no answer; 2 the body breaks off; 3 a timeout
+
+	sent atomic.Int64 // requests other than GET, which must never be repeated
+}
+
+type fzBrokenBody struct{ r io.Reader }
+
+func (b *fzBrokenBody) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	if err == io.EOF {
+		return n, io.ErrUnexpectedEOF
+	}
+	return n, err
+}
+
+type fzTimeout struct{}
+
+func (fzTimeout) Error() string   { return "i/o timeout" }
+func (fzTimeout) Timeout() bool   { return true }
+func (fzTimeout) Temporary() bool { return true }
+
+func (rt *fzTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Method != http.MethodGet {
+		rt.sent.Add(1)
+	}
+	if req.Body != nil {
+		_, _ = io.Copy(io.Discard, req.Body)
+		_ = req.Body.Close()
+	}
+	var body io.Reader = bytes.NewReader(rt.body)
+	switch rt.fault {
+	case 1:
+		return nil, errors.New("connection reset by peer")
+	case 2:
+		body = &fzBrokenBody{bytes.NewReader(rt.body[:len(rt.body)/2])}
+	case 3:
+		return nil, fzTimeout{}
+	}
+	return &http.Response{
+		Status: fmt.Sprintf("%d %s", rt.status, http.StatusText(rt.status)), StatusCode: rt.status,
+		Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		Header: rt.header.Clone(), Body: io.NopCloser(body), ContentLength: -1, Request: req,
+	}, nil
+}
+
+// fzHeaders reads "Name: value" lines.
+func fzHeaders(s string) http.Header {
+	h := http.Header{}
+	for _, line := range strings.Split(s, "\n") {
+		k, v, ok := strings.Cut(line, ":")
+		k = strings.TrimSpace(k)
+		if ok && k != "" {
+			h.Add(k, strings.TrimSpace(v))
+		}
+	}
+	return h
+}
+
+// fzStatus maps any number onto the statuses a server can send (200-599;
+// net/http's transport never hands a client a 1xx).
+func fzStatus(n uint16) int {
+	if n >= 200 && n <= 599 {
+		return int(n)
+	}
+	return 200 + int(n)%400
+}
+
+// fzCheckErr: the error is one of the client's typed errors, with a message.
+
+// fzInconsistent is a success whose result does not hang together.
+type fzInconsistent string
+
+func (e fzInconsistent) Error() string { return string(e) }
+
+// fzCheckErr: the error is one of the client's typed errors, with a message.
+func fzCheckErr(t *testing.T, op string, status int, fault uint8, err error) {
+	t.Helper()
+	if strings.TrimSpace(err.Error()) == "" {
+		t.Fatalf("%s: an error with no message (%T)", op, err)
+	}
+	var (
+		ae *client.APIError
+		rl *client.RateLimitedError
+		be *client.BadResponseError
+		te *client.TransportError
+	)
+	switch {
+	case errors.As(err, &te):
+		// Only a fault, or a 3xx whose Location net/http cannot parse.
+		if fault == 0 && status/100 != 3 {
+			t.Fatalf("%s: transport error without a fault: %v", op, err)
+		}
+	case errors.As(err, &rl):
+		if rl.Status != http.StatusTooManyRequests || rl.RetryAfter < 0 {
+			t.Fatalf("%s: rate limit error %+v for HTTP %d", op, rl, status)
+		}
+	case errors.As(err, &ae):
+		if ae.Service != "capillary" || ae.Status != status {
+			t.Fatalf("%s: API error %+v for HTTP %d", op, ae, status)
+		}
+		if capillary.Hint(err) == "" && capillary.Describe(ae.Code) != "" && ae.Message == "" {
+			t.Fatalf("%s: a documented code without its description: %+v", op, ae)
+		}
+	case errors.As(err, &be):
+		if be.Reason == "" {
+			t.Fatalf("%s: bad response without a reason: %+v", op, be)
+		}
+	default:
+		t.Fatalf("%s: untyped error %T: %v", op, err, err)
+	}
+	if fault == 0 && status == http.StatusTooManyRequests && rl == nil {
+		t.Fatalf("%s: HTTP 429 gave %T %v, want a *client.RateLimitedError", op, err, err)
+	}
+	if fault != 0 && te == nil {
+		t.Fatalf("%s: a transport fault gave %T %v", op, err, err)
+	}
+}
+
+type fzCall struct {
+	name string
+	run  func(context.Context) error // nil error: the call succeeded and its result checked out
+}
+
+// fzJWT builds a JWT of the engine's layout (the signature is not checked).
+func fzJWT(header, payload string) string {
+	enc := base64.RawURLEncoding.EncodeToString
+	return enc([]byte(header)) + "." + enc([]byte(payload)) + ".c2ln"
+}
+
+var (
+	fzHeaderJSON = `{"idv":["MOBILE|919999999993"],"dev":"123456785","org":"DOCDEMO","alg":"HS256"}`
+	fzViewJWT    = fzJWT(fzHeaderJSON, `{"iss":"CAPILLARY TECHNOLOGIES","rol":"VIEW","iat":1716962557,"exp":1716963457}`)
+	fzUserJWT    = fzJWT(fzHeaderJSON, `{"uid":"1780776","iss":"CAPILLARY TECHNOLOGIES","rol":"USER","iat":1716962557,"exp":1716963457.5}`)
+	fzKeyJWT     = fzJWT(fzHeaderJSON, `{"uid":"1780776","iss":"CAPILLARY TECHNOLOGIES","mfa":true,"iat":1716962557,"rol":"AUTH"}`)
+)
+
+func FuzzCapillaryResponses(f *testing.F) {
+	ctJSON := "Content-Type: application/json\n"
+	ok := `"status":{"success":true,"code":200,"message":"SUCCESS"}`
+	for _, s := range []struct {
+		status  uint16
+		headers string
+		body    string
+		fault   uint8
+	}{
+		{200, ctJSON, `{` + ok + `,"auth":{"token":"` + fzViewJWT + `","key":null},"user":{"appRegistered":false,"sessionId":"` + fzSession + `","role":"VIEW","userRegisteredForPassword":true}}`, 0},
+		{200, ctJSON, `{` + ok + `,"auth":{"token":"` + fzUserJWT + `","key":"` + fzKeyJWT + `"},"user":{"appRegistered":false,"sessionId":null,"role":"USER","userRegisteredForPassword":true}}`, 0},
+		{200, ctJSON, `{` + ok + `,"auth":{"token":"` + fzUserJWT + `","key":null},"identifiers":{"identifierList":null}}`, 0},
+		{200, ctJSON, `{` + ok + `,"auth":{"token":"not.a.jwt","key":"k"},"user":{"role":""}}`, 0},
+		{200, ctJSON, `{` + ok + `,"auth":{"token":"","key":null},"user":{"sessionId":""}}`, 0},
+		{200, ctJSON, `{"status":{"success":true,"code":200,"message":"Token expired successfully"}}`, 0},
+		{200, ctJSON, `{"status":{"success":false,"code":1506,"message":"Invalid OTP"}}`, 0},
+		{400, ctJSON, `{"status":{"success":false,"code":"1529","message":""}}`, 0},
+		{401, ctJSON, `{"status":{"success":false,"code":1597}}`, 0},
+		{500, ctJSON, `{"status":{"success":true,"code":200,"message":"SUCCESS"}}`, 0},
+		{200, ctJSON, `{"status":{"success":false,"code":true}}`, 0},
+		{200, ctJSON, `{"status":{"success":false,"code":{"x":1}}}`, 0},
+		{200, ctJSON, `{"status":null}`, 0},
+		{403, ctJSON, `{"error":"Forbidden","message":"gateway says no"}`, 0},
+		{404, ctJSON, `{"message":"no route"}`, 0},
+		{400, "Content-Type: text/plain\n", "Unable to process JSON", 0},
+		{429, "Retry-After: 3\n", "Rate limit exceeded", 0},
+		{502, "Content-Type: text/html\n", "<html><title>502 Bad Gateway</title></html>", 0},
+		{200, ctJSON, `{` + ok + `}`, 1},
+		{200, ctJSON, `{` + ok + `}`, 2},
+		{200, ctJSON, `{` + ok + `}`, 3},
+	} {
+		f.Add(s.status, s.headers, []byte(s.body), s.fault)
+	}
+	id := capillary.Identity{IdentifierType: capillary.IdentifierMobile, IdentifierValue: "919999999993", Brand: "DocDemo", DeviceID: "123456785"}
+	f.Fuzz(func(t *testing.T, statusIn uint16, headers string, body []byte, faultIn uint8) {
+		status, fault := fzStatus(statusIn), faultIn%4
+		rt := &fzTransport{status: status, header: fzHeaders(headers), body: body, fault: fault}
+		hc, err := client.New(client.Options{
+			Service: "capillary", BaseURL: "https://eu.api.capillarytech.com", Transport: rt, Timeout: 5 * time.Second,
+			Sleep: func(ctx context.Context, d time.Duration) error {
+				if d < 0 {
+					t.Errorf("the core waits a negative %v", d)
+				}
+				return ctx.Err()
+			},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cp := capillary.New(hc, id)
+		want := func(ok bool, what string) error {
+			if !ok {
+				return fzInconsistent(what)
+			}
+			return nil
+		}
+		// What the body says about itself, read independently.
+		var w struct {
+			Status *struct {
+				Success bool `json:"success"`
+			} `json:"status"`
+			Auth *struct {
+				Token string  `json:"token"`
+				Key   *string `json:"key"`
+			} `json:"auth"`
+		}
+		// Like the client, read the first JSON value and ignore what follows.
+		_ = json.NewDecoder(bytes.NewReader(body)).Decode(&w)
+		session := func(s *capillary.Session, err error) error {
+			if err != nil {
+				return err
+			}
+			if s == nil || s.SessionID == "" {
+				return want(false, "a session without an id")
+			}
+			if exp, err := capillary.TokenExpiry(s.Token); (err == nil) != !s.Expires.IsZero() || err == nil && !exp.Equal(s.Expires) {
+				return want(false, "Session.Expires is not the token's exp")
+			}
+			return nil
+		}
+		tokens := func(tk *capillary.Tokens, err error) error {
+			if err != nil {
+				return err
+			}
+			if tk == nil || tk.Token == "" && tk.Key == "" {
+				return want(false, "tokens without a token or key")
+			}
+			if w.Auth == nil || tk.Token != w.Auth.Token || (w.Auth.Key == nil) != (tk.Key == "") && !(w.Auth.Key != nil && *w.Auth.Key == "") {
+				return want(false, "tokens differ from the answer's auth")
+			}
+			if exp, err := capillary.TokenExpiry(tk.Token); (err == nil) != !tk.Expires.IsZero() || err == nil && !exp.Equal(tk.Expires) {
+				return want(false, "Tokens.Expires is not the token's exp")
+			}
+			return nil
+		}
+		calls := []fzCall{
+			{"GenerateToken", func(ctx context.Context) error { return session(cp.GenerateToken(ctx, "", "")) }},
+			{"GenerateToken+password", func(ctx context.Context) error { return session(cp.GenerateToken(ctx, fzPassword, fzPassword)) }},
+			{"GenerateOTP", func(ctx context.Context) error { return cp.GenerateOTP(ctx, fzSession) }},
+			{"ValidateOTP", func(ctx context.Context) error { return tokens(cp.ValidateOTP(ctx, fzSession, fzOTP)) }},
+			{"ValidatePassword", func(ctx context.Context) error { return tokens(cp.ValidatePassword(ctx, fzSession, fzPassword)) }},
+			{"RegenerateToken", func(ctx context.Context) error { return tokens(cp.RegenerateToken(ctx, fzKey)) }},
+			{"GenerateMFAToken", func(ctx context.Context) error { return session(cp.GenerateMFAToken(ctx, fzToken, "", "")) }},
+			{"GenerateMFAOTP", func(ctx context.Context) error { return cp.GenerateMFAOTP(ctx, fzSession) }},
+			{"ValidateMFAOTP", func(ctx context.Context) error { return tokens(cp.ValidateMFAOTP(ctx, fzSession, fzOTP)) }},
+			{"ValidateMFAPassword", func(ctx context.Context) error { return tokens(cp.ValidateMFAPassword(ctx, fzSession, fzPassword)) }},
+			{"RegenerateMFAToken", func(ctx context.Context) error { return tokens(cp.RegenerateMFAToken(ctx, fzKey)) }},
+			{"ExpireMFAToken", func(ctx context.Context) error { return cp.ExpireMFAToken(ctx, fzToken) }},
+		}
+		for _, c := range calls {
+			rt.sent.Store(0)
+			stack, ok, err := fzRun(c.run)
+			if n := rt.sent.Load(); n > 1 {
+				t.Fatalf("%s sent its request %d times (HTTP %d, fault %d): only GETs may be retried", c.name, n, status, fault)
+			}
+			switch {
+			case !ok:
+				t.Fatalf("%s did not return within 10s (HTTP %d, fault %d)", c.name, status, fault)
+			case stack != "":
+				t.Fatalf("%s panicked: %s", c.name, stack)
+			case errors.As(err, new(fzInconsistent)):
+				t.Fatalf("%s succeeded with an inconsistent result: %v", c.name, err)
+			case err == nil:
+				if fault != 0 || status < 200 || status > 299 {
+					t.Fatalf("%s succeeded on HTTP %d with fault %d", c.name, status, fault)
+				}
+				if w.Status == nil || !w.Status.Success {
+					t.Fatalf("%s succeeded on an answer without status.success:true", c.name)
+				}
+			default:
+				fzCheckErr(t, c.name, status, fault, err)
+				// status.success:false on a JSON answer is the engine's own
+				// error, whatever the HTTP status.
+				var ae *client.APIError
+				if fault == 0 && status != http.StatusTooManyRequests && w.Status != nil && !w.Status.Success &&
+					client.NotJSON(&client.Response{Header: rt.header, Body: body}) == "" && !errors.As(err, &ae) {
+					var be *client.BadResponseError
+					if !errors.As(err, &be) || !strings.Contains(be.Reason, "field") {
+						t.Fatalf("%s: status.success:false gave %T %v", c.name, err, err)
+					}
+				}
+			}
+		}
+	})
+}
+
+// FuzzTokenExpiry: the unverified JWT reader takes any text, or a JWT built
+// from any header and payload JSON. It never panics; an expiry it reports
+// is a real time; its errors say what is wrong without quoting the token.
+func FuzzTokenExpiry(f *testing.F) {
+	f.Add(fzUserJWT, "", "", false)
+	f.Add(fzKeyJWT, "", "", false)
+	f.Add("", "", "", false)
+	f.Add("a.b", "", "", false)
+	f.Add("a.b.c.d", "", "", false)
+	f.Add("", fzHeaderJSON, `{"exp":1716963457}`, true)
+	f.Add("", fzHeaderJSON, `{"exp":"1716963457.25"}`, true)
+	f.Add("", fzHeaderJSON, `{"exp":1e13}`, true)
+	f.Add("", fzHeaderJSON, `{"exp":-1}`, true)
+	f.Add("", fzHeaderJSON, `{"exp":"NaN"}`, true)
+	f.Add("", fzHeaderJSON, `{"exp":1e999}`, true)
+	f.Add("", fzHeaderJSON, `{"exp":true,"iat":null}`, true)
+	f.Add("", fzHeaderJSON, `{"exp":999999999999.9999999}`, true)
+	f.Add("", `{"idv":"not a list","dev":5}`, `{"exp":1}`, true)
+	f.Add("", `[]`, `null`, true)
+	f.Fuzz(func(t *testing.T, raw, header, payload string, build bool) {
+		tok := raw
+		if build {
+			tok = fzJWT(header, payload)
+		}
+		claims, perr := capillary.ParseToken(tok)
+		exp, err := capillary.TokenExpiry(tok)
+		role, rerr := capillary.TokenRole(tok)
+		switch {
+		case perr != nil:
+			if err == nil || rerr == nil || err.Error() != perr.Error() {
+				t.Fatalf("ParseToken fails (%v) but TokenExpiry says %v, %v", perr, exp, err)
+			}
+			msg := perr.Error()
+			if !strings.HasPrefix(msg, "capillary: ") || len(msg) > 200 {
+				t.Fatalf("unclear error %q", msg)
+			}
+			for _, part := range strings.Split(strings.TrimSpace(tok), ".") {
+				if len(part) >= 12 && strings.Contains(msg, part) {
+					t.Fatalf("the error quotes the token: %q", msg)
+				}
+			}
+		case claims.Expires.IsZero():
+			if !errors.Is(err, capillary.ErrNoExpiry) {
+				t.Fatalf("no exp, but TokenExpiry says %v, %v", exp, err)
+			}
+		default:
+			if err != nil || !exp.Equal(claims.Expires) {
+				t.Fatalf("exp %v, but TokenExpiry says %v, %v", claims.Expires, exp, err)
+			}
+			if exp.Before(time.Unix(0, 0)) || exp.After(time.Unix(1e12+1, 0)) || exp.Location() != time.UTC {
+				t.Fatalf("exp %v is no time a token expires at", exp)
+			}
+		}
+		if perr == nil && (rerr == nil) != (claims.Role != "") || rerr == nil && role != claims.Role {
+			t.Fatalf("TokenRole %q, %v for claims %+v", role, rerr, claims)
+		}
+	})
+}
+
+// fzRun runs one call with a deadline and catches a panic.
+func fzRun(run func(context.Context) error) (stack string, ok bool, err error) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer func() {
+			if r := recover(); r != nil {
+				stack = fmt.Sprintf("%v\n%s", r, debug.Stack())
+			}
+		}()
+		err = run(context.Background())
+	}()
+	select {
+	case <-done:
+		return stack, true, err
+	case <-time.After(10 * time.Second):
+		return "", false, nil
+	}
+}

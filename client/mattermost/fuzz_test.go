@@ -1,0 +1,371 @@
+package mattermost_test
+
+// FuzzMattermostResponses sends one fuzzed answer (status, headers, body, and
+// optionally a transport fault) to every exported call of the Mattermost
+// client, through client.Options.Transport, so that the whole path runs: the
+// core's capped read, 429 handling, the error mapping and each decoder.
+// Seeds in testdata/fuzz come from ../shared/api/mattermost.md, the recorded
+// exchanges of a 11.2 server and ../shared/seeds.
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"runtime/debug"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"keyturn/client"
+	"keyturn/client/mattermost"
+)
+
+const (
+	fzPassword = "SENTINEL-PASSWORD-4711"
+	fzCode     = "SENTINEL-CODE-0815"
+	fzToken    = "SENTINEL-BEARER-2342"
+)
+
+// fzTransport answers every request with the same fuzzed response.
+type fzTransport struct {
+	status int
+	header http.Header
+	body   []byte
+	fault  uint8 // 0 none; 1 no answer; 2 the body breaks off; 3 a timeout
+
+	sent atomic.Int64 // requests other than GET, which must never be repeated
+}
+
+type fzBrokenBody struct{ r io.Reader }
+
+func (b *fzBrokenBody) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	if err == io.EOF {
+		return n, io.ErrUnexpectedEOF
+	}
+	return n, err
+}
+
+type fzTimeout struct{}
+
+func (fzTimeout) Error() string   { return "i/o timeout" }
+func (fzTimeout) Timeout() bool   { return true }
+func (fzTimeout) Temporary() bool { return true }
+
+func (rt *fzTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Method != http.MethodGet {
+		rt.sent.Add(1)
+	}
+	if req.Body != nil {
+		_, _ = io.Copy(io.Discard, req.Body)
+		_ = req.Body.Close()
+	}
+	var body io.Reader = bytes.NewReader(rt.body)
+	switch rt.fault {
+	case 1:
+		return nil, errors.New("connection reset by peer")
+	case 2:
+		body = &fzBrokenBody{bytes.NewReader(rt.body[:len(rt.body)/2])}
+	case 3:
+		return nil, fzTimeout{}
+	}
+	return &http.Response{
+		Status: fmt.Sprintf("%d %s", rt.status, http.StatusText(rt.status)), StatusCode: rt.status,
+		Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		Header: rt.header.Clone(), Body: io.NopCloser(body), ContentLength: -1, Request: req,
+	}, nil
+}
+
+// fzHeaders reads "Name: value" lines.
+func fzHeaders(s string) http.Header {
+	h := http.Header{}
+	for _, line := range strings.Split(s, "\n") {
+		k, v, ok := strings.Cut(line, ":")
+		k = strings.TrimSpace(k)
+		if ok && k != "" {
+			h.Add(k, strings.TrimSpace(v))
+		}
+	}
+	return h
+}
+
+// fzStatus maps any number onto the statuses a server can send (200-599;
+// net/http's transport never hands a client a 1xx).
+func fzStatus(n uint16) int {
+	if n >= 200 && n <= 599 {
+		return int(n)
+	}
+	return 200 + int(n)%400
+}
+
+// fzCheckErr: the error is one of the client's typed errors, with a message.
+// secrets are the request's secrets, which the server's words may echo:
+// they never reach the error.
+func fzCheckErr(t *testing.T, op string, status int, fault uint8, err error, secrets []string) {
+	t.Helper()
+	msg := err.Error()
+	if strings.TrimSpace(msg) == "" {
+		t.Fatalf("%s: an error with no message (%T)", op, err)
+	}
+	var (
+		ae *client.APIError
+		sf *client.SecondFactorRequired
+		rl *client.RateLimitedError
+		be *client.BadResponseError
+		te *client.TransportError
+	)
+	switch {
+	case errors.As(err, &te):
+		// Only a fault, or a 3xx whose Location net/http cannot parse.
+		if fault == 0 && status/100 != 3 {
+			t.Fatalf("%s: transport error without a fault: %v", op, err)
+		}
+	case errors.As(err, &rl):
+		if rl.Status != http.StatusTooManyRequests || rl.RetryAfter < 0 {
+			t.Fatalf("%s: rate limit error %+v for HTTP %d", op, rl, status)
+		}
+	case errors.As(err, &ae):
+		if ae.Service != "mattermost" || (ae.Status != status && !(status/100 == 2 && ae.Status == 200)) {
+			t.Fatalf("%s: API error %+v for HTTP %d", op, ae, status)
+		}
+		for _, s := range secrets {
+			if strings.Contains(ae.Message, s) || strings.Contains(ae.Detail, s) {
+				t.Fatalf("%s: a secret of the request shows in the server's message or detail", op)
+			}
+		}
+	case errors.As(err, &sf):
+		if sf.Service != "mattermost" {
+			t.Fatalf("%s: challenge %+v", op, sf)
+		}
+	case errors.As(err, &be):
+		if be.Reason == "" {
+			t.Fatalf("%s: bad response without a reason: %+v", op, be)
+		}
+	default:
+		t.Fatalf("%s: untyped error %T: %v", op, err, err)
+	}
+	if fault == 0 && status == http.StatusTooManyRequests && rl == nil {
+		t.Fatalf("%s: HTTP 429 gave %T %v, want a *client.RateLimitedError", op, err, err)
+	}
+	if fault != 0 && te == nil {
+		t.Fatalf("%s: a transport fault gave %T %v", op, err, err)
+	}
+}
+
+// fzInconsistent is a success whose result does not hang together.
+type fzInconsistent string
+
+func (e fzInconsistent) Error() string { return string(e) }
+
+type fzCall struct {
+	name string
+	run  func(context.Context) error // nil error: the call succeeded and its result checked out
+}
+
+func FuzzMattermostResponses(f *testing.F) {
+	ctJSON := "Content-Type: application/json\n"
+	for _, s := range []struct {
+		status  uint16
+		headers string
+		body    string
+		fault   uint8
+	}{
+		{200, ctJSON + "Token: bgfhpkprg3njbdebx4f3k9a\nX-Request-Id: mk134bjt4b885bkj1sqfuacyqw\n", `{"id":"9rrsftoh7b89jmo3pzjy3jftky","username":"admin","roles":"system_user system_admin","mfa_active":true}`, 0},
+		{200, ctJSON, `{"status":"OK"}`, 0},
+		{200, ctJSON, `{"token":"7np66pejm7d13cofkoras91q5h"}`, 0},
+		{201, ctJSON, `{"id":"a9k5ewds4f84jfoj7tdewecc3w","token":"71szbxp1c7nnpkdw6zrfiy8eoe","user_id":"u","description":"d","is_active":true}`, 0},
+		{200, ctJSON, `{"secret":"NNBGKJZQLIF6IVTTDANEOV6YJOZZPMTA","qr_code":"iVBORw0KGgo="}`, 0},
+		{200, ctJSON, `{"secret":"NNBG","qr_code":"not base64!"}`, 0},
+		{200, ctJSON, `[{"id":"a","token":"t"},{"id":"b"},{"id":"a"}]`, 0},
+		{200, ctJSON, `null`, 0},
+		{401, ctJSON, `{"id":"mfa.validate_token.authenticate.app_error","message":"Invalid MFA token.","detailed_error":"","request_id":"r","status_code":401}`, 0},
+		{401, ctJSON, `{"id":"api.user.check_user_mfa.bad_code.app_error","message":"Invalid MFA token.","detailed_error":"token=` + fzCode + `","status_code":401}`, 0},
+		{401, ctJSON, `{"id":"mfa.activate.bad_token.app_error","message":"Invalid MFA token ` + fzCode + `","status_code":401}`, 0},
+		{404, ctJSON, `{"id":"api.context.404.app_error","message":"Sorry, we could not find the page.","detailed_error":"There doesn't appear to be an api call for the url='/api/v4/x'."}`, 0},
+		{429, "Content-Type: text/plain; charset=utf-8\nRetry-After: 1\nX-Ratelimit-Reset: 1\n", "limit exceeded\n", 0},
+		{429, "Retry-After: 99999999999999999999\n", "limit exceeded\n", 0},
+		{503, "Retry-After: Wed, 21 Oct 2099 07:28:00 GMT\n", "", 0},
+		{502, "Content-Type: text/html\n", "<html><title>502 Bad Gateway</title></html>", 0},
+		{500, ctJSON, `{"id":"x"`, 0},
+		{403, ctJSON, `{}`, 0},
+		{302, "Location: https://sso.example.com/login\n", "", 0},
+		{307, "Location: %zz\n", "", 0},
+		{204, "", "", 0},
+		{200, ctJSON, `{"status":"OK"}`, 1},
+		{200, ctJSON, `{"status":"OK"}`, 2},
+		{200, ctJSON, `{"status":"OK"}`, 3},
+	} {
+		f.Add(s.status, s.headers, []byte(s.body), s.fault)
+	}
+	f.Fuzz(func(t *testing.T, statusIn uint16, headers string, body []byte, faultIn uint8) {
+		status, fault := fzStatus(statusIn), faultIn%4
+		rt := &fzTransport{status: status, header: fzHeaders(headers), body: body, fault: fault}
+		hc, err := client.New(client.Options{
+			Service: "mattermost", BaseURL: "https://mm.example.com", Transport: rt, Timeout: 5 * time.Second,
+			Sleep: func(ctx context.Context, d time.Duration) error {
+				if d < 0 {
+					t.Errorf("the core waits a negative %v", d)
+				}
+				return ctx.Err()
+			},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		anon := mattermost.New(hc, "")
+		mm := mattermost.New(hc, fzToken)
+		// want fails the call when its result does not hang together.
+		want := func(ok bool, what string) error {
+			if !ok {
+				return fzInconsistent(what)
+			}
+			return nil
+		}
+		calls := []fzCall{
+			{"Login", func(ctx context.Context) error {
+				tok, u, err := anon.Login(ctx, "alice", fzPassword, fzCode)
+				if err != nil {
+					return err
+				}
+				return want(tok != "" && tok == strings.TrimSpace(rt.header.Get("Token")) && u != nil, "Login: token from the Token header and a user")
+			}},
+			{"Logout", func(ctx context.Context) error { return mm.Logout(ctx) }},
+			{"Me", func(ctx context.Context) error {
+				u, err := mm.Me(ctx)
+				if err != nil {
+					return err
+				}
+				return want(u != nil, "Me: a user")
+			}},
+			{"MyTeams", func(ctx context.Context) error { _, err := mm.MyTeams(ctx); return err }},
+			{"GenerateMFA", func(ctx context.Context) error {
+				s, err := mm.GenerateMFA(ctx, "me")
+				if err != nil {
+					return err
+				}
+				return want(s != nil && s.Secret != "", "GenerateMFA: a secret")
+			}},
+			{"ActivateMFA", func(ctx context.Context) error { return mm.ActivateMFA(ctx, "me", fzCode) }},
+			{"DeactivateMFA", func(ctx context.Context) error { return mm.DeactivateMFA(ctx, "me") }},
+			{"ListCommands", func(ctx context.Context) error { _, err := mm.ListCommands(ctx, "team1"); return err }},
+			{"GetCommand", func(ctx context.Context) error {
+				c, err := mm.GetCommand(ctx, "cmd1")
+				if err != nil {
+					return err
+				}
+				return want(c != nil, "GetCommand: a command")
+			}},
+			{"RegenCommandToken", func(ctx context.Context) error {
+				tok, err := mm.RegenCommandToken(ctx, "cmd1")
+				if err != nil {
+					return err
+				}
+				return want(tok != "", "RegenCommandToken: a token")
+			}},
+			{"ListOutgoingWebhooks", func(ctx context.Context) error {
+				hooks, err := mm.ListOutgoingWebhooks(ctx, "team1")
+				if err != nil {
+					return err
+				}
+				seen := map[string]bool{}
+				for _, h := range hooks {
+					if seen[h.ID] {
+						return want(false, "ListOutgoingWebhooks: each hook once")
+					}
+					seen[h.ID] = true
+				}
+				return want(hooks != nil, "ListOutgoingWebhooks: a list")
+			}},
+			{"RegenOutgoingWebhookToken", func(ctx context.Context) error {
+				h, err := mm.RegenOutgoingWebhookToken(ctx, "hook1")
+				if err != nil {
+					return err
+				}
+				return want(h != nil && h.Token != "", "RegenOutgoingWebhookToken: a hook with a token")
+			}},
+			{"CreateUserAccessToken", func(ctx context.Context) error {
+				tok, err := mm.CreateUserAccessToken(ctx, "me", "keyturn")
+				if err != nil {
+					return err
+				}
+				return want(tok != nil && tok.Token != "" && tok.ID != "", "CreateUserAccessToken: a token and its id")
+			}},
+			{"ListUserAccessTokens", func(ctx context.Context) error {
+				toks, err := mm.ListUserAccessTokens(ctx, "me")
+				if err != nil {
+					return err
+				}
+				seen := map[string]bool{}
+				for _, tk := range toks {
+					if seen[tk.ID] {
+						return want(false, "ListUserAccessTokens: each token once")
+					}
+					seen[tk.ID] = true
+				}
+				return want(toks != nil, "ListUserAccessTokens: a list")
+			}},
+			{"GetUserAccessToken", func(ctx context.Context) error {
+				tk, err := mm.GetUserAccessToken(ctx, "tok1")
+				if err != nil {
+					return err
+				}
+				return want(tk != nil, "GetUserAccessToken: a token")
+			}},
+			{"RevokeUserAccessToken", func(ctx context.Context) error { return mm.RevokeUserAccessToken(ctx, "tok1") }},
+			{"DisableUserAccessToken", func(ctx context.Context) error { return mm.DisableUserAccessToken(ctx, "tok1") }},
+			{"EnableUserAccessToken", func(ctx context.Context) error { return mm.EnableUserAccessToken(ctx, "tok1") }},
+		}
+		for _, c := range calls {
+			rt.sent.Store(0)
+			stack, ok, err := fzRun(c.run)
+			if n := rt.sent.Load(); n > 1 {
+				t.Fatalf("%s sent its request %d times (HTTP %d, fault %d): only GETs may be retried", c.name, n, status, fault)
+			}
+			switch {
+			case !ok:
+				t.Fatalf("%s did not return within 10s (HTTP %d, fault %d)", c.name, status, fault)
+			case stack != "":
+				t.Fatalf("%s panicked: %s", c.name, stack)
+			case errors.As(err, new(fzInconsistent)):
+				t.Fatalf("%s succeeded with an inconsistent result: %v", c.name, err)
+			case err == nil:
+				if fault != 0 || status < 200 || status > 299 {
+					t.Fatalf("%s succeeded on HTTP %d with fault %d", c.name, status, fault)
+				}
+			default:
+				secrets := []string{fzToken}
+				switch c.name {
+				case "Login":
+					secrets = []string{fzPassword, fzCode}
+				case "ActivateMFA":
+					secrets = append(secrets, fzCode)
+				}
+				fzCheckErr(t, c.name, status, fault, err, secrets)
+			}
+		}
+	})
+}
+
+// fzRun runs one call with a deadline and catches a panic.
+func fzRun(run func(context.Context) error) (stack string, ok bool, err error) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer func() {
+			if r := recover(); r != nil {
+				stack = fmt.Sprintf("%v\n%s", r, debug.Stack())
+			}
+		}()
+		err = run(context.Background())
+	}()
+	select {
+	case <-done:
+		return stack, true, err
+	case <-time.After(10 * time.Second):
+		return "", false, nil
+	}
+}
