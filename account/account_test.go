@@ -471,3 +471,36 @@ func TestStrayPendingInTheStoreIsNotResumed(t *testing.T) {
 		t.Fatalf("a fresh sign-in must start over and send a code: %+v", ch)
 	}
 }
+
+func TestRetryStoreForCredentialsAndBackupCodes(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	w.add(config.Account{Name: "mm", Service: account.Mattermost, URL: w.sb.MattermostURL, User: mattermostsim.AdminUsername})
+	w.store.Ops = []string{"set"}
+	_, err := w.mgr.Login(ctx, account.LoginRequest{Account: "mm", Password: mattermostsim.AdminPassword,
+		Answer: &account.Answer{Code: simnet.TOTPCode(mattermostsim.AdminTOTPSecret, time.Now())}})
+	var ns *account.NotStoredError
+	if !errors.As(err, &ns) || ns.Issued.Kind != account.KindCredential {
+		t.Fatalf("want the credential handed back, got %v", err)
+	}
+	w.store.Ops = []string{"none"}
+	if err := w.mgr.RetryStore(ctx, ns.Issued); err != nil {
+		t.Fatal(err)
+	}
+	// The retried credential is usable: the account is signed in.
+	if _, err := w.mgr.Tokens(ctx, "mm", account.ListFilter{Kind: account.KindUserToken}); err != nil {
+		t.Fatalf("the retried credential does not work: %v", err)
+	}
+	w.store.Ops = []string{"set"}
+	iss, err := w.mgr.StoreBackupCodes(ctx, "mm", []string{"11111111", "22222222"})
+	if !errors.As(err, &ns) {
+		t.Fatalf("want NotStoredError, got %v", err)
+	}
+	w.store.Ops = []string{"none"}
+	if err := w.mgr.RetryStore(ctx, iss); err != nil {
+		t.Fatal(err)
+	}
+	if w.stored("mm/backup-codes/totp") != "11111111\n22222222" {
+		t.Fatal("backup codes stored wrong")
+	}
+}

@@ -58,7 +58,8 @@ func (m *Manager) saveCredential(ctx context.Context, account string, c credenti
 	// The fingerprint names the token inside, not the JSON around it.
 	meta := config.SecretMeta{Name: name, Account: account, Kind: KindCredential, ID: c.Via, Fingerprint: fingerprintOrDash(value)}
 	if err := m.put(ctx, meta, string(b)); err != nil {
-		iss := &Issued{Name: name, Account: account, Kind: KindCredential, Ref: KindCredential, Fingerprint: keystore.Fingerprint(value), Value: value}
+		iss := &Issued{Name: name, Account: account, Kind: KindCredential, Ref: KindCredential, Fingerprint: keystore.Fingerprint(value), Value: value,
+			meta: meta, stored: string(b)}
 		return &NotStoredError{Issued: iss, Err: err}
 	}
 	return nil

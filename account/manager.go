@@ -281,8 +281,9 @@ func (m *Manager) issueIn(ctx context.Context, s *session, ref Ref, value string
 
 func (m *Manager) issueVia(ctx context.Context, put func(context.Context, config.SecretMeta, string) error, account string, ref Ref, value string, expires *time.Time) (*Issued, error) {
 	name := SecretName(account, ref)
-	iss := &Issued{Name: name, Account: account, Kind: ref.Kind, Ref: ref.String(), Fingerprint: keystore.Fingerprint(value), Value: value, Expires: expires, Store: m.vault.Backend()}
 	meta := config.SecretMeta{Name: name, Account: account, Kind: ref.Kind, ID: ref.ID, Expires: expires}
+	iss := &Issued{Name: name, Account: account, Kind: ref.Kind, Ref: ref.String(), Fingerprint: keystore.Fingerprint(value), Value: value,
+		Expires: expires, Store: m.vault.Backend(), meta: meta, stored: value}
 	if err := put(ctx, meta, value); err != nil {
 		return iss, &NotStoredError{Issued: iss, Err: err}
 	}
@@ -290,14 +291,13 @@ func (m *Manager) issueVia(ctx context.Context, put func(context.Context, config
 	return iss, nil
 }
 
-// RetryStore tries again to store a token that could not be saved.
+// RetryStore tries again to store a token that could not be saved: any
+// issued token, backup codes, or a sign-in credential.
 func (m *Manager) RetryStore(ctx context.Context, iss *Issued) error {
-	ref, err := ParseRef(iss.Ref)
-	if err != nil {
-		return err
+	if iss.meta.Name == "" || iss.stored == "" {
+		return fmt.Errorf("%s: keyturn does not know how to store this again; copy the token instead", iss.Name)
 	}
-	meta := config.SecretMeta{Name: iss.Name, Account: iss.Account, Kind: iss.Kind, ID: ref.ID, Expires: iss.Expires}
-	if err := m.put(ctx, meta, iss.Value); err != nil {
+	if err := m.put(ctx, iss.meta, iss.stored); err != nil {
 		return &NotStoredError{Issued: iss, Err: err}
 	}
 	iss.Stored = true

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"keyturn/client"
+	"keyturn/config"
 )
 
 // Services keyturn speaks to.
@@ -216,6 +217,11 @@ type Issued struct {
 	// Notes are things the person should know: an old token that could
 	// not be revoked, a verification that failed.
 	Notes []string `json:"notes,omitempty"`
+
+	// What RetryStore writes: the index entry and the stored form (a
+	// credential is stored as JSON around its token).
+	meta   config.SecretMeta
+	stored string
 }
 
 // NotStoredError says a token was issued and the store refused it. The

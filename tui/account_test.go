@@ -175,7 +175,13 @@ func TestSignInNotStoredShowsTheCredential(t *testing.T) {
 	h.press("enter")
 	h.says("Signed in, but NOT saved", "sign-in credential", "✗ NOT saved")
 	h.press("s")
-	h.says("cannot be saved again")
+	h.says("Still NOT saved.")
+	store.Ops = []string{"none"}
+	h.press("s")
+	h.says("Saved.")
+	if st, _ := h.mgr.Show(context.Background(), mmAcct); st == nil || !st.SignedIn {
+		t.Fatal("the credential saved again must sign the account in")
+	}
 }
 
 func TestUserTokenCreateRotateRevoke(t *testing.T) {

@@ -240,7 +240,7 @@ func (d *mfaDialog) storeBackup(m *Model) tea.Cmd {
 		var ns *account.NotStoredError
 		if errors.As(err, &ns) {
 			m.closeDialog(d)
-			rd := &resultDialog{title: "Backup codes NOT saved", what: "Rocket.Chat's one-time TOTP backup codes", iss: ns.Issued, storeErr: ns.Err, backup: codes}
+			rd := &resultDialog{title: "Backup codes NOT saved", what: "Rocket.Chat's one-time TOTP backup codes", iss: ns.Issued, storeErr: ns.Err}
 			m.addUnsaved(ns.Issued)
 			m.pushDialog(rd)
 			return nil

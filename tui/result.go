@@ -23,9 +23,6 @@ type resultDialog struct {
 	saving   int // the save-again operation
 	leaving  bool
 	note     string
-	// backup holds Rocket.Chat's backup codes for a save-again, which
-	// RetryStore cannot do for them.
-	backup []string
 }
 
 // showIssued opens the result dialog for a token. storeErr non-nil means
@@ -93,22 +90,11 @@ func (d *resultDialog) update(m *Model, msg tea.Msg) tea.Cmd {
 
 func (d *resultDialog) retry(m *Model) tea.Cmd {
 	iss := d.iss
-	if iss.Kind == account.KindCredential {
-		d.note = "A sign-in credential cannot be saved again: copy it if you need it, then sign in again once the store works."
-		return nil
-	}
 	d.note = ""
-	backup := d.backup
 	var cmd tea.Cmd
 	d.saving, cmd = m.start("Saving "+iss.Name+"…", func(ctx context.Context) (any, error) {
-		if iss.Kind == account.KindBackup && len(backup) > 0 {
-			return m.mgr.StoreBackupCodes(ctx, iss.Account, backup)
-		}
 		return nil, m.mgr.RetryStore(ctx, iss)
 	}, func(val any, err error) tea.Cmd {
-		if again, ok := val.(*account.Issued); ok && again != nil && err == nil {
-			iss.Stored, iss.Store = again.Stored, again.Store
-		}
 		if err != nil {
 			var ns *account.NotStoredError
 			if errors.As(err, &ns) {
