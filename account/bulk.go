@@ -260,10 +260,14 @@ type rateGate struct {
 	until time.Time
 }
 
+// maxRatePause bounds one pause, whatever the server says.
+const maxRatePause = 5 * time.Minute
+
 func (g *rateGate) pause(d time.Duration) {
 	if d <= 0 {
 		d = time.Second
 	}
+	d = min(d, maxRatePause)
 	g.mu.Lock()
 	if t := time.Now().Add(d); t.After(g.until) {
 		g.until = t

@@ -8,6 +8,7 @@ import (
 
 	"keyturn/client"
 	"keyturn/config"
+	"keyturn/keystore"
 )
 
 // Services keyturn speaks to.
@@ -171,10 +172,15 @@ func ParseRef(s string) (Ref, error) {
 	default:
 		return Ref{}, fmt.Errorf("token REF %q: unknown kind %q (command, webhook, user-token, pat, session)", s, kind)
 	}
-	if strings.ContainsAny(id, " \t\r\n") || len(id) > 128 {
-		return Ref{}, fmt.Errorf("token REF %q: the id has spaces or is too long", s)
+	if strings.ContainsAny(id, " \t\r\n/") || len(id) > 128 {
+		return Ref{}, fmt.Errorf("token REF %q: the id has spaces or slashes, or is too long", s)
 	}
-	return Ref{Kind: kind, ID: id}, nil
+	ref := Ref{Kind: kind, ID: id}
+	// The id becomes part of a secret's name: refuse what the store cannot name.
+	if err := keystore.ValidName(SecretName("account", ref)); err != nil {
+		return Ref{}, fmt.Errorf("token REF %q: %v", s, err)
+	}
+	return ref, nil
 }
 
 // Token is one token the server lists (never its value).

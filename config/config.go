@@ -19,6 +19,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 )
 
@@ -196,8 +197,17 @@ func decode(path string, data []byte) (*Config, error) {
 	if err := json.Unmarshal(data, &all); err != nil {
 		return nil, damaged(err)
 	}
-	for _, k := range []string{"version", "store", "store_file", "accounts", "secrets"} {
-		delete(all, k)
+	// encoding/json matches field names without regard to case, Unicode
+	// folding included ("ſtore" is "store"), so every key that fed a known
+	// field is dropped here; kept, it would be written back beside the real
+	// field and win on the next read.
+	for k := range all {
+		for _, known := range []string{"version", "store", "store_file", "accounts", "secrets"} {
+			if strings.EqualFold(k, known) {
+				delete(all, k)
+				break
+			}
+		}
 	}
 	if len(all) > 0 {
 		c.extra = all

@@ -5,7 +5,6 @@ package config
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -67,9 +66,6 @@ func FuzzConfigLoad(f *testing.F) {
 			checkUntouched(t, file, path, data, ErrNewer)
 			return
 		}
-		if foldsOntoKnownField(data) && !fzStrict {
-			return // known bug, reported: such a key replaces the field on the next Load
-		}
 		if err := file.Update(func(*Config) error { return nil }); err != nil {
 			t.Fatalf("Update of a file that loads: %v", err)
 		}
@@ -103,30 +99,7 @@ func FuzzConfigLoad(f *testing.F) {
 	})
 }
 
-// fzStrict turns on the assertions that known, reported bugs still break
-// (KEYTURN_FUZZ_STRICT=1); without it they are skipped so CI stays green.
-var fzStrict = os.Getenv("KEYTURN_FUZZ_STRICT") != ""
 
-// foldsOntoKnownField reports a top-level key that is not a known field's
-// name but that encoding/json matches to one by Unicode case folding, and
-// that sorts after it: "ſtore" (U+017F) for "store", "accountſ" for
-// "accounts". Load reads the field from the last of the two; decode keeps
-// the other key among the unknown fields, and Update writes both, sorted,
-// so the next Load reads the field from the folded key's value.
-func foldsOntoKnownField(data []byte) bool {
-	var all map[string]json.RawMessage
-	if json.Unmarshal(data, &all) != nil {
-		return false
-	}
-	for k := range all {
-		for _, known := range []string{"version", "store", "store_file", "accounts", "secrets"} {
-			if k != known && strings.EqualFold(k, known) && k > known {
-				return true
-			}
-		}
-	}
-	return false
-}
 
 // checkUntouched: Update refuses the file with want and leaves it as it was.
 func checkUntouched(t *testing.T, file *File, path string, data []byte, want error) {

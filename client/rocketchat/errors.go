@@ -222,8 +222,10 @@ func (r *Client) rateLimitSeconds(err error) error {
 		return err
 	}
 	if m := waitRE.FindStringSubmatch(rl.Message); m != nil {
-		if n, e := strconv.Atoi(m[1]); e == nil {
-			rl.RetryAfter = time.Duration(n) * time.Second
+		if n, e := strconv.Atoi(m[1]); e == nil && n >= 0 {
+			// A day is longer than any real window; it also keeps a
+			// huge number from overflowing the duration.
+			rl.RetryAfter = time.Duration(min(n, 86400)) * time.Second
 		}
 	}
 	return err
