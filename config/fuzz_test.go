@@ -99,8 +99,6 @@ func FuzzConfigLoad(f *testing.F) {
 	})
 }
 
-
-
 // checkUntouched: Update refuses the file with want and leaves it as it was.
 func checkUntouched(t *testing.T, file *File, path string, data []byte, want error) {
 	t.Helper()

@@ -32,7 +32,6 @@ const (
 	fzToken    = "SENTINEL-AUTHTOKEN-2342"
 )
 
-
 // fzTransport answers every request with the same fuzzed response.
 type fzTransport struct {
 	status int
