@@ -71,6 +71,10 @@ func (m *Manager) loginMattermost(ctx context.Context, a config.Account, req Log
 		code = strings.TrimSpace(req.Answer.Code)
 	}
 	token, me, err := mattermost.New(hc, "").Login(ctx, a.User, req.Password, code)
+	if err != nil && token != "" {
+		// Signed in, but the answer did not say who: ask, with the token.
+		me, err = mattermost.New(hc, token).Me(ctx)
+	}
 	var sf *client.SecondFactorRequired
 	if errors.As(err, &sf) {
 		return &Challenge{Account: a.Name, Service: a.Service, Step: "mfa", Method: client.MethodTOTP,

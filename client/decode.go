@@ -25,6 +25,9 @@ func Decode(service string, r *Response, v any) error {
 	if err := dec.Decode(v); err != nil {
 		return &BadResponseError{Service: service, Status: r.Status, StatusText: r.StatusText, ContentType: contentType(r.Header), Reason: describeJSONError(err)}
 	}
+	if rest := bytes.TrimSpace(r.Body[dec.InputOffset():]); len(rest) > 0 {
+		return &BadResponseError{Service: service, Status: r.Status, StatusText: r.StatusText, ContentType: contentType(r.Header), Reason: "more follows the JSON value: the answer is not one JSON document"}
+	}
 	return nil
 }
 

@@ -337,6 +337,10 @@ func (m *Client) Login(ctx context.Context, loginID, password, mfaCode string) (
 	if token == "" {
 		return "", nil, m.badResponse(resp, "the login was accepted but the answer has no session token in its Token header")
 	}
+	if u.ID == "" {
+		// The token came back: hand it over with the error so it is not lost.
+		return token, nil, m.badResponse(resp, "the login was accepted but the answer names no user")
+	}
 	return token, &u, nil
 }
 
@@ -351,6 +355,9 @@ func (m *Client) Me(ctx context.Context) (*User, error) {
 	var u User
 	if err := m.get(ctx, "/api/v4/users/me", nil, &u); err != nil {
 		return nil, err
+	}
+	if u.ID == "" {
+		return nil, &client.BadResponseError{Service: m.service(), Status: 200, Reason: "the answer names no user (no id)"}
 	}
 	return &u, nil
 }
