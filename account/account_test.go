@@ -504,3 +504,27 @@ func TestRetryStoreForCredentialsAndBackupCodes(t *testing.T) {
 		t.Fatal("backup codes stored wrong")
 	}
 }
+
+func TestSendEmailCodeForTokenChallenges(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	w.add(config.Account{Name: "rc", Service: account.RocketChat, URL: w.sb.RocketChatURL, User: "alice"})
+	req := account.LoginRequest{Account: "rc", Password: rocketchatsim.AlicePassword, Answer: &account.Answer{Code: simnet.TOTPCode(rocketchatsim.AliceTOTP, time.Now())}}
+	if _, err := w.mgr.Login(ctx, req); err != nil {
+		t.Fatal(err)
+	}
+	ch, err := w.mgr.SendEmailCode(ctx, "rc")
+	if err != nil || !ch.CodeSent || ch.Method != client.MethodEmail {
+		t.Fatalf("challenge %+v, %v", ch, err)
+	}
+	code := w.sb.RocketChat.LastEmailCode("alice")
+	if code == "" {
+		t.Fatal("no email was sent")
+	}
+	if _, err := w.mgr.Create(ctx, "rc", "by-email", false, &account.Answer{Method: client.MethodEmail, Code: code}); err != nil {
+		t.Fatalf("answering by email: %v", err)
+	}
+	if regions := account.CapillaryRegions(); len(regions) != 5 || regions[0].URL == "" {
+		t.Fatalf("regions = %+v", regions)
+	}
+}

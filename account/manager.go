@@ -304,3 +304,18 @@ func (m *Manager) RetryStore(ctx context.Context, iss *Issued) error {
 	iss.Store = m.vault.Backend()
 	return nil
 }
+
+// Region is a Capillary cluster preset.
+type Region struct {
+	Name string
+	URL  string
+}
+
+// CapillaryRegions are the named presets for --region, in display order.
+func CapillaryRegions() []Region {
+	var out []Region
+	for _, n := range capillary.RegionNames() {
+		out = append(out, Region{Name: n, URL: capillary.Regions[n]})
+	}
+	return out
+}

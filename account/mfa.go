@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"keyturn/client"
 	"keyturn/client/mattermost"
 )
 
@@ -132,4 +133,22 @@ func (m *Manager) StoreBackupCodes(ctx context.Context, account string, codes []
 		return nil, fmt.Errorf("no backup codes to store")
 	}
 	return m.issue(ctx, account, Ref{Kind: KindBackup, ID: "totp"}, strings.Join(codes, "\n"), nil)
+}
+
+// SendEmailCode asks Rocket.Chat to mail a fresh second-factor code to the
+// signed-in user, for answering a token operation's challenge by email
+// instead of the authenticator.
+func (m *Manager) SendEmailCode(ctx context.Context, account string) (*Challenge, error) {
+	s, err := m.session(ctx, account)
+	if err != nil {
+		return nil, err
+	}
+	if s.acct.Service != RocketChat {
+		return nil, fmt.Errorf("%s accounts have no email codes", s.acct.Service)
+	}
+	if err := s.rocketchat().SendEmailCode(ctx, s.acct.User); err != nil {
+		return nil, err
+	}
+	return &Challenge{Account: account, Service: s.acct.Service, Step: "2fa", Method: client.MethodEmail,
+		Methods: []string{client.MethodEmail}, CodeSent: true, SentTo: s.acct.User, CanResend: true}, nil
 }
