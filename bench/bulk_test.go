@@ -130,6 +130,7 @@ func BenchmarkBulkRotation(b *testing.B) {
 		k1 = append(k1, keyturn(1)())
 	}
 	b.StopTimer()
+	b.Logf("rounds: keyturn P8 %v; floor %v; keyturn P1 %v", rounded(k8), rounded(fl), rounded(k1))
 	b.Logf("CPU time per token, this process with the sandbox in it: keyturn P8 %.0f µs, floor %.0f µs",
 		median(kcpu)/float64(len(ids))*1e6, median(fcpu)/float64(len(ids))*1e6)
 

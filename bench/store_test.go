@@ -120,6 +120,7 @@ func BenchmarkStore(b *testing.B) {
 		ks, rs, vs = append(ks, k), append(rs, raw), append(vs, v)
 	}
 	b.StopTimer()
+	b.Logf("rounds: keystore %v; go-keyring %v; Vault.Put %v", rounded(ks), rounded(rs), rounded(vs))
 
 	emit(b, "store",
 		report.Row{Metric: fmt.Sprintf("store: %d keyring writes over %d names, keystore vs go-keyring (n=%d)", n, pool, rounds),
