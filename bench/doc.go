@@ -11,7 +11,6 @@
 // Sizes come from the environment (bench/run sets them):
 // KEYTURN_BENCH_COMMANDS, KEYTURN_BENCH_ROUNDS, KEYTURN_BENCH_P1_ROUNDS,
 // KEYTURN_BENCH_SECRETS, KEYTURN_BENCH_SECRET_NAMES, KEYTURN_BENCH_STORE_ROUNDS.
-// With KEYTURN_BENCH_ROWS
-// set, each benchmark appends its rows to that file for the table. No test
-// here asserts on time.
+// With KEYTURN_BENCH_ROWS set, each benchmark appends its rows to that file
+// for the table. No test here asserts on time.
 package bench
