@@ -65,13 +65,21 @@ func (m *multi) String() string     { return strings.Join(*m, ", ") }
 func (m *multi) Set(v string) error { *m = append(*m, v); return nil }
 
 // sandboxEnv is the environment the measured programs get: a throw-away
-// home and config, so nothing of the person's own is read or written.
+// home, config and TMPDIR, so nothing of the person's own is read or
+// written, and what a killed `keyturn demo` leaves behind goes with the
+// scratch directory. The scratch directory is made in the caller's TMPDIR,
+// so the programs meet the same file system as without it.
 func sandboxEnv() ([]string, string, error) {
 	dir, err := os.MkdirTemp("", "keyturn-bench-home-")
 	if err != nil {
 		return nil, "", err
 	}
+	if err := os.Mkdir(filepath.Join(dir, "tmp"), 0o700); err != nil {
+		os.RemoveAll(dir)
+		return nil, "", err
+	}
 	env := []string{
+		"TMPDIR=" + filepath.Join(dir, "tmp"),
 		"PATH=" + os.Getenv("PATH"),
 		"HOME=" + dir,
 		"XDG_CONFIG_HOME=" + filepath.Join(dir, "config"),
@@ -80,9 +88,6 @@ func sandboxEnv() ([]string, string, error) {
 		"KEYTURN_CONFIG=" + filepath.Join(dir, "keyturn.json"),
 		"TERM=xterm-256color",
 		"LANG=C.UTF-8",
-	}
-	if t := os.Getenv("TMPDIR"); t != "" {
-		env = append(env, "TMPDIR="+t)
 	}
 	return env, dir, nil
 }
