@@ -143,6 +143,9 @@ type section struct {
 	title string
 	rows  []acctRow
 	empty string
+	// kind and team say what "rotate all" covers in a token section.
+	kind string
+	team string
 }
 
 func (s *accountScreen) sections() []section {
@@ -176,7 +179,7 @@ func (s *accountScreen) sections() []section {
 	switch s.st.Service {
 	case account.Mattermost:
 		out = append(out, section{title: "Multi-factor authentication", rows: []acctRow{{kind: rowMFA}}})
-		out = append(out, section{title: "User access tokens", rows: rows(byKind(account.KindUserToken)), empty: emptyOr(loading, "none · n creates one")})
+		out = append(out, section{title: "User access tokens", rows: rows(byKind(account.KindUserToken)), empty: emptyOr(loading, "none · n creates one"), kind: account.KindUserToken})
 		for _, kind := range []string{account.KindCommand, account.KindWebhook} {
 			teams := map[string][]*account.Token{}
 			for _, t := range byKind(kind) {
@@ -195,11 +198,11 @@ func (s *accountScreen) sections() []section {
 				out = append(out, section{title: title, empty: loading})
 			}
 			for _, n := range names {
-				out = append(out, section{title: title + " · team " + n, rows: rows(teams[n])})
+				out = append(out, section{title: title + " · team " + n, rows: rows(teams[n]), kind: kind, team: n})
 			}
 		}
 	case account.RocketChat:
-		out = append(out, section{title: "Personal access tokens", rows: rows(byKind(account.KindPAT)), empty: emptyOr(loading, "none · n creates one")})
+		out = append(out, section{title: "Personal access tokens", rows: rows(byKind(account.KindPAT)), empty: emptyOr(loading, "none · n creates one"), kind: account.KindPAT})
 		out = append(out, section{title: "Two-factor authentication (TOTP)", rows: []acctRow{{kind: rowMFA}}})
 	case account.Capillary:
 		out = append(out, section{title: "Session", rows: []acctRow{{kind: rowSession}}})
@@ -230,6 +233,18 @@ func (s *accountScreen) clamp() {
 	if s.cursor < 0 {
 		s.cursor = 0
 	}
+}
+
+// selectedSection is the section holding the row under the cursor.
+func (s *accountScreen) selectedSection() (section, bool) {
+	i := 0
+	for _, sec := range s.sections() {
+		if s.cursor >= i && s.cursor < i+len(sec.rows) {
+			return sec, true
+		}
+		i += len(sec.rows)
+	}
+	return section{}, false
 }
 
 func (s *accountScreen) selected() (acctRow, bool) {
@@ -281,6 +296,13 @@ func (s *accountScreen) update(m *Model, msg tea.KeyPressMsg) tea.Cmd {
 		}
 		m.setStatus("Auto-regeneration on: the session is renewed a minute before it expires")
 		return s.autoRegen(m)
+	case key.Matches(msg, k.RotateAll) && (st.Service == account.Mattermost || st.Service == account.RocketChat):
+		sec, ok := s.selectedSection()
+		if !ok || sec.kind == "" || len(sec.rows) == 0 {
+			m.setStatus("R rotates every token of a section: move to one of its tokens first")
+			return nil
+		}
+		return m.confirmRotateAll(*st, sec)
 	case key.Matches(msg, k.Rotate):
 		r, ok := s.selected()
 		switch {
@@ -534,7 +556,11 @@ func (s *accountScreen) view(m *Model, w, h int) string {
 	var lines []line
 	ri := 0
 	for _, sec := range s.sections() {
-		lines = append(lines, line{text: " " + m.st.Section.Render(sec.title), row: -1})
+		heading := " " + m.st.Section.Render(sec.title)
+		if sec.kind != "" && s.cursor >= ri && s.cursor < ri+len(sec.rows) {
+			heading += m.st.Faint.Render("   R rotates all " + itoa(len(sec.rows)))
+		}
+		lines = append(lines, line{text: heading, row: -1})
 		if len(sec.rows) == 0 {
 			lines = append(lines, line{text: "   " + m.st.Faint.Render(sec.empty), row: -1})
 		}
@@ -681,5 +707,5 @@ func (s *accountScreen) short(m *Model) []key.Binding {
 
 func (s *accountScreen) full(m *Model) []key.Binding {
 	k := m.keys
-	return []key.Binding{k.Back, k.SignIn, k.SignOut, k.NewToken, k.Rotate, k.Revoke, k.MFA, k.MFAOff, k.AutoRegen}
+	return []key.Binding{k.Back, k.SignIn, k.SignOut, k.NewToken, k.Rotate, k.RotateAll, k.Revoke, k.MFA, k.MFAOff, k.AutoRegen}
 }

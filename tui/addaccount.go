@@ -10,7 +10,6 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"keyturn/account"
-	"keyturn/client/capillary"
 	"keyturn/config"
 )
 
@@ -51,6 +50,8 @@ type addAccountDialog struct {
 	focus  string
 	op     int
 	err    string
+	// regionURL is each Capillary region preset's base URL.
+	regionURL map[string]string
 }
 
 func newAddAccountDialog(m *Model) *addAccountDialog {
@@ -68,8 +69,13 @@ func newAddAccountDialog(m *Model) *addAccountDialog {
 	d.fields[fName] = text("Name", "what keyturn calls it, e.g. work-chat", 64)
 	d.fields[fURL] = text("Server URL", "https://chat.example.com", 512)
 	d.fields[fUser] = text("Login", "user name or email", 256)
-	regions := append(capillary.RegionNames(), regionOther)
-	d.fields[fRegion] = &formField{label: "Region", choices: regions}
+	var regions []string
+	d.regionURL = map[string]string{}
+	for _, r := range account.CapillaryRegions() {
+		regions = append(regions, r.Name)
+		d.regionURL[r.Name] = r.URL
+	}
+	d.fields[fRegion] = &formField{label: "Region", choices: append(regions, regionOther)}
 	d.fields[fBrand] = text("Brand", "the brand (org) name", 128)
 	d.fields[fIDType] = &formField{label: "Identifier", choices: identifierTypes}
 	d.fields[fIdentifier] = text("Value", "with country code: 919999000001", 256)
@@ -359,7 +365,7 @@ func (d *addAccountDialog) view(m *Model, w, h int) string {
 			}
 			b = append(b, lst.Render(pad(f.label, labelW))+strings.Join(cs, " "))
 			if n == fRegion && d.region() != regionOther {
-				b = append(b, pad("", labelW)+m.st.Faint.Render("→ "+capillary.Regions[d.region()]))
+				b = append(b, pad("", labelW)+m.st.Faint.Render("→ "+d.regionURL[d.region()]))
 			}
 		default:
 			label := f.label

@@ -2,8 +2,8 @@ package tui
 
 import (
 	"context"
-	"errors"
 	"strings"
+	"time"
 	"unicode"
 
 	"charm.land/bubbles/v2/key"
@@ -110,7 +110,11 @@ func (d *challengeDialog) update(m *Model, msg tea.Msg) tea.Cmd {
 			return nil
 		}
 		d.note = ""
-		return m.runFlow(d.f, &account.Answer{Method: d.ch.Method, Code: code}, false)
+		ans := &account.Answer{Method: d.ch.Method, Code: code}
+		if d.f.answer != nil {
+			return d.f.answer(ans)
+		}
+		return m.runFlow(d.f, ans, false)
 	case key.Matches(k, m.keys.Method):
 		next := d.nextMethod()
 		if next == "" {
@@ -178,6 +182,9 @@ func (d *challengeDialog) view(m *Model, w, h int) string {
 	inner := dw - 4
 	var b []string
 	b = append(b, wrap(serviceName(ch.Service)+" asks for "+ch.What()+".", inner))
+	if d.f.intro != "" {
+		b = append(b, wrap(d.f.intro, inner))
+	}
 	switch {
 	case ch.Service == account.RocketChat && ch.Method == methodPassword:
 		b = append(b, wrap("This is Rocket.Chat's fallback: type your account password as the code. keyturn sends only its SHA-256.", inner))
@@ -323,27 +330,22 @@ func (d *challengeDialog) switchLocally(m *Model, next string) tea.Cmd {
 }
 
 // sendEmailCode has Rocket.Chat email a code for a call that is not a
-// sign-in. account.Manager has no operation of its own for this, so it
-// uses the sign-in's "send a new code" (which needs no password) and then
-// forgets the pending sign-in that leaves behind.
+// sign-in, so the call can be answered by email instead of the
+// authenticator.
 func (d *challengeDialog) sendEmailCode(m *Model) tea.Cmd {
 	name := d.ch.Account
 	var cmd tea.Cmd
 	d.f.opID, cmd = m.start("Asking for an email code…", func(ctx context.Context) (any, error) {
-		_, err := m.mgr.Login(ctx, account.LoginRequest{Account: name, Resend: true})
-		_ = m.mgr.CancelPending(context.WithoutCancel(ctx), name)
-		return nil, err
-	}, func(_ any, err error) tea.Cmd {
-		var ch *account.Challenge
-		if err != nil && !errors.As(err, &ch) {
+		return m.mgr.SendEmailCode(ctx, name)
+	}, func(val any, err error) tea.Cmd {
+		if err != nil {
 			d.note = "Could not send an email code: " + err.Error()
 			return nil
 		}
 		c := *d.ch
 		c.Method, c.Invalid, c.Locked, c.Message, c.IsPassword, c.CanResend = methodEmail, false, false, "", false, true
-		c.CodeSent = true
-		c.SentTo = ""
-		if ch != nil {
+		c.CodeSent, c.SentTo, c.Expires = true, "", time.Time{}
+		if ch, ok := val.(*account.Challenge); ok && ch != nil {
 			c.SentTo, c.Expires = ch.SentTo, ch.Expires
 		}
 		d.setChallenge(&c)

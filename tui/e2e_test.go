@@ -14,7 +14,8 @@ import (
 // TestE2ETmux runs the built binary's `keyturn demo` in a real terminal
 // (a tmux pane, 120×40) and drives it with send-keys / capture-pane:
 // Mattermost sign-in with the MFA code read off the demo footer, MFA setup
-// with the QR on screen, a slash-command token regenerated and saved; a
+// with the QR on screen, a slash-command token regenerated and saved, then
+// all of the team's rotated at once; a
 // Rocket.Chat PAT through a 2FA challenge; Capillary sign-in with an OTP
 // and a regenerated session; q quits and the terminal is restored.
 //
@@ -104,6 +105,15 @@ func TestE2ETmux(t *testing.T) {
 		t.Fatalf("the result does not say where the token was saved:\n%s", s)
 	}
 	tm.save("token-result")
+	tm.keys("Enter")
+
+	// Rotate all the team's slash commands: confirm, progress, report.
+	tm.waitGone("New slash-command token")
+	tm.keys("R")
+	tm.waitFor("Rotate all", "slash-command tokens?", "must get its new token")
+	tm.keys("y")
+	tm.waitFor("Rotated · Slash commands · team ops", "rotated · saved …")
+	tm.save("rotate-all-report")
 	tm.keys("Enter", "Escape")
 
 	// Rocket.Chat: sign in, then a PAT through a 2FA challenge.

@@ -158,6 +158,56 @@ func TestGoldenScreens(t *testing.T) {
 				Account: st.Name, Kind: account.KindPAT, Ref: "pat:ci-bot", Fingerprint: "Zq7T", Store: "keyring",
 				Value: "pL9xR2vB7nK4mQ8wE1tY6uI3oZq7T"}, errors.New("keyring store: set ops-rocket/pat/ci-bot: timed out after 5s; unlock your keyring, or use --store file"))
 		},
+		"bulk-progress": func(m *Model) {
+			st := fixedAccounts()[0]
+			m.screen = screenAccount
+			m.acct = accountScreen{name: st.Name, st: &st, tokens: fixedTokens(), tokLoaded: true, mfa: pbool(true), cursor: 2}
+			r := &bulkRun{acct: st.Name, service: st.Service, kind: account.KindCommand, team: "ops", section: "Slash commands · team ops", listed: 40}
+			m.bulk = r
+			r.dlg = newBulkDialog(m, r)
+			m.pushDialog(r.dlg)
+			r.prog = account.BulkProgress{Total: 40, Done: 21, Failed: 1, Unknown: 1,
+				Last: account.BulkItem{Ref: "command:u7x3m9q2c5v8b1n4k6j0h2g5fd", Label: "/oncall (On call)", Team: "ops", Status: account.BulkOK}}
+		},
+		"bulk-report": func(m *Model) {
+			st := fixedAccounts()[0]
+			m.screen = screenAccount
+			m.acct = accountScreen{name: st.Name, st: &st, tokens: fixedTokens(), tokLoaded: true, mfa: pbool(true), cursor: 2}
+			r := &bulkRun{acct: st.Name, service: st.Service, kind: account.KindCommand, team: "ops", section: "Slash commands · team ops", listed: 14}
+			m.bulk = r
+			r.dlg = newBulkDialog(m, r)
+			m.pushDialog(r.dlg)
+			item := func(id, label, status, fp, errText string) account.BulkItem {
+				it := account.BulkItem{Ref: "command:" + id, Label: label, Team: "ops", Status: status, Error: errText, Fingerprint: fp}
+				if status == account.BulkOK {
+					it.Name, it.Stored = "work-chat/command/"+id, true
+				}
+				return it
+			}
+			items := []account.BulkItem{
+				item("p1s8w5n6xjgtdmc4b7y3k9h2ra", "/deploy (Deploy)", account.BulkOK, "k2v9", ""),
+				item("u7x3m9q2c5v8b1n4k6j0h2g5fd", "/oncall (On call)", account.BulkOK, "7hq1", ""),
+				item("c4n8b2v6x0z3m7k1j5h9g3f7ds", "/status (Status)", account.BulkFailed, "",
+					"mattermost: PUT /api/v4/commands/c4n8b2v6x0z3m7k1j5h9g3f7ds/regen_token: 403 Forbidden (api.command.regen.app_error): You do not have the appropriate permissions."),
+				item("q9w8e7r6t5y4u3i2o1p0a9s8df", "/ship (Ship)", account.BulkFailed, "x9k2",
+					"work-chat/command/q9w8e7r6t5y4u3i2o1p0a9s8df was issued but NOT saved: keyring store: set work-chat/command/q9w8e7r6t5y4u3i2o1p0a9s8df: timed out after 5s; unlock your keyring, or use --store file"),
+				item("g5h6j7k8l9z1x2c3v4b5n6m7qw", "/page (Page)", account.BulkUnknown, "",
+					"work-chat command:g5h6j7k8l9z1x2c3v4b5n6m7qw: the request was sent but no answer came back (mattermost: PUT /api/v4/commands/g5h6j7k8l9z1x2c3v4b5n6m7qw/regen_token: request failed: EOF); the server may have rotated the token."),
+			}
+			items[3].Name, items[3].Value = "work-chat/command/q9w8e7r6t5y4u3i2o1p0a9s8df", "7wq1hz3y5bsm8kq4f6j2d9e0x9k2"
+			for i := range 4 {
+				items = append(items, item("b"+itoa(i)+"x3m9q2c5v8b1n4k6j0h2g5f", "/bench-"+itoa(i)+" (Bench "+itoa(i)+")", account.BulkOK, "a"+itoa(i)+"b2", ""))
+			}
+			for i := 4; i < 9; i++ {
+				items = append(items, item("b"+itoa(i)+"x3m9q2c5v8b1n4k6j0h2g5f", "/bench-"+itoa(i)+" (Bench "+itoa(i)+")", account.BulkFailed, "", "not started: the run was stopped"))
+			}
+			for _, it := range items {
+				r.register(m, it)
+			}
+			r.merge(&account.BulkReport{Account: st.Name, Items: items})
+			r.stopped = true
+			r.dlg.toReport()
+		},
 		"add-account": func(m *Model) {
 			m.accounts.list, m.accounts.loaded = fixedAccounts(), true
 			d := newAddAccountDialog(m)

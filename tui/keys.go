@@ -32,6 +32,7 @@ type keyMap struct {
 	MFAOff    key.Binding
 	NewToken  key.Binding
 	Rotate    key.Binding
+	RotateAll key.Binding // every token of the section under the cursor
 	Revoke    key.Binding
 	AutoRegen key.Binding
 
@@ -54,6 +55,7 @@ type keyMap struct {
 	Method    key.Binding
 	Resend    key.Binding
 	Cancel    key.Binding
+	Stop      key.Binding // a bulk rotation: nothing more is sent
 	Dismiss   key.Binding
 	Close     key.Binding
 	Clear     key.Binding
@@ -87,6 +89,7 @@ func defaultKeys() keyMap {
 		NewToken:  b([]string{"n"}, "n", "new token"),
 		MFAShort:  b([]string{"m"}, "m", "MFA"),
 		Rotate:    b([]string{"r"}, "r", "regenerate"),
+		RotateAll: b([]string{"R"}, "R", "rotate all"),
 		Revoke:    b([]string{"x"}, "x", "revoke"),
 		AutoRegen: b([]string{"t"}, "t", "auto-regenerate"),
 
@@ -107,6 +110,7 @@ func defaultKeys() keyMap {
 		Method:    b([]string{"tab"}, "tab", "other method"),
 		Resend:    b([]string{"ctrl+r"}, "ctrl+r", "send a new code"),
 		Cancel:    b([]string{"esc"}, "esc", "cancel"),
+		Stop:      b([]string{"esc"}, "esc", "stop"),
 		Dismiss:   b([]string{"esc"}, "esc", "dismiss error"),
 		Close:     b([]string{"enter", "esc"}, "enter/esc", "close"),
 		Clear:     b([]string{"esc"}, "esc", "clear filter"),

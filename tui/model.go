@@ -68,6 +68,9 @@ type Model struct {
 	// only in memory, so quitting asks first.
 	unsaved []*account.Issued
 
+	// bulk is the "rotate all" in progress or on screen, if any.
+	bulk *bulkRun
+
 	noTick bool // tests drive the clock themselves
 }
 
@@ -193,6 +196,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, cmd
 	case opDoneMsg:
 		return m, m.handleOpDone(msg)
+	case bulkProgressMsg:
+		return m, m.handleBulkProgress(msg)
 	case tea.KeyPressMsg:
 		return m, m.handleKey(msg)
 	}
@@ -261,28 +266,42 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	}
 }
 
-// requestQuit quits, after asking when a token exists only in memory.
+// requestQuit quits, after asking when a token exists only in memory or a
+// bulk rotation is running.
 func (m *Model) requestQuit() tea.Cmd {
-	if n := len(m.unsaved); n > 0 {
-		for _, d := range m.dialogs {
-			if c, ok := d.(*confirmDialog); ok && c.quit {
-				return nil
-			}
+	n := len(m.unsaved)
+	rotating := m.bulk != nil && m.running(m.bulk.opID)
+	if n == 0 && !rotating {
+		return m.quit()
+	}
+	for _, d := range m.dialogs {
+		if c, ok := d.(*confirmDialog); ok && c.quit {
+			return nil
 		}
+	}
+	title := "Quit with unsaved tokens?"
+	var lines []string
+	if n > 0 {
 		names := make([]string, 0, n)
 		for _, iss := range m.unsaved {
 			names = append(names, iss.Name)
 		}
-		c := newConfirmDialog("Quit with unsaved tokens?", []string{
-			plural(n, "token was", "tokens were") + " issued but NOT saved: " + strings.Join(names, ", ") + ".",
+		lines = append(lines,
+			plural(n, "token was", "tokens were")+" issued but NOT saved: "+strings.Join(names, ", ")+".",
 			"They exist only in this window. Quitting loses them; the servers keep them active.",
-			"Copy them first (open each from its result dialog), or quit anyway.",
-		}, "Quit anyway", true, func() tea.Cmd { return m.quit() })
-		c.quit = true
-		m.pushDialog(c)
-		return nil
+			"Copy them first (from their result dialog or the rotation report), or quit anyway.",
+		)
 	}
-	return m.quit()
+	if rotating {
+		if n == 0 {
+			title = "Quit during a rotation?"
+		}
+		lines = append(lines, "keyturn is rotating the "+m.bulk.what(m.bulk.listed)+". Quitting stops it: nothing more is sent, and a request in flight may end with no answer (the next run offers to resume).")
+	}
+	c := newConfirmDialog(title, lines, "Quit anyway", true, func() tea.Cmd { return m.quit() })
+	c.quit = true
+	m.pushDialog(c)
+	return nil
 }
 
 func (m *Model) quit() tea.Cmd {

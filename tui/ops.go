@@ -76,6 +76,14 @@ func (m *Model) cancelOp(id int) {
 	}
 }
 
+// stopOp cancels an operation's context but still hands its result to its
+// done function: a bulk rotation stopped with Esc reports what it did.
+func (m *Model) stopOp(id int) {
+	if r, ok := m.ops[id]; ok && !r.cancelled {
+		r.cancel()
+	}
+}
+
 // cancelAll cancels everything in flight (quitting).
 func (m *Model) cancelAll() {
 	for id := range m.ops {
@@ -125,6 +133,7 @@ func (m *Model) finishCancelled(msg opDoneMsg) tea.Cmd {
 type flow struct {
 	title string // the challenge dialog's title: "Sign in · prod"
 	label string // what the spinner says: "Signing in…"
+	intro string // said under the challenge's first line, when set
 	login bool   // a sign-in: Esc also forgets the server's pending challenge
 	acct  string
 	// run performs the operation with an answer (nil the first time) or a
@@ -135,6 +144,9 @@ type flow struct {
 	done func(val any, err error) tea.Cmd
 	// cancelled is called when the person gives up (Esc).
 	cancelled func() tea.Cmd
+	// answer, when set, takes the person's answer instead of running the
+	// flow again (a bulk rotation runs its batch again itself).
+	answer func(ans *account.Answer) tea.Cmd
 
 	// owner is the dialog that started the flow; with replaceOwner the
 	// challenge dialog takes its place, else it opens on top of it.

@@ -52,6 +52,10 @@ type Styles struct {
 	Footer lipgloss.Style
 	Demo   lipgloss.Style
 
+	// The bulk rotation's progress bar: filled and empty cells.
+	BarFull  color.Color
+	BarEmpty color.Color
+
 	// QR pins bright white on black: the half blocks then draw dark modules
 	// on a light field whatever the terminal's theme.
 	QR lipgloss.Style
@@ -116,6 +120,9 @@ func newStyles(dark bool) Styles {
 
 	s.Footer = lipgloss.NewStyle().Foreground(subtle)
 	s.Demo = lipgloss.NewStyle().Foreground(amber)
+
+	s.BarFull = accent
+	s.BarEmpty = faint
 
 	s.QR = lipgloss.NewStyle().Foreground(lipgloss.BrightWhite).Background(lipgloss.Black)
 
