@@ -21,10 +21,12 @@ type BulkOptions struct {
 	Progress func(BulkProgress)
 }
 
-// BulkProgress is a running count.
+// BulkProgress is a running count. Skipped counts the tokens a resumed
+// run finds already settled (done before, or unknown from the stopped run);
+// the first call, before any request, carries only those.
 type BulkProgress struct {
-	Total, Done, Failed, Unknown int
-	Last                         BulkItem
+	Total, Done, Failed, Unknown, Skipped int
+	Last                                  BulkItem
 }
 
 // Outcomes of one token in a bulk run.
@@ -46,8 +48,12 @@ type BulkItem struct {
 	Fingerprint string `json:"fingerprint,omitempty"`
 	Stored      bool   `json:"stored"`
 	// Value is set only when the token could not be stored: it is the only
-	// copy and the face must hand it to the person.
-	Value string `json:"-"`
+	// copy and the face must hand it to the person. Issued is the same
+	// token, for RetryStore.
+	Value  string  `json:"-"`
+	Issued *Issued `json:"-"`
+	// Challenge is set when the token failed for want of a second factor.
+	Challenge *Challenge `json:"-"`
 }
 
 // BulkReport is the whole run.
@@ -64,8 +70,21 @@ type BulkReport struct {
 func (r *BulkReport) AllOK() bool { return r.Failed == 0 && r.Unknown == 0 }
 
 // ErrInterruptedRun refuses a fresh run over a journal that shows requests
-// sent without an answer.
+// sent without an answer; the error is an *InterruptedRunError.
 var ErrInterruptedRun = errors.New("a previous rotation run of this account was interrupted")
+
+// InterruptedRunError names the request left without an answer and the
+// journal that records it.
+type InterruptedRunError struct {
+	Ref     string
+	Journal string
+}
+
+func (e *InterruptedRunError) Error() string {
+	return fmt.Sprintf("%v (%s was sent with no answer); run again with --resume to finish it, or delete %s to start over", ErrInterruptedRun, e.Ref, e.Journal)
+}
+
+func (e *InterruptedRunError) Is(target error) bool { return target == ErrInterruptedRun }
 
 // RotateAll rotates every matching token of the account with bounded
 // concurrency. Each new token is stored the moment it arrives; a journal
@@ -81,7 +100,7 @@ func (m *Manager) RotateAll(ctx context.Context, account string, opts BulkOption
 	if err != nil {
 		return nil, err
 	}
-	path := journalPath(m.cfg.Path, account)
+	path := journalPath(m.cfg.Path, account, opts.Kind, opts.Team)
 	prior, err := readJournal(path)
 	if err != nil {
 		return nil, err
@@ -89,14 +108,10 @@ func (m *Manager) RotateAll(ctx context.Context, account string, opts BulkOption
 	if !opts.Resume {
 		for ref, e := range prior {
 			if e.Event == evSent {
-				return nil, fmt.Errorf("%w (%s was sent with no answer); run again with --resume to finish it, or delete %s to start over", ErrInterruptedRun, ref, path)
+				return nil, &InterruptedRunError{Ref: ref, Journal: path}
 			}
 		}
 		prior = map[string]journalEntry{}
-	}
-	j, err := openJournal(path, opts.Resume)
-	if err != nil {
-		return nil, err
 	}
 	// Secrets go to the store as they arrive; their index entries are
 	// written together every so often and at the end (the journal holds
@@ -119,17 +134,30 @@ func (m *Manager) RotateAll(ctx context.Context, account string, opts BulkOption
 		}
 	}()
 
+	j, err := openJournal(path, opts.Resume)
+	if err != nil {
+		return nil, err
+	}
 	report := &BulkReport{Account: account, Items: make([]BulkItem, len(tokens))}
 	var work []int
+	settled := 0
 	for i, t := range tokens {
 		item := BulkItem{Ref: t.Ref.String(), Label: t.Label, Team: t.Team}
 		switch prior[item.Ref].Event {
 		case evDone:
 			item.Status, item.Fingerprint, item.Stored = BulkSkipped, prior[item.Ref].Fingerprint, true
 			item.Name = SecretName(account, t.Ref)
-		case evSent:
+			settled++
+		case evSent, evUnknown:
 			item.Status = BulkUnknown
 			item.Error = "sent in the stopped run with no answer; the server may have rotated it (check the integration; rotate it on its own to be sure)"
+			settled++
+			if prior[item.Ref].Event == evSent {
+				// Reported now: a later fresh run is no longer held back by it.
+				if err := j.record(journalEntry{Ref: item.Ref, Event: evUnknown}); err != nil {
+					item.Error += "; " + err.Error()
+				}
+			}
 		default:
 			work = append(work, i)
 		}
@@ -144,10 +172,13 @@ func (m *Manager) RotateAll(ctx context.Context, account string, opts BulkOption
 	var (
 		mu   sync.Mutex
 		pmu  sync.Mutex // Progress calls come one at a time
-		prog = BulkProgress{Total: len(tokens)}
+		prog = BulkProgress{Total: len(tokens), Skipped: settled}
 		wg   sync.WaitGroup
 		next = make(chan int)
 	)
+	if opts.Progress != nil {
+		opts.Progress(prog)
+	}
 	settle := func(i int, item BulkItem) {
 		mu.Lock()
 		report.Items[i] = item
@@ -176,6 +207,14 @@ func (m *Manager) RotateAll(ctx context.Context, account string, opts BulkOption
 				settle(i, m.rotateOne(ctx, s, j, gate, tokens[i], report.Items[i], opts.Answer))
 			}
 		}()
+	}
+	// With a second-factor answer, the first token goes alone: a single-use
+	// code (email) must pass once, and the server then remembers it for the
+	// batch, before the rest go in parallel.
+	if opts.Answer != nil && len(work) > 0 && parallel > 1 {
+		i := work[0]
+		work = work[1:]
+		settle(i, m.rotateOne(ctx, s, j, gate, tokens[i], report.Items[i], opts.Answer))
 	}
 feed:
 	for _, i := range work {
@@ -223,12 +262,16 @@ func (m *Manager) rotateOne(ctx context.Context, s *session, j *journal, gate *r
 			item.Status, item.Error = BulkFailed, err.Error()
 			return item
 		}
-		iss, err := m.rotateWith(ctx, s, t.Ref, ans)
+		// Once "sent" is on disk the request goes out whole and its answer is
+		// stored even if the run is being stopped: cancelling it midway would
+		// only turn a rotated token into a lost one. The client's own timeout
+		// still bounds it.
+		iss, err := m.rotateWith(context.WithoutCancel(ctx), s, t.Ref, ans)
 		var rl *client.RateLimitedError
 		if errors.As(err, &rl) {
 			// Refused before it was applied: safe to send again.
 			gate.pause(rl.RetryAfter)
-			_ = j.record(journalEntry{Ref: item.Ref, Event: evFailed, Error: "rate limited"})
+			j.note(journalEntry{Ref: item.Ref, Event: evFailed, Error: "rate limited"})
 			continue
 		}
 		if iss != nil {
@@ -239,16 +282,17 @@ func (m *Manager) rotateOne(ctx context.Context, s *session, j *journal, gate *r
 		switch {
 		case err == nil:
 			item.Status = BulkOK
-			_ = j.record(journalEntry{Ref: item.Ref, Event: evDone, Fingerprint: iss.Fingerprint})
+			j.note(journalEntry{Ref: item.Ref, Event: evDone, Fingerprint: iss.Fingerprint})
 		case errors.As(err, &ns):
-			item.Status, item.Error, item.Value = BulkFailed, err.Error(), ns.Issued.Value
-			_ = j.record(journalEntry{Ref: item.Ref, Event: evDone, Fingerprint: ns.Issued.Fingerprint, Error: "issued but not stored"})
+			item.Status, item.Error, item.Value, item.Issued = BulkFailed, err.Error(), ns.Issued.Value, ns.Issued
+			j.note(journalEntry{Ref: item.Ref, Event: evDone, Fingerprint: ns.Issued.Fingerprint, Error: "issued but not stored"})
 		case errors.As(err, &uo):
 			// Leave "sent" as the last event: a resume reports it unknown.
 			item.Status, item.Error = BulkUnknown, err.Error()
 		default:
 			item.Status, item.Error = BulkFailed, err.Error()
-			_ = j.record(journalEntry{Ref: item.Ref, Event: evFailed, Error: err.Error()})
+			errors.As(err, &item.Challenge)
+			j.note(journalEntry{Ref: item.Ref, Event: evFailed, Error: err.Error()})
 		}
 		return item
 	}

@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"keyturn/account"
+	"keyturn/config"
 	mattermostsim "keyturn/sandbox/mattermost"
+	rocketchatsim "keyturn/sandbox/rocketchat"
 	"keyturn/sandbox/simnet"
 )
 
@@ -27,7 +30,7 @@ func TestRotateAllStoresEachAndResumesWithoutRepeats(t *testing.T) {
 		t.Fatal(err)
 	}
 	total := len(rep.Items)
-	if total < 43 || rep.Unknown != 1 || rep.OK != total-1 || rep.AllOK() || calls != total {
+	if total < 43 || rep.Unknown != 1 || rep.OK != total-1 || rep.AllOK() || calls != total+1 {
 		t.Fatalf("report: ok %d failed %d unknown %d of %d (progress %d)", rep.OK, rep.Failed, rep.Unknown, total, calls)
 	}
 	ledger := w.issuedTokens("mattermost", "command")
@@ -96,5 +99,119 @@ func TestRotateAllStoreFailureHandsTokensBack(t *testing.T) {
 		if !held[tok] {
 			t.Fatal("a token the server issued was neither stored nor handed back")
 		}
+	}
+}
+
+func TestRotateAllStoppedMidwayLosesNothing(t *testing.T) {
+	w := newWorld(t)
+	w.mattermostSignedIn()
+	w.sb.Mattermost.SeedCommands(mattermostsim.TeamName, 10)
+	before := len(w.issuedTokens("mattermost", "command"))
+	w.sb.Env.Faults.Add(simnet.Rule{Path: "/regen_token", Fault: simnet.Slow, Delay: 300 * time.Millisecond})
+	ctx, cancel := context.WithTimeout(context.Background(), 150*time.Millisecond)
+	defer cancel()
+	var first account.BulkProgress
+	calls := 0
+	rep, err := w.mgr.RotateAll(ctx, "mm", account.BulkOptions{Kind: account.KindCommand, Parallel: 2,
+		Progress: func(p account.BulkProgress) {
+			if calls == 0 {
+				first = p
+			}
+			calls++
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.Total != len(rep.Items) || first.Done+first.Failed+first.Unknown != 0 {
+		t.Fatalf("the first progress call comes before any request: %+v", first)
+	}
+	issued := w.issuedTokens("mattermost", "command")[before:]
+	if len(issued) == 0 || rep.OK != len(issued) {
+		t.Fatalf("the requests in flight when the run stopped must finish and be stored: %d issued, %d ok", len(issued), rep.OK)
+	}
+	for _, it := range rep.Items {
+		if it.Status == account.BulkOK && w.stored(it.Name) == "" {
+			t.Fatalf("%s not stored", it.Ref)
+		}
+	}
+	if rep.Failed != len(rep.Items)-rep.OK {
+		t.Fatalf("the rest are not started: %d failed of %d", rep.Failed, len(rep.Items))
+	}
+	// Resuming finishes the rest without touching the done ones.
+	rep2, err := w.mgr.RotateAll(context.Background(), "mm", account.BulkOptions{Kind: account.KindCommand, Resume: true,
+		Progress: func(p account.BulkProgress) {
+			if p.Done+p.Failed+p.Unknown == 0 && p.Skipped != rep.OK {
+				t.Errorf("resume progress starts with %d skipped, want %d", p.Skipped, rep.OK)
+			}
+		}})
+	if err != nil || rep2.Skipped != rep.OK || rep2.OK != len(rep.Items)-rep.OK {
+		t.Fatalf("resume: %+v %v", rep2, err)
+	}
+}
+
+func TestRotateAllInterruptedRunErrorNamesRefAndJournal(t *testing.T) {
+	w := newWorld(t)
+	w.mattermostSignedIn()
+	ctx := context.Background()
+	w.sb.Env.Faults.Add(simnet.Rule{Path: "/regen_token", Fault: simnet.DropAfterApply, Times: 1})
+	if _, err := w.mgr.RotateAll(ctx, "mm", account.BulkOptions{Kind: account.KindCommand}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := w.mgr.RotateAll(ctx, "mm", account.BulkOptions{Kind: account.KindCommand})
+	var ir *account.InterruptedRunError
+	if !errors.As(err, &ir) || !errors.Is(err, account.ErrInterruptedRun) || ir.Ref == "" || ir.Journal == "" {
+		t.Fatalf("err = %v", err)
+	}
+	// Other kinds are not held back.
+	if _, err := w.mgr.RotateAll(ctx, "mm", account.BulkOptions{Kind: account.KindWebhook}); err != nil {
+		t.Fatalf("webhooks: %v", err)
+	}
+}
+
+func TestRotateAllCarriesChallengesAndUnsavedTokens(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	w.add(config.Account{Name: "rc", Service: account.RocketChat, URL: w.sb.RocketChatURL, User: "carol"})
+	if _, err := w.mgr.Login(ctx, account.LoginRequest{Account: "rc", Password: rocketchatsim.CarolPassword}); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []string{"a", "b"} {
+		if _, err := w.mgr.Create(ctx, "rc", n, false, &account.Answer{Method: "password", Code: rocketchatsim.CarolPassword}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A fresh session forgets the passed second factor.
+	if _, err := w.mgr.Login(ctx, account.LoginRequest{Account: "rc", Password: rocketchatsim.CarolPassword}); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := w.mgr.RotateAll(ctx, "rc", account.BulkOptions{Kind: account.KindPAT})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, it := range rep.Items {
+		if it.Status == account.BulkFailed && it.Challenge == nil {
+			t.Fatalf("%s failed without its challenge: %s", it.Ref, it.Error)
+		}
+	}
+	w.store.Ops = []string{"set"}
+	rep, err = w.mgr.RotateAll(ctx, "rc", account.BulkOptions{Kind: account.KindPAT, Resume: true, Answer: &account.Answer{Method: "password", Code: rocketchatsim.CarolPassword}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.store.Ops = []string{"none"}
+	saved := 0
+	for _, it := range rep.Items {
+		if it.Value != "" {
+			if it.Issued == nil || it.Issued.Value != it.Value {
+				t.Fatal("an unsaved item must carry its Issued for RetryStore")
+			}
+			if err := w.mgr.RetryStore(ctx, it.Issued); err != nil {
+				t.Fatal(err)
+			}
+			saved++
+		}
+	}
+	if saved == 0 {
+		t.Fatal("no token came back unsaved")
 	}
 }

@@ -38,13 +38,32 @@ type journalEntry struct {
 
 // Journal events.
 const (
-	evSent   = "sent"
-	evDone   = "done"
-	evFailed = "failed"
+	evSent    = "sent"
+	evDone    = "done"
+	evFailed  = "failed"
+	evUnknown = "unknown" // a "sent" with no answer, reported to the person
 )
 
-func journalPath(configPath, account string) string {
-	return filepath.Join(filepath.Dir(configPath), "journal", account+".jsonl")
+// journalPath is one journal per account and selection, so a stopped run
+// of slash commands does not hold back a run of webhooks.
+func journalPath(configPath, account, kind, team string) string {
+	name := account
+	for _, part := range []string{kind, team} {
+		if part != "" {
+			name += "." + safeFilePart(part)
+		}
+	}
+	return filepath.Join(filepath.Dir(configPath), "journal", name+".jsonl")
+}
+
+func safeFilePart(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			b[i] = '_'
+		}
+	}
+	return string(b)
 }
 
 // readJournal is each ref's last event (empty when there is no journal).
@@ -93,8 +112,22 @@ func openJournal(path string, resume bool) (*journal, error) {
 // record appends an event and waits until it is on disk. Concurrent
 // records share one fsync (group commit), so many workers cost few syncs.
 func (j *journal) record(e journalEntry) error {
-	e.Time = time.Now().UTC()
 	ch := make(chan error, 1)
+	if err := j.enqueue(e, ch); err != nil {
+		return err
+	}
+	return <-ch
+}
+
+// note appends an event without waiting for the disk: for outcomes whose
+// secret is already safe in the store, where a crash before the sync only
+// makes a resume report the token as unknown instead of done.
+func (j *journal) note(e journalEntry) {
+	_ = j.enqueue(e, nil)
+}
+
+func (j *journal) enqueue(e journalEntry, done chan error) error {
+	e.Time = time.Now().UTC()
 	j.mu.Lock()
 	if j.err != nil {
 		err := j.err
@@ -102,43 +135,50 @@ func (j *journal) record(e journalEntry) error {
 		return err
 	}
 	j.pending = append(j.pending, e)
-	j.waiters = append(j.waiters, ch)
+	if done != nil {
+		j.waiters = append(j.waiters, done)
+	}
 	j.mu.Unlock()
 	select {
 	case j.kick <- struct{}{}:
 	default:
 	}
-	return <-ch
+	return nil
 }
 
 func (j *journal) loop() {
 	defer close(j.done)
 	for range j.kick {
+		j.flush()
+	}
+	j.flush() // whatever came after the last kick
+}
+
+func (j *journal) flush() {
+	j.mu.Lock()
+	batch, waiters := j.pending, j.waiters
+	j.pending, j.waiters = nil, nil
+	j.mu.Unlock()
+	if len(batch) == 0 {
+		return
+	}
+	var buf []byte
+	for _, e := range batch {
+		line, _ := json.Marshal(e)
+		buf = append(append(buf, line...), '\n')
+	}
+	_, err := j.f.Write(buf)
+	if err == nil {
+		err = j.f.Sync()
+	}
+	if err != nil {
+		err = fmt.Errorf("writing the rotation journal %s: %w", j.path, err)
 		j.mu.Lock()
-		batch, waiters := j.pending, j.waiters
-		j.pending, j.waiters = nil, nil
+		j.err = err
 		j.mu.Unlock()
-		if len(batch) == 0 {
-			continue
-		}
-		var buf []byte
-		for _, e := range batch {
-			line, _ := json.Marshal(e)
-			buf = append(append(buf, line...), '\n')
-		}
-		_, err := j.f.Write(buf)
-		if err == nil {
-			err = j.f.Sync()
-		}
-		if err != nil {
-			err = fmt.Errorf("writing the rotation journal %s: %w", j.path, err)
-			j.mu.Lock()
-			j.err = err
-			j.mu.Unlock()
-		}
-		for _, w := range waiters {
-			w <- err
-		}
+	}
+	for _, w := range waiters {
+		w <- err
 	}
 }
 

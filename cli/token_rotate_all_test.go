@@ -41,16 +41,25 @@ func TestTokenRotateAll(t *testing.T) {
 		t.Fatalf("the server rotated %d tokens for %d commands", got, len(rep.Tokens))
 	}
 
-	// A fresh run refuses; --resume sends nothing again.
-	r = w.run("", "token", "rotate", "mm", "--all", "--kind", "command")
+	// A fresh run of the same selection refuses; --resume sends nothing again.
+	sel := []string{"token", "rotate", "mm", "--all", "--kind", "command", "--team", "ops"}
+	r = w.run("", sel...)
 	w.want(r, ExitFailure, "fresh run over an interrupted journal")
 	mustContain(t, "stderr", r.err, "--resume")
-	r = w.run("", "token", "rotate", "mm", "--all", "--kind", "command", "--resume")
+	r = w.run("", append(sel, "--resume")...)
 	w.want(r, ExitUnknownState, "resume keeps the unknown one unknown")
 	mustContain(t, "stdout", r.out, "already done", "unknown")
 	if got := len(w.ledger("mattermost", "command")) - before; got != len(rep.Tokens) {
 		t.Fatalf("resume rotated again: %d", got)
 	}
+	// Once the unknown one was reported, a fresh run rotates everything again.
+	r = w.run("", sel...)
+	w.want(r, ExitOK, "fresh run after the report")
+	if got := len(w.ledger("mattermost", "command")) - before; got != 2*len(rep.Tokens) {
+		t.Fatalf("a fresh run rotated %d tokens, want all %d again", got-len(rep.Tokens), len(rep.Tokens))
+	}
+	// Another selection was never held back.
+	w.want(w.run("", "token", "rotate", "mm", "--all", "--kind", "webhook"), ExitOK, "webhooks while commands were interrupted")
 }
 
 func TestTokenRotateAllNotStoredPrintsTokens(t *testing.T) {

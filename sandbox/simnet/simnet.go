@@ -4,6 +4,7 @@
 package simnet
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/base32"
@@ -12,7 +13,6 @@ import (
 	"math/big"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"time"
@@ -198,7 +198,7 @@ func (f *Faults) Wrap(h http.Handler) http.Handler {
 			return
 		}
 		// Apply the change for real, then spoil the answer.
-		rec := httptest.NewRecorder()
+		rec := newRecorder()
 		h.ServeHTTP(rec, r)
 		switch rule.Fault {
 		case DropAfterApply:
@@ -228,11 +228,25 @@ func (f *Faults) Wrap(h http.Handler) http.Handler {
 	})
 }
 
-func copyHeader(w http.ResponseWriter, rec *httptest.ResponseRecorder) {
+func copyHeader(w http.ResponseWriter, rec *recorder) {
 	for k, v := range rec.Header() {
 		w.Header()[k] = v
 	}
 }
+
+// recorder keeps a handler's answer so a fault can spoil it. (Not
+// httptest's: that package would be linked into keyturn itself.)
+type recorder struct {
+	header http.Header
+	Code   int
+	Body   bytes.Buffer
+}
+
+func newRecorder() *recorder { return &recorder{header: http.Header{}, Code: http.StatusOK} }
+
+func (r *recorder) Header() http.Header         { return r.header }
+func (r *recorder) Write(b []byte) (int, error) { return r.Body.Write(b) }
+func (r *recorder) WriteHeader(code int)        { r.Code = code }
 
 func hijackClose(w http.ResponseWriter) {
 	hj, ok := w.(http.Hijacker)
