@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"keyturn/client"
@@ -51,12 +52,12 @@ func (m *Manager) Store() string { return m.vault.Backend() }
 // Vault is the store with its index, for the secret commands and screens.
 func (m *Manager) Vault() *keystore.Vault { return m.vault }
 
-var accountNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$`)
+var accountNameRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$`) })
 
 // ValidAccountName checks a name: it becomes the first part of every
 // secret's name.
 func ValidAccountName(name string) error {
-	if !accountNameRE.MatchString(name) {
+	if !accountNameRE().MatchString(name) {
 		return fmt.Errorf("account name %q: use letters, digits, '.', '_', '-' or '@' (at most 64, starting with a letter or digit)", name)
 	}
 	return nil
@@ -119,18 +120,34 @@ func Normalize(a config.Account) (config.Account, error) {
 
 // Add checks an account and saves it. An existing name is an error.
 func (m *Manager) Add(ctx context.Context, a config.Account) (config.Account, error) {
-	a, err := Normalize(a)
-	if err != nil {
-		return a, err
+	added, err := m.AddAll(ctx, a)
+	if len(added) == 1 {
+		a = added[0]
 	}
-	err = m.cfg.UpdateContext(ctx, func(c *config.Config) error {
-		if _, ok := c.Account(a.Name); ok {
-			return fmt.Errorf("an account named %q exists already (keyturn account remove %s first)", a.Name, a.Name)
+	return a, err
+}
+
+// AddAll checks accounts and saves them in one update of the config: all
+// or none.
+func (m *Manager) AddAll(ctx context.Context, accounts ...config.Account) ([]config.Account, error) {
+	out := make([]config.Account, 0, len(accounts))
+	for _, a := range accounts {
+		n, err := Normalize(a)
+		if err != nil {
+			return nil, err
 		}
-		c.PutAccount(a)
+		out = append(out, n)
+	}
+	err := m.cfg.UpdateContext(ctx, func(c *config.Config) error {
+		for _, a := range out {
+			if _, ok := c.Account(a.Name); ok {
+				return fmt.Errorf("an account named %q exists already (keyturn account remove %s first)", a.Name, a.Name)
+			}
+			c.PutAccount(a)
+		}
 		return nil
 	})
-	return a, err
+	return out, err
 }
 
 // account reads one account's settings.

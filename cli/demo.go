@@ -78,11 +78,9 @@ func startDemo(ctx context.Context) (*Demo, error) {
 		{Name: DemoCapillary, Service: account.Capillary, URL: sb.CapillaryURL, Brand: capillarysim.SeedBrand,
 			DeviceID: capillarysim.SeedDeviceID, IdentifierType: "MOBILE", Identifier: capillarysim.BobMobile},
 	}
-	for _, a := range accounts {
-		if _, err := mgr.Add(ctx, a); err != nil {
-			d.Close()
-			return nil, fmt.Errorf("demo: %w", err)
-		}
+	if _, err := mgr.AddAll(ctx, accounts...); err != nil {
+		d.Close()
+		return nil, fmt.Errorf("demo: %w", err)
 	}
 	return d, nil
 }

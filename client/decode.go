@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -63,10 +64,10 @@ func describeJSONError(err error) string {
 	return "the JSON body could not be read: " + err.Error()
 }
 
-var titleRE = regexp.MustCompile(`(?is)<title[^>]*>(.*?)</title>`)
+var titleRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?is)<title[^>]*>(.*?)</title>`) })
 
 func htmlTitle(body []byte) string {
-	m := titleRE.FindSubmatch(body)
+	m := titleRE().FindSubmatch(body)
 	if m == nil {
 		return ""
 	}

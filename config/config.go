@@ -190,6 +190,18 @@ func decode(path string, data []byte) (*Config, error) {
 		return fmt.Errorf("%w: %s: %v; fix it or move it away (keyturn leaves it as it is)", ErrDamaged, path, describeJSONError(data, err))
 	}
 	var c Config
+	// One pass in the common case: a file this version wrote has no field
+	// it does not know. Only otherwise is it read a second time, to keep
+	// the unknown fields.
+	strict := json.NewDecoder(bytes.NewReader(data))
+	strict.DisallowUnknownFields()
+	err := strict.Decode(&c)
+	if err == nil && strict.InputOffset() > 0 {
+		if _, more := strict.Token(); more == io.EOF {
+			return finish(&c), nil
+		}
+	}
+	c = Config{}
 	if err := json.Unmarshal(data, &c); err != nil {
 		return nil, damaged(err)
 	}
@@ -212,6 +224,11 @@ func decode(path string, data []byte) (*Config, error) {
 	if len(all) > 0 {
 		c.extra = all
 	}
+	return finish(&c), nil
+}
+
+// finish fills what an older or empty file leaves out.
+func finish(c *Config) *Config {
 	if c.Version == 0 {
 		c.Version = Version
 	}
@@ -221,7 +238,7 @@ func decode(path string, data []byte) (*Config, error) {
 	if c.Secrets == nil {
 		c.Secrets = []SecretMeta{}
 	}
-	return &c, nil
+	return c
 }
 
 // describeJSONError adds the line and column to a JSON syntax error.

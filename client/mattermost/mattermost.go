@@ -16,6 +16,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 
 	"keyturn/client"
 )
@@ -200,7 +201,7 @@ type appError struct {
 
 // tokenInText matches "token=…" as the server writes it into
 // detailed_error (shown only with EnableDeveloper).
-var tokenInText = regexp.MustCompile(`(?i)(token=)[^\s,;&"]+`)
+var tokenInText = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?i)(token=)[^\s,;&"]+`) })
 
 // scrub removes any secret of the request from a server-supplied text.
 func scrub(s string, secrets []string) string {
@@ -209,7 +210,7 @@ func scrub(s string, secrets []string) string {
 			s = strings.ReplaceAll(s, sec, client.Redacted)
 		}
 	}
-	return tokenInText.ReplaceAllString(s, "${1}"+client.Redacted)
+	return tokenInText().ReplaceAllString(s, "${1}"+client.Redacted)
 }
 
 // apiError turns an error answer into *client.APIError, or a

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"keyturn/client"
@@ -75,13 +76,15 @@ type twoFactorDetails struct {
 	CodeExpires      json.RawMessage `json:"codeExpires"`
 }
 
+// The patterns compile on first use, not at start-up: keyturn version
+// should not pay for error parsing.
 var (
 	// "TOTP Required [totp-required]", "[invalid-totp]"
-	bracketRE = regexp.MustCompile(`^(?s)(.*?)\s*\[([^\[\]\s]+)\]\s*$`)
+	bracketRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(?s)(.*?)\s*\[([^\[\]\s]+)\]\s*$`) })
 	// a bare error id such as "totp-required" or "Unauthorized"
-	identRE = regexp.MustCompile(`^[A-Za-z0-9_.:-]+$`)
+	identRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_.:-]+$`) })
 	// "You must wait 37 seconds before trying this endpoint again."
-	waitRE = regexp.MustCompile(`wait (\d+) seconds?`)
+	waitRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`wait (\d+) seconds?`) })
 )
 
 func (r *Client) errorFrom(resp *client.Response) error {
@@ -92,13 +95,13 @@ func (r *Client) errorFrom(resp *client.Response) error {
 	errStr, _ := eb.Error.(string)
 	code := strings.TrimSpace(eb.ErrorType)
 	msg := ""
-	switch m := bracketRE.FindStringSubmatch(errStr); {
+	switch m := bracketRE().FindStringSubmatch(errStr); {
 	case m != nil:
 		if code == "" {
 			code = m[2]
 		}
 		msg = strings.TrimSpace(m[1])
-	case errStr != "" && identRE.MatchString(errStr):
+	case errStr != "" && identRE().MatchString(errStr):
 		// The login's Meteor error: "error" is the id, "message" the reason.
 		if code == "" {
 			code = errStr
@@ -221,7 +224,7 @@ func (r *Client) rateLimitSeconds(err error) error {
 	if !errors.As(err, &rl) || rl.RetryAfter > 0 {
 		return err
 	}
-	if m := waitRE.FindStringSubmatch(rl.Message); m != nil {
+	if m := waitRE().FindStringSubmatch(rl.Message); m != nil {
 		if n, e := strconv.Atoi(m[1]); e == nil && n >= 0 {
 			// A day is longer than any real window; it also keeps a
 			// huge number from overflowing the duration.
