@@ -3,7 +3,6 @@ package tui
 import (
 	"context"
 	"errors"
-	"regexp"
 	"strings"
 	"sync"
 
@@ -24,9 +23,10 @@ import (
 // kicks a channel, and a command waiting on that channel hands the count
 // to Update as a bulkProgressMsg and is started again until the run ends.
 // Neither side ever waits for the other. Esc cancels the run's context:
-// nothing more is sent, and the report says what became of each token.
-// A token issued and NOT saved is registered like any other unsaved one,
-// so closing the report or quitting asks first.
+// nothing more is sent, the requests already sent finish and are saved, and
+// the report says what became of each token. A token issued and NOT saved
+// is registered like any other unsaved one, so closing the report or
+// quitting asks first; s in the report saves it again.
 
 // bulkParallel is how many tokens are rotated at a time.
 const bulkParallel = 4
@@ -68,6 +68,8 @@ type bulkRun struct {
 	// unsaved are the tokens issued and NOT saved, by name; the model's
 	// unsaved list holds the same ones.
 	unsaved map[string]*account.Issued
+	// saving are the save-again operations in flight, by ref.
+	saving map[string]int
 
 	f   *flow // the second-factor question, when Rocket.Chat asks
 	dlg *bulkDialog
@@ -114,7 +116,7 @@ func rotateAllConsequence(st account.Status, sec section, n int) []string {
 			"If Rocket.Chat asks for a second factor, keyturn asks once for the whole batch.",
 		}
 	}
-	return append(lines, "Esc stops the run: nothing more is sent. A request sent with no answer is reported as unknown and never sent again.")
+	return append(lines, "Esc stops the run: nothing more is sent; the requests already sent finish and are saved. A request that gets no answer is reported as unknown and never sent again.")
 }
 
 // confirmRotateAll asks before rotating every token of a section.
@@ -193,13 +195,13 @@ func (r *bulkRun) finished(m *Model, rep *account.BulkReport, err error) tea.Cmd
 	r.merge(rep)
 	r.runErr = err
 	r.stopped = r.stopping
-	if ch := bulkChallenge(r.acct, r.service, rep); ch != nil && !r.stopped && err == nil {
+	if ch := bulkChallenge(r.service, rep); ch != nil && !r.stopped && err == nil {
 		return tea.Batch(r.askSecondFactor(m, ch), m.reload())
 	}
 	r.dlg.toReport()
 	switch n := len(r.unsaved); {
 	case n > 0:
-		m.setStatus(plural(n, "token was", "tokens were") + " issued but NOT saved: copy them from the report")
+		m.setStatus(plural(n, "token was", "tokens were") + " issued but NOT saved: save them again (s) or copy them from the report")
 	case r.stopped:
 		m.setStatus("Rotation stopped")
 	default:
@@ -226,28 +228,86 @@ func (r *bulkRun) merge(rep *account.BulkReport) {
 }
 
 // register keeps a token that was issued and NOT saved: it is the only
-// copy, so the model asks before it is lost.
+// copy, so the model asks before it is lost. RotateAll hands it back as
+// the item's Issued, which RetryStore can save again.
 func (r *bulkRun) register(m *Model, it account.BulkItem) {
-	if it.Value == "" || it.Stored {
+	iss := it.Issued
+	if iss == nil || iss.Value == "" || iss.Stored {
 		return
-	}
-	name := it.Name
-	if name == "" {
-		name = r.acct + "/" + strings.Replace(it.Ref, ":", "/", 1)
 	}
 	if r.unsaved == nil {
 		r.unsaved = map[string]*account.Issued{}
 	}
-	if _, ok := r.unsaved[name]; ok {
+	if _, ok := r.unsaved[iss.Name]; ok {
 		return
 	}
-	kind := r.kind
-	if ref, err := account.ParseRef(it.Ref); err == nil {
-		kind = ref.Kind
-	}
-	iss := &account.Issued{Name: name, Account: r.acct, Kind: kind, Ref: it.Ref, Fingerprint: it.Fingerprint, Value: it.Value}
-	r.unsaved[name] = iss
+	r.unsaved[iss.Name] = iss
 	m.addUnsaved(iss)
+}
+
+// saveAgain stores a NOT saved token again, in a command. Esc stops it
+// (its result still comes back), so the report always says where it is.
+func (r *bulkRun) saveAgain(m *Model, it account.BulkItem) tea.Cmd {
+	if it.Issued == nil || m.running(r.saving[it.Ref]) {
+		return nil
+	}
+	iss, ref := it.Issued, it.Ref
+	if r.saving == nil {
+		r.saving = map[string]int{}
+	}
+	var cmd tea.Cmd
+	r.saving[ref], cmd = m.start("Saving "+iss.Name+"…", func(ctx context.Context) (any, error) {
+		return nil, m.mgr.RetryStore(ctx, iss)
+	}, func(_ any, err error) tea.Cmd {
+		delete(r.saving, ref)
+		if err != nil {
+			r.update(ref, func(it *account.BulkItem) { it.Error = err.Error() })
+			r.dlg.noteFor(ref, "Still NOT saved.")
+			m.setStatus(iss.Name + " is still NOT saved")
+			return nil
+		}
+		r.update(ref, func(it *account.BulkItem) {
+			it.Status, it.Stored, it.Value, it.Error = account.BulkOK, true, "", ""
+			it.Name, it.Fingerprint = iss.Name, iss.Fingerprint
+		})
+		delete(r.unsaved, iss.Name)
+		m.dropUnsaved(iss)
+		r.dlg.noteFor(ref, "Saved.")
+		m.setStatus("Saved " + iss.Name)
+		return m.reload()
+	})
+	return cmd
+}
+
+// update changes a token's outcome in the report and in what a resumed
+// attempt's report is made from.
+func (r *bulkRun) update(ref string, change func(*account.BulkItem)) {
+	for i := range r.items {
+		if r.items[i].Ref == ref {
+			change(&r.items[i])
+		}
+	}
+	if it, ok := r.earlier[ref]; ok {
+		change(&it)
+		r.earlier[ref] = it
+	}
+}
+
+// savingAny reports whether a save again is in flight.
+func (r *bulkRun) savingAny(m *Model) bool {
+	for _, id := range r.saving {
+		if m.running(id) {
+			return true
+		}
+	}
+	return false
+}
+
+// stopSaving stops the saves in flight; each still reports its result.
+func (r *bulkRun) stopSaving(m *Model) {
+	for _, id := range r.saving {
+		m.stopOp(id)
+	}
 }
 
 // discard forgets the NOT saved tokens, on the person's word.
@@ -285,18 +345,15 @@ func (r *bulkRun) askSecondFactor(m *Model, ch *account.Challenge) tea.Cmd {
 	return nil
 }
 
-// interruptedRe reads the ref and the journal out of account's
-// ErrInterruptedRun message.
-var interruptedRe = regexp.MustCompile(`\((\S+) was sent with no answer\).* delete (.+) to start over`)
-
 // offerResume asks to finish a run that was interrupted with a request
 // sent and no answer; a fresh run is refused until then.
 func (m *Model) offerResume(r *bulkRun, err error) tea.Cmd {
 	lines := []string{"A previous rotation run of " + r.acct + " stopped with a request sent and no answer."}
 	path := ""
-	if sm := interruptedRe.FindStringSubmatch(err.Error()); sm != nil {
-		lines[0] = "A previous rotation run of " + r.acct + " stopped with a request sent and no answer (" + sm[1] + ")."
-		path = sm[2]
+	var ir *account.InterruptedRunError
+	if errors.As(err, &ir) {
+		lines[0] = "A previous rotation run of " + r.acct + " stopped with a request sent and no answer (" + ir.Ref + ")."
+		path = ir.Journal
 	}
 	lines = append(lines,
 		"Resuming finishes it: tokens that run rotated are skipped, the rest of the "+strings.ToLower(r.section)+" are rotated, and a token sent with no answer is reported as unknown, never sent again.",
@@ -317,48 +374,16 @@ func (m *Model) offerResume(r *bulkRun, err error) tea.Cmd {
 	return nil
 }
 
-// bulkChallenge finds the second factor a Rocket.Chat batch was refused
-// for. account.BulkItem carries only the error's text, so the challenge is
-// recognised by the words account.Challenge itself writes.
-func bulkChallenge(acct, service string, rep *account.BulkReport) *account.Challenge {
+// bulkChallenge is the second factor a Rocket.Chat batch was refused
+// for: the challenge of its first token that failed for want of one. Only
+// Rocket.Chat takes an answer for a batch.
+func bulkChallenge(service string, rep *account.BulkReport) *account.Challenge {
 	if service != account.RocketChat {
 		return nil
 	}
 	for _, it := range rep.Items {
-		if it.Status != account.BulkFailed || it.Error == "" {
-			continue
-		}
-		for _, method := range []string{methodTOTP, methodEmail, methodPassword} {
-			for _, v := range []struct{ invalid, locked bool }{{}, {invalid: true}, {locked: true}} {
-				ch := &account.Challenge{Account: acct, Service: service, Step: "2fa", Method: method, Invalid: v.invalid, Locked: v.locked}
-				prefix := ch.Error()
-				if !strings.HasPrefix(it.Error, prefix) {
-					continue
-				}
-				rest := strings.TrimPrefix(it.Error, prefix)
-				if sent, ok := strings.CutPrefix(rest, "; a code was sent"); ok {
-					ch.CodeSent = true
-					to, _, _ := strings.Cut(strings.TrimPrefix(sent, " to "), " (")
-					if strings.HasPrefix(sent, " to ") {
-						ch.SentTo = to
-					}
-					if i := strings.Index(sent, " ("); i >= 0 {
-						rest = sent[i:]
-					} else {
-						rest = ""
-					}
-				}
-				if v.invalid && strings.HasPrefix(rest, " (") && strings.HasSuffix(rest, ")") {
-					ch.Message = rest[2 : len(rest)-1]
-				}
-				ch.Methods = []string{method}
-				if method == methodTOTP {
-					ch.Methods = []string{methodTOTP, methodEmail}
-				}
-				ch.IsPassword = method == methodPassword
-				ch.CanResend = method == methodEmail
-				return ch
-			}
+		if it.Status == account.BulkFailed && it.Challenge != nil {
+			return it.Challenge
 		}
 	}
 	return nil
@@ -396,7 +421,7 @@ func newBulkFeed() *bulkFeed {
 func (f *bulkFeed) push(p account.BulkProgress) {
 	f.mu.Lock()
 	f.prog, f.fresh = p, true
-	if p.Last.Value != "" {
+	if p.Last.Issued != nil {
 		f.issued = append(f.issued, p.Last)
 	}
 	f.mu.Unlock()
@@ -498,6 +523,19 @@ func notStarted(it account.BulkItem) bool {
 		(strings.HasPrefix(it.Error, "not started") || strings.HasPrefix(it.Error, "stopped before"))
 }
 
+// noteFor says something about a token, if it is still the selected one.
+func (d *bulkDialog) noteFor(ref, note string) {
+	if it, ok := d.selected(); ok && it.Ref == ref {
+		d.note = note
+	}
+}
+
+// savingSelected reports whether the selected token is being saved again.
+func (d *bulkDialog) savingSelected(m *Model) bool {
+	it, ok := d.selected()
+	return ok && m.running(d.run.saving[it.Ref])
+}
+
 func (d *bulkDialog) selected() (account.BulkItem, bool) {
 	if d.cursor < 0 || d.cursor >= len(d.run.items) {
 		return account.BulkItem{}, false
@@ -565,10 +603,23 @@ func (d *bulkDialog) update(m *Model, msg tea.Msg) tea.Cmd {
 			d.note = "Copied to the clipboard (OSC 52). Your terminal must allow it."
 			return tea.SetClipboard(it.Value)
 		}
+	case key.Matches(k, m.keys.Retry):
+		if it, ok := d.selected(); ok && it.Value != "" {
+			d.note = ""
+			return r.saveAgain(m, it)
+		}
 	case key.Matches(k, m.keys.RotateAll) && d.resumable():
 		r.resume = true
 		return r.attempt(m)
 	case key.Matches(k, m.keys.Close):
+		if r.savingAny(m) {
+			// The report waits for a save in flight; esc stops it.
+			if key.Matches(k, m.keys.Cancel) {
+				r.stopSaving(m)
+				d.note = "Stopping the save…"
+			}
+			return nil
+		}
 		if len(r.unsaved) > 0 {
 			d.leaving = true
 			return nil
@@ -595,18 +646,8 @@ func (d *bulkDialog) viewRunning(m *Model, w int) string {
 	if total == 0 {
 		total = r.listed
 	}
-	// A resumed attempt reports only what it does: the tokens an earlier
-	// attempt settled are skipped without a word, so count them here.
-	before := 0
-	if r.resume {
-		for _, it := range r.earlier {
-			switch outcomeWord(it) {
-			case "rotated", "NOT saved", "already done", "unknown":
-				before++
-			}
-		}
-	}
-	settled := min(total, before+p.Done+p.Failed+p.Unknown)
+	// A resumed attempt skips the tokens an earlier one settled.
+	settled := min(total, p.Skipped+p.Done+p.Failed+p.Unknown)
 	var b []string
 	switch {
 	case r.resume && r.ans != nil:
@@ -628,13 +669,22 @@ func (d *bulkDialog) viewRunning(m *Model, w int) string {
 		m.st.Error.Render("✗ "+itoa(p.Failed)+" failed") + "   " +
 		m.st.Warn.Render("? "+itoa(p.Unknown)+" unknown") + "   " +
 		m.st.Subtle.Render(itoa(total-settled)+" remaining")
-	if before > 0 {
-		counts += m.st.Subtle.Render("   · " + itoa(before) + " settled before")
-	}
 	b = append(b, counts)
-	if p.Last.Ref != "" {
+	if p.Skipped > 0 {
+		// On the same line when it fits (the count is the same all attempt long).
+		before := m.st.Subtle.Render("· " + itoa(p.Skipped) + " settled before")
+		if lipgloss.Width(counts)+3+lipgloss.Width(before) <= inner {
+			b[len(b)-1] += "   " + before
+		} else {
+			b = append(b, before)
+		}
+	}
+	switch {
+	case p.Last.Ref != "":
 		b = append(b, m.st.Faint.Render(truncate("Last: "+itemLabel(p.Last)+" · "+outcomeWord(p.Last), inner)))
-	} else {
+	case p.Total > 0:
+		b = append(b, m.st.Faint.Render("Waiting for the first answers…"))
+	default:
 		b = append(b, m.st.Faint.Render("Listing the tokens…"))
 	}
 	b = append(b, "")
@@ -729,7 +779,7 @@ func (d *bulkDialog) viewReport(m *Model, w, h int) string {
 	}
 	if n := len(r.unsaved); n > 0 {
 		head = append(head, m.st.ErrorBG.Render("✗ "+plural(n, "token", "tokens")+" NOT saved")+" "+
-			m.st.Error.Render(truncate("only in this window: select each, c copies it", inner-lipgloss.Width("✗ "+plural(n, "token", "tokens")+" NOT saved")-3)))
+			m.st.Error.Render(truncate("only in this window: s saves it again, c copies it", inner-lipgloss.Width("✗ "+plural(n, "token", "tokens")+" NOT saved")-3)))
 	}
 	if d.note != "" {
 		head = append(head, m.st.Accent.Render(wrap(d.note, inner)))
@@ -836,7 +886,11 @@ func (d *bulkDialog) detail(m *Model, w, maxLines int) []string {
 			value = it.Value
 		}
 		add("Token: "+value, m.st.Bold.Render)
-		add("The only copy: c copies it, r reveals it. keyturn cannot save it again from here.", m.st.Subtle.Render)
+		if d.savingSelected(m) {
+			b = append(b, m.spin.View()+" Saving…"+m.st.Faint.Render("  (esc stops)"))
+		} else {
+			add("The only copy: c copies it, r reveals it. Fix the store and save it again (s).", m.st.Subtle.Render)
+		}
 		add(it.Error, m.st.Error.Render)
 	case "rotated":
 		add("Rotated and saved as "+it.Name+" (…"+it.Fingerprint+").", m.st.OK.Render)
@@ -875,7 +929,8 @@ func (d *bulkDialog) short(m *Model) []key.Binding {
 		if d.revealed {
 			reveal = key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "hide"))
 		}
-		bs = append(bs, reveal, m.keys.Copy)
+		// "save" for short: the footer holds the whole list at 80 columns.
+		bs = append(bs, reveal, m.keys.Copy, key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "save")))
 	}
 	if d.resumable() {
 		bs = append(bs, key.NewBinding(key.WithKeys("R"), key.WithHelp("R", "resume")))

@@ -94,6 +94,44 @@ func (h *harness) rotations(kind string) map[string]int {
 	return out
 }
 
+// waitFor polls cond without delivering messages: what the workers do
+// meanwhile stays in the queue.
+func (h *harness) waitFor(what string, cond func() bool) {
+	h.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			h.t.Fatalf("waited in vain for %s; screen:\n%s", what, h.screen())
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+// nothingLost checks that every token the server issued for a kind since
+// the ledger held from entries is in the store under its item's name, or
+// in the report as NOT saved; it returns how many there were.
+func (h *harness) nothingLost(kind string, from int, items []account.BulkItem) int {
+	h.t.Helper()
+	held := map[string]string{}
+	for _, it := range items {
+		switch {
+		case it.Value != "":
+			held[it.Value] = "NOT saved in the report"
+		case it.Name != "":
+			if v, err := h.mgr.Vault().Get(context.Background(), it.Name); err == nil {
+				held[v] = "stored"
+			}
+		}
+	}
+	issued := h.ledgerOf(kind)[from:]
+	for _, e := range issued {
+		if held[e.Token] == "" {
+			h.t.Fatalf("the server issued a token for %s %s that is neither stored nor in the report", kind, e.ID)
+		}
+	}
+	return len(issued)
+}
+
 func (h *harness) bulkDialog() *bulkDialog {
 	h.t.Helper()
 	d, ok := h.m.topDialog().(*bulkDialog)
@@ -125,7 +163,7 @@ func TestRotateAllSlashCommandsConfirmProgressReport(t *testing.T) {
 	h.dialogSays("Rotate all "+itoa(n)+" slash-command tokens?",
 		"Mattermost replaces the tokens of these "+itoa(n)+" slash commands (team ops) at once, 4 at a time.",
 		"Every integration using these "+itoa(n)+" slash-command tokens must get its new token",
-		"Esc stops the run: nothing more is sent.",
+		"Esc stops the run: nothing more is sent; the requests already sent finish and are saved.",
 		"y Rotate all "+itoa(n), "n Cancel")
 	// n cancels: nothing is sent.
 	h.press("n")
@@ -189,16 +227,28 @@ func TestRotateAllSlashCommandsConfirmProgressReport(t *testing.T) {
 	h.lacks("/deploy (Deploy)       p1s8w5n6x… · created 26h ago  not held by keyturn")
 }
 
-func TestRotateAllEscStopsAndResumes(t *testing.T) {
+// Esc stops sending, but the requests already sent finish and are stored:
+// nothing the server issued is lost, and none turns unknown for the stop.
+func TestRotateAllEscLetsRequestsInFlightFinishAndResumes(t *testing.T) {
 	h := newHarness(t, harnessOpts{})
 	h.sb.Mattermost.SeedCommands(mattermostsim.TeamName, 13)
 	h.signInMattermost()
 	h.cursorTo("/deploy")
-	h.sb.Env.Faults.Add(simnet.Rule{Path: "regen_token", Fault: simnet.Slow, Delay: 400 * time.Millisecond})
+	from := len(h.ledgerOf("command"))
+	// The server applies each request at once and holds its answer back.
+	h.sb.Env.Faults.Add(simnet.Rule{Path: "regen_token", Fault: simnet.Slow, Delay: 600 * time.Millisecond})
 	h.press("R")
 	h.pressAsync("y")
 	d := h.bulkDialog()
-	h.pumpUntil("the first tokens", func() bool { return d.run.prog.Done >= 1 })
+	// The first count comes before any answer.
+	h.pumpUntil("the first count", func() bool { return d.run.prog.Total > 0 })
+	if p := d.run.prog; p.Done+p.Failed+p.Unknown != 0 {
+		t.Fatalf("the first count came after an answer: %+v", p)
+	}
+	h.dialogSays("Waiting for the first answers…", "0 done", itoa(d.run.prog.Total)+" remaining")
+	// Requests are in flight: the server rotated tokens whose answers have
+	// not come back.
+	h.waitFor("requests in flight", func() bool { return len(h.ledgerOf("command")) > from })
 
 	// Quitting now asks first.
 	h.pressAsync("ctrl+c")
@@ -206,24 +256,23 @@ func TestRotateAllEscStopsAndResumes(t *testing.T) {
 	h.pressAsync("n")
 
 	h.pressAsync("esc")
+	inFlight := len(h.ledgerOf("command")) - from
 	h.dialogSays("Stopping: nothing more is sent; waiting for the requests in flight")
 	h.settle()
 	h.dialogSays("Stopped · Slash commands · team ops", "Stopped: nothing more was sent. R resumes the run, skipping those done.", "not started")
+	h.lacks("unknown")
 	c := countItems(d.run.items)
-	if c.notStarted == 0 || c.ok == 0 || c.ok+c.unknown+c.notStarted != len(d.run.items) {
+	if c.unknown != 0 || c.notSaved != 0 || c.failed != 0 || c.notStarted == 0 || c.ok+c.notStarted != len(d.run.items) {
 		t.Fatalf("after esc: %+v of %d", c, len(d.run.items))
 	}
-	h.says("✓ "+itoa(c.ok)+" rotated", "– "+itoa(c.notStarted)+" not started")
-	// Nothing the server issued is silently lost: it is saved, or the
-	// report says the request went unanswered.
-	reported := map[string]string{}
-	for _, it := range d.run.items {
-		reported[strings.TrimPrefix(it.Ref, "command:")] = outcomeWord(it)
+	// The requests in flight when Esc was pressed finished and were saved.
+	if c.ok < inFlight {
+		t.Fatalf("%d requests were in flight at esc, %d tokens rotated", inFlight, c.ok)
 	}
-	for id := range h.rotations("command") {
-		if w := reported[id]; w != "rotated" && w != "unknown" {
-			t.Fatalf("command %s was rotated on the server but reported %q", id, w)
-		}
+	h.says("✓ "+itoa(c.ok)+" rotated", "– "+itoa(c.notStarted)+" not started")
+	// Every token the server issued is stored.
+	if n := h.nothingLost("command", from, d.run.items); n != c.ok {
+		t.Fatalf("the server issued %d tokens, the report says %d rotated", n, c.ok)
 	}
 	// A not-started one says it keeps its old value.
 	for i, it := range d.run.items {
@@ -236,15 +285,16 @@ func TestRotateAllEscStopsAndResumes(t *testing.T) {
 	}
 	h.dialogSays("Not started: the run was stopped before this token. It keeps its old value.")
 
-	// R resumes: the rest are rotated, none twice.
+	// R resumes: the rest are rotated, none twice. The count starts with
+	// the tokens the stopped run settled.
 	h.sb.Env.Faults.Clear()
 	h.press("R")
 	h.dialogSays("Rotated · Slash commands · team ops")
-	h.lacks("not started")
+	h.lacks("not started", "unknown")
 	// The report covers both attempts: the tokens the first one rotated
 	// still say so (the resumed run skipped them).
 	c2 := countItems(d.run.items)
-	if c2.notStarted != 0 || c2.skipped != 0 || c2.ok+c2.unknown != len(d.run.items) || c2.unknown != c.unknown {
+	if c2.ok != len(d.run.items) {
 		t.Fatalf("after resuming: %+v", c2)
 	}
 	h.dialogSays("✓ " + itoa(c2.ok) + " rotated")
@@ -253,8 +303,36 @@ func TestRotateAllEscStopsAndResumes(t *testing.T) {
 			t.Fatalf("command %s rotated %d times", id, k)
 		}
 	}
+	if n := h.nothingLost("command", from, d.run.items); n != len(d.run.items) {
+		t.Fatalf("the server issued %d tokens for %d commands", n, len(d.run.items))
+	}
 	h.press("esc")
 	h.lacks("Rotated ·")
+}
+
+// The progress of a resumed run counts what the stopped one settled.
+func TestRotateAllResumeCountsWhatTheStoppedRunSettled(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	h.sb.Mattermost.SeedCommands(mattermostsim.TeamName, 13)
+	h.signInMattermost()
+	h.cursorTo("/deploy")
+	h.sb.Env.Faults.Add(simnet.Rule{Path: "regen_token", Fault: simnet.Slow, Delay: 300 * time.Millisecond})
+	h.press("R")
+	h.pressAsync("y")
+	d := h.bulkDialog()
+	h.pumpUntil("the first tokens", func() bool { return d.run.prog.Done >= 1 })
+	h.pressAsync("esc")
+	h.settle()
+	done := countItems(d.run.items).ok
+	h.pressAsync("R")
+	h.pumpUntil("the resumed run's first count", func() bool { return d.run.prog.Total > 0 })
+	p := d.run.prog
+	if p.Skipped != done {
+		t.Fatalf("the resumed run skips %d, the stopped one rotated %d", p.Skipped, done)
+	}
+	h.dialogSays("Resuming the rotation of the", itoa(done)+" settled before", itoa(p.Total-p.Skipped-p.Done-p.Failed-p.Unknown)+" remaining")
+	h.settle()
+	h.dialogSays("Rotated · Slash commands · team ops", "✓ "+itoa(len(d.run.items))+" rotated")
 }
 
 func TestRotateAllNotSavedAsksBeforeLeavingAndQuitting(t *testing.T) {
@@ -268,7 +346,7 @@ func TestRotateAllNotSavedAsksBeforeLeavingAndQuitting(t *testing.T) {
 	h.press("y")
 	d := h.bulkDialog()
 	h.dialogSays("Rotated · Outgoing webhooks · team ops", "✗ 2 NOT saved", "✗ 2 tokens NOT saved",
-		"only in this window: select each, c copies it", "The only copy: c copies it, r reveals it. keyturn cannot save it again from here.",
+		"only in this window: s saves it again, c copies it", "The only copy: c copies it, r reveals it. Fix the store and save it again (s).",
 		"was issued but NOT saved", "failing on purpose")
 	if len(h.m.unsaved) != 2 {
 		t.Fatalf("unsaved: %d", len(h.m.unsaved))
@@ -332,6 +410,60 @@ func TestRotateAllNotSavedAsksBeforeLeavingAndQuitting(t *testing.T) {
 	_, cmd = h.m.Update(keyMsg("q"))
 	if cmd == nil {
 		t.Fatal("q did not quit once the tokens were discarded")
+	}
+}
+
+// s saves a NOT saved token again once the store works: it then shows as
+// saved and is no longer held as unsaved.
+func TestRotateAllSaveAgainOnceTheStoreRecovers(t *testing.T) {
+	store := failingStore()
+	h := newHarness(t, harnessOpts{backend: store})
+	h.signInMattermost()
+	h.cursorTo("CI events")
+	from := len(h.ledgerOf("webhook"))
+	store.Ops = []string{"set"}
+	h.press("R", "y")
+	d := h.bulkDialog()
+	h.dialogSays("✗ 2 NOT saved", "✗ 2 tokens NOT saved")
+	h.contains("s save •")
+	sel, _ := d.selected()
+	// While the store still fails, s leaves it NOT saved and says so.
+	h.press("s")
+	h.dialogSays("Still NOT saved.", "✗ 2 NOT saved", "failing on purpose")
+	if len(h.m.unsaved) != 2 {
+		t.Fatalf("unsaved: %d", len(h.m.unsaved))
+	}
+	// The store recovers: s saves the selected one.
+	store.Ops = []string{"none"}
+	h.press("s")
+	h.dialogSays("Saved.", "✓ 1 rotated", "✗ 1 NOT saved", "✗ 1 token NOT saved", "Rotated and saved as "+sel.Name)
+	if v, err := h.mgr.Vault().Get(context.Background(), sel.Name); err != nil || v != sel.Value {
+		t.Fatalf("%s is not in the store (%v)", sel.Name, err)
+	}
+	if len(h.m.unsaved) != 1 || h.m.unsaved[0].Name == sel.Name {
+		t.Fatalf("the saved token is still held as unsaved: %d", len(h.m.unsaved))
+	}
+	if it, _ := d.selected(); it.Value != "" || outcomeWord(it) != "rotated" {
+		t.Fatalf("the saved token still reads %q", outcomeWord(it))
+	}
+	// The other one too.
+	h.press("down", "s")
+	h.dialogSays("✓ 2 rotated")
+	h.lacks("NOT saved")
+	if len(h.m.unsaved) != 0 {
+		t.Fatalf("unsaved: %d", len(h.m.unsaved))
+	}
+	if n := h.nothingLost("webhook", from, d.run.items); n != 2 {
+		t.Fatalf("the server issued %d tokens", n)
+	}
+	// Nothing is left to lose: closing does not ask, and q quits at once.
+	h.press("esc")
+	h.lacks("Rotated ·", "Close anyway")
+	if h.m.bulk != nil {
+		t.Fatal("the run is still held after its report closed")
+	}
+	if _, cmd := h.m.Update(keyMsg("q")); cmd == nil {
+		t.Fatal("q did not quit once the tokens were saved")
 	}
 }
 
@@ -409,6 +541,24 @@ func TestRotateAllInterruptedRunOffersResume(t *testing.T) {
 		if k != before[id] {
 			t.Fatalf("resuming rotated command %s again", id)
 		}
+	}
+
+	// The resumed run reported the unknown one: a fresh run is no longer
+	// held back, and rotates every one again.
+	h.press("enter")
+	h.lacks("Rotated ·")
+	h.press("R", "y")
+	h.lacks("Resume the interrupted rotation?")
+	d = h.bulkDialog()
+	h.says("Rotated · Slash commands · team ops", "✓ "+itoa(len(d.run.items))+" rotated")
+	h.lacks("already done", "unknown")
+	for id, k := range h.rotations("command") {
+		if k != after[id]+1 {
+			t.Fatalf("the fresh run rotated command %s %d times", id, k-after[id])
+		}
+	}
+	if got := len(h.rotations("command")); got != len(d.run.items) {
+		t.Fatalf("%d commands rotated of %d", got, len(d.run.items))
 	}
 }
 
@@ -499,32 +649,25 @@ func TestRotateAllRocketChatEscAtTheQuestionShowsTheReport(t *testing.T) {
 	}
 }
 
-func TestBulkChallengeReadsAccountsWords(t *testing.T) {
-	for _, tc := range []*account.Challenge{
-		{Account: "rc", Service: account.RocketChat, Step: "2fa", Method: methodTOTP},
-		{Account: "rc", Service: account.RocketChat, Step: "2fa", Method: methodEmail, CodeSent: true, SentTo: "alice"},
-		{Account: "rc", Service: account.RocketChat, Step: "2fa", Method: methodTOTP, Invalid: true, Message: "TOTP Invalid"},
-		{Account: "rc", Service: account.RocketChat, Step: "2fa", Method: methodPassword},
-		{Account: "rc", Service: account.RocketChat, Step: "2fa", Method: methodEmail, Locked: true},
-	} {
-		rep := &account.BulkReport{Items: []account.BulkItem{{Ref: "pat:a", Status: account.BulkOK}, {Ref: "pat:b", Status: account.BulkFailed, Error: tc.Error()}}}
-		got := bulkChallenge("rc", account.RocketChat, rep)
-		if got == nil {
-			t.Fatalf("%q: not recognised", tc.Error())
-		}
-		if got.Locked != tc.Locked || got.Invalid != tc.Invalid || got.CodeSent != tc.CodeSent || got.SentTo != tc.SentTo || got.Message != tc.Message {
-			t.Fatalf("%q: read as %+v", tc.Error(), got)
-		}
-		if !tc.Locked && got.Method != tc.Method {
-			t.Fatalf("%q: method %s", tc.Error(), got.Method)
-		}
+func TestBulkChallengeIsTheItemsOwn(t *testing.T) {
+	ch := &account.Challenge{Account: "rc", Service: account.RocketChat, Step: "2fa", Method: methodEmail,
+		Methods: []string{methodTOTP, methodEmail}, CodeSent: true, SentTo: "alice"}
+	rep := &account.BulkReport{Items: []account.BulkItem{
+		{Ref: "pat:a", Status: account.BulkOK},
+		{Ref: "pat:b", Status: account.BulkFailed, Error: "rocketchat: 403 Forbidden"},
+		{Ref: "pat:c", Status: account.BulkFailed, Error: ch.Error(), Challenge: ch},
+	}}
+	if got := bulkChallenge(account.RocketChat, rep); got != ch {
+		t.Fatalf("got %+v", got)
 	}
-	rep := &account.BulkReport{Items: []account.BulkItem{{Ref: "pat:a", Status: account.BulkFailed, Error: "rocketchat: 403 Forbidden"}}}
-	if bulkChallenge("rc", account.RocketChat, rep) != nil {
-		t.Fatal("an ordinary failure read as a challenge")
+	// Words alone are not a challenge.
+	rep.Items[2].Challenge = nil
+	if bulkChallenge(account.RocketChat, rep) != nil {
+		t.Fatal("a failure read as a challenge from its words")
 	}
-	if bulkChallenge("mm", account.Mattermost, rep) != nil {
-		t.Fatal("Mattermost batches have no challenge")
+	rep.Items[2].Challenge = ch
+	if bulkChallenge(account.Mattermost, rep) != nil {
+		t.Fatal("Mattermost batches take no answer")
 	}
 }
 

@@ -195,6 +195,8 @@ func TestGoldenScreens(t *testing.T) {
 					"work-chat command:g5h6j7k8l9z1x2c3v4b5n6m7qw: the request was sent but no answer came back (mattermost: PUT /api/v4/commands/g5h6j7k8l9z1x2c3v4b5n6m7qw/regen_token: request failed: EOF); the server may have rotated the token."),
 			}
 			items[3].Name, items[3].Value = "work-chat/command/q9w8e7r6t5y4u3i2o1p0a9s8df", "7wq1hz3y5bsm8kq4f6j2d9e0x9k2"
+			items[3].Issued = &account.Issued{Name: items[3].Name, Account: st.Name, Kind: account.KindCommand, Ref: items[3].Ref,
+				Fingerprint: items[3].Fingerprint, Store: "keyring", Value: items[3].Value}
 			for i := range 4 {
 				items = append(items, item("b"+itoa(i)+"x3m9q2c5v8b1n4k6j0h2g5f", "/bench-"+itoa(i)+" (Bench "+itoa(i)+")", account.BulkOK, "a"+itoa(i)+"b2", ""))
 			}
