@@ -16,16 +16,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"runtime/debug"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"keyturn/client"
 	"keyturn/client/capillary"
+	"keyturn/client/clienttest"
 )
 
 const (
@@ -35,78 +34,6 @@ const (
 	fzToken    = "SENTINEL-TOKEN-1234"
 	fzSession  = "P-6ec5fcc9-2bca-4778-9672-4ee5097d8313"
 )
-
-// fzTransport answers every request with the same fuzzed response.
-type fzTransport struct {
-	status int
-	header http.Header
-	body   []byte
-	fault  uint8 // 0 none; 1 no answer; 2 the body breaks off; 3 a timeout
-
-	sent atomic.Int64 // requests other than GET, which must never be repeated
-}
-
-type fzBrokenBody struct{ r io.Reader }
-
-func (b *fzBrokenBody) Read(p []byte) (int, error) {
-	n, err := b.r.Read(p)
-	if err == io.EOF {
-		return n, io.ErrUnexpectedEOF
-	}
-	return n, err
-}
-
-type fzTimeout struct{}
-
-func (fzTimeout) Error() string   { return "i/o timeout" }
-func (fzTimeout) Timeout() bool   { return true }
-func (fzTimeout) Temporary() bool { return true }
-
-func (rt *fzTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	if req.Method != http.MethodGet {
-		rt.sent.Add(1)
-	}
-	if req.Body != nil {
-		_, _ = io.Copy(io.Discard, req.Body)
-		_ = req.Body.Close()
-	}
-	var body io.Reader = bytes.NewReader(rt.body)
-	switch rt.fault {
-	case 1:
-		return nil, errors.New("connection reset by peer")
-	case 2:
-		body = &fzBrokenBody{bytes.NewReader(rt.body[:len(rt.body)/2])}
-	case 3:
-		return nil, fzTimeout{}
-	}
-	return &http.Response{
-		Status: fmt.Sprintf("%d %s", rt.status, http.StatusText(rt.status)), StatusCode: rt.status,
-		Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
-		Header: rt.header.Clone(), Body: io.NopCloser(body), ContentLength: -1, Request: req,
-	}, nil
-}
-
-// fzHeaders reads "Name: value" lines.
-func fzHeaders(s string) http.Header {
-	h := http.Header{}
-	for _, line := range strings.Split(s, "\n") {
-		k, v, ok := strings.Cut(line, ":")
-		k = strings.TrimSpace(k)
-		if ok && k != "" {
-			h.Add(k, strings.TrimSpace(v))
-		}
-	}
-	return h
-}
-
-// fzStatus maps any number onto the statuses a server can send (200-599;
-// net/http's transport never hands a client a 1xx).
-func fzStatus(n uint16) int {
-	if n >= 200 && n <= 599 {
-		return int(n)
-	}
-	return 200 + int(n)%400
-}
 
 // fzCheckErr: the error is one of the client's typed errors, with a message.
 
@@ -212,8 +139,8 @@ func FuzzCapillaryResponses(f *testing.F) {
 	}
 	id := capillary.Identity{IdentifierType: capillary.IdentifierMobile, IdentifierValue: "919999999993", Brand: "DocDemo", DeviceID: "123456785"}
 	f.Fuzz(func(t *testing.T, statusIn uint16, headers string, body []byte, faultIn uint8) {
-		status, fault := fzStatus(statusIn), faultIn%4
-		rt := &fzTransport{status: status, header: fzHeaders(headers), body: body, fault: fault}
+		status, fault := clienttest.Status(statusIn), faultIn%clienttest.Faults
+		rt := &clienttest.Transport{Status: status, Header: clienttest.Headers(headers), Body: body, Fault: fault}
 		hc, err := client.New(client.Options{
 			Service: "capillary", BaseURL: "https://eu.api.capillarytech.com", Transport: rt, Timeout: 5 * time.Second,
 			Sleep: func(ctx context.Context, d time.Duration) error {
@@ -287,9 +214,9 @@ func FuzzCapillaryResponses(f *testing.F) {
 			{"ExpireMFAToken", func(ctx context.Context) error { return cp.ExpireMFAToken(ctx, fzToken) }},
 		}
 		for _, c := range calls {
-			rt.sent.Store(0)
+			rt.Reset()
 			stack, ok, err := fzRun(c.run)
-			if n := rt.sent.Load(); n > 1 {
+			if n := rt.Sent(); n > 1 {
 				t.Fatalf("%s sent its request %d times (HTTP %d, fault %d): only GETs may be retried", c.name, n, status, fault)
 			}
 			switch {
@@ -312,7 +239,7 @@ func FuzzCapillaryResponses(f *testing.F) {
 				// error, whatever the HTTP status.
 				var ae *client.APIError
 				if fault == 0 && status != http.StatusTooManyRequests && w.Status != nil && !w.Status.Success &&
-					client.NotJSON(&client.Response{Header: rt.header, Body: body}) == "" && !errors.As(err, &ae) {
+					client.NotJSON(&client.Response{Header: rt.Header, Body: body}) == "" && !errors.As(err, &ae) {
 					var be *client.BadResponseError
 					if !errors.As(err, &be) || !strings.Contains(be.Reason, "field") {
 						t.Fatalf("%s: status.success:false gave %T %v", c.name, err, err)

@@ -14,15 +14,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"runtime/debug"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"keyturn/client"
+	"keyturn/client/clienttest"
 	"keyturn/client/rocketchat"
 )
 
@@ -31,78 +30,6 @@ const (
 	fzCode     = "SENTINEL-CODE-0815"
 	fzToken    = "SENTINEL-AUTHTOKEN-2342"
 )
-
-// fzTransport answers every request with the same fuzzed response.
-type fzTransport struct {
-	status int
-	header http.Header
-	body   []byte
-	fault  uint8 // 0 none; 1 no answer; 2 the body breaks off; 3 a timeout
-
-	sent atomic.Int64 // requests other than GET, which must never be repeated
-}
-
-type fzBrokenBody struct{ r io.Reader }
-
-func (b *fzBrokenBody) Read(p []byte) (int, error) {
-	n, err := b.r.Read(p)
-	if err == io.EOF {
-		return n, io.ErrUnexpectedEOF
-	}
-	return n, err
-}
-
-type fzTimeout struct{}
-
-func (fzTimeout) Error() string   { return "i/o timeout" }
-func (fzTimeout) Timeout() bool   { return true }
-func (fzTimeout) Temporary() bool { return true }
-
-func (rt *fzTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	if req.Method != http.MethodGet {
-		rt.sent.Add(1)
-	}
-	if req.Body != nil {
-		_, _ = io.Copy(io.Discard, req.Body)
-		_ = req.Body.Close()
-	}
-	var body io.Reader = bytes.NewReader(rt.body)
-	switch rt.fault {
-	case 1:
-		return nil, errors.New("connection reset by peer")
-	case 2:
-		body = &fzBrokenBody{bytes.NewReader(rt.body[:len(rt.body)/2])}
-	case 3:
-		return nil, fzTimeout{}
-	}
-	return &http.Response{
-		Status: fmt.Sprintf("%d %s", rt.status, http.StatusText(rt.status)), StatusCode: rt.status,
-		Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
-		Header: rt.header.Clone(), Body: io.NopCloser(body), ContentLength: -1, Request: req,
-	}, nil
-}
-
-// fzHeaders reads "Name: value" lines.
-func fzHeaders(s string) http.Header {
-	h := http.Header{}
-	for _, line := range strings.Split(s, "\n") {
-		k, v, ok := strings.Cut(line, ":")
-		k = strings.TrimSpace(k)
-		if ok && k != "" {
-			h.Add(k, strings.TrimSpace(v))
-		}
-	}
-	return h
-}
-
-// fzStatus maps any number onto the statuses a server can send (200-599;
-// net/http's transport never hands a client a 1xx).
-func fzStatus(n uint16) int {
-	if n >= 200 && n <= 599 {
-		return int(n)
-	}
-	return 200 + int(n)%400
-}
 
 // fzCheckErr: the error is one of the client's typed errors, with a message.
 
@@ -215,8 +142,8 @@ func FuzzRocketChatResponses(f *testing.F) {
 		f.Add(s.status, s.headers, []byte(s.body), s.fault)
 	}
 	f.Fuzz(func(t *testing.T, statusIn uint16, headers string, body []byte, faultIn uint8) {
-		status, fault := fzStatus(statusIn), faultIn%4
-		rt := &fzTransport{status: status, header: fzHeaders(headers), body: body, fault: fault}
+		status, fault := clienttest.Status(statusIn), faultIn%clienttest.Faults
+		rt := &clienttest.Transport{Status: status, Header: clienttest.Headers(headers), Body: body, Fault: fault}
 		hc, err := client.New(client.Options{
 			Service: "rocketchat", BaseURL: "https://chat.example.com", Transport: rt, Timeout: 5 * time.Second,
 			Sleep: func(ctx context.Context, d time.Duration) error {
@@ -299,9 +226,9 @@ func FuzzRocketChatResponses(f *testing.F) {
 		// Like the client, read the first JSON value and ignore what follows.
 		bodySaysFailure := json.NewDecoder(bytes.NewReader(body)).Decode(&env) == nil && env.Success != nil && !*env.Success
 		for _, c := range calls {
-			rt.sent.Store(0)
+			rt.Reset()
 			stack, ok, err := fzRun(c.run)
-			if n := rt.sent.Load(); n > 1 {
+			if n := rt.Sent(); n > 1 {
 				t.Fatalf("%s sent its request %d times (HTTP %d, fault %d): only GETs may be retried", c.name, n, status, fault)
 			}
 			switch {
