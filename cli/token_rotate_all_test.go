@@ -93,3 +93,11 @@ func TestSandboxPrintsNewCodes(t *testing.T) {
 		t.Fatalf("each code once, as it appears; got %q", got)
 	}
 }
+
+func TestInteractiveAppNeedsATerminal(t *testing.T) {
+	w := newWorld(t)
+	r := w.run("")
+	w.want(r, ExitUsage, "keyturn with no terminal")
+	mustContain(t, "stderr", r.err, "needs a terminal", "keyturn --help")
+	w.want(w.run("", "demo"), ExitUsage, "keyturn demo with no terminal")
+}

@@ -9,6 +9,9 @@ import (
 // runTUI opens the interactive app over the account operations; demo adds
 // the footer line with the sandbox's current codes.
 func (a *App) runTUI(ctx context.Context, demo bool) error {
+	if !a.io.InTerminal || !a.io.OutTerminal {
+		return exitf(ExitUsage, "the interactive app needs a terminal; from scripts use the commands ('keyturn --help')")
+	}
 	mgr, err := a.manager(ctx)
 	if err != nil {
 		return err
