@@ -113,6 +113,10 @@ func (m *Manager) RotateAll(ctx context.Context, account string, opts BulkOption
 		}
 		prior = map[string]journalEntry{}
 	}
+	j, err := openJournal(path, opts.Resume)
+	if err != nil {
+		return nil, err
+	}
 	// Secrets go to the store as they arrive; their index entries are
 	// written together every so often and at the end (the journal holds
 	// each one in between).
@@ -133,11 +137,6 @@ func (m *Manager) RotateAll(ctx context.Context, account string, opts BulkOption
 			}
 		}
 	}()
-
-	j, err := openJournal(path, opts.Resume)
-	if err != nil {
-		return nil, err
-	}
 	report := &BulkReport{Account: account, Items: make([]BulkItem, len(tokens))}
 	var work []int
 	settled := 0

@@ -3,6 +3,10 @@ package account_test
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -213,5 +217,37 @@ func TestRotateAllCarriesChallengesAndUnsavedTokens(t *testing.T) {
 	}
 	if saved == 0 {
 		t.Fatal("no token came back unsaved")
+	}
+}
+
+// A run that cannot open its journal starts nothing that outlives it: no
+// goroutine keeps flushing the index behind the caller's back.
+func TestRotateAllWithoutAJournalLeavesNoGoroutine(t *testing.T) {
+	w := newWorld(t)
+	w.mattermostSignedIn()
+	ctx := context.Background()
+	// The journal reads as absent but cannot be created: a dangling link
+	// into a directory that does not exist.
+	dir := filepath.Join(filepath.Dir(w.cfg.Path), "journal")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(t.TempDir(), "gone", "x"), filepath.Join(dir, "mm.command.jsonl")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.mgr.RotateAll(ctx, "mm", account.BulkOptions{Kind: account.KindCommand}); err == nil {
+		t.Fatal("want an error when the journal cannot be opened")
+	}
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		buf := make([]byte, 1<<20)
+		stacks := string(buf[:runtime.Stack(buf, true)])
+		if !strings.Contains(stacks, "account.(*Manager).RotateAll.func") {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("a goroutine of the failed run is still running")
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
