@@ -5,6 +5,7 @@ import (
 	"errors"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -526,5 +527,74 @@ func TestSendEmailCodeForTokenChallenges(t *testing.T) {
 	}
 	if regions := account.CapillaryRegions(); len(regions) != 5 || regions[0].URL == "" {
 		t.Fatalf("regions = %+v", regions)
+	}
+}
+
+// refusing fails Set for the names it lists, and passes everything else on.
+type refusing struct {
+	keystore.Backend
+	mu    sync.Mutex
+	names map[string]bool
+}
+
+func (r *refusing) Set(ctx context.Context, name, value string) error {
+	r.mu.Lock()
+	refuse := r.names[name]
+	r.mu.Unlock()
+	if refuse {
+		return &keystore.StoreError{Backend: "refusing", Op: "set", Name: name, Cause: "refused on purpose", Err: keystore.ErrUnavailable}
+	}
+	return r.Backend.Set(ctx, name, value)
+}
+
+func (r *refusing) refuse(names ...string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.names = map[string]bool{}
+	for _, n := range names {
+		r.names[n] = true
+	}
+}
+
+// A Capillary sign-in whose session the store refuses still keeps the key
+// the server sent (it makes every later session); if the key is refused
+// too, saving the session again saves the key with it.
+func TestCapillaryKeyIsKeptWhenTheSessionIsNotStored(t *testing.T) {
+	for _, refused := range [][]string{{"cap/session"}, {"cap/session", "cap/credential"}} {
+		t.Run(strings.Join(refused, "+"), func(t *testing.T) {
+			sb, err := sandbox.Start(sandbox.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { sb.Close() })
+			ctx := context.Background()
+			cf := config.Open(filepath.Join(t.TempDir(), "config.json"))
+			store := &refusing{Backend: keystore.NewMemory()}
+			mgr := account.New(cf, keystore.NewVault(store, cf), account.Options{Timeout: 5 * time.Second})
+			if _, err := mgr.Add(ctx, config.Account{Name: "cap", Service: account.Capillary, URL: sb.CapillaryURL, Brand: capillarysim.SeedBrand,
+				DeviceID: capillarysim.SeedDeviceID, IdentifierType: "MOBILE", Identifier: capillarysim.AliceMobile}); err != nil {
+				t.Fatal(err)
+			}
+			store.refuse(refused...)
+			_, err = mgr.Login(ctx, account.LoginRequest{Account: "cap", Password: capillarysim.AlicePassword, MFAPassword: capillarysim.AliceMFAPassword})
+			var ns *account.NotStoredError
+			if !errors.As(err, &ns) || ns.Issued.Kind != account.KindSession || ns.Issued.Value == "" {
+				t.Fatalf("want the session handed back, got %v", err)
+			}
+			store.refuse()
+			if len(refused) > 1 {
+				if err := mgr.RetryStore(ctx, ns.Issued); err != nil {
+					t.Fatalf("save again: %v", err)
+				}
+			}
+			// The key is stored: a new session comes from it without signing in.
+			iss, err := mgr.Rotate(ctx, "cap", account.Ref{Kind: account.KindSession}, nil)
+			if err != nil {
+				t.Fatalf("regenerate from the stored key: %v", err)
+			}
+			if !iss.Stored {
+				t.Fatal("the regenerated session is not stored")
+			}
+		})
 	}
 }

@@ -372,17 +372,30 @@ func (m *Manager) capillaryAfterFirst(ctx context.Context, a config.Account, cp 
 }
 
 // capillaryFinish stores the session token first (it is the issued
-// secret people use), then the key keyturn regenerates it from.
+// secret people use), then the key keyturn regenerates it from. The key is
+// stored even when the session was not: a *NotStoredError for the session
+// must not cost the key too. If neither could be stored, saving the
+// session again (RetryStore) saves the key with it.
 func (m *Manager) capillaryFinish(ctx context.Context, a config.Account, tokens *capillary.Tokens, mfa bool) error {
 	_ = m.clearPending(ctx, a.Name)
 	exp := expiryPtr(tokens.Expires)
-	if _, err := m.issue(ctx, a.Name, Ref{Kind: KindSession}, tokens.Token, exp); err != nil {
-		return err
-	}
+	iss, err := m.issue(ctx, a.Name, Ref{Kind: KindSession}, tokens.Token, exp)
 	if tokens.Key == "" {
+		if err != nil {
+			return err
+		}
 		return fmt.Errorf("%s: signed in, but the server sent no key, so the session cannot be regenerated; sign in again when it expires", a.Name)
 	}
-	return m.saveCredential(ctx, a.Name, credential{Via: viaKey, Key: tokens.Key, MFA: mfa})
+	kerr := m.saveCredential(ctx, a.Name, credential{Via: viaKey, Key: tokens.Key, MFA: mfa})
+	if err != nil {
+		var kns *NotStoredError
+		if errors.As(kerr, &kns) {
+			iss.also = kns.Issued
+			iss.Notes = append(iss.Notes, "the key keyturn renews the session from was not saved either: until it is (save again, or sign in again once the store works), the session cannot be renewed")
+		}
+		return err
+	}
+	return kerr
 }
 
 func expiryPtr(t time.Time) *time.Time {

@@ -319,6 +319,9 @@ func (m *Manager) RetryStore(ctx context.Context, iss *Issued) error {
 	}
 	iss.Stored = true
 	iss.Store = m.vault.Backend()
+	if iss.also != nil && !iss.also.Stored {
+		return m.RetryStore(ctx, iss.also)
+	}
 	return nil
 }
 

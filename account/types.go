@@ -228,6 +228,9 @@ type Issued struct {
 	// credential is stored as JSON around its token).
 	meta   config.SecretMeta
 	stored string
+	// also is issued with this one and saved again with it (Capillary's
+	// key when neither it nor its session could be stored).
+	also *Issued
 }
 
 // NotStoredError says a token was issued and the store refused it. The
