@@ -3,6 +3,8 @@ package account_test
 import (
 	"context"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -596,5 +598,50 @@ func TestCapillaryKeyIsKeptWhenTheSessionIsNotStored(t *testing.T) {
 				t.Fatal("the regenerated session is not stored")
 			}
 		})
+	}
+}
+
+// A Mattermost sign-in whose answer names no user, where asking for the
+// user then fails, does not drop a live session token: it ends it.
+func TestMattermostSessionWithoutUserIsEndedNotDropped(t *testing.T) {
+	const token = "session-token-for-nobody-xyz"
+	var mu sync.Mutex
+	var loggedOut []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		switch r.URL.Path {
+		case "/api/v4/users/login":
+			w.Header().Set("Token", token)
+			_, _ = w.Write([]byte(`{}`))
+		case "/api/v4/users/me":
+			w.WriteHeader(http.StatusInternalServerError)
+			_, _ = w.Write([]byte(`{"id":"app.internal","message":"boom","status_code":500}`))
+		case "/api/v4/users/logout":
+			mu.Lock()
+			loggedOut = append(loggedOut, r.Header.Get("Authorization"))
+			mu.Unlock()
+			_, _ = w.Write([]byte(`{"status":"OK"}`))
+		default:
+			w.WriteHeader(http.StatusNotFound)
+		}
+	}))
+	defer srv.Close()
+	ctx := context.Background()
+	cf := config.Open(filepath.Join(t.TempDir(), "config.json"))
+	mgr := account.New(cf, keystore.NewVault(keystore.NewMemory(), cf), account.Options{Timeout: 5 * time.Second})
+	if _, err := mgr.Add(ctx, config.Account{Name: "mm", Service: account.Mattermost, URL: srv.URL, User: "alice"}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := mgr.Login(ctx, account.LoginRequest{Account: "mm", Password: "pw"})
+	if err == nil {
+		t.Fatal("want an error: the sign-in named no user")
+	}
+	if strings.Contains(err.Error(), token) || !strings.Contains(err.Error(), "keyturn login mm") {
+		t.Fatalf("error: %v", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(loggedOut) != 1 || !strings.Contains(loggedOut[0], token) {
+		t.Fatalf("the session the server opened must be ended, logouts: %q", loggedOut)
 	}
 }

@@ -74,6 +74,15 @@ func (m *Manager) loginMattermost(ctx context.Context, a config.Account, req Log
 	if err != nil && token != "" {
 		// Signed in, but the answer did not say who: ask, with the token.
 		me, err = mattermost.New(hc, token).Me(ctx)
+		if err != nil {
+			// Without the user the session cannot be used, and dropped it
+			// would stay valid on the server, unknown to anyone: end it.
+			msg := "keyturn ended that session"
+			if lerr := mattermost.New(hc, token).Logout(context.WithoutCancel(ctx)); lerr != nil {
+				msg = fmt.Sprintf("ending that session failed too (%v); it lapses when the server expires it", lerr)
+			}
+			return fmt.Errorf("%s: the server signed in but did not say which user, and asking failed (%w); %s. Run 'keyturn login %s' again", a.Name, err, msg, a.Name)
+		}
 	}
 	var sf *client.SecondFactorRequired
 	if errors.As(err, &sf) {
