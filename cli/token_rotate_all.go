@@ -89,11 +89,37 @@ func runTokenRotateAll(cmd *cobra.Command, app *App, o *tokenRotateOptions) erro
 	if err != nil {
 		fmt.Fprintf(app.io.Err, "keyturn: %v\n", err)
 	}
+	// Tokens refused for want of a second factor, when none was given:
+	// exit 4, saying how to answer it on a resumed run.
+	var ch *account.Challenge
+	challenged := 0
+	for _, it := range rep.Items {
+		if it.Status == account.BulkFailed && it.Challenge != nil {
+			challenged++
+			if ch == nil {
+				ch = it.Challenge
+			}
+		}
+	}
 	switch {
 	case notStored > 0:
 		return exitf(ExitNotStored, "%d token(s) were issued but NOT saved: they are printed above, the only copies; store them with 'keyturn secret set NAME'", notStored)
 	case rep.Unknown > 0:
 		return exitf(ExitUnknownState, "%d token(s) were sent with no answer: the server may have rotated them; keyturn does not retry by itself (check each integration, or rotate it on its own)", rep.Unknown)
+	case ch != nil && code == "":
+		rerun := "keyturn token rotate " + o.name + " --all"
+		if b.kind != "" {
+			rerun += " --kind " + b.kind
+		}
+		if b.team != "" {
+			rerun += " --team " + b.team
+		}
+		rerun += " --resume"
+		if ch.Method != "" {
+			rerun += " --method " + ch.Method
+		}
+		what := fmt.Sprintf("%d of %d token(s) were not rotated: %s", challenged, len(rep.Items), challengeText(app.accountLabel(ctx, o.name), ch))
+		return needCode(what, ch, rerun, "--code", "--method", false, false)
 	case rep.Failed > 0 || err != nil:
 		return exitf(ExitFailure, "%d of %d token(s) failed; run the same command with --resume to retry those not yet sent", rep.Failed, len(rep.Items))
 	}

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	rocketchatsim "keyturn/sandbox/rocketchat"
 	"keyturn/sandbox/simnet"
 )
 
@@ -100,4 +101,27 @@ func TestInteractiveAppNeedsATerminal(t *testing.T) {
 	w.want(r, ExitUsage, "keyturn with no terminal")
 	mustContain(t, "stderr", r.err, "needs a terminal", "keyturn --help")
 	w.want(w.run("", "demo"), ExitUsage, "keyturn demo with no terminal")
+}
+
+// A bulk run whose tokens the server refuses for want of a second factor
+// exits 4 and says how to answer it; the resumed run with the answer
+// rotates them.
+func TestTokenRotateAllNeedsASecondFactorExits4(t *testing.T) {
+	w := newWorld(t)
+	w.addRocketChat("rc", "carol")
+	w.want(w.run(rocketchatsim.CarolPassword+"\n", "login", "rc", "--password-stdin"), ExitOK, "login carol")
+	for _, n := range []string{"a", "b"} {
+		w.want(w.run(rocketchatsim.CarolPassword+"\n", "token", "create", "rc", n, "--method", "password", "--code", "-"), ExitOK, "create "+n)
+	}
+	// A fresh session forgets the passed second factor.
+	w.want(w.run(rocketchatsim.CarolPassword+"\n", "login", "rc", "--password-stdin"), ExitOK, "login carol again")
+	before := len(w.ledger("rocketchat", "pat"))
+	r := w.run("", "token", "rotate", "rc", "--all")
+	w.want(r, ExitNeedCode, "rotate --all without the second factor")
+	mustContain(t, "rotate --all without the second factor", r.err, "keyturn token rotate rc --all --resume --method password --code -")
+	r = w.run(rocketchatsim.CarolPassword+"\n", "token", "rotate", "rc", "--all", "--resume", "--method", "password", "--code", "-")
+	w.want(r, ExitOK, "resumed with the second factor")
+	if got := len(w.ledger("rocketchat", "pat")) - before; got != 2 {
+		t.Fatalf("the server regenerated %d PATs, want 2", got)
+	}
 }
