@@ -15,42 +15,66 @@ func ParseBaseURL(raw string, allowInsecureHTTP bool) (*url.URL, error) {
 	if raw == "" {
 		return nil, fmt.Errorf("server URL is empty: give one like https://chat.example.com")
 	}
+	// Errors show the URL without what may be a secret: a password before
+	// the host, a token in the query.
+	shown := redactURL(raw)
 	if !strings.Contains(raw, "://") {
-		return nil, fmt.Errorf("server URL %q has no scheme: write https://%s", raw, raw)
+		return nil, fmt.Errorf("server URL %q has no scheme: write https://%s", shown, shown)
 	}
 	u, err := url.Parse(raw)
 	if err != nil {
-		return nil, fmt.Errorf("server URL %q is not a valid URL: %v", raw, unwrapURLError(err))
+		if strings.Contains(raw, "@") {
+			// The parser's words may quote the password ("invalid port").
+			return nil, fmt.Errorf("server URL %q is not a valid URL: give only the scheme, host and path prefix (keyturn asks for the user name and password itself)", shown)
+		}
+		return nil, fmt.Errorf("server URL %q is not a valid URL: %v", shown, unwrapURLError(err))
 	}
 	if u.Host == "" || u.Hostname() == "" {
-		return nil, fmt.Errorf("server URL %q has no host", raw)
+		return nil, fmt.Errorf("server URL %q has no host", shown)
 	}
 	if u.User != nil {
 		return nil, fmt.Errorf("server URL must not carry a user name or password; keyturn asks for them")
 	}
 	if u.RawQuery != "" || u.Fragment != "" || strings.HasSuffix(raw, "?") || strings.HasSuffix(raw, "#") {
-		return nil, fmt.Errorf("server URL %q has a query or fragment: give only the scheme, host and path prefix", raw)
+		return nil, fmt.Errorf("server URL %q has a query or fragment: give only the scheme, host and path prefix", shown)
 	}
 	if p := u.Port(); p != "" {
 		if n, err := parsePort(p); err != nil || n == 0 {
-			return nil, fmt.Errorf("server URL %q has a bad port %q", raw, p)
+			return nil, fmt.Errorf("server URL %q has a bad port %q", shown, p)
 		}
 	}
 	switch u.Scheme {
 	case "https":
 	case "http":
 		if !allowInsecureHTTP && !IsLoopback(u.Hostname()) {
-			return nil, fmt.Errorf("server URL %q uses plain http to a host that is not this machine: use https, or allow plain http for this account (--insecure-http) if you trust the network", raw)
+			return nil, fmt.Errorf("server URL %q uses plain http to a host that is not this machine: use https, or allow plain http for this account (--insecure-http) if you trust the network", shown)
 		}
 	default:
-		return nil, fmt.Errorf("server URL %q has scheme %q: use https", raw, u.Scheme)
+		return nil, fmt.Errorf("server URL %q has scheme %q: use https", shown, u.Scheme)
 	}
 	u.Path = strings.TrimRight(u.Path, "/")
 	u.RawPath = ""
 	if strings.Contains(u.Path, "//") || strings.Contains(u.Path, "/../") || strings.HasSuffix(u.Path, "/..") {
-		return nil, fmt.Errorf("server URL %q has a malformed path", raw)
+		return nil, fmt.Errorf("server URL %q has a malformed path", shown)
 	}
 	return u, nil
+}
+
+// redactURL is raw for an error message: everything up to the last '@'
+// (a user name and password) becomes "…@", and a query or fragment "?…".
+func redactURL(raw string) string {
+	scheme, rest := "", raw
+	if i := strings.Index(raw, "://"); i >= 0 {
+		scheme, rest = raw[:i+3], raw[i+3:]
+	}
+	// The last '@' anywhere: a password may hold '/', '?' or '#'.
+	if at := strings.LastIndexByte(rest, '@'); at >= 0 {
+		rest = "…@" + rest[at+1:]
+	}
+	if i := strings.IndexAny(rest, "?#"); i >= 0 {
+		rest = rest[:i] + "?…"
+	}
+	return scheme + rest
 }
 
 func parsePort(p string) (int, error) {
