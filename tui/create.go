@@ -8,6 +8,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"keyturn/account"
 )
@@ -130,7 +131,12 @@ func (d *createDialog) view(m *Model, w, h int) string {
 		if d.focus == 1 {
 			bst = m.st.FieldFocus
 		}
-		b = append(b, bst.Render(box+" bypass two-factor")+m.st.Faint.Render("  (the token then works without 2FA codes)"))
+		check, hint := bst.Render(box+" bypass two-factor"), "(the token then works without 2FA codes)"
+		if ansi.StringWidth(check)+2+len(hint) <= inner {
+			b = append(b, check+m.st.Faint.Render("  "+hint))
+		} else {
+			b = append(b, check, m.st.Faint.Render("    "+hint))
+		}
 	}
 	if d.err != "" {
 		b = append(b, m.st.Error.Render("✗ "+wrap(d.err, inner-2)))

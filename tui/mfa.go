@@ -250,7 +250,6 @@ func (d *mfaDialog) storeBackup(m *Model) tea.Cmd {
 			return nil
 		}
 		d.backupSaved, _ = val.(*account.Issued)
-		d.note = "Backup codes saved to " + storeName(d.backupSaved.Store) + " as " + d.backupSaved.Name + "."
 		return nil
 	})
 	return cmd
@@ -289,7 +288,16 @@ func (d *mfaDialog) doneView(m *Model, w int) string {
 	var b []string
 	b = append(b, m.st.OK.Render("✓ MFA is active on "+d.st.Name+"."), wrap("From now on, signing in asks for a code from your authenticator app.", inner))
 	if len(d.backup) > 0 {
-		b = append(b, "", m.st.Bold.Render("Backup codes")+m.st.Subtle.Render(" — shown only once; each works one time if you lose the app:"))
+		b = append(b, "")
+		for i, l := range strings.Split(wrap("Backup codes — shown only once; each works one time if you lose the app:", inner), "\n") {
+			if i == 0 {
+				if rest, ok := strings.CutPrefix(l, "Backup codes"); ok {
+					b = append(b, m.st.Bold.Render("Backup codes")+m.st.Subtle.Render(rest))
+					continue
+				}
+			}
+			b = append(b, m.st.Subtle.Render(l))
+		}
 		codes := make([]string, len(d.backup))
 		for i, c := range d.backup {
 			if d.backupRevealed {
@@ -305,7 +313,7 @@ func (d *mfaDialog) doneView(m *Model, w int) string {
 		case m.running(d.backupOp):
 			b = append(b, spinnerLine(m, "Saving…"))
 		default:
-			b = append(b, m.st.Warn.Render("Not saved: s saves them to "+storeName(m.mgr.Store())+"."))
+			b = append(b, m.st.Warn.Render(wrap("Not saved: s saves them to "+storeName(m.mgr.Store())+".", inner)))
 		}
 	}
 	if d.err != "" {

@@ -227,7 +227,13 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	if key.Matches(msg, m.keys.ForceQuit) {
 		return m.requestQuit()
 	}
-	if m.tooSmall() && len(m.dialogs) == 0 {
+	if m.tooSmall() {
+		// Nothing but the size notice is drawn: a key must not act on a
+		// dialog nobody sees. Only q works, and the quit confirmation it
+		// may raise is drawn over the notice.
+		if c := m.quitConfirm(); c != nil {
+			return c.update(m, msg)
+		}
 		if key.Matches(msg, m.keys.Quit) {
 			return m.requestQuit()
 		}
@@ -301,6 +307,14 @@ func (m *Model) requestQuit() tea.Cmd {
 	c := newConfirmDialog(title, lines, "Quit anyway", true, func() tea.Cmd { return m.quit() })
 	c.quit = true
 	m.pushDialog(c)
+	return nil
+}
+
+// quitConfirm is the quit confirmation when it is the top dialog.
+func (m *Model) quitConfirm() *confirmDialog {
+	if c, ok := m.topDialog().(*confirmDialog); ok && c.quit {
+		return c
+	}
 	return nil
 }
 
@@ -436,6 +450,9 @@ func (m *Model) render() string {
 		return ""
 	}
 	if m.tooSmall() {
+		if c := m.quitConfirm(); c != nil {
+			return overlay(m.tooSmallView(), c.view(m, m.width-2, m.height-2), m.width, m.height)
+		}
 		return m.tooSmallView()
 	}
 	header := m.headerView()
@@ -533,8 +550,11 @@ func (m *Model) footerView() string {
 	m.help.SetWidth(m.width)
 	lines = append(lines, m.help.ShortHelpView(m.shortHelp()))
 	if m.opts.DemoCodes != nil && m.demo != "" {
+		// Every code must stay readable at 80 columns, where the line
+		// wraps; a third of the window is the most it takes.
+		maxLines := max(3, m.height/3)
 		for i, l := range strings.Split(wrap(m.demo, m.width), "\n") {
-			if i >= 3 {
+			if i >= maxLines {
 				break
 			}
 			lines = append(lines, m.st.Demo.Render(l))

@@ -120,7 +120,7 @@ func (d *resultDialog) view(m *Model, w, h int) string {
 	if d.what != "" {
 		b = append(b, wrap(d.what, inner))
 	}
-	b = append(b, m.st.Subtle.Render(kindName(iss.Kind)+" · "+iss.Ref+" · account "+iss.Account))
+	b = append(b, m.st.Subtle.Render(wrap(kindName(iss.Kind)+" · "+iss.Ref+" · account "+iss.Account, inner)))
 	if iss.Expires != nil {
 		b = append(b, m.st.Subtle.Render("expires "+dateTime(*iss.Expires)+" (in "+countdown(m.clock, *iss.Expires)+")"))
 	}

@@ -190,10 +190,26 @@ func (s *vaultScreen) view(m *Model, w, h int) string {
 		lines = append(lines, "", "  "+m.st.Subtle.Render("Nothing stored yet. Sign in or issue a token and it shows up here."))
 	}
 	rows := h - len(lines) - 1
-	start := 0
-	// Each revealed value takes an extra line; keep the cursor in view.
-	if s.cursor >= rows && rows > 0 {
-		start = s.cursor - rows + 1
+	// A revealed value takes lines of its own under its entry; start late
+	// enough that the cursor's entry, and what it reveals, is in view.
+	height := func(i int) int {
+		v, ok := s.revealed[s.entries[i].Name]
+		if !ok {
+			return 1
+		}
+		return 1 + strings.Count(wrap(v, w-8), "\n") + 1
+	}
+	// The first entry shown is the earliest that keeps the cursor's entry
+	// on screen.
+	start, used := 0, 0
+	if s.cursor >= 0 && s.cursor < len(s.entries) {
+		for i := 0; i <= s.cursor; i++ {
+			used += height(i)
+		}
+		for start < s.cursor && used > rows {
+			used -= height(start)
+			start++
+		}
 	}
 	for i := start; i < len(s.entries) && len(lines) < h-1; i++ {
 		e := s.entries[i]

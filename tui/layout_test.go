@@ -1,0 +1,147 @@
+package tui
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+
+	"keyturn/account"
+	"keyturn/config"
+	"keyturn/sandbox/simnet"
+)
+
+// At 80×24 the demo footer wraps; every code in it must still be on
+// screen, or a newcomer cannot finish the Capillary sign-in.
+func TestDemoFooterKeepsEveryCodeAt80x24(t *testing.T) {
+	h := newHarness(t, harnessOpts{w: 80, h: 24})
+	demo := "demo passwords: mattermost Admin-Passw0rd! · rocketchat alice-rocket-pw-1 · capillary: OTP only\n" +
+		"codes: mattermost admin TOTP 111111 · rocketchat alice TOTP 222222 · rocketchat alice email code 333333 · " +
+		"Capillary MFA OTP for MOBILE 919999000002 (DemoBrand) 444444 · Capillary OTP for MOBILE 919999000002 (DemoBrand) 555555"
+	h.m.opts.DemoCodes = func() string { return demo }
+	h.m.demo = demo
+	h.says("111111", "222222", "333333", "444444", "555555")
+	h.contains("NAME", mmAcct)
+	if n := len(strings.Split(h.screen(), "\n")); n != 24 {
+		t.Fatalf("the screen is %d lines", n)
+	}
+}
+
+// A revealed multi-line value under an entry must not push the cursor off
+// the screen.
+func TestVaultKeepsTheCursorInViewBelowARevealedValue(t *testing.T) {
+	h := newHarness(t, harnessOpts{w: 80, h: 24})
+	ctx := context.Background()
+	codes := make([]string, 12)
+	for i := range codes {
+		codes[i] = fmt.Sprintf("bk%06d", i)
+	}
+	put := func(name, kind, value string) {
+		t.Helper()
+		err := h.mgr.Vault().Put(ctx, config.SecretMeta{Name: name, Account: rcAcct, Kind: kind, ID: name, Created: time.Now(), Fingerprint: value[len(value)-4:]}, value)
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	put("rc/backup-codes/totp", account.KindBackup, strings.Join(codes, "\n"))
+	for i := range 6 {
+		put(fmt.Sprintf("rc/pat/p%d", i), account.KindPAT, fmt.Sprintf("token-value-%04d", i))
+	}
+	h.press("v")
+	h.press("r") // the backup codes, first in the list
+	h.contains("bk000000", "bk000011")
+	for range 6 {
+		h.press("down")
+		name := h.selectedVaultName()
+		found := false
+		for _, l := range strings.Split(h.screen(), "\n") {
+			if strings.HasPrefix(l, "› ") && strings.Contains(l, name) {
+				found = true
+			}
+		}
+		if !found {
+			t.Fatalf("the cursor's entry %s is off screen:\n%s", name, h.screen())
+		}
+	}
+}
+
+// A Rocket.Chat MFA setup's last step tells in full what the backup codes
+// are and how to save them: nothing is cut off.
+func TestMFABackupCodesTextIsNotCutOff(t *testing.T) {
+	for _, size := range [][2]int{{80, 24}, {120, 40}} {
+		t.Run(fmt.Sprintf("%dx%d", size[0], size[1]), func(t *testing.T) {
+			h := newHarness(t, harnessOpts{w: size[0], h: size[1]})
+			h.signInRocketChat()
+			h.press("M")
+			h.typeText(simnet.TOTPCode("KEYTURNROCKETALICETOTPSECRET2345", h.sb.Env.Clock.Now().Add(30*time.Second)))
+			h.press("enter")
+			h.says("not active")
+			h.press("m")
+			if strings.Contains(h.flat(), "asks for") {
+				h.typeText(h.code("rocketchat alice email"))
+				h.press("enter")
+			}
+			setup := h.mfaSetup()
+			h.typeText(simnet.TOTPCode(setup.Secret, h.sb.Env.Clock.Now()))
+			h.press("enter")
+			h.says("Backup codes — shown only once; each works one time if you lose the app:",
+				"Not saved: s saves them to the memory store (gone when keyturn exits).")
+			for _, l := range strings.Split(h.screen(), "\n") {
+				if strings.Contains(l, "│") && strings.Contains(l, "…") {
+					t.Fatalf("a dialog line is cut off: %q\n%s", l, h.screen())
+				}
+			}
+		})
+	}
+}
+
+// The Rocket.Chat token form's bypass hint is whole.
+func TestCreatePATBypassHintIsWhole(t *testing.T) {
+	h := newHarness(t, harnessOpts{w: 80, h: 24})
+	h.signInRocketChat()
+	h.press("n")
+	h.says("bypass two-factor", "(the token then works without 2FA codes)")
+}
+
+// The result dialog's line naming the token, its ref and its account wraps
+// instead of losing the account's name (the demo's names are long).
+func TestResultDialogNamesTheAccountInFull(t *testing.T) {
+	h := newHarness(t, harnessOpts{w: 80, h: 24})
+	iss := &account.Issued{Name: "demo-mattermost/command/j5rrya6z8dbdngcynwa1jdiewy", Account: "demo-mattermost", Kind: account.KindCommand,
+		Ref: "command:j5rrya6z8dbdngcynwa1jdiewy", Fingerprint: "8tbo", Stored: true, Store: "memory", Value: "secretvalue0123456789abcd8tbo"}
+	h.run(h.m.showIssued("New slash-command token", "slash command /oncall (On call) (team ops)", iss, nil))
+	h.settle()
+	h.says("slash-command token · command:j5rrya6z8dbdngcynwa1jdiewy · account demo-mattermost")
+}
+
+// Below the minimum size only the size notice is drawn, so keys must not
+// act on the dialog under it; q quits as the notice says.
+func TestTooSmallKeysDoNotReachAHiddenDialog(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	h.signInMattermost()
+	h.cursorTo("/deploy")
+	h.press("r") // asks to regenerate
+	if _, ok := h.m.topDialog().(*confirmDialog); !ok {
+		t.Fatalf("no confirmation:\n%s", h.screen())
+	}
+	before := len(h.ledgerOf("command"))
+	h.send(tea.WindowSizeMsg{Width: 60, Height: 20})
+	h.contains("keyturn needs a terminal of at least 80×24", "q quits")
+	h.press("y")
+	if got := len(h.ledgerOf("command")); got != before {
+		t.Fatal("y regenerated a token behind the size notice")
+	}
+	h.send(tea.WindowSizeMsg{Width: 120, Height: 40})
+	h.says("Regenerate slash-command token?")
+	h.send(tea.WindowSizeMsg{Width: 60, Height: 20})
+	_, cmd := h.m.Update(keyMsg("q"))
+	if cmd == nil {
+		t.Fatal("q did not quit below the minimum size with a dialog open")
+	}
+	if _, ok := cmd().(tea.QuitMsg); !ok {
+		t.Fatal("q did not quit below the minimum size with a dialog open")
+	}
+}
