@@ -187,16 +187,13 @@ func TestSecretHygiene(t *testing.T) {
 	for _, e := range sb.Env.Ledger.Entries() {
 		secrets[e.Service+" "+e.Kind+" "+e.ID] = e.Token
 	}
-	// Short values (codes) can occur by chance in ids and times; check them
-	// only where nothing else numeric is printed, and require 6+ characters.
+	// Numeric secrets (codes, a PIN) are matched as whole numbers only: the
+	// digits of one may recur inside a timestamp or a longer number.
 	leaks := func(where, text string) {
 		t.Helper()
 		for what, s := range secrets {
-			if len(s) < 4 || !strings.Contains(text, s) {
+			if len(s) < 4 || !containsSecret(text, s) {
 				continue
-			}
-			if strings.HasPrefix(what, "code ") && !strings.Contains(where, "argument") && !strings.Contains(where, "log") {
-				continue // six digits recur in ids and timestamps of the outputs
 			}
 			t.Errorf("%s holds a secret (%s)", where, what)
 		}
@@ -234,6 +231,44 @@ func TestSecretHygiene(t *testing.T) {
 	for _, r := range runs {
 		if r.reveal && strings.TrimSpace(r.out) == "" {
 			t.Errorf("keyturn %s printed nothing", strings.Join(r.args, " "))
+		}
+	}
+}
+
+// containsSecret finds s in text; an all-digit s only where no digit is
+// next to it.
+func containsSecret(text, s string) bool {
+	if strings.Trim(s, "0123456789") != "" {
+		return strings.Contains(text, s)
+	}
+	isDigit := func(b byte) bool { return b >= '0' && b <= '9' }
+	for i := 0; ; {
+		j := strings.Index(text[i:], s)
+		if j < 0 {
+			return false
+		}
+		at := i + j
+		end := at + len(s)
+		if (at == 0 || !isDigit(text[at-1])) && (end == len(text) || !isDigit(text[end])) {
+			return true
+		}
+		i = at + 1
+	}
+}
+
+func TestContainsSecret(t *testing.T) {
+	for _, c := range []struct {
+		text, s string
+		want    bool
+	}{
+		{"code 123456 sent", "123456", true},
+		{"t=2026-11-23T14:55:12.1234567Z", "123456", false},
+		{"pin:2468.", "2468", true},
+		{"x24689", "2468", false},
+		{"token abcDEF123", "abcDEF123", true},
+	} {
+		if got := containsSecret(c.text, c.s); got != c.want {
+			t.Errorf("containsSecret(%q, %q) = %v", c.text, c.s, got)
 		}
 	}
 }

@@ -698,7 +698,14 @@ func (s *accountScreen) short(m *Model) []key.Binding {
 	}
 	switch st.Service {
 	case account.Mattermost, account.RocketChat:
-		bs = append(bs, k.NewToken, k.Rotate, k.Revoke, k.MFAShort)
+		bs = append(bs, k.NewToken, k.Rotate)
+		// Mattermost cannot revoke slash-command and webhook tokens, only
+		// regenerate them: no revoke hint on those rows.
+		if r, ok := s.selected(); !ok || r.kind != rowToken || r.tok == nil ||
+			(r.tok.Ref.Kind != account.KindCommand && r.tok.Ref.Kind != account.KindWebhook) {
+			bs = append(bs, k.Revoke)
+		}
+		bs = append(bs, k.MFAShort)
 	case account.Capillary:
 		bs = append(bs, k.Rotate, k.AutoRegen, k.Revoke)
 	}
