@@ -129,6 +129,7 @@ func (d *mfaDialog) activate(m *Model, code string) tea.Cmd {
 		d.phase = mfaDone
 		d.backup, _ = val.([]string)
 		d.input.Blur()
+		m.setStatus("MFA is active on " + name)
 		return m.reload()
 	}
 	d.f = f

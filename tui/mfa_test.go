@@ -62,6 +62,7 @@ func TestMFASetupReplacesOnlyOnPurpose(t *testing.T) {
 	h.press("enter")
 	h.lacks("MFA is active on mm.")
 	h.contains("✓ active")
+	h.says("MFA is active on mm") // the status line, not a stale one
 }
 
 func TestMFALeavingAReplacedSecretAsks(t *testing.T) {
