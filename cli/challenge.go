@@ -44,6 +44,20 @@ func readCode(app *App, flag, code string) (string, error) {
 	return line, nil
 }
 
+// prepare checks the flags and reads a code given as "-" from stdin, once
+// per command, before anything is sent.
+func (f *secondFactorFlags) prepare(app *App, codeFlag string) error {
+	if err := f.check(); err != nil {
+		return err
+	}
+	code, err := readCode(app, codeFlag, f.Code)
+	if err != nil {
+		return err
+	}
+	f.Code = code
+	return nil
+}
+
 func (f *secondFactorFlags) check() error {
 	switch f.Method {
 	case "", client.MethodTOTP, client.MethodEmail, client.MethodPassword, client.MethodOTP:

@@ -61,14 +61,9 @@ and stored as the secret NAME/backup-codes/totp with --store-backup-codes.`,
 }
 
 func runMFASetup(cmd *cobra.Command, app *App, o *mfaSetupOptions) error {
-	if err := o.sf.check(); err != nil {
+	if err := o.sf.prepare(app, "--2fa-code"); err != nil {
 		return err
 	}
-	code, err := readCode(app, "--2fa-code", o.sf.Code)
-	if err != nil {
-		return err
-	}
-	o.sf.Code = code
 	ctx := cmd.Context()
 	m, err := app.manager(ctx)
 	if err != nil {

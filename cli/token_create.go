@@ -42,14 +42,9 @@ copy and the exit code is 3).`,
 }
 
 func runTokenCreate(cmd *cobra.Command, app *App, o *tokenCreateOptions) error {
-	if err := o.sf.check(); err != nil {
+	if err := o.sf.prepare(app, "--code"); err != nil {
 		return err
 	}
-	code, err := readCode(app, "--code", o.sf.Code)
-	if err != nil {
-		return err
-	}
-	o.sf.Code = code
 	ctx := cmd.Context()
 	m, err := app.manager(ctx)
 	if err != nil {

@@ -41,14 +41,9 @@ tokens cannot be revoked, only rotated. Asks for confirmation unless --yes.`,
 }
 
 func runTokenRevoke(cmd *cobra.Command, app *App, o *tokenRevokeOptions) error {
-	if err := o.sf.check(); err != nil {
+	if err := o.sf.prepare(app, "--code"); err != nil {
 		return err
 	}
-	code, err := readCode(app, "--code", o.sf.Code)
-	if err != nil {
-		return err
-	}
-	o.sf.Code = code
 	ctx := cmd.Context()
 	m, err := app.manager(ctx)
 	if err != nil {

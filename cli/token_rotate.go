@@ -77,14 +77,9 @@ answer); the exit code is 0 only if all are ok.`,
 }
 
 func runTokenRotate(cmd *cobra.Command, app *App, o *tokenRotateOptions) error {
-	if err := o.sf.check(); err != nil {
+	if err := o.sf.prepare(app, "--code"); err != nil {
 		return err
 	}
-	code, err := readCode(app, "--code", o.sf.Code)
-	if err != nil {
-		return err
-	}
-	o.sf.Code = code
 	ctx := cmd.Context()
 	m, err := app.manager(ctx)
 	if err != nil {

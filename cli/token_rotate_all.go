@@ -57,13 +57,10 @@ func runTokenRotateAll(cmd *cobra.Command, app *App, o *tokenRotateOptions) erro
 	if b.parallel < 1 || b.parallel > 64 {
 		return usageError{fmt.Errorf("--parallel %d: use 1 to 64", b.parallel)}
 	}
-	if err := o.sf.check(); err != nil {
+	if err := o.sf.prepare(app, "--code"); err != nil {
 		return err
 	}
-	code, err := readCode(app, "--code", o.sf.Code)
-	if err != nil {
-		return err
-	}
+	code := o.sf.Code
 	ctx := cmd.Context()
 	m, err := app.manager(ctx)
 	if err != nil {
