@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Decode reads a JSON answer into v. Anything else (an HTML page from a
@@ -74,13 +76,27 @@ func htmlTitle(body []byte) string {
 	return firstLine(strings.Join(strings.Fields(string(m[1])), " "))
 }
 
+// firstLine is a short, printable excerpt of s for an error message: its
+// first line, control and invalid bytes shown as '?', at most 120 bytes, so
+// that even quoted it stays short.
 func firstLine(s string) string {
 	s = strings.TrimSpace(s)
 	if i := strings.IndexAny(s, "\r\n"); i >= 0 {
 		s = s[:i]
 	}
+	s = strings.ToValidUTF8(s, "?")
+	s = strings.Map(func(r rune) rune {
+		if !unicode.IsPrint(r) {
+			return '?'
+		}
+		return r
+	}, s)
 	if len(s) > 120 {
-		s = s[:120] + "…"
+		cut := 120
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut] + "…"
 	}
 	return s
 }
