@@ -530,17 +530,24 @@ func (s *Server) tokenGenerate(now time.Time, req *request) (any, *apiError) {
 	if u == nil {
 		return nil, fail(codeUserNotFound)
 	}
-	ss := &session{id: newSessionID(), brand: b, user: u, idType: u.idType, value: u.value,
+	return s.openSession(now, req, b, u, false, u.password, MinPasswordLength, SessionLifetime)
+}
+
+// openSession starts a first-factor or MFA session. A person with no
+// password of that kind may set one (password+confirmPassword); it takes
+// effect when the session's OTP is validated.
+func (s *Server) openSession(now time.Time, req *request, b *brand, u *user, mfa bool, current string, minLen int, viewLife time.Duration) (any, *apiError) {
+	ss := &session{id: newSessionID(), mfa: mfa, brand: b, user: u, idType: u.idType, value: u.value,
 		device: req.DeviceID, expires: now.Add(SessionLifetime)}
-	if (req.Password != "" || req.ConfirmPassword != "") && u.password == "" {
-		if aerr := checkNewPassword(req.Password, req.ConfirmPassword, MinPasswordLength); aerr != nil {
+	if (req.Password != "" || req.ConfirmPassword != "") && current == "" {
+		if aerr := checkNewPassword(req.Password, req.ConfirmPassword, minLen); aerr != nil {
 			return nil, aerr
 		}
 		ss.pendingPassword = req.Password
 	}
 	s.sessions[ss.id] = ss
-	view := s.mintToken(now, b, u, req.DeviceID, RoleView, SessionLifetime, ledgerID(b, u))
-	return sessionAnswer(ss, view, u.password != ""), nil
+	view := s.mintToken(now, b, u, req.DeviceID, RoleView, viewLife, ledgerID(b, u))
+	return sessionAnswer(ss, view, current != ""), nil
 }
 
 // mfa/token/generate: an MFA session, from a first-factor token. A person
@@ -568,17 +575,7 @@ func (s *Server) mfaTokenGenerate(now time.Time, req *request) (any, *apiError) 
 	if u == nil || u.uid != c.UID {
 		return nil, fail(codeUserNotFound)
 	}
-	ss := &session{id: newSessionID(), mfa: true, brand: b, user: u, idType: u.idType, value: u.value,
-		device: req.DeviceID, expires: now.Add(SessionLifetime)}
-	if (req.Password != "" || req.ConfirmPassword != "") && u.mfaPassword == "" {
-		if aerr := checkNewPassword(req.Password, req.ConfirmPassword, MinMFAPasswordLength); aerr != nil {
-			return nil, aerr
-		}
-		ss.pendingPassword = req.Password
-	}
-	s.sessions[ss.id] = ss
-	view := s.mintToken(now, b, u, req.DeviceID, RoleView, MFATokenLifetime, ledgerID(b, u))
-	return sessionAnswer(ss, view, u.mfaPassword != ""), nil
+	return s.openSession(now, req, b, u, true, u.mfaPassword, MinMFAPasswordLength, MFATokenLifetime)
 }
 
 // otp/generate and mfa/otp/generate: a new 6-digit OTP for the session,
