@@ -193,18 +193,51 @@ func (m *Model) removeAccount(name string) tea.Cmd {
 	return m.runAction("Remove "+name, f)
 }
 
-// Column widths of the list (the server column takes the rest).
+// Fixed parts of the list's rows: the badge, and the widest state cell
+// (longer problems are cut to it).
 const (
-	colBadge     = 5
-	colState     = 26
-	colServerGap = 2 // the spaces either side of the server column
+	colBadge = 5
+	colState = 26
 )
 
-func listColumns(w int) (name, user int) {
-	if w < 110 {
-		return 16, 12
+// listLayout is the width of each column of the account list, and of the
+// gap between columns.
+type listLayout struct{ name, server, user, state, gap int }
+
+// layoutList sizes the columns to what they hold, every column as wide as
+// its widest cell or its heading, so nothing is cut while the terminal has
+// room; the gap between columns is two spaces when that fits too, else
+// one. On a narrow terminal the server column gives way first, down to
+// minServer cells, then the user and the name columns, down to minCell.
+func layoutList(w int, name, server, user, state int) listLayout {
+	const minServer, minCell = 16, 10
+	l := listLayout{name: max(name, len("NAME")), server: max(server, len("SERVER")), user: max(user, len("USER")), state: max(state, len("STATE")), gap: 2}
+	// the mark, the badge, and a gap after the badge and each column but the last
+	width := func() int { return 2 + colBadge + l.name + l.server + l.user + l.state + 4*l.gap }
+	if width() > w {
+		l.gap = 1
 	}
-	return 20, 18
+	over := width() - w
+	give := func(col *int, floor int) {
+		if over <= 0 || *col <= floor {
+			return
+		}
+		d := min(over, *col-floor)
+		*col -= d
+		over -= d
+	}
+	give(&l.server, minServer)
+	give(&l.user, minCell)
+	give(&l.name, minCell)
+	return l
+}
+
+// userOf is the user an account signs in as: for Capillary, the identifier.
+func userOf(a account.Status) string {
+	if a.Service == account.Capillary && a.Extra.Identifier != "" {
+		return a.Extra.Identifier
+	}
+	return a.User
 }
 
 func (s *accountsScreen) view(m *Model, w, h int) string {
@@ -213,9 +246,18 @@ func (s *accountsScreen) view(m *Model, w, h int) string {
 		lines = append(lines, s.filter.View())
 	}
 	vis := s.visible()
-	colName, colUser := listColumns(w)
-	colServer := max(10, w-2-colBadge-1-colName-1-colServerGap-colUser-1-colState)
-	head := "  " + pad("", colBadge) + " " + pad("NAME", colName) + " " + pad("SERVER", colServer) + " " + pad("USER", colUser) + " " + "STATE"
+	// Sized over every account, not only those the filter shows, so the
+	// columns stay put while a filter is typed.
+	var nameW, serverW, userW, stateW int
+	for _, a := range s.list {
+		nameW = max(nameW, ansi.StringWidth(a.Name))
+		serverW = max(serverW, ansi.StringWidth(host(a.URL)))
+		userW = max(userW, ansi.StringWidth(userOf(a)))
+		stateW = max(stateW, ansi.StringWidth(stateCell(m, a, m.clock)))
+	}
+	col := layoutList(w, nameW, serverW, userW, stateW)
+	gap := strings.Repeat(" ", col.gap)
+	head := "  " + pad("", colBadge) + gap + pad("NAME", col.name) + gap + pad("SERVER", col.server) + gap + pad("USER", col.user) + gap + "STATE"
 	lines = append(lines, m.st.Faint.Render(head))
 	switch {
 	case !s.loaded:
@@ -236,16 +278,12 @@ func (s *accountsScreen) view(m *Model, w, h int) string {
 		if i == s.cursor {
 			mark = m.st.Cursor.Render("› ")
 		}
-		user := a.User
-		if a.Service == account.Capillary && a.Extra.Identifier != "" {
-			user = a.Extra.Identifier
-		}
-		rest := pad(m.st.Bold.Render(truncate(a.Name, colName)), colName) + " " +
-			pad(truncate(host(a.URL), colServer), colServer) + " " + pad(truncate(user, colUser), colUser) + " " + stateCell(m, a, m.clock)
+		rest := pad(m.st.Bold.Render(truncate(a.Name, col.name)), col.name) + gap +
+			pad(truncate(host(a.URL), col.server), col.server) + gap + pad(truncate(userOf(a), col.user), col.user) + gap + stateCell(m, a, m.clock)
 		if i == s.cursor {
-			rest = m.st.Selected.Render(pad(ansi.Strip(rest), w-2-colBadge-1))
+			rest = m.st.Selected.Render(pad(ansi.Strip(rest), w-2-colBadge-col.gap))
 		}
-		line := mark + m.st.badge(a.Service) + " " + rest
+		line := mark + m.st.badge(a.Service) + gap + rest
 		lines = append(lines, line)
 	}
 	if len(vis) > 0 {

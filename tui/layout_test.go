@@ -8,6 +8,7 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"keyturn/account"
 	"keyturn/config"
@@ -143,5 +144,59 @@ func TestTooSmallKeysDoNotReachAHiddenDialog(t *testing.T) {
 	}
 	if _, ok := cmd().(tea.QuitMsg); !ok {
 		t.Fatal("q did not quit below the minimum size with a dialog open")
+	}
+}
+
+// The account list's columns are as wide as what they hold: a long server
+// address is shown whole while the terminal has room, and cut (never the
+// state) when it has not.
+func TestAccountListFitsColumnsToTheirContent(t *testing.T) {
+	const addr = "mattermost.platform-engineering.example.com"
+	for _, size := range [][2]int{{120, 40}, {80, 24}} {
+		h := newHarness(t, harnessOpts{w: size[0], h: size[1]})
+		if _, err := h.mgr.Add(context.Background(), config.Account{Name: "long", Service: account.Mattermost, URL: "https://" + addr, User: "ann"}); err != nil {
+			t.Fatal(err)
+		}
+		h.run(h.m.loadAccounts())
+		h.settle()
+		h.contains("long", "ann", "○ not signed in")
+		var row string
+		for _, l := range strings.Split(h.screen(), "\n") {
+			if strings.Contains(l, " long ") {
+				row = l
+			}
+			if w := ansi.StringWidth(l); w > size[0] {
+				t.Errorf("%d×%d: a line is %d cells wide: %q", size[0], size[1], w, l)
+			}
+		}
+		switch {
+		case size[0] == 120 && !strings.Contains(row, addr):
+			t.Errorf("120 columns: the address is not whole: %q", row)
+		case size[0] == 80 && (strings.Contains(row, addr) || !strings.Contains(row, "mattermost.platform-engineering.")):
+			t.Errorf("80 columns: want the address cut after its start: %q", row)
+		}
+	}
+}
+
+func TestLayoutListGivesWayServerFirst(t *testing.T) {
+	const name, server, user, state = 12, 40, 15, 20
+	fixed := 2 + colBadge
+	for _, c := range []struct {
+		w    int
+		want listLayout
+	}{
+		{w: fixed + name + server + user + state + 8, want: listLayout{name, server, user, state, 2}},
+		{w: fixed + name + server + user + state + 7, want: listLayout{name, server, user, state, 1}},
+		{w: fixed + name + server + user + state + 4 - 10, want: listLayout{name, server - 10, user, state, 1}},
+		{w: fixed + name + 16 + user + state + 4 - 3, want: listLayout{name, 16, user - 3, state, 1}},
+		{w: fixed + name + 16 + 10 + state + 4 - 1, want: listLayout{name - 1, 16, 10, state, 1}},
+		{w: 20, want: listLayout{10, 16, 10, state, 1}},
+	} {
+		if got := layoutList(c.w, name, server, user, state); got != c.want {
+			t.Errorf("layoutList(%d) = %+v, want %+v", c.w, got, c.want)
+		}
+	}
+	if got := layoutList(200, 0, 0, 0, 0); got != (listLayout{4, 6, 4, 5, 2}) {
+		t.Errorf("with nothing in the columns, want the headings' widths; got %+v", got)
 	}
 }
