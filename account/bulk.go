@@ -47,6 +47,9 @@ type BulkItem struct {
 	Name        string `json:"name,omitempty"`
 	Fingerprint string `json:"fingerprint,omitempty"`
 	Stored      bool   `json:"stored"`
+	// Note says how an ok came about when it is not the plain way: a token
+	// a stopped run rotated, read back from the server on resume.
+	Note string `json:"note,omitempty"`
 	// Value is set only when the token could not be stored: it is the only
 	// copy and the face must hand it to the person. Issued is the same
 	// token, for RetryStore.
@@ -107,7 +110,7 @@ func (m *Manager) RotateAll(ctx context.Context, account string, opts BulkOption
 	}
 	if !opts.Resume {
 		for ref, e := range prior {
-			if e.Event == evSent {
+			if e.Event == evSent || e.Event == evPlanned {
 				return nil, &InterruptedRunError{Ref: ref, Journal: path}
 			}
 		}
@@ -138,20 +141,34 @@ func (m *Manager) RotateAll(ctx context.Context, account string, opts BulkOption
 		}
 	}()
 	report := &BulkReport{Account: account, Items: make([]BulkItem, len(tokens))}
-	var work []int
+	var work, readBack []int
 	settled := 0
 	for i, t := range tokens {
 		item := BulkItem{Ref: t.Ref.String(), Label: t.Label, Team: t.Team}
-		switch prior[item.Ref].Event {
+		last := prior[item.Ref]
+		switch {
+		case last.Was != "" && t.current != "" && (last.Event == evSent || last.Event == evUnknown || last.Event == evPlanned):
+			// The server shows the token: if it is still the one the
+			// stopped run found, that run never rotated it; if not, it did
+			// and its answer was lost, and the server has the new one.
+			if digest(t.current) == last.Was {
+				work = append(work, i)
+			} else {
+				readBack = append(readBack, i)
+			}
+			report.Items[i] = item
+			continue
+		}
+		switch last.Event {
 		case evDone:
 			item.Status, item.Fingerprint, item.Stored = BulkSkipped, prior[item.Ref].Fingerprint, true
 			item.Name = SecretName(account, t.Ref)
 			settled++
-		case evSent, evUnknown:
+		case evSent, evUnknown, evPlanned:
 			item.Status = BulkUnknown
 			item.Error = "sent in the stopped run with no answer; the server may have rotated it (check the integration; rotate it on its own to be sure)"
 			settled++
-			if prior[item.Ref].Event == evSent {
+			if last.Event != evUnknown {
 				// Reported now: a later fresh run is no longer held back by it.
 				if err := j.record(journalEntry{Ref: item.Ref, Event: evUnknown}); err != nil {
 					item.Error += "; " + err.Error()
@@ -161,6 +178,18 @@ func (m *Manager) RotateAll(ctx context.Context, account string, opts BulkOption
 			work = append(work, i)
 		}
 		report.Items[i] = item
+	}
+	// One sync puts every plan on disk before the first request.
+	var plans []journalEntry
+	for _, i := range work {
+		if t := tokens[i]; t.current != "" {
+			plans = append(plans, journalEntry{Ref: t.Ref.String(), Event: evPlanned, Was: digest(t.current)})
+		}
+	}
+	if err := j.recordAll(plans); err != nil {
+		close(flushDone)
+		<-flushed
+		return nil, errors.Join(err, j.close())
 	}
 
 	parallel := opts.Parallel
@@ -207,6 +236,9 @@ func (m *Manager) RotateAll(ctx context.Context, account string, opts BulkOption
 			}
 		}()
 	}
+	for _, i := range readBack {
+		settle(i, m.readBack(ctx, s, j, tokens[i], report.Items[i]))
+	}
 	// With a second-factor answer, the first token goes alone: a single-use
 	// code (email) must pass once, and the server then remembers it for the
 	// batch, before the rest go in parallel.
@@ -227,14 +259,18 @@ feed:
 	wg.Wait()
 	close(flushDone)
 	<-flushed
+	for i := range report.Items {
+		if it := &report.Items[i]; it.Status == "" {
+			it.Status, it.Error = BulkFailed, "not started: the run was stopped"
+			// Settles its plan: a later fresh run is not held back by it.
+			j.note(journalEntry{Ref: it.Ref, Event: evFailed, Error: it.Error})
+		}
+	}
 	ferr := batch.Flush(ctx)
 	jerr := errors.Join(j.close(), ferr)
 
 	for i := range report.Items {
 		it := &report.Items[i]
-		if it.Status == "" {
-			it.Status, it.Error = BulkFailed, "not started: the run was stopped"
-		}
 		switch it.Status {
 		case BulkOK:
 			report.OK++
@@ -255,9 +291,15 @@ func (m *Manager) rotateOne(ctx context.Context, s *session, j *journal, gate *r
 	for {
 		if err := gate.wait(ctx); err != nil {
 			item.Status, item.Error = BulkFailed, "stopped before it was sent"
+			j.note(journalEntry{Ref: item.Ref, Event: evFailed, Error: item.Error})
 			return item
 		}
-		if err := j.record(journalEntry{Ref: item.Ref, Event: evSent}); err != nil {
+		sent := journalEntry{Ref: item.Ref, Event: evSent}
+		if t.current != "" {
+			// Its plan is on disk: a resume tells from the server's token
+			// whether this request was applied, so no sync is waited for.
+			j.note(sent)
+		} else if err := j.record(sent); err != nil {
 			item.Status, item.Error = BulkFailed, err.Error()
 			return item
 		}
@@ -295,6 +337,29 @@ func (m *Manager) rotateOne(ctx context.Context, s *session, j *journal, gate *r
 		}
 		return item
 	}
+}
+
+// readBack stores the token the server holds for a ref a stopped run
+// rotated without its answer arriving.
+func (m *Manager) readBack(ctx context.Context, s *session, j *journal, t Token, item BulkItem) BulkItem {
+	iss, err := m.issueIn(ctx, s, t.Ref, t.current, nil)
+	if iss != nil {
+		item.Name, item.Fingerprint, item.Stored = iss.Name, iss.Fingerprint, iss.Stored
+	}
+	var ns *NotStoredError
+	switch {
+	case err == nil:
+		item.Status = BulkOK
+		item.Note = "rotated by the stopped run, whose answer was lost; saved the token the server holds now"
+		j.note(journalEntry{Ref: item.Ref, Event: evDone, Fingerprint: iss.Fingerprint})
+	case errors.As(err, &ns):
+		item.Status, item.Error, item.Value, item.Issued = BulkFailed, err.Error(), ns.Issued.Value, ns.Issued
+		j.note(journalEntry{Ref: item.Ref, Event: evDone, Fingerprint: ns.Issued.Fingerprint, Error: "issued but not stored"})
+	default:
+		item.Status, item.Error = BulkFailed, err.Error()
+		j.note(journalEntry{Ref: item.Ref, Event: evFailed, Error: err.Error()})
+	}
+	return item
 }
 
 // rateGate holds every worker back after a 429 until the server's reset.

@@ -65,16 +65,110 @@ func TestRotateAllStoresEachAndResumesWithoutRepeats(t *testing.T) {
 	if _, err := w.mgr.RotateAll(ctx, "mm", account.BulkOptions{Kind: account.KindCommand}); !errors.Is(err, account.ErrInterruptedRun) {
 		t.Fatalf("want ErrInterruptedRun, got %v", err)
 	}
-	// Resuming sends nothing again: done ones are skipped, the lost one stays unknown.
+	// Resuming sends nothing again: done ones are skipped, and the lost one
+	// is read back from the server, which shows command tokens.
 	rep, err = w.mgr.RotateAll(ctx, "mm", account.BulkOptions{Kind: account.KindCommand, Resume: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.Skipped != total-1 || rep.Unknown != 1 || rep.OK != 0 {
+	if rep.Skipped != total-1 || rep.Unknown != 0 || rep.OK != 1 || !rep.AllOK() {
 		t.Fatalf("resume: skipped %d unknown %d ok %d", rep.Skipped, rep.Unknown, rep.OK)
 	}
 	if got := len(w.issuedTokens("mattermost", "command")) - before; got != total {
 		t.Fatalf("resume rotated again: %d", got)
+	}
+	issued := map[string]bool{}
+	for _, tok := range w.issuedTokens("mattermost", "command")[before:] {
+		issued[tok] = true
+	}
+	for _, it := range rep.Items {
+		if it.Status != account.BulkOK {
+			continue
+		}
+		if it.Note == "" || !issued[w.stored(it.Name)] {
+			t.Fatalf("the lost answer's token must be stored, with a note: %+v", it)
+		}
+	}
+	// Nothing is left for a fresh run to trip on.
+	if _, err := w.mgr.RotateAll(ctx, "mm", account.BulkOptions{Kind: account.KindCommand}); err != nil {
+		t.Fatalf("a fresh run after the resume: %v", err)
+	}
+}
+
+// A run killed before its "sent" and "done" events reached the disk
+// leaves only its plan. Resuming rotates nothing twice: a token the server
+// changed is read back, and what no plan mentions is rotated now.
+func TestRotateAllResumesFromThePlanAlone(t *testing.T) {
+	w := newWorld(t)
+	w.mattermostSignedIn()
+	ctx := context.Background()
+	w.sb.Mattermost.SeedCommands(mattermostsim.TeamName, 6)
+	for _, kind := range []string{account.KindCommand, account.KindWebhook} {
+		rep, err := w.mgr.RotateAll(ctx, "mm", account.BulkOptions{Kind: kind, Parallel: 2})
+		if err != nil || !rep.AllOK() || rep.OK < 2 {
+			t.Fatalf("%s: first run: %+v %v", kind, rep, err)
+		}
+		rotated := rep.OK
+
+		// What a crash leaves: the plan, and the "done" of one ref only.
+		journals, _ := filepath.Glob(filepath.Join(filepath.Dir(w.cfg.Path), "journal", "mm."+kind+".jsonl"))
+		if len(journals) != 1 {
+			t.Fatalf("%s: journals %v", kind, journals)
+		}
+		raw, err := os.ReadFile(journals[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		var kept []string
+		done := 0
+		for _, line := range strings.SplitAfter(string(raw), "\n") {
+			switch {
+			case strings.Contains(line, `"event":"planned"`):
+				kept = append(kept, line)
+			case strings.Contains(line, `"event":"done"`) && done == 0:
+				kept = append(kept, line)
+				done++
+			}
+		}
+		if err := os.WriteFile(journals[0], []byte(strings.Join(kept, "")), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		added := 0
+		if kind == account.KindCommand {
+			added = len(w.sb.Mattermost.SeedCommands(mattermostsim.TeamName, 2)) // after the crash: in no plan
+		}
+
+		if _, err := w.mgr.RotateAll(ctx, "mm", account.BulkOptions{Kind: kind}); !errors.Is(err, account.ErrInterruptedRun) {
+			t.Fatalf("%s: a fresh run over an unsettled plan: want ErrInterruptedRun, got %v", kind, err)
+		}
+		mark := len(w.sb.Env.Ledger.Entries())
+		rep, err = w.mgr.RotateAll(ctx, "mm", account.BulkOptions{Kind: kind, Resume: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		readBack := 0
+		for _, it := range rep.Items {
+			if it.Note != "" {
+				readBack++
+			}
+		}
+		if !rep.AllOK() || rep.Skipped != 1 || rep.OK != rotated-1+added || readBack != rotated-1 {
+			t.Fatalf("%s: resume: ok %d skipped %d failed %d unknown %d, %d read back; want %d read back, %d rotated",
+				kind, rep.OK, rep.Skipped, rep.Failed, rep.Unknown, readBack, rotated-1, added)
+		}
+		if got := len(w.sb.Env.Ledger.Entries()) - mark; got != added {
+			t.Fatalf("%s: the resume issued %d tokens, want %d (only what no plan mentions)", kind, got, added)
+		}
+		// The store holds the token the server holds.
+		listed, err := w.mgr.Tokens(ctx, "mm", account.ListFilter{Kind: kind})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tk := range listed {
+			if !tk.Stored {
+				t.Fatalf("%s: %s not stored after the resume", kind, tk.RefString)
+			}
+		}
 	}
 }
 
@@ -249,5 +343,35 @@ func TestRotateAllWithoutAJournalLeavesNoGoroutine(t *testing.T) {
 			t.Fatal("a goroutine of the failed run is still running")
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// A personal access token's value is shown only once, so a lost answer
+// stays unknown on resume, and the token is not sent again.
+func TestRotateAllResumeKeepsAnUnshownTokenUnknown(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	w.add(config.Account{Name: "rc", Service: account.RocketChat, URL: w.sb.RocketChatURL, User: "carol"})
+	if _, err := w.mgr.Login(ctx, account.LoginRequest{Account: "rc", Password: rocketchatsim.CarolPassword}); err != nil {
+		t.Fatal(err)
+	}
+	ans := &account.Answer{Method: "password", Code: rocketchatsim.CarolPassword}
+	for _, n := range []string{"a", "b", "c"} {
+		if _, err := w.mgr.Create(ctx, "rc", n, false, ans); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.sb.Env.Faults.Add(simnet.Rule{Path: "users.regeneratePersonalAccessToken", Fault: simnet.DropAfterApply, Times: 1})
+	rep, err := w.mgr.RotateAll(ctx, "rc", account.BulkOptions{Kind: account.KindPAT, Answer: ans})
+	if err != nil || rep.Unknown != 1 || rep.OK != len(rep.Items)-1 {
+		t.Fatalf("first run: %+v %v", rep, err)
+	}
+	mark := len(w.sb.Env.Ledger.Entries())
+	rep, err = w.mgr.RotateAll(ctx, "rc", account.BulkOptions{Kind: account.KindPAT, Resume: true, Answer: ans})
+	if err != nil || rep.Unknown != 1 || rep.Skipped != len(rep.Items)-1 || rep.OK != 0 {
+		t.Fatalf("resume: %+v %v", rep, err)
+	}
+	if got := len(w.sb.Env.Ledger.Entries()) - mark; got != 0 {
+		t.Fatalf("the resume issued %d tokens", got)
 	}
 }

@@ -2,6 +2,8 @@ package account
 
 import (
 	"bufio"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,7 +17,8 @@ import (
 // A journal records what a bulk rotation has done, one JSON line per
 // event, never a secret. A "sent" line is on disk before its request goes
 // out, so a run stopped at any point is resumed without rotating a token
-// twice: a ref that was sent and never finished is reported as unknown.
+// twice: a ref that was sent and never finished is reported as unknown, or
+// read back from the server when it shows the token (see evPlanned).
 type journal struct {
 	path string
 	f    *os.File
@@ -29,11 +32,14 @@ type journal struct {
 }
 
 type journalEntry struct {
-	Ref         string    `json:"ref"`
-	Event       string    `json:"event"` // "sent", "done", "failed"
-	Fingerprint string    `json:"fingerprint,omitempty"`
-	Error       string    `json:"error,omitempty"`
-	Time        time.Time `json:"time"`
+	Ref         string `json:"ref"`
+	Event       string `json:"event"` // "sent", "done", "failed"
+	Fingerprint string `json:"fingerprint,omitempty"`
+	Error       string `json:"error,omitempty"`
+	// Was identifies the token the server held when the run planned to
+	// rotate this ref (digest), for the kinds whose token the server shows.
+	Was  string    `json:"was,omitempty"`
+	Time time.Time `json:"time"`
 }
 
 // Journal events.
@@ -42,7 +48,21 @@ const (
 	evDone    = "done"
 	evFailed  = "failed"
 	evUnknown = "unknown" // a "sent" with no answer, reported to the person
+	// evPlanned is on disk before any request of a run goes out, with the
+	// digest of the token the server holds, for each ref whose token the
+	// server shows. On resume a changed token tells a rotation that
+	// happened from one that did not, so those refs need no "sent" on disk
+	// before their request, and a lost answer is read back from the server.
+	evPlanned = "planned"
 )
+
+// digest identifies a token in the journal without holding it: 16 hex
+// digits of its SHA-256. The tokens are long random strings made by the
+// server, so the digest gives none of one away.
+func digest(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:8])
+}
 
 // journalPath is one journal per account and selection, so a stopped run
 // of slash commands does not hold back a run of webhooks.
@@ -66,7 +86,8 @@ func safeFilePart(s string) string {
 	return string(b)
 }
 
-// readJournal is each ref's last event (empty when there is no journal).
+// readJournal is each ref's last event (empty when there is no journal),
+// carrying the digest of its latest plan.
 func readJournal(path string) (map[string]journalEntry, error) {
 	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
@@ -85,6 +106,9 @@ func readJournal(path string) (map[string]journalEntry, error) {
 			// A torn last line from a crash: the event it held did not
 			// complete, so the earlier state stands.
 			continue
+		}
+		if e.Was == "" {
+			e.Was = out[e.Ref].Was
 		}
 		out[e.Ref] = e
 	}
@@ -114,6 +138,23 @@ func openJournal(path string, resume bool) (*journal, error) {
 func (j *journal) record(e journalEntry) error {
 	ch := make(chan error, 1)
 	if err := j.enqueue(e, ch); err != nil {
+		return err
+	}
+	return <-ch
+}
+
+// recordAll appends events and waits until all of them are on disk.
+func (j *journal) recordAll(es []journalEntry) error {
+	if len(es) == 0 {
+		return nil
+	}
+	ch := make(chan error, 1)
+	for _, e := range es[:len(es)-1] {
+		if err := j.enqueue(e, nil); err != nil {
+			return err
+		}
+	}
+	if err := j.enqueue(es[len(es)-1], ch); err != nil {
 		return err
 	}
 	return <-ch

@@ -191,7 +191,7 @@ func (m *Manager) mattermostTokens(ctx context.Context, s *session, kinds []stri
 				if c.DisplayName != "" {
 					label += " (" + c.DisplayName + ")"
 				}
-				out = append(out, Token{Ref: Ref{Kind: KindCommand, ID: c.ID}, Label: label, Team: t.Name, Created: &created})
+				out = append(out, Token{Ref: Ref{Kind: KindCommand, ID: c.ID}, Label: label, Team: t.Name, Created: &created, current: c.Token})
 			}
 		}
 		if contains(kinds, KindWebhook) {
@@ -205,7 +205,7 @@ func (m *Manager) mattermostTokens(ctx context.Context, s *session, kinds []stri
 				if label == "" {
 					label = strings.Join(h.TriggerWords, ", ")
 				}
-				out = append(out, Token{Ref: Ref{Kind: KindWebhook, ID: h.ID}, Label: label, Team: t.Name, Created: &created})
+				out = append(out, Token{Ref: Ref{Kind: KindWebhook, ID: h.ID}, Label: label, Team: t.Name, Created: &created, current: h.Token})
 			}
 		}
 	}

@@ -199,6 +199,10 @@ type Token struct {
 	Fingerprint string     `json:"fingerprint,omitempty"` // of the stored copy, if keyturn holds one
 	Stored      bool       `json:"stored"`                // keyturn holds its value
 	Secret      string     `json:"secret_name,omitempty"` // its name in the store
+	// current is the token itself when the server shows it in its list
+	// (slash commands, outgoing webhooks): a bulk rotation stopped before
+	// an answer arrived reads it back instead of reporting it unknown.
+	current string
 }
 
 // ListFilter narrows a token list.

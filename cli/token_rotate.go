@@ -35,8 +35,10 @@ With --all it rotates every matching token of the account (after a leak):
 the moment it arrives, a 429 pausing every worker. A journal (no secrets) beside
 the config file records each request before it is sent; a run stopped by Ctrl-C,
 a crash or a lost network is finished with --resume and never rotates a token
-twice. The report lists each token as ok, failed (why) or unknown (sent, no
-answer); the exit code is 0 only if all are ok.`,
+twice. A slash-command or webhook token whose answer was lost is read back from
+the server on resume (the server shows those tokens). The report lists each
+token as ok, failed (why) or unknown (sent, no answer); the exit code is 0 only
+if all are ok.`,
 		Example: `  keyturn token rotate work-mm command:kq3n9x8f4bgzjm5t1d6wyc7hra
   keyturn token rotate chat pat:deploy --json
   keyturn token rotate cap session

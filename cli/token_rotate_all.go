@@ -145,8 +145,11 @@ func printBulkReport(ctx context.Context, app *App, m *account.Manager, rep *acc
 	t := newTable(app.io.Out, "REF", "LABEL", "RESULT", "SAVED AS")
 	for _, it := range rep.Items {
 		result := it.Status
-		if it.Error != "" && it.Status != account.BulkOK {
+		switch {
+		case it.Error != "" && it.Status != account.BulkOK:
 			result += " (" + it.Error + ")"
+		case it.Note != "":
+			result += " (" + it.Note + ")"
 		}
 		saved := ""
 		if it.Stored {

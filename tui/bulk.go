@@ -356,7 +356,7 @@ func (m *Model) offerResume(r *bulkRun, err error) tea.Cmd {
 		path = ir.Journal
 	}
 	lines = append(lines,
-		"Resuming finishes it: tokens that run rotated are skipped, the rest of the "+strings.ToLower(r.section)+" are rotated, and a token sent with no answer is reported as unknown, never sent again.",
+		"Resuming finishes it: tokens that run rotated are skipped, the rest of the "+strings.ToLower(r.section)+" are rotated, and a token sent with no answer is never sent again: read back from the server if it shows it (slash commands, webhooks), else reported as unknown.",
 	)
 	if path != "" {
 		lines = append(lines, "To start over instead, delete "+path+".")
@@ -894,6 +894,9 @@ func (d *bulkDialog) detail(m *Model, w, maxLines int) []string {
 		add(it.Error, m.st.Error.Render)
 	case "rotated":
 		add("Rotated and saved as "+it.Name+" (…"+it.Fingerprint+").", m.st.OK.Render)
+		if it.Note != "" {
+			add(upperFirst(it.Note)+".", m.st.Subtle.Render)
+		}
 	case "already done":
 		add("Rotated by an earlier run; saved as "+it.Name+".", m.st.Subtle.Render)
 	case "unknown":

@@ -522,7 +522,7 @@ func TestRotateAllInterruptedRunOffersResume(t *testing.T) {
 	h.dialogSays("Resume the interrupted rotation?",
 		"A previous rotation run of mm stopped with a request sent and no answer ("+lost.Ref+").",
 		"Resuming finishes it: tokens that run rotated are skipped",
-		"a token sent with no answer is reported as unknown, never sent again.",
+		"a token sent with no answer is never sent again: read back from the server if it shows it",
 		"To start over instead, delete", "y Resume")
 	// n leaves everything as it was.
 	h.press("n")
@@ -531,11 +531,20 @@ func TestRotateAllInterruptedRunOffersResume(t *testing.T) {
 	h.says("Resume the interrupted rotation?")
 	h.press("y")
 	d = h.bulkDialog()
-	h.says("Rotated · Slash commands · team ops", "already done", "? 1 unknown")
+	h.says("Rotated · Slash commands · team ops", "already done", "✓ 1 rotated")
 	c := countItems(d.run.items)
-	if c.unknown != 1 || c.skipped != len(d.run.items)-1 || c.ok != 0 {
+	if c.unknown != 0 || c.skipped != len(d.run.items)-1 || c.ok != 1 {
 		t.Fatalf("resumed: %+v", c)
 	}
+	// The lost answer's token was read back from the server, not sent again.
+	for i, it := range d.run.items {
+		if it.Ref == lost.Ref {
+			for d.cursor != i {
+				h.press("down")
+			}
+		}
+	}
+	h.dialogSays("Rotated by the stopped run, whose answer was lost; saved the token the server holds now.")
 	after := h.rotations("command")
 	for id, k := range after {
 		if k != before[id] {
@@ -543,8 +552,8 @@ func TestRotateAllInterruptedRunOffersResume(t *testing.T) {
 		}
 	}
 
-	// The resumed run reported the unknown one: a fresh run is no longer
-	// held back, and rotates every one again.
+	// The resumed run finished it: a fresh run is no longer held back, and
+	// rotates every one again.
 	h.press("enter")
 	h.lacks("Rotated ·")
 	h.press("R", "y")

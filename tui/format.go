@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
@@ -227,4 +229,13 @@ func hintFor(err error) string {
 		return "The server or the store did not answer in time; check the connection and try again."
 	}
 	return ""
+}
+
+// upperFirst starts a sentence made from a phrase.
+func upperFirst(s string) string {
+	r, n := utf8.DecodeRuneInString(s)
+	if n == 0 {
+		return s
+	}
+	return string(unicode.ToUpper(r)) + s[n:]
 }
