@@ -147,10 +147,12 @@ func (m *Manager) RotateAll(ctx context.Context, account string, opts BulkOption
 		item := BulkItem{Ref: t.Ref.String(), Label: t.Label, Team: t.Team}
 		last := prior[item.Ref]
 		switch {
-		case last.Was != "" && t.current != "" && (last.Event == evSent || last.Event == evUnknown || last.Event == evPlanned):
+		case last.Was != "" && t.current != "" && last.Event != evDone:
 			// The server shows the token: if it is still the one the
 			// stopped run found, that run never rotated it; if not, it did
-			// and its answer was lost, and the server has the new one.
+			// and its answer (or the journal's record of it) was lost, and
+			// the server has the new one. Whatever the last event on disk:
+			// after a 429 the same ref may have been sent again.
 			if digest(t.current) == last.Was {
 				work = append(work, i)
 			} else {

@@ -2,6 +2,7 @@ package account_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -110,7 +111,9 @@ func TestRotateAllResumesFromThePlanAlone(t *testing.T) {
 		}
 		rotated := rep.OK
 
-		// What a crash leaves: the plan, and the "done" of one ref only.
+		// What a crash leaves: the plan, the "done" of one ref only, and (for
+		// commands) another's 429 refusal, after which it was sent again and
+		// applied.
 		journals, _ := filepath.Glob(filepath.Join(filepath.Dir(w.cfg.Path), "journal", "mm."+kind+".jsonl"))
 		if len(journals) != 1 {
 			t.Fatalf("%s: journals %v", kind, journals)
@@ -120,15 +123,24 @@ func TestRotateAllResumesFromThePlanAlone(t *testing.T) {
 			t.Fatal(err)
 		}
 		var kept []string
-		done := 0
+		var doneRef, plannedRef string
 		for _, line := range strings.SplitAfter(string(raw), "\n") {
+			var e struct{ Ref, Event string }
+			_ = json.Unmarshal([]byte(line), &e)
 			switch {
-			case strings.Contains(line, `"event":"planned"`):
+			case e.Event == "planned":
 				kept = append(kept, line)
-			case strings.Contains(line, `"event":"done"`) && done == 0:
+				plannedRef = e.Ref
+			case e.Event == "done" && doneRef == "":
 				kept = append(kept, line)
-				done++
+				doneRef = e.Ref
 			}
+		}
+		if kind == account.KindCommand { // the webhooks keep an unsettled plan this way
+			if plannedRef == doneRef {
+				t.Fatalf("%s: want the 429 on another ref than the done one", kind)
+			}
+			kept = append(kept, `{"ref":"`+plannedRef+`","event":"failed","error":"rate limited","time":"2026-11-23T10:00:00Z"}`+"\n")
 		}
 		if err := os.WriteFile(journals[0], []byte(strings.Join(kept, "")), 0o600); err != nil {
 			t.Fatal(err)

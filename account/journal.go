@@ -33,7 +33,7 @@ type journal struct {
 
 type journalEntry struct {
 	Ref         string `json:"ref"`
-	Event       string `json:"event"` // "sent", "done", "failed"
+	Event       string `json:"event"` // "planned", "sent", "done", "failed", "unknown"
 	Fingerprint string `json:"fingerprint,omitempty"`
 	Error       string `json:"error,omitempty"`
 	// Was identifies the token the server held when the run planned to
@@ -160,9 +160,11 @@ func (j *journal) recordAll(es []journalEntry) error {
 	return <-ch
 }
 
-// note appends an event without waiting for the disk: for outcomes whose
-// secret is already safe in the store, where a crash before the sync only
-// makes a resume report the token as unknown instead of done.
+// note appends an event without waiting for the disk: for events a crash
+// may lose without harm. An outcome's secret is already safe in the store,
+// and a lost "done" only makes a resume report the token as unknown (or
+// read it back from the server) instead of skipping it; a lost "sent" of a
+// planned ref is made up for by its plan.
 func (j *journal) note(e journalEntry) {
 	_ = j.enqueue(e, nil)
 }
