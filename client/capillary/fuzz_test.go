@@ -35,54 +35,27 @@ const (
 	fzSession  = "P-6ec5fcc9-2bca-4778-9672-4ee5097d8313"
 )
 
-// fzCheckErr: the error is one of the client's typed errors, with a message.
-
 // fzInconsistent is a success whose result does not hang together.
 type fzInconsistent string
 
 func (e fzInconsistent) Error() string { return string(e) }
 
-// fzCheckErr: the error is one of the client's typed errors, with a message.
+// fzCheckErr: the error is one of the client's typed errors, with a message
+// (clienttest.CheckFuzzError); Capillary never asks for a second factor
+// in an error.
 func fzCheckErr(t *testing.T, op string, status int, fault uint8, err error) {
 	t.Helper()
-	if strings.TrimSpace(err.Error()) == "" {
-		t.Fatalf("%s: an error with no message (%T)", op, err)
+	e := clienttest.CheckFuzzError(t, "capillary", op, status, fault, err)
+	if e.SecondFactor != nil {
+		t.Fatalf("%s: a second-factor challenge from Capillary: %+v", op, e.SecondFactor)
 	}
-	var (
-		ae *client.APIError
-		rl *client.RateLimitedError
-		be *client.BadResponseError
-		te *client.TransportError
-	)
-	switch {
-	case errors.As(err, &te):
-		// Only a fault, or a 3xx whose Location net/http cannot parse.
-		if fault == 0 && status/100 != 3 {
-			t.Fatalf("%s: transport error without a fault: %v", op, err)
-		}
-	case errors.As(err, &rl):
-		if rl.Status != http.StatusTooManyRequests || rl.RetryAfter < 0 {
-			t.Fatalf("%s: rate limit error %+v for HTTP %d", op, rl, status)
-		}
-	case errors.As(err, &ae):
-		if ae.Service != "capillary" || ae.Status != status {
+	if ae := e.API; ae != nil {
+		if ae.Status != status {
 			t.Fatalf("%s: API error %+v for HTTP %d", op, ae, status)
 		}
 		if capillary.Hint(err) == "" && capillary.Describe(ae.Code) != "" && ae.Message == "" {
 			t.Fatalf("%s: a documented code without its description: %+v", op, ae)
 		}
-	case errors.As(err, &be):
-		if be.Reason == "" {
-			t.Fatalf("%s: bad response without a reason: %+v", op, be)
-		}
-	default:
-		t.Fatalf("%s: untyped error %T: %v", op, err, err)
-	}
-	if fault == 0 && status == http.StatusTooManyRequests && rl == nil {
-		t.Fatalf("%s: HTTP 429 gave %T %v, want a *client.RateLimitedError", op, err, err)
-	}
-	if fault != 0 && te == nil {
-		t.Fatalf("%s: a transport fault gave %T %v", op, err, err)
 	}
 }
 

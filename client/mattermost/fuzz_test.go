@@ -11,7 +11,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"runtime/debug"
 	"strings"
 	"testing"
@@ -28,57 +27,22 @@ const (
 	fzToken    = "SENTINEL-BEARER-2342"
 )
 
-// fzCheckErr: the error is one of the client's typed errors, with a message.
-// secrets are the request's secrets, which the server's words may echo:
-// they never reach the error.
+// fzCheckErr: the error is one of the client's typed errors, with a message
+// (clienttest.CheckFuzzError). secrets are the request's secrets, which the
+// server's words may echo: they never reach the error.
 func fzCheckErr(t *testing.T, op string, status int, fault uint8, err error, secrets []string) {
 	t.Helper()
-	msg := err.Error()
-	if strings.TrimSpace(msg) == "" {
-		t.Fatalf("%s: an error with no message (%T)", op, err)
+	ae := clienttest.CheckFuzzError(t, "mattermost", op, status, fault, err).API
+	if ae == nil {
+		return
 	}
-	var (
-		ae *client.APIError
-		sf *client.SecondFactorRequired
-		rl *client.RateLimitedError
-		be *client.BadResponseError
-		te *client.TransportError
-	)
-	switch {
-	case errors.As(err, &te):
-		// Only a fault, or a 3xx whose Location net/http cannot parse.
-		if fault == 0 && status/100 != 3 {
-			t.Fatalf("%s: transport error without a fault: %v", op, err)
-		}
-	case errors.As(err, &rl):
-		if rl.Status != http.StatusTooManyRequests || rl.RetryAfter < 0 {
-			t.Fatalf("%s: rate limit error %+v for HTTP %d", op, rl, status)
-		}
-	case errors.As(err, &ae):
-		if ae.Service != "mattermost" || (ae.Status != status && !(status/100 == 2 && ae.Status == 200)) {
-			t.Fatalf("%s: API error %+v for HTTP %d", op, ae, status)
-		}
-		for _, s := range secrets {
-			if strings.Contains(ae.Message, s) || strings.Contains(ae.Detail, s) {
-				t.Fatalf("%s: a secret of the request shows in the server's message or detail", op)
-			}
-		}
-	case errors.As(err, &sf):
-		if sf.Service != "mattermost" {
-			t.Fatalf("%s: challenge %+v", op, sf)
-		}
-	case errors.As(err, &be):
-		if be.Reason == "" {
-			t.Fatalf("%s: bad response without a reason: %+v", op, be)
-		}
-	default:
-		t.Fatalf("%s: untyped error %T: %v", op, err, err)
+	if ae.Status != status && !(status/100 == 2 && ae.Status == 200) {
+		t.Fatalf("%s: API error %+v for HTTP %d", op, ae, status)
 	}
-	if fault == 0 && status == http.StatusTooManyRequests && rl == nil {
-		t.Fatalf("%s: HTTP 429 gave %T %v, want a *client.RateLimitedError", op, err, err)
-	}
-	if fault != 0 && te == nil {
-		t.Fatalf("%s: a transport fault gave %T %v", op, err, err)
+	for _, s := range secrets {
+		if strings.Contains(ae.Message, s) || strings.Contains(ae.Detail, s) {
+			t.Fatalf("%s: a secret of the request shows in the server's message or detail", op)
+		}
 	}
 }
 

@@ -31,50 +31,28 @@ const (
 	fzToken    = "SENTINEL-AUTHTOKEN-2342"
 )
 
-// fzCheckErr: the error is one of the client's typed errors, with a message.
-
 // fzInconsistent is a success whose result does not hang together.
 type fzInconsistent string
 
 func (e fzInconsistent) Error() string { return string(e) }
 
-// fzCheckErr: the error is one of the client's typed errors, with a message.
+// fzCheckErr: the error is one of the client's typed errors, with a message
+// (clienttest.CheckFuzzError), or ErrTOTPUnsupported for a TOTP call's 404.
 func fzCheckErr(t *testing.T, op string, status int, fault uint8, err error) {
 	t.Helper()
-	msg := err.Error()
-	if strings.TrimSpace(msg) == "" {
-		t.Fatalf("%s: an error with no message (%T)", op, err)
-	}
-	var (
-		ae *client.APIError
-		sf *client.SecondFactorRequired
-		rl *client.RateLimitedError
-		be *client.BadResponseError
-		te *client.TransportError
-	)
+	e := clienttest.CheckFuzzError(t, "rocketchat", op, status, fault, err, rocketchat.ErrTOTPUnsupported)
 	switch {
-	case errors.As(err, &te):
-		// Only a fault, or a 3xx whose Location net/http cannot parse.
-		if fault == 0 && status/100 != 3 {
-			t.Fatalf("%s: transport error without a fault: %v", op, err)
-		}
-	case errors.As(err, &rl):
-		if rl.Status != http.StatusTooManyRequests {
-			t.Fatalf("%s: rate limit error %+v for HTTP %d", op, rl, status)
-		}
-		// "You must wait N seconds" with a huge N must not overflow.
-		if rl.RetryAfter < 0 {
-			t.Fatalf("%s: negative RetryAfter %v from message %q", op, rl.RetryAfter, rl.Message)
-		}
-	case errors.As(err, &ae):
-		if ae.Service != "rocketchat" || (ae.Status != status && !(status/100 == 2 && ae.Status == 200)) {
+	case e.API != nil:
+		ae := e.API
+		if ae.Status != status && !(status/100 == 2 && ae.Status == 200) {
 			t.Fatalf("%s: API error %+v for HTTP %d", op, ae, status)
 		}
 		if ae.Code == "" && ae.Message == "" && http.StatusText(status) != "" {
 			t.Fatalf("%s: API error with neither code nor message: %+v", op, ae)
 		}
-	case errors.As(err, &sf):
-		if sf.Service != "rocketchat" || (sf.Locked && !sf.Invalid) {
+	case e.SecondFactor != nil:
+		sf := e.SecondFactor
+		if sf.Locked && !sf.Invalid {
 			t.Fatalf("%s: challenge %+v", op, sf)
 		}
 		for _, m := range sf.Methods {
@@ -82,22 +60,10 @@ func fzCheckErr(t *testing.T, op string, status int, fault uint8, err error) {
 				t.Fatalf("%s: challenge offers an empty method: %+v", op, sf)
 			}
 		}
-	case errors.As(err, &be):
-		if be.Reason == "" {
-			t.Fatalf("%s: bad response without a reason: %+v", op, be)
-		}
-	case errors.Is(err, rocketchat.ErrTOTPUnsupported):
+	case e == (clienttest.Typed{}): // ErrTOTPUnsupported
 		if status != http.StatusNotFound || !strings.Contains(op, "TOTP") {
 			t.Fatalf("%s: ErrTOTPUnsupported for HTTP %d", op, status)
 		}
-	default:
-		t.Fatalf("%s: untyped error %T: %v", op, err, err)
-	}
-	if fault == 0 && status == http.StatusTooManyRequests && rl == nil {
-		t.Fatalf("%s: HTTP 429 gave %T %v, want a *client.RateLimitedError", op, err, err)
-	}
-	if fault != 0 && te == nil {
-		t.Fatalf("%s: a transport fault gave %T %v", op, err, err)
 	}
 }
 
