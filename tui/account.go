@@ -225,15 +225,7 @@ func (s *accountScreen) rows() []acctRow {
 	return out
 }
 
-func (s *accountScreen) clamp() {
-	n := len(s.rows())
-	if s.cursor >= n {
-		s.cursor = n - 1
-	}
-	if s.cursor < 0 {
-		s.cursor = 0
-	}
-}
+func (s *accountScreen) clamp() { s.cursor = clampCursor(s.cursor, len(s.rows())) }
 
 // selectedSection is the section holding the row under the cursor.
 func (s *accountScreen) selectedSection() (section, bool) {

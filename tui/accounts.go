@@ -79,15 +79,7 @@ func (s *accountsScreen) visible() []account.Status {
 	return out
 }
 
-func (s *accountsScreen) clamp() {
-	n := len(s.visible())
-	if s.cursor >= n {
-		s.cursor = n - 1
-	}
-	if s.cursor < 0 {
-		s.cursor = 0
-	}
-}
+func (s *accountsScreen) clamp() { s.cursor = clampCursor(s.cursor, len(s.visible())) }
 
 func (s *accountsScreen) selected() (account.Status, bool) {
 	v := s.visible()

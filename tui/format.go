@@ -239,3 +239,6 @@ func upperFirst(s string) string {
 	}
 	return string(unicode.ToUpper(r)) + s[n:]
 }
+
+// clampCursor keeps a list's cursor on one of its n rows (0 when empty).
+func clampCursor(cursor, n int) int { return max(0, min(cursor, n-1)) }

@@ -56,14 +56,7 @@ func (s *vaultScreen) load(m *Model) tea.Cmd {
 	return cmd
 }
 
-func (s *vaultScreen) clamp() {
-	if s.cursor >= len(s.entries) {
-		s.cursor = len(s.entries) - 1
-	}
-	if s.cursor < 0 {
-		s.cursor = 0
-	}
-}
+func (s *vaultScreen) clamp() { s.cursor = clampCursor(s.cursor, len(s.entries)) }
 
 func (s *vaultScreen) selected() (keystore.Entry, bool) {
 	if s.cursor < 0 || s.cursor >= len(s.entries) {
