@@ -156,6 +156,13 @@ func FuzzMattermostResponses(f *testing.F) {
 				}
 				return want(tok != "", "RegenCommandToken: a token")
 			}},
+			{"GetOutgoingWebhook", func(ctx context.Context) error {
+				h, err := mm.GetOutgoingWebhook(ctx, "hook1")
+				if err != nil {
+					return err
+				}
+				return want(h != nil, "GetOutgoingWebhook: a webhook")
+			}},
 			{"ListOutgoingWebhooks", func(ctx context.Context) error {
 				hooks, err := mm.ListOutgoingWebhooks(ctx, "team1")
 				if err != nil {

@@ -524,9 +524,22 @@ func (m *Client) ListOutgoingWebhooks(ctx context.Context, teamID string) ([]Out
 		func(h OutgoingWebhook) string { return h.ID })
 }
 
+// GetOutgoingWebhook is one outgoing webhook, with its token.
+func (m *Client) GetOutgoingWebhook(ctx context.Context, id string) (*OutgoingWebhook, error) {
+	if err := need("webhook id", id); err != nil {
+		return nil, err
+	}
+	var h OutgoingWebhook
+	if err := m.get(ctx, "/api/v4/hooks/outgoing/"+seg(id), nil, &h); err != nil {
+		return nil, err
+	}
+	return &h, nil
+}
+
 // RegenOutgoingWebhookToken replaces a webhook's token and returns the
 // whole hook with the new one. As with RegenCommandToken, never retry
-// blindly after an ambiguous failure.
+// blindly after an ambiguous failure: GetOutgoingWebhook shows the current
+// token.
 func (m *Client) RegenOutgoingWebhookToken(ctx context.Context, id string) (*OutgoingWebhook, error) {
 	if err := need("webhook id", id); err != nil {
 		return nil, err

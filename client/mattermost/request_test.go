@@ -401,6 +401,7 @@ func TestCommands(t *testing.T) {
 func TestOutgoingWebhooks(t *testing.T) {
 	m := fake(t, sessTok,
 		step{method: "GET", path: "/api/v4/hooks/outgoing", query: "team_id=" + teamID + "&page=0&per_page=200", auth: bearer(sessTok), answer: fxHooks},
+		step{method: "GET", path: "/api/v4/hooks/outgoing/" + hookID, auth: bearer(sessTok), answer: fxHook},
 		step{method: "POST", path: "/api/v4/hooks/outgoing/" + hookID + "/regen_token", auth: bearer(sessTok), answer: fxHook},
 	)
 	hs, err := m.ListOutgoingWebhooks(bg, teamID)
@@ -408,6 +409,10 @@ func TestOutgoingWebhooks(t *testing.T) {
 		!reflect.DeepEqual(hs[0].TriggerWords, []string{"deploy"}) || !reflect.DeepEqual(hs[0].CallbackURLs, []string{"http://127.0.0.1:9/cb"}) ||
 		hs[0].ChannelID != "fg9amsre3jd4ur46dbsnhcnryr" || hs[0].ContentType != "application/json" {
 		t.Fatalf("ListOutgoingWebhooks: %d hooks or fields wrong, %v", len(hs), err)
+	}
+	g, err := m.GetOutgoingWebhook(bg, hookID)
+	if err != nil || g.ID != hookID || g.Token != "7bfnxnafridg9f7nbscka1a1ro" || g.DisplayName != "out" {
+		t.Fatalf("GetOutgoingWebhook: fields wrong, %v", err)
 	}
 	h, err := m.RegenOutgoingWebhookToken(bg, hookID)
 	if err != nil || h.ID != hookID || h.Token != "7bfnxnafridg9f7nbscka1a1ro" || h.DisplayName != "out" || h.UpdateAt != 1795435737731 {

@@ -262,6 +262,9 @@ func TestSandboxOutgoingWebhooks(t *testing.T) {
 	if r.lastToken(mattermostsim.KindWebhook, h.ID) != h.Token {
 		t.Error("ledger does not hold the new webhook token")
 	}
+	if g, err := admin.GetOutgoingWebhook(bg, h.ID); err != nil || g.Token != h.Token {
+		t.Fatalf("GetOutgoingWebhook after the regen: %+v, %v", g, err)
+	}
 	bob := r.login(t, "bob", mattermostsim.BobPassword, "")
 	_, err = bob.RegenOutgoingWebhookToken(bg, h.ID)
 	wantCode(t, err, 403, ErrPermission)
