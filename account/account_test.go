@@ -255,6 +255,56 @@ func TestDroppedRegenIsUnknownAndNotRetried(t *testing.T) {
 	if got := len(w.issuedTokens("mattermost", "webhook")) - before; got != 1 {
 		t.Fatalf("the server rotated %d times; keyturn must send the request exactly once", got)
 	}
+	if !strings.Contains(uo.Error(), "keyturn token fetch mm "+toks[0].Ref.String()) {
+		t.Fatalf("the error must say how to keep the server's token: %v", uo)
+	}
+	// Fetch keeps the token the rotation made, without rotating again.
+	iss, err := w.mgr.Fetch(ctx, "mm", toks[0].Ref)
+	if err != nil || !iss.Stored {
+		t.Fatalf("Fetch: %+v %v", iss, err)
+	}
+	ledger := w.issuedTokens("mattermost", "webhook")
+	if len(ledger)-before != 1 || w.stored(iss.Name) != ledger[len(ledger)-1] {
+		t.Fatal("Fetch must store the token the lost answer held, and rotate nothing")
+	}
+}
+
+func TestFetchStoresTheCurrentTokenOfCommandsAndWebhooksOnly(t *testing.T) {
+	w := newWorld(t)
+	w.mattermostSignedIn()
+	ctx := context.Background()
+	cmds, _ := w.mgr.Tokens(ctx, "mm", account.ListFilter{Kind: account.KindCommand})
+	if len(cmds) == 0 || cmds[0].Stored {
+		t.Fatalf("commands: %+v", cmds)
+	}
+	mark := len(w.sb.Env.Ledger.Entries())
+	iss, err := w.mgr.Fetch(ctx, "mm", cmds[0].Ref)
+	if err != nil || !iss.Stored || iss.Name != "mm/command/"+cmds[0].Ref.ID {
+		t.Fatalf("Fetch: %+v %v", iss, err)
+	}
+	if len(w.sb.Env.Ledger.Entries()) != mark {
+		t.Fatal("Fetch issued a token")
+	}
+	listed, _ := w.mgr.Tokens(ctx, "mm", account.ListFilter{Kind: account.KindCommand})
+	if listed[0].Ref != cmds[0].Ref || !listed[0].Stored || listed[0].Fingerprint != iss.Fingerprint {
+		t.Fatalf("the list must show the fetched token as held: %+v", listed[0])
+	}
+	// A user access token is shown only when issued.
+	if _, err := w.mgr.Fetch(ctx, "mm", account.Ref{Kind: account.KindUserToken, ID: "x"}); err == nil || !strings.Contains(err.Error(), "cannot fetch") {
+		t.Fatalf("user token: %v", err)
+	}
+	// An unknown webhook is the server's 404, named.
+	if _, err := w.mgr.Fetch(ctx, "mm", account.Ref{Kind: account.KindWebhook, ID: "nosuchhook000000000000000a"}); err == nil {
+		t.Fatal("an unknown webhook must fail")
+	}
+	// A store that refuses hands the token back.
+	w.store.Ops = []string{"set"}
+	hooks, _ := w.mgr.Tokens(ctx, "mm", account.ListFilter{Kind: account.KindWebhook})
+	iss, err = w.mgr.Fetch(ctx, "mm", hooks[0].Ref)
+	var ns *account.NotStoredError
+	if !errors.As(err, &ns) || iss == nil || iss.Value == "" || iss.Stored {
+		t.Fatalf("Fetch with a failing store: %+v %v", iss, err)
+	}
 }
 
 func TestMFASetupRefusesWhenActive(t *testing.T) {

@@ -309,8 +309,45 @@ func checkHint(a config.Account, ref Ref) string {
 		return fmt.Sprintf("Check with 'keyturn token list %s --kind pat': if the PAT's last_token_part no longer ends with the stored fingerprint, it was rotated and the new token is lost; rotate it again. keyturn does not retry by itself.", a.Name)
 	case KindSession:
 		return fmt.Sprintf("The old token stays valid until it expires; run 'keyturn token rotate %s session' again when you are ready. keyturn does not retry by itself.", a.Name)
+	case KindCommand, KindWebhook:
+		return fmt.Sprintf("'keyturn token fetch %s %s' saves the token the server holds now (the new one if the rotation went through) without rotating it again. keyturn does not retry by itself.", a.Name, ref)
 	}
 	return fmt.Sprintf("Check the integration, or run 'keyturn token rotate %s %s' again on purpose to get a token you hold. keyturn does not retry by itself.", a.Name, ref)
+}
+
+// Fetch stores the token the server holds now for a slash command or an
+// outgoing webhook, without rotating it: to keep an integration's current
+// token in the store, or to keep the new one after a rotation whose answer
+// was lost. Other kinds are shown by their servers only once.
+func (m *Manager) Fetch(ctx context.Context, account string, ref Ref) (*Issued, error) {
+	s, err := m.session(ctx, account)
+	if err != nil {
+		return nil, err
+	}
+	if !contains(KindsOf(s.acct.Service), ref.Kind) {
+		return nil, fmt.Errorf("%s accounts have no %s tokens", s.acct.Service, ref.Kind)
+	}
+	var tok string
+	switch ref.Kind {
+	case KindCommand:
+		c, err := s.mattermost().GetCommand(ctx, ref.ID)
+		if err != nil {
+			return nil, err
+		}
+		tok = c.Token
+	case KindWebhook:
+		h, err := s.mattermost().GetOutgoingWebhook(ctx, ref.ID)
+		if err != nil {
+			return nil, err
+		}
+		tok = h.Token
+	default:
+		return nil, fmt.Errorf("%s: the server shows this token only when it issues it, so keyturn cannot fetch it; rotate it to get one you hold", ref)
+	}
+	if tok == "" {
+		return nil, fmt.Errorf("%s, %s: the server did not show the token (the account may lack the permission to manage it)", s.acct.Name, ref)
+	}
+	return m.issueIn(ctx, s, ref, tok, nil)
 }
 
 // Rotate replaces a token. Where the old token can live on (Mattermost user

@@ -9,7 +9,7 @@ func init() { register(newTokenCmd) }
 func newTokenCmd(app *App) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "token",
-		Short: "List, create, rotate and revoke tokens on the server",
+		Short: "List, create, rotate, fetch and revoke tokens on the server",
 		Long: `Tokens an account holds on its server:
   user-token   Mattermost user access tokens
   command      Mattermost slash-command tokens (per team)
@@ -27,7 +27,7 @@ request was sent and no answer came (the server may have rotated the token;
 keyturn never retries that by itself).`,
 		Args: cobra.NoArgs,
 	}
-	cmd.AddCommand(newTokenListCmd(app), newTokenCreateCmd(app), newTokenRotateCmd(app), newTokenRevokeCmd(app))
+	cmd.AddCommand(newTokenListCmd(app), newTokenCreateCmd(app), newTokenRotateCmd(app), newTokenFetchCmd(app), newTokenRevokeCmd(app))
 	return cmd
 }
 

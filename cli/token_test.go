@@ -349,6 +349,32 @@ func TestTokenDroppedRegenExits5(t *testing.T) {
 	if w.sb.Env.Faults.Hits()[simnet.DropAfterApply] != 1 {
 		t.Fatal("the fault did not fire once")
 	}
+	// The message names the way out, and token fetch keeps the new token
+	// without a second regen.
+	mustContain(t, "dropped regen", r.err, "keyturn token fetch mm "+cmd.RefString)
+	r = w.run("", "token", "fetch", "mm", cmd.RefString)
+	w.want(r, 0, "fetch after the dropped regen")
+	mustContain(t, "fetch", r.out, "saved mm/command/"+cmd.ID)
+	if v, ok := w.stored("mm/command/" + cmd.ID); !ok || v != w.lastIssued("mattermost", "command") {
+		t.Fatal("fetch must store the token the server holds now")
+	}
+	if got := len(w.ledger("mattermost", "command")) - before; got != 1 {
+		t.Fatalf("fetch made the server rotate: %d regens", got)
+	}
+	// Tokens a server shows only once cannot be fetched.
+	r = w.run("", "token", "fetch", "mm", "user-token:x")
+	w.want(r, 1, "fetch a user token")
+	mustContain(t, "fetch a user token", r.err, "cannot fetch")
+	// A store that refuses: exit 3, the token on stdout.
+	hook := w.tokens("mm", "--kind", "webhook")[0]
+	w.want(w.run("", "token", "rotate", "mm", hook.RefString), 0, "rotate a webhook")
+	w.store.Ops = []string{"set"}
+	r = w.run("", "token", "fetch", "mm", hook.RefString)
+	w.want(r, 3, "fetch with a failing store")
+	if strings.TrimSpace(r.out) != w.lastIssued("mattermost", "webhook") {
+		t.Fatal("stdout is not exactly the server's token")
+	}
+	w.store.Ops = []string{"none"}
 
 	// Rocket.Chat: the message says how to tell (lastTokenPart).
 	w.rocketAlice("rc")
