@@ -303,6 +303,12 @@ func (s *accountScreen) update(m *Model, msg tea.KeyPressMsg) tea.Cmd {
 		case ok && r.kind == rowSession:
 			return m.rotateToken(*st, account.Token{Ref: account.Ref{Kind: account.KindSession}, Kind: account.KindSession, Label: "session"}, false)
 		}
+	case key.Matches(msg, k.Fetch):
+		if r, ok := s.selected(); ok && canFetch(r) {
+			return m.fetchToken(*st, *r.tok)
+		}
+		m.setStatus("f stores the token the server holds for a slash command or webhook: move to one first")
+		return nil
 	case key.Matches(msg, k.Revoke):
 		r, ok := s.selected()
 		switch {
@@ -317,10 +323,17 @@ func (s *accountScreen) update(m *Model, msg tea.KeyPressMsg) tea.Cmd {
 			return m.openMFA(*st, false)
 		}
 		if ok {
-			m.setStatus("r regenerates the selected token" + map[bool]string{true: ", x revokes it", false: ""}[canRevoke(r)])
+			m.setStatus("r regenerates the selected token" + map[bool]string{true: ", x revokes it", false: ""}[canRevoke(r)] +
+				map[bool]string{true: ", f stores the token the server holds now", false: ""}[canFetch(r)])
 		}
 	}
 	return nil
+}
+
+// canFetch: the server shows slash-command and webhook tokens, so keyturn
+// can store the current one without rotating it.
+func canFetch(r acctRow) bool {
+	return r.kind == rowToken && r.tok != nil && (r.tok.Kind == account.KindCommand || r.tok.Kind == account.KindWebhook)
 }
 
 func canRevoke(r acctRow) bool {
@@ -431,6 +444,29 @@ func (m *Model) rotateToken(st account.Status, t account.Token, _ bool) tea.Cmd 
 		return tea.Batch(m.showIssued("New "+kindName(t.Kind), what, iss, nil), m.reload())
 	}
 	return m.runAction("Regenerate", f)
+}
+
+// fetchToken stores the token the server holds now for a slash command or
+// webhook, and shows where it went.
+func (m *Model) fetchToken(st account.Status, t account.Token) tea.Cmd {
+	name, ref, what := st.Name, t.Ref, describeToken(t)
+	f := &flow{title: "Fetch · " + what, label: "Reading the " + kindName(t.Kind) + "…", acct: name}
+	f.run = func(ctx context.Context, _ *account.Answer, _ bool) (any, error) {
+		return m.mgr.Fetch(ctx, name, ref)
+	}
+	f.done = func(val any, err error) tea.Cmd {
+		var ns *account.NotStoredError
+		switch {
+		case errors.As(err, &ns):
+			return tea.Batch(m.showIssued("Fetched, but NOT saved", what, ns.Issued, ns.Err), m.reload())
+		case err != nil:
+			m.showError("Could not fetch "+what, err)
+			return m.reload()
+		}
+		iss, _ := val.(*account.Issued)
+		return tea.Batch(m.showIssued("Current "+kindName(t.Kind), what, iss, nil), m.reload())
+	}
+	return m.runAction("Fetch", f)
 }
 
 func describeToken(t account.Token) string {
@@ -693,8 +729,9 @@ func (s *accountScreen) short(m *Model) []key.Binding {
 		bs = append(bs, k.NewToken, k.Rotate)
 		// Mattermost cannot revoke slash-command and webhook tokens, only
 		// regenerate them: no revoke hint on those rows.
-		if r, ok := s.selected(); !ok || r.kind != rowToken || r.tok == nil ||
-			(r.tok.Ref.Kind != account.KindCommand && r.tok.Ref.Kind != account.KindWebhook) {
+		if r, ok := s.selected(); ok && canFetch(r) {
+			bs = append(bs, k.Fetch)
+		} else {
 			bs = append(bs, k.Revoke)
 		}
 		bs = append(bs, k.MFAShort)
@@ -706,5 +743,5 @@ func (s *accountScreen) short(m *Model) []key.Binding {
 
 func (s *accountScreen) full(m *Model) []key.Binding {
 	k := m.keys
-	return []key.Binding{k.Back, k.SignIn, k.SignOut, k.NewToken, k.Rotate, k.RotateAll, k.Revoke, k.MFA, k.MFAOff, k.AutoRegen}
+	return []key.Binding{k.Back, k.SignIn, k.SignOut, k.NewToken, k.Rotate, k.RotateAll, k.Fetch, k.Revoke, k.MFA, k.MFAOff, k.AutoRegen}
 }

@@ -335,12 +335,31 @@ func TestUnknownOutcomeIsReportedAndNotRetried(t *testing.T) {
 	h.sb.Env.Faults.Add(simnet.Rule{Path: "regen_token", Fault: simnet.DropAfterApply, Times: 1})
 	before := len(h.ledgerOf("command"))
 	h.press("r", "y")
-	h.says("✗ Could not regenerate slash command /deploy", "no answer came back", "the server may have rotated", "What to do: Do not retry blindly.")
+	h.says("✗ Could not regenerate slash command /deploy", "no answer came back", "the server may have rotated",
+		"What to do: Do not retry blindly. Press f on the token to store the one the server holds now")
 	if got := len(h.ledgerOf("command")); got != before+1 {
 		t.Fatalf("the server issued %d tokens; want exactly 1 (no retry)", got-before)
 	}
 	h.press("esc")
 	h.lacks("Could not regenerate")
+
+	// f stores the token the lost answer held, and rotates nothing.
+	h.cursorTo("/deploy")
+	h.says("f fetch")
+	h.press("f")
+	h.says("Current slash-command token", "slash command /deploy (Deploy) (team ops)", "✓ Saved to the memory store")
+	iss := h.m.topDialog().(*resultDialog).iss
+	ledger := h.ledgerOf("command")
+	if len(ledger) != before+1 || iss.Value != ledger[len(ledger)-1].Token {
+		t.Fatal("f must store the token the server holds now, without a regeneration")
+	}
+	h.press("esc")
+	// Elsewhere f says what it is for.
+	for range 12 {
+		h.press("up") // to the MFA row
+	}
+	h.press("f")
+	h.says("f stores the token the server holds for a slash command or webhook: move to one first")
 }
 
 func TestSignOutAsksFirst(t *testing.T) {

@@ -209,6 +209,8 @@ func hintFor(err error) string {
 	var ns *account.NotStoredError
 	var na *account.NoAccountError
 	switch {
+	case errors.As(err, &uo) && (uo.Ref.Kind == account.KindCommand || uo.Ref.Kind == account.KindWebhook):
+		return "Do not retry blindly. Press f on the token to store the one the server holds now: the new one if the regeneration went through."
 	case errors.As(err, &uo):
 		return "Do not retry blindly. " + uo.Check
 	case errors.As(err, &ns):

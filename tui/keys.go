@@ -33,6 +33,7 @@ type keyMap struct {
 	NewToken  key.Binding
 	Rotate    key.Binding
 	RotateAll key.Binding // every token of the section under the cursor
+	Fetch     key.Binding // store the token the server shows (commands, webhooks)
 	Revoke    key.Binding
 	AutoRegen key.Binding
 
@@ -90,6 +91,7 @@ func defaultKeys() keyMap {
 		MFAShort:  b([]string{"m"}, "m", "MFA"),
 		Rotate:    b([]string{"r"}, "r", "regenerate"),
 		RotateAll: b([]string{"R"}, "R", "rotate all"),
+		Fetch:     b([]string{"f"}, "f", "fetch"),
 		Revoke:    b([]string{"x"}, "x", "revoke"),
 		AutoRegen: b([]string{"t"}, "t", "auto-regenerate"),
 
