@@ -431,18 +431,7 @@ func (m *Model) rotateToken(st account.Status, t account.Token, _ bool) tea.Cmd 
 	f.run = func(ctx context.Context, ans *account.Answer, resend bool) (any, error) {
 		return m.mgr.Rotate(ctx, name, ref, ans)
 	}
-	f.done = func(val any, err error) tea.Cmd {
-		var ns *account.NotStoredError
-		switch {
-		case errors.As(err, &ns):
-			return tea.Batch(m.showIssued("Regenerated, but NOT saved", what, ns.Issued, ns.Err), m.reload())
-		case err != nil:
-			m.showError("Could not regenerate "+what, err)
-			return m.reload()
-		}
-		iss, _ := val.(*account.Issued)
-		return tea.Batch(m.showIssued("New "+kindName(t.Kind), what, iss, nil), m.reload())
-	}
+	f.done = m.issuedDone(what, issuedTitles{notSaved: "Regenerated, but NOT saved", failed: "Could not regenerate " + what, saved: "New"})
 	return m.runAction("Regenerate", f)
 }
 
@@ -454,18 +443,7 @@ func (m *Model) fetchToken(st account.Status, t account.Token) tea.Cmd {
 	f.run = func(ctx context.Context, _ *account.Answer, _ bool) (any, error) {
 		return m.mgr.Fetch(ctx, name, ref)
 	}
-	f.done = func(val any, err error) tea.Cmd {
-		var ns *account.NotStoredError
-		switch {
-		case errors.As(err, &ns):
-			return tea.Batch(m.showIssued("Fetched, but NOT saved", what, ns.Issued, ns.Err), m.reload())
-		case err != nil:
-			m.showError("Could not fetch "+what, err)
-			return m.reload()
-		}
-		iss, _ := val.(*account.Issued)
-		return tea.Batch(m.showIssued("Current "+kindName(t.Kind), what, iss, nil), m.reload())
-	}
+	f.done = m.issuedDone(what, issuedTitles{notSaved: "Fetched, but NOT saved", failed: "Could not fetch " + what, saved: "Current"})
 	return m.runAction("Fetch", f)
 }
 

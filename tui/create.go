@@ -2,7 +2,6 @@ package tui
 
 import (
 	"context"
-	"errors"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
@@ -165,17 +164,6 @@ func (m *Model) createFlow(st account.Status, label string, bypass bool) *flow {
 	f.run = func(ctx context.Context, ans *account.Answer, _ bool) (any, error) {
 		return m.mgr.Create(ctx, name, label, bypass, ans)
 	}
-	f.done = func(val any, err error) tea.Cmd {
-		var ns *account.NotStoredError
-		switch {
-		case errors.As(err, &ns):
-			return tea.Batch(m.showIssued("Created, but NOT saved", what, ns.Issued, ns.Err), m.reload())
-		case err != nil:
-			m.showError("Could not create the "+what, err)
-			return m.reload()
-		}
-		iss, _ := val.(*account.Issued)
-		return tea.Batch(m.showIssued("New "+kindName(iss.Kind), what, iss, nil), m.reload())
-	}
+	f.done = m.issuedDone(what, issuedTitles{notSaved: "Created, but NOT saved", failed: "Could not create the " + what, saved: "New"})
 	return f
 }

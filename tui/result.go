@@ -25,6 +25,31 @@ type resultDialog struct {
 	note     string
 }
 
+// issuedTitles name the three ends of a flow that issues or reads a token.
+type issuedTitles struct {
+	notSaved string // the store refused it
+	failed   string // the call failed
+	saved    string // before the kind's name: "New", "Current"
+}
+
+// issuedDone ends such a flow: the result dialog says where the token was
+// saved, or that it was NOT (and keeps it), or the error; then the screen
+// is reloaded.
+func (m *Model) issuedDone(what string, t issuedTitles) func(any, error) tea.Cmd {
+	return func(val any, err error) tea.Cmd {
+		var ns *account.NotStoredError
+		switch {
+		case errors.As(err, &ns):
+			return tea.Batch(m.showIssued(t.notSaved, what, ns.Issued, ns.Err), m.reload())
+		case err != nil:
+			m.showError(t.failed, err)
+			return m.reload()
+		}
+		iss, _ := val.(*account.Issued)
+		return tea.Batch(m.showIssued(t.saved+" "+kindName(iss.Kind), what, iss, nil), m.reload())
+	}
+}
+
 // showIssued opens the result dialog for a token. storeErr non-nil means
 // the store refused it: it is remembered as unsaved until saved.
 func (m *Model) showIssued(title, what string, iss *account.Issued, storeErr error) tea.Cmd {
