@@ -2,6 +2,8 @@ package cli
 
 import (
 	"github.com/spf13/cobra"
+
+	"keyturn/account"
 )
 
 func init() { register(newTokenCmd) }
@@ -29,6 +31,16 @@ keyturn never retries that by itself).`,
 	}
 	cmd.AddCommand(newTokenListCmd(app), newTokenCreateCmd(app), newTokenRotateCmd(app), newTokenFetchCmd(app), newTokenRevokeCmd(app))
 	return cmd
+}
+
+// parseRefArg reads a REF argument into ref; a bad one is a usage error.
+func parseRefArg(arg string, ref *account.Ref) error {
+	r, err := account.ParseRef(arg)
+	if err != nil {
+		return usageError{err}
+	}
+	*ref = r
+	return nil
 }
 
 // tokenAnswerer answers second-factor challenges on token calls

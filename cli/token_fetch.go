@@ -27,11 +27,9 @@ webhook:<id>; other tokens are shown by their servers only when issued.`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.name = args[0]
-			ref, err := account.ParseRef(args[1])
-			if err != nil {
-				return usageError{err}
+			if err := parseRefArg(args[1], &o.ref); err != nil {
+				return err
 			}
-			o.ref = ref
 			return runTokenFetch(cmd, app, &o)
 		},
 	}

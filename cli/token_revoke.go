@@ -27,11 +27,9 @@ tokens cannot be revoked, only rotated. Asks for confirmation unless --yes.`,
 		Args:    cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.name = args[0]
-			ref, err := account.ParseRef(args[1])
-			if err != nil {
-				return usageError{err}
+			if err := parseRefArg(args[1], &o.ref); err != nil {
+				return err
 			}
-			o.ref = ref
 			return runTokenRevoke(cmd, app, &o)
 		},
 	}

@@ -64,11 +64,9 @@ if all are ok.`,
 			if o.bulk.set(cmd) {
 				return usageError{fmt.Errorf("--kind, --team, --parallel and --resume go with --all")}
 			}
-			ref, err := account.ParseRef(args[1])
-			if err != nil {
-				return usageError{err}
+			if err := parseRefArg(args[1], &o.ref); err != nil {
+				return err
 			}
-			o.ref = ref
 			return runTokenRotate(cmd, app, &o)
 		},
 	}
