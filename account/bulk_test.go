@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -385,5 +386,26 @@ func TestRotateAllResumeKeepsAnUnshownTokenUnknown(t *testing.T) {
 	}
 	if got := len(w.sb.Env.Ledger.Entries()) - mark; got != 0 {
 		t.Fatalf("the resume issued %d tokens", got)
+	}
+}
+
+// A listed token may carry the server's current value (for a resumed bulk
+// run): printing it must not show that.
+func TestTokenPrintsWithoutItsValue(t *testing.T) {
+	w := newWorld(t)
+	w.mattermostSignedIn()
+	ctx := context.Background()
+	toks, err := w.mgr.Tokens(ctx, "mm", account.ListFilter{Kind: account.KindCommand})
+	if err != nil || len(toks) == 0 {
+		t.Fatal(err)
+	}
+	iss, err := w.mgr.Fetch(ctx, "mm", toks[0].Ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"%v", "%+v", "%s"} {
+		if strings.Contains(fmt.Sprintf(f, toks[0]), iss.Value) || strings.Contains(fmt.Sprintf(f, toks), iss.Value) {
+			t.Fatalf("%s shows the token's value", f)
+		}
 	}
 }

@@ -3,6 +3,7 @@ package account
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -204,6 +205,10 @@ type Token struct {
 	// an answer arrived reads it back instead of reporting it unknown.
 	current string
 }
+
+// String names a token without its value, so that printing one (%v, %+v)
+// never shows the secret it may carry.
+func (t Token) String() string { return t.Ref.String() + " " + strconv.Quote(t.Label) }
 
 // ListFilter narrows a token list.
 type ListFilter struct {
