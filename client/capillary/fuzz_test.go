@@ -15,9 +15,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
-	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
@@ -34,11 +32,6 @@ const (
 	fzToken    = "SENTINEL-TOKEN-1234"
 	fzSession  = "P-6ec5fcc9-2bca-4778-9672-4ee5097d8313"
 )
-
-// fzInconsistent is a success whose result does not hang together.
-type fzInconsistent string
-
-func (e fzInconsistent) Error() string { return string(e) }
 
 // fzCheckErr: the error is one of the client's typed errors, with a message
 // (clienttest.CheckFuzzError); Capillary never asks for a second factor
@@ -57,11 +50,6 @@ func fzCheckErr(t *testing.T, op string, status int, fault uint8, err error) {
 			t.Fatalf("%s: a documented code without its description: %+v", op, ae)
 		}
 	}
-}
-
-type fzCall struct {
-	name string
-	run  func(context.Context) error // nil error: the call succeeded and its result checked out
 }
 
 // fzJWT builds a JWT of the engine's layout (the signature is not checked).
@@ -114,25 +102,9 @@ func FuzzCapillaryResponses(f *testing.F) {
 	f.Fuzz(func(t *testing.T, statusIn uint16, headers string, body []byte, faultIn uint8) {
 		status, fault := clienttest.Status(statusIn), faultIn%clienttest.Faults
 		rt := &clienttest.Transport{Status: status, Header: clienttest.Headers(headers), Body: body, Fault: fault}
-		hc, err := client.New(client.Options{
-			Service: "capillary", BaseURL: "https://eu.api.capillarytech.com", Transport: rt, Timeout: 5 * time.Second,
-			Sleep: func(ctx context.Context, d time.Duration) error {
-				if d < 0 {
-					t.Errorf("the core waits a negative %v", d)
-				}
-				return ctx.Err()
-			},
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
+		hc := clienttest.FuzzClient(t, "capillary", "https://eu.api.capillarytech.com", rt)
 		cp := capillary.New(hc, id)
-		want := func(ok bool, what string) error {
-			if !ok {
-				return fzInconsistent(what)
-			}
-			return nil
-		}
+		want := clienttest.Want
 		// What the body says about itself, read independently.
 		var w struct {
 			Status *struct {
@@ -172,54 +144,37 @@ func FuzzCapillaryResponses(f *testing.F) {
 			}
 			return nil
 		}
-		calls := []fzCall{
-			{"GenerateToken", func(ctx context.Context) error { return session(cp.GenerateToken(ctx, "", "")) }},
-			{"GenerateToken+password", func(ctx context.Context) error { return session(cp.GenerateToken(ctx, fzPassword, fzPassword)) }},
-			{"GenerateOTP", func(ctx context.Context) error { return cp.GenerateOTP(ctx, fzSession) }},
-			{"ValidateOTP", func(ctx context.Context) error { return tokens(cp.ValidateOTP(ctx, fzSession, fzOTP)) }},
-			{"ValidatePassword", func(ctx context.Context) error { return tokens(cp.ValidatePassword(ctx, fzSession, fzPassword)) }},
-			{"RegenerateToken", func(ctx context.Context) error { return tokens(cp.RegenerateToken(ctx, fzKey)) }},
-			{"GenerateMFAToken", func(ctx context.Context) error { return session(cp.GenerateMFAToken(ctx, fzToken, "", "")) }},
-			{"GenerateMFAOTP", func(ctx context.Context) error { return cp.GenerateMFAOTP(ctx, fzSession) }},
-			{"ValidateMFAOTP", func(ctx context.Context) error { return tokens(cp.ValidateMFAOTP(ctx, fzSession, fzOTP)) }},
-			{"ValidateMFAPassword", func(ctx context.Context) error { return tokens(cp.ValidateMFAPassword(ctx, fzSession, fzPassword)) }},
-			{"RegenerateMFAToken", func(ctx context.Context) error { return tokens(cp.RegenerateMFAToken(ctx, fzKey)) }},
-			{"ExpireMFAToken", func(ctx context.Context) error { return cp.ExpireMFAToken(ctx, fzToken) }},
+		calls := []clienttest.Call{
+			{Name: "GenerateToken", Run: func(ctx context.Context) error { return session(cp.GenerateToken(ctx, "", "")) }},
+			{Name: "GenerateToken+password", Run: func(ctx context.Context) error { return session(cp.GenerateToken(ctx, fzPassword, fzPassword)) }},
+			{Name: "GenerateOTP", Run: func(ctx context.Context) error { return cp.GenerateOTP(ctx, fzSession) }},
+			{Name: "ValidateOTP", Run: func(ctx context.Context) error { return tokens(cp.ValidateOTP(ctx, fzSession, fzOTP)) }},
+			{Name: "ValidatePassword", Run: func(ctx context.Context) error { return tokens(cp.ValidatePassword(ctx, fzSession, fzPassword)) }},
+			{Name: "RegenerateToken", Run: func(ctx context.Context) error { return tokens(cp.RegenerateToken(ctx, fzKey)) }},
+			{Name: "GenerateMFAToken", Run: func(ctx context.Context) error { return session(cp.GenerateMFAToken(ctx, fzToken, "", "")) }},
+			{Name: "GenerateMFAOTP", Run: func(ctx context.Context) error { return cp.GenerateMFAOTP(ctx, fzSession) }},
+			{Name: "ValidateMFAOTP", Run: func(ctx context.Context) error { return tokens(cp.ValidateMFAOTP(ctx, fzSession, fzOTP)) }},
+			{Name: "ValidateMFAPassword", Run: func(ctx context.Context) error { return tokens(cp.ValidateMFAPassword(ctx, fzSession, fzPassword)) }},
+			{Name: "RegenerateMFAToken", Run: func(ctx context.Context) error { return tokens(cp.RegenerateMFAToken(ctx, fzKey)) }},
+			{Name: "ExpireMFAToken", Run: func(ctx context.Context) error { return cp.ExpireMFAToken(ctx, fzToken) }},
 		}
-		for _, c := range calls {
-			rt.Reset()
-			stack, ok, err := fzRun(c.run)
-			if n := rt.Sent(); n > 1 {
-				t.Fatalf("%s sent its request %d times (HTTP %d, fault %d): only GETs may be retried", c.name, n, status, fault)
+		clienttest.RunCalls(t, rt, calls, func(name string) {
+			if w.Status == nil || !w.Status.Success {
+				t.Fatalf("%s succeeded on an answer without status.success:true", name)
 			}
-			switch {
-			case !ok:
-				t.Fatalf("%s did not return within 10s (HTTP %d, fault %d)", c.name, status, fault)
-			case stack != "":
-				t.Fatalf("%s panicked: %s", c.name, stack)
-			case errors.As(err, new(fzInconsistent)):
-				t.Fatalf("%s succeeded with an inconsistent result: %v", c.name, err)
-			case err == nil:
-				if fault != 0 || status < 200 || status > 299 {
-					t.Fatalf("%s succeeded on HTTP %d with fault %d", c.name, status, fault)
-				}
-				if w.Status == nil || !w.Status.Success {
-					t.Fatalf("%s succeeded on an answer without status.success:true", c.name)
-				}
-			default:
-				fzCheckErr(t, c.name, status, fault, err)
-				// status.success:false on a JSON answer is the engine's own
-				// error, whatever the HTTP status.
-				var ae *client.APIError
-				if fault == 0 && status != http.StatusTooManyRequests && w.Status != nil && !w.Status.Success &&
-					client.NotJSON(&client.Response{Header: rt.Header, Body: body}) == "" && !errors.As(err, &ae) {
-					var be *client.BadResponseError
-					if !errors.As(err, &be) || !strings.Contains(be.Reason, "field") {
-						t.Fatalf("%s: status.success:false gave %T %v", c.name, err, err)
-					}
+		}, func(name string, err error) {
+			fzCheckErr(t, name, status, fault, err)
+			// status.success:false on a JSON answer is the engine's own
+			// error, whatever the HTTP status.
+			var ae *client.APIError
+			if fault == 0 && status != http.StatusTooManyRequests && w.Status != nil && !w.Status.Success &&
+				client.NotJSON(&client.Response{Header: rt.Header, Body: body}) == "" && !errors.As(err, &ae) {
+				var be *client.BadResponseError
+				if !errors.As(err, &be) || !strings.Contains(be.Reason, "field") {
+					t.Fatalf("%s: status.success:false gave %T %v", name, err, err)
 				}
 			}
-		}
+		})
 	})
 }
 
@@ -280,24 +235,4 @@ func FuzzTokenExpiry(f *testing.F) {
 			t.Fatalf("TokenRole %q, %v for claims %+v", role, rerr, claims)
 		}
 	})
-}
-
-// fzRun runs one call with a deadline and catches a panic.
-func fzRun(run func(context.Context) error) (stack string, ok bool, err error) {
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		defer func() {
-			if r := recover(); r != nil {
-				stack = fmt.Sprintf("%v\n%s", r, debug.Stack())
-			}
-		}()
-		err = run(context.Background())
-	}()
-	select {
-	case <-done:
-		return stack, true, err
-	case <-time.After(10 * time.Second):
-		return "", false, nil
-	}
 }

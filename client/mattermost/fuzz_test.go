@@ -9,14 +9,9 @@ package mattermost_test
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"runtime/debug"
 	"strings"
 	"testing"
-	"time"
 
-	"keyturn/client"
 	"keyturn/client/clienttest"
 	"keyturn/client/mattermost"
 )
@@ -44,16 +39,6 @@ func fzCheckErr(t *testing.T, op string, status int, fault uint8, err error, sec
 			t.Fatalf("%s: a secret of the request shows in the server's message or detail", op)
 		}
 	}
-}
-
-// fzInconsistent is a success whose result does not hang together.
-type fzInconsistent string
-
-func (e fzInconsistent) Error() string { return string(e) }
-
-type fzCall struct {
-	name string
-	run  func(context.Context) error // nil error: the call succeeded and its result checked out
 }
 
 func FuzzMattermostResponses(f *testing.F) {
@@ -94,76 +79,60 @@ func FuzzMattermostResponses(f *testing.F) {
 	f.Fuzz(func(t *testing.T, statusIn uint16, headers string, body []byte, faultIn uint8) {
 		status, fault := clienttest.Status(statusIn), faultIn%clienttest.Faults
 		rt := &clienttest.Transport{Status: status, Header: clienttest.Headers(headers), Body: body, Fault: fault}
-		hc, err := client.New(client.Options{
-			Service: "mattermost", BaseURL: "https://mm.example.com", Transport: rt, Timeout: 5 * time.Second,
-			Sleep: func(ctx context.Context, d time.Duration) error {
-				if d < 0 {
-					t.Errorf("the core waits a negative %v", d)
-				}
-				return ctx.Err()
-			},
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
+		hc := clienttest.FuzzClient(t, "mattermost", "https://mm.example.com", rt)
 		anon := mattermost.New(hc, "")
 		mm := mattermost.New(hc, fzToken)
 		// want fails the call when its result does not hang together.
-		want := func(ok bool, what string) error {
-			if !ok {
-				return fzInconsistent(what)
-			}
-			return nil
-		}
-		calls := []fzCall{
-			{"Login", func(ctx context.Context) error {
+		want := clienttest.Want
+		calls := []clienttest.Call{
+			{Name: "Login", Run: func(ctx context.Context) error {
 				tok, u, err := anon.Login(ctx, "alice", fzPassword, fzCode)
 				if err != nil {
 					return err
 				}
 				return want(tok != "" && tok == strings.TrimSpace(rt.Header.Get("Token")) && u != nil, "Login: token from the Token header and a user")
 			}},
-			{"Logout", func(ctx context.Context) error { return mm.Logout(ctx) }},
-			{"Me", func(ctx context.Context) error {
+			{Name: "Logout", Run: func(ctx context.Context) error { return mm.Logout(ctx) }},
+			{Name: "Me", Run: func(ctx context.Context) error {
 				u, err := mm.Me(ctx)
 				if err != nil {
 					return err
 				}
 				return want(u != nil, "Me: a user")
 			}},
-			{"MyTeams", func(ctx context.Context) error { _, err := mm.MyTeams(ctx); return err }},
-			{"GenerateMFA", func(ctx context.Context) error {
+			{Name: "MyTeams", Run: func(ctx context.Context) error { _, err := mm.MyTeams(ctx); return err }},
+			{Name: "GenerateMFA", Run: func(ctx context.Context) error {
 				s, err := mm.GenerateMFA(ctx, "me")
 				if err != nil {
 					return err
 				}
 				return want(s != nil && s.Secret != "", "GenerateMFA: a secret")
 			}},
-			{"ActivateMFA", func(ctx context.Context) error { return mm.ActivateMFA(ctx, "me", fzCode) }},
-			{"DeactivateMFA", func(ctx context.Context) error { return mm.DeactivateMFA(ctx, "me") }},
-			{"ListCommands", func(ctx context.Context) error { _, err := mm.ListCommands(ctx, "team1"); return err }},
-			{"GetCommand", func(ctx context.Context) error {
+			{Name: "ActivateMFA", Run: func(ctx context.Context) error { return mm.ActivateMFA(ctx, "me", fzCode) }},
+			{Name: "DeactivateMFA", Run: func(ctx context.Context) error { return mm.DeactivateMFA(ctx, "me") }},
+			{Name: "ListCommands", Run: func(ctx context.Context) error { _, err := mm.ListCommands(ctx, "team1"); return err }},
+			{Name: "GetCommand", Run: func(ctx context.Context) error {
 				c, err := mm.GetCommand(ctx, "cmd1")
 				if err != nil {
 					return err
 				}
 				return want(c != nil, "GetCommand: a command")
 			}},
-			{"RegenCommandToken", func(ctx context.Context) error {
+			{Name: "RegenCommandToken", Run: func(ctx context.Context) error {
 				tok, err := mm.RegenCommandToken(ctx, "cmd1")
 				if err != nil {
 					return err
 				}
 				return want(tok != "", "RegenCommandToken: a token")
 			}},
-			{"GetOutgoingWebhook", func(ctx context.Context) error {
+			{Name: "GetOutgoingWebhook", Run: func(ctx context.Context) error {
 				h, err := mm.GetOutgoingWebhook(ctx, "hook1")
 				if err != nil {
 					return err
 				}
 				return want(h != nil, "GetOutgoingWebhook: a webhook")
 			}},
-			{"ListOutgoingWebhooks", func(ctx context.Context) error {
+			{Name: "ListOutgoingWebhooks", Run: func(ctx context.Context) error {
 				hooks, err := mm.ListOutgoingWebhooks(ctx, "team1")
 				if err != nil {
 					return err
@@ -177,21 +146,21 @@ func FuzzMattermostResponses(f *testing.F) {
 				}
 				return want(hooks != nil, "ListOutgoingWebhooks: a list")
 			}},
-			{"RegenOutgoingWebhookToken", func(ctx context.Context) error {
+			{Name: "RegenOutgoingWebhookToken", Run: func(ctx context.Context) error {
 				h, err := mm.RegenOutgoingWebhookToken(ctx, "hook1")
 				if err != nil {
 					return err
 				}
 				return want(h != nil && h.Token != "", "RegenOutgoingWebhookToken: a hook with a token")
 			}},
-			{"CreateUserAccessToken", func(ctx context.Context) error {
+			{Name: "CreateUserAccessToken", Run: func(ctx context.Context) error {
 				tok, err := mm.CreateUserAccessToken(ctx, "me", "keyturn")
 				if err != nil {
 					return err
 				}
 				return want(tok != nil && tok.Token != "" && tok.ID != "", "CreateUserAccessToken: a token and its id")
 			}},
-			{"ListUserAccessTokens", func(ctx context.Context) error {
+			{Name: "ListUserAccessTokens", Run: func(ctx context.Context) error {
 				toks, err := mm.ListUserAccessTokens(ctx, "me")
 				if err != nil {
 					return err
@@ -205,64 +174,26 @@ func FuzzMattermostResponses(f *testing.F) {
 				}
 				return want(toks != nil, "ListUserAccessTokens: a list")
 			}},
-			{"GetUserAccessToken", func(ctx context.Context) error {
+			{Name: "GetUserAccessToken", Run: func(ctx context.Context) error {
 				tk, err := mm.GetUserAccessToken(ctx, "tok1")
 				if err != nil {
 					return err
 				}
 				return want(tk != nil, "GetUserAccessToken: a token")
 			}},
-			{"RevokeUserAccessToken", func(ctx context.Context) error { return mm.RevokeUserAccessToken(ctx, "tok1") }},
-			{"DisableUserAccessToken", func(ctx context.Context) error { return mm.DisableUserAccessToken(ctx, "tok1") }},
-			{"EnableUserAccessToken", func(ctx context.Context) error { return mm.EnableUserAccessToken(ctx, "tok1") }},
+			{Name: "RevokeUserAccessToken", Run: func(ctx context.Context) error { return mm.RevokeUserAccessToken(ctx, "tok1") }},
+			{Name: "DisableUserAccessToken", Run: func(ctx context.Context) error { return mm.DisableUserAccessToken(ctx, "tok1") }},
+			{Name: "EnableUserAccessToken", Run: func(ctx context.Context) error { return mm.EnableUserAccessToken(ctx, "tok1") }},
 		}
-		for _, c := range calls {
-			rt.Reset()
-			stack, ok, err := fzRun(c.run)
-			if n := rt.Sent(); n > 1 {
-				t.Fatalf("%s sent its request %d times (HTTP %d, fault %d): only GETs may be retried", c.name, n, status, fault)
+		clienttest.RunCalls(t, rt, calls, nil, func(name string, err error) {
+			secrets := []string{fzToken}
+			switch name {
+			case "Login":
+				secrets = []string{fzPassword, fzCode}
+			case "ActivateMFA":
+				secrets = append(secrets, fzCode)
 			}
-			switch {
-			case !ok:
-				t.Fatalf("%s did not return within 10s (HTTP %d, fault %d)", c.name, status, fault)
-			case stack != "":
-				t.Fatalf("%s panicked: %s", c.name, stack)
-			case errors.As(err, new(fzInconsistent)):
-				t.Fatalf("%s succeeded with an inconsistent result: %v", c.name, err)
-			case err == nil:
-				if fault != 0 || status < 200 || status > 299 {
-					t.Fatalf("%s succeeded on HTTP %d with fault %d", c.name, status, fault)
-				}
-			default:
-				secrets := []string{fzToken}
-				switch c.name {
-				case "Login":
-					secrets = []string{fzPassword, fzCode}
-				case "ActivateMFA":
-					secrets = append(secrets, fzCode)
-				}
-				fzCheckErr(t, c.name, status, fault, err, secrets)
-			}
-		}
+			fzCheckErr(t, name, status, fault, err, secrets)
+		})
 	})
-}
-
-// fzRun runs one call with a deadline and catches a panic.
-func fzRun(run func(context.Context) error) (stack string, ok bool, err error) {
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		defer func() {
-			if r := recover(); r != nil {
-				stack = fmt.Sprintf("%v\n%s", r, debug.Stack())
-			}
-		}()
-		err = run(context.Background())
-	}()
-	select {
-	case <-done:
-		return stack, true, err
-	case <-time.After(10 * time.Second):
-		return "", false, nil
-	}
 }

@@ -12,15 +12,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
-	"fmt"
 	"net/http"
-	"runtime/debug"
 	"strings"
 	"testing"
-	"time"
 
-	"keyturn/client"
 	"keyturn/client/clienttest"
 	"keyturn/client/rocketchat"
 )
@@ -30,11 +25,6 @@ const (
 	fzCode     = "SENTINEL-CODE-0815"
 	fzToken    = "SENTINEL-AUTHTOKEN-2342"
 )
-
-// fzInconsistent is a success whose result does not hang together.
-type fzInconsistent string
-
-func (e fzInconsistent) Error() string { return string(e) }
 
 // fzCheckErr: the error is one of the client's typed errors, with a message
 // (clienttest.CheckFuzzError), or ErrTOTPUnsupported for a TOTP call's 404.
@@ -65,11 +55,6 @@ func fzCheckErr(t *testing.T, op string, status int, fault uint8, err error) {
 			t.Fatalf("%s: ErrTOTPUnsupported for HTTP %d", op, status)
 		}
 	}
-}
-
-type fzCall struct {
-	name string
-	run  func(context.Context) error // nil error: the call succeeded and its result checked out
 }
 
 func FuzzRocketChatResponses(f *testing.F) {
@@ -110,36 +95,20 @@ func FuzzRocketChatResponses(f *testing.F) {
 	f.Fuzz(func(t *testing.T, statusIn uint16, headers string, body []byte, faultIn uint8) {
 		status, fault := clienttest.Status(statusIn), faultIn%clienttest.Faults
 		rt := &clienttest.Transport{Status: status, Header: clienttest.Headers(headers), Body: body, Fault: fault}
-		hc, err := client.New(client.Options{
-			Service: "rocketchat", BaseURL: "https://chat.example.com", Transport: rt, Timeout: 5 * time.Second,
-			Sleep: func(ctx context.Context, d time.Duration) error {
-				if d < 0 {
-					t.Errorf("the core waits a negative %v", d)
-				}
-				return ctx.Err()
-			},
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
+		hc := clienttest.FuzzClient(t, "rocketchat", "https://chat.example.com", rt)
 		anon := rocketchat.New(hc, rocketchat.Credentials{})
 		rc := anon.WithCredentials(rocketchat.Credentials{UserID: "rbAXPnMktTFbNpwtJ", AuthToken: fzToken})
 		totp := &rocketchat.SecondFactor{Method: "totp", Code: fzCode}
-		want := func(ok bool, what string) error {
-			if !ok {
-				return fzInconsistent(what)
-			}
-			return nil
-		}
-		calls := []fzCall{
-			{"Login", func(ctx context.Context) error {
+		want := clienttest.Want
+		calls := []clienttest.Call{
+			{Name: "Login", Run: func(ctx context.Context) error {
 				res, err := anon.Login(ctx, "alice", fzPassword, fzCode)
 				if err != nil {
 					return err
 				}
 				return want(res != nil && !res.Credentials.Empty() && !res.Credentials.IsPAT, "Login: session credentials")
 			}},
-			{"Me", func(ctx context.Context) error {
+			{Name: "Me", Run: func(ctx context.Context) error {
 				u, err := rc.Me(ctx)
 				if err != nil {
 					return err
@@ -149,41 +118,41 @@ func FuzzRocketChatResponses(f *testing.F) {
 				}
 				return want(u != nil && u.ID != "", "Me: a user with an id")
 			}},
-			{"Logout", func(ctx context.Context) error { return rc.Logout(ctx) }},
-			{"GeneratePAT", func(ctx context.Context) error {
+			{Name: "Logout", Run: func(ctx context.Context) error { return rc.Logout(ctx) }},
+			{Name: "GeneratePAT", Run: func(ctx context.Context) error {
 				tok, err := rc.GeneratePAT(ctx, "cli", false, totp)
 				if err != nil {
 					return err
 				}
 				return want(tok != "", "GeneratePAT: a token")
 			}},
-			{"RegeneratePAT", func(ctx context.Context) error {
+			{Name: "RegeneratePAT", Run: func(ctx context.Context) error {
 				tok, err := rc.RegeneratePAT(ctx, "cli", &rocketchat.SecondFactor{Method: "password", Code: fzPassword})
 				if err != nil {
 					return err
 				}
 				return want(tok != "", "RegeneratePAT: a token")
 			}},
-			{"ListPATs", func(ctx context.Context) error {
+			{Name: "ListPATs", Run: func(ctx context.Context) error {
 				pats, err := rc.ListPATs(ctx)
 				if err != nil {
 					return err
 				}
 				return want(pats != nil, "ListPATs: a list")
 			}},
-			{"RemovePAT", func(ctx context.Context) error {
+			{Name: "RemovePAT", Run: func(ctx context.Context) error {
 				return rc.RemovePAT(ctx, "cli", &rocketchat.SecondFactor{Method: "email", Code: fzCode})
 			}},
-			{"SendEmailCode", func(ctx context.Context) error { return anon.SendEmailCode(ctx, "alice") }},
-			{"EnableTOTP", func(ctx context.Context) error {
+			{Name: "SendEmailCode", Run: func(ctx context.Context) error { return anon.SendEmailCode(ctx, "alice") }},
+			{Name: "EnableTOTP", Run: func(ctx context.Context) error {
 				s, err := rc.EnableTOTP(ctx, totp)
 				if err != nil {
 					return err
 				}
 				return want(s != nil && s.Secret != "" && s.URL != "", "EnableTOTP: a secret and its URL")
 			}},
-			{"ValidateTOTP", func(ctx context.Context) error { _, err := rc.ValidateTOTP(ctx, "123456", nil); return err }},
-			{"DisableTOTP", func(ctx context.Context) error { return rc.DisableTOTP(ctx, "123456") }},
+			{Name: "ValidateTOTP", Run: func(ctx context.Context) error { _, err := rc.ValidateTOTP(ctx, "123456", nil); return err }},
+			{Name: "DisableTOTP", Run: func(ctx context.Context) error { return rc.DisableTOTP(ctx, "123456") }},
 		}
 		// What the body says about itself, read independently.
 		var env struct {
@@ -191,49 +160,10 @@ func FuzzRocketChatResponses(f *testing.F) {
 		}
 		// Like the client, read the first JSON value and ignore what follows.
 		bodySaysFailure := json.NewDecoder(bytes.NewReader(body)).Decode(&env) == nil && env.Success != nil && !*env.Success
-		for _, c := range calls {
-			rt.Reset()
-			stack, ok, err := fzRun(c.run)
-			if n := rt.Sent(); n > 1 {
-				t.Fatalf("%s sent its request %d times (HTTP %d, fault %d): only GETs may be retried", c.name, n, status, fault)
+		clienttest.RunCalls(t, rt, calls, func(name string) {
+			if bodySaysFailure {
+				t.Fatalf(`%s succeeded on an answer with "success":false`, name)
 			}
-			switch {
-			case !ok:
-				t.Fatalf("%s did not return within 10s (HTTP %d, fault %d)", c.name, status, fault)
-			case stack != "":
-				t.Fatalf("%s panicked: %s", c.name, stack)
-			case errors.As(err, new(fzInconsistent)):
-				t.Fatalf("%s succeeded with an inconsistent result: %v", c.name, err)
-			case err == nil:
-				if fault != 0 || status < 200 || status > 299 {
-					t.Fatalf("%s succeeded on HTTP %d with fault %d", c.name, status, fault)
-				}
-				if bodySaysFailure {
-					t.Fatalf(`%s succeeded on an answer with "success":false`, c.name)
-				}
-			default:
-				fzCheckErr(t, c.name, status, fault, err)
-			}
-		}
+		}, func(name string, err error) { fzCheckErr(t, name, status, fault, err) })
 	})
-}
-
-// fzRun runs one call with a deadline and catches a panic.
-func fzRun(run func(context.Context) error) (stack string, ok bool, err error) {
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		defer func() {
-			if r := recover(); r != nil {
-				stack = fmt.Sprintf("%v\n%s", r, debug.Stack())
-			}
-		}()
-		err = run(context.Background())
-	}()
-	select {
-	case <-done:
-		return stack, true, err
-	case <-time.After(10 * time.Second):
-		return "", false, nil
-	}
 }
