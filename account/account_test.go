@@ -556,6 +556,16 @@ func TestRetryStoreForCredentialsAndBackupCodes(t *testing.T) {
 	if w.stored("mm/backup-codes/totp") != "11111111\n22222222" {
 		t.Fatal("backup codes stored wrong")
 	}
+	// No part of a backup code is a fingerprint: not on screen, not in
+	// the config file.
+	c, err := w.cfg.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	meta, _ := c.Secret("mm/backup-codes/totp")
+	if iss.Fingerprint != "" || meta.Fingerprint != "" {
+		t.Fatalf("backup codes fingerprinted: issued %q, index %q", iss.Fingerprint, meta.Fingerprint)
+	}
 }
 
 func TestSendEmailCodeForTokenChallenges(t *testing.T) {

@@ -2,8 +2,11 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"net/http"
+	"os"
 	"strings"
 
 	"keyturn/account"
@@ -77,7 +80,8 @@ func (a *App) manager(ctx context.Context) (*account.Manager, error) {
 		if err != nil {
 			return nil, err
 		}
-		opts.Passphrase = a.passphrase
+		file := opts.File
+		opts.Passphrase = func() ([]byte, error) { return a.passphrase(file) }
 	}
 	if t, err := keystore.KeyringTimeout(); err != nil {
 		return nil, usageError{err}
@@ -122,21 +126,37 @@ func (a *App) debugSetting() string {
 	return a.io.Getenv("KEYTURN_DEBUG")
 }
 
-// passphrase for the file store: KEYTURN_FILE_PASSPHRASE, else a prompt
-// with no echo.
-func (a *App) passphrase() ([]byte, error) {
+// passphrase for the file store at file: KEYTURN_FILE_PASSPHRASE, else a
+// prompt with no echo, typed twice when the file is about to be created
+// (one typo would lock every secret saved after it).
+func (a *App) passphrase(file string) ([]byte, error) {
 	if v := a.io.Getenv(keystore.EnvPassphrase); v != "" {
 		return []byte(v), nil
 	}
 	if a.io.ReadSecret == nil {
 		return nil, fmt.Errorf("%w: set %s or run in a terminal", keystore.ErrNoPassphrase, keystore.EnvPassphrase)
 	}
-	p, err := a.io.ReadSecret("Passphrase for the keyturn secrets file: ")
+	_, statErr := os.Stat(file)
+	create := errors.Is(statErr, fs.ErrNotExist)
+	prompt := "Passphrase for the keyturn secrets file: "
+	if create {
+		prompt = "Passphrase for the new keyturn secrets file " + file + ": "
+	}
+	p, err := a.io.ReadSecret(prompt)
 	if err != nil {
 		return nil, err
 	}
 	if p == "" {
 		return nil, keystore.ErrNoPassphrase
+	}
+	if create {
+		again, err := a.io.ReadSecret("The same passphrase again: ")
+		if err != nil {
+			return nil, err
+		}
+		if again != p {
+			return nil, keystore.ErrPassphraseMismatch
+		}
 	}
 	return []byte(p), nil
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -158,5 +159,69 @@ func TestSecretSetSeenBySecretTool(t *testing.T) {
 	}
 	if out, _ := exec.Command(tool, "search", "--all", "service", "keyturn", "username", name).CombinedOutput(); bytes.Contains(out, []byte(name)) {
 		t.Error("the item is still in the keyring after secret delete")
+	}
+}
+
+// TestNewFileStorePassphraseIsConfirmed: creating the secrets file from a
+// terminal asks for its passphrase twice, and two different answers write
+// nothing; an existing file asks once; KEYTURN_FILE_PASSPHRASE needs no
+// confirmation.
+func TestNewFileStorePassphraseIsConfirmed(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "secrets.enc")
+	env := map[string]string{}
+	tty := func(typed ...string) (code int, stderr string, prompts []string) {
+		t.Helper()
+		var out, errb bytes.Buffer
+		streams := IO{In: strings.NewReader(""), Out: &out, Err: &errb, InTerminal: true,
+			Getenv: func(k string) string { return env[k] },
+			ReadSecret: func(prompt string) (string, error) {
+				prompts = append(prompts, prompt)
+				if len(typed) == 0 {
+					return "", io.EOF
+				}
+				s := typed[0]
+				typed = typed[1:]
+				return s, nil
+			}}
+		args := []string{"--config", filepath.Join(dir, "config.json"), "--store", "file", "--store-file", file, "secret", "set", "work/pat"}
+		code = Execute(context.Background(), args, streams)
+		return code, errb.String(), prompts
+	}
+
+	// A typo in the confirmation: a clear error, and no file.
+	code, errOut, prompts := tty(secretCLIValue, "first passphrase", "frist passphrase")
+	if code != ExitFailure || !strings.Contains(errOut, "the two passphrases differ") || !strings.Contains(errOut, "nothing was written") {
+		t.Fatalf("mismatched confirmation: exit %d, %q", code, errOut)
+	}
+	if len(prompts) != 3 || !strings.Contains(prompts[2], "again") {
+		t.Fatalf("prompts %q: want the value, the passphrase and its confirmation", prompts)
+	}
+	if _, err := os.Stat(file); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("the secrets file was created from an unconfirmed passphrase (stat: %v)", err)
+	}
+	if strings.Contains(errOut, "passphrase\"") || strings.Contains(errOut, "first passphrase") || strings.Contains(errOut, "frist") {
+		t.Fatalf("the error shows what was typed: %q", errOut)
+	}
+
+	// The same passphrase twice creates it, and it opens with that one.
+	if code, errOut, prompts = tty(secretCLIValue, "first passphrase", "first passphrase"); code != 0 || len(prompts) != 3 {
+		t.Fatalf("confirmed passphrase: exit %d, %q, prompts %q", code, errOut, prompts)
+	}
+	fb := keystore.NewFile(file, func() ([]byte, error) { return []byte("first passphrase"), nil })
+	if v, err := fb.Get(context.Background(), "work/pat"); err != nil || v != secretCLIValue {
+		t.Fatalf("the new file does not open with the confirmed passphrase: %v", err)
+	}
+
+	// An existing file is opened with one prompt: it checks the passphrase.
+	if code, errOut, prompts = tty(secretCLIValue, "first passphrase"); code != 0 || len(prompts) != 2 {
+		t.Fatalf("existing file: exit %d, %q, prompts %q", code, errOut, prompts)
+	}
+
+	// From the environment, a new file needs no confirmation.
+	file = filepath.Join(dir, "other.enc")
+	env[keystore.EnvPassphrase] = "env passphrase"
+	if code, errOut, prompts = tty(secretCLIValue); code != 0 || len(prompts) != 1 {
+		t.Fatalf("new file with %s: exit %d, %q, prompts %q", keystore.EnvPassphrase, code, errOut, prompts)
 	}
 }

@@ -144,6 +144,9 @@ func (f *fileBackend) getPass(op, name string) ([]byte, bool, error) {
 		return nil, false, f.fail(op, name, "no passphrase", "set "+EnvPassphrase+" or run keyturn in a terminal to be asked", ErrNoPassphrase)
 	}
 	p, err := f.passphrase()
+	if errors.Is(err, ErrPassphraseMismatch) {
+		return nil, false, f.fail(op, name, "the two passphrases differ", "nothing was written to "+f.path+"; try again and type the same passphrase twice", err)
+	}
 	if err != nil {
 		hint := "set " + EnvPassphrase + " or run keyturn in a terminal to be asked"
 		if !errors.Is(err, ErrNoPassphrase) {

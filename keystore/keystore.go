@@ -15,7 +15,6 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"keyturn/config"
 )
@@ -46,6 +45,9 @@ var (
 	ErrDamaged = errors.New("secrets file is damaged")
 	// ErrNoPassphrase means no passphrase was given for the file store.
 	ErrNoPassphrase = errors.New("no passphrase for the secrets file")
+	// ErrPassphraseMismatch means the passphrase for a new secrets file was
+	// typed twice, differently: nothing is written.
+	ErrPassphraseMismatch = errors.New("the two passphrases differ")
 	// ErrUnavailable means the backend cannot be reached at all (no D-Bus
 	// session, no Secret Service, locked collection, timeout).
 	ErrUnavailable = errors.New("secret store unavailable")
@@ -110,7 +112,7 @@ func (e *StoreError) Unwrap() error { return e.Err }
 // puts in words (the message does not repeat it; errors.Is still finds it).
 func isSentinel(err error) bool {
 	switch err {
-	case ErrWrongPassphrase, ErrDamaged, ErrTooLarge, ErrNoPassphrase, ErrUnavailable:
+	case ErrWrongPassphrase, ErrDamaged, ErrTooLarge, ErrNoPassphrase, ErrPassphraseMismatch, ErrUnavailable:
 		return true
 	}
 	return false
@@ -154,16 +156,29 @@ func ValidName(name string) error {
 	return nil
 }
 
-// Fingerprint is what the index and the screens show of a value: its last 4
-// characters. A value shorter than 12 characters gets no fingerprint (""),
-// since 4 characters of it would give too much away.
+// The one rule for what a fingerprint or a mask may show of a secret: at
+// most FingerprintLen characters, and only of a part at least
+// MinFingerprinted characters long, where 4 characters are a small share.
+const (
+	FingerprintLen   = 4
+	MinFingerprinted = 16
+)
+
+// Fingerprint is what the index, the screens and the commands may show of a
+// value: the last 4 characters of its last part (a value holding several
+// codes, one a line or space apart, is judged by its last code, not by its
+// total length). A part shorter than MinFingerprinted gets no fingerprint
+// (""): 4 characters of it would give too much away.
 func Fingerprint(value string) string {
-	n := utf8.RuneCountInString(value)
-	if n < 12 {
+	parts := strings.Fields(value)
+	if len(parts) == 0 {
 		return ""
 	}
-	r := []rune(value)
-	return string(r[n-4:])
+	last := []rune(parts[len(parts)-1])
+	if len(last) < MinFingerprinted {
+		return ""
+	}
+	return string(last[len(last)-FingerprintLen:])
 }
 
 // Choose picks the backend kind: the --store flag if given, else the

@@ -40,11 +40,18 @@ func TestValidName(t *testing.T) {
 
 func TestFingerprint(t *testing.T) {
 	for v, want := range map[string]string{
-		"abcdefghijkl":                  "ijkl",
 		"mm-token-aaaaaaaaaaaaaaaaWXYZ": "WXYZ",
+		"abcdefghijklmnop":              "mnop", // 16: 4 is a quarter at most
 		"short":                         "",
 		"elevenchars":                   "",
+		"abcdefghijkl":                  "", // 12: 4 would be a third of it
+		"fifteen-chars-x":               "",
 		"ünïcödé-tökén-ÿ€Ωß":            "ÿ€Ωß",
+		// A list of backup codes: the tail is 4 of the last code's 8.
+		"bk000000\nbk000001\nbk000002\nbk000003": "",
+		"bk000000 bk000001 bk000002 bk000003":    "",
+		// A long last part on its own line still gets one.
+		"id-1\nmm-token-aaaaaaaaaaaaaaaaWXYZ": "WXYZ",
 	} {
 		if got := Fingerprint(v); got != want {
 			t.Errorf("Fingerprint(%d chars) = %q, want %q", len([]rune(v)), got, want)

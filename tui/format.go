@@ -154,14 +154,12 @@ func dateTime(t time.Time) string { return t.Local().Format("2006-01-02 15:04") 
 
 func shortDateTime(t time.Time) string { return t.Local().Format("01-02 15:04") }
 
-// mask hides a secret but for its last four characters.
+// mask hides a secret but for the tail keystore.Fingerprint allows (none
+// of a short secret).
 func mask(value string) string {
-	n := len([]rune(value))
-	if n <= 4 {
-		return strings.Repeat("•", 8)
-	}
-	tail := string([]rune(value)[n-4:])
-	return strings.Repeat("•", min(n-4, 24)) + tail
+	tail := keystore.Fingerprint(value)
+	n := len([]rune(value)) - len([]rune(tail))
+	return strings.Repeat("•", min(max(n, 8), 24)) + tail
 }
 
 // storeName is how a backend is named in sentences.

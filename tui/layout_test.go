@@ -200,3 +200,23 @@ func TestLayoutListGivesWayServerFirst(t *testing.T) {
 		t.Errorf("with nothing in the columns, want the headings' widths; got %+v", got)
 	}
 }
+
+// The mask shows the tail that keystore.Fingerprint allows, nothing of a
+// short secret and nothing of a backup code.
+func TestMaskRevealsNothingOfShortSecrets(t *testing.T) {
+	codes := "bk123456\nbk234567\nbk345678"
+	for _, tc := range []struct{ value, hidden, shown string }{
+		{"abcd1234", "1234", ""},
+		{"pw-short-123", "-123", ""},
+		{codes, "5678", ""},
+		{"mm-token-aaaaaaaaaaaaaaaaWXYZ", "aaaa", "WXYZ"},
+	} {
+		got := mask(tc.value)
+		if strings.Contains(got, tc.hidden) || (tc.shown != "" && !strings.HasSuffix(got, tc.shown)) {
+			t.Errorf("mask(%d chars) = %q: hides %q and shows %q?", len(tc.value), got, tc.hidden, tc.shown)
+		}
+		if tc.shown == "" && strings.Trim(got, "•") != "" {
+			t.Errorf("mask(%d chars) = %q shows characters of a short secret", len(tc.value), got)
+		}
+	}
+}
