@@ -29,7 +29,9 @@ type App struct {
 	// demoCodes, set by `keyturn demo`, feeds the TUI's footer line with
 	// the sandbox's current codes.
 	demoCodes func() string
-	closers   []func() error
+	// unlockInTUI: the file store's passphrase comes from the TUI's dialog.
+	unlockInTUI bool
+	closers     []func() error
 }
 
 func newApp(streams IO) *App { return &App{io: streams} }
@@ -82,6 +84,11 @@ func (a *App) manager(ctx context.Context) (*account.Manager, error) {
 		}
 		file := opts.File
 		opts.Passphrase = func() ([]byte, error) { return a.passphrase(file) }
+		if a.unlockInTUI && a.io.Getenv(keystore.EnvPassphrase) == "" {
+			// The TUI asks in a dialog: a prompt would read the
+			// terminal Bubble Tea owns.
+			opts.Passphrase, opts.AwaitUnlock = nil, true
+		}
 	}
 	if t, err := keystore.KeyringTimeout(); err != nil {
 		return nil, usageError{err}

@@ -12,6 +12,7 @@ func (a *App) runTUI(ctx context.Context, demo bool) error {
 	if !a.io.InTerminal || !a.io.OutTerminal {
 		return exitf(ExitUsage, "the interactive app needs a terminal; from scripts use the commands ('keyturn --help')")
 	}
+	a.unlockInTUI = true
 	mgr, err := a.manager(ctx)
 	if err != nil {
 		return err

@@ -93,6 +93,11 @@ type fileBackend struct {
 	keys map[string][]byte // salt+params -> derived 64 bytes, for this process
 	lru  []string
 
+	// gate, for a store opened by NewLockedFile, is closed by Unlock or
+	// Close; calls wait on it for the passphrase. closed: Close was called.
+	gate   chan struct{}
+	closed bool
+
 	kdfRuns atomic.Int64 // for tests: how often scrypt ran
 }
 
@@ -131,14 +136,18 @@ func (f *fileBackend) fail(op, name, cause, hint string, err error) error {
 	return &StoreError{Backend: KindFile, Op: op, Name: name, Cause: cause, Hint: hint, Err: err}
 }
 
-// getPass returns the cached passphrase, or asks for it. It is called before
-// the lock is taken, so that a prompt does not hold other writers up.
-func (f *fileBackend) getPass(op, name string) ([]byte, bool, error) {
+// getPass returns the cached passphrase, or asks for it (or, for a locked
+// store, waits for Unlock). It is called before the lock is taken, so that
+// a prompt does not hold other writers up.
+func (f *fileBackend) getPass(ctx context.Context, op, name string) ([]byte, bool, error) {
 	f.mu.Lock()
-	p := f.pass
+	p, gate := f.pass, f.gate
 	f.mu.Unlock()
 	if p != nil {
 		return p, true, nil
+	}
+	if gate != nil {
+		return f.awaitPass(ctx, op, name)
 	}
 	if f.passphrase == nil {
 		return nil, false, f.fail(op, name, "no passphrase", "set "+EnvPassphrase+" or run keyturn in a terminal to be asked", ErrNoPassphrase)
@@ -168,7 +177,9 @@ func (f *fileBackend) remember(pass []byte) {
 
 func (f *fileBackend) forget() {
 	f.mu.Lock()
-	f.pass = nil
+	if f.gate == nil { // a locked store keeps what its dialog gave: nobody would ask again
+		f.pass = nil
+	}
 	f.mu.Unlock()
 }
 
@@ -317,12 +328,12 @@ func (f *fileBackend) seal(p *payload, pass []byte, sk *sealKey) ([]byte, error)
 
 // load reads and decrypts the file: (nil, nil) if it does not exist; the
 // passphrase is asked for only if it does.
-func (f *fileBackend) load(op, name string) (*payload, error) {
+func (f *fileBackend) load(ctx context.Context, op, name string) (*payload, error) {
 	data, err := f.readRaw(op, name)
 	if err != nil || data == nil {
 		return nil, err
 	}
-	pass, cached, err := f.getPass(op, name)
+	pass, cached, err := f.getPass(ctx, op, name)
 	if err != nil {
 		return nil, err
 	}
@@ -344,7 +355,7 @@ func (f *fileBackend) Get(ctx context.Context, name string) (string, error) {
 		return "", f.fail("get", name, "cancelled", "", err)
 	}
 	// No lock: writers replace the file by rename, so a read sees a whole file.
-	p, err := f.load("get", name)
+	p, err := f.load(ctx, "get", name)
 	if err != nil {
 		return "", err
 	}
@@ -374,7 +385,7 @@ func (f *fileBackend) modify(ctx context.Context, op, name string, change func(*
 			return notFound(KindFile, op, name)
 		}
 	}
-	pass, cached, err := f.getPass(op, name)
+	pass, cached, err := f.getPass(ctx, op, name)
 	if err != nil {
 		return err
 	}

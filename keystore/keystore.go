@@ -241,6 +241,10 @@ type Options struct {
 	File       string                 // the file store's path (see ChooseFile)
 	Passphrase func() ([]byte, error) // the file store's passphrase (e.g. PassphraseFromEnv, or a prompt)
 	Timeout    time.Duration          // the keyring's per-call timeout; 0 = KEYTURN_KEYRING_TIMEOUT or 5s
+
+	// AwaitUnlock, without Passphrase, opens the file store locked: its
+	// passphrase comes from a dialog, through the vault's Unlocker.
+	AwaitUnlock bool
 }
 
 // Open returns the backend of the given kind (see Choose).
@@ -251,6 +255,9 @@ func Open(kind string, o Options) (Backend, error) {
 	case KindFile:
 		if o.File == "" {
 			return nil, errors.New("file store: no file path")
+		}
+		if o.Passphrase == nil && o.AwaitUnlock {
+			return NewLockedFile(o.File), nil
 		}
 		if o.Passphrase == nil {
 			return nil, errors.New("file store: no way to get the passphrase")
