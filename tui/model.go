@@ -142,7 +142,7 @@ func (m *Model) setDark(dark bool) {
 // Init loads the accounts, starts the clock and asks the terminal for its
 // background colour.
 func (m *Model) Init() tea.Cmd {
-	cmds := []tea.Cmd{m.loadAccounts(), m.tick()}
+	cmds := []tea.Cmd{m.loadAccounts(), m.tick(), m.openStore()}
 	if m.opts.Dark == nil {
 		cmds = append(cmds, tea.RequestBackgroundColor)
 	}
@@ -502,7 +502,7 @@ func (m *Model) headerView() string {
 	if m.opts.DemoCodes != nil {
 		left += " " + m.st.Demo.Render("[demo: simulated servers]")
 	}
-	right := m.st.Subtle.Render("store: " + m.mgr.Store())
+	right := m.st.Subtle.Render("store: " + m.mgr.Store() + m.storeState())
 	if label := m.busyLabel(); label != "" {
 		right = m.spin.View() + " " + m.st.Subtle.Render(label) + "  " + right
 	}
