@@ -26,7 +26,7 @@ func newTokenListCmd(app *App) *cobra.Command {
 Mattermost user access tokens, slash commands and outgoing webhooks per team;
 Rocket.Chat personal access tokens with their last token part and whether they
 bypass two-factor; Capillary's session with its expiry. STORED shows the
-fingerprint (last 4 characters) of the copy keyturn holds.`,
+fingerprint (last 4 characters, none of a short token) of the copy keyturn holds.`,
 		Example: `  keyturn token list work-mm --kind command --team dev
   keyturn token list chat --json`,
 		Args: cobra.ExactArgs(1),

@@ -81,7 +81,7 @@ type SecretMeta struct {
 	Created     time.Time  `json:"created"`
 	Rotated     *time.Time `json:"rotated,omitempty"`
 	Expires     *time.Time `json:"expires,omitempty"`
-	Fingerprint string     `json:"fingerprint"` // the value's last 4 characters
+	Fingerprint string     `json:"fingerprint"` // keystore.Fingerprint: at most 4 characters, none of a short value
 }
 
 // New returns an empty config of the current version.
