@@ -218,8 +218,17 @@ func TestNewFileStorePassphraseIsConfirmed(t *testing.T) {
 		t.Fatalf("existing file: exit %d, %q, prompts %q", code, errOut, prompts)
 	}
 
-	// From the environment, a new file needs no confirmation.
+	// Off a terminal, with no passphrase in the environment: a clear error.
 	file = filepath.Join(dir, "other.enc")
+	code, _, errOut = secretCLI(t, env, secretCLIValue, "--config", filepath.Join(dir, "config.json"), "--store", "file", "--store-file", file, "secret", "set", "work/pat")
+	if code != ExitFailure || !strings.Contains(errOut, "set "+keystore.EnvPassphrase) {
+		t.Fatalf("no terminal, no %s: exit %d, %q", keystore.EnvPassphrase, code, errOut)
+	}
+	if _, err := os.Stat(file); !errors.Is(err, os.ErrNotExist) {
+		t.Fatal("a secrets file was created with no passphrase")
+	}
+
+	// From the environment, a new file needs no confirmation.
 	env[keystore.EnvPassphrase] = "env passphrase"
 	if code, errOut, prompts = tty(secretCLIValue); code != 0 || len(prompts) != 1 {
 		t.Fatalf("new file with %s: exit %d, %q, prompts %q", keystore.EnvPassphrase, code, errOut, prompts)

@@ -114,3 +114,24 @@ func TestUnlockDialogEscLeavesStoreClosed(t *testing.T) {
 		t.Fatal("a closed store wrote the file")
 	}
 }
+
+// A file that is not a secrets file: asking again cannot help, so the
+// dialog closes, the store stays closed, and the banner says why.
+func TestUnlockDialogDamagedFileClosesTheStore(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "secrets.enc")
+	if err := os.WriteFile(path, []byte("not a keyturn secrets file at all, just text"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	h, u := lockedHarness(t, path)
+	h.typeText("any-pass")
+	h.press("enter")
+	h.lacks("Open the secrets file")
+	h.says("The secrets file stays closed", "is damaged: not a keyturn secrets file", "nothing can be read from it or saved to it")
+	h.contains("store: file (closed)")
+	if !u.Closed() {
+		t.Fatal("the store is not closed")
+	}
+	if b, _ := os.ReadFile(path); string(b) != "not a keyturn secrets file at all, just text" {
+		t.Fatal("the damaged file was changed")
+	}
+}
