@@ -234,3 +234,31 @@ func TestNewFileStorePassphraseIsConfirmed(t *testing.T) {
 		t.Fatalf("new file with %s: exit %d, %q, prompts %q", keystore.EnvPassphrase, code, errOut, prompts)
 	}
 }
+
+// TestTUIFileStoreWaitsForTheDialog: for the interactive app, the file
+// store waits for the passphrase dialog unless KEYTURN_FILE_PASSPHRASE gives
+// it; commands keep the prompt.
+func TestTUIFileStoreWaitsForTheDialog(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		tui, env bool
+		locked   bool
+	}{{tui: true, locked: true}, {tui: true, env: true}, {}} {
+		env := map[string]string{}
+		if tc.env {
+			env[keystore.EnvPassphrase] = "from the environment"
+		}
+		a := newApp(IO{Getenv: func(k string) string { return env[k] }, InTerminal: true, ReadSecret: func(string) (string, error) { return "", io.EOF }})
+		a.flags.config = filepath.Join(dir, "config.json")
+		a.flags.store, a.flags.storeFile = keystore.KindFile, filepath.Join(dir, "secrets.enc")
+		a.unlockInTUI = tc.tui
+		mgr, err := a.manager(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if u := mgr.Vault().Unlocker(); (u != nil && u.Locked()) != tc.locked {
+			t.Errorf("tui %v, env %v: store waits for a dialog = %v, want %v", tc.tui, tc.env, u != nil, tc.locked)
+		}
+		a.close()
+	}
+}
