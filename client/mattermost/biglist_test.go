@@ -44,8 +44,7 @@ func TestListCommandsOverOneMiB(t *testing.T) {
 	}
 }
 
-// bigServer answers every request with 200 and a body of n bytes made by
-// fill (a JSON value padded or not).
+// bigServer answers every request with 200 and what write writes.
 func bigServer(t *testing.T, write func(w http.ResponseWriter)) *Client {
 	t.Helper()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
