@@ -9,17 +9,19 @@ import (
 	"testing"
 
 	"keyturn/account"
+	"keyturn/keystore"
 )
 
 // FuzzParseRef: ParseRef never panics; what it accepts has a known kind and
-// an id without spaces of at most 128 bytes (none for session), and reads back
+// an id (none for session): a Mattermost id without spaces or slashes of at
+// most 128 bytes, a PAT name whose store name is valid; it reads back
 // the same from Ref.String(), which is the trimmed input. A rejection is a
 // message that names the REF.
 func FuzzParseRef(f *testing.F) {
 	for _, s := range []string{
 		"command:w483xexf3j88bc7pupqfqhd7sr", "webhook:7qxtco1cxtgtbb564ommhfd1co", "user-token:a9k5ewds4f84jfoj7tdewecc3w",
 		"pat:mypersonaltoken", "session", " session \n", "pat:a:b", "pat:", ":x", "command", "Command:x", "session:x",
-		"pat:my token", "pat:" + strings.Repeat("x", 129), "pat:\u00a0x\u00a0", "pat:../../etc", "user-token:x\x00y", "",
+		"pat:my token", "pat:" + strings.Repeat("x", 129), "pat:" + strings.Repeat("x", 300), "pat:a/b", "pat:..", "pat:100%", "pat:\u00a0x\u00a0", "pat:../../etc", "user-token:x\x00y", "",
 	} {
 		f.Add(s)
 	}
@@ -39,9 +41,14 @@ func FuzzParseRef(f *testing.F) {
 			if r.ID != "" {
 				t.Fatalf("ParseRef(%q) = %+v: a session with an id", s, r)
 			}
-		case account.KindCommand, account.KindWebhook, account.KindUserToken, account.KindPAT:
-			if r.ID == "" || len(r.ID) > 128 || strings.ContainsAny(r.ID, " \t\r\n") {
+		case account.KindCommand, account.KindWebhook, account.KindUserToken:
+			if r.ID == "" || len(r.ID) > 128 || strings.ContainsAny(r.ID, " \t\r\n/") {
 				t.Fatalf("ParseRef(%q) = %+v: bad id", s, r)
+			}
+		case account.KindPAT:
+			// Any name the server may hold, if the store can hold it.
+			if r.ID == "" || keystore.ValidName(account.SecretName("account", r)) != nil {
+				t.Fatalf("ParseRef(%q) = %+v: a PAT name the store cannot hold", s, r)
 			}
 		default:
 			t.Fatalf("ParseRef(%q) = %+v: unknown kind", s, r)

@@ -270,7 +270,7 @@ func (m *Manager) Create(ctx context.Context, account, label string, bypass2FA b
 		}
 		return m.issue(ctx, account, Ref{Kind: KindUserToken, ID: ut.ID}, ut.Token, nil)
 	case RocketChat:
-		if err := checkSecretNamePart(label); err != nil {
+		if err := CheckStorable(account, Ref{Kind: KindPAT, ID: label}); err != nil {
 			return nil, err
 		}
 		tok, err := s.rocketchat().GeneratePAT(ctx, label, bypass2FA, s.secondFactor(ctx, ans))
@@ -280,13 +280,6 @@ func (m *Manager) Create(ctx context.Context, account, label string, bypass2FA b
 		return m.issue(ctx, account, Ref{Kind: KindPAT, ID: label}, tok, nil)
 	}
 	return nil, fmt.Errorf("%s accounts cannot create tokens; use 'keyturn token rotate %s session' to regenerate the session", s.acct.Service, account)
-}
-
-func checkSecretNamePart(s string) error {
-	if strings.ContainsAny(s, "/ \t\r\n") || strings.Contains(s, "..") {
-		return fmt.Errorf("token name %q: no spaces, slashes or '..' (it becomes part of the secret's name)", s)
-	}
-	return nil
 }
 
 // explainIssueError turns a failed call into what the person must know: a
@@ -327,6 +320,9 @@ func (m *Manager) Fetch(ctx context.Context, account string, ref Ref) (*Issued, 
 	if !contains(KindsOf(s.acct.Service), ref.Kind) {
 		return nil, fmt.Errorf("%s accounts have no %s tokens", s.acct.Service, ref.Kind)
 	}
+	if err := CheckStorable(s.acct.Name, ref); err != nil {
+		return nil, err
+	}
 	var tok string
 	switch ref.Kind {
 	case KindCommand:
@@ -366,6 +362,11 @@ func (m *Manager) Rotate(ctx context.Context, account string, ref Ref, ans *Answ
 func (m *Manager) rotateWith(ctx context.Context, s *session, ref Ref, ans *Answer) (*Issued, error) {
 	if !contains(KindsOf(s.acct.Service), ref.Kind) {
 		return nil, fmt.Errorf("%s accounts have no %s tokens", s.acct.Service, ref.Kind)
+	}
+	// Checked before the request: a token whose answer could not be kept
+	// must not be rotated.
+	if err := CheckStorable(s.acct.Name, ref); err != nil {
+		return nil, err
 	}
 	switch ref.Kind {
 	case KindCommand:

@@ -173,12 +173,15 @@ func ParseRef(s string) (Ref, error) {
 	default:
 		return Ref{}, fmt.Errorf("token REF %q: unknown kind %q (command, webhook, user-token, pat, session)", s, kind)
 	}
-	if strings.ContainsAny(id, " \t\r\n/") || len(id) > 128 {
+	// A PAT's name is whatever the person gave it on the server; the other
+	// ids are Mattermost's, letters and digits.
+	if kind != KindPAT && (strings.ContainsAny(id, " \t\r\n/") || len(id) > 128) {
 		return Ref{}, fmt.Errorf("token REF %q: the id has spaces or slashes, or is too long", s)
 	}
 	ref := Ref{Kind: kind, ID: id}
-	// The id becomes part of a secret's name: refuse what the store cannot name.
-	if err := keystore.ValidName(SecretName("account", ref)); err != nil {
+	// The id becomes part of a secret's name: refuse what no store name can
+	// hold (the real account's name is checked again before any request).
+	if err := CheckStorable("account", ref); err != nil {
 		return Ref{}, fmt.Errorf("token REF %q: %v", s, err)
 	}
 	return ref, nil
@@ -294,12 +297,37 @@ func GroupSecret(s string) string {
 	return b.String()
 }
 
-// SecretName is the store name of an issued token.
+// SecretName is the store name of an issued token. The server's id or name
+// is escaped, so that every name a server can hold has its own valid store
+// name; names that were valid before (no '%') are unchanged.
 func SecretName(account string, ref Ref) string {
 	if ref.Kind == KindSession {
 		return account + "/" + KindSession
 	}
-	return account + "/" + ref.Kind + "/" + ref.ID
+	return account + "/" + ref.Kind + "/" + keystore.EscapeNamePart(ref.ID)
+}
+
+// CheckStorable refuses a token whose store name would still be invalid:
+// a name too long even for the store. Every path that sends a request
+// issuing such a token checks it first, since its answer could not be kept.
+func CheckStorable(account string, ref Ref) error {
+	name := SecretName(account, ref)
+	if len(name) > keystore.MaxNameLen {
+		return fmt.Errorf("the token's name is too long to be stored: %d bytes as a secret name (%s), at most %d; give it a shorter name on the server",
+			len(name), shortName(name), keystore.MaxNameLen)
+	}
+	if err := keystore.ValidName(name); err != nil {
+		return fmt.Errorf("the token cannot be stored: %w", err)
+	}
+	return nil
+}
+
+// shortName is a long secret name cut for an error message.
+func shortName(name string) string {
+	if len(name) <= 60 {
+		return name
+	}
+	return name[:60] + "…"
 }
 
 func credentialName(account string) string { return account + "/" + KindCredential }

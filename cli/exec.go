@@ -34,6 +34,8 @@ func newExecCmd(app *App) *cobra.Command {
 		Long: `Runs COMMAND with each SECRET from the store in its environment, so a token
 never touches a shell history, a file or a process argument. COMMAND's stdin,
 stdout and stderr are keyturn's, and keyturn exits with COMMAND's exit code.
+COMMAND gets keyturn's environment without keyturn's own KEYTURN_* variables
+(such as the file store's passphrase), plus the secrets it names.
 
 Each secret goes into the variable ENV when given (SECRET=ENV). Otherwise the
 variable's name comes from the secret's name: letters upper-cased, every other
@@ -121,6 +123,20 @@ func validEnvName(s string) bool {
 	return true
 }
 
+// childEnv is the parent's environment without keyturn's own variables
+// (KEYTURN_*, in any case, as Windows reads them): the file store's
+// passphrase among them would open every stored secret to the child.
+func childEnv(parent []string) []string {
+	env := make([]string, 0, len(parent))
+	for _, kv := range parent {
+		if len(kv) >= len("KEYTURN_") && strings.EqualFold(kv[:len("KEYTURN_")], "KEYTURN_") {
+			continue
+		}
+		env = append(env, kv)
+	}
+	return env
+}
+
 func runExec(cmd *cobra.Command, app *App, o *execOptions) error {
 	ctx := cmd.Context()
 	m, err := app.manager(ctx)
@@ -128,7 +144,7 @@ func runExec(cmd *cobra.Command, app *App, o *execOptions) error {
 		return err
 	}
 	v := m.Vault()
-	env := os.Environ()
+	env := childEnv(os.Environ())
 	for _, s := range o.secrets {
 		value, err := v.Get(ctx, s.name)
 		if errors.Is(err, keystore.ErrNotFound) {

@@ -75,3 +75,49 @@ func TestExecPutsSecretsInTheChildsEnvironment(t *testing.T) {
 	r = w.run("", "exec", "--help")
 	mustContain(t, "exec --help", r.out, "WORK_MM_USER_TOKEN_8XK3TQ", "No prefix")
 }
+
+// TestExecChildEnvironmentHasNoKeyturnVariables runs a real child that dumps
+// its environment: it gets the parent's variables and the secret it asked
+// for, but none of keyturn's own (the file store's passphrase among them).
+// Not parallel: it sets the process environment the child inherits.
+func TestExecChildEnvironmentHasNoKeyturnVariables(t *testing.T) {
+	envBin, err := exec.LookPath("env")
+	if err != nil {
+		t.Skip("no env")
+	}
+	w := newWorld(t)
+	const value = "exec-env-token-0123456789abcdef"
+	const passphrase = "exec-env-passphrase-must-not-leak"
+	if err := w.store.Set(context.Background(), "work/pat/deploy", value); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("KEYTURN_FILE_PASSPHRASE", passphrase)
+	t.Setenv("KEYTURN_STORE", "file")
+	t.Setenv("keyturn_lower", "x")
+	t.Setenv("EXEC_TEST_KEEP", "kept")
+	var out bytes.Buffer
+	r := w.runIO(IO{In: strings.NewReader(""), Out: &out}, "exec", "work/pat/deploy=KEYTURN_ASKED", "--", envBin)
+	if r.code != 0 {
+		t.Fatalf("exec env: exit %d, stderr %q", r.code, r.err)
+	}
+	got := map[string]string{}
+	for _, line := range strings.Split(out.String(), "\n") {
+		if k, v, ok := strings.Cut(line, "="); ok {
+			got[k] = v
+		}
+	}
+	if strings.Contains(out.String(), passphrase) {
+		t.Error("the child's environment holds KEYTURN_FILE_PASSPHRASE's value")
+	}
+	for k := range got {
+		if strings.HasPrefix(strings.ToUpper(k), "KEYTURN_") && k != "KEYTURN_ASKED" {
+			t.Errorf("the child got keyturn's own variable %s", k)
+		}
+	}
+	if got["EXEC_TEST_KEEP"] != "kept" || got["PATH"] == "" {
+		t.Errorf("the child lost the parent's ordinary variables: EXEC_TEST_KEEP=%q, PATH set: %v", got["EXEC_TEST_KEEP"], got["PATH"] != "")
+	}
+	if got["KEYTURN_ASKED"] != value {
+		t.Error("the child did not get the secret it asked for in KEYTURN_ASKED")
+	}
+}

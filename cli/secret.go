@@ -171,7 +171,8 @@ func newSecretSetCmd(app *App) *cobra.Command {
 		Short: "Store a value read from stdin (to import a token made elsewhere)",
 		Long: `Reads the value from stdin (one trailing newline is dropped), or asks for it with
 no echo on a terminal, and stores it under NAME, replacing any value there. Names
-are like "work/pat" or "prod/command/abc123": letters, digits and . _ - / @ :.`,
+are like "work/pat" or "prod/command/abc123": letters, digits and . _ - / @ : %
+(keyturn writes other characters of a token's name as %XX: chat/pat/ci%20token).`,
 		Example: `  printf %s "$TOKEN" | keyturn secret set work/pat --account work --kind pat`,
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {

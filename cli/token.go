@@ -20,8 +20,10 @@ func newTokenCmd(app *App) *cobra.Command {
   session      Capillary's current token (15 minutes), regenerated from the stored key
 
 Every token keyturn obtains is stored, before anything else happens, under the
-name ACCOUNT/KIND/ID (Capillary: ACCOUNT/session). A REF names one token:
-command:<id>, webhook:<id>, user-token:<id>, pat:<name>, or session.
+name ACCOUNT/KIND/ID (Capillary: ACCOUNT/session); in ID every character but
+letters, digits and . _ - @ : is written %XX (a PAT "ci token" is stored as
+ACCOUNT/pat/ci%20token). A REF names one token: command:<id>, webhook:<id>,
+user-token:<id>, pat:<name> (any name, quoted for the shell), or session.
 
 Exit codes: 0 ok, 1 error, 2 usage, 3 a token was issued but could not be stored
 (it is printed on stdout: the only copy), 4 a second factor is needed, 5 the

@@ -99,10 +99,13 @@ func unwrapURLError(err error) error {
 }
 
 // IsLoopback reports whether host names this machine: localhost or a
-// loopback address.
+// loopback address (127.0.0.0/8, ::1). A name under .localhost is not: it
+// is resolved through DNS and sent through a proxy like any other name.
+// Go's http.ProxyFromEnvironment never proxies what this accepts, so plain
+// http to loopback goes straight to this machine.
 func IsLoopback(host string) bool {
 	host = strings.TrimSuffix(strings.ToLower(host), ".")
-	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+	if host == "localhost" {
 		return true
 	}
 	ip := net.ParseIP(host)

@@ -28,7 +28,6 @@ func TestParseBaseURLAccepts(t *testing.T) {
 		{raw: "http://[::1]:3000/", want: "http://[::1]:3000", path: ""},
 		{raw: "http://localhost:3000", want: "http://localhost:3000", path: ""},
 		{raw: "http://LOCALHOST.", want: "http://LOCALHOST.", path: ""},
-		{raw: "http://chat.localhost/rc", want: "http://chat.localhost/rc", path: "/rc"},
 		// Plain http elsewhere only when the account opts in.
 		{raw: "http://chat.example.com/", insecure: true, want: "http://chat.example.com", path: ""},
 		{raw: "http://192.168.1.10:8065", insecure: true, want: "http://192.168.1.10:8065", path: ""},
@@ -66,6 +65,9 @@ func TestParseBaseURLRefuses(t *testing.T) {
 		{name: "http to remote", raw: "http://chat.example.com", want: []string{"plain http", "https", "--insecure-http"}},
 		{name: "http to LAN", raw: "http://192.168.1.10:8065", want: []string{"plain http"}},
 		{name: "http to a name that only starts like localhost", raw: "http://localhost.example.com", want: []string{"plain http"}},
+		// A *.localhost name goes through DNS and proxies like any other.
+		{name: "http to a name under localhost", raw: "http://chat.localhost/rc", want: []string{"plain http", "--insecure-http"}},
+		{name: "http to a deeper name under localhost", raw: "http://a.b.localhost.", want: []string{"plain http"}},
 		{name: "user and password", raw: "https://alice:SENTINEL-PASSWORD-1234@chat.example.com", want: []string{"user name or password"}, notWant: []string{"SENTINEL", "alice"}},
 		{name: "user only", raw: "https://alice@chat.example.com", want: []string{"user name or password"}},
 		{name: "password and no host", raw: "https://alice:SENTINEL-PASSWORD-1234@", want: []string{"no host"}, notWant: []string{"SENTINEL", "alice"}},
@@ -122,8 +124,8 @@ func TestParseBaseURLInsecureStillChecksTheRest(t *testing.T) {
 }
 
 func TestIsLoopback(t *testing.T) {
-	yes := []string{"localhost", "LocalHost", "localhost.", "app.localhost", "127.0.0.1", "127.1.2.3", "::1", "0:0:0:0:0:0:0:1"}
-	no := []string{"", "example.com", "localhost.example.com", "mylocalhost", "10.0.0.1", "192.168.0.1", "::", "0.0.0.0", "::ffff:10.0.0.1"}
+	yes := []string{"localhost", "LocalHost", "localhost.", "127.0.0.1", "127.1.2.3", "::1", "0:0:0:0:0:0:0:1"}
+	no := []string{"", "example.com", "app.localhost", "x.localhost.", "localhost.example.com", "mylocalhost", "10.0.0.1", "192.168.0.1", "::", "0.0.0.0", "::ffff:10.0.0.1"}
 	for _, h := range yes {
 		if !IsLoopback(h) {
 			t.Errorf("IsLoopback(%q) = false, want true", h)

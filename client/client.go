@@ -24,8 +24,13 @@ import (
 	"keyturn/version"
 )
 
-// MaxBodyBytes caps every response body keyturn reads.
+// MaxBodyBytes caps every response body keyturn reads, but for lists.
 const MaxBodyBytes = 1 << 20
+
+// MaxListBytes caps a list answer, decoded as it streams in: some servers
+// do not paginate (Mattermost's GET /commands of a team with thousands of
+// slash commands passes 1 MiB).
+const MaxListBytes = 32 << 20
 
 // Defaults for the per-account HTTP client.
 const (
@@ -167,6 +172,10 @@ type Request struct {
 	// Secrets are values to hide from the trace besides the fields and
 	// headers the tracer always hides (the password in a login, say).
 	Secrets []string
+	// List, when set, receives a 2xx answer decoded as it streams in, up to
+	// MaxListBytes; that Response has no Body. Any other answer is read
+	// whole, up to MaxBodyBytes, for the caller to interpret.
+	List any
 }
 
 // Response is a server's answer, whatever its status.
@@ -258,6 +267,9 @@ func (c *Client) once(ctx context.Context, req *Request, body []byte) (*Response
 		return nil, c.transportErr(req, err, wrote.Load())
 	}
 	defer res.Body.Close()
+	if req.List != nil && res.StatusCode >= 200 && res.StatusCode <= 299 {
+		return c.streamList(id, start, req, res)
+	}
 	data, err := io.ReadAll(io.LimitReader(res.Body, MaxBodyBytes+1))
 	if err != nil {
 		c.trace.failure(id, err, time.Since(start))
@@ -271,6 +283,40 @@ func (c *Client) once(ctx context.Context, req *Request, body []byte) (*Response
 			ContentType: contentType(out.Header), Reason: "the body is larger than 1 MiB; keyturn reads no more"}
 	}
 	return out, nil
+}
+
+// streamList decodes a 2xx list answer into req.List as it arrives. The
+// trace shows its status and headers, not the body (it is too big to be
+// useful, and holds the tokens).
+func (c *Client) streamList(id int64, start time.Time, req *Request, res *http.Response) (*Response, error) {
+	out := &Response{Status: res.StatusCode, StatusText: http.StatusText(res.StatusCode), Header: res.Header}
+	c.trace.response(id, out, time.Since(start), req.Secrets)
+	body := &readErrs{r: res.Body}
+	err := DecodeList(c.service, out, body, req.List)
+	if body.err != nil {
+		c.trace.failure(id, body.err, time.Since(start))
+		// The status line came back: the server has the request.
+		return nil, c.transportErr(req, body.err, true)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// readErrs remembers the first error of a read other than io.EOF, so that
+// a dropped connection is told apart from bad JSON.
+type readErrs struct {
+	r   io.Reader
+	err error
+}
+
+func (r *readErrs) Read(p []byte) (int, error) {
+	n, err := r.r.Read(p)
+	if err != nil && err != io.EOF && r.err == nil {
+		r.err = err
+	}
+	return n, err
 }
 
 func (c *Client) transportErr(req *Request, err error, wrote bool) error {

@@ -1016,6 +1016,13 @@ func proxyChild(t *testing.T) {
 		{"https://chat.example.com/api/v4/users/me", httpsProxy},
 		{"http://chat.example.com/api/v4/users/me", httpProxy},
 		{"https://direct.example.com/api/v1/me", nil},
+		// Loopback goes direct whatever the variables say (Go's rule);
+		// a *.localhost name is proxied like any other name.
+		{"http://localhost:8065/api/v4/users/me", nil},
+		{"http://127.0.0.1:8065/api/v4/users/me", nil},
+		{"http://127.9.9.9/api/v4/users/me", nil},
+		{"http://[::1]:3000/api/v1/me", nil},
+		{"http://chat.localhost/api/v1/me", httpProxy},
 	} {
 		req, _ := http.NewRequest("GET", tt.target, nil)
 		got, err := tr.Proxy(req)
@@ -1037,6 +1044,20 @@ func proxyChild(t *testing.T) {
 	var v struct{ Via, Host string }
 	if err := Decode("testsvc", resp, &v); err != nil || v.Via != "http-proxy" || v.Host != "chat.example.com" {
 		t.Errorf("answer = %+v, %v", v, err)
+	}
+
+	// Plain http to a loopback server reaches it, not the proxy.
+	direct := server(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"via":"direct"}`)
+	})
+	cl := newClient(t, direct.URL, nil)
+	resp, err = cl.Do(context.Background(), &Request{Method: "GET", Path: "/api/v4/system/ping"})
+	if err != nil {
+		t.Fatalf("Do to loopback with HTTP_PROXY set: %v", err)
+	}
+	if err := Decode("testsvc", resp, &v); err != nil || v.Via != "direct" {
+		t.Errorf("loopback answer = %+v, %v; want it direct", v, err)
 	}
 
 	// https goes through HTTPS_PROXY with CONNECT; this proxy refuses.

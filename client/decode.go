@@ -34,6 +34,58 @@ func Decode(service string, r *Response, v any) error {
 	return nil
 }
 
+// DecodeList decodes a list answer from body into v as it streams in,
+// reading at most MaxListBytes: past that, or on anything Decode would
+// refuse, it is a *BadResponseError. r gives the status and headers.
+func DecodeList(service string, r *Response, body io.Reader, v any) error {
+	bad := func(reason string) error {
+		return &BadResponseError{Service: service, Status: r.Status, StatusText: r.StatusText, ContentType: contentType(r.Header), Reason: reason}
+	}
+	lr := &io.LimitedReader{R: body, N: MaxListBytes + 1}
+	tooBig := func() bool { return lr.N <= 0 }
+	// The start says whether this is JSON at all; a page that is not is
+	// read up to the small cap for NotJSON to describe.
+	head, _ := io.ReadAll(io.LimitReader(lr, 512))
+	probe := &Response{Status: r.Status, Header: r.Header, Body: head}
+	if NotJSON(probe) != "" {
+		rest, _ := io.ReadAll(io.LimitReader(lr, int64(MaxBodyBytes-len(head))))
+		probe.Body = append(head, rest...)
+		if reason := NotJSON(probe); reason != "" {
+			return bad(reason)
+		}
+	}
+	dec := json.NewDecoder(io.MultiReader(bytes.NewReader(probe.Body), lr))
+	err := dec.Decode(v)
+	if tooBig() {
+		return bad(fmt.Sprintf("the list is larger than %d MiB; keyturn reads no more", MaxListBytes>>20))
+	}
+	if err != nil {
+		return bad(describeJSONError(err))
+	}
+	if !onlySpace(io.MultiReader(dec.Buffered(), lr)) {
+		return bad("more follows the JSON value: the answer is not one JSON document")
+	}
+	if tooBig() {
+		return bad(fmt.Sprintf("the list is larger than %d MiB; keyturn reads no more", MaxListBytes>>20))
+	}
+	return nil
+}
+
+// onlySpace reads r to its end, a chunk at a time, and reports whether it
+// held only JSON whitespace; it stops at the first other byte.
+func onlySpace(r io.Reader) bool {
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := r.Read(buf)
+		if len(bytes.TrimLeft(buf[:n], " \t\r\n")) > 0 {
+			return false
+		}
+		if err != nil {
+			return true
+		}
+	}
+}
+
 // NotJSON says why a body cannot be JSON, or "" when it may be.
 func NotJSON(r *Response) string {
 	body := bytes.TrimSpace(r.Body)

@@ -7,10 +7,12 @@ package client
 // each target for a few seconds in CI.
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"math"
 	"net/http"
+	"reflect"
 	"sort"
 	"strconv"
 	"strings"
@@ -82,6 +84,25 @@ func FuzzDecode(f *testing.F) {
 				// keyturn's own words about a body are short; they never
 				// replay the body.
 				t.Fatalf("Decode into %T: a %d-byte reason", v, len(be.Reason))
+			}
+		}
+		// A list read as a stream is refused whenever Decode refuses it,
+		// for the same reason, and decodes to the same value otherwise.
+		// (It is stricter only about blanks after the value: JSON's own.)
+		for _, mk := range []func() any{func() any { return new([]shape) }, func() any { return new(any) }} {
+			whole, streamed := mk(), mk()
+			errWhole := Decode("svc", r, whole)
+			errStream := DecodeList("svc", r, bytes.NewReader(body), streamed)
+			var be *BadResponseError
+			switch {
+			case errStream != nil && !errors.As(errStream, &be):
+				t.Fatalf("DecodeList into %T: %T %q, want a *BadResponseError", streamed, errStream, errStream)
+			case errWhole != nil && (errStream == nil || errStream.Error() != errWhole.Error()):
+				t.Fatalf("DecodeList into %T: %v, Decode: %v", streamed, errStream, errWhole)
+			case errWhole == nil && errStream == nil && !reflect.DeepEqual(whole, streamed):
+				t.Fatalf("DecodeList into %T decoded another value than Decode", streamed)
+			case errWhole == nil && errStream != nil && !strings.Contains(errStream.Error(), "more follows"):
+				t.Fatalf("DecodeList into %T refused what Decode took: %v", streamed, errStream)
 			}
 		}
 		// A body that is one valid JSON value (and not announced as HTML)

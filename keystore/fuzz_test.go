@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -22,18 +23,34 @@ import (
 )
 
 // FuzzValidName: what ValidName accepts is a name its documentation allows:
-// 1 to MaxNameLen bytes of letters, digits and . _ - / @ :, no leading or
+// 1 to MaxNameLen bytes of letters, digits and . _ - / @ : %, no leading or
 // trailing slash, no empty, "." or ".." element (so no path can climb out
 // with it). A rejection says why and names the problem.
 func FuzzValidName(f *testing.F) {
 	for _, s := range []string{
 		"prod/command/abc123", "work-mm/credential", "a", "a/../b", "..", ".", "a..b", "/a", "a/", "a//b",
 		"a/./b", "user@host:pat/x", "é", "a b", strings.Repeat("x", 200), strings.Repeat("x", 201), "", "a\x00",
-		"cap/session", "...", "a/.../b",
+		"cap/session", "...", "a/.../b", "ci token", "déploiement", "100%", "%2E", "\xff",
 	} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, name string) {
+		// Any text escapes to a valid element that reads back as it.
+		if name != "" {
+			part := EscapeNamePart(name)
+			if err := ValidName("a/" + part); err != nil && len(part) <= MaxNameLen-2 {
+				t.Fatalf("EscapeNamePart(%q) = %q: %v", name, part, err)
+			}
+			if strings.Contains(part, "/") {
+				t.Fatalf("EscapeNamePart(%q) = %q holds a slash", name, part)
+			}
+			if back, err := url.PathUnescape(part); err != nil || back != name {
+				t.Fatalf("EscapeNamePart(%q) = %q reads back as %q, %v", name, part, back, err)
+			}
+			if err := ValidName(name); err == nil && !strings.Contains(name, "%") && !strings.Contains(name, "/") && part != name {
+				t.Fatalf("EscapeNamePart changed %q, a valid name part, into %q", name, part)
+			}
+		}
 		err := ValidName(name)
 		if err != nil {
 			if msg := err.Error(); !strings.HasPrefix(msg, "invalid secret name") {
@@ -48,7 +65,7 @@ func FuzzValidName(f *testing.F) {
 			t.Fatalf("ValidName accepted %q: leading or trailing slash", name)
 		}
 		for _, r := range name {
-			if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("._-/@:", r)) {
+			if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("._-/@:%", r)) {
 				t.Fatalf("ValidName accepted %q with %q", name, r)
 			}
 		}

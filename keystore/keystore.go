@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"keyturn/config"
 )
@@ -125,9 +126,10 @@ func notFound(backend, op, name string) error {
 // MaxNameLen is the longest secret name ValidName accepts.
 const MaxNameLen = 200
 
-// ValidName checks a secret's name: letters, digits and . _ - / @ : only,
+// ValidName checks a secret's name: letters, digits and . _ - / @ : % only,
 // no leading or trailing slash, no empty or "."/".." path element, at most
-// MaxNameLen characters. Examples: "prod/command/abc123", "work-mm/credential".
+// MaxNameLen characters. Examples: "prod/command/abc123", "work-mm/credential",
+// "chat/pat/ci%20token" (see EscapeNamePart).
 func ValidName(name string) error {
 	bad := func(why string) error { return fmt.Errorf("invalid secret name %q: %s", name, why) }
 	switch {
@@ -139,10 +141,8 @@ func ValidName(name string) error {
 		return bad("starts or ends with a slash")
 	}
 	for _, r := range name {
-		ok := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' ||
-			strings.ContainsRune("._-/@:", r)
-		if !ok {
-			return bad(fmt.Sprintf("%q is not allowed (use letters, digits and . _ - / @ :)", r))
+		if r != '/' && r != escapeByte && (r >= utf8.RuneSelf || !plainNameByte(byte(r))) {
+			return bad(fmt.Sprintf("%q is not allowed (use letters, digits and . _ - / @ : %%)", r))
 		}
 	}
 	for _, part := range strings.Split(name, "/") {
@@ -154,6 +154,35 @@ func ValidName(name string) error {
 		}
 	}
 	return nil
+}
+
+// escapeByte starts an escape in a name part (EscapeNamePart). Names made
+// before it was allowed cannot hold it, so they stay as they were.
+const escapeByte = '%'
+
+// plainNameByte reports whether c stands for itself in a name part.
+func plainNameByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("._-@:", c) >= 0
+}
+
+// EscapeNamePart makes any text (a server's token name or id) one element
+// of a valid secret name, different texts giving different elements: each
+// byte but letters, digits and . _ - @ : becomes %XX, '%' itself included,
+// and "." and ".." become %2E and %2E%2E. Text that was already a valid
+// element, without '%', stays as it is. url.PathUnescape reads it back.
+func EscapeNamePart(s string) string {
+	if s == "." || s == ".." {
+		return strings.Repeat("%2E", len(s))
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; plainNameByte(c) {
+			b.WriteByte(c)
+		} else {
+			fmt.Fprintf(&b, "%%%02X", c)
+		}
+	}
+	return b.String()
 }
 
 // The one rule for what a fingerprint or a mask may show of a secret: at

@@ -96,13 +96,15 @@ func (d *createDialog) update(m *Model, msg tea.Msg) tea.Cmd {
 }
 
 // validate checks the label as it is typed. A PAT's name becomes part of
-// the secret's name, so it has no spaces or slashes.
+// the secret's name, so it must fit in one.
 func (d *createDialog) validate(label string) string {
 	if label == "" {
 		return "A token needs a label."
 	}
-	if d.st.Service == account.RocketChat && (strings.ContainsAny(label, "/ \t") || strings.Contains(label, "..")) {
-		return "No spaces, slashes or \"..\": the name becomes part of the secret's name."
+	if d.st.Service == account.RocketChat {
+		if err := account.CheckStorable(d.st.Name, account.Ref{Kind: account.KindPAT, ID: label}); err != nil {
+			return "Too long: the name becomes part of the secret's name, which the store limits."
+		}
 	}
 	return ""
 }

@@ -235,7 +235,12 @@ func (m *Client) apiError(resp *client.Response, secrets []string) error {
 // call sends one authenticated request and returns a 2xx answer; any
 // other status is the server's error.
 func (m *Client) call(ctx context.Context, method, path string, query url.Values, body any, secrets ...string) (*client.Response, error) {
-	req := &client.Request{Method: method, Path: path, Query: query, Body: body, Secrets: append(secrets, m.token)}
+	return m.do(ctx, &client.Request{Method: method, Path: path, Query: query, Body: body, Secrets: secrets})
+}
+
+// do sends a built request with the session token; see call.
+func (m *Client) do(ctx context.Context, req *client.Request) (*client.Response, error) {
+	req.Secrets = append(req.Secrets, m.token)
 	if m.token != "" {
 		req.Header = http.Header{"Authorization": {"Bearer " + m.token}}
 	}
@@ -256,6 +261,13 @@ func (m *Client) get(ctx context.Context, path string, query url.Values, out any
 		return err
 	}
 	return client.Decode(m.service(), resp, out)
+}
+
+// getList is get for a list: the answer is decoded as it streams in, up to
+// client.MaxListBytes, as some lists are not paginated.
+func (m *Client) getList(ctx context.Context, path string, query url.Values, out any) error {
+	_, err := m.do(ctx, &client.Request{Method: http.MethodGet, Path: path, Query: query, List: out})
+	return err
 }
 
 func (m *Client) send(ctx context.Context, method, path string, body, out any) error {
@@ -366,7 +378,7 @@ func (m *Client) Me(ctx context.Context) (*User, error) {
 // MyTeams are the teams the signed-in user belongs to.
 func (m *Client) MyTeams(ctx context.Context) ([]Team, error) {
 	var ts []Team
-	if err := m.get(ctx, "/api/v4/users/me/teams", nil, &ts); err != nil {
+	if err := m.getList(ctx, "/api/v4/users/me/teams", nil, &ts); err != nil {
 		return nil, err
 	}
 	return ts, nil
@@ -471,7 +483,7 @@ func (m *Client) ListCommands(ctx context.Context, teamID string) ([]Command, er
 	}
 	var cs []Command
 	q := url.Values{"team_id": {teamID}, "custom_only": {"true"}}
-	if err := m.get(ctx, "/api/v4/commands", q, &cs); err != nil {
+	if err := m.getList(ctx, "/api/v4/commands", q, &cs); err != nil {
 		return nil, err
 	}
 	return cs, nil
@@ -639,7 +651,7 @@ func listAll[T any](ctx context.Context, m *Client, path string, q url.Values, i
 		pq.Set("page", fmt.Sprint(page))
 		pq.Set("per_page", fmt.Sprint(PerPage))
 		var items []T
-		if err := m.get(ctx, path, pq, &items); err != nil {
+		if err := m.getList(ctx, path, pq, &items); err != nil {
 			return nil, err
 		}
 		fresh := 0

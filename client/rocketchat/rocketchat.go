@@ -22,6 +22,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -177,6 +178,7 @@ type call struct {
 	sf       *SecondFactor
 	secrets  []string
 	out      any
+	list     bool  // out is a list: decoded as it streams in, up to client.MaxListBytes
 	notFound error // returned (wrapped) for a 404: the route is missing
 }
 
@@ -212,7 +214,13 @@ func (r *Client) do(ctx context.Context, c call) error {
 		h.Set(header2FAMethod, method)
 		c.secrets = append(c.secrets, c.sf.Code, code)
 	}
-	resp, err := r.hc.Do(ctx, &client.Request{Method: c.method, Path: c.path, Header: h, Body: c.body, Secrets: c.secrets})
+	req := &client.Request{Method: c.method, Path: c.path, Header: h, Body: c.body, Secrets: c.secrets}
+	var la *listAnswer
+	if c.list {
+		la = &listAnswer{out: c.out}
+		req.List = la
+	}
+	resp, err := r.hc.Do(ctx, req)
 	if err != nil {
 		return r.rateLimitSeconds(err)
 	}
@@ -221,6 +229,13 @@ func (r *Client) do(ctx context.Context, c call) error {
 	}
 	if resp.Status < 200 || resp.Status > 299 {
 		return r.errorFrom(resp)
+	}
+	if la != nil {
+		if la.env.Success != nil && !*la.env.Success {
+			resp.Body = la.failed
+			return r.errorFrom(resp)
+		}
+		return nil
 	}
 	var env envelope
 	if err := client.Decode(r.service, resp, &env); err != nil {
@@ -250,6 +265,27 @@ func secondFactorHeaders(sf SecondFactor) (method, code string, err error) {
 		code = HashPassword(sf.Code)
 	}
 	return method, code, nil
+}
+
+// listAnswer decodes one streamed answer into both the envelope and the
+// payload; a failed one is kept (when small) for errorFrom instead.
+type listAnswer struct {
+	env    envelope
+	out    any
+	failed []byte
+}
+
+func (a *listAnswer) UnmarshalJSON(data []byte) error {
+	if err := json.Unmarshal(data, &a.env); err != nil {
+		return err
+	}
+	if a.env.Success != nil && !*a.env.Success {
+		if len(data) <= client.MaxBodyBytes {
+			a.failed = append([]byte(nil), data...)
+		}
+		return nil
+	}
+	return json.Unmarshal(data, a.out)
 }
 
 // envelope is what every answer may carry besides its payload.

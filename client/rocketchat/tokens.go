@@ -91,7 +91,7 @@ func (r *Client) ListPATs(ctx context.Context) ([]PAT, error) {
 	var out struct {
 		Tokens []patWire `json:"tokens"`
 	}
-	if err := r.do(ctx, call{method: http.MethodGet, path: pathListPATs, auth: authRequired, out: &out}); err != nil {
+	if err := r.do(ctx, call{method: http.MethodGet, path: pathListPATs, auth: authRequired, out: &out, list: true}); err != nil {
 		return nil, err
 	}
 	pats := make([]PAT, 0, len(out.Tokens))
