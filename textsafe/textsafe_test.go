@@ -42,9 +42,9 @@ func TestStyled(t *testing.T) {
 	for _, tc := range []struct{ in, want string }{
 		{"\x1b[1;38;2;10;20;30mbold\x1b[m\n\tnext", "\x1b[1;38;2;10;20;30mbold\x1b[m\n\tnext"},
 		{"a" + hostile + "z", "a6nevilz"},
-		{"x\x1b[?1049hy", "xy"},           // a private mode: not styling
-		{"x\x1b[31 qy", "xy"},             // an intermediate: not SGR
-		{"x\x1bP1$r\x1b\\y", "xy"},        // DCS to ST
+		{"x\x1b[?1049hy", "xy"},            // a private mode: not styling
+		{"x\x1b[31 qy", "xy"},              // an intermediate: not SGR
+		{"x\x1bP1$r\x1b\\y", "xy"},         // DCS to ST
 		{"x\x1b]8;;http://e\x1b\\y", "xy"}, // a hyperlink
 		{"x\x1bcy\x1b(Bz", "xyz"},
 		{"cut\x1b[31", "cut"},
