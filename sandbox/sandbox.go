@@ -59,15 +59,14 @@ func Start(opts Options) (*Sandbox, error) {
 		return nil, err
 	}
 	handlers := []http.Handler{s.Mattermost, s.RocketChat, s.Capillary}
-	if opts.Hostile {
-		fields := []simnet.TaintFields{mattermostsim.HostileFields, rocketchatsim.HostileFields, capillarysim.HostileFields}
-		for i := range handlers {
-			handlers[i] = simnet.Taint(handlers[i], fields[i])
-		}
-	}
+	fields := []simnet.TaintFields{mattermostsim.HostileFields, rocketchatsim.HostileFields, capillarysim.HostileFields}
 	urls := []*string{&s.MattermostURL, &s.RocketChatURL, &s.CapillaryURL}
 	for i, l := range listeners {
-		srv := &http.Server{Handler: env.Faults.Wrap(handlers[i]), ReadHeaderTimeout: 10 * time.Second}
+		h := env.Faults.Wrap(handlers[i])
+		if opts.Hostile {
+			h = simnet.Taint(h, fields[i]) // injected faults' answers too
+		}
+		srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 		s.servers = append(s.servers, srv)
 		*urls[i] = "http://" + l.Addr().String()
 		s.wg.Add(1)
