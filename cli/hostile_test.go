@@ -53,6 +53,8 @@ func TestHostileServersReachNoTerminal(t *testing.T) {
 	r = run("token create --json", 0, "", "token", "create", "mm", "ci-bot", "--json")
 	created := decodeJSON[map[string]any](t, r.out)
 	run("token rotate user token", 0, "", "token", "rotate", "mm", created["ref"].(string))
+	run("token rotate --all", 0, "", "token", "rotate", "mm", "--all", "--kind", "webhook")
+	run("token rotate --all --json", 0, "", "token", "rotate", "mm", "--all", "--kind", "webhook", "--json")
 	run("token list --team unknown", 1, "", "token", "list", "mm", "--team", "nope")
 	run("rotate a command the server lacks", 1, "", "token", "rotate", "mm", "command:"+strings.Repeat("z", 26))
 

@@ -89,6 +89,16 @@ func TestHostileServersReachNoScreen(t *testing.T) {
 	h.press("down", "r", "y")
 	h.says("esc dismisses")
 	check("operation error banner")
+	h.press("esc")
+
+	// Rotate the whole team's commands: the section is named by the
+	// team's (cleaned) name.
+	h.press("R")
+	h.says("Rotate all 3 slash-command tokens?")
+	check("rotate-all confirm")
+	h.press("y")
+	h.says("✓ 3 rotated")
+	check("rotate-all report")
 	h.press("esc", "esc")
 
 	h.signInCapillary()
