@@ -12,6 +12,7 @@ import (
 	"keyturn/client/mattermost"
 	"keyturn/client/rocketchat"
 	"keyturn/config"
+	"keyturn/textsafe"
 )
 
 // LoginRequest is one step of signing in. The first call carries the
@@ -87,7 +88,7 @@ func (m *Manager) loginMattermost(ctx context.Context, a config.Account, req Log
 	var sf *client.SecondFactorRequired
 	if errors.As(err, &sf) {
 		return &Challenge{Account: a.Name, Service: a.Service, Step: "mfa", Method: client.MethodTOTP,
-			Methods: []string{client.MethodTOTP}, Invalid: sf.Invalid, Locked: sf.Locked, Message: sf.Message}
+			Methods: []string{client.MethodTOTP}, Invalid: sf.Invalid, Locked: sf.Locked, Message: textsafe.Line(sf.Message)}
 	}
 	if err != nil {
 		return err
@@ -144,8 +145,8 @@ func (m *Manager) challengeFrom(a config.Account, step string, err error) *Chall
 		methods = []string{sf.Method}
 	}
 	return &Challenge{Account: a.Name, Service: a.Service, Step: step, Method: sf.Method, Methods: methods,
-		CodeSent: sf.CodeSent, SentTo: sf.SentTo, Expires: sf.Expires, Invalid: sf.Invalid, Locked: sf.Locked,
-		Message: sf.Message, IsPassword: sf.Method == client.MethodPassword, CanResend: sf.Method == client.MethodEmail}
+		CodeSent: sf.CodeSent, SentTo: textsafe.Line(sf.SentTo), Expires: sf.Expires, Invalid: sf.Invalid, Locked: sf.Locked,
+		Message: textsafe.Line(sf.Message), IsPassword: sf.Method == client.MethodPassword, CanResend: sf.Method == client.MethodEmail}
 }
 
 // rememberChallenge keeps an out-of-band challenge so that a later run

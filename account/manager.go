@@ -19,6 +19,7 @@ import (
 	"keyturn/client/capillary"
 	"keyturn/config"
 	"keyturn/keystore"
+	"keyturn/textsafe"
 )
 
 // Options tune how the manager reaches servers.
@@ -299,7 +300,7 @@ func (m *Manager) issueIn(ctx context.Context, s *session, ref Ref, value string
 func (m *Manager) issueVia(ctx context.Context, put func(context.Context, config.SecretMeta, string) error, account string, ref Ref, value string, expires *time.Time) (*Issued, error) {
 	name := SecretName(account, ref)
 	meta := config.SecretMeta{Name: name, Account: account, Kind: ref.Kind, ID: ref.ID, Expires: expires}
-	iss := &Issued{Name: name, Account: account, Kind: ref.Kind, Ref: ref.String(), Fingerprint: keystore.Fingerprint(value), Value: value,
+	iss := &Issued{Name: name, Account: account, Kind: ref.Kind, Ref: textsafe.Line(ref.String()), Fingerprint: keystore.Fingerprint(value), Value: value,
 		Expires: expires, Store: m.vault.Backend(), meta: meta, stored: value}
 	if err := put(ctx, meta, value); err != nil {
 		return iss, &NotStoredError{Issued: iss, Err: err}

@@ -12,6 +12,7 @@ import (
 	"keyturn/client/mattermost"
 	"keyturn/client/rocketchat"
 	"keyturn/config"
+	"keyturn/textsafe"
 )
 
 // session is an account with its signed-in clients.
@@ -91,7 +92,7 @@ func (m *Manager) Teams(ctx context.Context, account string) ([]Team, error) {
 	}
 	out := make([]Team, 0, len(teams))
 	for _, t := range teams {
-		out = append(out, Team{ID: t.ID, Name: t.Name, DisplayName: t.DisplayName})
+		out = append(out, Team{ID: t.ID, Name: textsafe.Line(t.Name), DisplayName: textsafe.Line(t.DisplayName)})
 	}
 	return out, nil
 }
@@ -150,6 +151,7 @@ func (m *Manager) Tokens(ctx context.Context, account string, f ListFilter) ([]T
 			t.Secret = name
 			t.Fingerprint = meta.Fingerprint
 		}
+		t.cleanText()
 	}
 	return out, nil
 }
@@ -176,7 +178,8 @@ func (m *Manager) mattermostTokens(ctx context.Context, s *session, kinds []stri
 	}
 	matched := false
 	for _, t := range teams {
-		if team != "" && team != t.Name && team != t.ID {
+		// A team is named as the list shows it, cleaned of escapes.
+		if team != "" && team != t.Name && team != t.ID && team != textsafe.Line(t.Name) {
 			continue
 		}
 		matched = true

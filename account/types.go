@@ -10,6 +10,7 @@ import (
 	"keyturn/client"
 	"keyturn/config"
 	"keyturn/keystore"
+	"keyturn/textsafe"
 )
 
 // Services keyturn speaks to.
@@ -211,7 +212,7 @@ type Token struct {
 
 // String names a token without its value, so that printing one (%v, %+v)
 // never shows the secret it may carry.
-func (t Token) String() string { return t.Ref.String() + " " + strconv.Quote(t.Label) }
+func (t Token) String() string { return textsafe.Line(t.Ref.String()) + " " + strconv.Quote(t.Label) }
 
 // ListFilter narrows a token list.
 type ListFilter struct {

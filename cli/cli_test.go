@@ -48,7 +48,12 @@ type world struct {
 
 func newWorld(t *testing.T) *world {
 	t.Helper()
-	sb, err := sandbox.Start(sandbox.Options{})
+	return newWorldWith(t, sandbox.Options{})
+}
+
+func newWorldWith(t *testing.T, opts sandbox.Options) *world {
+	t.Helper()
+	sb, err := sandbox.Start(opts)
 	if err != nil {
 		t.Fatal(err)
 	}

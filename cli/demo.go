@@ -21,7 +21,8 @@ import (
 func init() { register(newDemoCmd) }
 
 func newDemoCmd(app *App) *cobra.Command {
-	return &cobra.Command{
+	var hostile bool
+	cmd := &cobra.Command{
 		Use:   "demo",
 		Short: "Try every flow against built-in simulated servers",
 		Long: `Starts simulated Mattermost, Rocket.Chat and Capillary servers on loopback, a
@@ -31,7 +32,7 @@ expect right now. Nothing leaves this machine; the real keyring and config are
 never touched.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			env, err := startDemo(cmd.Context())
+			env, err := startDemo(cmd.Context(), hostile)
 			if err != nil {
 				return err
 			}
@@ -41,6 +42,8 @@ never touched.`,
 			return app.runTUI(cmd.Context(), true)
 		},
 	}
+	cmd.Flags().BoolVar(&hostile, "hostile", false, "servers put terminal escape sequences in every name and message they send")
+	return cmd
 }
 
 // Demo is a sandbox with a manager over a memory store and a temporary
@@ -59,8 +62,8 @@ const (
 )
 
 // startDemo builds the demo world.
-func startDemo(ctx context.Context) (*Demo, error) {
-	sb, err := sandbox.Start(sandbox.Options{})
+func startDemo(ctx context.Context, hostile bool) (*Demo, error) {
+	sb, err := sandbox.Start(sandbox.Options{Hostile: hostile})
 	if err != nil {
 		return nil, err
 	}

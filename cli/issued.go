@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"keyturn/account"
+	"keyturn/textsafe"
 )
 
 // issuedJSON is what token commands print for an issued token.
@@ -37,7 +38,7 @@ func toIssuedJSON(iss *account.Issued, reveal bool) issuedJSON {
 // too. Notes go to stderr.
 func printIssued(app *App, iss *account.Issued, asJSON, reveal bool) error {
 	for _, n := range iss.Notes {
-		fmt.Fprintf(app.io.Err, "note: %s\n", n)
+		fmt.Fprintf(app.io.Err, "note: %s\n", textsafe.Line(n))
 	}
 	if asJSON {
 		return writeJSON(app.io.Out, toIssuedJSON(iss, reveal))
@@ -63,7 +64,7 @@ func printIssued(app *App, iss *account.Issued, asJSON, reveal bool) error {
 func reportNotStored(app *App, nse *account.NotStoredError, asJSON bool) error {
 	iss := nse.Issued
 	for _, n := range iss.Notes {
-		fmt.Fprintf(app.io.Err, "note: %s\n", n)
+		fmt.Fprintf(app.io.Err, "note: %s\n", textsafe.Line(n))
 	}
 	if asJSON {
 		if err := writeJSON(app.io.Out, toIssuedJSON(iss, true)); err != nil {

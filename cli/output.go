@@ -1,20 +1,49 @@
 package cli
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode/utf8"
+
+	"keyturn/textsafe"
 )
 
-// writeJSON prints v as indented JSON with a final newline.
+// writeJSON prints v as indented JSON with a final newline. encoding/json
+// escapes C0 controls but writes DEL, C1 controls and bidi overrides raw;
+// they are escaped too, so that the JSON is as safe on a terminal as the
+// tables (the decoded values are unchanged: a token stays as issued).
 func writeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
-	return enc.Encode(v)
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	_, err := w.Write(escapeUnsafe(buf.Bytes()))
+	return err
+}
+
+// escapeUnsafe writes each unsafe character of JSON text as \uXXXX; such
+// characters only ever appear inside strings, where that is their escape.
+func escapeUnsafe(js []byte) []byte {
+	if !bytes.ContainsFunc(js, func(r rune) bool { return r >= 0x7f && textsafe.Unsafe(r) }) {
+		return js
+	}
+	out := make([]byte, 0, len(js)+32)
+	for _, r := range string(js) {
+		if r >= 0x7f && textsafe.Unsafe(r) {
+			out = fmt.Appendf(out, `\u%04x`, r)
+			continue
+		}
+		out = utf8.AppendRune(out, r)
+	}
+	return out
 }
 
 // table writes aligned columns.
@@ -29,8 +58,9 @@ func newTable(w io.Writer, header ...string) *table {
 func (t *table) row(cells ...string) {
 	for i, c := range cells {
 		if c == "" {
-			cells[i] = "-"
+			c = "-"
 		}
+		cells[i] = textsafe.Line(c) // no cell holds a secret; many quote a server
 	}
 	fmt.Fprintln(t.tw, strings.Join(cells, "\t"))
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"keyturn/textsafe"
 	"keyturn/version"
 )
 
@@ -99,18 +100,20 @@ func Execute(ctx context.Context, args []string, streams IO) int {
 	}
 	var ee *ExitError
 	var ue usageError
+	// An error may quote a server, and carries no secret: it is cleaned
+	// whole of what a terminal would act on.
 	switch {
 	case errors.As(err, &ee):
 		if ee.Err != nil {
-			fmt.Fprintln(streams.Err, "keyturn:", ee.Err)
+			fmt.Fprintln(streams.Err, "keyturn:", textsafe.Text(ee.Err.Error()))
 		}
 		return ee.Code
 	case errors.As(err, &ue) || isCobraUsage(err):
-		fmt.Fprintln(streams.Err, "keyturn:", err)
+		fmt.Fprintln(streams.Err, "keyturn:", textsafe.Text(err.Error()))
 		fmt.Fprintln(streams.Err, "Run 'keyturn --help' for usage.")
 		return ExitUsage
 	}
-	fmt.Fprintln(streams.Err, "keyturn:", err)
+	fmt.Fprintln(streams.Err, "keyturn:", textsafe.Text(err.Error()))
 	return ExitFailure
 }
 

@@ -18,6 +18,7 @@ func init() { register(newSandboxCmd) }
 type sandboxOptions struct {
 	listen  string
 	latency time.Duration
+	hostile bool
 }
 
 func newSandboxCmd(app *App) *cobra.Command {
@@ -36,6 +37,7 @@ secrets), then serves until interrupted. Nothing leaves this machine.`,
 	}
 	cmd.Flags().StringVar(&o.listen, "listen", "127.0.0.1:0", "host:port of the first server; the others take the next ports (port 0: free ports)")
 	cmd.Flags().DurationVar(&o.latency, "latency", 0, "delay added to every request")
+	cmd.Flags().BoolVar(&o.hostile, "hostile", false, "put terminal escape sequences in every name, description and error message the servers send")
 	return cmd
 }
 
@@ -43,7 +45,7 @@ func runSandbox(app *App, cmd *cobra.Command, o sandboxOptions) error {
 	if o.latency < 0 {
 		return usageError{fmt.Errorf("--latency must not be negative")}
 	}
-	sb, err := sandbox.Start(sandbox.Options{Listen: o.listen, Latency: o.latency})
+	sb, err := sandbox.Start(sandbox.Options{Listen: o.listen, Latency: o.latency, Hostile: o.hostile})
 	if err != nil {
 		return err
 	}

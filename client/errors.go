@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"keyturn/textsafe"
 )
 
 // APIError is an error answer from a server: the service's own error id or
@@ -33,7 +35,7 @@ func (e *APIError) Error() string {
 	if e.RequestID != "" {
 		fmt.Fprintf(&b, " [request %s]", e.RequestID)
 	}
-	return b.String()
+	return textsafe.Line(b.String()) // the server's words may carry escape sequences
 }
 
 // Unauthorized reports whether the server rejected the credential itself
@@ -86,7 +88,7 @@ func (e *SecondFactorRequired) Error() string {
 	if e.Message != "" {
 		fmt.Fprintf(&b, ": %s", e.Message)
 	}
-	return b.String()
+	return textsafe.Line(b.String())
 }
 
 func methodName(m string) string {
@@ -121,7 +123,7 @@ func (e *RateLimitedError) Error() string {
 	if e.Message != "" {
 		s += ": " + e.Message
 	}
-	return s
+	return textsafe.Line(s)
 }
 
 // TransportError is a failure to get an answer at all: DNS, connect, TLS,
@@ -151,7 +153,7 @@ func (e *TransportError) Error() string {
 	if e.MayHaveReached {
 		s += " (the request was sent; the server may have carried it out)"
 	}
-	return s
+	return textsafe.Line(s)
 }
 
 func (e *TransportError) Unwrap() error { return e.Err }
@@ -174,7 +176,7 @@ func (e *BadResponseError) Error() string {
 	if e.ContentType != "" {
 		s += ", " + e.ContentType
 	}
-	return s + "): " + e.Reason
+	return textsafe.Line(s + "): " + e.Reason)
 }
 
 // MayHaveApplied reports whether err leaves it unknown if the server carried

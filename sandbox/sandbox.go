@@ -27,6 +27,10 @@ type Options struct {
 	Listen string
 	// Latency delays every request, to make timing visible.
 	Latency time.Duration
+	// Hostile makes the servers hostile: every piece of text they send
+	// (names, descriptions, user names, error messages and ids) starts
+	// with simnet.HostileText, terminal escape sequences included.
+	Hostile bool
 }
 
 // Sandbox is the three servers, running.
@@ -48,15 +52,21 @@ type Sandbox struct {
 func Start(opts Options) (*Sandbox, error) {
 	env := simnet.NewEnv()
 	env.Faults.SetLatency(opts.Latency)
+	env.Hostile = opts.Hostile
 	s := &Sandbox{Env: env, Mattermost: mattermostsim.New(env), RocketChat: rocketchatsim.New(env), Capillary: capillarysim.New(env)}
 	listeners, err := listen(opts.Listen, 3)
 	if err != nil {
 		return nil, err
 	}
 	handlers := []http.Handler{s.Mattermost, s.RocketChat, s.Capillary}
+	fields := []simnet.TaintFields{mattermostsim.HostileFields, rocketchatsim.HostileFields, capillarysim.HostileFields}
 	urls := []*string{&s.MattermostURL, &s.RocketChatURL, &s.CapillaryURL}
 	for i, l := range listeners {
-		srv := &http.Server{Handler: env.Faults.Wrap(handlers[i]), ReadHeaderTimeout: 10 * time.Second}
+		h := env.Faults.Wrap(handlers[i])
+		if opts.Hostile {
+			h = simnet.Taint(h, fields[i]) // injected faults' answers too
+		}
+		srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 		s.servers = append(s.servers, srv)
 		*urls[i] = "http://" + l.Addr().String()
 		s.wg.Add(1)

@@ -23,31 +23,7 @@ import (
 // that a failure. With -update it saves the screens the lead's note quotes
 // to testdata/screens/.
 func TestE2ETmux(t *testing.T) {
-	tmuxPath, err := exec.LookPath("tmux")
-	if err != nil {
-		if os.Getenv("KEYTURN_TEST_TMUX") == "1" {
-			t.Fatal("KEYTURN_TEST_TMUX=1 but tmux is not installed: install it (apt-get install tmux) to run the end-to-end terminal test")
-		}
-		t.Skip("tmux is not installed: skipping the end-to-end terminal test (KEYTURN_TEST_TMUX=1 makes this a failure)")
-	}
-	if testing.Short() && os.Getenv("KEYTURN_TEST_TMUX") != "1" {
-		t.Skip("-short: skipping the end-to-end terminal test")
-	}
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "keyturn")
-	build := exec.Command("go", "build", "-o", bin, "keyturn")
-	build.Dir = ".."
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	tm := &tmux{t: t, path: tmuxPath, sock: filepath.Join(dir, "tmux.sock")}
-	t.Cleanup(tm.kill)
-	// A private tmux server with no user config; the app gets its own
-	// config path so nothing of the person's is read, and the shell says
-	// how keyturn exited once it has.
-	tm.run("-f", "/dev/null", "new-session", "-d", "-s", "e2e", "-x", "120", "-y", "40",
-		"-e", "KEYTURN_CONFIG="+filepath.Join(dir, "config.json"), "-e", "TERM=xterm-256color",
-		"sh", "-c", bin+" demo; echo KEYTURN-EXIT=$?; sleep 600")
+	tm := startTmux(t, "/dev/null", func(bin, dir string) string { return bin + " demo" })
 
 	// The accounts list, with the demo footer.
 	tm.waitFor("demo-mattermost", "demo-rocketchat", "demo-capillary", "codes:")
@@ -167,6 +143,39 @@ func TestE2ETmux(t *testing.T) {
 }
 
 // tmux drives one pane of a private tmux server.
+// startTmux builds keyturn and runs the shell command that command makes
+// of its path (and a temporary directory) in a tmux pane (120×40) of a
+// private tmux server started with the config file conf.
+func startTmux(t *testing.T, conf string, command func(bin, dir string) string) *tmux {
+	t.Helper()
+	tmuxPath, err := exec.LookPath("tmux")
+	if err != nil {
+		if os.Getenv("KEYTURN_TEST_TMUX") == "1" {
+			t.Fatal("KEYTURN_TEST_TMUX=1 but tmux is not installed: install it (apt-get install tmux) to run the end-to-end terminal test")
+		}
+		t.Skip("tmux is not installed: skipping the end-to-end terminal test (KEYTURN_TEST_TMUX=1 makes this a failure)")
+	}
+	if testing.Short() && os.Getenv("KEYTURN_TEST_TMUX") != "1" {
+		t.Skip("-short: skipping the end-to-end terminal test")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "keyturn")
+	build := exec.Command("go", "build", "-o", bin, "keyturn")
+	build.Dir = ".."
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	tm := &tmux{t: t, path: tmuxPath, sock: filepath.Join(dir, "tmux.sock")}
+	t.Cleanup(tm.kill)
+	// A private tmux server with no user config; the app gets its own
+	// config path so nothing of the person's is read, and the shell says
+	// how keyturn exited once it has.
+	tm.run("-f", conf, "new-session", "-d", "-s", "e2e", "-x", "120", "-y", "40",
+		"-e", "KEYTURN_CONFIG="+filepath.Join(dir, "config.json"), "-e", "TERM=xterm-256color",
+		"sh", "-c", command(bin, dir)+"; echo KEYTURN-EXIT=$?; sleep 600")
+	return tm
+}
+
 type tmux struct {
 	t    *testing.T
 	path string

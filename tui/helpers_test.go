@@ -59,11 +59,12 @@ type harnessOpts struct {
 	light   bool
 	profile colorprofile.Profile
 	noAccts bool
+	hostile bool // the servers put escape sequences in all their text
 }
 
 func newHarness(t *testing.T, o harnessOpts) *harness {
 	t.Helper()
-	sb, err := sandbox.Start(sandbox.Options{})
+	sb, err := sandbox.Start(sandbox.Options{Hostile: o.hostile})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"keyturn/account"
+	"keyturn/textsafe"
 )
 
 // The smallest terminal the app draws in.
@@ -377,7 +378,7 @@ func (m *Model) showError(title string, err error) {
 		m.setStatus("Cancelled")
 		return
 	}
-	m.banner = &banner{title: title, msg: err.Error(), hint: hintFor(err)}
+	m.banner = &banner{title: title, msg: textsafe.Text(err.Error()), hint: hintFor(err)}
 }
 
 // Unsaved tokens.
@@ -439,7 +440,9 @@ func (m *Model) reload() tea.Cmd {
 
 // View draws the screen, the banner, the footer and the top dialog.
 func (m *Model) View() tea.View {
-	v := tea.NewView(m.render())
+	// The last guard: whatever server text got into the frame unclean
+	// leaves it with no escape sequence but lipgloss's own styling.
+	v := tea.NewView(textsafe.Styled(m.render()))
 	v.AltScreen = true
 	v.WindowTitle = "keyturn"
 	return v

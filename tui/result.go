@@ -9,6 +9,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"keyturn/account"
+	"keyturn/textsafe"
 )
 
 // resultDialog shows a token a server just issued: masked until r, copied
@@ -152,7 +153,7 @@ func (d *resultDialog) view(m *Model, w, h int) string {
 	b = append(b, "")
 	value := mask(iss.Value)
 	if d.revealed {
-		value = iss.Value
+		value = textsafe.Line(iss.Value) // shown only: the copy and the store get it as issued
 	}
 	for i, l := range strings.Split(wrap(value, inner-7), "\n") {
 		if i == 0 {
@@ -163,7 +164,7 @@ func (d *resultDialog) view(m *Model, w, h int) string {
 	}
 	b = append(b, "")
 	if d.saved() {
-		b = append(b, m.st.OK.Render(wrap("✓ Saved to "+storeName(iss.Store)+" as "+iss.Name, inner)))
+		b = append(b, m.st.OK.Render(wrap("✓ Saved to "+storeName(iss.Store)+" as "+textsafe.Line(iss.Name), inner)))
 	} else {
 		b = append(b, m.st.ErrorBG.Render("✗ NOT saved"))
 		b = append(b, m.st.Error.Render(wrap(d.storeErr.Error(), inner)))

@@ -175,6 +175,9 @@ func New(env *simnet.Env) *Server {
 		PasswordDigest: sha256Hex(DavePassword), Roles: []string{"guest"}, CreatedAt: created}
 	s.users = []*user{alice, bob, carol, dave}
 	s.addPAT(alice, AlicePATName, AlicePAT, false, created.Add(time.Hour))
+	if env.Hostile {
+		s.addPAT(alice, HostilePATName, simnet.RocketToken(), false, created.Add(2*time.Hour))
+	}
 	s.table = s.routes()
 	return s
 }

@@ -26,6 +26,9 @@ type Env struct {
 	Ledger *Ledger
 	Faults *Faults
 	Clock  *Clock
+	// Hostile is set before the servers are built: they seed objects
+	// whose names carry HostileText (see Taint for their answers).
+	Hostile bool
 }
 
 // NewEnv is a fresh ledger, no faults and the real clock.
