@@ -47,6 +47,9 @@ type BulkItem struct {
 	Name        string `json:"name,omitempty"`
 	Fingerprint string `json:"fingerprint,omitempty"`
 	Stored      bool   `json:"stored"`
+	// NotSaved says the server issued a token the store refused: Value
+	// holds it in the run that got it; on a resume it is gone.
+	NotSaved bool `json:"not_saved,omitempty"`
 	// Note says how an ok came about when it is not the plain way: a token
 	// a stopped run rotated, read back from the server on resume.
 	Note string `json:"note,omitempty"`
@@ -147,6 +150,11 @@ func (m *Manager) RotateAll(ctx context.Context, account string, opts BulkOption
 		item := BulkItem{Ref: t.Ref.String(), Label: t.Label, Team: t.Team}
 		last := prior[item.Ref]
 		switch {
+		case t.current != "" && last.Event == evNotStored:
+			// The stopped run's token was not saved; the server shows it.
+			readBack = append(readBack, i)
+			report.Items[i] = item
+			continue
 		case last.Was != "" && t.current != "" && last.Event != evDone:
 			// The server shows the token: if it is still the one the
 			// stopped run found, that run never rotated it; if not, it did
@@ -165,6 +173,11 @@ func (m *Manager) RotateAll(ctx context.Context, account string, opts BulkOption
 		case evDone:
 			item.Status, item.Fingerprint, item.Stored = BulkSkipped, prior[item.Ref].Fingerprint, true
 			item.Name = SecretName(account, t.Ref)
+			settled++
+		case evNotStored:
+			// Issued and handed out, never stored: keyturn has no copy.
+			item.Status, item.NotSaved, item.Name, item.Fingerprint = BulkFailed, true, last.Name, last.Fingerprint
+			item.Error = "issued by the stopped run but NOT saved: its value was printed then and keyturn has no copy; if it was not kept, rotate this token again"
 			settled++
 		case evSent, evUnknown, evPlanned:
 			item.Status = BulkUnknown
@@ -327,8 +340,7 @@ func (m *Manager) rotateOne(ctx context.Context, s *session, j *journal, gate *r
 			item.Status = BulkOK
 			j.note(journalEntry{Ref: item.Ref, Event: evDone, Fingerprint: iss.Fingerprint})
 		case errors.As(err, &ns):
-			item.Status, item.Error, item.Value, item.Issued = BulkFailed, err.Error(), ns.Issued.Value, ns.Issued
-			j.note(journalEntry{Ref: item.Ref, Event: evDone, Fingerprint: ns.Issued.Fingerprint, Error: "issued but not stored"})
+			item = unsaved(j, item, ns)
 		case errors.As(err, &uo):
 			// Leave "sent" as the last event: a resume reports it unknown.
 			item.Status, item.Error = BulkUnknown, err.Error()
@@ -339,6 +351,17 @@ func (m *Manager) rotateOne(ctx context.Context, s *session, j *journal, gate *r
 		}
 		return item
 	}
+}
+
+// unsaved settles an item whose new token the store refused: the token
+// goes back to the face (the only copy), and the journal says so, so that
+// a resume neither skips it nor calls it stored.
+func unsaved(j *journal, item BulkItem, ns *NotStoredError) BulkItem {
+	item.Status, item.Error, item.NotSaved = BulkFailed, ns.Error(), true
+	item.Name, item.Fingerprint, item.Stored = ns.Issued.Name, ns.Issued.Fingerprint, false
+	item.Value, item.Issued = ns.Issued.Value, ns.Issued
+	j.note(journalEntry{Ref: item.Ref, Event: evNotStored, Name: ns.Issued.Name, Fingerprint: ns.Issued.Fingerprint})
+	return item
 }
 
 // readBack stores the token the server holds for a ref a stopped run
@@ -355,8 +378,7 @@ func (m *Manager) readBack(ctx context.Context, s *session, j *journal, t Token,
 		item.Note = "rotated by the stopped run, whose answer was lost; saved the token the server holds now"
 		j.note(journalEntry{Ref: item.Ref, Event: evDone, Fingerprint: iss.Fingerprint})
 	case errors.As(err, &ns):
-		item.Status, item.Error, item.Value, item.Issued = BulkFailed, err.Error(), ns.Issued.Value, ns.Issued
-		j.note(journalEntry{Ref: item.Ref, Event: evDone, Fingerprint: ns.Issued.Fingerprint, Error: "issued but not stored"})
+		item = unsaved(j, item, ns)
 	default:
 		item.Status, item.Error = BulkFailed, err.Error()
 		j.note(journalEntry{Ref: item.Ref, Event: evFailed, Error: err.Error()})

@@ -32,8 +32,11 @@ type journal struct {
 }
 
 type journalEntry struct {
-	Ref         string `json:"ref"`
-	Event       string `json:"event"` // "planned", "sent", "done", "failed", "unknown"
+	Ref   string `json:"ref"`
+	Event string `json:"event"` // "planned", "sent", "done", "not-stored", "failed", "unknown"
+	// Name is the store name of the issued token, for "not-stored" (a
+	// Mattermost user token's new one is not the ref's).
+	Name        string `json:"name,omitempty"`
 	Fingerprint string `json:"fingerprint,omitempty"`
 	Error       string `json:"error,omitempty"`
 	// Was identifies the token the server held when the run planned to
@@ -44,10 +47,13 @@ type journalEntry struct {
 
 // Journal events.
 const (
-	evSent    = "sent"
-	evDone    = "done"
-	evFailed  = "failed"
-	evUnknown = "unknown" // a "sent" with no answer, reported to the person
+	evSent   = "sent"
+	evDone   = "done"
+	evFailed = "failed"
+	// evNotStored is a token the server issued and the store refused: it
+	// was handed to the person, and keyturn holds no copy.
+	evNotStored = "not-stored"
+	evUnknown   = "unknown" // a "sent" with no answer, reported to the person
 	// evPlanned is on disk before any request of a run goes out, with the
 	// digest of the token the server holds, for each ref whose token the
 	// server shows. On resume a changed token tells a rotation that
