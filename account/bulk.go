@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"keyturn/client"
+	"keyturn/keystore"
 )
 
 // BulkOptions choose what a bulk rotation covers and how.
@@ -175,9 +176,15 @@ func (m *Manager) RotateAll(ctx context.Context, account string, opts BulkOption
 			item.Name = SecretName(account, t.Ref)
 			settled++
 		case evNotStored:
-			// Issued and handed out, never stored: keyturn has no copy.
-			item.Status, item.NotSaved, item.Name, item.Fingerprint = BulkFailed, true, last.Name, last.Fingerprint
-			item.Error = "issued by the stopped run but NOT saved: its value was printed then and keyturn has no copy; if it was not kept, rotate this token again"
+			item.Name, item.Fingerprint = last.Name, last.Fingerprint
+			if m.holds(ctx, last.Name, last.Fingerprint) {
+				// Saved since (retried, or 'keyturn secret set').
+				item.Status, item.Stored = BulkSkipped, true
+			} else {
+				// Issued and handed out, never stored: keyturn has no copy.
+				item.Status, item.NotSaved = BulkFailed, true
+				item.Error = "issued by the stopped run but NOT saved: its value was printed then and keyturn has no copy; if it was not kept, rotate this token again"
+			}
 			settled++
 		case evSent, evUnknown, evPlanned:
 			item.Status = BulkUnknown
@@ -351,6 +358,16 @@ func (m *Manager) rotateOne(ctx context.Context, s *session, j *journal, gate *r
 		}
 		return item
 	}
+}
+
+// holds reports whether the store has a value under name that ends with
+// fingerprint: a token a stopped run could not save, saved since.
+func (m *Manager) holds(ctx context.Context, name, fingerprint string) bool {
+	if name == "" || fingerprint == "" {
+		return false
+	}
+	v, err := m.vault.Get(ctx, name)
+	return err == nil && keystore.Fingerprint(v) == fingerprint
 }
 
 // unsaved settles an item whose new token the store refused: the token

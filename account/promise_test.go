@@ -57,8 +57,9 @@ func TestRotateAllResumeDoesNotCallAnUnsavedTokenStored(t *testing.T) {
 	}
 	w.store.Ops = []string{"set"}
 	if rep, err = w.mgr.RotateAll(ctx, "rc", account.BulkOptions{Kind: account.KindPAT, Answer: ans}); err != nil || rep.Failed != 1 {
-		t.Fatalf("first run: %+v %v", rep, err)
+		t.Fatalf("first run: failed %d, %v", rep.Failed, err)
 	}
+	unsavedPAT := rep.Items[0].Issued
 	w.store.Ops = []string{"none"}
 	rep, err = w.mgr.RotateAll(ctx, "rc", account.BulkOptions{Kind: account.KindPAT, Resume: true, Answer: ans})
 	if err != nil {
@@ -67,5 +68,13 @@ func TestRotateAllResumeDoesNotCallAnUnsavedTokenStored(t *testing.T) {
 	it := rep.Items[0]
 	if it.Stored || !it.NotSaved || it.Status != account.BulkFailed || rep.AllOK() || rep.Skipped != 0 {
 		t.Fatalf("resume of an unsaved PAT: status %s stored %v not saved %v; want failed, NOT saved", it.Status, it.Stored, it.NotSaved)
+	}
+	// Saved since: a resume finds it in the store.
+	if err := w.mgr.RetryStore(ctx, unsavedPAT); err != nil {
+		t.Fatal(err)
+	}
+	rep, err = w.mgr.RotateAll(ctx, "rc", account.BulkOptions{Kind: account.KindPAT, Resume: true, Answer: ans})
+	if err != nil || !rep.AllOK() || rep.Skipped != 1 || !rep.Items[0].Stored {
+		t.Fatalf("resume after the PAT was saved: skipped %d failed %d, %v", rep.Skipped, rep.Failed, err)
 	}
 }
