@@ -99,6 +99,11 @@ func (e *InterruptedRunError) Is(target error) bool { return target == ErrInterr
 // is resumed with Resume and never rotates a token twice. A 429 pauses all
 // workers, not one.
 func (m *Manager) RotateAll(ctx context.Context, account string, opts BulkOptions) (*BulkReport, error) {
+	unlock, err := m.lockAccount(ctx, account, "rotating every token")
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	s, err := m.session(ctx, account)
 	if err != nil {
 		return nil, err
@@ -112,10 +117,18 @@ func (m *Manager) RotateAll(ctx context.Context, account string, opts BulkOption
 	if err != nil {
 		return nil, err
 	}
+	priorPath := path
+	if len(prior) == 0 {
+		// A run stopped by a keyturn that named journals the old way.
+		priorPath = legacyJournalPath(m.cfg.Path, account, opts.Kind, opts.Team)
+		if prior, err = readJournal(priorPath); err != nil {
+			return nil, err
+		}
+	}
 	if !opts.Resume {
 		for ref, e := range prior {
 			if e.Event == evSent || e.Event == evPlanned {
-				return nil, &InterruptedRunError{Ref: ref, Journal: path}
+				return nil, &InterruptedRunError{Ref: ref, Journal: priorPath}
 			}
 		}
 		prior = map[string]journalEntry{}

@@ -254,10 +254,11 @@ func (m *Manager) capillaryTokens(ctx context.Context, s *session) ([]Token, err
 // label) or a Rocket.Chat personal access token (name label). It is stored
 // before it is returned.
 func (m *Manager) Create(ctx context.Context, account, label string, bypass2FA bool, ans *Answer) (*Issued, error) {
-	s, err := m.session(ctx, account)
+	s, unlock, err := m.lockedSession(ctx, account, "creating a token")
 	if err != nil {
 		return nil, err
 	}
+	defer unlock()
 	label = strings.TrimSpace(label)
 	if label == "" {
 		return nil, fmt.Errorf("a token needs a label (its description or name)")
@@ -320,10 +321,11 @@ func checkHint(a config.Account, ref Ref) string {
 // token in the store, or to keep the new one after a rotation whose answer
 // was lost. Other kinds are shown by their servers only once.
 func (m *Manager) Fetch(ctx context.Context, account string, ref Ref) (*Issued, error) {
-	s, err := m.session(ctx, account)
+	s, unlock, err := m.lockedSession(ctx, account, "fetching a token")
 	if err != nil {
 		return nil, err
 	}
+	defer unlock()
 	if !contains(KindsOf(s.acct.Service), ref.Kind) {
 		return nil, fmt.Errorf("%s accounts have no %s tokens", s.acct.Service, ref.Kind)
 	}
@@ -354,10 +356,11 @@ func (m *Manager) Fetch(ctx context.Context, account string, ref Ref) (*Issued, 
 // access tokens): create new, store, verify, revoke old. Where the server
 // replaces in place: one request, stored on arrival, never retried.
 func (m *Manager) Rotate(ctx context.Context, account string, ref Ref, ans *Answer) (*Issued, error) {
-	s, err := m.session(ctx, account)
+	s, unlock, err := m.lockedSession(ctx, account, "rotating "+ref.String())
 	if err != nil {
 		return nil, err
 	}
+	defer unlock()
 	return m.rotateWith(ctx, s, ref, ans)
 }
 
@@ -464,10 +467,11 @@ func (m *Manager) regenerateSession(ctx context.Context, s *session) (*Issued, e
 
 // Revoke ends a token on the server and deletes keyturn's copy.
 func (m *Manager) Revoke(ctx context.Context, account string, ref Ref, ans *Answer) error {
-	s, err := m.session(ctx, account)
+	s, unlock, err := m.lockedSession(ctx, account, "revoking "+ref.String())
 	if err != nil {
 		return err
 	}
+	defer unlock()
 	switch ref.Kind {
 	case KindUserToken:
 		if s.acct.Service != Mattermost {
