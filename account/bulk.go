@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -274,6 +275,7 @@ func (m *Manager) RotateAll(ctx context.Context, account string, opts BulkOption
 	for _, i := range readBack {
 		settle(i, m.readBack(ctx, s, j, tokens[i], report.Items[i]))
 	}
+	work, last := m.signInLast(ctx, s, tokens, work)
 	// With a second-factor answer, the first token goes alone: a single-use
 	// code (email) must pass once, and the server then remembers it for the
 	// batch, before the rest go in parallel.
@@ -292,6 +294,12 @@ feed:
 	}
 	close(next)
 	wg.Wait()
+	for _, i := range last {
+		if ctx.Err() != nil {
+			break // left "not started" below
+		}
+		settle(i, m.rotateOne(ctx, s, j, gate, tokens[i], report.Items[i], opts.Answer))
+	}
 	close(flushDone)
 	<-flushed
 	for i := range report.Items {
@@ -318,6 +326,36 @@ feed:
 		}
 	}
 	return report, jerr
+}
+
+// signInLast takes out of work the tokens that may be the one keyturn
+// signs in with, to be rotated last and one at a time: the rest of the
+// batch runs with a credential that still works, and the session's
+// credential changes while no other request uses it. A Mattermost user
+// token keyturn holds no copy of cannot be told apart (see keepSignedIn),
+// so when none is known to be the credential, every user token goes last.
+func (m *Manager) signInLast(ctx context.Context, s *session, tokens []Token, work []int) (rest, last []int) {
+	if s.cred.Via != viaPAT {
+		return work, nil
+	}
+	var userTokens []int
+	for _, i := range work {
+		ref := tokens[i].Ref
+		switch {
+		case m.signsInWith(ctx, s, ref):
+			last = append(last, i)
+		case ref.Kind == KindUserToken:
+			userTokens = append(userTokens, i)
+			rest = append(rest, i)
+		default:
+			rest = append(rest, i)
+		}
+	}
+	if len(last) > 0 || len(userTokens) == 0 {
+		return rest, last
+	}
+	rest = slices.DeleteFunc(rest, func(i int) bool { return tokens[i].Ref.Kind == KindUserToken })
+	return rest, userTokens
 }
 
 // rotateOne rotates one token: journal "sent", request, store, journal

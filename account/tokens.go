@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"keyturn/client"
@@ -21,6 +22,11 @@ type session struct {
 	hc   *client.Client
 	// put stores issued tokens; a bulk run batches the index writes.
 	put func(context.Context, config.SecretMeta, string) error
+
+	// signInOnce finds signInPAT: the Rocket.Chat PAT the session signs
+	// in with, if keyturn signs in with one (see signsInWith).
+	signInOnce sync.Once
+	signInPAT  string
 }
 
 func (m *Manager) session(ctx context.Context, account string) (*session, error) {
@@ -386,11 +392,17 @@ func (m *Manager) rotateWith(ctx context.Context, s *session, ref Ref, ans *Answ
 	case KindUserToken:
 		return m.rotateUserToken(ctx, s, ref)
 	case KindPAT:
+		signIn := m.signsInWith(ctx, s, ref)
 		tok, err := s.rocketchat().RegeneratePAT(ctx, ref.ID, s.secondFactor(ctx, ans))
 		if err != nil {
 			return nil, m.explainIssueError(s, ref, err, true)
 		}
-		return m.issueIn(ctx, s, ref, tok, nil)
+		iss, err := m.issueIn(ctx, s, ref, tok, nil)
+		if signIn {
+			// The old token died with the regeneration: sign in with the new one.
+			m.switchCredential(ctx, s, iss)
+		}
+		return iss, err
 	case KindSession:
 		return m.regenerateSession(ctx, s)
 	}
@@ -401,6 +413,7 @@ func (m *Manager) rotateWith(ctx context.Context, s *session, ref Ref, ans *Answ
 // old one is revoked only once the new one is stored and verified.
 func (m *Manager) rotateUserToken(ctx context.Context, s *session, ref Ref) (*Issued, error) {
 	mm := s.mattermost()
+	signIn := m.signsInWith(ctx, s, ref)
 	old, err := mm.GetUserAccessToken(ctx, ref.ID)
 	if err != nil {
 		return nil, err
@@ -419,9 +432,21 @@ func (m *Manager) rotateUserToken(ctx context.Context, s *session, ref Ref) (*Is
 		iss.Notes = append(iss.Notes, fmt.Sprintf("the new token did not work when checked (%v); the old token %s was left active", err, ref.ID))
 		return iss, nil
 	}
+	if signIn {
+		// keyturn signs in with the old token: it must sign in with the
+		// new one before the old one is revoked.
+		if !m.switchCredential(ctx, s, iss) {
+			iss.Notes = append(iss.Notes, fmt.Sprintf("the old token %s was left active, since keyturn still signs in with it", ref.ID))
+			return iss, nil
+		}
+		mm = s.mattermost()
+	}
 	if err := mm.RevokeUserAccessToken(ctx, ref.ID); err != nil {
 		iss.Notes = append(iss.Notes, fmt.Sprintf("the old token %s could not be revoked (%v); revoke it with 'keyturn token revoke %s %s'", ref.ID, err, s.acct.Name, ref))
 		return iss, nil
+	}
+	if !signIn {
+		m.keepSignedIn(ctx, s, iss)
 	}
 	if err := m.vault.Delete(ctx, SecretName(s.acct.Name, ref)); err != nil && !isNotFound(err) {
 		iss.Notes = append(iss.Notes, fmt.Sprintf("the old token was revoked but its stored copy could not be deleted: %v", err))
