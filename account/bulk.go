@@ -311,6 +311,9 @@ feed:
 	}
 	ferr := batch.Flush(ctx)
 	jerr := errors.Join(j.close(), ferr)
+	if opts.Resume {
+		jerr = errors.Join(jerr, m.repairAfterResume(ctx, account, report))
+	}
 
 	for i := range report.Items {
 		it := &report.Items[i]
@@ -326,6 +329,25 @@ feed:
 		}
 	}
 	return report, jerr
+}
+
+// repairAfterResume puts back the index entries a crash of the stopped
+// run lost: those of the tokens it finished (every store can be asked for
+// them by name), and any other of the account's the store can list.
+func (m *Manager) repairAfterResume(ctx context.Context, account string, report *BulkReport) error {
+	var names []string
+	for _, it := range report.Items {
+		if it.Status == BulkSkipped && it.Name != "" {
+			names = append(names, it.Name)
+		}
+	}
+	if _, err := m.reindex(ctx, account, names); err != nil {
+		return err
+	}
+	if _, err := m.RepairIndex(ctx, account); err != nil && !errors.Is(err, keystore.ErrCannotList) {
+		return err
+	}
+	return nil
 }
 
 // signInLast takes out of work the tokens that may be the one keyturn

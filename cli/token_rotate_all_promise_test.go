@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"keyturn/config"
 	rocketchatsim "keyturn/sandbox/rocketchat"
 )
 
@@ -58,5 +59,32 @@ func TestTokenRotateAllNamesTheNewSecretOfAnUnsavedUserToken(t *testing.T) {
 	mustContain(t, "stderr", r.err, "keyturn secret set "+newName)
 	if strings.Contains(r.err, "secret set mm/user-token/"+oldID) {
 		t.Fatal("the hint points at the old token's secret")
+	}
+}
+
+// 'secret list' puts back index entries a crash lost, from a store that
+// can list what it holds, and says so.
+func TestSecretListRepairsTheIndex(t *testing.T) {
+	w := newWorld(t)
+	w.mattermostAdmin("mm")
+	w.want(w.run("", "token", "create", "mm", "ci"), ExitOK, "create a user token")
+	l := w.ledger("mattermost", "user-token")
+	name := "mm/user-token/" + l[len(l)-1].ID
+	err := config.Open(w.cfg).Update(func(c *config.Config) error {
+		if !c.RemoveSecret(name) {
+			t.Fatalf("%s was not indexed", name)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := w.run("", "secret", "list")
+	w.want(r, ExitOK, "secret list")
+	mustContain(t, "stdout", r.out, name)
+	mustContain(t, "stderr", r.err, "put back 1 index entry", name)
+	w.want(w.run("", "secret", "list"), ExitOK, "secret list again")
+	if r := w.run("", "secret", "list"); strings.Contains(r.err, "put back") {
+		t.Fatal("the second list found something to repair again")
 	}
 }

@@ -63,6 +63,13 @@ type Backend interface {
 	Delete(ctx context.Context, name string) error
 }
 
+// Lister is a Backend that can name the secrets it holds, so that index
+// entries lost in a crash can be rebuilt. List returns an error wrapping
+// errors.ErrUnsupported where the platform's store cannot tell.
+type Lister interface {
+	List(ctx context.Context) ([]string, error)
+}
+
 // StoreError is what every backend returns when an operation fails. It never
 // holds the value.
 type StoreError struct {
