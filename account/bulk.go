@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
 	"keyturn/client"
+	"keyturn/keystore"
 )
 
 // BulkOptions choose what a bulk rotation covers and how.
@@ -47,6 +49,9 @@ type BulkItem struct {
 	Name        string `json:"name,omitempty"`
 	Fingerprint string `json:"fingerprint,omitempty"`
 	Stored      bool   `json:"stored"`
+	// NotSaved says the server issued a token the store refused: Value
+	// holds it in the run that got it; on a resume it is gone.
+	NotSaved bool `json:"not_saved,omitempty"`
 	// Note says how an ok came about when it is not the plain way: a token
 	// a stopped run rotated, read back from the server on resume.
 	Note string `json:"note,omitempty"`
@@ -95,6 +100,11 @@ func (e *InterruptedRunError) Is(target error) bool { return target == ErrInterr
 // is resumed with Resume and never rotates a token twice. A 429 pauses all
 // workers, not one.
 func (m *Manager) RotateAll(ctx context.Context, account string, opts BulkOptions) (*BulkReport, error) {
+	unlock, err := m.lockAccount(ctx, account, "rotating every token")
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	s, err := m.session(ctx, account)
 	if err != nil {
 		return nil, err
@@ -108,10 +118,18 @@ func (m *Manager) RotateAll(ctx context.Context, account string, opts BulkOption
 	if err != nil {
 		return nil, err
 	}
+	priorPath := path
+	if len(prior) == 0 {
+		// A run stopped by a keyturn that named journals the old way.
+		priorPath = legacyJournalPath(m.cfg.Path, account, opts.Kind, opts.Team)
+		if prior, err = readJournal(priorPath); err != nil {
+			return nil, err
+		}
+	}
 	if !opts.Resume {
 		for ref, e := range prior {
 			if e.Event == evSent || e.Event == evPlanned {
-				return nil, &InterruptedRunError{Ref: ref, Journal: path}
+				return nil, &InterruptedRunError{Ref: ref, Journal: priorPath}
 			}
 		}
 		prior = map[string]journalEntry{}
@@ -147,6 +165,11 @@ func (m *Manager) RotateAll(ctx context.Context, account string, opts BulkOption
 		item := BulkItem{Ref: t.Ref.String(), Label: t.Label, Team: t.Team}
 		last := prior[item.Ref]
 		switch {
+		case t.current != "" && last.Event == evNotStored:
+			// The stopped run's token was not saved; the server shows it.
+			readBack = append(readBack, i)
+			report.Items[i] = item
+			continue
 		case last.Was != "" && t.current != "" && last.Event != evDone:
 			// The server shows the token: if it is still the one the
 			// stopped run found, that run never rotated it; if not, it did
@@ -165,6 +188,17 @@ func (m *Manager) RotateAll(ctx context.Context, account string, opts BulkOption
 		case evDone:
 			item.Status, item.Fingerprint, item.Stored = BulkSkipped, prior[item.Ref].Fingerprint, true
 			item.Name = SecretName(account, t.Ref)
+			settled++
+		case evNotStored:
+			item.Name, item.Fingerprint = last.Name, last.Fingerprint
+			if m.holds(ctx, last.Name, last.Fingerprint) {
+				// Saved since (retried, or 'keyturn secret set').
+				item.Status, item.Stored = BulkSkipped, true
+			} else {
+				// Issued and handed out, never stored: keyturn has no copy.
+				item.Status, item.NotSaved = BulkFailed, true
+				item.Error = "issued by the stopped run but NOT saved: its value was printed then and keyturn has no copy; if it was not kept, rotate this token again"
+			}
 			settled++
 		case evSent, evUnknown, evPlanned:
 			item.Status = BulkUnknown
@@ -241,6 +275,7 @@ func (m *Manager) RotateAll(ctx context.Context, account string, opts BulkOption
 	for _, i := range readBack {
 		settle(i, m.readBack(ctx, s, j, tokens[i], report.Items[i]))
 	}
+	work, last := m.signInLast(ctx, s, tokens, work)
 	// With a second-factor answer, the first token goes alone: a single-use
 	// code (email) must pass once, and the server then remembers it for the
 	// batch, before the rest go in parallel.
@@ -259,6 +294,12 @@ feed:
 	}
 	close(next)
 	wg.Wait()
+	for _, i := range last {
+		if ctx.Err() != nil {
+			break // left "not started" below
+		}
+		settle(i, m.rotateOne(ctx, s, j, gate, tokens[i], report.Items[i], opts.Answer))
+	}
 	close(flushDone)
 	<-flushed
 	for i := range report.Items {
@@ -270,6 +311,9 @@ feed:
 	}
 	ferr := batch.Flush(ctx)
 	jerr := errors.Join(j.close(), ferr)
+	if opts.Resume {
+		jerr = errors.Join(jerr, m.repairAfterResume(ctx, account, report))
+	}
 
 	for i := range report.Items {
 		it := &report.Items[i]
@@ -285,6 +329,55 @@ feed:
 		}
 	}
 	return report, jerr
+}
+
+// repairAfterResume puts back the index entries a crash of the stopped
+// run lost: those of the tokens it finished (every store can be asked for
+// them by name), and any other of the account's the store can list.
+func (m *Manager) repairAfterResume(ctx context.Context, account string, report *BulkReport) error {
+	var names []string
+	for _, it := range report.Items {
+		if it.Status == BulkSkipped && it.Name != "" {
+			names = append(names, it.Name)
+		}
+	}
+	if _, err := m.reindex(ctx, account, names); err != nil {
+		return err
+	}
+	if _, err := m.RepairIndex(ctx, account); err != nil && !errors.Is(err, keystore.ErrCannotList) {
+		return err
+	}
+	return nil
+}
+
+// signInLast takes out of work the tokens that may be the one keyturn
+// signs in with, to be rotated last and one at a time: the rest of the
+// batch runs with a credential that still works, and the session's
+// credential changes while no other request uses it. A Mattermost user
+// token keyturn holds no copy of cannot be told apart (see keepSignedIn),
+// so when none is known to be the credential, every user token goes last.
+func (m *Manager) signInLast(ctx context.Context, s *session, tokens []Token, work []int) (rest, last []int) {
+	if s.cred.Via != viaPAT {
+		return work, nil
+	}
+	var userTokens []int
+	for _, i := range work {
+		ref := tokens[i].Ref
+		switch {
+		case m.signsInWith(ctx, s, ref):
+			last = append(last, i)
+		case ref.Kind == KindUserToken:
+			userTokens = append(userTokens, i)
+			rest = append(rest, i)
+		default:
+			rest = append(rest, i)
+		}
+	}
+	if len(last) > 0 || len(userTokens) == 0 {
+		return rest, last
+	}
+	rest = slices.DeleteFunc(rest, func(i int) bool { return tokens[i].Ref.Kind == KindUserToken })
+	return rest, userTokens
 }
 
 // rotateOne rotates one token: journal "sent", request, store, journal
@@ -327,8 +420,7 @@ func (m *Manager) rotateOne(ctx context.Context, s *session, j *journal, gate *r
 			item.Status = BulkOK
 			j.note(journalEntry{Ref: item.Ref, Event: evDone, Fingerprint: iss.Fingerprint})
 		case errors.As(err, &ns):
-			item.Status, item.Error, item.Value, item.Issued = BulkFailed, err.Error(), ns.Issued.Value, ns.Issued
-			j.note(journalEntry{Ref: item.Ref, Event: evDone, Fingerprint: ns.Issued.Fingerprint, Error: "issued but not stored"})
+			item = unsaved(j, item, ns)
 		case errors.As(err, &uo):
 			// Leave "sent" as the last event: a resume reports it unknown.
 			item.Status, item.Error = BulkUnknown, err.Error()
@@ -339,6 +431,27 @@ func (m *Manager) rotateOne(ctx context.Context, s *session, j *journal, gate *r
 		}
 		return item
 	}
+}
+
+// holds reports whether the store has a value under name that ends with
+// fingerprint: a token a stopped run could not save, saved since.
+func (m *Manager) holds(ctx context.Context, name, fingerprint string) bool {
+	if name == "" || fingerprint == "" {
+		return false
+	}
+	v, err := m.vault.Get(ctx, name)
+	return err == nil && keystore.Fingerprint(v) == fingerprint
+}
+
+// unsaved settles an item whose new token the store refused: the token
+// goes back to the face (the only copy), and the journal says so, so that
+// a resume neither skips it nor calls it stored.
+func unsaved(j *journal, item BulkItem, ns *NotStoredError) BulkItem {
+	item.Status, item.Error, item.NotSaved = BulkFailed, ns.Error(), true
+	item.Name, item.Fingerprint, item.Stored = ns.Issued.Name, ns.Issued.Fingerprint, false
+	item.Value, item.Issued = ns.Issued.Value, ns.Issued
+	j.note(journalEntry{Ref: item.Ref, Event: evNotStored, Name: ns.Issued.Name, Fingerprint: ns.Issued.Fingerprint})
+	return item
 }
 
 // readBack stores the token the server holds for a ref a stopped run
@@ -355,8 +468,7 @@ func (m *Manager) readBack(ctx context.Context, s *session, j *journal, t Token,
 		item.Note = "rotated by the stopped run, whose answer was lost; saved the token the server holds now"
 		j.note(journalEntry{Ref: item.Ref, Event: evDone, Fingerprint: iss.Fingerprint})
 	case errors.As(err, &ns):
-		item.Status, item.Error, item.Value, item.Issued = BulkFailed, err.Error(), ns.Issued.Value, ns.Issued
-		j.note(journalEntry{Ref: item.Ref, Event: evDone, Fingerprint: ns.Issued.Fingerprint, Error: "issued but not stored"})
+		item = unsaved(j, item, ns)
 	default:
 		item.Status, item.Error = BulkFailed, err.Error()
 		j.note(journalEntry{Ref: item.Ref, Event: evFailed, Error: err.Error()})

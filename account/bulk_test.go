@@ -115,7 +115,7 @@ func TestRotateAllResumesFromThePlanAlone(t *testing.T) {
 		// What a crash leaves: the plan, the "done" of one ref only, and (for
 		// commands) another's 429 refusal, after which it was sent again and
 		// applied.
-		journals, _ := filepath.Glob(filepath.Join(filepath.Dir(w.cfg.Path), "journal", "mm."+kind+".jsonl"))
+		journals, _ := filepath.Glob(filepath.Join(filepath.Dir(w.cfg.Path), "journal", "mm."+kind+"-*.jsonl"))
 		if len(journals) != 1 {
 			t.Fatalf("%s: journals %v", kind, journals)
 		}
@@ -333,13 +333,19 @@ func TestRotateAllWithoutAJournalLeavesNoGoroutine(t *testing.T) {
 	w := newWorld(t)
 	w.mattermostSignedIn()
 	ctx := context.Background()
-	// The journal reads as absent but cannot be created: a dangling link
-	// into a directory that does not exist.
-	dir := filepath.Join(filepath.Dir(w.cfg.Path), "journal")
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	// The journal cannot be opened: a dangling link where it goes, which
+	// keyturn does not follow.
+	if _, err := w.mgr.RotateAll(ctx, "mm", account.BulkOptions{Kind: account.KindCommand}); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Symlink(filepath.Join(t.TempDir(), "gone", "x"), filepath.Join(dir, "mm.command.jsonl")); err != nil {
+	journals, _ := filepath.Glob(filepath.Join(filepath.Dir(w.cfg.Path), "journal", "mm.command-*.jsonl"))
+	if len(journals) != 1 {
+		t.Fatalf("journals %v", journals)
+	}
+	if err := os.Remove(journals[0]); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(t.TempDir(), "gone", "x"), journals[0]); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := w.mgr.RotateAll(ctx, "mm", account.BulkOptions{Kind: account.KindCommand}); err == nil {

@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
+	"keyturn/client"
 	"keyturn/config"
 	"keyturn/keystore"
 )
@@ -157,4 +159,77 @@ func fingerprintOrDash(token string) string {
 		return fp
 	}
 	return "-"
+}
+
+// signsInWith reports whether ref is the token keyturn itself signs in
+// with (a PAT given to 'keyturn login --token-stdin'): for a Rocket.Chat
+// PAT, the server's last part of it ends the credential's token; for a
+// Mattermost user token, keyturn's copy of it is the credential's token
+// (the server never shows it; see keepSignedIn for a copy keyturn lacks).
+func (m *Manager) signsInWith(ctx context.Context, s *session, ref Ref) bool {
+	if s.cred.Via != viaPAT {
+		return false
+	}
+	switch ref.Kind {
+	case KindPAT:
+		s.signInOnce.Do(func() {
+			pats, err := s.rocketchat().ListPATs(ctx)
+			if err != nil {
+				return
+			}
+			for _, p := range pats {
+				if p.LastTokenPart != "" && strings.HasSuffix(s.cred.Token, p.LastTokenPart) {
+					s.signInPAT = p.Name
+				}
+			}
+		})
+		return ref.ID == s.signInPAT
+	case KindUserToken:
+		v, err := m.vault.Get(ctx, SecretName(s.acct.Name, ref))
+		return err == nil && v == s.cred.Token
+	}
+	return false
+}
+
+// switchCredential makes a newly issued token the one keyturn signs in
+// with, in place of the one it replaces; it says in iss.Notes what came
+// of it. It reports whether the credential was saved.
+func (m *Manager) switchCredential(ctx context.Context, s *session, iss *Issued) bool {
+	if iss == nil || iss.Value == "" {
+		return false
+	}
+	c := *s.cred
+	c.Token = iss.Value
+	if err := m.saveCredential(ctx, s.acct.Name, c); err != nil {
+		iss.Notes = append(iss.Notes, fmt.Sprintf("keyturn signed in with the token this one replaces, and could not save the new one as its credential (%v): sign in again with 'keyturn login %s --token-stdin' and the new token", unwrapNotStored(err), s.acct.Name))
+		return false
+	}
+	s.cred = &c
+	iss.Notes = append(iss.Notes, "keyturn signed in with the token this one replaces; it now signs in with the new one")
+	return true
+}
+
+// keepSignedIn checks, after a Mattermost user token was revoked, that the
+// credential still works when it is a token keyturn held no copy of: a 401
+// means it was the revoked one, and the new token, already verified,
+// becomes the credential.
+func (m *Manager) keepSignedIn(ctx context.Context, s *session, iss *Issued) {
+	if s.cred.Via != viaPAT {
+		return
+	}
+	_, err := s.mattermost().Me(ctx)
+	var api *client.APIError
+	if errors.As(err, &api) && api.Unauthorized() {
+		m.switchCredential(ctx, s, iss)
+	}
+}
+
+// unwrapNotStored is the store's own error inside a *NotStoredError, which
+// would otherwise name the credential as "issued".
+func unwrapNotStored(err error) error {
+	var ns *NotStoredError
+	if errors.As(err, &ns) {
+		return ns.Err
+	}
+	return err
 }

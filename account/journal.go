@@ -10,8 +10,11 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
+
+	"keyturn/config"
 )
 
 // A journal records what a bulk rotation has done, one JSON line per
@@ -32,8 +35,11 @@ type journal struct {
 }
 
 type journalEntry struct {
-	Ref         string `json:"ref"`
-	Event       string `json:"event"` // "planned", "sent", "done", "failed", "unknown"
+	Ref   string `json:"ref"`
+	Event string `json:"event"` // "planned", "sent", "done", "not-stored", "failed", "unknown"
+	// Name is the store name of the issued token, for "not-stored" (a
+	// Mattermost user token's new one is not the ref's).
+	Name        string `json:"name,omitempty"`
 	Fingerprint string `json:"fingerprint,omitempty"`
 	Error       string `json:"error,omitempty"`
 	// Was identifies the token the server held when the run planned to
@@ -44,10 +50,13 @@ type journalEntry struct {
 
 // Journal events.
 const (
-	evSent    = "sent"
-	evDone    = "done"
-	evFailed  = "failed"
-	evUnknown = "unknown" // a "sent" with no answer, reported to the person
+	evSent   = "sent"
+	evDone   = "done"
+	evFailed = "failed"
+	// evNotStored is a token the server issued and the store refused: it
+	// was handed to the person, and keyturn holds no copy.
+	evNotStored = "not-stored"
+	evUnknown   = "unknown" // a "sent" with no answer, reported to the person
 	// evPlanned is on disk before any request of a run goes out, with the
 	// digest of the token the server holds, for each ref whose token the
 	// server shows. On resume a changed token tells a rotation that
@@ -65,8 +74,17 @@ func digest(token string) string {
 }
 
 // journalPath is one journal per account and selection, so a stopped run
-// of slash commands does not hold back a run of webhooks.
+// of slash commands does not hold back a run of webhooks. The name is
+// readable, and a digest of the exact selection makes it unique: account
+// "a" with kind "command" and account "a.command" do not share a file,
+// nor do "A" and "a" on a file system that folds case.
 func journalPath(configPath, account, kind, team string) string {
+	return filepath.Join(filepath.Dir(configPath), "journal", fileStem(account, kind, team)+".jsonl")
+}
+
+// legacyJournalPath is where keyturn kept a selection's journal before
+// names were made unique: a run stopped then is still resumed.
+func legacyJournalPath(configPath, account, kind, team string) string {
 	name := account
 	for _, part := range []string{kind, team} {
 		if part != "" {
@@ -74,6 +92,19 @@ func journalPath(configPath, account, kind, team string) string {
 		}
 	}
 	return filepath.Join(filepath.Dir(configPath), "journal", name+".jsonl")
+}
+
+// fileStem names a file after parts: each made safe to read, then a digest
+// of them all, which tells apart parts the first step maps alike.
+func fileStem(parts ...string) string {
+	var name []string
+	for _, p := range parts {
+		if p != "" {
+			name = append(name, safeFilePart(p))
+		}
+	}
+	sum := sha256.Sum256([]byte(strings.Join(parts, "\x00")))
+	return strings.Join(name, ".") + "-" + hex.EncodeToString(sum[:8])
 }
 
 func safeFilePart(s string) string {
@@ -89,7 +120,7 @@ func safeFilePart(s string) string {
 // readJournal is each ref's last event (empty when there is no journal),
 // carrying the digest of its latest plan.
 func readJournal(path string) (map[string]journalEntry, error) {
-	f, err := os.Open(path)
+	f, err := config.OpenNoFollow(path, os.O_RDONLY, 0)
 	if errors.Is(err, os.ErrNotExist) {
 		return map[string]journalEntry{}, nil
 	}
@@ -116,15 +147,20 @@ func readJournal(path string) (map[string]journalEntry, error) {
 }
 
 // openJournal starts a journal: appending when resuming, fresh otherwise.
+// A fresh one replaces the old file rather than truncating it, and no link
+// at path is followed, so the journal never writes anywhere else.
 func openJournal(path string, resume bool) (*journal, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, err
 	}
 	flags := os.O_WRONLY | os.O_CREATE | os.O_APPEND
 	if !resume {
-		flags |= os.O_TRUNC
+		if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("starting the rotation journal: %w", err)
+		}
+		flags |= os.O_EXCL
 	}
-	f, err := os.OpenFile(path, flags, 0o600)
+	f, err := config.OpenNoFollow(path, flags, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("opening the rotation journal: %w", err)
 	}

@@ -30,6 +30,9 @@ type Options struct {
 	Trace     *client.Tracer
 	Timeout   time.Duration
 	Now       func() time.Time
+	// LockWait bounds the wait for another keyturn process that holds an
+	// account (config.LockTimeout if zero).
+	LockWait time.Duration
 }
 
 // Manager runs the operations over the config file and the store.

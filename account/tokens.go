@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"keyturn/client"
@@ -22,6 +23,11 @@ type session struct {
 	hc   *client.Client
 	// put stores issued tokens; a bulk run batches the index writes.
 	put func(context.Context, config.SecretMeta, string) error
+
+	// signInOnce finds signInPAT: the Rocket.Chat PAT the session signs
+	// in with, if keyturn signs in with one (see signsInWith).
+	signInOnce sync.Once
+	signInPAT  string
 }
 
 func (m *Manager) session(ctx context.Context, account string) (*session, error) {
@@ -257,10 +263,11 @@ func (m *Manager) capillaryTokens(ctx context.Context, s *session) ([]Token, err
 // label) or a Rocket.Chat personal access token (name label). It is stored
 // before it is returned.
 func (m *Manager) Create(ctx context.Context, account, label string, bypass2FA bool, ans *Answer) (*Issued, error) {
-	s, err := m.session(ctx, account)
+	s, unlock, err := m.lockedSession(ctx, account, "creating a token")
 	if err != nil {
 		return nil, err
 	}
+	defer unlock()
 	label = strings.TrimSpace(label)
 	if label == "" {
 		return nil, fmt.Errorf("a token needs a label (its description or name)")
@@ -316,10 +323,11 @@ func checkHint(a config.Account, ref Ref) string {
 // token in the store, or to keep the new one after a rotation whose answer
 // was lost. Other kinds are shown by their servers only once.
 func (m *Manager) Fetch(ctx context.Context, account string, ref Ref) (*Issued, error) {
-	s, err := m.session(ctx, account)
+	s, unlock, err := m.lockedSession(ctx, account, "fetching a token")
 	if err != nil {
 		return nil, err
 	}
+	defer unlock()
 	if !contains(KindsOf(s.acct.Service), ref.Kind) {
 		return nil, fmt.Errorf("%s accounts have no %s tokens", s.acct.Service, ref.Kind)
 	}
@@ -353,10 +361,11 @@ func (m *Manager) Fetch(ctx context.Context, account string, ref Ref) (*Issued, 
 // access tokens): create new, store, verify, revoke old. Where the server
 // replaces in place: one request, stored on arrival, never retried.
 func (m *Manager) Rotate(ctx context.Context, account string, ref Ref, ans *Answer) (*Issued, error) {
-	s, err := m.session(ctx, account)
+	s, unlock, err := m.lockedSession(ctx, account, "rotating "+ref.String())
 	if err != nil {
 		return nil, err
 	}
+	defer unlock()
 	return m.rotateWith(ctx, s, ref, ans)
 }
 
@@ -387,11 +396,17 @@ func (m *Manager) rotateWith(ctx context.Context, s *session, ref Ref, ans *Answ
 	case KindUserToken:
 		return m.rotateUserToken(ctx, s, ref)
 	case KindPAT:
+		signIn := m.signsInWith(ctx, s, ref)
 		tok, err := s.rocketchat().RegeneratePAT(ctx, ref.ID, s.secondFactor(ctx, ans))
 		if err != nil {
 			return nil, m.explainIssueError(s, ref, err, true)
 		}
-		return m.issueIn(ctx, s, ref, tok, nil)
+		iss, err := m.issueIn(ctx, s, ref, tok, nil)
+		if signIn {
+			// The old token died with the regeneration: sign in with the new one.
+			m.switchCredential(ctx, s, iss)
+		}
+		return iss, err
 	case KindSession:
 		return m.regenerateSession(ctx, s)
 	}
@@ -402,6 +417,7 @@ func (m *Manager) rotateWith(ctx context.Context, s *session, ref Ref, ans *Answ
 // old one is revoked only once the new one is stored and verified.
 func (m *Manager) rotateUserToken(ctx context.Context, s *session, ref Ref) (*Issued, error) {
 	mm := s.mattermost()
+	signIn := m.signsInWith(ctx, s, ref)
 	old, err := mm.GetUserAccessToken(ctx, ref.ID)
 	if err != nil {
 		return nil, err
@@ -420,9 +436,21 @@ func (m *Manager) rotateUserToken(ctx context.Context, s *session, ref Ref) (*Is
 		iss.Notes = append(iss.Notes, fmt.Sprintf("the new token did not work when checked (%v); the old token %s was left active", err, ref.ID))
 		return iss, nil
 	}
+	if signIn {
+		// keyturn signs in with the old token: it must sign in with the
+		// new one before the old one is revoked.
+		if !m.switchCredential(ctx, s, iss) {
+			iss.Notes = append(iss.Notes, fmt.Sprintf("the old token %s was left active, since keyturn still signs in with it", ref.ID))
+			return iss, nil
+		}
+		mm = s.mattermost()
+	}
 	if err := mm.RevokeUserAccessToken(ctx, ref.ID); err != nil {
 		iss.Notes = append(iss.Notes, fmt.Sprintf("the old token %s could not be revoked (%v); revoke it with 'keyturn token revoke %s %s'", ref.ID, err, s.acct.Name, ref))
 		return iss, nil
+	}
+	if !signIn {
+		m.keepSignedIn(ctx, s, iss)
 	}
 	if err := m.vault.Delete(ctx, SecretName(s.acct.Name, ref)); err != nil && !isNotFound(err) {
 		iss.Notes = append(iss.Notes, fmt.Sprintf("the old token was revoked but its stored copy could not be deleted: %v", err))
@@ -468,10 +496,11 @@ func (m *Manager) regenerateSession(ctx context.Context, s *session) (*Issued, e
 
 // Revoke ends a token on the server and deletes keyturn's copy.
 func (m *Manager) Revoke(ctx context.Context, account string, ref Ref, ans *Answer) error {
-	s, err := m.session(ctx, account)
+	s, unlock, err := m.lockedSession(ctx, account, "revoking "+ref.String())
 	if err != nil {
 		return err
 	}
+	defer unlock()
 	switch ref.Kind {
 	case KindUserToken:
 		if s.acct.Service != Mattermost {

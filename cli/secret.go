@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"keyturn/account"
 	"keyturn/config"
 	"keyturn/keystore"
 )
@@ -78,9 +80,13 @@ one whose value has gone is shown as MISSING (use --no-check to read the index o
 
 func runSecretList(cmd *cobra.Command, app *App, o *secretListOptions) error {
 	ctx := cmd.Context()
-	v, err := app.vault(cmd)
+	m, err := app.manager(ctx)
 	if err != nil {
 		return err
+	}
+	v := m.Vault()
+	if !o.noCheck {
+		repairIndex(ctx, app, m)
 	}
 	list, err := v.List(ctx, !o.noCheck)
 	var checkErr error
@@ -295,4 +301,21 @@ still has its index entry removed.`,
 	}
 	cmd.Flags().BoolVarP(&o.yes, "yes", "y", false, "do not ask for confirmation")
 	return cmd
+}
+
+// repairIndex puts back the index entries a crash lost (a bulk run's batch
+// not yet written), where the store can list what it holds, and says so on
+// stderr. A store that cannot list is no error here: the list still shows
+// the index.
+func repairIndex(ctx context.Context, app *App, m *account.Manager) {
+	added, err := m.RepairIndex(ctx, "")
+	switch {
+	case errors.Is(err, keystore.ErrCannotList):
+	case err != nil:
+		fmt.Fprintf(app.io.Err, "keyturn: could not compare the index with the %s store: %v\n", m.Store(), err)
+	case len(added) == 1:
+		fmt.Fprintf(app.io.Err, "put back 1 index entry for a secret the %s store holds: %s\n", m.Store(), added[0])
+	case len(added) > 1:
+		fmt.Fprintf(app.io.Err, "put back %d index entries for secrets the %s store holds: %s\n", len(added), m.Store(), strings.Join(added, ", "))
+	}
 }

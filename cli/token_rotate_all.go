@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -100,7 +101,7 @@ func runTokenRotateAll(cmd *cobra.Command, app *App, o *tokenRotateOptions) erro
 	}
 	switch {
 	case notStored > 0:
-		return exitf(ExitNotStored, "%d token(s) were issued but NOT saved: they are printed above, the only copies; store them with 'keyturn secret set NAME'", notStored)
+		return exitf(ExitNotStored, "%d token(s) were issued but NOT saved%s", notStored, unsavedHints(rep))
 	case rep.Unknown > 0:
 		return exitf(ExitUnknownState, "%d token(s) were sent with no answer: the server may have rotated them; keyturn does not retry by itself (check each integration, or rotate it on its own)", rep.Unknown)
 	case ch != nil && code == "":
@@ -131,9 +132,11 @@ func printBulkReport(ctx context.Context, app *App, m *account.Manager, rep *acc
 		out := bulkJSON{Account: rep.Account, OK: rep.OK, Failed: rep.Failed, Unknown: rep.Unknown, Skipped: rep.Skipped}
 		for _, it := range rep.Items {
 			j := bulkItemJSON{BulkItem: it}
+			if it.NotSaved {
+				notStored++
+			}
 			if it.Value != "" {
 				j.Token = it.Value
-				notStored++
 			} else if reveal && it.Name != "" && it.Stored {
 				j.Token, _ = m.Vault().Get(ctx, it.Name)
 			}
@@ -152,6 +155,9 @@ func printBulkReport(ctx context.Context, app *App, m *account.Manager, rep *acc
 			result += " (" + it.Note + ")"
 		}
 		saved := ""
+		if it.NotSaved {
+			saved = "NOT SAVED (" + it.Name + ")"
+		}
 		if it.Stored {
 			saved = it.Name
 			if it.Fingerprint != "" {
@@ -162,11 +168,31 @@ func printBulkReport(ctx context.Context, app *App, m *account.Manager, rep *acc
 	}
 	_ = t.flush()
 	for _, it := range rep.Items {
-		if it.Value != "" {
+		switch {
+		case it.Value != "":
 			notStored++
-			fmt.Fprintf(app.io.Out, "NOT SAVED %s %s\n", it.Ref, it.Value)
+			fmt.Fprintf(app.io.Out, "NOT SAVED %s as %s: %s\n", it.Ref, it.Name, it.Value)
+		case it.NotSaved:
+			notStored++
+			fmt.Fprintf(app.io.Out, "NOT SAVED %s as %s: issued by the stopped run; keyturn has no copy\n", it.Ref, it.Name)
 		}
 	}
 	fmt.Fprintf(app.io.Out, "%d ok · %d failed · %d unknown · %d already done\n", rep.OK, rep.Failed, rep.Unknown, rep.Skipped)
 	return notStored
+}
+
+// unsavedHints says, for each token the store refused, the secret name it
+// belongs under (a Mattermost user token's new one, not the old ref's,
+// whose copy is the old token) and how to store it.
+func unsavedHints(rep *account.BulkReport) string {
+	var b strings.Builder
+	for _, it := range rep.Items {
+		switch {
+		case it.Value != "":
+			fmt.Fprintf(&b, "\n  %s: printed above, the ONLY copy; store it with 'keyturn secret set %s' (it reads the value from stdin)", it.Ref, it.Name)
+		case it.NotSaved:
+			fmt.Fprintf(&b, "\n  %s: issued by the stopped run and printed then; if it was kept, store it with 'keyturn secret set %s', else rotate it again", it.Ref, it.Name)
+		}
+	}
+	return b.String()
 }

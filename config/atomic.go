@@ -22,6 +22,39 @@ const LockTimeout = 15 * time.Second
 // lock would let two writers in at once.
 func LockPath(path string) string { return path + ".lock" }
 
+// ErrLocked is wrapped by Lock's error when another keyturn process held
+// the lock for the whole wait.
+var ErrLocked = errors.New("locked by another keyturn process")
+
+// ErrSymlink is wrapped by the error of an open that refused a symbolic
+// link: keyturn never writes through one, so a link planted in its
+// directory cannot make it write elsewhere.
+var ErrSymlink = errors.New("is a symbolic link, which keyturn does not follow for files it writes")
+
+// OpenNoFollow is os.OpenFile that refuses a symbolic link at path (with
+// O_NOFOLLOW where the system has it, else by Lstat first).
+func OpenNoFollow(path string, flag int, perm os.FileMode) (*os.File, error) {
+	if fi, err := os.Lstat(path); err == nil && fi.Mode()&os.ModeSymlink != 0 {
+		return nil, fmt.Errorf("%s %w; remove it or move it away", path, ErrSymlink)
+	}
+	f, err := os.OpenFile(path, flag|noFollow, perm)
+	if err != nil && isLoop(err) {
+		return nil, fmt.Errorf("%s %w; remove it or move it away", path, ErrSymlink)
+	}
+	return f, err
+}
+
+// isLoop reports an open refused by O_NOFOLLOW (ELOOP on Linux, EMLINK on
+// some BSDs), checked again with Lstat so that no other error is mistaken.
+func isLoop(err error) bool {
+	var pe *os.PathError
+	if !errors.As(err, &pe) {
+		return false
+	}
+	fi, lerr := os.Lstat(pe.Path)
+	return lerr == nil && fi.Mode()&os.ModeSymlink != 0
+}
+
 // Lock takes the exclusive lock guarding path (see LockPath), creating the
 // directory (0700) and the lock file (0600) if needed. It waits until ctx is
 // done or LockTimeout has passed, whichever comes first. The returned function
@@ -32,11 +65,23 @@ func Lock(ctx context.Context, path string) (unlock func() error, err error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, LockTimeout)
 	defer cancel()
-	lk := flock.New(LockPath(path))
+	lp := LockPath(path)
+	if fi, err := os.Lstat(lp); err == nil && fi.Mode()&os.ModeSymlink != 0 {
+		return nil, fmt.Errorf("lock file %s %w; remove it or move it away", lp, ErrSymlink)
+	}
+	flag := os.O_CREATE | os.O_RDONLY
+	switch runtime.GOOS {
+	case "aix", "solaris", "illumos": // no write lock on a read-only file there
+		flag = os.O_CREATE | os.O_RDWR
+	}
+	lk := flock.New(lp, flock.SetFlag(flag|noFollow), flock.SetPermissions(0o600))
 	ok, err := lk.TryLockContext(ctx, 20*time.Millisecond)
 	if err != nil || !ok {
 		if errors.Is(err, context.DeadlineExceeded) || (err == nil && !ok) {
-			return nil, fmt.Errorf("%s is locked by another keyturn process (lock file %s); try again when it has finished", path, LockPath(path))
+			return nil, fmt.Errorf("%s is %w (lock file %s); try again when it has finished", path, ErrLocked, lp)
+		}
+		if isLoop(err) {
+			return nil, fmt.Errorf("lock file %s %w; remove it or move it away", lp, ErrSymlink)
 		}
 		if errors.Is(err, context.Canceled) {
 			return nil, fmt.Errorf("waiting for the lock on %s: %w", path, err)

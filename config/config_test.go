@@ -373,3 +373,21 @@ func TestHelperProcess(t *testing.T) {
 		}
 	}
 }
+
+// A link planted where the lock file goes is not followed: nothing is
+// created or written at its target, and the update says why it stopped.
+func TestLockFileLinkIsNotFollowed(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "config.json")
+	victim := filepath.Join(dir, "victim")
+	if err := os.Symlink(victim, LockPath(path)); err != nil {
+		t.Skip("no symbolic links here:", err)
+	}
+	err := Open(path).Update(func(c *Config) error { return nil })
+	if _, serr := os.Lstat(victim); serr == nil {
+		t.Fatal("the lock file's link was followed: its target was created")
+	}
+	if err == nil || !strings.Contains(err.Error(), "symbolic link") {
+		t.Fatalf("want an error naming the link, got %v", err)
+	}
+}

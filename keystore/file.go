@@ -12,6 +12,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"sort"
 	"sync"
 	"sync/atomic"
 
@@ -446,4 +447,21 @@ func (f *fileBackend) Delete(ctx context.Context, name string) error {
 		delete(p.Secrets, name)
 		return true, nil
 	})
+}
+
+// List names every secret in the file, sorted; none if it does not exist.
+func (f *fileBackend) List(ctx context.Context) ([]string, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, f.fail("list", "", "cancelled", "", err)
+	}
+	p, err := f.load("list", "")
+	if err != nil || p == nil {
+		return nil, err
+	}
+	out := make([]string, 0, len(p.Secrets))
+	for n := range p.Secrets {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out, nil
 }

@@ -42,6 +42,9 @@ type keyringBackend struct {
 	// preflight reports, before any D-Bus traffic, that there is no session
 	// bus to talk to (so that godbus does not autolaunch a stray dbus-daemon).
 	preflight func() error
+	// list names what the keyring holds under a service (listKeyring);
+	// tests swap in fakes.
+	list func(service string) ([]string, error)
 	// diagnose says, after a failure or a timeout, why the keyring is not
 	// answering ("collection locked", "no Secret Service"); "" if unknown.
 	diagnose func(ctx context.Context) string
@@ -91,7 +94,7 @@ func newKeyring(p provider, timeout time.Duration) *keyringBackend {
 	if timeout <= 0 {
 		timeout, _ = KeyringTimeout()
 	}
-	return &keyringBackend{p: p, timeout: timeout, goos: runtime.GOOS, preflight: sessionPreflight, diagnose: diagnoseSecretService}
+	return &keyringBackend{p: p, timeout: timeout, goos: runtime.GOOS, preflight: sessionPreflight, diagnose: diagnoseSecretService, list: listKeyring}
 }
 
 func (k *keyringBackend) Name() string { return KindKeyring }
@@ -152,7 +155,7 @@ func (k *keyringBackend) call(ctx context.Context, op, name string, fn func() (s
 		}
 		return &StoreError{Backend: KindKeyring, Op: op, Name: name, Cause: cause, Hint: hint, Err: err}
 	}
-	if name == "" {
+	if name == "" && op != "list" {
 		return "", &StoreError{Backend: KindKeyring, Op: op, Cause: "empty name", Err: errors.New("a secret needs a name")}
 	}
 	if err := ctx.Err(); err != nil {
@@ -243,4 +246,33 @@ func (k *keyringBackend) Delete(ctx context.Context, name string) error {
 		return "", k.p.Delete(KeyringService, name)
 	})
 	return err
+}
+
+// List names the secrets keyturn keeps in the keyring, where the platform
+// can tell (the Secret Service); elsewhere the error wraps
+// errors.ErrUnsupported.
+func (k *keyringBackend) List(ctx context.Context) ([]string, error) {
+	if k.list == nil {
+		return nil, &StoreError{Backend: KindKeyring, Op: "list", Cause: "listing is not supported here", Err: errors.ErrUnsupported}
+	}
+	var unsupported bool
+	joined, err := k.call(ctx, "list", "", func() (string, error) {
+		names, err := k.list(KeyringService)
+		if errors.Is(err, errors.ErrUnsupported) {
+			unsupported = true
+			return "", nil
+		}
+		// Names never hold a newline (ValidName), so one joins them.
+		return strings.Join(names, "\n"), err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if unsupported {
+		return nil, &StoreError{Backend: KindKeyring, Op: "list", Cause: "this platform's keyring cannot list what it holds", Err: errors.ErrUnsupported}
+	}
+	if joined == "" {
+		return nil, nil
+	}
+	return strings.Split(joined, "\n"), nil
 }

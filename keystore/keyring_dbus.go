@@ -14,6 +14,7 @@ import (
 	"syscall"
 
 	"github.com/godbus/dbus/v5"
+	ss "github.com/zalando/go-keyring/secret_service"
 )
 
 const secretsBusName = "org.freedesktop.secrets"
@@ -131,4 +132,35 @@ func diagnose(ctx context.Context) string {
 		return ""
 	}
 	return ""
+}
+
+// listKeyring names the secrets stored under service in the collection
+// go-keyring writes to (the login collection, else the default alias), by
+// the "username" attribute it gives each item. Attributes are readable
+// without unlocking; the collection is unlocked the way go-keyring's own
+// calls do, so a locked one fails (or times out) the same way.
+func listKeyring(service string) ([]string, error) {
+	svc, err := ss.NewSecretService()
+	if err != nil {
+		return nil, err
+	}
+	coll := svc.GetLoginCollection()
+	if err := svc.Unlock(coll.Path()); err != nil {
+		return nil, err
+	}
+	items, err := svc.SearchItems(coll, map[string]string{"service": service})
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, item := range items {
+		v, err := svc.Object(secretsBusName, item).GetProperty("org.freedesktop.Secret.Item.Attributes")
+		if err != nil {
+			return nil, err
+		}
+		if attrs, ok := v.Value().(map[string]string); ok && attrs["service"] == service && attrs["username"] != "" {
+			names = append(names, attrs["username"])
+		}
+	}
+	return names, nil
 }

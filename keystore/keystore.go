@@ -1,7 +1,9 @@
 // Package keystore is where keyturn's secrets live: the OS keyring (the
 // default), an encrypted file for hosts without one, or memory for the demo
 // and tests. A Vault pairs a Backend with the index of secrets kept in the
-// config file, since no backend can list what it holds.
+// config file, since not every backend can list what it holds (macOS and
+// Windows keyrings cannot here); those that can are Listers, from which
+// lost index entries are rebuilt.
 //
 // Values never appear in errors: every error names the backend, the
 // operation and the secret's name, the cause and the way out.
@@ -64,6 +66,13 @@ type Backend interface {
 	Get(ctx context.Context, name string) (string, error)
 	// Delete removes name, or returns an error wrapping ErrNotFound.
 	Delete(ctx context.Context, name string) error
+}
+
+// Lister is a Backend that can name the secrets it holds, so that index
+// entries lost in a crash can be rebuilt. List returns an error wrapping
+// errors.ErrUnsupported where the platform's store cannot tell.
+type Lister interface {
+	List(ctx context.Context) ([]string, error)
 }
 
 // StoreError is what every backend returns when an operation fails. It never

@@ -2,6 +2,7 @@ package keystore
 
 import (
 	"context"
+	"sort"
 	"sync"
 )
 
@@ -50,4 +51,19 @@ func (m *memory) Delete(ctx context.Context, name string) error {
 	}
 	delete(m.m, name)
 	return nil
+}
+
+// List names every secret held, sorted.
+func (m *memory) List(ctx context.Context) ([]string, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, &StoreError{Backend: KindMemory, Op: "list", Cause: "cancelled", Err: err}
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make([]string, 0, len(m.m))
+	for n := range m.m {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out, nil
 }

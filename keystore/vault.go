@@ -151,3 +151,55 @@ func (v *Vault) List(ctx context.Context, check bool) ([]Entry, error) {
 	}
 	return out, nil
 }
+
+// ErrCannotList is wrapped by Unindexed's error when the store cannot name
+// what it holds.
+var ErrCannotList = errors.New("this store cannot list the secrets it holds")
+
+// Unindexed names the secrets the store holds that the index does not:
+// entries lost when a crash came between storing secrets and writing their
+// index entries (a Batch not yet flushed). The error wraps ErrCannotList
+// when the backend cannot tell.
+func (v *Vault) Unindexed(ctx context.Context) ([]string, error) {
+	l, ok := v.b.(Lister)
+	if !ok {
+		return nil, fmt.Errorf("%s: %w", v.b.Name(), ErrCannotList)
+	}
+	names, err := l.List(ctx)
+	if errors.Is(err, errors.ErrUnsupported) {
+		return nil, fmt.Errorf("%s: %w (%w)", v.b.Name(), ErrCannotList, err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	c, err := v.idx.Load()
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, n := range names {
+		if _, ok := c.Secret(n); !ok && ValidName(n) == nil {
+			out = append(out, n)
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// Reindex writes index entries for secrets already in the store, in one
+// update of the config file; a name the index has meanwhile is left as it
+// is.
+func (v *Vault) Reindex(ctx context.Context, metas []config.SecretMeta) error {
+	if len(metas) == 0 {
+		return nil
+	}
+	now := v.now().UTC().Truncate(time.Second)
+	return v.idx.UpdateContext(context.WithoutCancel(ctx), func(c *config.Config) error {
+		for _, m := range metas {
+			if _, ok := c.Secret(m.Name); !ok {
+				indexEntry(c, m, now)
+			}
+		}
+		return nil
+	})
+}

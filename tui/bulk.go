@@ -267,7 +267,7 @@ func (r *bulkRun) saveAgain(m *Model, it account.BulkItem) tea.Cmd {
 			return nil
 		}
 		r.update(ref, func(it *account.BulkItem) {
-			it.Status, it.Stored, it.Value, it.Error = account.BulkOK, true, "", ""
+			it.Status, it.Stored, it.Value, it.Error, it.NotSaved = account.BulkOK, true, "", "", false
 			it.Name, it.Fingerprint = iss.Name, iss.Fingerprint
 		})
 		delete(r.unsaved, iss.Name)
@@ -706,7 +706,7 @@ func itemLabel(it account.BulkItem) string {
 // outcomeWord is an item's outcome in a word or two.
 func outcomeWord(it account.BulkItem) string {
 	switch {
-	case it.Value != "":
+	case it.Value != "", it.NotSaved:
 		return "NOT saved"
 	case it.Status == account.BulkOK:
 		return "rotated"

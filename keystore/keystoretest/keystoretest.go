@@ -24,7 +24,7 @@ var ErrFailing = errors.New("failing on purpose")
 type Failing struct {
 	Inner keystore.Backend
 	Err   error    // returned by failing operations, wrapped in a StoreError; default ErrFailing
-	Ops   []string // "set", "get", "delete"; empty means all
+	Ops   []string // "set", "get", "delete", "list"; empty means all
 
 	mu    sync.Mutex
 	calls map[string]int
@@ -162,4 +162,18 @@ func (h *Hanging) Delete(ctx context.Context, name string) error {
 		return err
 	}
 	return in.Delete(ctx, name)
+}
+
+// List names what Inner holds, or fails when "list" is among Ops (or Ops
+// is empty); an Inner that cannot list gives errors.ErrUnsupported.
+func (f *Failing) List(ctx context.Context) ([]string, error) {
+	in, fail := f.enter("list")
+	if fail {
+		return nil, f.err("list", "")
+	}
+	l, ok := in.(keystore.Lister)
+	if !ok {
+		return nil, fmt.Errorf("%s: %w", in.Name(), errors.ErrUnsupported)
+	}
+	return l.List(ctx)
 }
