@@ -454,7 +454,7 @@ func (f *fileBackend) List(ctx context.Context) ([]string, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, f.fail("list", "", "cancelled", "", err)
 	}
-	p, err := f.load("list", "")
+	p, err := f.load(ctx, "list", "")
 	if err != nil || p == nil {
 		return nil, err
 	}
