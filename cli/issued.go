@@ -53,7 +53,7 @@ func printIssued(app *App, iss *account.Issued, asJSON, reveal bool) error {
 	}
 	fmt.Fprintln(app.io.Out)
 	if reveal {
-		fmt.Fprintln(app.io.Out, iss.Value)
+		fmt.Fprintln(app.io.Out, shownValue(app, iss.Value))
 	}
 	return nil
 }
@@ -71,7 +71,7 @@ func reportNotStored(app *App, nse *account.NotStoredError, asJSON bool) error {
 			return err
 		}
 	} else {
-		fmt.Fprintln(app.io.Out, iss.Value)
+		fmt.Fprintln(app.io.Out, shownValue(app, iss.Value))
 	}
 	how := fmt.Sprintf("store it later with 'keyturn secret set %s' (it reads the value from stdin)", iss.Name)
 	if iss.Kind == account.KindCredential {

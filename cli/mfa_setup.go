@@ -139,8 +139,8 @@ func drawSetup(app *App, setup *account.MFASetup) {
 		}
 		fmt.Fprintln(w)
 	}
-	fmt.Fprintf(w, "Secret: %s\n", account.GroupSecret(setup.Secret))
-	fmt.Fprintf(w, "URI:    %s\n", setup.URL)
+	fmt.Fprintf(w, "Secret: %s\n", shownValue(app, account.GroupSecret(setup.Secret)))
+	fmt.Fprintf(w, "URI:    %s\n", shownValue(app, setup.URL))
 }
 
 // qrFits reports whether the code fits the terminal stdout is on, leaving

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -96,4 +97,16 @@ func roughDuration(d time.Duration) string {
 		return fmt.Sprintf("%dh", int(d.Hours()))
 	}
 	return fmt.Sprintf("%dd", int(d.Hours()/24))
+}
+
+// shownValue is how a secret's value goes to stdout. Piped, it goes as it
+// is: a script needs the exact value. On a terminal, a value holding control
+// characters (a hostile server can issue one) would act on the terminal, so
+// it is shown Go-quoted instead, and a note on stderr says how to get it raw.
+func shownValue(app *App, value string) string {
+	if !app.io.OutTerminal || textsafe.Line(value) == value {
+		return value
+	}
+	fmt.Fprintln(app.io.Err, "keyturn: the value holds control characters, so it is shown quoted (Go syntax) instead of raw; pipe the output to get it exactly")
+	return strconv.QuoteToASCII(value)
 }

@@ -158,7 +158,7 @@ follows only when stdout is a terminal.`,
 				return secretFailure(v, name, "reading secret", err)
 			}
 			if app.io.OutTerminal {
-				value += "\n"
+				value = shownValue(app, value) + "\n"
 			}
 			_, err = io.WriteString(app.io.Out, value)
 			return err

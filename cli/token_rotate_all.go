@@ -171,7 +171,7 @@ func printBulkReport(ctx context.Context, app *App, m *account.Manager, rep *acc
 		switch {
 		case it.Value != "":
 			notStored++
-			fmt.Fprintf(app.io.Out, "NOT SAVED %s as %s: %s\n", it.Ref, it.Name, it.Value)
+			fmt.Fprintf(app.io.Out, "NOT SAVED %s as %s: %s\n", it.Ref, it.Name, shownValue(app, it.Value))
 		case it.NotSaved:
 			notStored++
 			fmt.Fprintf(app.io.Out, "NOT SAVED %s as %s: issued by the stopped run; keyturn has no copy\n", it.Ref, it.Name)
