@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -65,6 +68,10 @@ type fault struct {
 	// spoiled: the server applied the change but the answer never arrived
 	// whole, so keyturn cannot hold the token.
 	spoiled bool
+	// person, when set, is what the person does once the server has
+	// applied the request and before its answer arrives: it returns the
+	// operation's context and the act that ends it (quit, Esc, a signal).
+	person func(t *testing.T) (context.Context, func())
 }
 
 // op is one operation that issues a token.
@@ -268,6 +275,67 @@ var faultKinds = []fault{
 	{name: "cancelled mid-request", spoiled: true, cancelAfter: 200 * time.Millisecond, rule: func(p, m string) simnet.Rule {
 		return simnet.Rule{Path: p, Method: m, Fault: simnet.Slow, Delay: 3 * time.Second, Times: 1}
 	}},
+	{name: "person quits mid-request", rule: slowAnswer, person: func(t *testing.T) (context.Context, func()) {
+		ctx, cancel := context.WithCancelCause(context.Background())
+		return ctx, func() { cancel(errors.New("the person quit")) }
+	}},
+	{name: "person presses Esc mid-request", rule: slowAnswer, person: func(t *testing.T) (context.Context, func()) {
+		return context.WithCancel(context.Background())
+	}},
+	{name: "SIGINT mid-request", rule: slowAnswer, person: signalled(syscall.SIGINT)},
+	{name: "SIGTERM mid-request", rule: slowAnswer, person: signalled(syscall.SIGTERM)},
+	{name: "SIGHUP mid-request", rule: slowAnswer, person: signalled(syscall.SIGHUP)},
+}
+
+// slowAnswer holds the issuing request's answer well within the client's
+// timeout, long enough for the person to act while it is on its way.
+func slowAnswer(p, m string) simnet.Rule {
+	return simnet.Rule{Path: p, Method: m, Fault: simnet.Slow, Delay: 400 * time.Millisecond, Times: 1}
+}
+
+// signalled is a context the process's own signal ends, as the CLI's is,
+// and the act of sending that signal to this process.
+func signalled(sig syscall.Signal) func(t *testing.T) (context.Context, func()) {
+	return func(t *testing.T) (context.Context, func()) {
+		ctx, stop := signal.NotifyContext(context.Background(), sig)
+		t.Cleanup(stop)
+		return ctx, func() {
+			if err := syscall.Kill(os.Getpid(), sig); err != nil {
+				t.Error(err)
+			}
+			<-ctx.Done()
+		}
+	}
+}
+
+// actWhenApplied does the person's act as soon as the server has applied
+// the issuing request (its token is in the ledger), while the answer is
+// still on its way back.
+func actWhenApplied(w *faultWorld, o op, want int, act func()) {
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		if len(w.ledger(o.service, o.kind)) >= want {
+			act()
+			return
+		}
+	}
+}
+
+// inStore reports whether a token is in the store, as an issued secret or
+// inside a sign-in credential.
+func inStore(t *testing.T, w *faultWorld, token string) bool {
+	t.Helper()
+	ctx := context.Background()
+	entries, err := w.mgr.Vault().List(ctx, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		v, err := w.mgr.Vault().Get(ctx, e.Name)
+		if err == nil && strings.Contains(v, token) {
+			return true
+		}
+	}
+	return false
 }
 
 // Outcomes counted in the matrix.
@@ -309,6 +377,11 @@ func TestFaultMatrix(t *testing.T) {
 					w.sb.Env.Faults.Add(f.rule(o.path, o.method))
 				}
 				ctx := context.Background()
+				if f.person != nil {
+					var act func()
+					ctx, act = f.person(t)
+					go actWhenApplied(w, o, before+perRun, act)
+				}
 				if f.cancelAfter > 0 {
 					var cancel context.CancelFunc
 					ctx, cancel = context.WithTimeout(ctx, f.cancelAfter)
@@ -346,6 +419,18 @@ func TestFaultMatrix(t *testing.T) {
 					}
 					if strings.Contains(err.Error(), last) {
 						t.Fatal("the error text holds the token")
+					}
+				case f.person != nil:
+					// The request was sent: the person's act must not drop
+					// its answer. It runs to its end and is stored.
+					if ctx.Err() == nil {
+						t.Fatal("the person's act never came: the request was not seen applied")
+					}
+					if len(issued) != perRun || out != outStored {
+						t.Fatalf("%s after the request was sent: issued %d (clean %d), outcome %s: %v", f.name, len(issued), perRun, out, err)
+					}
+					if last := issued[len(issued)-1]; !inStore(t, w, last) {
+						t.Fatal("the token the server issued is not in the store")
 					}
 				case f.name == "429 storm":
 					if len(issued) >= perRun || out != outFailed {
