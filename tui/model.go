@@ -71,6 +71,11 @@ type Model struct {
 	// bulk is the "rotate all" in progress or on screen, if any.
 	bulk *bulkRun
 
+	// quitting is set while a quit waits for issuing requests; forced
+	// lists those a forced quit left on their way.
+	quitting *quitWait
+	forced   []account.InFlight
+
 	noTick bool // tests drive the clock themselves
 }
 
@@ -195,7 +200,13 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.spin, cmd = m.spin.Update(msg)
 		return m, cmd
 	case opDoneMsg:
-		return m, m.handleOpDone(msg)
+		cmd := m.handleOpDone(msg)
+		return m, tea.Batch(cmd, m.settleQuit())
+	case signalMsg:
+		if m.quitting != nil {
+			return m, m.forceQuit()
+		}
+		return m, m.requestQuit()
 	case bulkProgressMsg:
 		return m, m.handleBulkProgress(msg)
 	case tea.KeyPressMsg:
@@ -224,6 +235,13 @@ func (m *Model) onTick() tea.Cmd {
 }
 
 func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
+	if m.quitting != nil {
+		// Only quitting again does anything: it forces.
+		if key.Matches(msg, m.keys.ForceQuit) || key.Matches(msg, m.keys.Quit) {
+			return m.forceQuit()
+		}
+		return nil
+	}
 	if key.Matches(msg, m.keys.ForceQuit) {
 		return m.requestQuit()
 	}
@@ -318,8 +336,14 @@ func (m *Model) quitConfirm() *confirmDialog {
 	return nil
 }
 
+// quit cancels what is in flight and quits, first waiting for issuing
+// requests already sent: cancelling first means none starts after the look.
 func (m *Model) quit() tea.Cmd {
 	m.cancelAll()
+	if fl := m.inFlight(); len(fl) > 0 {
+		m.quitting = &quitWait{what: fl, unsaved: len(m.unsaved)}
+		return nil
+	}
 	return tea.Quit
 }
 
@@ -474,6 +498,9 @@ func (m *Model) render() string {
 		body = m.accounts.view(m, m.width, bodyH)
 	}
 	base := fitBlock(head+"\n"+fitBlock(body, m.width, bodyH)+"\n"+footer, m.width, m.height)
+	if m.quitting != nil {
+		return overlay(base, m.quitWaitView(m.width-2), m.width, m.height)
+	}
 	if d := m.topDialog(); d != nil {
 		box := d.view(m, m.width-2, m.height-2)
 		return overlay(base, box, m.width, m.height)

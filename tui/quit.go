@@ -1,0 +1,65 @@
+package tui
+
+import (
+	"strings"
+
+	tea "charm.land/bubbletea/v2"
+
+	"keyturn/account"
+)
+
+// quitWait is a quit that waits for requests that issue tokens: once sent,
+// their answers are stored before keyturn ends (account.Manager.issuing).
+type quitWait struct {
+	what    []account.InFlight
+	unsaved int // tokens already unsaved when quitting began
+}
+
+// inFlight lists the issuing requests on their way.
+func (m *Model) inFlight() []account.InFlight {
+	if m.mgr == nil {
+		return nil
+	}
+	return m.mgr.InFlight()
+}
+
+// settleQuit ends a waiting quit once nothing issuing is on its way, unless
+// an answer came that could not be stored: then the person must see it.
+func (m *Model) settleQuit() tea.Cmd {
+	if m.quitting == nil {
+		return nil
+	}
+	if fl := m.inFlight(); len(fl) > 0 {
+		m.quitting.what = fl
+		return nil
+	}
+	q := m.quitting
+	m.quitting = nil
+	if len(m.unsaved) > q.unsaved {
+		m.setStatus("Not quitting: a token arrived that could NOT be saved; copy it or save it, then quit")
+		return nil
+	}
+	return tea.Quit
+}
+
+// forceQuit quits without waiting (a second ctrl+c); Run names what may
+// be lost.
+func (m *Model) forceQuit() tea.Cmd {
+	m.forced = m.inFlight()
+	m.quitting = nil
+	return tea.Quit
+}
+
+func (m *Model) quitWaitView(w int) string {
+	ws := make([]string, 0, len(m.quitting.what))
+	for _, f := range m.quitting.what {
+		ws = append(ws, f.What)
+	}
+	body := strings.Join([]string{
+		m.spin.View() + " Waiting for " + strings.Join(ws, " and ") + " to answer and be stored.",
+		"The server may already have issued the token: keyturn keeps it before it quits.",
+		"",
+		m.st.Faint.Render("ctrl+c again quits now: that token may then be lost"),
+	}, "\n")
+	return frame(m, "Quitting…", wrap(body, dialogWidth(72, w)-4), dialogWidth(72, w), false)
+}
