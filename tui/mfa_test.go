@@ -3,6 +3,7 @@ package tui
 import (
 	"context"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -76,6 +77,25 @@ func TestMFALeavingAReplacedSecretAsks(t *testing.T) {
 	h.mfaSetup()
 	h.press("esc", "y")
 	h.says("MFA setup left unfinished")
+}
+
+// TestMFAQuitWithAReplacedSecretAsks: the replaced secret is not activated
+// yet, so ctrl+c (or a signal) asks before quitting.
+func TestMFAQuitWithAReplacedSecretAsks(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	h.signInMattermost()
+	h.press("m", "y")
+	h.mfaSetup()
+	for _, msg := range []tea.Msg{keyMsg("ctrl+c"), signalMsg{syscall.SIGTERM}} {
+		_, cmd := h.m.Update(msg)
+		if cmd != nil {
+			t.Fatalf("%v quit with the replaced secret not activated", msg)
+		}
+		h.says("Quit with MFA setup unfinished?", "The MFA secret of mm is already replaced on the server and the new one is not activated",
+			"y Quit anyway")
+		h.press("n")
+		h.mfaSetup()
+	}
 }
 
 func TestMFAQRFallsBackWhenTooSmall(t *testing.T) {
@@ -163,8 +183,18 @@ func TestMFASetupRocketChatWithBackupCodes(t *testing.T) {
 	// Leaving without saving them asks.
 	h.press("enter")
 	h.says("The backup codes are not saved and will not be shown again. Close anyway? y/n")
+	h.press("n")
+	// Quitting asks too.
+	if _, cmd := h.m.Update(keyMsg("ctrl+c")); cmd != nil {
+		t.Fatal("ctrl+c quit with the backup codes not saved")
+	}
+	h.says("Quit with MFA setup unfinished?", "The backup codes of rc-bob are not saved and will not be shown again: quitting loses them.")
 	h.press("n", "s")
 	h.says("✓ Saved to the memory store (gone when keyturn exits) as rc-bob/backup-codes/totp")
+	// Saved: nothing left to ask about.
+	if _, cmd := h.m.Update(keyMsg("ctrl+c")); cmd == nil {
+		t.Fatal("ctrl+c did not quit once the backup codes were saved")
+	}
 	h.press("enter")
 	h.lacks("Backup codes")
 }

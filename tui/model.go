@@ -295,7 +295,8 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 func (m *Model) requestQuit() tea.Cmd {
 	n := len(m.unsaved)
 	rotating := m.bulk != nil && m.running(m.bulk.opID)
-	if n == 0 && !rotating {
+	mfa := m.mfaAtRisk()
+	if n == 0 && !rotating && mfa == "" {
 		return m.quit()
 	}
 	for _, d := range m.dialogs {
@@ -321,6 +322,12 @@ func (m *Model) requestQuit() tea.Cmd {
 			title = "Quit during a rotation?"
 		}
 		lines = append(lines, "keyturn is rotating the "+m.bulk.what(m.bulk.listed)+". Quitting stops it: nothing more is sent, and a request in flight may end with no answer (the next run offers to resume).")
+	}
+	if mfa != "" {
+		if n == 0 && !rotating {
+			title = "Quit with MFA setup unfinished?"
+		}
+		lines = append(lines, mfa)
 	}
 	c := newConfirmDialog(title, lines, "Quit anyway", true, func() tea.Cmd { return m.quit() })
 	c.quit = true

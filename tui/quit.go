@@ -63,3 +63,21 @@ func (m *Model) quitWaitView(w int) string {
 	}, "\n")
 	return frame(m, "Quitting…", wrap(body, dialogWidth(72, w)-4), dialogWidth(72, w), false)
 }
+
+// mfaAtRisk says what quitting loses in an open MFA setup: a replaced
+// secret not yet activated, or backup codes not yet saved.
+func (m *Model) mfaAtRisk() string {
+	for _, d := range m.dialogs {
+		md, ok := d.(*mfaDialog)
+		if !ok {
+			continue
+		}
+		switch {
+		case md.phase == mfaShow && md.replace:
+			return "The MFA secret of " + md.st.Name + " is already replaced on the server and the new one is not activated: quitting leaves your authenticator app with neither."
+		case md.phase == mfaDone && len(md.backup) > 0 && md.backupSaved == nil:
+			return "The backup codes of " + md.st.Name + " are not saved and will not be shown again: quitting loses them."
+		}
+	}
+	return ""
+}
