@@ -55,7 +55,9 @@ func (m *Manager) Login(ctx context.Context, req LoginRequest) (*Status, error) 
 	if err != nil {
 		return nil, err
 	}
-	return m.Show(ctx, a.Name)
+	// Signed in: the state is read back even if the caller gave up meanwhile,
+	// so it reports the session that was stored.
+	return m.Show(context.WithoutCancel(ctx), a.Name)
 }
 
 func (m *Manager) loginMattermost(ctx context.Context, a config.Account, req LoginRequest) error {
