@@ -493,3 +493,57 @@ func printMatrix(t *testing.T, counts map[string]map[string]int) {
 	}
 	t.Log(b.String())
 }
+
+// TestIssuingCancelledBeforeSendSendsNothing: a caller that gave up before
+// the issuing request left (Esc during the lookups before it) stops it:
+// nothing reaches the server and nothing is listed in flight.
+func TestIssuingCancelledBeforeSendSendsNothing(t *testing.T) {
+	for _, o := range faultOps {
+		t.Run(o.name, func(t *testing.T) {
+			w := newFaultWorld(t)
+			run := o.setup(t, w)
+			before := len(w.ledger(o.service, o.kind))
+			ctx, cancel := context.WithCancel(context.Background())
+			cancel()
+			_, err := run(ctx)
+			if !errors.Is(err, context.Canceled) {
+				t.Fatalf("a cancelled caller got %v, want context.Canceled", err)
+			}
+			if n := len(w.ledger(o.service, o.kind)) - before; n != 0 {
+				t.Fatalf("the server issued %d tokens for a caller that had given up", n)
+			}
+			if fl := w.mgr.InFlight(); len(fl) != 0 {
+				t.Fatalf("still in flight: %v", fl)
+			}
+		})
+	}
+}
+
+// TestInFlightNamesTheRequestUntilStored: while an issuing request is on
+// its way, InFlight names it and how to recover its token; once the answer
+// is stored, it is gone.
+func TestInFlightNamesTheRequestUntilStored(t *testing.T) {
+	w := newFaultWorld(t)
+	mmSignIn(t, w)
+	ref := firstRef(t, w, "mm", account.KindCommand)
+	w.sb.Env.Faults.Add(slowAnswer("/regen_token", "PUT"))
+	done := make(chan error, 1)
+	go func() {
+		_, err := w.mgr.Rotate(context.Background(), "mm", ref, nil)
+		done <- err
+	}()
+	var fl []account.InFlight
+	for deadline := time.Now().Add(5 * time.Second); len(fl) == 0 && time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		fl = w.mgr.InFlight()
+	}
+	if len(fl) != 1 || fl[0].Account != "mm" || fl[0].What != "the regeneration of mm "+ref.String() ||
+		!strings.Contains(fl[0].Recover, "'keyturn token fetch mm "+ref.String()+"'") {
+		t.Fatalf("in flight: %+v", fl)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if fl := w.mgr.InFlight(); len(fl) != 0 {
+		t.Fatalf("still in flight once stored: %v", fl)
+	}
+}

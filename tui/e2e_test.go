@@ -23,23 +23,9 @@ import (
 // that a failure. With -update it saves the screens the lead's note quotes
 // to testdata/screens/.
 func TestE2ETmux(t *testing.T) {
-	tmuxPath, err := exec.LookPath("tmux")
-	if err != nil {
-		if os.Getenv("KEYTURN_TEST_TMUX") == "1" {
-			t.Fatal("KEYTURN_TEST_TMUX=1 but tmux is not installed: install it (apt-get install tmux) to run the end-to-end terminal test")
-		}
-		t.Skip("tmux is not installed: skipping the end-to-end terminal test (KEYTURN_TEST_TMUX=1 makes this a failure)")
-	}
-	if testing.Short() && os.Getenv("KEYTURN_TEST_TMUX") != "1" {
-		t.Skip("-short: skipping the end-to-end terminal test")
-	}
+	tmuxPath := tmuxOrSkip(t)
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "keyturn")
-	build := exec.Command("go", "build", "-o", bin, "keyturn")
-	build.Dir = ".."
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildKeyturn(t, dir)
 	tm := &tmux{t: t, path: tmuxPath, sock: filepath.Join(dir, "tmux.sock")}
 	t.Cleanup(tm.kill)
 	// A private tmux server with no user config; the app gets its own
@@ -164,6 +150,35 @@ func TestE2ETmux(t *testing.T) {
 		t.Fatalf("terminal not restored: alternate_on cursor_flag mouse_any_flag = %q", got)
 	}
 	tm.lacks("Accounts", "demo-mattermost")
+}
+
+// tmuxOrSkip is tmux's path; without tmux the test is skipped, unless
+// KEYTURN_TEST_TMUX=1 (CI) makes that a failure.
+func tmuxOrSkip(t *testing.T) string {
+	t.Helper()
+	tmuxPath, err := exec.LookPath("tmux")
+	if err != nil {
+		if os.Getenv("KEYTURN_TEST_TMUX") == "1" {
+			t.Fatal("KEYTURN_TEST_TMUX=1 but tmux is not installed: install it (apt-get install tmux) to run the end-to-end terminal test")
+		}
+		t.Skip("tmux is not installed: skipping the end-to-end terminal test (KEYTURN_TEST_TMUX=1 makes this a failure)")
+	}
+	if testing.Short() && os.Getenv("KEYTURN_TEST_TMUX") != "1" {
+		t.Skip("-short: skipping the end-to-end terminal test")
+	}
+	return tmuxPath
+}
+
+// buildKeyturn builds the keyturn binary into dir.
+func buildKeyturn(t *testing.T, dir string) string {
+	t.Helper()
+	bin := filepath.Join(dir, "keyturn")
+	build := exec.Command("go", "build", "-o", bin, "keyturn")
+	build.Dir = ".."
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
 }
 
 // tmux drives one pane of a private tmux server.
