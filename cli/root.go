@@ -110,7 +110,7 @@ func execute(ctx context.Context, args []string, streams IO, sigs <-chan os.Sign
 	err := root.ExecuteContext(ctx)
 	code := exitCode(streams, err)
 	if app.sig != nil {
-		code = app.sig.finish(code, err)
+		code = app.sig.finish(code)
 	}
 	return code
 }

@@ -187,3 +187,32 @@ func TestBinarySecondSIGINTForcesAndNamesWhatMayBeLost(t *testing.T) {
 		t.Fatal("token fetch did not recover the server's current token")
 	}
 }
+
+// TestBinarySIGINTBeforeAnythingIssuesStopsAtOnce: with no issuing request
+// on its way (a listing), SIGINT stops the command without waiting.
+func TestBinarySIGINTBeforeAnythingIssuesStopsAtOnce(t *testing.T) {
+	w := newSignalWorld(t)
+	w.sb.Env.Faults.Add(simnet.Rule{Path: "/commands", Method: "GET", Fault: simnet.Slow, Delay: 5 * time.Second, Times: 1})
+	c, o, e := w.command("", "token", "list", "mm", "--kind", "command")
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for w.sb.Env.Faults.Hits()[simnet.Slow] == 0 {
+		time.Sleep(5 * time.Millisecond)
+	}
+	start := time.Now()
+	if err := c.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	err := c.Wait()
+	xe, ok := err.(*exec.ExitError)
+	if !ok || xe.ExitCode() != ExitInterrupted {
+		t.Fatalf("exit %v, want %d\nstderr: %s", err, ExitInterrupted, e)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Fatalf("stopping took %v", d)
+	}
+	if !strings.Contains(e.String(), "keyturn: interrupted") || strings.Contains(e.String(), "waiting for") || o.Len() != 0 {
+		t.Fatalf("stdout %q, stderr %q", o, e)
+	}
+}

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -37,6 +36,7 @@ type interrupts struct {
 
 	mu     sync.Mutex
 	count  int
+	first  os.Signal
 	waited []account.InFlight // what was on its way at the first signal
 	tui    chan<- os.Signal   // set while the interactive app runs
 }
@@ -64,7 +64,7 @@ func (in *interrupts) handle(sig os.Signal) {
 	n := in.count
 	fl := in.app.inFlight()
 	if n == 1 {
-		in.waited = fl
+		in.waited, in.first = fl, sig
 	}
 	in.mu.Unlock()
 	in.cancel()
@@ -102,7 +102,7 @@ func (in *interrupts) forTUI() (<-chan os.Signal, func()) {
 
 // finish turns the command's exit code into the one after a signal: the
 // command's own when it has something to say, else ExitInterrupted.
-func (in *interrupts) finish(code int, err error) int {
+func (in *interrupts) finish(code int) int {
 	in.mu.Lock()
 	n, waited := in.count, in.waited
 	in.mu.Unlock()
@@ -111,8 +111,8 @@ func (in *interrupts) finish(code int, err error) int {
 	}
 	if len(waited) > 0 {
 		fmt.Fprintf(in.app.io.Err, "keyturn: interrupted: waited for %s to answer before quitting\n", whats(waited))
-	} else if errors.Is(err, context.Canceled) {
-		fmt.Fprintln(in.app.io.Err, "keyturn: interrupted")
+	} else {
+		fmt.Fprintf(in.app.io.Err, "keyturn: interrupted (%s)\n", signalName(in.first))
 	}
 	if code == ExitOK || code == ExitFailure {
 		return ExitInterrupted
