@@ -104,7 +104,7 @@ func (in *interrupts) forTUI() (<-chan os.Signal, func()) {
 // command's own when it has something to say, else ExitInterrupted.
 func (in *interrupts) finish(code int) int {
 	in.mu.Lock()
-	n, waited := in.count, in.waited
+	n, waited, first := in.count, in.waited, in.first
 	in.mu.Unlock()
 	if n == 0 {
 		return code
@@ -112,7 +112,7 @@ func (in *interrupts) finish(code int) int {
 	if len(waited) > 0 {
 		fmt.Fprintf(in.app.io.Err, "keyturn: interrupted: waited for %s to answer before quitting\n", whats(waited))
 	} else {
-		fmt.Fprintf(in.app.io.Err, "keyturn: interrupted (%s)\n", signalName(in.first))
+		fmt.Fprintf(in.app.io.Err, "keyturn: interrupted (%s)\n", signalName(first))
 	}
 	if code == ExitOK || code == ExitFailure {
 		return ExitInterrupted

@@ -14,13 +14,17 @@ import (
 
 // regenInFlight starts regenerating /oncall with its answer held, and
 // returns once the server has rotated the token (the answer is on its way).
-func regenInFlight(t *testing.T, h *harness) {
+// beforeSend, when set, runs just before the request is started.
+func regenInFlight(t *testing.T, h *harness, beforeSend ...func()) {
 	t.Helper()
 	h.signInMattermost()
 	h.cursorTo("/oncall")
 	before := len(h.commandTokens())
 	h.sb.Env.Faults.Add(simnet.Rule{Path: "/regen_token", Method: "PUT", Fault: simnet.Slow, Delay: 800 * time.Millisecond, Times: 1})
 	h.press("r")
+	for _, f := range beforeSend {
+		f()
+	}
 	_, cmd := h.m.Update(keyMsg("y"))
 	h.run(cmd)
 	for deadline := time.Now().Add(10 * time.Second); len(h.commandTokens()) == before; time.Sleep(2 * time.Millisecond) {
@@ -187,8 +191,7 @@ func TestQuitWithNothingInFlightQuitsAtOnce(t *testing.T) {
 func TestQuitStopsWhenTheAnswerCannotBeStored(t *testing.T) {
 	store := failingStore()
 	h := newHarness(t, harnessOpts{backend: store})
-	regenInFlight(t, h)
-	store.Ops = []string{"set"}
+	regenInFlight(t, h, func() { store.Ops = []string{"set"} })
 	h.m.Update(keyMsg("ctrl+c"))
 	if h.m.quitting == nil {
 		t.Fatal("not waiting")
