@@ -547,3 +547,56 @@ func TestInFlightNamesTheRequestUntilStored(t *testing.T) {
 		t.Fatalf("still in flight once stored: %v", fl)
 	}
 }
+
+// TestRocketChatMFAActivationOutlivesTheCaller: the activation's answer
+// holds backup codes shown only once, so a caller that gives up once the
+// request is sent still gets them.
+func TestRocketChatMFAActivationOutlivesTheCaller(t *testing.T) {
+	w := newFaultWorld(t)
+	ctx := context.Background()
+	if _, err := w.mgr.Add(ctx, config.Account{Name: "rc-bob", Service: account.RocketChat, URL: w.sb.RocketChatURL, User: "bob"}); err != nil {
+		t.Fatal(err)
+	}
+	emailCode := func() *account.Answer {
+		for _, c := range w.sb.Codes() {
+			if strings.Contains(c.Label, "rocketchat bob email") {
+				return &account.Answer{Method: "email", Code: c.Code}
+			}
+		}
+		t.Fatalf("no email code for bob in %v", w.sb.Codes())
+		return nil
+	}
+	req := account.LoginRequest{Account: "rc-bob", Password: rocketchatsim.BobPassword}
+	var ch *account.Challenge
+	if _, err := w.mgr.Login(ctx, req); errors.As(err, &ch) {
+		req.Answer = emailCode()
+		_, err = w.mgr.Login(ctx, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	setup, err := w.mgr.BeginMFA(ctx, "rc-bob", false, nil)
+	if errors.As(err, &ch) {
+		setup, err = w.mgr.BeginMFA(ctx, "rc-bob", false, emailCode())
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.sb.Env.Faults.Add(slowAnswer("users.validateTotp", "POST"))
+	cctx, cancel := context.WithCancel(ctx)
+	go func() {
+		for w.sb.Env.Faults.Hits()[simnet.Slow] == 0 {
+			time.Sleep(time.Millisecond)
+		}
+		cancel()
+	}()
+	codes, err := w.mgr.ActivateMFA(cctx, "rc-bob", simnet.TOTPCode(setup.Secret, time.Now()), nil)
+	if cctx.Err() == nil {
+		t.Fatal("the caller never gave up")
+	}
+	if err != nil || len(codes) == 0 {
+		t.Fatalf("activation after the caller gave up: %d codes, %v", len(codes), err)
+	}
+}

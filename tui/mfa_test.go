@@ -148,28 +148,7 @@ func TestMFAQRIsDarkOnLight(t *testing.T) {
 
 func TestMFASetupRocketChatWithBackupCodes(t *testing.T) {
 	h := newHarness(t, harnessOpts{})
-	// bob has no TOTP yet.
-	if _, err := h.mgr.Add(context.Background(), config.Account{Name: "rc-bob", Service: account.RocketChat, URL: h.sb.RocketChatURL, User: "bob"}); err != nil {
-		t.Fatal(err)
-	}
-	h.press("ctrl+r")
-	h.selectAccount("rc-bob")
-	h.press("enter")
-	h.typeText("bob-rocket-pw-1")
-	h.press("enter")
-	if strings.Contains(h.flat(), "asks for the code sent by email") {
-		h.typeText(h.code("rocketchat bob email"))
-		h.press("enter")
-	}
-	h.contains("● Signed in")
-	h.says("Two-factor authentication (TOTP)", "not active")
-	h.press("m")
-	if strings.Contains(h.flat(), "asks for") {
-		// Enabling TOTP may itself want bob's email code.
-		h.typeText(h.code("rocketchat bob email"))
-		h.press("enter")
-	}
-	setup := h.mfaSetup()
+	setup := bobMFASetup(t, h)
 	h.typeText(simnet.TOTPCode(setup.Secret, h.sb.Env.Clock.Now()))
 	h.press("enter")
 	h.says("✓ MFA is active on rc-bob.", "Backup codes", "shown only once", "Not saved: s saves them")
@@ -220,4 +199,32 @@ func TestRocketChatMFAIsDisabledWithACode(t *testing.T) {
 		h.press("enter")
 	}
 	h.says("MFA is off on rc", "not active")
+}
+
+// bobMFASetup signs in Rocket.Chat's bob (no TOTP yet) and opens the MFA
+// setup with its new secret on screen.
+func bobMFASetup(t *testing.T, h *harness) *account.MFASetup {
+	t.Helper()
+	// bob has no TOTP yet.
+	if _, err := h.mgr.Add(context.Background(), config.Account{Name: "rc-bob", Service: account.RocketChat, URL: h.sb.RocketChatURL, User: "bob"}); err != nil {
+		t.Fatal(err)
+	}
+	h.press("ctrl+r")
+	h.selectAccount("rc-bob")
+	h.press("enter")
+	h.typeText("bob-rocket-pw-1")
+	h.press("enter")
+	if strings.Contains(h.flat(), "asks for the code sent by email") {
+		h.typeText(h.code("rocketchat bob email"))
+		h.press("enter")
+	}
+	h.contains("● Signed in")
+	h.says("Two-factor authentication (TOTP)", "not active")
+	h.press("m")
+	if strings.Contains(h.flat(), "asks for") {
+		// Enabling TOTP may itself want bob's email code.
+		h.typeText(h.code("rocketchat bob email"))
+		h.press("enter")
+	}
+	return h.mfaSetup()
 }

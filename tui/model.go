@@ -345,12 +345,17 @@ func (m *Model) quitConfirm() *confirmDialog {
 
 // quit cancels what is in flight and quits, first waiting for issuing
 // requests already sent: cancelling first means none starts after the look.
+// While it waits, results still reach their screens and dialogs, so a
+// token or backup codes that arrive are shown, not dropped.
 func (m *Model) quit() tea.Cmd {
-	m.cancelAll()
+	for id := range m.ops {
+		m.stopOp(id)
+	}
 	if fl := m.inFlight(); len(fl) > 0 {
-		m.quitting = &quitWait{what: fl, unsaved: len(m.unsaved)}
+		m.quitting = &quitWait{what: fl, unsaved: len(m.unsaved), mfa: m.mfaAtRisk()}
 		return nil
 	}
+	m.cancelAll()
 	return tea.Quit
 }
 

@@ -12,7 +12,8 @@ import (
 // their answers are stored before keyturn ends (account.Manager.issuing).
 type quitWait struct {
 	what    []account.InFlight
-	unsaved int // tokens already unsaved when quitting began
+	unsaved int    // tokens already unsaved when quitting began
+	mfa     string // what an MFA setup already risked then (mfaAtRisk)
 }
 
 // inFlight lists the issuing requests on their way.
@@ -37,6 +38,10 @@ func (m *Model) settleQuit() tea.Cmd {
 	m.quitting = nil
 	if len(m.unsaved) > q.unsaved {
 		m.setStatus("Not quitting: a token arrived that could NOT be saved; copy it or save it, then quit")
+		return nil
+	}
+	if q.mfa == "" && m.mfaAtRisk() != "" {
+		m.setStatus("Not quitting: the MFA activation answered with backup codes shown only once; save or copy them, then quit")
 		return nil
 	}
 	return tea.Quit

@@ -204,3 +204,33 @@ func TestQuitStopsWhenTheAnswerCannotBeStored(t *testing.T) {
 		t.Fatalf("unsaved: %d", len(h.m.unsaved))
 	}
 }
+
+// TestQuitDuringMFAActivationKeepsTheBackupCodes: ctrl+c while Rocket.Chat
+// answers the activation waits for it, then stays open on the backup codes
+// (shown only once) instead of quitting past them.
+func TestQuitDuringMFAActivationKeepsTheBackupCodes(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	setup := bobMFASetup(t, h)
+	h.sb.Env.Faults.Add(simnet.Rule{Path: "users.validateTotp", Method: "POST", Fault: simnet.Slow, Delay: 800 * time.Millisecond, Times: 1})
+	h.typeText(simnet.TOTPCode(setup.Secret, h.sb.Env.Clock.Now()))
+	_, cmd := h.m.Update(keyMsg("enter"))
+	h.run(cmd)
+	for deadline := time.Now().Add(10 * time.Second); h.sb.Env.Faults.Hits()[simnet.Slow] == 0; time.Sleep(2 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the activation never reached the server")
+		}
+	}
+	if _, cmd := h.m.Update(keyMsg("ctrl+c")); quits(cmd) {
+		t.Fatal("ctrl+c quit at once while the activation was on its way")
+	}
+	h.says("Waiting for the MFA activation of rc-bob to answer and be stored")
+	if h.pumpUntilQuit() {
+		t.Fatal("quit past the backup codes")
+	}
+	h.says("Not quitting: the MFA activation answered with backup codes shown only once", "✓ MFA is active on rc-bob.", "Backup codes")
+	// Asked now, quitting asks first.
+	if _, cmd := h.m.Update(keyMsg("ctrl+c")); cmd != nil {
+		t.Fatal("ctrl+c quit with the backup codes not saved")
+	}
+	h.says("Quit with MFA setup unfinished?")
+}
