@@ -4,17 +4,11 @@
 package main
 
 import (
-	"context"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"keyturn/cli"
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
-	code := cli.Execute(ctx, os.Args[1:], cli.SystemIO())
-	stop()
-	os.Exit(code)
+	os.Exit(cli.Run(os.Args[1:], cli.SystemIO()))
 }

@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -65,6 +68,10 @@ type fault struct {
 	// spoiled: the server applied the change but the answer never arrived
 	// whole, so keyturn cannot hold the token.
 	spoiled bool
+	// person, when set, is what the person does once the server has
+	// applied the request and before its answer arrives: it returns the
+	// operation's context and the act that ends it (quit, Esc, a signal).
+	person func(t *testing.T) (context.Context, func())
 }
 
 // op is one operation that issues a token.
@@ -268,6 +275,67 @@ var faultKinds = []fault{
 	{name: "cancelled mid-request", spoiled: true, cancelAfter: 200 * time.Millisecond, rule: func(p, m string) simnet.Rule {
 		return simnet.Rule{Path: p, Method: m, Fault: simnet.Slow, Delay: 3 * time.Second, Times: 1}
 	}},
+	{name: "person quits mid-request", rule: slowAnswer, person: func(t *testing.T) (context.Context, func()) {
+		ctx, cancel := context.WithCancelCause(context.Background())
+		return ctx, func() { cancel(errors.New("the person quit")) }
+	}},
+	{name: "person presses Esc mid-request", rule: slowAnswer, person: func(t *testing.T) (context.Context, func()) {
+		return context.WithCancel(context.Background())
+	}},
+	{name: "SIGINT mid-request", rule: slowAnswer, person: signalled(syscall.SIGINT)},
+	{name: "SIGTERM mid-request", rule: slowAnswer, person: signalled(syscall.SIGTERM)},
+	{name: "SIGHUP mid-request", rule: slowAnswer, person: signalled(syscall.SIGHUP)},
+}
+
+// slowAnswer holds the issuing request's answer well within the client's
+// timeout, long enough for the person to act while it is on its way.
+func slowAnswer(p, m string) simnet.Rule {
+	return simnet.Rule{Path: p, Method: m, Fault: simnet.Slow, Delay: 400 * time.Millisecond, Times: 1}
+}
+
+// signalled is a context the process's own signal ends, as the CLI's is,
+// and the act of sending that signal to this process.
+func signalled(sig syscall.Signal) func(t *testing.T) (context.Context, func()) {
+	return func(t *testing.T) (context.Context, func()) {
+		ctx, stop := signal.NotifyContext(context.Background(), sig)
+		t.Cleanup(stop)
+		return ctx, func() {
+			if err := syscall.Kill(os.Getpid(), sig); err != nil {
+				t.Error(err)
+			}
+			<-ctx.Done()
+		}
+	}
+}
+
+// actWhenApplied does the person's act as soon as the server has applied
+// the issuing request (its token is in the ledger), while the answer is
+// still on its way back.
+func actWhenApplied(w *faultWorld, o op, want int, act func()) {
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		if len(w.ledger(o.service, o.kind)) >= want {
+			act()
+			return
+		}
+	}
+}
+
+// inStore reports whether a token is in the store, as an issued secret or
+// inside a sign-in credential.
+func inStore(t *testing.T, w *faultWorld, token string) bool {
+	t.Helper()
+	ctx := context.Background()
+	entries, err := w.mgr.Vault().List(ctx, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		v, err := w.mgr.Vault().Get(ctx, e.Name)
+		if err == nil && strings.Contains(v, token) {
+			return true
+		}
+	}
+	return false
 }
 
 // Outcomes counted in the matrix.
@@ -309,6 +377,11 @@ func TestFaultMatrix(t *testing.T) {
 					w.sb.Env.Faults.Add(f.rule(o.path, o.method))
 				}
 				ctx := context.Background()
+				if f.person != nil {
+					var act func()
+					ctx, act = f.person(t)
+					go actWhenApplied(w, o, before+perRun, act)
+				}
 				if f.cancelAfter > 0 {
 					var cancel context.CancelFunc
 					ctx, cancel = context.WithTimeout(ctx, f.cancelAfter)
@@ -346,6 +419,18 @@ func TestFaultMatrix(t *testing.T) {
 					}
 					if strings.Contains(err.Error(), last) {
 						t.Fatal("the error text holds the token")
+					}
+				case f.person != nil:
+					// The request was sent: the person's act must not drop
+					// its answer. It runs to its end and is stored.
+					if ctx.Err() == nil {
+						t.Fatal("the person's act never came: the request was not seen applied")
+					}
+					if len(issued) != perRun || out != outStored {
+						t.Fatalf("%s after the request was sent: issued %d (clean %d), outcome %s: %v", f.name, len(issued), perRun, out, err)
+					}
+					if last := issued[len(issued)-1]; !inStore(t, w, last) {
+						t.Fatal("the token the server issued is not in the store")
 					}
 				case f.name == "429 storm":
 					if len(issued) >= perRun || out != outFailed {
@@ -407,4 +492,111 @@ func printMatrix(t *testing.T, counts map[string]map[string]int) {
 		b.WriteString("\n")
 	}
 	t.Log(b.String())
+}
+
+// TestIssuingCancelledBeforeSendSendsNothing: a caller that gave up before
+// the issuing request left (Esc during the lookups before it) stops it:
+// nothing reaches the server and nothing is listed in flight.
+func TestIssuingCancelledBeforeSendSendsNothing(t *testing.T) {
+	for _, o := range faultOps {
+		t.Run(o.name, func(t *testing.T) {
+			w := newFaultWorld(t)
+			run := o.setup(t, w)
+			before := len(w.ledger(o.service, o.kind))
+			ctx, cancel := context.WithCancel(context.Background())
+			cancel()
+			_, err := run(ctx)
+			if !errors.Is(err, context.Canceled) {
+				t.Fatalf("a cancelled caller got %v, want context.Canceled", err)
+			}
+			if n := len(w.ledger(o.service, o.kind)) - before; n != 0 {
+				t.Fatalf("the server issued %d tokens for a caller that had given up", n)
+			}
+			if fl := w.mgr.InFlight(); len(fl) != 0 {
+				t.Fatalf("still in flight: %v", fl)
+			}
+		})
+	}
+}
+
+// TestInFlightNamesTheRequestUntilStored: while an issuing request is on
+// its way, InFlight names it and how to recover its token; once the answer
+// is stored, it is gone.
+func TestInFlightNamesTheRequestUntilStored(t *testing.T) {
+	w := newFaultWorld(t)
+	mmSignIn(t, w)
+	ref := firstRef(t, w, "mm", account.KindCommand)
+	w.sb.Env.Faults.Add(slowAnswer("/regen_token", "PUT"))
+	done := make(chan error, 1)
+	go func() {
+		_, err := w.mgr.Rotate(context.Background(), "mm", ref, nil)
+		done <- err
+	}()
+	var fl []account.InFlight
+	for deadline := time.Now().Add(5 * time.Second); len(fl) == 0 && time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		fl = w.mgr.InFlight()
+	}
+	if len(fl) != 1 || fl[0].Account != "mm" || fl[0].What != "the regeneration of mm "+ref.String() ||
+		!strings.Contains(fl[0].Recover, "'keyturn token fetch mm "+ref.String()+"'") {
+		t.Fatalf("in flight: %+v", fl)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if fl := w.mgr.InFlight(); len(fl) != 0 {
+		t.Fatalf("still in flight once stored: %v", fl)
+	}
+}
+
+// TestRocketChatMFAActivationOutlivesTheCaller: the activation's answer
+// holds backup codes shown only once, so a caller that gives up once the
+// request is sent still gets them.
+func TestRocketChatMFAActivationOutlivesTheCaller(t *testing.T) {
+	w := newFaultWorld(t)
+	ctx := context.Background()
+	if _, err := w.mgr.Add(ctx, config.Account{Name: "rc-bob", Service: account.RocketChat, URL: w.sb.RocketChatURL, User: "bob"}); err != nil {
+		t.Fatal(err)
+	}
+	emailCode := func() *account.Answer {
+		for _, c := range w.sb.Codes() {
+			if strings.Contains(c.Label, "rocketchat bob email") {
+				return &account.Answer{Method: "email", Code: c.Code}
+			}
+		}
+		t.Fatalf("no email code for bob in %v", w.sb.Codes())
+		return nil
+	}
+	req := account.LoginRequest{Account: "rc-bob", Password: rocketchatsim.BobPassword}
+	var ch *account.Challenge
+	if _, err := w.mgr.Login(ctx, req); errors.As(err, &ch) {
+		req.Answer = emailCode()
+		_, err = w.mgr.Login(ctx, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	setup, err := w.mgr.BeginMFA(ctx, "rc-bob", false, nil)
+	if errors.As(err, &ch) {
+		setup, err = w.mgr.BeginMFA(ctx, "rc-bob", false, emailCode())
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.sb.Env.Faults.Add(slowAnswer("users.validateTotp", "POST"))
+	cctx, cancel := context.WithCancel(ctx)
+	go func() {
+		for w.sb.Env.Faults.Hits()[simnet.Slow] == 0 {
+			time.Sleep(time.Millisecond)
+		}
+		cancel()
+	}()
+	codes, err := w.mgr.ActivateMFA(cctx, "rc-bob", simnet.TOTPCode(setup.Secret, time.Now()), nil)
+	if cctx.Err() == nil {
+		t.Fatal("the caller never gave up")
+	}
+	if err != nil || len(codes) == 0 {
+		t.Fatalf("activation after the caller gave up: %d codes, %v", len(codes), err)
+	}
 }

@@ -56,7 +56,9 @@ func (m *Manager) Login(ctx context.Context, req LoginRequest) (*Status, error) 
 	if err != nil {
 		return nil, err
 	}
-	return m.Show(ctx, a.Name)
+	// Signed in: the state is read back even if the caller gave up meanwhile,
+	// so it reports the session that was stored.
+	return m.Show(context.WithoutCancel(ctx), a.Name)
 }
 
 func (m *Manager) loginMattermost(ctx context.Context, a config.Account, req LoginRequest) error {
@@ -71,6 +73,11 @@ func (m *Manager) loginMattermost(ctx context.Context, a config.Account, req Log
 	if req.Answer != nil {
 		code = strings.TrimSpace(req.Answer.Code)
 	}
+	ctx, done, err := m.issuing(ctx, inFlightLogin(a.Name))
+	if err != nil {
+		return err
+	}
+	defer done()
 	token, me, err := mattermost.New(hc, "").Login(ctx, a.User, req.Password, code)
 	if err != nil && token != "" {
 		// Signed in, but the answer did not say who: ask, with the token.
@@ -122,6 +129,11 @@ func (m *Manager) loginRocketChat(ctx context.Context, a config.Account, req Log
 	if req.Answer != nil {
 		code = strings.TrimSpace(req.Answer.Code)
 	}
+	ctx, done, err := m.issuing(ctx, inFlightLogin(a.Name))
+	if err != nil {
+		return err
+	}
+	defer done()
 	res, err := rc.Login(ctx, a.User, req.Password, code)
 	if ch := m.challengeFrom(a, "2fa", err); ch != nil {
 		m.rememberChallenge(ctx, a, ch)
@@ -214,6 +226,11 @@ func (m *Manager) capillaryStart(ctx context.Context, a config.Account, cp *capi
 			}
 			return p.challenge(a)
 		}
+		ctx, done, err := m.issuing(ctx, inFlightLogin(a.Name))
+		if err != nil {
+			return err
+		}
+		defer done()
 		tokens, err := cp.ValidatePassword(ctx, sess.SessionID, req.Password)
 		if err != nil {
 			return err
@@ -251,6 +268,11 @@ func (m *Manager) capillaryResume(ctx context.Context, a config.Account, cp *cap
 		if pw == "" {
 			return p.challenge(a)
 		}
+		ctx, done, err := m.issuing(ctx, inFlightLogin(a.Name))
+		if err != nil {
+			return err
+		}
+		defer done()
 		tokens, err := cp.ValidatePassword(ctx, p.SessionID, pw)
 		if err != nil {
 			return m.capillaryStepError(ctx, a, p, err)
@@ -268,6 +290,11 @@ func (m *Manager) capillaryResume(ctx context.Context, a config.Account, cp *cap
 		if answer == "" {
 			return p.challenge(a)
 		}
+		ctx, done, err := m.issuing(ctx, inFlightLogin(a.Name))
+		if err != nil {
+			return err
+		}
+		defer done()
 		tokens, err := cp.ValidateOTP(ctx, p.SessionID, answer)
 		if err != nil {
 			return m.capillaryStepError(ctx, a, p, err)
@@ -297,8 +324,12 @@ func (m *Manager) capillaryResume(ctx context.Context, a config.Account, cp *cap
 		if answer == "" {
 			return p.challenge(a)
 		}
+		ctx, done, err := m.issuing(ctx, inFlightLogin(a.Name))
+		if err != nil {
+			return err
+		}
+		defer done()
 		var tokens *capillary.Tokens
-		var err error
 		if p.Step == "mfa-otp" {
 			tokens, err = cp.ValidateMFAOTP(ctx, p.SessionID, answer)
 		} else {

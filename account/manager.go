@@ -40,6 +40,7 @@ type Manager struct {
 	cfg   *config.File
 	vault *keystore.Vault
 	opts  Options
+	fly   inflightSet
 }
 
 // New is a manager over a config file and a store.

@@ -94,7 +94,16 @@ func (m *Manager) ActivateMFA(ctx context.Context, account, code string, ans *An
 	case Mattermost:
 		return nil, s.mattermost().ActivateMFA(ctx, s.cred.UserID, code)
 	case RocketChat:
-		codes, err := s.rocketchat().ValidateTOTP(ctx, code, s.secondFactor(ctx, ans))
+		// The answer holds backup codes shown only once: like a token, it
+		// is not dropped once the request is sent.
+		sf := s.secondFactor(ctx, ans)
+		ictx, done, err := m.issuing(ctx, InFlight{Account: account, What: "the MFA activation of " + account,
+			Recover: fmt.Sprintf("If TOTP was switched on, its backup codes were not seen: regenerate them in Rocket.Chat's account security settings, or disable TOTP ('keyturn mfa disable %s --code C') and set it up again.", account)})
+		if err != nil {
+			return nil, err
+		}
+		defer done()
+		codes, err := s.rocketchat().ValidateTOTP(ictx, code, sf)
 		if ch := m.challengeFrom(s.acct, "2fa", err); ch != nil {
 			return nil, ch
 		}

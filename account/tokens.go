@@ -274,20 +274,32 @@ func (m *Manager) Create(ctx context.Context, account, label string, bypass2FA b
 	}
 	switch s.acct.Service {
 	case Mattermost:
-		ut, err := s.mattermost().CreateUserAccessToken(ctx, s.cred.UserID, label)
+		ictx, done, err := m.issuing(ctx, inFlightIssue(account, Ref{Kind: KindUserToken}, false))
+		if err != nil {
+			return nil, err
+		}
+		defer done()
+		ut, err := s.mattermost().CreateUserAccessToken(ictx, s.cred.UserID, label)
 		if err != nil {
 			return nil, m.explainIssueError(s, Ref{Kind: KindUserToken}, err, false)
 		}
-		return m.issue(ctx, account, Ref{Kind: KindUserToken, ID: ut.ID}, ut.Token, nil)
+		return m.issue(ictx, account, Ref{Kind: KindUserToken, ID: ut.ID}, ut.Token, nil)
 	case RocketChat:
 		if err := CheckStorable(account, Ref{Kind: KindPAT, ID: label}); err != nil {
 			return nil, err
 		}
-		tok, err := s.rocketchat().GeneratePAT(ctx, label, bypass2FA, s.secondFactor(ctx, ans))
+		sf := s.secondFactor(ctx, ans)
+		ref := Ref{Kind: KindPAT, ID: label}
+		ictx, done, err := m.issuing(ctx, inFlightIssue(account, ref, false))
 		if err != nil {
-			return nil, m.explainIssueError(s, Ref{Kind: KindPAT, ID: label}, err, false)
+			return nil, err
 		}
-		return m.issue(ctx, account, Ref{Kind: KindPAT, ID: label}, tok, nil)
+		defer done()
+		tok, err := s.rocketchat().GeneratePAT(ictx, label, bypass2FA, sf)
+		if err != nil {
+			return nil, m.explainIssueError(s, ref, err, false)
+		}
+		return m.issue(ictx, account, ref, tok, nil)
 	}
 	return nil, fmt.Errorf("%s accounts cannot create tokens; use 'keyturn token rotate %s session' to regenerate the session", s.acct.Service, account)
 }
@@ -382,35 +394,50 @@ func (m *Manager) rotateWith(ctx context.Context, s *session, ref Ref, ans *Answ
 	}
 	switch ref.Kind {
 	case KindCommand:
-		tok, err := s.mattermost().RegenCommandToken(ctx, ref.ID)
-		if err != nil {
-			return nil, m.explainIssueError(s, ref, err, true)
-		}
-		return m.issueIn(ctx, s, ref, tok, nil)
+		return m.regenInPlace(ctx, s, ref, func(ctx context.Context) (string, error) {
+			return s.mattermost().RegenCommandToken(ctx, ref.ID)
+		})
 	case KindWebhook:
-		hook, err := s.mattermost().RegenOutgoingWebhookToken(ctx, ref.ID)
-		if err != nil {
-			return nil, m.explainIssueError(s, ref, err, true)
-		}
-		return m.issueIn(ctx, s, ref, hook.Token, nil)
+		return m.regenInPlace(ctx, s, ref, func(ctx context.Context) (string, error) {
+			hook, err := s.mattermost().RegenOutgoingWebhookToken(ctx, ref.ID)
+			if err != nil {
+				return "", err
+			}
+			return hook.Token, nil
+		})
 	case KindUserToken:
 		return m.rotateUserToken(ctx, s, ref)
 	case KindPAT:
 		signIn := m.signsInWith(ctx, s, ref)
-		tok, err := s.rocketchat().RegeneratePAT(ctx, ref.ID, s.secondFactor(ctx, ans))
-		if err != nil {
-			return nil, m.explainIssueError(s, ref, err, true)
-		}
-		iss, err := m.issueIn(ctx, s, ref, tok, nil)
+		sf := s.secondFactor(ctx, ans)
+		iss, err := m.regenInPlace(ctx, s, ref, func(ctx context.Context) (string, error) {
+			return s.rocketchat().RegeneratePAT(ctx, ref.ID, sf)
+		})
 		if signIn {
-			// The old token died with the regeneration: sign in with the new one.
-			m.switchCredential(ctx, s, iss)
+			// The old token died with the regeneration: sign in with the
+			// new one, even if the caller has gone, or keyturn is locked out.
+			m.switchCredential(context.WithoutCancel(ctx), s, iss)
 		}
 		return iss, err
 	case KindSession:
 		return m.regenerateSession(ctx, s)
 	}
 	return nil, fmt.Errorf("cannot rotate %s", ref)
+}
+
+// regenInPlace sends a request that replaces ref's token on the server and
+// stores the answer, past the caller's cancellation once sent.
+func (m *Manager) regenInPlace(ctx context.Context, s *session, ref Ref, regen func(context.Context) (string, error)) (*Issued, error) {
+	ictx, done, err := m.issuing(ctx, inFlightIssue(s.acct.Name, ref, true))
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	tok, err := regen(ictx)
+	if err != nil {
+		return nil, m.explainIssueError(s, ref, err, true)
+	}
+	return m.issueIn(ictx, s, ref, tok, nil)
 }
 
 // rotateUserToken never leaves the person without a working token: the
@@ -423,14 +450,18 @@ func (m *Manager) rotateUserToken(ctx context.Context, s *session, ref Ref) (*Is
 		return nil, err
 	}
 	desc := old.Description
-	ut, err := mm.CreateUserAccessToken(ctx, old.UserID, desc)
+	iss, ut, err := m.createUserToken(ctx, s, ref, old.UserID, desc)
 	if err != nil {
-		return nil, m.explainIssueError(s, ref, err, false)
-	}
-	iss, err := m.issueIn(ctx, s, Ref{Kind: KindUserToken, ID: ut.ID}, ut.Token, nil)
-	if err != nil {
-		iss.Notes = append(iss.Notes, fmt.Sprintf("the old token %s was NOT revoked, since the new one is not saved", ref.ID))
+		if iss != nil {
+			iss.Notes = append(iss.Notes, fmt.Sprintf("the old token %s was NOT revoked, since the new one is not saved", ref.ID))
+		}
 		return iss, err
+	}
+	// The new token is stored: checking it and revoking the old one follow
+	// the caller again, and a cancelled caller leaves the old one active.
+	if ctx.Err() != nil {
+		iss.Notes = append(iss.Notes, fmt.Sprintf("stopped before the old token %s was revoked: it is still active; revoke it with 'keyturn token revoke %s %s'", ref.ID, s.acct.Name, ref))
+		return iss, nil
 	}
 	if _, err := mattermost.New(s.hc, ut.Token).Me(ctx); err != nil {
 		iss.Notes = append(iss.Notes, fmt.Sprintf("the new token did not work when checked (%v); the old token %s was left active", err, ref.ID))
@@ -459,14 +490,34 @@ func (m *Manager) rotateUserToken(ctx context.Context, s *session, ref Ref) (*Is
 	return iss, nil
 }
 
+// createUserToken issues the new user token of a rotation and stores it,
+// past the caller's cancellation once sent.
+func (m *Manager) createUserToken(ctx context.Context, s *session, ref Ref, userID, desc string) (*Issued, *mattermost.UserAccessToken, error) {
+	ictx, done, err := m.issuing(ctx, inFlightIssue(s.acct.Name, Ref{Kind: KindUserToken}, false))
+	if err != nil {
+		return nil, nil, err
+	}
+	defer done()
+	ut, err := s.mattermost().CreateUserAccessToken(ictx, userID, desc)
+	if err != nil {
+		return nil, nil, m.explainIssueError(s, ref, err, false)
+	}
+	iss, err := m.issueIn(ictx, s, Ref{Kind: KindUserToken, ID: ut.ID}, ut.Token, nil)
+	return iss, ut, err
+}
+
 // regenerateSession makes a new Capillary token from the stored key.
 func (m *Manager) regenerateSession(ctx context.Context, s *session) (*Issued, error) {
 	if s.cred.Key == "" {
 		return nil, fmt.Errorf("%s: no key is stored; sign in again", s.acct.Name)
 	}
 	cp := s.capillary()
+	ctx, done, err := m.issuing(ctx, inFlightIssue(s.acct.Name, Ref{Kind: KindSession}, true))
+	if err != nil {
+		return nil, err
+	}
+	defer done()
 	var tokens *capillary.Tokens
-	var err error
 	if s.cred.MFA {
 		tokens, err = cp.RegenerateMFAToken(ctx, s.cred.Key)
 	} else {

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"sync/atomic"
 
 	"keyturn/account"
 	"keyturn/client"
@@ -32,6 +33,19 @@ type App struct {
 	// unlockInTUI: the file store's passphrase comes from the TUI's dialog.
 	unlockInTUI bool
 	closers     []func() error
+
+	// sig handles the process's signals (nil in tests that run in-process);
+	// live is the manager once open, for it to read what is in flight.
+	sig  *interrupts
+	live atomic.Pointer[account.Manager]
+}
+
+// inFlight lists the issuing requests on their way, if the manager is open.
+func (a *App) inFlight() []account.InFlight {
+	if m := a.live.Load(); m != nil {
+		return m.InFlight()
+	}
+	return nil
 }
 
 func newApp(streams IO) *App { return &App{io: streams} }
@@ -123,6 +137,7 @@ func (a *App) manager(ctx context.Context) (*account.Manager, error) {
 	}
 	a.closers = append(a.closers, closeTrace)
 	a.mgr = account.New(cf, keystore.NewVault(backend, cf), account.Options{Trace: trace, Transport: a.transport})
+	a.live.Store(a.mgr)
 	return a.mgr, nil
 }
 

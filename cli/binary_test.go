@@ -27,12 +27,7 @@ func TestBinaryScriptedSession(t *testing.T) {
 		t.Skip("uses sh")
 	}
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "keyturn")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	build.Dir = ".."
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildKeyturn(t, dir)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -185,4 +180,16 @@ func TestBinaryScriptedSession(t *testing.T) {
 	}
 	want(run("", "secret", "get", rotated.Name), 1, "secret get after revoke")
 	want(run("", "logout", "mm"), 0, "logout")
+}
+
+// buildKeyturn builds the keyturn binary into dir.
+func buildKeyturn(t *testing.T, dir string) string {
+	t.Helper()
+	bin := filepath.Join(dir, "keyturn")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	build.Dir = ".."
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
 }

@@ -84,17 +84,40 @@ type usageError struct{ error }
 
 // Execute runs keyturn with args and returns the exit code.
 func Execute(ctx context.Context, args []string, streams IO) int {
+	return execute(ctx, args, streams, nil)
+}
+
+// execute is Execute, with the process's signals when sigs is set.
+func execute(ctx context.Context, args []string, streams IO, sigs <-chan os.Signal) int {
 	if streams.Getenv == nil {
 		streams.Getenv = os.Getenv
 	}
 	app := newApp(streams)
 	defer app.close()
+	if sigs != nil {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithCancel(ctx)
+		defer cancel()
+		app.sig = &interrupts{app: app, cancel: cancel, exit: os.Exit}
+		stop := make(chan struct{})
+		defer close(stop)
+		go app.sig.watch(sigs, stop)
+	}
 	root := newRootCmd(app)
 	root.SetArgs(args)
 	root.SetIn(streams.In)
 	root.SetOut(streams.Out)
 	root.SetErr(streams.Err)
 	err := root.ExecuteContext(ctx)
+	code := exitCode(streams, err)
+	if app.sig != nil {
+		code = app.sig.finish(code)
+	}
+	return code
+}
+
+// exitCode reports err on stderr and turns it into the exit code.
+func exitCode(streams IO, err error) int {
 	if err == nil {
 		return ExitOK
 	}

@@ -18,6 +18,11 @@ func (a *App) runTUI(ctx context.Context, demo bool) error {
 		return err
 	}
 	opts := tui.Options{Manager: mgr}
+	if a.sig != nil {
+		var done func()
+		opts.Signals, done = a.sig.forTUI()
+		defer done()
+	}
 	if demo {
 		opts.DemoCodes = a.demoCodes
 	}

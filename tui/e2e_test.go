@@ -142,11 +142,9 @@ func TestE2ETmux(t *testing.T) {
 	tm.lacks("Accounts", "demo-mattermost")
 }
 
-// tmux drives one pane of a private tmux server.
-// startTmux builds keyturn and runs the shell command that command makes
-// of its path (and a temporary directory) in a tmux pane (120×40) of a
-// private tmux server started with the config file conf.
-func startTmux(t *testing.T, conf string, command func(bin, dir string) string) *tmux {
+// tmuxOrSkip is tmux's path; without tmux the test is skipped, unless
+// KEYTURN_TEST_TMUX=1 (CI) makes that a failure.
+func tmuxOrSkip(t *testing.T) string {
 	t.Helper()
 	tmuxPath, err := exec.LookPath("tmux")
 	if err != nil {
@@ -158,13 +156,29 @@ func startTmux(t *testing.T, conf string, command func(bin, dir string) string) 
 	if testing.Short() && os.Getenv("KEYTURN_TEST_TMUX") != "1" {
 		t.Skip("-short: skipping the end-to-end terminal test")
 	}
-	dir := t.TempDir()
+	return tmuxPath
+}
+
+// buildKeyturn builds the keyturn binary into dir.
+func buildKeyturn(t *testing.T, dir string) string {
+	t.Helper()
 	bin := filepath.Join(dir, "keyturn")
 	build := exec.Command("go", "build", "-o", bin, "keyturn")
 	build.Dir = ".."
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
+	return bin
+}
+
+// startTmux builds keyturn and runs the shell command that command makes
+// of its path (and a temporary directory) in a tmux pane (120×40) of a
+// private tmux server started with the config file conf.
+func startTmux(t *testing.T, conf string, command func(bin, dir string) string) *tmux {
+	t.Helper()
+	tmuxPath := tmuxOrSkip(t)
+	dir := t.TempDir()
+	bin := buildKeyturn(t, dir)
 	tm := &tmux{t: t, path: tmuxPath, sock: filepath.Join(dir, "tmux.sock")}
 	t.Cleanup(tm.kill)
 	// A private tmux server with no user config; the app gets its own
@@ -176,6 +190,7 @@ func startTmux(t *testing.T, conf string, command func(bin, dir string) string) 
 	return tm
 }
 
+// tmux drives one pane of a private tmux server.
 type tmux struct {
 	t    *testing.T
 	path string

@@ -3,6 +3,7 @@ package tui
 import (
 	"context"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -78,6 +79,25 @@ func TestMFALeavingAReplacedSecretAsks(t *testing.T) {
 	h.says("MFA setup left unfinished")
 }
 
+// TestMFAQuitWithAReplacedSecretAsks: the replaced secret is not activated
+// yet, so ctrl+c (or a signal) asks before quitting.
+func TestMFAQuitWithAReplacedSecretAsks(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	h.signInMattermost()
+	h.press("m", "y")
+	h.mfaSetup()
+	for _, msg := range []tea.Msg{keyMsg("ctrl+c"), signalMsg{syscall.SIGTERM}} {
+		_, cmd := h.m.Update(msg)
+		if cmd != nil {
+			t.Fatalf("%v quit with the replaced secret not activated", msg)
+		}
+		h.says("Quit with MFA setup unfinished?", "The MFA secret of mm is already replaced on the server and the new one is not activated",
+			"y Quit anyway")
+		h.press("n")
+		h.mfaSetup()
+	}
+}
+
 func TestMFAQRFallsBackWhenTooSmall(t *testing.T) {
 	h := newHarness(t, harnessOpts{w: 80, h: 24})
 	h.signInMattermost()
@@ -128,28 +148,7 @@ func TestMFAQRIsDarkOnLight(t *testing.T) {
 
 func TestMFASetupRocketChatWithBackupCodes(t *testing.T) {
 	h := newHarness(t, harnessOpts{})
-	// bob has no TOTP yet.
-	if _, err := h.mgr.Add(context.Background(), config.Account{Name: "rc-bob", Service: account.RocketChat, URL: h.sb.RocketChatURL, User: "bob"}); err != nil {
-		t.Fatal(err)
-	}
-	h.press("ctrl+r")
-	h.selectAccount("rc-bob")
-	h.press("enter")
-	h.typeText("bob-rocket-pw-1")
-	h.press("enter")
-	if strings.Contains(h.flat(), "asks for the code sent by email") {
-		h.typeText(h.code("rocketchat bob email"))
-		h.press("enter")
-	}
-	h.contains("● Signed in")
-	h.says("Two-factor authentication (TOTP)", "not active")
-	h.press("m")
-	if strings.Contains(h.flat(), "asks for") {
-		// Enabling TOTP may itself want bob's email code.
-		h.typeText(h.code("rocketchat bob email"))
-		h.press("enter")
-	}
-	setup := h.mfaSetup()
+	setup := bobMFASetup(t, h)
 	h.typeText(simnet.TOTPCode(setup.Secret, h.sb.Env.Clock.Now()))
 	h.press("enter")
 	h.says("✓ MFA is active on rc-bob.", "Backup codes", "shown only once", "Not saved: s saves them")
@@ -163,8 +162,18 @@ func TestMFASetupRocketChatWithBackupCodes(t *testing.T) {
 	// Leaving without saving them asks.
 	h.press("enter")
 	h.says("The backup codes are not saved and will not be shown again. Close anyway? y/n")
+	h.press("n")
+	// Quitting asks too.
+	if _, cmd := h.m.Update(keyMsg("ctrl+c")); cmd != nil {
+		t.Fatal("ctrl+c quit with the backup codes not saved")
+	}
+	h.says("Quit with MFA setup unfinished?", "The backup codes of rc-bob are not saved and will not be shown again: quitting loses them.")
 	h.press("n", "s")
 	h.says("✓ Saved to the memory store (gone when keyturn exits) as rc-bob/backup-codes/totp")
+	// Saved: nothing left to ask about.
+	if _, cmd := h.m.Update(keyMsg("ctrl+c")); cmd == nil {
+		t.Fatal("ctrl+c did not quit once the backup codes were saved")
+	}
 	h.press("enter")
 	h.lacks("Backup codes")
 }
@@ -190,4 +199,32 @@ func TestRocketChatMFAIsDisabledWithACode(t *testing.T) {
 		h.press("enter")
 	}
 	h.says("MFA is off on rc", "not active")
+}
+
+// bobMFASetup signs in Rocket.Chat's bob (no TOTP yet) and opens the MFA
+// setup with its new secret on screen.
+func bobMFASetup(t *testing.T, h *harness) *account.MFASetup {
+	t.Helper()
+	// bob has no TOTP yet.
+	if _, err := h.mgr.Add(context.Background(), config.Account{Name: "rc-bob", Service: account.RocketChat, URL: h.sb.RocketChatURL, User: "bob"}); err != nil {
+		t.Fatal(err)
+	}
+	h.press("ctrl+r")
+	h.selectAccount("rc-bob")
+	h.press("enter")
+	h.typeText("bob-rocket-pw-1")
+	h.press("enter")
+	if strings.Contains(h.flat(), "asks for the code sent by email") {
+		h.typeText(h.code("rocketchat bob email"))
+		h.press("enter")
+	}
+	h.contains("● Signed in")
+	h.says("Two-factor authentication (TOTP)", "not active")
+	h.press("m")
+	if strings.Contains(h.flat(), "asks for") {
+		// Enabling TOTP may itself want bob's email code.
+		h.typeText(h.code("rocketchat bob email"))
+		h.press("enter")
+	}
+	return h.mfaSetup()
 }

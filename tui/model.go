@@ -72,6 +72,11 @@ type Model struct {
 	// bulk is the "rotate all" in progress or on screen, if any.
 	bulk *bulkRun
 
+	// quitting is set while a quit waits for issuing requests; forced
+	// lists those a forced quit left on their way.
+	quitting *quitWait
+	forced   []account.InFlight
+
 	noTick bool // tests drive the clock themselves
 }
 
@@ -196,7 +201,13 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.spin, cmd = m.spin.Update(msg)
 		return m, cmd
 	case opDoneMsg:
-		return m, m.handleOpDone(msg)
+		cmd := m.handleOpDone(msg)
+		return m, tea.Batch(cmd, m.settleQuit())
+	case signalMsg:
+		if m.quitting != nil {
+			return m, m.forceQuit()
+		}
+		return m, m.requestQuit()
 	case bulkProgressMsg:
 		return m, m.handleBulkProgress(msg)
 	case tea.KeyPressMsg:
@@ -225,6 +236,13 @@ func (m *Model) onTick() tea.Cmd {
 }
 
 func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
+	if m.quitting != nil {
+		// Only quitting again does anything: it forces.
+		if key.Matches(msg, m.keys.ForceQuit) || key.Matches(msg, m.keys.Quit) {
+			return m.forceQuit()
+		}
+		return nil
+	}
 	if key.Matches(msg, m.keys.ForceQuit) {
 		return m.requestQuit()
 	}
@@ -278,7 +296,8 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 func (m *Model) requestQuit() tea.Cmd {
 	n := len(m.unsaved)
 	rotating := m.bulk != nil && m.running(m.bulk.opID)
-	if n == 0 && !rotating {
+	mfa := m.mfaAtRisk()
+	if n == 0 && !rotating && mfa == "" {
 		return m.quit()
 	}
 	for _, d := range m.dialogs {
@@ -305,6 +324,12 @@ func (m *Model) requestQuit() tea.Cmd {
 		}
 		lines = append(lines, "keyturn is rotating the "+m.bulk.what(m.bulk.listed)+". Quitting stops it: nothing more is sent, and a request in flight may end with no answer (the next run offers to resume).")
 	}
+	if mfa != "" {
+		if n == 0 && !rotating {
+			title = "Quit with MFA setup unfinished?"
+		}
+		lines = append(lines, mfa)
+	}
 	c := newConfirmDialog(title, lines, "Quit anyway", true, func() tea.Cmd { return m.quit() })
 	c.quit = true
 	m.pushDialog(c)
@@ -319,7 +344,18 @@ func (m *Model) quitConfirm() *confirmDialog {
 	return nil
 }
 
+// quit cancels what is in flight and quits, first waiting for issuing
+// requests already sent: cancelling first means none starts after the look.
+// While it waits, results still reach their screens and dialogs, so a
+// token or backup codes that arrive are shown, not dropped.
 func (m *Model) quit() tea.Cmd {
+	for id := range m.ops {
+		m.stopOp(id)
+	}
+	if fl := m.inFlight(); len(fl) > 0 {
+		m.quitting = &quitWait{what: fl, unsaved: len(m.unsaved), mfa: m.mfaAtRisk()}
+		return nil
+	}
 	m.cancelAll()
 	return tea.Quit
 }
@@ -477,6 +513,9 @@ func (m *Model) render() string {
 		body = m.accounts.view(m, m.width, bodyH)
 	}
 	base := fitBlock(head+"\n"+fitBlock(body, m.width, bodyH)+"\n"+footer, m.width, m.height)
+	if m.quitting != nil {
+		return overlay(base, m.quitWaitView(m.width-2), m.width, m.height)
+	}
 	if d := m.topDialog(); d != nil {
 		box := d.view(m, m.width-2, m.height-2)
 		return overlay(base, box, m.width, m.height)

@@ -123,6 +123,11 @@ func (m *Model) finishCancelled(msg opDoneMsg) tea.Cmd {
 			m.setStatus("Cancelled, but the server had already issued " + iss.Name + ": it is saved")
 			return m.reload()
 		}
+		if st, ok := msg.val.(*account.Status); ok && st != nil && st.SignedIn && msg.err == nil {
+			// A sign-in request, once sent, runs to its answer.
+			m.setStatus("Cancelled, but the server had already signed in to " + st.Name + ": the session is saved")
+			return m.reload()
+		}
 	}
 	return nil
 }

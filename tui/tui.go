@@ -11,6 +11,8 @@ import (
 	"context"
 	"errors"
 	"io"
+	"os"
+	"strings"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -35,6 +37,35 @@ type Options struct {
 	Env     []string              // environment (NO_COLOR, TERM…); default os.Environ
 	Dark    *bool                 // force a dark or light background instead of asking the terminal
 	Now     func() time.Time
+	// Signals, when set, are the process's SIGINT, SIGTERM and SIGHUP: each
+	// is a request to quit, like ctrl+c (Bubble Tea's own handler, which
+	// would quit at once, is off).
+	Signals <-chan os.Signal
+}
+
+// signalMsg is a signal the process got.
+type signalMsg struct{ sig os.Signal }
+
+// ForcedQuitError is Run's answer when the person forced a quit while
+// requests that issue tokens were on their way: their tokens may be lost.
+type ForcedQuitError struct {
+	InFlight []account.InFlight
+}
+
+func (e *ForcedQuitError) Error() string {
+	var b strings.Builder
+	b.WriteString("quit without waiting: the token from ")
+	for i, f := range e.InFlight {
+		if i > 0 {
+			b.WriteString(" and ")
+		}
+		b.WriteString(f.What)
+	}
+	b.WriteString(" may be lost.")
+	for _, f := range e.InFlight {
+		b.WriteString(" " + f.Recover)
+	}
+	return b.String()
 }
 
 // Run opens the app and returns when the person quits or ctx ends.
@@ -59,9 +90,29 @@ func Run(ctx context.Context, opts Options) error {
 	if opts.Env != nil {
 		popts = append(popts, tea.WithEnvironment(opts.Env))
 	}
+	if opts.Signals != nil {
+		popts = append(popts, tea.WithoutSignalHandler())
+	}
 	p := tea.NewProgram(m, popts...)
+	if opts.Signals != nil {
+		stop := make(chan struct{})
+		defer close(stop)
+		go func() {
+			for {
+				select {
+				case sig := <-opts.Signals:
+					p.Send(signalMsg{sig})
+				case <-stop:
+					return
+				}
+			}
+		}()
+	}
 	_, err := p.Run()
 	m.cancelAll()
+	if len(m.forced) > 0 && err == nil {
+		return &ForcedQuitError{InFlight: m.forced}
+	}
 	if errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil {
 		return ctx.Err()
 	}

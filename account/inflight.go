@@ -1,0 +1,101 @@
+package account
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"sync"
+
+	"keyturn/config"
+)
+
+// InFlight is a request that issues a token: sent, and not yet answered and
+// stored. Quitting waits for it; a forced quit names it and Recover.
+type InFlight struct {
+	Account string
+	What    string // "the regeneration of command:abc"
+	// Recover says how to find or undo what the server did if keyturn is
+	// forced to quit before the answer is stored.
+	Recover string
+}
+
+type inflightSet struct {
+	mu   sync.Mutex
+	next int
+	reqs map[int]InFlight
+}
+
+// issuing is the one door every request that issues a token goes through.
+// A caller that is already cancelled stops here, before anything is sent.
+// Past it, the caller's cancellation (Esc, quit, a signal) no longer reaches
+// the request nor the storing of its answer: cancelling then would only turn
+// an issued token into a lost one. The client's timeout still bounds the
+// request, and the store's its write. Call done once the answer is stored.
+func (m *Manager) issuing(ctx context.Context, f InFlight) (detached context.Context, done func(), err error) {
+	m.fly.mu.Lock()
+	defer m.fly.mu.Unlock()
+	if err := ctx.Err(); err != nil {
+		return nil, nil, err
+	}
+	if m.fly.reqs == nil {
+		m.fly.reqs = map[int]InFlight{}
+	}
+	m.fly.next++
+	id := m.fly.next
+	m.fly.reqs[id] = f
+	var once sync.Once
+	return context.WithoutCancel(ctx), func() {
+		once.Do(func() {
+			m.fly.mu.Lock()
+			delete(m.fly.reqs, id)
+			m.fly.mu.Unlock()
+		})
+	}, nil
+}
+
+// InFlight lists the issuing requests sent and not yet stored, oldest first.
+func (m *Manager) InFlight() []InFlight {
+	m.fly.mu.Lock()
+	defer m.fly.mu.Unlock()
+	ids := make([]int, 0, len(m.fly.reqs))
+	for id := range m.fly.reqs {
+		ids = append(ids, id)
+	}
+	sort.Ints(ids)
+	out := make([]InFlight, 0, len(ids))
+	for _, id := range ids {
+		out = append(out, m.fly.reqs[id])
+	}
+	return out
+}
+
+// inFlightIssue describes a request for a new token or a rotation of ref.
+func inFlightIssue(acct string, ref Ref, inPlace bool) InFlight {
+	if inPlace {
+		return InFlight{Account: acct, What: fmt.Sprintf("the regeneration of %s %s", acct, ref), Recover: checkHint(config.Account{Name: acct}, ref)}
+	}
+	f := InFlight{Account: acct, What: fmt.Sprintf("the new %s on %s", kindNoun(ref.Kind), acct),
+		Recover: fmt.Sprintf("'keyturn token list %s' shows the tokens the server holds; revoke one keyturn does not hold with 'keyturn token revoke %s REF'.", acct, acct)}
+	if ref.ID != "" && ref.Kind == KindPAT {
+		f.Recover = fmt.Sprintf("If it was issued, revoke it with 'keyturn token revoke %s %s' and create it again.", acct, ref)
+	}
+	return f
+}
+
+// inFlightLogin describes a sign-in request that opens a session.
+func inFlightLogin(acct string) InFlight {
+	return InFlight{Account: acct, What: "the sign-in to " + acct,
+		Recover: fmt.Sprintf("The server may have opened a session keyturn does not hold; it ends when the server expires it. Run 'keyturn login %s' again.", acct)}
+}
+
+func kindNoun(kind string) string {
+	switch kind {
+	case KindUserToken:
+		return "user access token"
+	case KindPAT:
+		return "personal access token"
+	case KindSession:
+		return "session token"
+	}
+	return kind + " token"
+}

@@ -1,0 +1,88 @@
+package tui
+
+import (
+	"strings"
+
+	tea "charm.land/bubbletea/v2"
+
+	"keyturn/account"
+)
+
+// quitWait is a quit that waits for requests that issue tokens: once sent,
+// their answers are stored before keyturn ends (account.Manager.issuing).
+type quitWait struct {
+	what    []account.InFlight
+	unsaved int    // tokens already unsaved when quitting began
+	mfa     string // what an MFA setup already risked then (mfaAtRisk)
+}
+
+// inFlight lists the issuing requests on their way.
+func (m *Model) inFlight() []account.InFlight {
+	if m.mgr == nil {
+		return nil
+	}
+	return m.mgr.InFlight()
+}
+
+// settleQuit ends a waiting quit once nothing issuing is on its way, unless
+// an answer came that could not be stored: then the person must see it.
+func (m *Model) settleQuit() tea.Cmd {
+	if m.quitting == nil {
+		return nil
+	}
+	if fl := m.inFlight(); len(fl) > 0 {
+		m.quitting.what = fl
+		return nil
+	}
+	q := m.quitting
+	m.quitting = nil
+	if len(m.unsaved) > q.unsaved {
+		m.setStatus("Not quitting: a token arrived that could NOT be saved; copy it or save it, then quit")
+		return nil
+	}
+	if q.mfa == "" && m.mfaAtRisk() != "" {
+		m.setStatus("Not quitting: the MFA activation answered with backup codes shown only once; save or copy them, then quit")
+		return nil
+	}
+	return tea.Quit
+}
+
+// forceQuit quits without waiting (a second ctrl+c); Run names what may
+// be lost.
+func (m *Model) forceQuit() tea.Cmd {
+	m.forced = m.inFlight()
+	m.quitting = nil
+	return tea.Quit
+}
+
+func (m *Model) quitWaitView(w int) string {
+	ws := make([]string, 0, len(m.quitting.what))
+	for _, f := range m.quitting.what {
+		ws = append(ws, f.What)
+	}
+	body := strings.Join([]string{
+		m.spin.View() + " Waiting for " + strings.Join(ws, " and ") + " to answer and be stored.",
+		"The server may already have issued the token: keyturn keeps it before it quits.",
+		"",
+		m.st.Faint.Render("ctrl+c again quits now: that token may then be lost"),
+	}, "\n")
+	return frame(m, "Quitting…", wrap(body, dialogWidth(72, w)-4), dialogWidth(72, w), false)
+}
+
+// mfaAtRisk says what quitting loses in an open MFA setup: a replaced
+// secret not yet activated, or backup codes not yet saved.
+func (m *Model) mfaAtRisk() string {
+	for _, d := range m.dialogs {
+		md, ok := d.(*mfaDialog)
+		if !ok {
+			continue
+		}
+		switch {
+		case md.phase == mfaShow && md.replace:
+			return "The MFA secret of " + md.st.Name + " is already replaced on the server and the new one is not activated: quitting leaves your authenticator app with neither."
+		case md.phase == mfaDone && len(md.backup) > 0 && md.backupSaved == nil:
+			return "The backup codes of " + md.st.Name + " are not saved and will not be shown again: quitting loses them."
+		}
+	}
+	return ""
+}
