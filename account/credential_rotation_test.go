@@ -3,6 +3,7 @@ package account_test
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -149,4 +150,52 @@ func TestRotateAllUserTokensWithTheSignInOne(t *testing.T) {
 	if _, err := w.mgr.Tokens(ctx, "mm", account.ListFilter{Kind: account.KindUserToken}); err != nil {
 		t.Fatalf("a call after the run: %v", err)
 	}
+}
+
+// Revoking the token keyturn signs in with is refused, with why and what to
+// do instead: it would leave keyturn holding a dead credential.
+func TestRevokingTheSignInTokenIsRefused(t *testing.T) {
+	ctx := context.Background()
+	t.Run("rocketchat PAT", func(t *testing.T) {
+		w := newWorld(t)
+		ans := w.rocketAliceByPAT()
+		err := w.mgr.Revoke(ctx, "rc", account.Ref{Kind: account.KindPAT, ID: rocketchatsim.AlicePATName}, ans)
+		if err == nil || !strings.Contains(err.Error(), "keyturn signs in to rc with") || !strings.Contains(err.Error(), "token rotate rc") {
+			t.Fatalf("revoking the sign-in PAT: %v, want a refusal naming rotate", err)
+		}
+		if _, err := w.mgr.Tokens(ctx, "rc", account.ListFilter{}); err != nil {
+			t.Fatalf("a call after the refused revoke: %v", err)
+		}
+	})
+	t.Run("mattermost user token", func(t *testing.T) {
+		w := newWorld(t)
+		w.mattermostSignedIn()
+		created, err := w.mgr.Create(ctx, "mm", "keyturn itself", false, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.mgr.LoginWithToken(ctx, "mm", created.Value, ""); err != nil {
+			t.Fatal(err)
+		}
+		ref, _ := account.ParseRef(created.Ref)
+		if err := w.mgr.Revoke(ctx, "mm", ref, nil); err == nil || !strings.Contains(err.Error(), "keyturn signs in to mm with") {
+			t.Fatalf("revoking the sign-in user token: %v, want a refusal", err)
+		}
+		toks, err := w.mgr.Tokens(ctx, "mm", account.ListFilter{Kind: account.KindUserToken})
+		if err != nil {
+			t.Fatalf("a call after the refused revoke: %v", err)
+		}
+		if !activeToken(toks, ref.ID) {
+			t.Fatal("the sign-in token was revoked")
+		}
+		// Any other token still revokes.
+		other, err := w.mgr.Create(ctx, "mm", "other", false, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		oref, _ := account.ParseRef(other.Ref)
+		if err := w.mgr.Revoke(ctx, "mm", oref, nil); err != nil {
+			t.Fatalf("revoking another token: %v", err)
+		}
+	})
 }

@@ -552,6 +552,9 @@ func (m *Manager) Revoke(ctx context.Context, account string, ref Ref, ans *Answ
 		return err
 	}
 	defer unlock()
+	if m.signsInWith(ctx, s, ref) {
+		return fmt.Errorf("keyturn signs in to %s with %s: revoking it would leave keyturn signed out with a dead token. Rotate it instead ('keyturn token rotate %s %s'), or sign in another way first ('keyturn login %s') and then revoke it", account, ref, account, ref, account)
+	}
 	switch ref.Kind {
 	case KindUserToken:
 		if s.acct.Service != Mattermost {
