@@ -78,15 +78,9 @@ func (m *Manager) reindex(ctx context.Context, account string, names []string) (
 // secret name keyturn gives (SecretName, credentialName); other names
 // (a pending challenge, which expires; an import) are not rebuilt.
 func metaFromName(name string) (config.SecretMeta, bool) {
-	parts := strings.SplitN(name, "/", 3)
-	meta := config.SecretMeta{Name: name, Account: parts[0]}
-	switch {
-	case len(parts) == 2 && (parts[1] == KindSession || parts[1] == KindCredential):
-		meta.Kind = parts[1]
-	case len(parts) == 3 && contains([]string{KindCommand, KindWebhook, KindUserToken, KindPAT}, parts[1]):
-		meta.Kind, meta.ID = parts[1], parts[2]
-	default:
-		return meta, false
+	if acct, kind, ok := strings.Cut(name, "/"); ok && kind == KindCredential {
+		return config.SecretMeta{Name: name, Account: acct, Kind: KindCredential}, true
 	}
-	return meta, true
+	acct, ref, ok := ParseSecretName(name)
+	return config.SecretMeta{Name: name, Account: acct, Kind: ref.Kind, ID: ref.ID}, ok
 }

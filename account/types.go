@@ -3,6 +3,7 @@ package account
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -306,6 +307,25 @@ func SecretName(account string, ref Ref) string {
 		return account + "/" + KindSession
 	}
 	return account + "/" + ref.Kind + "/" + keystore.EscapeNamePart(ref.ID)
+}
+
+// ParseSecretName is SecretName read backwards: the account and ref of a
+// name keyturn gives an issued token, so that an index entry can be made
+// again for it (a crash's lost entry, a not-saved token stored by hand).
+// Other names report false.
+func ParseSecretName(name string) (account string, ref Ref, ok bool) {
+	parts := strings.SplitN(name, "/", 3)
+	switch {
+	case len(parts) == 2 && parts[1] == KindSession:
+		return parts[0], Ref{Kind: KindSession}, true
+	case len(parts) == 3 && contains([]string{KindCommand, KindWebhook, KindUserToken, KindPAT}, parts[1]):
+		id, err := url.PathUnescape(parts[2])
+		if err != nil || id == "" || keystore.EscapeNamePart(id) != parts[2] {
+			return "", Ref{}, false
+		}
+		return parts[0], Ref{Kind: parts[1], ID: id}, true
+	}
+	return "", Ref{}, false
 }
 
 // CheckStorable refuses a token whose store name would still be invalid:

@@ -198,6 +198,9 @@ func runSecretSet(cmd *cobra.Command, app *App, name string, o *secretSetOptions
 		return usageError{err}
 	}
 	meta := config.SecretMeta{Name: name, Account: o.account, Kind: o.kind, ID: o.id}
+	if !cmd.Flags().Changed("account") && !cmd.Flags().Changed("kind") && !cmd.Flags().Changed("id") {
+		meta = indexedAsIssued(app, meta)
+	}
 	if o.expires != "" {
 		t, err := time.Parse(time.RFC3339, o.expires)
 		if err != nil {
@@ -228,6 +231,30 @@ func runSecretSet(cmd *cobra.Command, app *App, name string, o *secretSetOptions
 	}
 	fmt.Fprintf(app.io.Out, "stored %s in the %s store%s\n", name, v.Backend(), fp)
 	return nil
+}
+
+// indexedAsIssued gives a name keyturn gives issued tokens (such as a
+// not-saved token's, which keyturn told the person to store with secret
+// set) the index entry the token would have had: its account, kind and
+// id, when the account is one of this config's.
+func indexedAsIssued(app *App, meta config.SecretMeta) config.SecretMeta {
+	acct, ref, ok := account.ParseSecretName(meta.Name)
+	if !ok {
+		return meta
+	}
+	f, err := app.configFile()
+	if err != nil {
+		return meta
+	}
+	c, err := f.Load()
+	if err != nil {
+		return meta
+	}
+	if _, known := c.Account(acct); !known {
+		return meta
+	}
+	meta.Account, meta.Kind, meta.ID = acct, ref.Kind, ref.ID
+	return meta
 }
 
 // readSecretValue reads the value: a no-echo prompt on a terminal, else all

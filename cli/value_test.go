@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 )
@@ -32,5 +33,31 @@ func TestSecretValueWithControlsIsQuotedOnATerminal(t *testing.T) {
 	}
 	if piped.err != "" {
 		t.Errorf("secret get piped wrote to stderr: %q", piped.err)
+	}
+}
+
+// A not-saved token stored by hand under the name keyturn gave it is indexed
+// as that token (account, kind, id), so 'token list' sees it held; any other
+// name stays an import.
+func TestSecretSetIndexesAnIssuedTokensName(t *testing.T) {
+	w := newWorld(t)
+	w.addRocketChat("rc", "alice")
+	w.want(w.run("tok-value-0123456789abcdef", "secret", "set", "rc/pat/ci%20token"), 0, "secret set")
+	w.want(w.run("other-value-0123456789abcdef", "secret", "set", "elsewhere/pat/x"), 0, "secret set (no such account)")
+	r := w.run("", "secret", "list", "--json")
+	w.want(r, 0, "secret list")
+	var list []struct{ Name, Account, Kind, ID string }
+	if err := json.Unmarshal([]byte(r.out), &list); err != nil {
+		t.Fatalf("secret list --json: %v", err)
+	}
+	got := map[string][3]string{}
+	for _, e := range list {
+		got[e.Name] = [3]string{e.Account, e.Kind, e.ID}
+	}
+	if g := got["rc/pat/ci%20token"]; g != [3]string{"rc", "pat", "ci token"} {
+		t.Errorf("rc/pat/ci%%20token indexed as %q, want account rc, kind pat, id \"ci token\"", g)
+	}
+	if g := got["elsewhere/pat/x"]; g[1] != "imported" {
+		t.Errorf("a name of no configured account indexed as %q, want an import", g)
 	}
 }
