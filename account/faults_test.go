@@ -272,7 +272,9 @@ var faultKinds = []fault{
 	{name: "slower than the timeout", spoiled: true, rule: func(p, m string) simnet.Rule {
 		return simnet.Rule{Path: p, Method: m, Fault: simnet.Slow, Delay: 3 * time.Second, Times: 1}
 	}},
-	{name: "cancelled mid-request", spoiled: true, cancelAfter: 200 * time.Millisecond, rule: func(p, m string) simnet.Rule {
+	// Cancelled, and the answer then takes longer than the client's timeout:
+	// the request runs on past the cancellation, but not past the timeout.
+	{name: "cancelled, answer past the timeout", spoiled: true, cancelAfter: 200 * time.Millisecond, rule: func(p, m string) simnet.Rule {
 		return simnet.Rule{Path: p, Method: m, Fault: simnet.Slow, Delay: 3 * time.Second, Times: 1}
 	}},
 	{name: "person quits mid-request", rule: slowAnswer, person: func(t *testing.T) (context.Context, func()) {
