@@ -1,0 +1,53 @@
+package account_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"keyturn/account"
+	rocketchatsim "keyturn/sandbox/rocketchat"
+	"keyturn/sandbox/simnet"
+	"keyturn/textsafe"
+)
+
+// hostileName is a token name a server (or whoever made the token) chose:
+// an OSC 52 clipboard write and a screen clear.
+const hostileName = "ci\x1b]52;c;cHduZWQ=\x07\x1b[2J"
+
+// TestInFlightIsTerminalSafe: what InFlight says of a request reaches a
+// terminal raw (the CLI's signal handler prints it), and a PAT's name is
+// the server's text: it must come out cleaned.
+func TestInFlightIsTerminalSafe(t *testing.T) {
+	w := newFaultWorld(t)
+	rcSignIn(t, w)
+	ans := &account.Answer{Method: "totp", Code: simnet.TOTPCode(rocketchatsim.AliceTOTP, time.Now())}
+	if _, err := w.mgr.Create(context.Background(), "rc", hostileName, false, ans); err != nil {
+		t.Fatal(err)
+	}
+	w.sb.Env.Faults.Add(slowAnswer("regeneratePersonalAccessToken", "POST"))
+	done := make(chan error, 1)
+	go func() {
+		_, err := w.mgr.Rotate(context.Background(), "rc", account.Ref{Kind: account.KindPAT, ID: hostileName}, ans)
+		done <- err
+	}()
+	var fl []account.InFlight
+	for deadline := time.Now().Add(5 * time.Second); len(fl) == 0 && time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		fl = w.mgr.InFlight()
+	}
+	if len(fl) != 1 {
+		t.Fatalf("in flight: %+v", fl)
+	}
+	for _, s := range []string{fl[0].What, fl[0].Recover} {
+		if textsafe.Line(s) != s {
+			t.Errorf("in flight description holds what a terminal acts on: %q", s)
+		}
+	}
+	if !strings.Contains(fl[0].What, "pat:ci") {
+		t.Errorf("in flight description does not name the token: %q", fl[0].What)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
