@@ -2,11 +2,17 @@ package account_test
 
 import (
 	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"keyturn/account"
+	"keyturn/config"
+	"keyturn/keystore"
 	rocketchatsim "keyturn/sandbox/rocketchat"
 	"keyturn/sandbox/simnet"
 	"keyturn/textsafe"
@@ -49,5 +55,37 @@ func TestInFlightIsTerminalSafe(t *testing.T) {
 	}
 	if err := <-done; err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestChallengeMethodsAreTerminalSafe: Rocket.Chat names the other
+// methods a person may use (availableMethods); the CLI lists them on the
+// terminal ("To use … instead"), so they come out of account cleaned.
+func TestChallengeMethodsAreTerminalSafe(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusUnauthorized)
+		_, _ = w.Write([]byte(`{"status":"error","error":"totp-required","message":"TOTP Required [totp-required]",` +
+			`"details":{"method":"totp","codeGenerated":false,"availableMethods":["totp","email\u001b]52;c;cHduZWQ=\u0007"]}}`))
+	}))
+	defer srv.Close()
+	ctx := context.Background()
+	cf := config.Open(filepath.Join(t.TempDir(), "config.json"))
+	mgr := account.New(cf, keystore.NewVault(keystore.NewMemory(), cf), account.Options{Timeout: 5 * time.Second})
+	if _, err := mgr.Add(ctx, config.Account{Name: "rc", Service: account.RocketChat, URL: srv.URL, User: "alice"}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := mgr.Login(ctx, account.LoginRequest{Account: "rc", Password: "pw"})
+	var ch *account.Challenge
+	if !errors.As(err, &ch) {
+		t.Fatalf("want a challenge, got %v", err)
+	}
+	if len(ch.Methods) != 2 || ch.Methods[0] != "totp" || !strings.HasPrefix(ch.Methods[1], "email") {
+		t.Fatalf("methods: %q", ch.Methods)
+	}
+	for _, m := range ch.Methods {
+		if textsafe.Line(m) != m {
+			t.Errorf("a method holds what a terminal acts on: %q", m)
+		}
 	}
 }

@@ -152,7 +152,12 @@ func (m *Manager) challengeFrom(a config.Account, step string, err error) *Chall
 	if !errors.As(err, &sf) {
 		return nil
 	}
-	methods := sf.Methods
+	// The methods are only shown (the CLI lists the others on the
+	// terminal); the answer echoes sf.Method.
+	var methods []string
+	for _, m := range sf.Methods {
+		methods = append(methods, textsafe.Line(m))
+	}
 	if len(methods) == 0 && sf.Method != "" {
 		methods = []string{sf.Method}
 	}
