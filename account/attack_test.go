@@ -13,6 +13,8 @@ import (
 	"keyturn/account"
 	"keyturn/config"
 	"keyturn/keystore"
+	"keyturn/sandbox"
+	capillarysim "keyturn/sandbox/capillary"
 	rocketchatsim "keyturn/sandbox/rocketchat"
 	"keyturn/sandbox/simnet"
 	"keyturn/textsafe"
@@ -87,5 +89,31 @@ func TestChallengeMethodsAreTerminalSafe(t *testing.T) {
 		if textsafe.Line(m) != m {
 			t.Errorf("a method holds what a terminal acts on: %q", m)
 		}
+	}
+}
+
+// TestCapillaryWrongCodeMessageIsTerminalSafe: a wrong code keeps the
+// challenge open with the server's words, which the CLI prints in "That
+// was not accepted (…)": they come out of account cleaned.
+func TestCapillaryWrongCodeMessageIsTerminalSafe(t *testing.T) {
+	sb, err := sandbox.Start(sandbox.Options{Hostile: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sb.Close() })
+	ctx := context.Background()
+	cf := config.Open(filepath.Join(t.TempDir(), "config.json"))
+	mgr := account.New(cf, keystore.NewVault(keystore.NewMemory(), cf), account.Options{Timeout: 5 * time.Second})
+	if _, err := mgr.Add(ctx, config.Account{Name: "cap", Service: account.Capillary, URL: sb.CapillaryURL, Brand: capillarysim.SeedBrand,
+		DeviceID: capillarysim.SeedDeviceID, IdentifierType: "MOBILE", Identifier: capillarysim.AliceMobile}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = mgr.Login(ctx, account.LoginRequest{Account: "cap", Password: capillarysim.AlicePassword, MFAPassword: "wrong-mfa-password"})
+	var ch *account.Challenge
+	if !errors.As(err, &ch) || !ch.Invalid {
+		t.Fatalf("want a challenge for a wrong code, got %v", err)
+	}
+	if ch.Message == "" || textsafe.Line(ch.Message) != ch.Message {
+		t.Fatalf("the challenge's message holds what a terminal acts on (or is empty): %q", ch.Message)
 	}
 }

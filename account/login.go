@@ -358,7 +358,7 @@ func (m *Manager) capillaryStepError(ctx context.Context, a config.Account, p *p
 		ch.Invalid = true
 		var ae *client.APIError
 		if errors.As(err, &ae) {
-			ch.Message = ae.Message
+			ch.Message = textsafe.Line(ae.Message)
 		}
 		return ch
 	case capillary.IsLocked(err), capillary.IsSessionExpired(err):
