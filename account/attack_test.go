@@ -15,6 +15,7 @@ import (
 	"keyturn/keystore"
 	"keyturn/sandbox"
 	capillarysim "keyturn/sandbox/capillary"
+	mattermostsim "keyturn/sandbox/mattermost"
 	rocketchatsim "keyturn/sandbox/rocketchat"
 	"keyturn/sandbox/simnet"
 	"keyturn/textsafe"
@@ -115,5 +116,65 @@ func TestCapillaryWrongCodeMessageIsTerminalSafe(t *testing.T) {
 	}
 	if ch.Message == "" || textsafe.Line(ch.Message) != ch.Message {
 		t.Fatalf("the challenge's message holds what a terminal acts on (or is empty): %q", ch.Message)
+	}
+}
+
+// TestConcurrentSignInsStoreTheNewestSession: two keyturn processes
+// signing in to one account at once must not store the older session
+// last. The first sign-in's answer is slow; the second starts while it is
+// on its way. Sign-ins take the account's lock, so the second waits and
+// its session, the newest, is the credential.
+func TestConcurrentSignInsStoreTheNewestSession(t *testing.T) {
+	sb, err := sandbox.Start(sandbox.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sb.Close() })
+	ctx := context.Background()
+	cf := config.Open(filepath.Join(t.TempDir(), "config.json"))
+	store := keystore.NewMemory()
+	// Two managers over one config and store: two processes.
+	first := account.New(cf, keystore.NewVault(store, cf), account.Options{Timeout: 5 * time.Second})
+	second := account.New(cf, keystore.NewVault(store, cf), account.Options{Timeout: 5 * time.Second, LockWait: 5 * time.Second})
+	if _, err := first.Add(ctx, config.Account{Name: "mm", Service: account.Mattermost, URL: sb.MattermostURL, User: mattermostsim.AliceUsername}); err != nil {
+		t.Fatal(err)
+	}
+	login := func(m *account.Manager) error {
+		_, err := m.Login(ctx, account.LoginRequest{Account: "mm", Password: mattermostsim.AlicePassword})
+		return err
+	}
+	sb.Env.Faults.Add(simnet.Rule{Path: "/users/login", Method: "POST", Fault: simnet.Slow, Delay: 600 * time.Millisecond, Times: 1})
+	done := make(chan error, 1)
+	go func() { done <- login(first) }()
+	for deadline := time.Now().Add(5 * time.Second); len(first.InFlight()) == 0; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the first sign-in never left")
+		}
+	}
+	if err := login(second); err != nil {
+		t.Fatalf("second sign-in: %v", err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("first sign-in: %v", err)
+	}
+	var sessions []string
+	for _, e := range sb.Env.Ledger.Entries() {
+		if e.Service == "mattermost" && e.Kind == "session" {
+			sessions = append(sessions, e.Token)
+		}
+	}
+	if len(sessions) != 2 {
+		t.Fatalf("%d sessions issued, want 2", len(sessions))
+	}
+	raw, err := keystore.NewVault(store, cf).Get(ctx, "mm/credential")
+	if err != nil {
+		t.Fatal(err)
+	}
+	switch {
+	case strings.Contains(raw, sessions[1]):
+	case strings.Contains(raw, sessions[0]):
+		t.Fatal("the credential holds the older session: the slower sign-in stored last")
+	default:
+		t.Fatal("the credential holds neither session")
 	}
 }

@@ -43,6 +43,15 @@ func (m *Manager) Login(ctx context.Context, req LoginRequest) (*Status, error) 
 	if err != nil {
 		return nil, err
 	}
+	// Under the account's lock, as every operation that replaces a token:
+	// two sign-ins at once could otherwise store the older session last.
+	// Each step holds it only while it talks to the server; none waits for
+	// the person.
+	unlock, err := m.lockAccount(ctx, a.Name, "signing in")
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	switch a.Service {
 	case Mattermost:
 		err = m.loginMattermost(ctx, a, req)
@@ -463,6 +472,11 @@ func (m *Manager) LoginWithToken(ctx context.Context, account, token, userID str
 	if token == "" {
 		return nil, fmt.Errorf("%s: the token is empty", account)
 	}
+	unlock, err := m.lockAccount(ctx, a.Name, "signing in")
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	hc, err := m.httpClient(a)
 	if err != nil {
 		return nil, err
