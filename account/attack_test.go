@@ -178,3 +178,27 @@ func TestConcurrentSignInsStoreTheNewestSession(t *testing.T) {
 		t.Fatal("the credential holds neither session")
 	}
 }
+
+// TestReplacingMFASecretOutlivesTheCaller: on Mattermost a new TOTP secret
+// replaces the active one as soon as the server makes it. A caller that
+// gives up once the request is sent (Esc, Ctrl-C) must still get it, or
+// the person is left with an authenticator that no longer signs in.
+func TestReplacingMFASecretOutlivesTheCaller(t *testing.T) {
+	w := newFaultWorld(t)
+	mmSignIn(t, w)
+	w.sb.Env.Faults.Add(simnet.Rule{Path: "/mfa/generate", Method: "POST", Fault: simnet.Slow, Delay: 600 * time.Millisecond, Times: 1})
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(200*time.Millisecond, cancel)
+	setup, err := w.mgr.BeginMFA(ctx, "mm", true, nil)
+	if err != nil {
+		t.Fatalf("a caller that gave up after the request left lost the new secret: %v", err)
+	}
+	// The secret handed back is the one the server now holds: a code from
+	// it signs in (the next step's: the sandbox, like Mattermost, takes
+	// each step once, and the sign-in above used this one).
+	_, err = w.mgr.Login(context.Background(), account.LoginRequest{Account: "mm", Password: mattermostsim.AdminPassword,
+		Answer: &account.Answer{Code: simnet.TOTPCode(setup.Secret, time.Now().Add(30*time.Second))}})
+	if err != nil {
+		t.Fatalf("signing in with the new secret: %v", err)
+	}
+}
