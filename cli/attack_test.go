@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"strings"
 	"testing"
 
 	rocketchatsim "keyturn/sandbox/rocketchat"
@@ -19,9 +20,10 @@ func TestTokenRotateAllNotSavedLinesAreTerminalSafe(t *testing.T) {
 	r := w.run("", append([]string{"token", "rotate", "rc", "--all"}, pw...)...)
 	w.want(r, ExitNotStored, "rotate --all with a failing store")
 	mustContain(t, "stdout", r.out, "NOT SAVED pat:dep")
+	tok := w.lastIssued("rocketchat", "pat")
 	for stream, s := range map[string]string{"stdout": r.out, "stderr": r.err} {
 		if err := terminalSafe(s); err != nil {
-			t.Errorf("%s %v:\n%q", stream, err, s)
+			t.Errorf("%s %v:\n%q", stream, err, strings.ReplaceAll(s, tok, "<token>"))
 		}
 	}
 }
