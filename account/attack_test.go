@@ -202,3 +202,61 @@ func TestReplacingMFASecretOutlivesTheCaller(t *testing.T) {
 		t.Fatalf("signing in with the new secret: %v", err)
 	}
 }
+
+// TestLogoutDoesNotDeleteATokenRotatedMeanwhile: signing out deletes the
+// account's session secret. A rotation in another process while the
+// sign-out's request is on its way must not have its new token deleted
+// (still valid on the server, with no copy left): Logout takes the lock.
+func TestLogoutDoesNotDeleteATokenRotatedMeanwhile(t *testing.T) {
+	sb, err := sandbox.Start(sandbox.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sb.Close() })
+	ctx := context.Background()
+	cf := config.Open(filepath.Join(t.TempDir(), "config.json"))
+	store := keystore.NewMemory()
+	first := account.New(cf, keystore.NewVault(store, cf), account.Options{Timeout: 5 * time.Second})
+	second := account.New(cf, keystore.NewVault(store, cf), account.Options{Timeout: 5 * time.Second, LockWait: 5 * time.Second})
+	if _, err := first.Add(ctx, config.Account{Name: "cap", Service: account.Capillary, URL: sb.CapillaryURL, Brand: capillarysim.SeedBrand,
+		DeviceID: capillarysim.SeedDeviceID, IdentifierType: "MOBILE", Identifier: capillarysim.AliceMobile}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := first.Login(ctx, account.LoginRequest{Account: "cap", Password: capillarysim.AlicePassword, MFAPassword: capillarysim.AliceMFAPassword}); err != nil {
+		t.Fatal(err)
+	}
+	issued := func() []string {
+		var out []string
+		for _, e := range sb.Env.Ledger.Entries() {
+			if e.Service == "capillary" {
+				out = append(out, e.Token)
+			}
+		}
+		return out
+	}
+	before := len(issued())
+	sb.Env.Faults.Add(simnet.Rule{Path: "mfa/token/expire", Fault: simnet.Slow, Delay: 600 * time.Millisecond, Times: 1})
+	done := make(chan error, 1)
+	go func() { done <- first.Logout(ctx, "cap") }()
+	for deadline := time.Now().Add(5 * time.Second); sb.Env.Faults.Hits()[simnet.Slow] == 0; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the sign-out never reached the server")
+		}
+	}
+	_, rerr := second.Rotate(ctx, "cap", account.Ref{Kind: account.KindSession}, nil)
+	if err := <-done; err != nil {
+		t.Fatalf("logout: %v", err)
+	}
+	now := issued()
+	if len(now) == before {
+		if !errors.Is(rerr, account.ErrNotSignedIn) {
+			t.Fatalf("the rotation after the sign-out: %v, want not signed in", rerr)
+		}
+		return // the rotation waited for the sign-out and found no session: nothing issued, nothing lost
+	}
+	last := now[len(now)-1]
+	v, err := keystore.NewVault(store, cf).Get(ctx, "cap/session")
+	if err != nil || v != last {
+		t.Fatalf("the rotation's token, valid on the server, is not in the store (rotate: %v; get: %v)", rerr, err)
+	}
+}

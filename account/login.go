@@ -514,6 +514,13 @@ func (m *Manager) Logout(ctx context.Context, account string) error {
 	if err != nil {
 		return err
 	}
+	// Under the lock: the session secret it deletes could otherwise be a
+	// token another process rotated meanwhile, valid and with no copy left.
+	unlock, err := m.lockAccount(ctx, a.Name, "signing out")
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	cred, err := m.loadCredential(ctx, account)
 	if err != nil && !errors.Is(err, ErrNotSignedIn) {
 		return err
