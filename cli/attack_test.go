@@ -1,9 +1,17 @@
 package cli
 
 import (
+	"bytes"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"strings"
 	"testing"
+	"time"
 
+	"keyturn/account"
 	rocketchatsim "keyturn/sandbox/rocketchat"
 )
 
@@ -25,5 +33,45 @@ func TestTokenRotateAllNotSavedLinesAreTerminalSafe(t *testing.T) {
 		if err := terminalSafe(s); err != nil {
 			t.Errorf("%s %v:\n%q", stream, err, strings.ReplaceAll(s, tok, "<token>"))
 		}
+	}
+}
+
+// TestBackupCodesWithControlsAreQuotedOnATerminal: Rocket.Chat's backup
+// codes are secrets the server makes, shown once; like every secret value
+// they reach a terminal quoted when they hold control characters (here a
+// proxy in front of the sandbox adds an OSC 52 write to the first one).
+func TestBackupCodesWithControlsAreQuotedOnATerminal(t *testing.T) {
+	w := newWorld(t)
+	target, err := url.Parse(w.sb.RocketChatURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	proxy.ModifyResponse = func(res *http.Response) error {
+		if !strings.HasSuffix(res.Request.URL.Path, "users.validateTotp") {
+			return nil
+		}
+		b, err := io.ReadAll(res.Body)
+		if err != nil {
+			return err
+		}
+		b = bytes.Replace(b, []byte(`"codes":["`), []byte(`"codes":["\u001b]52;c;cHduZWQ=\u0007`), 1)
+		res.Body = io.NopCloser(bytes.NewReader(b))
+		res.ContentLength = int64(len(b))
+		res.Header.Del("Content-Length")
+		return nil
+	}
+	srv := httptest.NewServer(proxy)
+	defer srv.Close()
+	w.want(w.run("", "account", "add", "rc", "--service", "rocketchat", "--url", srv.URL, "--user", "carol"), 0, "account add")
+	w.want(w.run(rocketchatsim.CarolPassword+"\n", "login", "rc", "--password-stdin"), 0, "login carol")
+	r := w.run(rocketchatsim.CarolPassword+"\n", "mfa", "setup", "rc", "--json", "--2fa-code", "-")
+	w.want(r, 0, "setup with the password fallback")
+	setup := decodeJSON[account.MFASetup](t, r.out)
+	r = w.runIO(IO{In: strings.NewReader(""), OutTerminal: true}, "mfa", "activate", "rc", "--code", totp(setup.Secret, time.Now()))
+	w.want(r, 0, "activate")
+	mustContain(t, "activate", r.out, "Backup codes", `"\x1b]52;c;cHduZWQ=\a`)
+	if err := terminalSafe(r.out); err != nil {
+		t.Errorf("stdout %v", err)
 	}
 }
