@@ -260,3 +260,30 @@ func TestLogoutDoesNotDeleteATokenRotatedMeanwhile(t *testing.T) {
 		t.Fatalf("the rotation's token, valid on the server, is not in the store (rotate: %v; get: %v)", rerr, err)
 	}
 }
+
+// TestRemoveKeepsTheIssuedSessionToken: removing an account does not sign
+// out on the server, and both faces promise that the tokens keyturn issued
+// for it stay in the store. Capillary's session token is such a token: it
+// keeps working, so deleting keyturn's copy would lose it.
+func TestRemoveKeepsTheIssuedSessionToken(t *testing.T) {
+	w := newFaultWorld(t)
+	capAdd(t, w)
+	ctx := context.Background()
+	if _, err := capLogin(ctx, w); err != nil {
+		t.Fatal(err)
+	}
+	before, err := w.mgr.Vault().Get(ctx, "cap/session")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.mgr.Remove(ctx, "cap"); err != nil {
+		t.Fatal(err)
+	}
+	after, err := w.mgr.Vault().Get(ctx, "cap/session")
+	if err != nil || after != before {
+		t.Fatalf("the session token, still valid on the server, is gone from the store: %v", err)
+	}
+	if _, err := w.mgr.Vault().Get(ctx, "cap/credential"); !errors.Is(err, keystore.ErrNotFound) {
+		t.Fatalf("the credential outlived its account: %v", err)
+	}
+}
