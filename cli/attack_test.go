@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -42,27 +43,10 @@ func TestTokenRotateAllNotSavedLinesAreTerminalSafe(t *testing.T) {
 // proxy in front of the sandbox adds an OSC 52 write to the first one).
 func TestBackupCodesWithControlsAreQuotedOnATerminal(t *testing.T) {
 	w := newWorld(t)
-	target, err := url.Parse(w.sb.RocketChatURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	proxy := httputil.NewSingleHostReverseProxy(target)
-	proxy.ModifyResponse = func(res *http.Response) error {
-		if !strings.HasSuffix(res.Request.URL.Path, "users.validateTotp") {
-			return nil
-		}
-		b, err := io.ReadAll(res.Body)
-		if err != nil {
-			return err
-		}
-		b = bytes.Replace(b, []byte(`"codes":["`), []byte(`"codes":["\u001b]52;c;cHduZWQ=\u0007`), 1)
-		res.Body = io.NopCloser(bytes.NewReader(b))
-		res.ContentLength = int64(len(b))
-		res.Header.Del("Content-Length")
-		return nil
-	}
-	srv := httptest.NewServer(proxy)
-	defer srv.Close()
+	srv := rewritingProxy(t, w.sb.RocketChatURL, "users.validateTotp", func(body map[string]any) {
+		codes := body["codes"].([]any)
+		codes[0] = "\x1b]52;c;cHduZWQ=\a" + codes[0].(string)
+	})
 	w.want(w.run("", "account", "add", "rc", "--service", "rocketchat", "--url", srv.URL, "--user", "carol"), 0, "account add")
 	w.want(w.run(rocketchatsim.CarolPassword+"\n", "login", "rc", "--password-stdin"), 0, "login carol")
 	r := w.run(rocketchatsim.CarolPassword+"\n", "mfa", "setup", "rc", "--json", "--2fa-code", "-")
@@ -74,4 +58,54 @@ func TestBackupCodesWithControlsAreQuotedOnATerminal(t *testing.T) {
 	if err := terminalSafe(r.out); err != nil {
 		t.Errorf("stdout %v", err)
 	}
+}
+
+// TestIssuedTokenFingerprintIsTerminalSafe: the fingerprint is the last
+// characters of a token the server made; printed after "saved … (…", it
+// reaches the terminal, so control characters in it do not.
+func TestIssuedTokenFingerprintIsTerminalSafe(t *testing.T) {
+	w := newWorld(t)
+	srv := rewritingProxy(t, w.sb.RocketChatURL, "users.generatePersonalAccessToken", func(body map[string]any) {
+		body["token"] = body["token"].(string) + "\x1b[2J"
+	})
+	w.want(w.run("", "account", "add", "rc", "--service", "rocketchat", "--url", srv.URL, "--user", "carol"), 0, "account add")
+	w.want(w.run(rocketchatsim.CarolPassword+"\n", "login", "rc", "--password-stdin"), 0, "login carol")
+	r := w.runIO(IO{In: strings.NewReader(""), OutTerminal: true}, "token", "create", "rc", "deploy", "--method", "password", "--code", rocketchatsim.CarolPassword)
+	w.want(r, 0, "token create")
+	mustContain(t, "token create", r.out, "saved rc/pat/deploy")
+	if err := terminalSafe(r.out); err != nil {
+		t.Errorf("stdout %v", err)
+	}
+}
+
+// rewritingProxy serves target through a proxy that lets edit change the
+// JSON answers of requests whose path ends with suffix.
+func rewritingProxy(t *testing.T, target, suffix string, edit func(map[string]any)) *httptest.Server {
+	t.Helper()
+	u, err := url.Parse(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := httputil.NewSingleHostReverseProxy(u)
+	proxy.ModifyResponse = func(res *http.Response) error {
+		if !strings.HasSuffix(res.Request.URL.Path, suffix) {
+			return nil
+		}
+		var body map[string]any
+		if err := json.NewDecoder(res.Body).Decode(&body); err != nil {
+			return err
+		}
+		edit(body)
+		b, err := json.Marshal(body)
+		if err != nil {
+			return err
+		}
+		res.Body = io.NopCloser(bytes.NewReader(b))
+		res.ContentLength = int64(len(b))
+		res.Header.Del("Content-Length")
+		return nil
+	}
+	srv := httptest.NewServer(proxy)
+	t.Cleanup(srv.Close)
+	return srv
 }
