@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"keyturn/config"
+	"keyturn/textsafe"
 )
 
 // InFlight is a request that issues a token: sent, and not yet answered and
@@ -70,7 +71,15 @@ func (m *Manager) InFlight() []InFlight {
 }
 
 // inFlightIssue describes a request for a new token or a rotation of ref.
+// The description reaches a terminal as it is (the CLI prints it on a
+// signal), and a PAT's name is the server's text: it is cleaned.
 func inFlightIssue(acct string, ref Ref, inPlace bool) InFlight {
+	f := inFlightIssueRaw(acct, ref, inPlace)
+	f.What, f.Recover = textsafe.Line(f.What), textsafe.Line(f.Recover)
+	return f
+}
+
+func inFlightIssueRaw(acct string, ref Ref, inPlace bool) InFlight {
 	if inPlace {
 		return InFlight{Account: acct, What: fmt.Sprintf("the regeneration of %s %s", acct, ref), Recover: checkHint(config.Account{Name: acct}, ref)}
 	}

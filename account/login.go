@@ -43,6 +43,15 @@ func (m *Manager) Login(ctx context.Context, req LoginRequest) (*Status, error) 
 	if err != nil {
 		return nil, err
 	}
+	// Under the account's lock, as every operation that replaces a token:
+	// two sign-ins at once could otherwise store the older session last.
+	// Each step holds it only while it talks to the server; none waits for
+	// the person.
+	unlock, err := m.lockAccount(ctx, a.Name, "signing in")
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	switch a.Service {
 	case Mattermost:
 		err = m.loginMattermost(ctx, a, req)
@@ -152,7 +161,12 @@ func (m *Manager) challengeFrom(a config.Account, step string, err error) *Chall
 	if !errors.As(err, &sf) {
 		return nil
 	}
-	methods := sf.Methods
+	// The methods are only shown (the CLI lists the others on the
+	// terminal); the answer echoes sf.Method.
+	var methods []string
+	for _, m := range sf.Methods {
+		methods = append(methods, textsafe.Line(m))
+	}
 	if len(methods) == 0 && sf.Method != "" {
 		methods = []string{sf.Method}
 	}
@@ -353,7 +367,7 @@ func (m *Manager) capillaryStepError(ctx context.Context, a config.Account, p *p
 		ch.Invalid = true
 		var ae *client.APIError
 		if errors.As(err, &ae) {
-			ch.Message = ae.Message
+			ch.Message = textsafe.Line(ae.Message)
 		}
 		return ch
 	case capillary.IsLocked(err), capillary.IsSessionExpired(err):
@@ -458,6 +472,11 @@ func (m *Manager) LoginWithToken(ctx context.Context, account, token, userID str
 	if token == "" {
 		return nil, fmt.Errorf("%s: the token is empty", account)
 	}
+	unlock, err := m.lockAccount(ctx, a.Name, "signing in")
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	hc, err := m.httpClient(a)
 	if err != nil {
 		return nil, err
@@ -495,6 +514,13 @@ func (m *Manager) Logout(ctx context.Context, account string) error {
 	if err != nil {
 		return err
 	}
+	// Under the lock: the session secret it deletes could otherwise be a
+	// token another process rotated meanwhile, valid and with no copy left.
+	unlock, err := m.lockAccount(ctx, a.Name, "signing out")
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	cred, err := m.loadCredential(ctx, account)
 	if err != nil && !errors.Is(err, ErrNotSignedIn) {
 		return err

@@ -260,7 +260,9 @@ func (m *Manager) Remove(ctx context.Context, name string) error {
 	if _, err := m.account(name); err != nil {
 		return err
 	}
-	for _, n := range []string{credentialName(name), pendingName(name), SecretName(name, Ref{Kind: KindSession})} {
+	// Issued tokens stay, Capillary's session token among them: nothing
+	// ends them on the server, so deleting keyturn's copy would lose them.
+	for _, n := range []string{credentialName(name), pendingName(name)} {
 		if err := m.vault.Delete(ctx, n); err != nil && !errors.Is(err, keystore.ErrNotFound) {
 			return fmt.Errorf("removing %s: %w", n, err)
 		}

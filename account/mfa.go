@@ -50,7 +50,19 @@ func (m *Manager) BeginMFA(ctx context.Context, account string, replace bool, an
 		if me.MFAActive && !replace {
 			return nil, ErrMFAActive
 		}
-		sec, err := mm.GenerateMFA(ctx, me.ID)
+		gctx := ctx
+		if me.MFAActive {
+			// The new secret replaces the active one as the server makes
+			// it: once sent, its answer is the only way to sign in again.
+			ictx, done, err := m.issuing(ctx, InFlight{Account: account, What: "the new MFA secret of " + account,
+				Recover: fmt.Sprintf("If the secret was replaced, the authenticator app no longer signs in to %s: an administrator must reset its MFA.", account)})
+			if err != nil {
+				return nil, err
+			}
+			defer done()
+			gctx = ictx
+		}
+		sec, err := mm.GenerateMFA(gctx, me.ID)
 		if err != nil {
 			return nil, err
 		}

@@ -45,7 +45,7 @@ func printIssued(app *App, iss *account.Issued, asJSON, reveal bool) error {
 	}
 	fp := ""
 	if iss.Fingerprint != "" {
-		fp = " (…" + iss.Fingerprint + ")"
+		fp = " (…" + textsafe.Line(iss.Fingerprint) + ")" // the server's characters
 	}
 	fmt.Fprintf(app.io.Out, "saved %s%s to %s", iss.Name, fp, storeName(iss.Store))
 	if iss.Expires != nil {

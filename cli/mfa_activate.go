@@ -78,7 +78,7 @@ func activateMFA(cmd *cobra.Command, app *App, name, code string, storeCodes boo
 	}
 	fmt.Fprintln(app.io.Out, "Backup codes (each works once; they are shown only now):")
 	for _, c := range codes {
-		fmt.Fprintln(app.io.Out, "  "+c)
+		fmt.Fprintln(app.io.Out, "  "+shownValue(app, c))
 	}
 	if !storeCodes {
 		fmt.Fprintln(app.io.Err, "Keep the backup codes somewhere safe (or run with --store-backup-codes next time to keep them in the store).")

@@ -13,6 +13,7 @@ import (
 	"keyturn/account"
 	"keyturn/config"
 	"keyturn/keystore"
+	"keyturn/textsafe"
 )
 
 func init() { register(newSecretCmd) }
@@ -227,7 +228,7 @@ func runSecretSet(cmd *cobra.Command, app *App, name string, o *secretSetOptions
 	}
 	fp := keystore.Fingerprint(value)
 	if fp != "" {
-		fp = ", ends with " + fp
+		fp = ", ends with " + textsafe.Line(fp)
 	}
 	fmt.Fprintf(app.io.Out, "stored %s in the %s store%s\n", name, v.Backend(), fp)
 	return nil

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"keyturn/account"
+	"keyturn/textsafe"
 )
 
 // bulkFlags are token rotate's --all flags.
@@ -171,10 +172,10 @@ func printBulkReport(ctx context.Context, app *App, m *account.Manager, rep *acc
 		switch {
 		case it.Value != "":
 			notStored++
-			fmt.Fprintf(app.io.Out, "NOT SAVED %s as %s: %s\n", it.Ref, it.Name, shownValue(app, it.Value))
+			fmt.Fprintf(app.io.Out, "NOT SAVED %s as %s: %s\n", textsafe.Line(it.Ref), it.Name, shownValue(app, it.Value))
 		case it.NotSaved:
 			notStored++
-			fmt.Fprintf(app.io.Out, "NOT SAVED %s as %s: issued by the stopped run; keyturn has no copy\n", it.Ref, it.Name)
+			fmt.Fprintf(app.io.Out, "NOT SAVED %s as %s: issued by the stopped run; keyturn has no copy\n", textsafe.Line(it.Ref), it.Name)
 		}
 	}
 	fmt.Fprintf(app.io.Out, "%d ok · %d failed · %d unknown · %d already done\n", rep.OK, rep.Failed, rep.Unknown, rep.Skipped)

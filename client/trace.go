@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"keyturn/textsafe"
 )
 
 // Redacted replaces every secret the trace would otherwise show.
@@ -70,10 +72,14 @@ var secretFields = map[string]bool{
 // IsSecretField reports whether a JSON field name holds a secret.
 func IsSecretField(name string) bool { return secretFields[strings.ToLower(name)] }
 
+// printf writes one entry, cleaned: the trace shows the server's headers
+// and JSON, which encoding/json leaves holding DEL, C1 controls and bidi
+// overrides, and it goes to a terminal.
 func (t *Tracer) printf(format string, args ...any) {
+	s := textsafe.Text(fmt.Sprintf(format, args...))
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	fmt.Fprintf(t.w, format, args...)
+	_, _ = io.WriteString(t.w, s)
 }
 
 func (t *Tracer) request(id int64, r *http.Request, body []byte, secrets []string) {

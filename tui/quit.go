@@ -41,6 +41,10 @@ func (m *Model) settleQuit() tea.Cmd {
 		return nil
 	}
 	if q.mfa == "" && m.mfaAtRisk() != "" {
+		if m.mfaReplacedShown() {
+			m.setStatus("Not quitting: the new MFA secret has already replaced the old one; add it to your authenticator app and activate it, then quit")
+			return nil
+		}
 		m.setStatus("Not quitting: the MFA activation answered with backup codes shown only once; save or copy them, then quit")
 		return nil
 	}
@@ -67,6 +71,17 @@ func (m *Model) quitWaitView(w int) string {
 		m.st.Faint.Render("ctrl+c again quits now: that token may then be lost"),
 	}, "\n")
 	return frame(m, "Quitting…", wrap(body, dialogWidth(72, w)-4), dialogWidth(72, w), false)
+}
+
+// mfaReplacedShown reports an open setup showing a new secret that already
+// replaced the active one.
+func (m *Model) mfaReplacedShown() bool {
+	for _, d := range m.dialogs {
+		if md, ok := d.(*mfaDialog); ok && md.phase == mfaShow && md.replace {
+			return true
+		}
+	}
+	return false
 }
 
 // mfaAtRisk says what quitting loses in an open MFA setup: a replaced
