@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"syscall"
 	"time"
 
 	"charm.land/bubbles/v2/help"
@@ -76,6 +77,7 @@ type Model struct {
 	// lists those a forced quit left on their way.
 	quitting *quitWait
 	forced   []account.InFlight
+	hungUp   bool // SIGHUP came: nobody is left to answer a dialog
 
 	noTick bool // tests drive the clock themselves
 }
@@ -204,6 +206,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		cmd := m.handleOpDone(msg)
 		return m, tea.Batch(cmd, m.settleQuit())
 	case signalMsg:
+		if msg.sig == syscall.SIGHUP {
+			return m, m.hangUp()
+		}
 		if m.quitting != nil {
 			return m, m.forceQuit()
 		}

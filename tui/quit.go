@@ -36,6 +36,9 @@ func (m *Model) settleQuit() tea.Cmd {
 	}
 	q := m.quitting
 	m.quitting = nil
+	if m.hungUp {
+		return tea.Quit
+	}
 	if len(m.unsaved) > q.unsaved {
 		m.setStatus("Not quitting: a token arrived that could NOT be saved; copy it or save it, then quit")
 		return nil
@@ -45,6 +48,17 @@ func (m *Model) settleQuit() tea.Cmd {
 		return nil
 	}
 	return tea.Quit
+}
+
+// hangUp quits after SIGHUP. Nobody is left to answer a dialog, so nothing
+// is asked and nothing keeps keyturn open, but issuing requests on their way
+// are still waited for and stored; another hangup does not force.
+func (m *Model) hangUp() tea.Cmd {
+	m.hungUp = true
+	if m.quitting != nil {
+		return nil
+	}
+	return m.quit()
 }
 
 // forceQuit quits without waiting (a second ctrl+c); Run names what may
