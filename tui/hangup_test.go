@@ -1,9 +1,12 @@
 package tui
 
 import (
+	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/charmbracelet/x/ansi"
 
 	"keyturn/sandbox/simnet"
 )
@@ -88,5 +91,27 @@ func TestHangupDuringMFAActivationQuits(t *testing.T) {
 	}
 	if !h.pumpUntilQuit() {
 		t.Fatalf("stayed open after a hangup:\n%s", h.screen())
+	}
+}
+
+// TestQuitWaitFooterAndRepeatedQ: while a quit waits, the footer names
+// the one key that acts (not the keys of the dialog underneath), and q
+// pressed out of impatience does not force: only ctrl+c, as shown.
+func TestQuitWaitFooterAndRepeatedQ(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	regenInFlight(t, h)
+	h.m.Update(keyMsg("ctrl+c"))
+	if h.m.quitting == nil {
+		t.Fatal("not waiting")
+	}
+	footer := ansi.Strip(h.m.footerView())
+	if !strings.Contains(footer, "ctrl+c quit now") || strings.Contains(footer, "esc") || strings.Contains(footer, "enter") {
+		t.Fatalf("the footer while quitting says %q", footer)
+	}
+	if _, cmd := h.m.Update(keyMsg("q")); quits(cmd) || len(h.m.forced) != 0 {
+		t.Fatal("a second q forced the quit")
+	}
+	if !h.pumpUntilQuit() {
+		t.Fatalf("did not quit once the answer came:\n%s", h.screen())
 	}
 }

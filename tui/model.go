@@ -242,8 +242,9 @@ func (m *Model) onTick() tea.Cmd {
 
 func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	if m.quitting != nil {
-		// Only quitting again does anything: it forces.
-		if key.Matches(msg, m.keys.ForceQuit) || key.Matches(msg, m.keys.Quit) {
+		// Only ctrl+c does anything: it forces. Not q, which an
+		// impatient person presses again without reading.
+		if key.Matches(msg, m.keys.ForceQuit) {
 			return m.forceQuit()
 		}
 		return nil
@@ -613,6 +614,9 @@ func (m *Model) footerView() string {
 // shortHelp is the footer's key list for whatever has the focus.
 func (m *Model) shortHelp() []key.Binding {
 	k := m.keys
+	if m.quitting != nil {
+		return []key.Binding{key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "quit now"))}
+	}
 	if d := m.topDialog(); d != nil {
 		return d.short(m)
 	}
