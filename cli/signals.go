@@ -100,6 +100,17 @@ func (in *interrupts) forTUI() (<-chan os.Signal, func()) {
 	}
 }
 
+// stoppedTUI records the signal that quit the interactive app (which got
+// it instead of handle) and what its quit waited for, for finish.
+func (in *interrupts) stoppedTUI(sig os.Signal, waited []account.InFlight) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if in.count == 0 {
+		in.first, in.waited = sig, waited
+	}
+	in.count++
+}
+
 // finish turns the command's exit code into the one after a signal: the
 // command's own when it has something to say, else ExitInterrupted.
 func (in *interrupts) finish(code int) int {

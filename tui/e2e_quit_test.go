@@ -20,8 +20,9 @@ import (
 // over a sandbox in this process, with the file store (it outlives the
 // process), and quits while a slash command's regeneration is on its way
 // (the server has rotated; its answer is held 3 s): by ctrl+c, by SIGTERM,
-// and by ctrl+c twice. Waiting leaves the server's new token stored; forcing
-// says what may be lost and how to get it back.
+// and by ctrl+c twice. Waiting leaves the server's new token stored and says
+// so after the screen closes (SIGTERM exits 130); forcing says what may be
+// lost and how to get it back.
 func TestE2ETmuxQuitDuringRegeneration(t *testing.T) {
 	tmuxPath := tmuxOrSkip(t)
 	bin := buildKeyturn(t, t.TempDir())
@@ -109,7 +110,16 @@ func TestE2ETmuxQuitDuringRegeneration(t *testing.T) {
 				// What it says to run gets the token back.
 				keyturn("", "token", "fetch", "mm", ref.String())
 			} else {
-				tm.waitFor("KEYTURN-EXIT=0")
+				// After the screen closes the terminal says what the quit
+				// waited for; a signal exits 130, as for every command.
+				exit, said := "KEYTURN-EXIT=0", "keyturn: waited for the regeneration of mm "+ref.String()+" to answer and be stored before quitting"
+				if how == "SIGTERM" {
+					exit, said = "KEYTURN-EXIT=130", "keyturn: interrupted: waited for the regeneration of mm "+ref.String()+" to answer before quitting"
+				}
+				tm.waitFor(exit)
+				if joined := tm.run("capture-pane", "-p", "-J", "-t", "e2e"); !strings.Contains(joined, said) {
+					t.Fatalf("the terminal does not say %q:\n%s", said, joined)
+				}
 			}
 			if got := keyturn("", "secret", "get", account.SecretName("mm", ref)); got != issued.Token {
 				t.Fatal("the stored token is not the one the server issued")

@@ -115,3 +115,28 @@ func TestQuitWaitFooterAndRepeatedQ(t *testing.T) {
 		t.Fatalf("did not quit once the answer came:\n%s", h.screen())
 	}
 }
+
+// TestDeclinedSignalQuitIsNotWhyKeyturnQuits: SIGTERM raises the quit
+// confirmation, the person declines and later quits with q: keyturn was not
+// stopped by the signal, so Run does not report it (no exit 130).
+func TestDeclinedSignalQuitIsNotWhyKeyturnQuits(t *testing.T) {
+	store := failingStore()
+	h := newHarness(t, harnessOpts{backend: store})
+	h.signInMattermost()
+	h.cursorTo("/oncall")
+	store.Ops = []string{"set"}
+	h.press("r", "y")
+	h.send(signalMsg{syscall.SIGTERM})
+	h.says("Quit with unsaved tokens?")
+	if h.m.quitSig != syscall.SIGTERM {
+		t.Fatalf("quitSig: %v", h.m.quitSig)
+	}
+	h.press("n", "ctrl+c")
+	h.says("Quit with unsaved tokens?")
+	if _, cmd := h.m.Update(keyMsg("y")); !quits(cmd) {
+		t.Fatal("y did not quit")
+	}
+	if h.m.quitSig != nil {
+		t.Fatalf("a quit by key reports the declined %v", h.m.quitSig)
+	}
+}

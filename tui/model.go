@@ -3,6 +3,7 @@ package tui
 import (
 	"context"
 	"errors"
+	"os"
 	"strings"
 	"syscall"
 	"time"
@@ -77,7 +78,9 @@ type Model struct {
 	// lists those a forced quit left on their way.
 	quitting *quitWait
 	forced   []account.InFlight
-	hungUp   bool // SIGHUP came: nobody is left to answer a dialog
+	hungUp   bool               // SIGHUP came: nobody is left to answer a dialog
+	quitSig  os.Signal          // the signal behind the last quit request
+	waited   []account.InFlight // what a quit waited for
 
 	noTick bool // tests drive the clock themselves
 }
@@ -206,6 +209,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		cmd := m.handleOpDone(msg)
 		return m, tea.Batch(cmd, m.settleQuit())
 	case signalMsg:
+		m.quitSig = msg.sig
 		if msg.sig == syscall.SIGHUP {
 			return m, m.hangUp()
 		}
@@ -250,7 +254,7 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		return nil
 	}
 	if key.Matches(msg, m.keys.ForceQuit) {
-		return m.requestQuit()
+		return m.keyQuit()
 	}
 	if m.tooSmall() {
 		// Nothing but the size notice is drawn: a key must not act on a
@@ -260,7 +264,7 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 			return c.update(m, msg)
 		}
 		if key.Matches(msg, m.keys.Quit) {
-			return m.requestQuit()
+			return m.keyQuit()
 		}
 		return nil
 	}
@@ -282,7 +286,7 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	}
 	switch {
 	case key.Matches(msg, m.keys.Quit):
-		return m.requestQuit()
+		return m.keyQuit()
 	case key.Matches(msg, m.keys.Help):
 		m.pushDialog(newHelpDialog(m))
 		return nil
@@ -360,6 +364,7 @@ func (m *Model) quit() tea.Cmd {
 	}
 	if fl := m.inFlight(); len(fl) > 0 {
 		m.quitting = &quitWait{what: fl, unsaved: len(m.unsaved), mfa: m.mfaAtRisk()}
+		m.noteWaited(fl)
 		return nil
 	}
 	m.cancelAll()

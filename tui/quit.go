@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"slices"
 	"strings"
 
 	tea "charm.land/bubbletea/v2"
@@ -32,6 +33,7 @@ func (m *Model) settleQuit() tea.Cmd {
 	}
 	if fl := m.inFlight(); len(fl) > 0 {
 		m.quitting.what = fl
+		m.noteWaited(fl)
 		return nil
 	}
 	q := m.quitting
@@ -48,6 +50,22 @@ func (m *Model) settleQuit() tea.Cmd {
 		return nil
 	}
 	return tea.Quit
+}
+
+// keyQuit is a quit asked for by a key: a signal that asked before (and
+// whose confirmation was declined) is no longer why keyturn quits.
+func (m *Model) keyQuit() tea.Cmd {
+	m.quitSig = nil
+	return m.requestQuit()
+}
+
+// noteWaited adds what a quit waits for to what Run reports afterwards.
+func (m *Model) noteWaited(fl []account.InFlight) {
+	for _, f := range fl {
+		if !slices.Contains(m.waited, f) {
+			m.waited = append(m.waited, f)
+		}
+	}
 }
 
 // hangUp quits after SIGHUP. Nobody is left to answer a dialog, so nothing

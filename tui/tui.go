@@ -41,6 +41,10 @@ type Options struct {
 	// is a request to quit, like ctrl+c (Bubble Tea's own handler, which
 	// would quit at once, is off).
 	Signals <-chan os.Signal
+	// Quit, when set, is told after the screen closes (unless a quit was
+	// forced) which signal quit the app, if one did, and which issuing
+	// requests the quit waited for: the command line says so and exits.
+	Quit func(sig os.Signal, waited []account.InFlight)
 }
 
 // signalMsg is a signal the process got.
@@ -112,6 +116,9 @@ func Run(ctx context.Context, opts Options) error {
 	m.cancelAll()
 	if len(m.forced) > 0 && err == nil {
 		return &ForcedQuitError{InFlight: m.forced}
+	}
+	if err == nil && opts.Quit != nil {
+		opts.Quit(m.quitSig, m.waited)
 	}
 	if errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil {
 		return ctx.Err()
