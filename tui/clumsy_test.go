@@ -1,0 +1,42 @@
+package tui
+
+import (
+	"errors"
+	"path/filepath"
+	"testing"
+
+	"keyturn/keystore"
+	mattermostsim "keyturn/sandbox/mattermost"
+)
+
+// TestAccountProblemIsWrappedNotCut: at 80 columns the account screen's
+// problem line (here the store's, as when the secrets file stays closed)
+// used to be cut after its first line, dropping what to do; it wraps.
+func TestAccountProblemIsWrappedNotCut(t *testing.T) {
+	store := failingStore()
+	h := newHarness(t, harnessOpts{backend: store, w: 80, h: 24})
+	h.signInMattermost()
+	store.Err = errors.New("the secrets file /home/someone/.local/share/keyturn/secrets.enc is closed: its passphrase was not given; restart keyturn to be asked again, or set " + keystore.EnvPassphrase)
+	store.Ops = []string{"get"}
+	h.press("ctrl+r")
+	h.says("is closed: its passphrase was not given; restart keyturn to be asked again, or set " + keystore.EnvPassphrase)
+}
+
+// TestClosedStoreBannerMatchesWhatSigningInDoes: with the secrets file left
+// closed, signing in works and shows its credential NOT saved; the banner
+// used to say that signing in fails.
+func TestClosedStoreBannerMatchesWhatSigningInDoes(t *testing.T) {
+	h, _ := lockedHarness(t, filepath.Join(t.TempDir(), "secrets.enc"))
+	h.press("esc")
+	h.says("The secrets file stays closed", "Accounts signed in before cannot be used",
+		"a sign-in or a token a server issues now is kept only in this window (NOT saved)")
+	h.lacks("Signing in, and using a signed-in account, fail")
+	h.press("esc")
+	h.selectAccount(mmAcct)
+	h.press("enter")
+	h.typeText(mattermostsim.AdminPassword)
+	h.press("enter")
+	h.typeText(h.mattermostCode())
+	h.press("enter")
+	h.says("Signed in, but NOT saved", "This window holds the only copy")
+}
