@@ -1,0 +1,25 @@
+package cli
+
+import (
+	"testing"
+
+	rocketchatsim "keyturn/sandbox/rocketchat"
+)
+
+// The command a message tells the person to run works when pasted: a PAT
+// name with spaces (or a shell character) is quoted in it. Before, 'keyturn
+// token create rc my deploy bot …' failed with "accepts 2 arg(s)".
+func TestRerunCommandsQuoteNamesWithSpaces(t *testing.T) {
+	w := newWorld(t)
+	w.addRocketChat("rc", "carol")
+	w.want(w.run(rocketchatsim.CarolPassword+"\n", "login", "rc", "--password-stdin"), ExitOK, "login carol")
+	r := w.run("", "token", "create", "rc", "my deploy bot")
+	w.want(r, ExitNeedCode, "create without the second factor")
+	mustContain(t, "create without the second factor", r.err, `run 'keyturn token create rc "my deploy bot" --method password --code -'`)
+	w.want(w.run(rocketchatsim.CarolPassword+"\n", "token", "create", "rc", "it's $HOME", "--method", "password", "--code", "-"), ExitOK, "create it's $HOME")
+	// A fresh session forgets the passed second factor.
+	w.want(w.run(rocketchatsim.CarolPassword+"\n", "login", "rc", "--password-stdin"), ExitOK, "login carol again")
+	r = w.run("", "token", "rotate", "rc", "pat:it's $HOME")
+	w.want(r, ExitNeedCode, "rotate without the second factor")
+	mustContain(t, "rotate without the second factor", r.err, `run 'keyturn token rotate rc 'pat:it'\''s $HOME' --method password --code -'`)
+}
