@@ -23,3 +23,19 @@ func TestRerunCommandsQuoteNamesWithSpaces(t *testing.T) {
 	w.want(r, ExitNeedCode, "rotate without the second factor")
 	mustContain(t, "rotate without the second factor", r.err, `run 'keyturn token rotate rc 'pat:it'\''s $HOME' --method password --code -'`)
 }
+
+// A secret named as the PAT is named on the server (with a space) is not a
+// valid name; the message says how keyturn writes it.
+func TestSecretNameWithASpaceSaysTheEscapedName(t *testing.T) {
+	w := newWorld(t)
+	for _, args := range [][]string{
+		{"secret", "get", "rc/pat/my deploy bot"},
+		{"secret", "delete", "rc/pat/my deploy bot", "--yes"},
+		{"secret", "set", "rc/pat/my deploy bot"},
+		{"exec", "rc/pat/my deploy bot=TOK", "--", "true"},
+	} {
+		r := w.run("a-token-value-0123456789\n", args...)
+		w.want(r, ExitUsage, args[1])
+		mustContain(t, args[1], r.err, `' ' is not allowed`, "keyturn names this token rc/pat/my%20deploy%20bot")
+	}
+}
