@@ -164,7 +164,7 @@ func (a *App) passphrase(file string) ([]byte, error) {
 	if create {
 		prompt = "Passphrase for the new keyturn secrets file " + file + ": "
 	}
-	p, err := a.io.ReadSecret(prompt)
+	p, err := a.atPrompt("", func() (string, error) { return a.io.ReadSecret(prompt) })
 	if err != nil {
 		return nil, err
 	}
@@ -172,7 +172,7 @@ func (a *App) passphrase(file string) ([]byte, error) {
 		return nil, keystore.ErrNoPassphrase
 	}
 	if create {
-		again, err := a.io.ReadSecret("The same passphrase again: ")
+		again, err := a.atPrompt("", func() (string, error) { return a.io.ReadSecret("The same passphrase again: ") })
 		if err != nil {
 			return nil, err
 		}
@@ -190,7 +190,7 @@ func (a *App) confirm(question string) (bool, error) {
 		return false, exitf(ExitUsage, "%s: no terminal to ask; pass --yes to confirm", question)
 	}
 	fmt.Fprintf(a.io.Err, "%s [y/N] ", question)
-	line, err := readLine(a.io.In)
+	line, err := a.atPrompt("", func() (string, error) { return readLine(a.io.In) })
 	if err != nil && line == "" {
 		return false, err
 	}

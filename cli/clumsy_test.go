@@ -1,7 +1,12 @@
 package cli
 
 import (
+	"bytes"
+	"errors"
+	"os"
+	"os/exec"
 	"testing"
+	"time"
 
 	rocketchatsim "keyturn/sandbox/rocketchat"
 )
@@ -38,4 +43,41 @@ func TestSecretNameWithASpaceSaysTheEscapedName(t *testing.T) {
 		w.want(r, ExitUsage, args[1])
 		mustContain(t, args[1], r.err, `' ' is not allowed`, "keyturn names this token rc/pat/my%20deploy%20bot")
 	}
+}
+
+// A signal while keyturn waits on stdin (--password-stdin, nothing written)
+// ends it at once with exit 130: nothing is on its way. Before, it waited
+// for a line or the end of stdin.
+func TestBinarySignalWhileReadingStdinStopsAtOnce(t *testing.T) {
+	w := newSignalWorld(t)
+	c := exec.Command(w.bin, "login", "mm", "--password-stdin")
+	c.Env = w.env
+	stdin, err := c.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stdin.Close()
+	var e bytes.Buffer
+	c.Stderr = &e
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(500 * time.Millisecond) // at the read
+	if err := c.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- c.Wait() }()
+	select {
+	case err = <-done:
+	case <-time.After(5 * time.Second):
+		_ = c.Process.Kill()
+		<-done
+		t.Fatalf("still reading stdin 5 s after SIGINT; stderr: %s", e.String())
+	}
+	var xe *exec.ExitError
+	if !errors.As(err, &xe) || xe.ExitCode() != ExitInterrupted {
+		t.Fatalf("exit: %v, want %d; stderr: %s", err, ExitInterrupted, e.String())
+	}
+	mustContain(t, "stderr", e.String(), "keyturn: interrupted (SIGINT)")
 }

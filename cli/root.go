@@ -40,6 +40,10 @@ type IO struct {
 	// ReadSecret reads one line with no echo from the terminal; nil when
 	// there is none.
 	ReadSecret func(prompt string) (string, error)
+	// SaveTerminal notes the terminal's state before a prompt and returns
+	// what puts it back (a read with no echo cut short leaves it off); nil
+	// when In is no terminal.
+	SaveTerminal func() (restore func())
 	// Getenv reads the environment (tests replace it).
 	Getenv func(string) string
 }
@@ -55,6 +59,13 @@ func SystemIO() IO {
 			b, err := term.ReadPassword(in)
 			fmt.Fprintln(os.Stderr)
 			return string(b), err
+		}
+		s.SaveTerminal = func() func() {
+			st, err := term.GetState(in)
+			if err != nil {
+				return func() {}
+			}
+			return func() { _ = term.Restore(in, st) }
 		}
 	}
 	return s

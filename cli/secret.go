@@ -261,7 +261,7 @@ func indexedAsIssued(app *App, meta config.SecretMeta) config.SecretMeta {
 // of stdin less one trailing newline.
 func readSecretValue(app *App, name string) (string, error) {
 	if app.io.InTerminal && app.io.ReadSecret != nil {
-		v, err := app.io.ReadSecret("Value for " + name + " (not shown): ")
+		v, err := app.atPrompt("", func() (string, error) { return app.io.ReadSecret("Value for " + name + " (not shown): ") })
 		if err != nil {
 			return "", exitf(ExitFailure, "reading the value: %v", err)
 		}

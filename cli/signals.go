@@ -39,6 +39,13 @@ type interrupts struct {
 	first  os.Signal
 	waited []account.InFlight // what was on its way at the first signal
 	tui    chan<- os.Signal   // set while the interactive app runs
+	prompt *promptStop        // set while the command waits for the person
+}
+
+// promptStop is how to stop at a prompt: the read cannot be interrupted.
+type promptStop struct {
+	restore func() // puts the terminal back as it was before the prompt
+	say     string // what to tell the person, if anything
 }
 
 func (in *interrupts) watch(sigs <-chan os.Signal, stop <-chan struct{}) {
@@ -66,9 +73,21 @@ func (in *interrupts) handle(sig os.Signal) {
 	if n == 1 {
 		in.waited, in.first = fl, sig
 	}
+	p := in.prompt
 	in.mu.Unlock()
 	in.cancel()
 	errw := in.app.io.Err
+	if n == 1 && len(fl) == 0 && p != nil {
+		// Waiting for the person, with nothing on its way: nothing can be
+		// lost, and the read would hold keyturn until Enter.
+		p.restore()
+		fmt.Fprintf(errw, "\nkeyturn: interrupted (%s)\n", signalName(sig))
+		if p.say != "" {
+			fmt.Fprintln(errw, "keyturn: "+p.say)
+		}
+		in.exit(ExitInterrupted)
+		return
+	}
 	if n == 1 {
 		if len(fl) > 0 {
 			fmt.Fprintf(errw, "keyturn: %s: waiting for %s to answer and be stored (a token the server issues must not be lost); %s again quits at once\n",
@@ -85,6 +104,28 @@ func (in *interrupts) handle(sig os.Signal) {
 		fmt.Fprintln(errw, "keyturn: quitting at once")
 	}
 	in.exit(ExitInterrupted)
+}
+
+// atPrompt runs read, which waits for the person (a prompt, or stdin). A
+// signal that comes meanwhile with nothing issuing on its way ends keyturn
+// at once (exit 130) with the terminal put back, saying say if given.
+func (a *App) atPrompt(say string, read func() (string, error)) (string, error) {
+	if a.sig == nil {
+		return read()
+	}
+	restore := func() {}
+	if a.io.SaveTerminal != nil {
+		restore = a.io.SaveTerminal()
+	}
+	a.sig.mu.Lock()
+	a.sig.prompt = &promptStop{restore: restore, say: say}
+	a.sig.mu.Unlock()
+	defer func() {
+		a.sig.mu.Lock()
+		a.sig.prompt = nil
+		a.sig.mu.Unlock()
+	}()
+	return read()
 }
 
 // forTUI sends signals to the interactive app until done is called.
