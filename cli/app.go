@@ -14,6 +14,7 @@ import (
 	"keyturn/client"
 	"keyturn/config"
 	"keyturn/keystore"
+	"keyturn/textsafe"
 )
 
 // App is what every command shares: the streams, the global flags, and the
@@ -136,7 +137,13 @@ func (a *App) manager(ctx context.Context) (*account.Manager, error) {
 		return nil, err
 	}
 	a.closers = append(a.closers, closeTrace)
-	a.mgr = account.New(cf, keystore.NewVault(backend, cf), account.Options{Trace: trace, Transport: a.transport})
+	mopts := account.Options{Trace: trace, Transport: a.transport}
+	if !a.unlockInTUI {
+		// A wait of up to 15 s must not look like a hang. (The interactive
+		// app's spinner already says something is going on.)
+		mopts.LockWaiting = func(msg string) { fmt.Fprintln(a.io.Err, "keyturn: "+textsafe.Text(msg)) }
+	}
+	a.mgr = account.New(cf, keystore.NewVault(backend, cf), mopts)
 	a.live.Store(a.mgr)
 	return a.mgr, nil
 }

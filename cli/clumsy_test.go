@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"os"
 	"os/exec"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	rocketchatsim "keyturn/sandbox/rocketchat"
+	"keyturn/sandbox/simnet"
 )
 
 // The command a message tells the person to run works when pasted: a PAT
@@ -80,4 +82,38 @@ func TestBinarySignalWhileReadingStdinStopsAtOnce(t *testing.T) {
 		t.Fatalf("exit: %v, want %d; stderr: %s", err, ExitInterrupted, e.String())
 	}
 	mustContain(t, "stderr", e.String(), "keyturn: interrupted (SIGINT)")
+}
+
+// A second keyturn on an account another one is rotating says at once that
+// it waits and for whom, then does its work once the first is done.
+func TestBinarySecondProcessSaysItWaitsForTheAccount(t *testing.T) {
+	w := newSignalWorld(t)
+	var list []struct{ Ref string }
+	if err := json.Unmarshal([]byte(w.mustRun("", "token", "list", "mm", "--kind", "command", "--json")), &list); err != nil || len(list) < 2 {
+		t.Fatalf("token list: %v (%d)", err, len(list))
+	}
+	before := len(w.commandTokens())
+	w.sb.Env.Faults.Add(simnet.Rule{Path: "/regen_token", Method: "PUT", Fault: simnet.Slow, Delay: 2 * time.Second, Times: 1})
+	first, _, firstErr := w.command("", "token", "rotate", "mm", list[0].Ref)
+	if err := first.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); len(w.commandTokens()) == before; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			_ = first.Process.Kill()
+			t.Fatal("the first rotation never reached the server")
+		}
+	}
+	second, _, secondErr := w.command("", "token", "rotate", "mm", list[1].Ref)
+	start := time.Now()
+	if err := second.Run(); err != nil {
+		t.Fatalf("second: %v\n%s", err, secondErr)
+	}
+	if err := first.Wait(); err != nil {
+		t.Fatalf("first: %v\n%s", err, firstErr)
+	}
+	if time.Since(start) < time.Second {
+		t.Fatal("the second did not wait for the first")
+	}
+	mustContain(t, "the second's stderr", secondErr.String(), "keyturn: account mm is busy: keyturn (pid ", "has been rotating", "waiting up to 15s for it")
 }
