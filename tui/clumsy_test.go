@@ -3,10 +3,15 @@ package tui
 import (
 	"errors"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/charmbracelet/x/ansi"
 
 	"keyturn/keystore"
 	mattermostsim "keyturn/sandbox/mattermost"
+	"keyturn/sandbox/simnet"
 )
 
 // TestAccountProblemIsWrappedNotCut: at 80 columns the account screen's
@@ -39,4 +44,30 @@ func TestClosedStoreBannerMatchesWhatSigningInDoes(t *testing.T) {
 	h.typeText(h.mattermostCode())
 	h.press("enter")
 	h.says("Signed in, but NOT saved", "This window holds the only copy")
+}
+
+// TestEscOnACreateInFlightSaysSavedAt80Columns: Esc while the server is
+// issuing a user access token; the token is stored anyway and the status
+// says so. At 80 columns the line used to be cut inside the token's name,
+// before the words "it is saved".
+func TestEscOnACreateInFlightSaysSavedAt80Columns(t *testing.T) {
+	h := newHarness(t, harnessOpts{w: 80, h: 24})
+	h.signInMattermost()
+	h.sb.Env.Faults.Add(simnet.Rule{Method: "POST", Path: "/tokens", Fault: simnet.Slow, Delay: 500 * time.Millisecond, Times: 1})
+	h.press("n")
+	h.typeText("clumsy bot")
+	_, cmd := h.m.Update(keyMsg("enter"))
+	h.run(cmd)
+	for deadline := time.Now().Add(10 * time.Second); h.sb.Env.Faults.Hits()[simnet.Slow] == 0; time.Sleep(2 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the creation never reached the server")
+		}
+	}
+	_, cmd = h.m.Update(keyMsg("esc"))
+	h.run(cmd)
+	h.settle()
+	status := strings.Split(ansi.Strip(h.m.footerView()), "\n")[0]
+	if !strings.Contains(status, "saved") {
+		t.Fatalf("the status line does not say the token is saved: %q", status)
+	}
 }
