@@ -140,3 +140,18 @@ func TestDeclinedSignalQuitIsNotWhyKeyturnQuits(t *testing.T) {
 		t.Fatalf("a quit by key reports the declined %v", h.m.quitSig)
 	}
 }
+
+// TestAbandonedQuitWaitIsNotReported: a quit that waited but stayed open on
+// a NOT-saved token does not report that wait when keyturn later quits.
+func TestAbandonedQuitWaitIsNotReported(t *testing.T) {
+	store := failingStore()
+	h := newHarness(t, harnessOpts{backend: store})
+	regenInFlight(t, h, func() { store.Ops = []string{"set"} })
+	h.m.Update(keyMsg("ctrl+c"))
+	if h.pumpUntilQuit() {
+		t.Fatal("quit with a token that is NOT saved")
+	}
+	if len(h.m.waited) != 0 {
+		t.Fatalf("the abandoned wait is still reported: %v", h.m.waited)
+	}
+}

@@ -41,6 +41,10 @@ func (m *Model) settleQuit() tea.Cmd {
 	if m.hungUp {
 		return tea.Quit
 	}
+	if len(m.unsaved) > q.unsaved || (q.mfa == "" && m.mfaAtRisk() != "") {
+		// Not quitting after all: a later quit does not report this wait.
+		m.waited = nil
+	}
 	if len(m.unsaved) > q.unsaved {
 		m.setStatus("Not quitting: a token arrived that could NOT be saved; copy it or save it, then quit")
 		return nil
