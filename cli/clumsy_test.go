@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"os/exec"
+	"strings"
 	"testing"
 	"time"
 
@@ -116,4 +117,23 @@ func TestBinarySecondProcessSaysItWaitsForTheAccount(t *testing.T) {
 		t.Fatal("the second did not wait for the first")
 	}
 	mustContain(t, "the second's stderr", secondErr.String(), "keyturn: account mm is busy: keyturn (pid ", "has been rotating", "waiting up to 15s for it")
+}
+
+// A command given the wrong words shows its own usage line and the help
+// to read, not only "accepts 1 arg(s), received 0" and the top-level help.
+func TestUsageErrorNamesTheCommandsUsage(t *testing.T) {
+	w := newWorld(t)
+	for _, c := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"secret", "get"}, []string{"accepts 1 arg(s), received 0", "Usage: keyturn secret get NAME", "Run 'keyturn secret get --help' for more."}},
+		{[]string{"token", "create", "mm"}, []string{"Usage: keyturn token create NAME LABEL", "Run 'keyturn token create --help' for more."}},
+		{[]string{"token", "rotate", "mm", "--bogus"}, []string{"unknown flag: --bogus", "Run 'keyturn token rotate --help' for more."}},
+		{[]string{"nosuch"}, []string{"unknown command", "Run 'keyturn --help' for more."}},
+	} {
+		r := w.run("", c.args...)
+		w.want(r, ExitUsage, strings.Join(c.args, " "))
+		mustContain(t, strings.Join(c.args, " "), r.err, c.want...)
+	}
 }

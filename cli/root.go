@@ -119,16 +119,17 @@ func execute(ctx context.Context, args []string, streams IO, sigs <-chan os.Sign
 	root.SetIn(streams.In)
 	root.SetOut(streams.Out)
 	root.SetErr(streams.Err)
-	err := root.ExecuteContext(ctx)
-	code := exitCode(streams, err)
+	cmd, err := root.ExecuteContextC(ctx)
+	code := exitCode(streams, err, cmd)
 	if app.sig != nil {
 		code = app.sig.finish(code)
 	}
 	return code
 }
 
-// exitCode reports err on stderr and turns it into the exit code.
-func exitCode(streams IO, err error) int {
+// exitCode reports err on stderr and turns it into the exit code; a usage
+// error also shows the usage of cmd, the command it was given to.
+func exitCode(streams IO, err error, cmd *cobra.Command) int {
 	if err == nil {
 		return ExitOK
 	}
@@ -144,7 +145,12 @@ func exitCode(streams IO, err error) int {
 		return ee.Code
 	case errors.As(err, &ue) || isCobraUsage(err):
 		fmt.Fprintln(streams.Err, "keyturn:", textsafe.Text(err.Error()))
-		fmt.Fprintln(streams.Err, "Run 'keyturn --help' for usage.")
+		path := "keyturn"
+		if cmd != nil && cmd.HasParent() {
+			fmt.Fprintln(streams.Err, "Usage: "+strings.TrimSuffix(cmd.UseLine(), " [flags]"))
+			path = cmd.CommandPath()
+		}
+		fmt.Fprintf(streams.Err, "Run '%s --help' for more.\n", path)
 		return ExitUsage
 	}
 	fmt.Fprintln(streams.Err, "keyturn:", textsafe.Text(err.Error()))
