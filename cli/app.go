@@ -194,7 +194,7 @@ func (a *App) passphrase(file string) ([]byte, error) {
 // and tells the person to pass --yes.
 func (a *App) confirm(question string) (bool, error) {
 	if !a.io.InTerminal {
-		return false, exitf(ExitUsage, "%s: no terminal to ask; pass --yes to confirm", question)
+		return false, exitf(ExitUsage, "pass --yes to confirm (there is no terminal to ask: %s)", question)
 	}
 	fmt.Fprintf(a.io.Err, "%s [y/N] ", question)
 	line, err := a.atPrompt("", func() (string, error) { return readLine(a.io.In) })

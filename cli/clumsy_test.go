@@ -137,3 +137,13 @@ func TestUsageErrorNamesTheCommandsUsage(t *testing.T) {
 		mustContain(t, strings.Join(c.args, " "), r.err, c.want...)
 	}
 }
+
+// A confirmation with no terminal to ask it at reads as an instruction,
+// not as the question glued to an error ("… stops working.: no terminal").
+func TestConfirmWithoutATerminalSaysPassYes(t *testing.T) {
+	w := newWorld(t)
+	w.addMattermost("mm", "alice")
+	r := w.run("", "account", "remove", "mm")
+	w.want(r, ExitUsage, "account remove without --yes")
+	mustContain(t, "account remove without --yes", r.err, "keyturn: pass --yes to confirm (there is no terminal to ask: Remove account mm and delete its credential?)")
+}
