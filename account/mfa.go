@@ -50,7 +50,19 @@ func (m *Manager) BeginMFA(ctx context.Context, account string, replace bool, an
 		if me.MFAActive && !replace {
 			return nil, ErrMFAActive
 		}
-		sec, err := mm.GenerateMFA(ctx, me.ID)
+		gctx := ctx
+		if me.MFAActive {
+			// The server replaces the active secret as soon as it gets the
+			// request: its answer is then the only copy of the new one.
+			ictx, done, err := m.issuing(ctx, InFlight{Account: account, What: "the new MFA secret of " + account,
+				Recover: fmt.Sprintf("The MFA secret of %s may have been replaced, and your authenticator app's entry with it: run 'keyturn mfa setup %s --replace' again while keyturn is still signed in.", account, account)})
+			if err != nil {
+				return nil, err
+			}
+			defer done()
+			gctx = ictx
+		}
+		sec, err := mm.GenerateMFA(gctx, me.ID)
 		if err != nil {
 			return nil, err
 		}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/charmbracelet/x/ansi"
 
+	"keyturn/account"
 	"keyturn/keystore"
 	mattermostsim "keyturn/sandbox/mattermost"
 	"keyturn/sandbox/simnet"
@@ -70,4 +71,55 @@ func TestEscOnACreateInFlightSaysSavedAt80Columns(t *testing.T) {
 	if !strings.Contains(status, "saved") {
 		t.Fatalf("the status line does not say the token is saved: %q", status)
 	}
+}
+
+// replaceMFAInFlight asks Mattermost to replace the admin's active MFA
+// secret with its answer held, and returns once the server has it.
+func replaceMFAInFlight(t *testing.T, h *harness) {
+	t.Helper()
+	h.signInMattermost()
+	h.press("m")
+	h.says("Replace the secret?")
+	h.sb.Env.Faults.Add(simnet.Rule{Method: "POST", Path: "/mfa/generate", Fault: simnet.Slow, Delay: 500 * time.Millisecond, Times: 1})
+	_, cmd := h.m.Update(keyMsg("y"))
+	h.run(cmd)
+	for deadline := time.Now().Add(10 * time.Second); h.sb.Env.Faults.Hits()[simnet.Slow] == 0; time.Sleep(2 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the replacement never reached the server")
+		}
+	}
+}
+
+// TestEscWhileReplacingMFAShowsTheNewSecret: the server replaces an active
+// MFA secret as soon as it gets the request. Esc then used to close the
+// dialog and drop the answer: the authenticator app's entry was dead and
+// the new secret never shown. Now the answer is still shown.
+func TestEscWhileReplacingMFAShowsTheNewSecret(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	replaceMFAInFlight(t, h)
+	_, cmd := h.m.Update(keyMsg("esc"))
+	h.run(cmd)
+	h.settle()
+	setup := h.mfaSetup()
+	if setup.Secret == mattermostsim.AdminTOTPSecret {
+		t.Fatal("the secret was not replaced")
+	}
+	h.contains(account.GroupSecret(setup.Secret))
+}
+
+// TestQuitWhileReplacingMFAWaitsAndStaysOnTheSecret: quitting while the
+// replacement is on its way waits for it, then stays open on the new
+// secret, saying why.
+func TestQuitWhileReplacingMFAWaitsAndStaysOnTheSecret(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	replaceMFAInFlight(t, h)
+	if _, cmd := h.m.Update(keyMsg("ctrl+c")); quits(cmd) {
+		t.Fatal("ctrl+c quit at once while the server was replacing the MFA secret")
+	}
+	h.says("Waiting for the new MFA secret of mm")
+	if h.pumpUntilQuit() {
+		t.Fatal("quit past the new MFA secret")
+	}
+	h.says("Not quitting: the MFA secret of mm is already replaced")
+	h.mfaSetup()
 }

@@ -158,6 +158,12 @@ func (d *mfaDialog) update(m *Model, msg tea.Msg) tea.Cmd {
 	}
 	if key.Matches(k, m.keys.Cancel) {
 		switch {
+		case d.busy(m) && d.phase == mfaStarting && d.replace:
+			// Once sent, the replacement runs to its answer (the new
+			// secret, the only copy), which this dialog still shows.
+			m.stopOp(d.f.opID)
+			m.setStatus("Cancelling: if the server has already replaced the secret, the new one is shown")
+			return nil
 		case d.busy(m):
 			m.cancelOp(d.f.opID)
 			if d.phase == mfaStarting {

@@ -50,7 +50,7 @@ func (m *Model) settleQuit() tea.Cmd {
 		return nil
 	}
 	if q.mfa == "" && m.mfaAtRisk() != "" {
-		m.setStatus("Not quitting: the MFA activation answered with backup codes shown only once; save or copy them, then quit")
+		m.setStatus(m.notQuittingForMFA())
 		return nil
 	}
 	return tea.Quit
@@ -103,6 +103,17 @@ func (m *Model) quitWaitView(w int) string {
 		m.st.Faint.Render("ctrl+c again quits now: that token may then be lost"),
 	}, "\n")
 	return frame(m, "Quitting…", wrap(body, dialogWidth(72, w)-4), dialogWidth(72, w), false)
+}
+
+// notQuittingForMFA is the status when a quit's wait ended on an MFA
+// answer that must not be left unseen.
+func (m *Model) notQuittingForMFA() string {
+	for _, d := range m.dialogs {
+		if md, ok := d.(*mfaDialog); ok && md.phase == mfaShow && md.replace {
+			return "Not quitting: the MFA secret of " + md.st.Name + " is already replaced and the new one is not activated; activate it, then quit"
+		}
+	}
+	return "Not quitting: the MFA activation answered with backup codes shown only once; save or copy them, then quit"
 }
 
 // mfaAtRisk says what quitting loses in an open MFA setup: a replaced
