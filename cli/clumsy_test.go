@@ -147,3 +147,23 @@ func TestConfirmWithoutATerminalSaysPassYes(t *testing.T) {
 	w.want(r, ExitUsage, "account remove without --yes")
 	mustContain(t, "account remove without --yes", r.err, "keyturn: pass --yes to confirm (there is no terminal to ask: Remove account mm and delete its credential?)")
 }
+
+// A second signal at a prompt (the first came while a request was on its
+// way, as when Ctrl-C hits an MFA replacement and keyturn then shows the
+// new secret and asks for a code) quits at once, but still puts the
+// terminal back and says what the prompt was for.
+func TestSecondSignalAtAPromptSaysWhatItWasFor(t *testing.T) {
+	var errw bytes.Buffer
+	restored, exited := false, -1
+	app := newApp(IO{Err: &errw, SaveTerminal: func() func() { return func() { restored = true } }})
+	app.sig = &interrupts{app: app, cancel: func() {}, exit: func(code int) { exited = code }}
+	app.sig.handle(os.Interrupt) // while the request was on its way
+	_, _ = app.atPrompt("MFA is not active yet; run 'keyturn mfa activate mm --code CODE'", func() (string, error) {
+		app.sig.handle(os.Interrupt)
+		return "", nil
+	})
+	if exited != ExitInterrupted || !restored {
+		t.Fatalf("exit %d, terminal restored %v", exited, restored)
+	}
+	mustContain(t, "stderr", errw.String(), "keyturn: quitting at once", "keyturn: MFA is not active yet; run 'keyturn mfa activate mm --code CODE'")
+}

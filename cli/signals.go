@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"strings"
@@ -48,6 +49,14 @@ type promptStop struct {
 	say     string // what to tell the person, if anything
 }
 
+// leave puts the terminal back and says what the prompt was for.
+func (p *promptStop) leave(w io.Writer) {
+	p.restore()
+	if p.say != "" {
+		fmt.Fprintln(w, "keyturn: "+p.say)
+	}
+}
+
 func (in *interrupts) watch(sigs <-chan os.Signal, stop <-chan struct{}) {
 	for {
 		select {
@@ -80,11 +89,8 @@ func (in *interrupts) handle(sig os.Signal) {
 	if n == 1 && len(fl) == 0 && p != nil {
 		// Waiting for the person, with nothing on its way: nothing can be
 		// lost, and the read would hold keyturn until Enter.
-		p.restore()
 		fmt.Fprintf(errw, "\nkeyturn: interrupted (%s)\n", signalName(sig))
-		if p.say != "" {
-			fmt.Fprintln(errw, "keyturn: "+p.say)
-		}
+		p.leave(errw)
 		in.exit(ExitInterrupted)
 		return
 	}
@@ -102,6 +108,9 @@ func (in *interrupts) handle(sig os.Signal) {
 		}
 	} else {
 		fmt.Fprintln(errw, "keyturn: quitting at once")
+	}
+	if p != nil {
+		p.leave(errw)
 	}
 	in.exit(ExitInterrupted)
 }
