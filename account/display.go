@@ -1,6 +1,10 @@
 package account
 
-import "keyturn/textsafe"
+import (
+	"strings"
+
+	"keyturn/textsafe"
+)
 
 // cleanText makes the server's words in t safe to show (no escape
 // sequence reaches a terminal, or a JSON consumer that prints what it
@@ -13,4 +17,18 @@ func (t *Token) cleanText() {
 	t.Team = textsafe.Line(t.Team)
 	t.LastPart = textsafe.Line(t.LastPart)
 	t.Secret = textsafe.Line(t.Secret)
+}
+
+// ShellArg writes s as one shell word, for the commands messages tell the
+// person to run (a PAT's name may hold spaces or quotes): bare when safe,
+// else in double quotes when nothing in it is special there, else in
+// single quotes.
+func ShellArg(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./:@%+=,-") == "" {
+		return s
+	}
+	if !strings.ContainsAny(s, "$`\\\"!") {
+		return `"` + s + `"`
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

@@ -86,7 +86,7 @@ func inFlightIssueRaw(acct string, ref Ref, inPlace bool) InFlight {
 	f := InFlight{Account: acct, What: fmt.Sprintf("the new %s on %s", kindNoun(ref.Kind), acct),
 		Recover: fmt.Sprintf("'keyturn token list %s' shows the tokens the server holds; revoke one keyturn does not hold with 'keyturn token revoke %s REF'.", acct, acct)}
 	if ref.ID != "" && ref.Kind == KindPAT {
-		f.Recover = fmt.Sprintf("If it was issued, revoke it with 'keyturn token revoke %s %s' and create it again.", acct, ref)
+		f.Recover = fmt.Sprintf("If it was issued, revoke it with 'keyturn token revoke %s %s' and create it again.", acct, ShellArg(ref.String()))
 	}
 	return f
 }

@@ -30,17 +30,9 @@ type lockOwner struct {
 // says which process holds the account and what it is doing.
 func (m *Manager) lockAccount(ctx context.Context, account, doing string) (unlock func(), err error) {
 	base := filepath.Join(filepath.Dir(m.cfg.Path), "locks", fileStem(account))
-	if m.opts.LockWait > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, m.opts.LockWait)
-		defer cancel()
-	}
-	release, err := config.Lock(ctx, base)
+	release, err := m.waitLock(ctx, account, base)
 	if err != nil {
-		if errors.Is(err, config.ErrLocked) || errors.Is(err, context.DeadlineExceeded) {
-			return nil, busyError(account, base)
-		}
-		return nil, fmt.Errorf("%s: %w", account, err)
+		return nil, err
 	}
 	owner := base + ".owner"
 	b, _ := json.Marshal(lockOwner{PID: os.Getpid(), Doing: doing, Since: m.opts.Now().UTC()})
@@ -52,13 +44,46 @@ func (m *Manager) lockAccount(ctx context.Context, account, doing string) (unloc
 	}, nil
 }
 
-// busyError names the process holding an account, as far as it said.
-func busyError(account, base string) error {
+// waitLock takes the lock at base, first telling Options.LockWaiting when
+// it has to wait for it.
+func (m *Manager) waitLock(ctx context.Context, account, base string) (release func() error, err error) {
+	failed := func(err error) error {
+		if errors.Is(err, config.ErrLocked) || errors.Is(err, context.DeadlineExceeded) {
+			return fmt.Errorf("%s; try again when it has finished", busy(account, base))
+		}
+		return fmt.Errorf("%s: %w", account, err)
+	}
+	wait := config.LockTimeout
+	if m.opts.LockWait > 0 {
+		wait = m.opts.LockWait
+	}
+	if m.opts.LockWaiting != nil {
+		quick, cancel := context.WithTimeout(ctx, min(50*time.Millisecond, wait))
+		release, err = config.Lock(quick, base)
+		cancel()
+		if err == nil {
+			return release, nil
+		}
+		if !errors.Is(err, config.ErrLocked) {
+			return nil, failed(err)
+		}
+		m.opts.LockWaiting(fmt.Sprintf("%s; waiting up to %s for it", busy(account, base), wait))
+	}
+	ctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	if release, err = config.Lock(ctx, base); err != nil {
+		return nil, failed(err)
+	}
+	return release, nil
+}
+
+// busy names the process holding an account, as far as it said.
+func busy(account, base string) string {
 	o, ok := readOwner(base + ".owner")
 	if !ok {
-		return fmt.Errorf("account %s is busy: another keyturn process is issuing or rotating its tokens (lock file %s); try again when it has finished", account, config.LockPath(base))
+		return fmt.Sprintf("account %s is busy: another keyturn process is issuing or rotating its tokens (lock file %s)", account, config.LockPath(base))
 	}
-	return fmt.Errorf("account %s is busy: keyturn (pid %d) has been %s since %s (lock file %s); try again when it has finished",
+	return fmt.Sprintf("account %s is busy: keyturn (pid %d) has been %s since %s (lock file %s)",
 		account, o.PID, o.Doing, o.Since.Local().Format("15:04:05"), config.LockPath(base))
 }
 

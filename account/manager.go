@@ -33,6 +33,9 @@ type Options struct {
 	// LockWait bounds the wait for another keyturn process that holds an
 	// account (config.LockTimeout if zero).
 	LockWait time.Duration
+	// LockWaiting, when set, is told once, naming the holder, that an
+	// operation waits for another keyturn process holding the account.
+	LockWaiting func(msg string)
 }
 
 // Manager runs the operations over the config file and the store.

@@ -52,10 +52,10 @@ func (m *Manager) BeginMFA(ctx context.Context, account string, replace bool, an
 		}
 		gctx := ctx
 		if me.MFAActive {
-			// The new secret replaces the active one as the server makes
-			// it: once sent, its answer is the only way to sign in again.
+			// The server replaces the active secret as soon as it gets the
+			// request: its answer is then the only copy of the new one.
 			ictx, done, err := m.issuing(ctx, InFlight{Account: account, What: "the new MFA secret of " + account,
-				Recover: fmt.Sprintf("If the secret was replaced, the authenticator app no longer signs in to %s: an administrator must reset its MFA.", account)})
+				Recover: fmt.Sprintf("The MFA secret of %s may have been replaced, and your authenticator app's entry with it: run 'keyturn mfa setup %s --replace' again while keyturn is still signed in.", account, account)})
 			if err != nil {
 				return nil, err
 			}

@@ -553,7 +553,7 @@ func (m *Manager) Revoke(ctx context.Context, account string, ref Ref, ans *Answ
 	}
 	defer unlock()
 	if m.signsInWith(ctx, s, ref) {
-		return fmt.Errorf("keyturn signs in to %s with %s: revoking it would leave keyturn signed out with a dead token. Rotate it instead ('keyturn token rotate %s %s'), or sign in another way first ('keyturn login %s') and then revoke it", account, ref, account, ref, account)
+		return fmt.Errorf("keyturn signs in to %s with %s: revoking it would leave keyturn signed out with a dead token. Rotate it instead ('keyturn token rotate %s %s'), or sign in another way first ('keyturn login %s') and then revoke it", account, ref, account, ShellArg(ref.String()), account)
 	}
 	switch ref.Kind {
 	case KindUserToken:

@@ -14,6 +14,7 @@ import (
 	"keyturn/client"
 	"keyturn/config"
 	"keyturn/keystore"
+	"keyturn/textsafe"
 )
 
 // App is what every command shares: the streams, the global flags, and the
@@ -136,7 +137,13 @@ func (a *App) manager(ctx context.Context) (*account.Manager, error) {
 		return nil, err
 	}
 	a.closers = append(a.closers, closeTrace)
-	a.mgr = account.New(cf, keystore.NewVault(backend, cf), account.Options{Trace: trace, Transport: a.transport})
+	mopts := account.Options{Trace: trace, Transport: a.transport}
+	if !a.unlockInTUI {
+		// A wait of up to 15 s must not look like a hang. (The interactive
+		// app's spinner already says something is going on.)
+		mopts.LockWaiting = func(msg string) { fmt.Fprintln(a.io.Err, "keyturn: "+textsafe.Text(msg)) }
+	}
+	a.mgr = account.New(cf, keystore.NewVault(backend, cf), mopts)
 	a.live.Store(a.mgr)
 	return a.mgr, nil
 }
@@ -164,7 +171,7 @@ func (a *App) passphrase(file string) ([]byte, error) {
 	if create {
 		prompt = "Passphrase for the new keyturn secrets file " + file + ": "
 	}
-	p, err := a.io.ReadSecret(prompt)
+	p, err := a.atPrompt("", func() (string, error) { return a.io.ReadSecret(prompt) })
 	if err != nil {
 		return nil, err
 	}
@@ -172,7 +179,7 @@ func (a *App) passphrase(file string) ([]byte, error) {
 		return nil, keystore.ErrNoPassphrase
 	}
 	if create {
-		again, err := a.io.ReadSecret("The same passphrase again: ")
+		again, err := a.atPrompt("", func() (string, error) { return a.io.ReadSecret("The same passphrase again: ") })
 		if err != nil {
 			return nil, err
 		}
@@ -187,10 +194,10 @@ func (a *App) passphrase(file string) ([]byte, error) {
 // and tells the person to pass --yes.
 func (a *App) confirm(question string) (bool, error) {
 	if !a.io.InTerminal {
-		return false, exitf(ExitUsage, "%s: no terminal to ask; pass --yes to confirm", question)
+		return false, exitf(ExitUsage, "pass --yes to confirm (there is no terminal to ask: %s)", question)
 	}
 	fmt.Fprintf(a.io.Err, "%s [y/N] ", question)
-	line, err := readLine(a.io.In)
+	line, err := a.atPrompt("", func() (string, error) { return readLine(a.io.In) })
 	if err != nil && line == "" {
 		return false, err
 	}

@@ -36,7 +36,7 @@ func readCode(app *App, flag, code string) (string, error) {
 	if app.io.In == nil {
 		return "", usageError{fmt.Errorf("%s -: no stdin to read the code from", flag)}
 	}
-	line, _ := readLine(app.io.In)
+	line, _ := app.atPrompt("", func() (string, error) { return readLine(app.io.In) })
 	line = strings.TrimSpace(line)
 	if line == "" {
 		return "", usageError{fmt.Errorf("%s -: no code on stdin", flag)}
@@ -219,10 +219,10 @@ func (an *answerer) ask(ch *account.Challenge) (string, error) {
 	var code string
 	var err error
 	if ch.IsPassword {
-		code, err = io.ReadSecret(promptFor(ch))
+		code, err = an.app.atPrompt("", func() (string, error) { return io.ReadSecret(promptFor(ch)) })
 	} else {
 		fmt.Fprint(w, promptFor(ch))
-		code, err = readLine(io.In)
+		code, err = an.app.atPrompt("", func() (string, error) { return readLine(io.In) })
 	}
 	if err != nil {
 		return "", exitf(ExitNeedCode, "%s: no answer read (%v)", an.describe(ch), err)

@@ -82,7 +82,7 @@ start with a digit. No prefix is added:
 
 func parseExecSecret(arg string) (execSecret, error) {
 	name, env, hasEnv := strings.Cut(arg, "=")
-	if err := keystore.ValidName(name); err != nil {
+	if err := validSecretName(name); err != nil {
 		return execSecret{}, err
 	}
 	if !hasEnv {

@@ -106,7 +106,7 @@ func runLogin(cmd *cobra.Command, app *App, o *loginOptions) error {
 		return app.explain(ctx, err, "signing in", o.name)
 	}
 	if o.tokenStdin {
-		token, err := readStdinLine(app.io.In, "the token")
+		token, err := app.atPrompt("", func() (string, error) { return readStdinLine(app.io.In, "the token") })
 		if err != nil {
 			return usageError{err}
 		}
@@ -125,14 +125,14 @@ func runLogin(cmd *cobra.Command, app *App, o *loginOptions) error {
 
 	req := account.LoginRequest{Account: o.name, FirstFactor: o.firstFactor}
 	if o.passwordStdin {
-		pw, err := readStdinLine(app.io.In, "the password")
+		pw, err := app.atPrompt("", func() (string, error) { return readStdinLine(app.io.In, "the password") })
 		if err != nil {
 			return usageError{err}
 		}
 		req.Password = pw
 		if st.Service == account.Capillary {
 			// The MFA password may follow on the second line.
-			if line, err := readLine(app.io.In); err == nil {
+			if line, err := app.atPrompt("", func() (string, error) { return readLine(app.io.In) }); err == nil {
 				req.MFAPassword = strings.TrimRight(line, "\r")
 			}
 		}
@@ -140,7 +140,9 @@ func runLogin(cmd *cobra.Command, app *App, o *loginOptions) error {
 		if !app.io.InTerminal || app.io.ReadSecret == nil {
 			return exitf(ExitNeedCode, "signing in to %s needs the password: no terminal to ask at; give it on stdin with --password-stdin", app.accountLabel(ctx, o.name))
 		}
-		pw, err := app.io.ReadSecret(fmt.Sprintf("Password for %s at %s: ", st.User, st.URL))
+		pw, err := app.atPrompt("", func() (string, error) {
+			return app.io.ReadSecret(fmt.Sprintf("Password for %s at %s: ", st.User, st.URL))
+		})
 		if err != nil {
 			return exitf(ExitFailure, "reading the password: %v", err)
 		}

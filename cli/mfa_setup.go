@@ -109,7 +109,7 @@ func runMFASetup(cmd *cobra.Command, app *App, o *mfaSetupOptions) error {
 		return nil
 	}
 	fmt.Fprint(app.io.Err, "Code from the authenticator app: ")
-	line, err := readLine(app.io.In)
+	line, err := app.atPrompt(fmt.Sprintf("MFA is not active yet; run 'keyturn mfa activate %s --code CODE'", o.name), func() (string, error) { return readLine(app.io.In) })
 	line = strings.TrimSpace(line)
 	if err != nil || line == "" {
 		return exitf(ExitNeedCode, "no code read: MFA is not active yet; run 'keyturn mfa activate %s --code CODE'", o.name)

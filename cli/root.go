@@ -40,6 +40,10 @@ type IO struct {
 	// ReadSecret reads one line with no echo from the terminal; nil when
 	// there is none.
 	ReadSecret func(prompt string) (string, error)
+	// SaveTerminal notes the terminal's state before a prompt and returns
+	// what puts it back (a read with no echo cut short leaves it off); nil
+	// when In is no terminal.
+	SaveTerminal func() (restore func())
 	// Getenv reads the environment (tests replace it).
 	Getenv func(string) string
 }
@@ -55,6 +59,13 @@ func SystemIO() IO {
 			b, err := term.ReadPassword(in)
 			fmt.Fprintln(os.Stderr)
 			return string(b), err
+		}
+		s.SaveTerminal = func() func() {
+			st, err := term.GetState(in)
+			if err != nil {
+				return func() {}
+			}
+			return func() { _ = term.Restore(in, st) }
 		}
 	}
 	return s
@@ -108,16 +119,17 @@ func execute(ctx context.Context, args []string, streams IO, sigs <-chan os.Sign
 	root.SetIn(streams.In)
 	root.SetOut(streams.Out)
 	root.SetErr(streams.Err)
-	err := root.ExecuteContext(ctx)
-	code := exitCode(streams, err)
+	cmd, err := root.ExecuteContextC(ctx)
+	code := exitCode(streams, err, cmd)
 	if app.sig != nil {
 		code = app.sig.finish(code)
 	}
 	return code
 }
 
-// exitCode reports err on stderr and turns it into the exit code.
-func exitCode(streams IO, err error) int {
+// exitCode reports err on stderr and turns it into the exit code; a usage
+// error also shows the usage of cmd, the command it was given to.
+func exitCode(streams IO, err error, cmd *cobra.Command) int {
 	if err == nil {
 		return ExitOK
 	}
@@ -133,7 +145,12 @@ func exitCode(streams IO, err error) int {
 		return ee.Code
 	case errors.As(err, &ue) || isCobraUsage(err):
 		fmt.Fprintln(streams.Err, "keyturn:", textsafe.Text(err.Error()))
-		fmt.Fprintln(streams.Err, "Run 'keyturn --help' for usage.")
+		path := "keyturn"
+		if cmd != nil && cmd.HasParent() {
+			fmt.Fprintln(streams.Err, "Usage: "+strings.TrimSuffix(cmd.UseLine(), " [flags]"))
+			path = cmd.CommandPath()
+		}
+		fmt.Fprintf(streams.Err, "Run '%s --help' for more.\n", path)
 		return ExitUsage
 	}
 	fmt.Fprintln(streams.Err, "keyturn:", textsafe.Text(err.Error()))

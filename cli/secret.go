@@ -147,7 +147,7 @@ follows only when stdout is a terminal.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			name := args[0]
-			if err := keystore.ValidName(name); err != nil {
+			if err := validSecretName(name); err != nil {
 				return usageError{err}
 			}
 			v, err := app.vault(cmd)
@@ -195,7 +195,7 @@ are like "work/pat" or "prod/command/abc123": letters, digits and . _ - / @ : %
 }
 
 func runSecretSet(cmd *cobra.Command, app *App, name string, o *secretSetOptions) error {
-	if err := keystore.ValidName(name); err != nil {
+	if err := validSecretName(name); err != nil {
 		return usageError{err}
 	}
 	meta := config.SecretMeta{Name: name, Account: o.account, Kind: o.kind, ID: o.id}
@@ -262,7 +262,7 @@ func indexedAsIssued(app *App, meta config.SecretMeta) config.SecretMeta {
 // of stdin less one trailing newline.
 func readSecretValue(app *App, name string) (string, error) {
 	if app.io.InTerminal && app.io.ReadSecret != nil {
-		v, err := app.io.ReadSecret("Value for " + name + " (not shown): ")
+		v, err := app.atPrompt("", func() (string, error) { return app.io.ReadSecret("Value for " + name + " (not shown): ") })
 		if err != nil {
 			return "", exitf(ExitFailure, "reading the value: %v", err)
 		}
@@ -304,7 +304,7 @@ still has its index entry removed.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			name := args[0]
-			if err := keystore.ValidName(name); err != nil {
+			if err := validSecretName(name); err != nil {
 				return usageError{err}
 			}
 			v, err := app.vault(cmd)
@@ -346,4 +346,22 @@ func repairIndex(ctx context.Context, app *App, m *account.Manager) {
 	case len(added) > 1:
 		fmt.Fprintf(app.io.Err, "put back %d index entries for secrets the %s store holds: %s\n", len(added), m.Store(), strings.Join(added, ", "))
 	}
+}
+
+// validSecretName is keystore.ValidName. A name written the way keyturn
+// names an issued token, but with the server's characters left in its id (a
+// PAT called "my deploy bot"), is told the escaped name keyturn gives it.
+func validSecretName(name string) error {
+	err := keystore.ValidName(name)
+	if err == nil {
+		return nil
+	}
+	if parts := strings.SplitN(name, "/", 3); len(parts) == 3 {
+		if ref, perr := account.ParseRef(parts[1] + ":" + parts[2]); perr == nil {
+			if esc := account.SecretName(parts[0], ref); keystore.ValidName(esc) == nil {
+				return fmt.Errorf("%w; keyturn names this token %s", err, esc)
+			}
+		}
+	}
+	return err
 }

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"strings"
@@ -39,6 +40,21 @@ type interrupts struct {
 	first  os.Signal
 	waited []account.InFlight // what was on its way at the first signal
 	tui    chan<- os.Signal   // set while the interactive app runs
+	prompt *promptStop        // set while the command waits for the person
+}
+
+// promptStop is how to stop at a prompt: the read cannot be interrupted.
+type promptStop struct {
+	restore func() // puts the terminal back as it was before the prompt
+	say     string // what to tell the person, if anything
+}
+
+// leave puts the terminal back and says what the prompt was for.
+func (p *promptStop) leave(w io.Writer) {
+	p.restore()
+	if p.say != "" {
+		fmt.Fprintln(w, "keyturn: "+p.say)
+	}
 }
 
 func (in *interrupts) watch(sigs <-chan os.Signal, stop <-chan struct{}) {
@@ -66,9 +82,18 @@ func (in *interrupts) handle(sig os.Signal) {
 	if n == 1 {
 		in.waited, in.first = fl, sig
 	}
+	p := in.prompt
 	in.mu.Unlock()
 	in.cancel()
 	errw := in.app.io.Err
+	if n == 1 && len(fl) == 0 && p != nil {
+		// Waiting for the person, with nothing on its way: nothing can be
+		// lost, and the read would hold keyturn until Enter.
+		fmt.Fprintf(errw, "\nkeyturn: interrupted (%s)\n", signalName(sig))
+		p.leave(errw)
+		in.exit(ExitInterrupted)
+		return
+	}
 	if n == 1 {
 		if len(fl) > 0 {
 			fmt.Fprintf(errw, "keyturn: %s: waiting for %s to answer and be stored (a token the server issues must not be lost); %s again quits at once\n",
@@ -84,7 +109,32 @@ func (in *interrupts) handle(sig os.Signal) {
 	} else {
 		fmt.Fprintln(errw, "keyturn: quitting at once")
 	}
+	if p != nil {
+		p.leave(errw)
+	}
 	in.exit(ExitInterrupted)
+}
+
+// atPrompt runs read, which waits for the person (a prompt, or stdin). A
+// signal that comes meanwhile with nothing issuing on its way ends keyturn
+// at once (exit 130) with the terminal put back, saying say if given.
+func (a *App) atPrompt(say string, read func() (string, error)) (string, error) {
+	if a.sig == nil {
+		return read()
+	}
+	restore := func() {}
+	if a.io.SaveTerminal != nil {
+		restore = a.io.SaveTerminal()
+	}
+	a.sig.mu.Lock()
+	a.sig.prompt = &promptStop{restore: restore, say: say}
+	a.sig.mu.Unlock()
+	defer func() {
+		a.sig.mu.Lock()
+		a.sig.prompt = nil
+		a.sig.mu.Unlock()
+	}()
+	return read()
 }
 
 // forTUI sends signals to the interactive app until done is called.
@@ -98,6 +148,17 @@ func (in *interrupts) forTUI() (<-chan os.Signal, func()) {
 		in.tui = nil
 		in.mu.Unlock()
 	}
+}
+
+// stoppedTUI records the signal that quit the interactive app (which got
+// it instead of handle) and what its quit waited for, for finish.
+func (in *interrupts) stoppedTUI(sig os.Signal, waited []account.InFlight) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if in.count == 0 {
+		in.first, in.waited = sig, waited
+	}
+	in.count++
 }
 
 // finish turns the command's exit code into the one after a signal: the

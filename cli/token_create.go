@@ -50,7 +50,7 @@ func runTokenCreate(cmd *cobra.Command, app *App, o *tokenCreateOptions) error {
 	if err != nil {
 		return err
 	}
-	rerun := fmt.Sprintf("keyturn token create %s %s", o.name, o.label)
+	rerun := fmt.Sprintf("keyturn token create %s %s", o.name, account.ShellArg(o.label))
 	if o.bypass2FA {
 		rerun += " --bypass-2fa"
 	}

@@ -56,7 +56,7 @@ func runTokenRevoke(cmd *cobra.Command, app *App, o *tokenRevokeOptions) error {
 			return exitf(ExitFailure, "%s left as it is", o.ref)
 		}
 	}
-	rerun := fmt.Sprintf("keyturn token revoke %s %s --yes", o.name, o.ref)
+	rerun := fmt.Sprintf("keyturn token revoke %s %s --yes", o.name, account.ShellArg(o.ref.String()))
 	err = tokenAnswerer(app, o.sf, rerun).run(ctx, func(ans *account.Answer) error {
 		return m.Revoke(ctx, o.name, o.ref, ans)
 	})

@@ -86,7 +86,7 @@ func runTokenRotate(cmd *cobra.Command, app *App, o *tokenRotateOptions) error {
 		return err
 	}
 	var iss *account.Issued
-	rerun := fmt.Sprintf("keyturn token rotate %s %s", o.name, o.ref)
+	rerun := fmt.Sprintf("keyturn token rotate %s %s", o.name, account.ShellArg(o.ref.String()))
 	err = tokenAnswerer(app, o.sf, rerun).run(ctx, func(ans *account.Answer) error {
 		var err error
 		iss, err = m.Rotate(ctx, o.name, o.ref, ans)

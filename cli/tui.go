@@ -2,7 +2,10 @@ package cli
 
 import (
 	"context"
+	"fmt"
+	"os"
 
+	"keyturn/account"
 	"keyturn/tui"
 )
 
@@ -17,7 +20,7 @@ func (a *App) runTUI(ctx context.Context, demo bool) error {
 	if err != nil {
 		return err
 	}
-	opts := tui.Options{Manager: mgr}
+	opts := tui.Options{Manager: mgr, Quit: a.tuiQuit}
 	if a.sig != nil {
 		var done func()
 		opts.Signals, done = a.sig.forTUI()
@@ -27,4 +30,17 @@ func (a *App) runTUI(ctx context.Context, demo bool) error {
 		opts.DemoCodes = a.demoCodes
 	}
 	return tui.Run(ctx, opts)
+}
+
+// tuiQuit says, once the screen is closed, what the app's quit waited for.
+// A signal that quit it counts as one that stopped a command: the exit
+// code is then ExitInterrupted and finish says so.
+func (a *App) tuiQuit(sig os.Signal, waited []account.InFlight) {
+	if sig != nil && a.sig != nil {
+		a.sig.stoppedTUI(sig, waited)
+		return
+	}
+	if len(waited) > 0 {
+		fmt.Fprintf(a.io.Err, "keyturn: waited for %s to answer and be stored before quitting\n", whats(waited))
+	}
 }

@@ -538,7 +538,8 @@ func (s *accountScreen) view(m *Model, w, h int) string {
 	var state string
 	switch {
 	case st.Problem != "":
-		state = m.st.Error.Render("! " + st.Problem)
+		// Wrapped, not cut: its end says what to do.
+		state = m.st.Error.Render(strings.ReplaceAll(wrap("! "+st.Problem, w-2), "\n", "\n "))
 	case !st.SignedIn && st.Pending != "":
 		state = m.st.Warn.Render("◐ A sign-in is waiting for a code.") + " Press s to sign in again."
 	case !st.SignedIn:

@@ -20,12 +20,13 @@ import (
 // over a sandbox in this process, with the file store (it outlives the
 // process), and quits while a slash command's regeneration is on its way
 // (the server has rotated; its answer is held 3 s): by ctrl+c, by SIGTERM,
-// and by ctrl+c twice. Waiting leaves the server's new token stored; forcing
-// says what may be lost and how to get it back.
+// and by ctrl+c or SIGTERM twice. Waiting leaves the server's new token stored and says
+// so after the screen closes (SIGTERM exits 130); forcing says what may be
+// lost and how to get it back.
 func TestE2ETmuxQuitDuringRegeneration(t *testing.T) {
 	tmuxPath := tmuxOrSkip(t)
 	bin := buildKeyturn(t, t.TempDir())
-	for _, how := range []string{"ctrl+c", "SIGTERM", "ctrl+c twice"} {
+	for _, how := range []string{"ctrl+c", "SIGTERM", "ctrl+c twice", "SIGTERM twice"} {
 		t.Run(how, func(t *testing.T) {
 			dir := t.TempDir()
 			sb, err := sandbox.Start(sandbox.Options{})
@@ -87,7 +88,7 @@ func TestE2ETmuxQuitDuringRegeneration(t *testing.T) {
 			issued := commands()[len(commands())-1]
 			ref := account.Ref{Kind: account.KindCommand, ID: issued.ID}
 			switch how {
-			case "SIGTERM":
+			case "SIGTERM", "SIGTERM twice":
 				if err := syscall.Kill(keyturnPid(t, tm), syscall.SIGTERM); err != nil {
 					t.Fatal(err)
 				}
@@ -95,9 +96,19 @@ func TestE2ETmuxQuitDuringRegeneration(t *testing.T) {
 				tm.keys("C-c")
 			}
 			tm.waitFor("Quitting…", "Waiting for the regeneration of mm "+ref.String()+" to answer and be stored")
-			if how == "ctrl+c twice" {
-				tm.keys("C-c")
-				tm.waitFor("KEYTURN-EXIT=1")
+			if strings.HasSuffix(how, "twice") {
+				// Forced by a signal, keyturn exits 130 as every command
+				// does; by the key, 1.
+				exit := "KEYTURN-EXIT=1"
+				if how == "SIGTERM twice" {
+					exit = "KEYTURN-EXIT=130"
+					if err := syscall.Kill(keyturnPid(t, tm), syscall.SIGTERM); err != nil {
+						t.Fatal(err)
+					}
+				} else {
+					tm.keys("C-c")
+				}
+				tm.waitFor(exit)
 				// The message is wrapped at 120 columns: read it joined.
 				joined := tm.run("capture-pane", "-p", "-J", "-t", "e2e")
 				for _, want := range []string{"keyturn: quit without waiting: the token from the regeneration of mm " + ref.String() + " may be lost",
@@ -109,7 +120,16 @@ func TestE2ETmuxQuitDuringRegeneration(t *testing.T) {
 				// What it says to run gets the token back.
 				keyturn("", "token", "fetch", "mm", ref.String())
 			} else {
-				tm.waitFor("KEYTURN-EXIT=0")
+				// After the screen closes the terminal says what the quit
+				// waited for; a signal exits 130, as for every command.
+				exit, said := "KEYTURN-EXIT=0", "keyturn: waited for the regeneration of mm "+ref.String()+" to answer and be stored before quitting"
+				if how == "SIGTERM" {
+					exit, said = "KEYTURN-EXIT=130", "keyturn: interrupted: waited for the regeneration of mm "+ref.String()+" to answer before quitting"
+				}
+				tm.waitFor(exit)
+				if joined := tm.run("capture-pane", "-p", "-J", "-t", "e2e"); !strings.Contains(joined, said) {
+					t.Fatalf("the terminal does not say %q:\n%s", said, joined)
+				}
 			}
 			if got := keyturn("", "secret", "get", account.SecretName("mm", ref)); got != issued.Token {
 				t.Fatal("the stored token is not the one the server issued")

@@ -138,16 +138,6 @@ func (d *mfaDialog) activate(m *Model, code string) tea.Cmd {
 
 func (d *mfaDialog) capturesText() bool { return false }
 
-// sentFor reports a request of account's that issues a secret on its way.
-func (m *Model) sentFor(account string) bool {
-	for _, f := range m.inFlight() {
-		if f.Account == account {
-			return true
-		}
-	}
-	return false
-}
-
 func (d *mfaDialog) update(m *Model, msg tea.Msg) tea.Cmd {
 	k, ok := msg.(tea.KeyPressMsg)
 	if !ok {
@@ -168,10 +158,11 @@ func (d *mfaDialog) update(m *Model, msg tea.Msg) tea.Cmd {
 	}
 	if key.Matches(k, m.keys.Cancel) {
 		switch {
-		case d.busy(m) && d.phase == mfaStarting && d.replace && m.sentFor(d.st.Name):
-			// Sent: the server replaces the active secret as it makes the
-			// new one, so its answer is the only way to sign in again.
-			m.setStatus("The server replaces the old secret as it makes the new one: waiting for it")
+		case d.busy(m) && d.phase == mfaStarting && d.replace:
+			// Once sent, the replacement runs to its answer (the new
+			// secret, the only copy), which this dialog still shows.
+			m.stopOp(d.f.opID)
+			m.setStatus("Cancelling: if the server has already replaced the secret, the new one is shown")
 			return nil
 		case d.busy(m):
 			m.cancelOp(d.f.opID)

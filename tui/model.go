@@ -3,7 +3,9 @@ package tui
 import (
 	"context"
 	"errors"
+	"os"
 	"strings"
+	"syscall"
 	"time"
 
 	"charm.land/bubbles/v2/help"
@@ -76,6 +78,9 @@ type Model struct {
 	// lists those a forced quit left on their way.
 	quitting *quitWait
 	forced   []account.InFlight
+	hungUp   bool               // SIGHUP came: nobody is left to answer a dialog
+	quitSig  os.Signal          // the signal behind the last quit request
+	waited   []account.InFlight // what a quit waited for
 
 	noTick bool // tests drive the clock themselves
 }
@@ -204,6 +209,10 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		cmd := m.handleOpDone(msg)
 		return m, tea.Batch(cmd, m.settleQuit())
 	case signalMsg:
+		m.quitSig = msg.sig
+		if msg.sig == syscall.SIGHUP {
+			return m, m.hangUp()
+		}
 		if m.quitting != nil {
 			return m, m.forceQuit()
 		}
@@ -237,14 +246,15 @@ func (m *Model) onTick() tea.Cmd {
 
 func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	if m.quitting != nil {
-		// Only quitting again does anything: it forces.
-		if key.Matches(msg, m.keys.ForceQuit) || key.Matches(msg, m.keys.Quit) {
+		// Only ctrl+c does anything: it forces. Not q, which an
+		// impatient person presses again without reading.
+		if key.Matches(msg, m.keys.ForceQuit) {
 			return m.forceQuit()
 		}
 		return nil
 	}
 	if key.Matches(msg, m.keys.ForceQuit) {
-		return m.requestQuit()
+		return m.keyQuit()
 	}
 	if m.tooSmall() {
 		// Nothing but the size notice is drawn: a key must not act on a
@@ -254,7 +264,7 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 			return c.update(m, msg)
 		}
 		if key.Matches(msg, m.keys.Quit) {
-			return m.requestQuit()
+			return m.keyQuit()
 		}
 		return nil
 	}
@@ -276,7 +286,7 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	}
 	switch {
 	case key.Matches(msg, m.keys.Quit):
-		return m.requestQuit()
+		return m.keyQuit()
 	case key.Matches(msg, m.keys.Help):
 		m.pushDialog(newHelpDialog(m))
 		return nil
@@ -354,6 +364,7 @@ func (m *Model) quit() tea.Cmd {
 	}
 	if fl := m.inFlight(); len(fl) > 0 {
 		m.quitting = &quitWait{what: fl, unsaved: len(m.unsaved), mfa: m.mfaAtRisk()}
+		m.noteWaited(fl)
 		return nil
 	}
 	m.cancelAll()
@@ -608,6 +619,9 @@ func (m *Model) footerView() string {
 // shortHelp is the footer's key list for whatever has the focus.
 func (m *Model) shortHelp() []key.Binding {
 	k := m.keys
+	if m.quitting != nil {
+		return []key.Binding{key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "quit now"))}
+	}
 	if d := m.topDialog(); d != nil {
 		return d.short(m)
 	}

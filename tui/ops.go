@@ -120,12 +120,13 @@ func (m *Model) finishCancelled(msg opDoneMsg) tea.Cmd {
 		m.showError("Cancelled while the server was working", msg.err)
 	default:
 		if iss, ok := msg.val.(*account.Issued); ok && iss != nil && iss.Stored {
-			m.setStatus("Cancelled, but the server had already issued " + iss.Name + ": it is saved")
+			// What happened comes first: a narrow status line cuts the name.
+			m.setStatus("Cancelled too late: the server issued a token, saved as " + iss.Name)
 			return m.reload()
 		}
 		if st, ok := msg.val.(*account.Status); ok && st != nil && st.SignedIn && msg.err == nil {
 			// A sign-in request, once sent, runs to its answer.
-			m.setStatus("Cancelled, but the server had already signed in to " + st.Name + ": the session is saved")
+			m.setStatus("Cancelled too late: the server signed in to " + st.Name + "; the session is saved")
 			return m.reload()
 		}
 	}

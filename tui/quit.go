@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"slices"
 	"strings"
 
 	tea "charm.land/bubbletea/v2"
@@ -32,23 +33,54 @@ func (m *Model) settleQuit() tea.Cmd {
 	}
 	if fl := m.inFlight(); len(fl) > 0 {
 		m.quitting.what = fl
+		m.noteWaited(fl)
 		return nil
 	}
 	q := m.quitting
 	m.quitting = nil
+	if m.hungUp {
+		return tea.Quit
+	}
+	if len(m.unsaved) > q.unsaved || (q.mfa == "" && m.mfaAtRisk() != "") {
+		// Not quitting after all: a later quit does not report this wait.
+		m.waited = nil
+	}
 	if len(m.unsaved) > q.unsaved {
 		m.setStatus("Not quitting: a token arrived that could NOT be saved; copy it or save it, then quit")
 		return nil
 	}
 	if q.mfa == "" && m.mfaAtRisk() != "" {
-		if m.mfaReplacedShown() {
-			m.setStatus("Not quitting: the new MFA secret has already replaced the old one; add it to your authenticator app and activate it, then quit")
-			return nil
-		}
-		m.setStatus("Not quitting: the MFA activation answered with backup codes shown only once; save or copy them, then quit")
+		m.setStatus(m.notQuittingForMFA())
 		return nil
 	}
 	return tea.Quit
+}
+
+// keyQuit is a quit asked for by a key: a signal that asked before (and
+// whose confirmation was declined) is no longer why keyturn quits.
+func (m *Model) keyQuit() tea.Cmd {
+	m.quitSig = nil
+	return m.requestQuit()
+}
+
+// noteWaited adds what a quit waits for to what Run reports afterwards.
+func (m *Model) noteWaited(fl []account.InFlight) {
+	for _, f := range fl {
+		if !slices.Contains(m.waited, f) {
+			m.waited = append(m.waited, f)
+		}
+	}
+}
+
+// hangUp quits after SIGHUP. Nobody is left to answer a dialog, so nothing
+// is asked and nothing keeps keyturn open, but issuing requests on their way
+// are still waited for and stored; another hangup does not force.
+func (m *Model) hangUp() tea.Cmd {
+	m.hungUp = true
+	if m.quitting != nil {
+		return nil
+	}
+	return m.quit()
 }
 
 // forceQuit quits without waiting (a second ctrl+c); Run names what may
@@ -73,15 +105,15 @@ func (m *Model) quitWaitView(w int) string {
 	return frame(m, "Quitting…", wrap(body, dialogWidth(72, w)-4), dialogWidth(72, w), false)
 }
 
-// mfaReplacedShown reports an open setup showing a new secret that already
-// replaced the active one.
-func (m *Model) mfaReplacedShown() bool {
+// notQuittingForMFA is the status when a quit's wait ended on an MFA
+// answer that must not be left unseen.
+func (m *Model) notQuittingForMFA() string {
 	for _, d := range m.dialogs {
 		if md, ok := d.(*mfaDialog); ok && md.phase == mfaShow && md.replace {
-			return true
+			return "Not quitting: the MFA secret of " + md.st.Name + " is already replaced and the new one is not activated; activate it, then quit"
 		}
 	}
-	return false
+	return "Not quitting: the MFA activation answered with backup codes shown only once; save or copy them, then quit"
 }
 
 // mfaAtRisk says what quitting loses in an open MFA setup: a replaced

@@ -118,7 +118,7 @@ func TestSignInEscKeepsTheSessionTheServerOpened(t *testing.T) {
 	// The dialog closes at once.
 	h.lacks("Sign in · mm-alice", "Signing in…")
 	h.settleAll()
-	h.says("Cancelled, but the server had already signed in to mm-alice: the session is saved")
+	h.says("Cancelled too late: the server signed in to mm-alice; the session is saved")
 	st, err := h.mgr.Show(context.Background(), "mm-alice")
 	if err != nil || !st.SignedIn {
 		t.Fatalf("not signed in after the server opened a session: %v", err)

@@ -41,6 +41,11 @@ type Options struct {
 	// is a request to quit, like ctrl+c (Bubble Tea's own handler, which
 	// would quit at once, is off).
 	Signals <-chan os.Signal
+	// Quit, when set, is told after the screen closes which signal quit
+	// the app, if one did, and which issuing requests the quit waited for
+	// (none when forced): the command line says so and exits. A quit
+	// forced by a key is not told.
+	Quit func(sig os.Signal, waited []account.InFlight)
 }
 
 // signalMsg is a signal the process got.
@@ -110,6 +115,15 @@ func Run(ctx context.Context, opts Options) error {
 	}
 	_, err := p.Run()
 	m.cancelAll()
+	if err == nil && opts.Quit != nil && (len(m.forced) == 0 || m.quitSig != nil) {
+		// A quit forced by a signal still reports it (for exit 130), but
+		// nothing it waited for.
+		waited := m.waited
+		if len(m.forced) > 0 {
+			waited = nil
+		}
+		opts.Quit(m.quitSig, waited)
+	}
 	if len(m.forced) > 0 && err == nil {
 		return &ForcedQuitError{InFlight: m.forced}
 	}

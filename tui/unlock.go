@@ -157,7 +157,7 @@ func (m *Model) storeClosed(path string) {
 	m.banner = &banner{
 		title: "The secrets file stays closed",
 		msg: "keyturn did not open " + path + ": nothing can be read from it or saved to it in this session. " +
-			"Signing in, and using a signed-in account, fail; a token a server issues now is kept only in this window (NOT saved).",
+			"Accounts signed in before cannot be used (their credentials are in it); a sign-in or a token a server issues now is kept only in this window (NOT saved).",
 		hint: "Quit and restart keyturn to be asked for the passphrase again, or set " + keystore.EnvPassphrase + ".",
 	}
 }

@@ -1,0 +1,67 @@
+package tui
+
+import (
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+
+	"keyturn/keystore"
+	"keyturn/sandbox"
+	mattermostsim "keyturn/sandbox/mattermost"
+	"keyturn/sandbox/simnet"
+)
+
+// TestE2ETmuxHangupAtQuitConfirmation closes the terminal (tmux
+// kill-session: SIGHUP) while the app asks "Quit with unsaved tokens?":
+// nobody can answer any more, so keyturn must exit rather than wait on the
+// dialog forever. The token is NOT saved because the secrets file was left
+// closed (Esc on its passphrase dialog).
+func TestE2ETmuxHangupAtQuitConfirmation(t *testing.T) {
+	tmuxPath := tmuxOrSkip(t)
+	dir := t.TempDir()
+	bin := buildKeyturn(t, dir)
+	sb, err := sandbox.Start(sandbox.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sb.Close() })
+	cfg := filepath.Join(dir, "config.json")
+	add := exec.Command(bin, "account", "add", "mm", "--service", "mattermost", "--url", sb.MattermostURL, "--user", mattermostsim.AdminUsername)
+	add.Env = append(add.Environ(), "KEYTURN_CONFIG="+cfg)
+	if out, err := add.CombinedOutput(); err != nil {
+		t.Fatalf("account add: %v\n%s", err, out)
+	}
+
+	tm := &tmux{t: t, path: tmuxPath, sock: filepath.Join(dir, "tmux.sock")}
+	t.Cleanup(tm.kill)
+	tm.run("-f", "/dev/null", "new-session", "-d", "-s", "e2e", "-x", "120", "-y", "40",
+		"-e", "TERM=xterm-256color", "-e", "KEYTURN_CONFIG="+cfg,
+		"-e", "KEYTURN_STORE=file", "-e", "KEYTURN_STORE_FILE="+filepath.Join(dir, "secrets.enc"),
+		"sh", "-c", "env -u "+keystore.EnvPassphrase+" "+bin+"; echo KEYTURN-EXIT=$?; sleep 600")
+	tm.waitFor("Open the secrets file", "Passphrase:")
+	tm.keys("Escape")
+	tm.waitFor("The secrets file stays closed")
+	tm.keys("Escape")
+	tm.waitGone("The secrets file stays closed")
+	tm.keys("Enter")
+	tm.waitFor("Sign in · mm", "Password:")
+	tm.text(mattermostsim.AdminPassword)
+	tm.keys("Enter")
+	tm.waitFor("Mattermost asks for a code from the authenticator app.")
+	tm.text(simnet.TOTPCode(mattermostsim.AdminTOTPSecret, sb.Env.Clock.Now()))
+	tm.keys("Enter")
+	tm.waitFor("Signed in, but NOT saved")
+	tm.keys("C-c")
+	tm.waitFor("Quit with unsaved tokens?")
+	pid := keyturnPid(t, tm)
+	t.Cleanup(func() { _ = syscall.Kill(pid, syscall.SIGKILL) })
+
+	tm.run("kill-session", "-t", "e2e")
+	for deadline := time.Now().Add(10 * time.Second); syscall.Kill(pid, 0) == nil; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("keyturn still runs 10 s after its terminal hung up on a quit confirmation")
+		}
+	}
+}

@@ -1,0 +1,50 @@
+package tui
+
+import (
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	"keyturn/sandbox"
+	mattermostsim "keyturn/sandbox/mattermost"
+)
+
+// TestE2ETmuxCtrlCAtACLIPrompt presses Ctrl-C at the command line's
+// prompts in a real terminal: the password (read with no echo) and the
+// authenticator code. Nothing is on its way then, so keyturn stops at once
+// (exit 130) and leaves the terminal echoing; before, it sat on the read
+// until Enter, taking what was typed next as the password.
+func TestE2ETmuxCtrlCAtACLIPrompt(t *testing.T) {
+	tmuxPath := tmuxOrSkip(t)
+	dir := t.TempDir()
+	bin := buildKeyturn(t, dir)
+	sb, err := sandbox.Start(sandbox.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sb.Close() })
+	cfg := filepath.Join(dir, "config.json")
+	add := exec.Command(bin, "account", "add", "mm", "--service", "mattermost", "--url", sb.MattermostURL, "--user", mattermostsim.AdminUsername)
+	add.Env = append(add.Environ(), "KEYTURN_CONFIG="+cfg)
+	if out, err := add.CombinedOutput(); err != nil {
+		t.Fatalf("account add: %v\n%s", err, out)
+	}
+	for _, at := range []string{"password", "code"} {
+		t.Run(at, func(t *testing.T) {
+			tm := &tmux{t: t, path: tmuxPath, sock: filepath.Join(dir, "tmux-"+at+".sock")}
+			t.Cleanup(tm.kill)
+			tm.run("-f", "/dev/null", "new-session", "-d", "-s", "e2e", "-x", "120", "-y", "40",
+				"-e", "TERM=xterm-256color", "-e", "KEYTURN_CONFIG="+cfg, "-e", "KEYTURN_STORE=memory",
+				"bash", "--norc", "-c", bin+" login mm; echo KEYTURN-EXIT=$?; stty -a | grep -o '[-]*echo ' | head -1 | sed 's/^/STTY:/'; sleep 600")
+			tm.waitFor("Password for admin")
+			if at == "code" {
+				tm.text(mattermostsim.AdminPassword)
+				tm.keys("Enter")
+				tm.waitFor("Authenticator code:")
+			}
+			tm.keys("C-c")
+			tm.waitFor("KEYTURN-EXIT=130", "STTY:echo")
+			tm.lacks("STTY:-echo")
+		})
+	}
+}
