@@ -24,7 +24,7 @@ func (h *harness) cursorTo(s string) {
 		}
 		h.press("down")
 	}
-	h.t.Fatalf("no row with %q:\n%s", s, h.screen())
+	h.t.Fatalf("no row with %q:\n%s", s, h.dump())
 }
 
 func TestRotateSlashCommandShowsWhereSaved(t *testing.T) {
@@ -106,7 +106,7 @@ func TestRotateNotSavedAsksBeforeLeavingAndQuitting(t *testing.T) {
 	h.press("r", "y")
 	d, ok := h.m.topDialog().(*resultDialog)
 	if !ok {
-		t.Fatalf("no result dialog:\n%s", h.screen())
+		t.Fatalf("no result dialog:\n%s", h.dump())
 	}
 	h.says("Regenerated, but NOT saved", "✗ NOT saved", "failing on purpose",
 		"This window holds the only copy. Copy it (c), or fix the store and save it again (s).")

@@ -29,14 +29,14 @@ func (h *harness) dialogSays(want ...string) {
 	h.t.Helper()
 	d := h.m.topDialog()
 	if d == nil {
-		h.t.Fatalf("no dialog:\n%s", h.screen())
+		h.t.Fatalf("no dialog:\n%s", h.dump())
 	}
 	text := ansi.Strip(d.view(h.m, h.m.width-2, h.m.height-2))
 	text = strings.NewReplacer("│", " ", "╭", " ", "╮", " ", "╰", " ", "╯", " ", "─", " ").Replace(text)
 	flat := strings.Join(strings.Fields(text), " ")
 	for _, w := range want {
 		if !strings.Contains(flat, strings.Join(strings.Fields(w), " ")) {
-			h.t.Fatalf("the dialog does not say %q:\n%s", w, h.screen())
+			h.t.Fatalf("the dialog does not say %q:\n%s", w, h.dump())
 		}
 	}
 }
@@ -50,7 +50,7 @@ func (h *harness) pumpUntil(what string, cond func() bool) {
 		case msg := <-h.msgs:
 			h.deliver(msg)
 		case <-deadline:
-			h.t.Fatalf("waited in vain for %s; screen:\n%s", what, h.screen())
+			h.t.Fatalf("waited in vain for %s; screen:\n%s", what, h.dump())
 		}
 	}
 }
@@ -101,7 +101,7 @@ func (h *harness) waitFor(what string, cond func() bool) {
 	deadline := time.Now().Add(20 * time.Second)
 	for !cond() {
 		if time.Now().After(deadline) {
-			h.t.Fatalf("waited in vain for %s; screen:\n%s", what, h.screen())
+			h.t.Fatalf("waited in vain for %s; screen:\n%s", what, h.dump())
 		}
 		time.Sleep(2 * time.Millisecond)
 	}
@@ -136,7 +136,7 @@ func (h *harness) bulkDialog() *bulkDialog {
 	h.t.Helper()
 	d, ok := h.m.topDialog().(*bulkDialog)
 	if !ok {
-		h.t.Fatalf("no rotate-all dialog on top:\n%s", h.screen())
+		h.t.Fatalf("no rotate-all dialog on top:\n%s", h.dump())
 	}
 	return d
 }

@@ -27,7 +27,7 @@ func TestHangupQuitsPastTheQuitConfirmation(t *testing.T) {
 	}
 	h.says("Quit with unsaved tokens?")
 	if _, cmd := h.m.Update(signalMsg{syscall.SIGHUP}); !quits(cmd) {
-		t.Fatalf("SIGHUP did not quit past the quit confirmation:\n%s", h.screen())
+		t.Fatalf("SIGHUP did not quit past the quit confirmation:\n%s", h.dump())
 	}
 }
 
@@ -48,7 +48,7 @@ func TestHangupWhileWaitingKeepsWaiting(t *testing.T) {
 		t.Fatalf("forced: %v", h.m.forced)
 	}
 	if !h.pumpUntilQuit() {
-		t.Fatalf("did not quit once the answer came:\n%s", h.screen())
+		t.Fatalf("did not quit once the answer came:\n%s", h.dump())
 	}
 	toks := h.commandTokens()
 	if v, err := h.mgr.Vault().Get(t.Context(), h.storedCommandName(t)); err != nil || v != toks[len(toks)-1] {
@@ -68,7 +68,7 @@ func TestHangupQuitsEvenWhenTheAnswerCannotBeStored(t *testing.T) {
 	}
 	h.says("Waiting for the regeneration of mm command:")
 	if !h.pumpUntilQuit() {
-		t.Fatalf("stayed open after a hangup:\n%s", h.screen())
+		t.Fatalf("stayed open after a hangup:\n%s", h.dump())
 	}
 }
 
@@ -90,7 +90,7 @@ func TestHangupDuringMFAActivationQuits(t *testing.T) {
 		t.Fatal("SIGHUP quit at once while the activation was on its way")
 	}
 	if !h.pumpUntilQuit() {
-		t.Fatalf("stayed open after a hangup:\n%s", h.screen())
+		t.Fatalf("stayed open after a hangup:\n%s", h.dump())
 	}
 }
 
@@ -112,7 +112,7 @@ func TestQuitWaitFooterAndRepeatedQ(t *testing.T) {
 		t.Fatal("a second q forced the quit")
 	}
 	if !h.pumpUntilQuit() {
-		t.Fatalf("did not quit once the answer came:\n%s", h.screen())
+		t.Fatalf("did not quit once the answer came:\n%s", h.dump())
 	}
 }
 

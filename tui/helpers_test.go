@@ -7,6 +7,7 @@ import (
 	"io"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -157,7 +158,7 @@ func (h *harness) settle() {
 		case msg := <-h.msgs:
 			h.deliver(msg)
 		case <-deadline:
-			h.t.Fatalf("commands did not finish; screen:\n%s", h.screen())
+			h.t.Fatalf("commands did not finish; screen:\n%s", h.dump())
 		}
 	}
 }
@@ -217,12 +218,32 @@ func keyMsg(s string) tea.KeyPressMsg {
 // screen is the view without styling.
 func (h *harness) screen() string { return ansi.Strip(h.m.View().Content) }
 
+var (
+	groupedSecret = regexp.MustCompile(`[A-Z2-7]{4}( [A-Z2-7]{4}){3,}`)
+	tokenLike     = regexp.MustCompile(`[A-Za-z0-9]{16,}`)
+	qrRow         = regexp.MustCompile(`[█▀▄ ]{20,}`)
+)
+
+// dump is the screen for a failing test's message, with what could be a
+// secret masked: a TOTP secret in groups of four, its QR code, and long
+// runs of letters and digits (tokens), which tests never need to read.
+func (h *harness) dump() string {
+	s := groupedSecret.ReplaceAllString(h.screen(), "[secret]")
+	s = qrRow.ReplaceAllStringFunc(s, func(m string) string {
+		if strings.ContainsAny(m, "█▀▄") {
+			return "[qr]"
+		}
+		return m
+	})
+	return tokenLike.ReplaceAllString(s, "[token?]")
+}
+
 func (h *harness) contains(want ...string) {
 	h.t.Helper()
 	s := h.screen()
 	for _, w := range want {
 		if !strings.Contains(s, w) {
-			h.t.Fatalf("screen lacks %q:\n%s", w, s)
+			h.t.Fatalf("screen lacks %q:\n%s", w, h.dump())
 		}
 	}
 }
@@ -232,7 +253,7 @@ func (h *harness) lacks(bad ...string) {
 	s := h.screen()
 	for _, b := range bad {
 		if strings.Contains(s, b) {
-			h.t.Fatalf("screen shows %q:\n%s", b, s)
+			h.t.Fatalf("screen shows %q:\n%s", b, h.dump())
 		}
 	}
 }
@@ -276,7 +297,7 @@ func (h *harness) says(want ...string) {
 	s := h.flat()
 	for _, w := range want {
 		if !strings.Contains(s, strings.Join(strings.Fields(w), " ")) {
-			h.t.Fatalf("screen does not say %q:\n%s", w, h.screen())
+			h.t.Fatalf("screen does not say %q:\n%s", w, h.dump())
 		}
 	}
 }

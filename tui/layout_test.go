@@ -64,7 +64,7 @@ func TestVaultKeepsTheCursorInViewBelowARevealedValue(t *testing.T) {
 			}
 		}
 		if !found {
-			t.Fatalf("the cursor's entry %s is off screen:\n%s", name, h.screen())
+			t.Fatalf("the cursor's entry %s is off screen:\n%s", name, h.dump())
 		}
 	}
 }
@@ -92,7 +92,7 @@ func TestMFABackupCodesTextIsNotCutOff(t *testing.T) {
 				"Not saved: s saves them to the memory store (gone when keyturn exits).")
 			for _, l := range strings.Split(h.screen(), "\n") {
 				if strings.Contains(l, "│") && strings.Contains(l, "…") {
-					t.Fatalf("a dialog line is cut off: %q\n%s", l, h.screen())
+					t.Fatalf("a dialog line is cut off: %q\n%s", l, h.dump())
 				}
 			}
 		})
@@ -126,7 +126,7 @@ func TestTooSmallKeysDoNotReachAHiddenDialog(t *testing.T) {
 	h.cursorTo("/deploy")
 	h.press("r") // asks to regenerate
 	if _, ok := h.m.topDialog().(*confirmDialog); !ok {
-		t.Fatalf("no confirmation:\n%s", h.screen())
+		t.Fatalf("no confirmation:\n%s", h.dump())
 	}
 	before := len(h.ledgerOf("command"))
 	h.send(tea.WindowSizeMsg{Width: 60, Height: 20})

@@ -20,7 +20,7 @@ func (h *harness) mfaSetup() *account.MFASetup {
 	h.t.Helper()
 	d, ok := h.m.topDialog().(*mfaDialog)
 	if !ok || d.setup == nil {
-		h.t.Fatalf("no MFA setup on screen:\n%s", h.screen())
+		h.t.Fatalf("no MFA setup on screen:\n%s", h.dump())
 	}
 	return d.setup
 }
@@ -107,12 +107,12 @@ func TestMFAQRFallsBackWhenTooSmall(t *testing.T) {
 	// No part of a code is drawn.
 	for _, glyph := range []string{"▀", "▄", "██"} {
 		if strings.Contains(h.screen(), glyph) {
-			t.Fatalf("a cropped QR code is drawn (%q):\n%s", glyph, h.screen())
+			t.Fatalf("a cropped QR code is drawn (%q):\n%s", glyph, h.dump())
 		}
 	}
 	// The URI is complete, however it wraps.
 	if !strings.Contains(strings.ReplaceAll(h.flat(), " ", ""), strings.ReplaceAll(setup.URL, " ", "")) {
-		t.Fatalf("the URI is not all there:\n%s", h.screen())
+		t.Fatalf("the URI is not all there:\n%s", h.dump())
 	}
 	// Growing the window brings the code.
 	h.send(tea.WindowSizeMsg{Width: 120, Height: 40})

@@ -116,7 +116,7 @@ func TestQuitWaitsForARegenerationInFlight(t *testing.T) {
 				t.Fatal("esc acted while quitting")
 			}
 			if !h.pumpUntilQuit() {
-				t.Fatalf("did not quit once the answer came:\n%s", h.screen())
+				t.Fatalf("did not quit once the answer came:\n%s", h.dump())
 			}
 			toks := h.commandTokens()
 			name := h.storedCommandName(t)
