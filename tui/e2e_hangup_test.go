@@ -1,16 +1,12 @@
 package tui
 
 import (
-	"os/exec"
 	"path/filepath"
 	"syscall"
 	"testing"
 	"time"
 
 	"keyturn/keystore"
-	"keyturn/sandbox"
-	mattermostsim "keyturn/sandbox/mattermost"
-	"keyturn/sandbox/simnet"
 )
 
 // TestE2ETmuxHangupAtQuitConfirmation closes the terminal (tmux
@@ -22,17 +18,7 @@ func TestE2ETmuxHangupAtQuitConfirmation(t *testing.T) {
 	tmuxPath := tmuxOrSkip(t)
 	dir := t.TempDir()
 	bin := buildKeyturn(t, dir)
-	sb, err := sandbox.Start(sandbox.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sb.Close() })
-	cfg := filepath.Join(dir, "config.json")
-	add := exec.Command(bin, "account", "add", "mm", "--service", "mattermost", "--url", sb.MattermostURL, "--user", mattermostsim.AdminUsername)
-	add.Env = append(add.Environ(), "KEYTURN_CONFIG="+cfg)
-	if out, err := add.CombinedOutput(); err != nil {
-		t.Fatalf("account add: %v\n%s", err, out)
-	}
+	sb, cfg := adminAccount(t, bin, dir)
 
 	tm := &tmux{t: t, path: tmuxPath, sock: filepath.Join(dir, "tmux.sock")}
 	t.Cleanup(tm.kill)
@@ -45,13 +31,7 @@ func TestE2ETmuxHangupAtQuitConfirmation(t *testing.T) {
 	tm.waitFor("The secrets file stays closed")
 	tm.keys("Escape")
 	tm.waitGone("The secrets file stays closed")
-	tm.keys("Enter")
-	tm.waitFor("Sign in · mm", "Password:")
-	tm.text(mattermostsim.AdminPassword)
-	tm.keys("Enter")
-	tm.waitFor("Mattermost asks for a code from the authenticator app.")
-	tm.text(simnet.TOTPCode(mattermostsim.AdminTOTPSecret, sb.Env.Clock.Now()))
-	tm.keys("Enter")
+	tm.signInAdmin(sb)
 	tm.waitFor("Signed in, but NOT saved")
 	tm.keys("C-c")
 	tm.waitFor("Quit with unsaved tokens?")

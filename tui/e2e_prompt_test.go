@@ -1,11 +1,9 @@
 package tui
 
 import (
-	"os/exec"
 	"path/filepath"
 	"testing"
 
-	"keyturn/sandbox"
 	mattermostsim "keyturn/sandbox/mattermost"
 )
 
@@ -18,17 +16,7 @@ func TestE2ETmuxCtrlCAtACLIPrompt(t *testing.T) {
 	tmuxPath := tmuxOrSkip(t)
 	dir := t.TempDir()
 	bin := buildKeyturn(t, dir)
-	sb, err := sandbox.Start(sandbox.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sb.Close() })
-	cfg := filepath.Join(dir, "config.json")
-	add := exec.Command(bin, "account", "add", "mm", "--service", "mattermost", "--url", sb.MattermostURL, "--user", mattermostsim.AdminUsername)
-	add.Env = append(add.Environ(), "KEYTURN_CONFIG="+cfg)
-	if out, err := add.CombinedOutput(); err != nil {
-		t.Fatalf("account add: %v\n%s", err, out)
-	}
+	_, cfg := adminAccount(t, bin, dir)
 	for _, at := range []string{"password", "code"} {
 		t.Run(at, func(t *testing.T) {
 			tm := &tmux{t: t, path: tmuxPath, sock: filepath.Join(dir, "tmux-"+at+".sock")}

@@ -2,8 +2,6 @@ package tui
 
 import (
 	"context"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"testing"
@@ -14,7 +12,6 @@ import (
 	"keyturn/keystore"
 	"keyturn/sandbox"
 	mattermostsim "keyturn/sandbox/mattermost"
-	"keyturn/sandbox/simnet"
 )
 
 // TestE2ETmuxFileStore runs the built binary's TUI in a tmux pane with the
@@ -24,23 +21,9 @@ import (
 // sandbox; after quitting, the file opens with that passphrase and holds it.
 // Skipped without tmux unless KEYTURN_TEST_TMUX=1.
 func TestE2ETmuxFileStore(t *testing.T) {
-	tmuxPath, err := exec.LookPath("tmux")
-	if err != nil {
-		if os.Getenv("KEYTURN_TEST_TMUX") == "1" {
-			t.Fatal("KEYTURN_TEST_TMUX=1 but tmux is not installed: install it (apt-get install tmux) to run the end-to-end terminal test")
-		}
-		t.Skip("tmux is not installed: skipping the end-to-end terminal test (KEYTURN_TEST_TMUX=1 makes this a failure)")
-	}
-	if testing.Short() && os.Getenv("KEYTURN_TEST_TMUX") != "1" {
-		t.Skip("-short: skipping the end-to-end terminal test")
-	}
+	tmuxPath := tmuxOrSkip(t)
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "keyturn")
-	build := exec.Command("go", "build", "-o", bin, "keyturn")
-	build.Dir = ".."
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildKeyturn(t, dir)
 	sb, err := sandbox.Start(sandbox.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -78,13 +61,7 @@ func TestE2ETmuxFileStore(t *testing.T) {
 	tm.lacks(pass, "(locked)")
 
 	// Sign in and create a user access token.
-	tm.keys("Enter")
-	tm.waitFor("Sign in · mm", "Password:")
-	tm.text(mattermostsim.AdminPassword)
-	tm.keys("Enter")
-	tm.waitFor("Mattermost asks for a code from the authenticator app.")
-	tm.text(simnet.TOTPCode(mattermostsim.AdminTOTPSecret, sb.Env.Clock.Now()))
-	tm.keys("Enter")
+	tm.signInAdmin(sb)
 	tm.waitFor("● Signed in")
 	tm.keys("n")
 	tm.waitFor("Description:")

@@ -9,6 +9,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"keyturn/sandbox"
+	mattermostsim "keyturn/sandbox/mattermost"
+	"keyturn/sandbox/simnet"
 )
 
 // TestE2ETmux runs the built binary's `keyturn demo` in a real terminal
@@ -169,6 +173,36 @@ func buildKeyturn(t *testing.T, dir string) string {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	return bin
+}
+
+// adminAccount starts a sandbox and adds its Mattermost admin as account
+// "mm" to a new config in dir, through the built binary bin.
+func adminAccount(t *testing.T, bin, dir string) (*sandbox.Sandbox, string) {
+	t.Helper()
+	sb, err := sandbox.Start(sandbox.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sb.Close() })
+	cfg := filepath.Join(dir, "config.json")
+	add := exec.Command(bin, "account", "add", "mm", "--service", "mattermost", "--url", sb.MattermostURL, "--user", mattermostsim.AdminUsername)
+	add.Env = append(add.Environ(), "KEYTURN_CONFIG="+cfg)
+	if out, err := add.CombinedOutput(); err != nil {
+		t.Fatalf("account add: %v\n%s", err, out)
+	}
+	return sb, cfg
+}
+
+// signInAdmin signs in to account mm, selected on the accounts list, as the
+// sandbox's Mattermost admin: password, then the authenticator code.
+func (tm *tmux) signInAdmin(sb *sandbox.Sandbox) {
+	tm.keys("Enter")
+	tm.waitFor("Sign in · mm", "Password:")
+	tm.text(mattermostsim.AdminPassword)
+	tm.keys("Enter")
+	tm.waitFor("Mattermost asks for a code from the authenticator app.")
+	tm.text(simnet.TOTPCode(mattermostsim.AdminTOTPSecret, sb.Env.Clock.Now()))
+	tm.keys("Enter")
 }
 
 // startTmux builds keyturn and runs the shell command that command makes
