@@ -102,3 +102,43 @@ func TestRotateAllReadsAJournalNamedTheOldWay(t *testing.T) {
 		t.Fatalf("resume: unknown %d ok %d of %d, %v", rep.Unknown, rep.OK, len(rep.Items), err)
 	}
 }
+
+// MFA changes and removing the account wait for the account's lock like
+// the issuing operations: two MFA setups at once would each show a secret
+// of which only the last made signs in, and a removal under a sign-in or
+// rotation would leave a credential for an account that is gone.
+func TestMFAChangesAndRemoveTakeTheAccountsLock(t *testing.T) {
+	w := newWorld(t)
+	w.mattermostSignedIn()
+	ctx := context.Background()
+	w.sb.Mattermost.SeedCommands(mattermostsim.TeamName, 4)
+	impatient := account.New(w.cfg, keystore.NewVault(w.store, w.cfg), account.Options{Timeout: 5 * time.Second, LockWait: 100 * time.Millisecond})
+
+	w.sb.Env.Faults.Add(simnet.Rule{Path: "/regen_token", Fault: simnet.Slow, Delay: 400 * time.Millisecond})
+	done := make(chan error, 1)
+	go func() {
+		_, err := w.mgr.RotateAll(ctx, "mm", account.BulkOptions{Kind: account.KindCommand, Parallel: 1})
+		done <- err
+	}()
+	for deadline := time.Now().Add(time.Second); !lockHeld(w) && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
+	}
+	busy := func(what string, err error) {
+		t.Helper()
+		if err == nil || !strings.Contains(err.Error(), "account mm is busy") {
+			t.Errorf("%s while the account is held: want the busy error, got %v", what, err)
+		}
+	}
+	_, err := impatient.BeginMFA(ctx, "mm", true, nil)
+	busy("mfa setup --replace", err)
+	_, err = impatient.ActivateMFA(ctx, "mm", "123456", nil)
+	busy("mfa activate", err)
+	busy("mfa disable", impatient.DisableMFA(ctx, "mm", ""))
+	busy("account remove", impatient.Remove(ctx, "mm"))
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.mgr.Show(ctx, "mm"); err != nil {
+		t.Fatalf("the account is gone after a refused removal: %v", err)
+	}
+}

@@ -263,6 +263,13 @@ func (m *Manager) Remove(ctx context.Context, name string) error {
 	if _, err := m.account(name); err != nil {
 		return err
 	}
+	// Under the lock: a sign-in or rotation on its way would otherwise store
+	// a credential for an account that is gone.
+	unlock, err := m.lockAccount(ctx, name, "removing the account")
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	// Issued tokens stay, Capillary's session token among them: nothing
 	// ends them on the server, so deleting keyturn's copy would lose them.
 	for _, n := range []string{credentialName(name), pendingName(name)} {

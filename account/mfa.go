@@ -36,10 +36,13 @@ func (m *Manager) MFAActive(ctx context.Context, account string) (bool, error) {
 // since the server would silently replace the secret and break the
 // person's authenticator, unless replace is set on purpose.
 func (m *Manager) BeginMFA(ctx context.Context, account string, replace bool, ans *Answer) (*MFASetup, error) {
-	s, err := m.session(ctx, account)
+	// Under the lock: two setups at once would each show a secret, and
+	// only the one the server made last would sign in.
+	s, unlock, err := m.lockedSession(ctx, account, "setting up MFA")
 	if err != nil {
 		return nil, err
 	}
+	defer unlock()
 	switch s.acct.Service {
 	case Mattermost:
 		mm := s.mattermost()
@@ -94,10 +97,11 @@ func (m *Manager) BeginMFA(ctx context.Context, account string, replace bool, an
 // ActivateMFA switches TOTP on with a first code from the new secret. For
 // Rocket.Chat the answer holds the one-time backup codes.
 func (m *Manager) ActivateMFA(ctx context.Context, account, code string, ans *Answer) ([]string, error) {
-	s, err := m.session(ctx, account)
+	s, unlock, err := m.lockedSession(ctx, account, "activating MFA")
 	if err != nil {
 		return nil, err
 	}
+	defer unlock()
 	code = strings.TrimSpace(code)
 	if code == "" {
 		return nil, fmt.Errorf("activating MFA needs a code from the authenticator app")
@@ -127,10 +131,11 @@ func (m *Manager) ActivateMFA(ctx context.Context, account, code string, ans *An
 // DisableMFA switches TOTP off. Rocket.Chat wants a current code;
 // Mattermost needs none.
 func (m *Manager) DisableMFA(ctx context.Context, account, code string) error {
-	s, err := m.session(ctx, account)
+	s, unlock, err := m.lockedSession(ctx, account, "disabling MFA")
 	if err != nil {
 		return err
 	}
+	defer unlock()
 	switch s.acct.Service {
 	case Mattermost:
 		return s.mattermost().DeactivateMFA(ctx, s.cred.UserID)
