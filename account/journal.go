@@ -150,7 +150,7 @@ func readJournal(path string) (map[string]journalEntry, error) {
 // A fresh one replaces the old file rather than truncating it, and no link
 // at path is followed, so the journal never writes anywhere else.
 func openJournal(path string, resume bool) (*journal, error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+	if err := config.MkdirPrivate(filepath.Dir(path)); err != nil {
 		return nil, err
 	}
 	flags := os.O_WRONLY | os.O_CREATE | os.O_APPEND

@@ -29,7 +29,11 @@ type lockOwner struct {
 // second process waits (Options.LockWait, else config.LockTimeout), then
 // says which process holds the account and what it is doing.
 func (m *Manager) lockAccount(ctx context.Context, account, doing string) (unlock func(), err error) {
-	base := filepath.Join(filepath.Dir(m.cfg.Path), "locks", fileStem(account))
+	dir := filepath.Join(filepath.Dir(m.cfg.Path), "locks")
+	if err := config.MkdirPrivate(dir); err != nil {
+		return nil, err
+	}
+	base := filepath.Join(dir, fileStem(account))
 	release, err := m.waitLock(ctx, account, base)
 	if err != nil {
 		return nil, err

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -140,5 +141,38 @@ func TestMFAChangesAndRemoveTakeTheAccountsLock(t *testing.T) {
 	}
 	if _, err := w.mgr.Show(ctx, "mm"); err != nil {
 		t.Fatalf("the account is gone after a refused removal: %v", err)
+	}
+}
+
+// A config file in a directory where another user created keyturn's locks/
+// or journal/ first (a config under /tmp, say): keyturn refuses to lock or
+// journal there, before any request, rather than let them hold the account
+// or swap the journal.
+func TestLocksAndJournalsOnlyInAPrivateDirectory(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("Windows guards directories with ACLs, not modes")
+	}
+	for _, sub := range []string{"locks", "journal"} {
+		t.Run(sub, func(t *testing.T) {
+			w := newWorld(t)
+			w.mattermostSignedIn()
+			ctx := context.Background()
+			w.sb.Mattermost.SeedCommands(mattermostsim.TeamName, 1)
+			dir := filepath.Join(filepath.Dir(w.cfg.Path), sub)
+			if err := os.MkdirAll(dir, 0o700); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chmod(dir, 0o777); err != nil {
+				t.Fatal(err)
+			}
+			before := len(w.issuedTokens("mattermost", "command"))
+			_, err := w.mgr.RotateAll(ctx, "mm", account.BulkOptions{Kind: account.KindCommand, Parallel: 1})
+			if err == nil || !strings.Contains(err.Error(), "can be written by other users") {
+				t.Fatalf("rotate --all with a world-writable %s/: %v, want a refusal", sub, err)
+			}
+			if n := len(w.issuedTokens("mattermost", "command")); n != before {
+				t.Fatalf("%d tokens rotated before the refusal", n-before)
+			}
+		})
 	}
 }

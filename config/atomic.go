@@ -55,6 +55,28 @@ func isLoop(err error) bool {
 	return lerr == nil && fi.Mode()&os.ModeSymlink != 0
 }
 
+// MkdirPrivate creates dir (0700) if needed and checks that it is a
+// directory of this user's that nobody else can write in, since keyturn
+// keeps its account locks and rotation journals there: in a directory
+// another user can write in (a config file under /tmp, say), they could hold
+// the lock or swap the journal.
+func MkdirPrivate(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("create directory %s: %w", dir, err)
+	}
+	fi, err := os.Lstat(dir)
+	if err != nil {
+		return err
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("%s is not a directory (a link or a file is in its place); remove it or move it away", dir)
+	}
+	if why := privateDirProblem(fi); why != "" {
+		return fmt.Errorf("%s %s; keyturn keeps its locks and journals only in a directory of yours that nobody else can write in: remove it, or keep the config file (--config) in a private directory", dir, why)
+	}
+	return nil
+}
+
 // Lock takes the exclusive lock guarding path (see LockPath), creating the
 // directory (0700) and the lock file (0600) if needed. It waits until ctx is
 // done or LockTimeout has passed, whichever comes first. The returned function
