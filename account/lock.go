@@ -29,6 +29,11 @@ type lockOwner struct {
 // second process waits (Options.LockWait, else config.LockTimeout), then
 // says which process holds the account and what it is doing.
 func (m *Manager) lockAccount(ctx context.Context, account, doing string) (unlock func(), err error) {
+	// The file store's passphrase is asked before the account is taken,
+	// not while another process waits for a person typing. Its error is
+	// the operation's to meet and report (a store that cannot open still
+	// hands an issued token back, NOT saved).
+	_ = m.vault.Open(ctx)
 	dir := filepath.Join(filepath.Dir(m.cfg.Path), "locks")
 	if err := config.MkdirPrivate(dir); err != nil {
 		return nil, err

@@ -176,3 +176,37 @@ func TestLocksAndJournalsOnlyInAPrivateDirectory(t *testing.T) {
 		})
 	}
 }
+
+// With the file store and a passphrase typed by the person, the passphrase
+// is asked before the account is taken: another process must not wait for
+// someone typing while being told this one "has been rotating every token".
+func TestFileStorePassphraseIsAskedBeforeTheAccountIsTaken(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	file := filepath.Join(t.TempDir(), "secrets.enc")
+	const pass = "file store passphrase"
+	asked := 0
+	heldWhenAsked := false
+	ask := func() ([]byte, error) {
+		asked++
+		heldWhenAsked = heldWhenAsked || lockHeld(w)
+		return []byte(pass), nil
+	}
+	w.mgr = account.New(w.cfg, keystore.NewVault(keystore.NewFile(file, ask), w.cfg), account.Options{Timeout: 5 * time.Second})
+	w.mattermostSignedIn()
+	w.sb.Mattermost.SeedCommands(mattermostsim.TeamName, 2)
+
+	// A new keyturn process: the passphrase is not known yet.
+	asked = 0
+	fresh := account.New(w.cfg, keystore.NewVault(keystore.NewFile(file, ask), w.cfg), account.Options{Timeout: 5 * time.Second})
+	rep, err := fresh.RotateAll(ctx, "mm", account.BulkOptions{Kind: account.KindCommand, Parallel: 1})
+	if err != nil || !rep.AllOK() {
+		t.Fatalf("rotate --all: %v %+v", err, rep)
+	}
+	if asked != 1 {
+		t.Fatalf("the passphrase was asked %d times, want once", asked)
+	}
+	if heldWhenAsked {
+		t.Fatal("the passphrase was asked while keyturn held the account")
+	}
+}

@@ -327,6 +327,32 @@ func (f *fileBackend) seal(p *payload, pass []byte, sk *sealKey) ([]byte, error)
 	return aead.Seal(hdr, nonce, plain, hdr), nil
 }
 
+// Open asks for the passphrase now, if it is not known yet, and checks it
+// against the file (a new file's is only kept, as its first write would):
+// so that an operation can have the person type it before it starts, rather
+// than while it holds an account or has a request on its way.
+func (f *fileBackend) Open(ctx context.Context) error {
+	f.mu.Lock()
+	known := f.pass != nil
+	f.mu.Unlock()
+	if known {
+		return nil
+	}
+	data, err := f.readRaw("open", "")
+	if err != nil {
+		return err
+	}
+	if data != nil {
+		_, err := f.load(ctx, "open", "")
+		return err
+	}
+	pass, cached, err := f.getPass(ctx, "open", "")
+	if err == nil && !cached {
+		f.remember(pass)
+	}
+	return err
+}
+
 // load reads and decrypts the file: (nil, nil) if it does not exist; the
 // passphrase is asked for only if it does.
 func (f *fileBackend) load(ctx context.Context, op, name string) (*payload, error) {

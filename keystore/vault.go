@@ -40,6 +40,21 @@ func NewVault(b Backend, cfg *config.File) *Vault {
 // Backend is the name of the vault's backend: "keyring", "file" or "memory".
 func (v *Vault) Backend() string { return v.b.Name() }
 
+// opener is a backend that can be made ready before it is first used (the
+// file store: its passphrase).
+type opener interface {
+	Open(ctx context.Context) error
+}
+
+// Open makes the store ready now where it needs something of the person
+// (the file store's passphrase); other stores are always ready.
+func (v *Vault) Open(ctx context.Context) error {
+	if o, ok := v.b.(opener); ok {
+		return o.Open(ctx)
+	}
+	return nil
+}
+
 // Put stores value under meta.Name, then records meta in the index. The
 // fingerprint is computed here unless meta carries one (a structured value
 // names the fingerprint of the token inside it); on overwrite the first Created is kept and
