@@ -14,8 +14,8 @@ import (
 
 	"keyturn/account"
 	"keyturn/config"
-	mattermostsim "keyturn/sandbox/mattermost"
-	rocketchatsim "keyturn/sandbox/rocketchat"
+	"keyturn/sandbox/mattermostsim"
+	"keyturn/sandbox/rocketchatsim"
 	"keyturn/sandbox/simnet"
 )
 

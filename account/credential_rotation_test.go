@@ -9,7 +9,7 @@ import (
 
 	"keyturn/account"
 	"keyturn/config"
-	rocketchatsim "keyturn/sandbox/rocketchat"
+	"keyturn/sandbox/rocketchatsim"
 	"keyturn/sandbox/simnet"
 )
 

@@ -7,7 +7,7 @@ import (
 
 	"keyturn/account"
 	"keyturn/config"
-	mattermostsim "keyturn/sandbox/mattermost"
+	"keyturn/sandbox/mattermostsim"
 )
 
 // dropIndex removes index entries whose name starts with prefix, as a

@@ -13,7 +13,7 @@ import (
 
 	"keyturn/account"
 	"keyturn/keystore"
-	mattermostsim "keyturn/sandbox/mattermost"
+	"keyturn/sandbox/mattermostsim"
 	"keyturn/sandbox/simnet"
 )
 

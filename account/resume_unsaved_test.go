@@ -6,7 +6,7 @@ import (
 
 	"keyturn/account"
 	"keyturn/config"
-	rocketchatsim "keyturn/sandbox/rocketchat"
+	"keyturn/sandbox/rocketchatsim"
 )
 
 // A token the store refused is not "done": a resume reads slash-command

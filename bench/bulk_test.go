@@ -17,7 +17,7 @@ import (
 	"keyturn/config"
 	"keyturn/keystore"
 	"keyturn/sandbox"
-	mattermostsim "keyturn/sandbox/mattermost"
+	"keyturn/sandbox/mattermostsim"
 	"keyturn/sandbox/simnet"
 )
 

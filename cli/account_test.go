@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"keyturn/account"
-	capillarysim "keyturn/sandbox/capillary"
+	"keyturn/sandbox/capillarysim"
 )
 
 func TestAccountAddListShowRemove(t *testing.T) {

@@ -17,9 +17,9 @@ import (
 	"keyturn/keystore"
 	"keyturn/keystore/keystoretest"
 	"keyturn/sandbox"
-	capillarysim "keyturn/sandbox/capillary"
-	mattermostsim "keyturn/sandbox/mattermost"
-	rocketchatsim "keyturn/sandbox/rocketchat"
+	"keyturn/sandbox/capillarysim"
+	"keyturn/sandbox/mattermostsim"
+	"keyturn/sandbox/rocketchatsim"
 	"keyturn/sandbox/simnet"
 )
 

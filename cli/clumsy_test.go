@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	rocketchatsim "keyturn/sandbox/rocketchat"
+	"keyturn/sandbox/rocketchatsim"
 	"keyturn/sandbox/simnet"
 )
 

@@ -13,9 +13,9 @@ import (
 	"keyturn/config"
 	"keyturn/keystore"
 	"keyturn/sandbox"
-	capillarysim "keyturn/sandbox/capillary"
-	mattermostsim "keyturn/sandbox/mattermost"
-	rocketchatsim "keyturn/sandbox/rocketchat"
+	"keyturn/sandbox/capillarysim"
+	"keyturn/sandbox/mattermostsim"
+	"keyturn/sandbox/rocketchatsim"
 )
 
 func init() { register(newDemoCmd) }

@@ -8,9 +8,9 @@ import (
 
 	"keyturn/account"
 	"keyturn/sandbox"
-	capillarysim "keyturn/sandbox/capillary"
-	mattermostsim "keyturn/sandbox/mattermost"
-	rocketchatsim "keyturn/sandbox/rocketchat"
+	"keyturn/sandbox/capillarysim"
+	"keyturn/sandbox/mattermostsim"
+	"keyturn/sandbox/rocketchatsim"
 )
 
 // TestHostileServersReachNoTerminal runs the commands that show server

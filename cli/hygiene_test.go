@@ -14,9 +14,9 @@ import (
 	"time"
 
 	"keyturn/sandbox"
-	capillarysim "keyturn/sandbox/capillary"
-	mattermostsim "keyturn/sandbox/mattermost"
-	rocketchatsim "keyturn/sandbox/rocketchat"
+	"keyturn/sandbox/capillarysim"
+	"keyturn/sandbox/mattermostsim"
+	"keyturn/sandbox/rocketchatsim"
 	"keyturn/sandbox/simnet"
 )
 

@@ -6,9 +6,9 @@ import (
 	"time"
 
 	"keyturn/account"
-	capillarysim "keyturn/sandbox/capillary"
-	mattermostsim "keyturn/sandbox/mattermost"
-	rocketchatsim "keyturn/sandbox/rocketchat"
+	"keyturn/sandbox/capillarysim"
+	"keyturn/sandbox/mattermostsim"
+	"keyturn/sandbox/rocketchatsim"
 )
 
 func TestLoginMattermostWithCode(t *testing.T) {

@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"keyturn/account"
-	mattermostsim "keyturn/sandbox/mattermost"
-	rocketchatsim "keyturn/sandbox/rocketchat"
+	"keyturn/sandbox/mattermostsim"
+	"keyturn/sandbox/rocketchatsim"
 )
 
 func TestMFASetupRefusesWhenActiveAndReplaces(t *testing.T) {

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"keyturn/sandbox"
-	mattermostsim "keyturn/sandbox/mattermost"
+	"keyturn/sandbox/mattermostsim"
 	"keyturn/sandbox/simnet"
 )
 

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"keyturn/account"
-	rocketchatsim "keyturn/sandbox/rocketchat"
+	"keyturn/sandbox/rocketchatsim"
 )
 
 // TestTokenRotateAllNotSavedLinesAreTerminalSafe: a PAT's name is the

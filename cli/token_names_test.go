@@ -7,7 +7,7 @@ import (
 
 	"keyturn/client"
 	"keyturn/client/rocketchat"
-	rocketchatsim "keyturn/sandbox/rocketchat"
+	"keyturn/sandbox/rocketchatsim"
 )
 
 // webPATs makes PATs for carol as the Rocket.Chat web UI would, with names

@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"keyturn/config"
-	rocketchatsim "keyturn/sandbox/rocketchat"
+	"keyturn/sandbox/rocketchatsim"
 )
 
 // A resume over tokens the store refused in the stopped run reports them

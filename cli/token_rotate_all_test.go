@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	rocketchatsim "keyturn/sandbox/rocketchat"
+	"keyturn/sandbox/rocketchatsim"
 	"keyturn/sandbox/simnet"
 )
 

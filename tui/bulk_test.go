@@ -9,7 +9,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"keyturn/account"
-	mattermostsim "keyturn/sandbox/mattermost"
+	"keyturn/sandbox/mattermostsim"
 	"keyturn/sandbox/simnet"
 )
 

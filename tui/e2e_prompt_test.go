@@ -4,7 +4,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	mattermostsim "keyturn/sandbox/mattermost"
+	"keyturn/sandbox/mattermostsim"
 )
 
 // TestE2ETmuxCtrlCAtACLIPrompt presses Ctrl-C at the command line's

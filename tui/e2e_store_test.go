@@ -11,7 +11,7 @@ import (
 	"keyturn/config"
 	"keyturn/keystore"
 	"keyturn/sandbox"
-	mattermostsim "keyturn/sandbox/mattermost"
+	"keyturn/sandbox/mattermostsim"
 )
 
 // TestE2ETmuxFileStore runs the built binary's TUI in a tmux pane with the

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"keyturn/sandbox"
-	mattermostsim "keyturn/sandbox/mattermost"
+	"keyturn/sandbox/mattermostsim"
 	"keyturn/sandbox/simnet"
 )
 

@@ -22,8 +22,8 @@ import (
 	"keyturn/config"
 	"keyturn/keystore"
 	"keyturn/sandbox"
-	capillarysim "keyturn/sandbox/capillary"
-	mattermostsim "keyturn/sandbox/mattermost"
+	"keyturn/sandbox/capillarysim"
+	"keyturn/sandbox/mattermostsim"
 	"keyturn/sandbox/simnet"
 )
 

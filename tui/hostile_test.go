@@ -8,7 +8,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	mattermostsim "keyturn/sandbox/mattermost"
+	"keyturn/sandbox/mattermostsim"
 	"keyturn/sandbox/simnet"
 )
 

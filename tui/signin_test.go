@@ -8,7 +8,7 @@ import (
 
 	"keyturn/account"
 	"keyturn/config"
-	mattermostsim "keyturn/sandbox/mattermost"
+	"keyturn/sandbox/mattermostsim"
 	"keyturn/sandbox/simnet"
 )
 

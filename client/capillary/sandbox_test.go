@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"keyturn/client"
-	capillarysim "keyturn/sandbox/capillary"
+	"keyturn/sandbox/capillarysim"
 	"keyturn/sandbox/simnet"
 )
 

@@ -12,7 +12,7 @@ import (
 	"rsc.io/qr"
 
 	"keyturn/client"
-	mattermostsim "keyturn/sandbox/mattermost"
+	"keyturn/sandbox/mattermostsim"
 	"keyturn/sandbox/simnet"
 )
 

@@ -11,7 +11,7 @@ import (
 
 	"keyturn/client"
 	"keyturn/client/rocketchat"
-	rocketchatsim "keyturn/sandbox/rocketchat"
+	"keyturn/sandbox/rocketchatsim"
 	"keyturn/sandbox/simnet"
 )
 
