@@ -341,26 +341,71 @@ func (d *mfaDialog) doneView(m *Model, w int) string {
 func (d *mfaDialog) showView(m *Model, w, h int) string {
 	title := "Set up MFA · " + d.st.Name
 	innerW := w - 4 // border and padding
-	innerH := h - 4 // border, title and the blank line under it
 	textW := min(46, innerW)
 	text := d.textBlock(m, textW, false)
-	tw, th := lipgloss.Size(text)
 	qw, qh := qr.Size(d.qr)
+	beside, above := d.framedLayout(m, w, h)
 	var body string
 	switch {
-	case d.qrErr == nil && qr.Fits(d.qr, innerW-tw-3, innerH) && innerH >= th:
+	case beside:
 		body = lipgloss.JoinHorizontal(lipgloss.Center, d.qrBlock(m), "   ", text)
-	case d.qrErr == nil && qr.Fits(d.qr, innerW, innerH-th-1):
+	case above:
 		body = lipgloss.JoinVertical(lipgloss.Center, d.qrBlock(m), "", text)
 	default:
 		why := "The window is too small for the QR code: it needs " + itoa(qw+4) + "×" + itoa(qh+4) + " cells, this one gives " + itoa(w) + "×" + itoa(h) + ". Enlarge the window to scan it, or type the secret into your app by hand:"
-		if d.qrErr != nil {
+		switch {
+		case d.qrErr != nil:
 			why = "The QR code cannot be drawn (" + d.qrErr.Error() + "). Type the secret into your app by hand:"
+		case qr.Fits(d.qr, m.width, m.height-1):
+			// The full-screen code fits: the person asked for the text (u).
+			why = "Type the secret into your app by hand, or press u to scan the QR code again:"
 		}
 		textW = min(innerW, 76)
 		body = m.st.Warn.Render(wrap(why, textW)) + "\n\n" + d.textBlock(m, textW, true)
 	}
 	return frame(m, title, body, max(lipgloss.Width(body), lipgloss.Width(title))+4, false)
+}
+
+// fullScreenView is the QR code alone on the screen with one caption line
+// (the code field and the keys), for a window where the dialog's frame and
+// text would not leave room for it: at 80×24 an otpauth URI's code (41
+// modules and a 2-module quiet zone: 45×23 cells) fits only so. It reports
+// false when the framed dialog fits, or the code fits nowhere, or the
+// person asked for the secret as text (u).
+func (d *mfaDialog) fullScreenView(m *Model, w, h int) (string, bool) {
+	if d.phase != mfaShow || d.qrErr != nil || d.showURI || d.leaving || !qr.Fits(d.qr, w, h-1) {
+		return "", false
+	}
+	if beside, above := d.framedLayout(m, w-2, h-2); beside || above {
+		return "", false
+	}
+	var caption string
+	switch {
+	case d.f != nil && m.running(d.f.opID):
+		caption = spinnerLine(m, d.f.label)
+	case d.err != "":
+		caption = m.st.Error.Render("✗ "+d.err) + "  " + d.input.View()
+	case d.note != "":
+		caption = m.st.Accent.Render(d.note) + "  " + d.input.View()
+	default:
+		caption = m.st.FieldFocus.Render("Scan it, then the code: ") + d.input.View() +
+			m.st.Faint.Render("  u secret as text · c copy · esc cancel")
+	}
+	qrLines := strings.Split(d.qrBlock(m), "\n")
+	body := lipgloss.PlaceHorizontal(w, lipgloss.Center, strings.Join(qrLines, "\n"))
+	return fitBlock(body, w, h-1) + "\n" + truncate(caption, w), true
+}
+
+// framedLayout says where showView, given w×h, puts the code: beside the
+// text, above it, or (both false) nowhere.
+func (d *mfaDialog) framedLayout(m *Model, w, h int) (beside, above bool) {
+	if d.qrErr != nil {
+		return false, false
+	}
+	innerW, innerH := w-4, h-4 // border and padding; border, title and the blank line under it
+	tw, th := lipgloss.Size(d.textBlock(m, min(46, innerW), false))
+	beside = qr.Fits(d.qr, innerW-tw-3, innerH) && innerH >= th
+	return beside, !beside && qr.Fits(d.qr, innerW, innerH-th-1)
 }
 
 // qrBlock draws the code dark on light: bright white on black with the

@@ -11,6 +11,7 @@ import (
 	"github.com/charmbracelet/colorprofile"
 
 	"keyturn/account"
+	"keyturn/qr"
 	"keyturn/config"
 	"keyturn/sandbox/simnet"
 )
@@ -98,25 +99,48 @@ func TestMFAQuitWithAReplacedSecretAsks(t *testing.T) {
 	}
 }
 
-func TestMFAQRFallsBackWhenTooSmall(t *testing.T) {
+// At 80×24 the dialog's frame leaves no room for the code, so it takes the
+// whole screen with one caption line; u shows the secret and the URI as
+// text instead, and u again brings the code back. A code too big for even
+// the whole screen falls back to the text, saying why, and never draws a
+// cropped code.
+func TestMFAQRAt80x24(t *testing.T) {
 	h := newHarness(t, harnessOpts{w: 80, h: 24})
 	h.signInMattermost()
 	h.press("m", "y")
 	setup := h.mfaSetup()
-	h.says("The window is too small for the QR code", "Enlarge the window", "otpauth URI:", account.GroupSecret(setup.Secret))
-	// No part of a code is drawn.
+	h.contains("▀▀▀▀▀▀▀▀▀▀")
+	h.says("Scan it, then the code:", "u secret as text")
+	if n := len(strings.Split(h.screen(), "\n")); n != 24 {
+		t.Fatalf("the full-screen code is %d lines, want 24", n)
+	}
+	h.typeText("12")
+	h.says("Scan it, then the code: › 12")
+
+	h.press("u")
+	h.says("press u to scan the QR code again", "otpauth URI:", account.GroupSecret(setup.Secret))
+	// The URI is complete, however it wraps.
+	if !strings.Contains(strings.ReplaceAll(h.flat(), " ", ""), strings.ReplaceAll(setup.URL, " ", "")) {
+		t.Fatalf("the URI is not all there:\n%s", h.dump())
+	}
+	h.press("u")
+	h.contains("▀▀▀▀▀▀▀▀▀▀")
+
+	// A code bigger than the screen: the text, and no part of a code.
+	d := h.m.topDialog().(*mfaDialog)
+	var err error
+	if d.qr, err = qr.Render(setup.URL + "&image=" + strings.Repeat("x", 300)); err != nil {
+		t.Fatal(err)
+	}
+	h.says("The window is too small for the QR code", "Enlarge the window")
 	for _, glyph := range []string{"▀", "▄", "██"} {
 		if strings.Contains(h.screen(), glyph) {
 			t.Fatalf("a cropped QR code is drawn (%q):\n%s", glyph, h.dump())
 		}
 	}
-	// The URI is complete, however it wraps.
-	if !strings.Contains(strings.ReplaceAll(h.flat(), " ", ""), strings.ReplaceAll(setup.URL, " ", "")) {
-		t.Fatalf("the URI is not all there:\n%s", h.dump())
-	}
-	// Growing the window brings the code.
-	h.send(tea.WindowSizeMsg{Width: 120, Height: 40})
-	h.contains("▀▀▀▀▀▀▀▀▀▀")
+	// Growing the window brings the code, in the dialog.
+	h.send(tea.WindowSizeMsg{Width: 160, Height: 60})
+	h.contains("▀▀▀▀▀▀▀▀▀▀", "Code from the app:")
 	h.lacks("too small for the QR code")
 }
 

@@ -528,6 +528,13 @@ func (m *Model) render() string {
 		return overlay(base, m.quitWaitView(m.width-2), m.width, m.height)
 	}
 	if d := m.topDialog(); d != nil {
+		if fs, ok := d.(interface {
+			fullScreenView(m *Model, w, h int) (string, bool)
+		}); ok {
+			if v, ok := fs.fullScreenView(m, m.width, m.height); ok {
+				return v
+			}
+		}
 		box := d.view(m, m.width-2, m.height-2)
 		return overlay(base, box, m.width, m.height)
 	}
