@@ -11,8 +11,8 @@ import (
 	"github.com/charmbracelet/colorprofile"
 
 	"keyturn/account"
-	"keyturn/qr"
 	"keyturn/config"
+	"keyturn/qr"
 	"keyturn/sandbox/simnet"
 )
 
