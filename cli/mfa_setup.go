@@ -118,34 +118,48 @@ func runMFASetup(cmd *cobra.Command, app *App, o *mfaSetupOptions) error {
 }
 
 // drawSetup draws the QR code of the otpauth URI, or says why not, and
-// prints the secret in groups of four and the URI.
+// prints the secret in groups of four and the URI. Where the code fills
+// the terminal (an otpauth URI's code is 45×23 cells: at 80×24 nothing else
+// fits), the text waits for Enter, so none of the code scrolls away while
+// the person scans it.
 func drawSetup(app *App, setup *account.MFASetup) {
 	w := app.io.Out
 	lines, err := qr.Render(setup.URL)
+	if err == nil && app.io.OutTerminal && app.io.Getenv("NO_COLOR") == "" {
+		lines = qr.Colorize(lines)
+	}
 	switch {
 	case err != nil:
 		fmt.Fprintf(app.io.Err, "keyturn: cannot draw the QR code (%v); enter the secret by hand.\n", err)
-	case !qrFits(app, lines):
-		qw, qh := qr.Size(lines)
-		fmt.Fprintf(app.io.Err, "The terminal is too small for the QR code (it needs %d×%d); enlarge it and run again, or enter the secret by hand.\n", qw, qh+4)
-	default:
-		if app.io.OutTerminal && app.io.Getenv("NO_COLOR") == "" {
-			lines = qr.Colorize(lines)
-		}
+	case qrFits(app, lines, 4):
 		fmt.Fprintln(w, "Scan this with your authenticator app:")
 		fmt.Fprintln(w)
 		for _, l := range lines {
 			fmt.Fprintln(w, l)
 		}
 		fmt.Fprintln(w)
+	case app.io.InTerminal && qrFits(app, lines, 1):
+		for _, l := range lines {
+			fmt.Fprintln(w, l)
+		}
+		fmt.Fprint(app.io.Err, "Scan it, then press Enter for the secret as text and the code: ")
+		_, _ = app.atPrompt("", func() (string, error) { return readLine(app.io.In) })
+	default:
+		qw, qh := qr.Size(lines)
+		need := qh + 4
+		if app.io.InTerminal {
+			need = qh + 1
+		}
+		fmt.Fprintf(app.io.Err, "The terminal is too small for the QR code (it needs %d×%d); enlarge it and run again, or enter the secret by hand.\n", qw, need)
 	}
 	fmt.Fprintf(w, "Secret: %s\n", shownValue(app, account.GroupSecret(setup.Secret)))
 	fmt.Fprintf(w, "URI:    %s\n", shownValue(app, setup.URL))
 }
 
-// qrFits reports whether the code fits the terminal stdout is on, leaving
-// room for the lines around it. When stdout is no terminal, it is drawn.
-func qrFits(app *App, lines []string) bool {
+// qrFits reports whether the code fits the terminal stdout is on with
+// spare rows left for the text around it (any size fits when stdout is not
+// a terminal).
+func qrFits(app *App, lines []string, spare int) bool {
 	if !app.io.OutTerminal {
 		return true
 	}
@@ -153,7 +167,7 @@ func qrFits(app *App, lines []string) bool {
 	if !ok {
 		return true
 	}
-	return qr.Fits(lines, cols, rows-4)
+	return qr.Fits(lines, cols, rows-spare)
 }
 
 func terminalSize(w io.Writer) (cols, rows int, ok bool) {
