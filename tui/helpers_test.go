@@ -292,6 +292,17 @@ func (h *harness) flat() string {
 }
 
 // says checks for sentences however they wrap.
+// heldAtServer waits until a request that a Slow fault holds has reached
+// the server, and fails with why when it never does.
+func (h *harness) heldAtServer(why string) {
+	h.t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); h.sb.Env.Faults.Hits()[simnet.Slow] == 0; time.Sleep(2 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			h.t.Fatal(why)
+		}
+	}
+}
+
 func (h *harness) says(want ...string) {
 	h.t.Helper()
 	s := h.flat()

@@ -59,11 +59,7 @@ func TestEscOnACreateInFlightSaysSavedAt80Columns(t *testing.T) {
 	h.typeText("clumsy bot")
 	_, cmd := h.m.Update(keyMsg("enter"))
 	h.run(cmd)
-	for deadline := time.Now().Add(10 * time.Second); h.sb.Env.Faults.Hits()[simnet.Slow] == 0; time.Sleep(2 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("the creation never reached the server")
-		}
-	}
+	h.heldAtServer("the creation never reached the server")
 	_, cmd = h.m.Update(keyMsg("esc"))
 	h.run(cmd)
 	h.settle()
@@ -83,11 +79,7 @@ func replaceMFAInFlight(t *testing.T, h *harness) {
 	h.sb.Env.Faults.Add(simnet.Rule{Method: "POST", Path: "/mfa/generate", Fault: simnet.Slow, Delay: 500 * time.Millisecond, Times: 1})
 	_, cmd := h.m.Update(keyMsg("y"))
 	h.run(cmd)
-	for deadline := time.Now().Add(10 * time.Second); h.sb.Env.Faults.Hits()[simnet.Slow] == 0; time.Sleep(2 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("the replacement never reached the server")
-		}
-	}
+	h.heldAtServer("the replacement never reached the server")
 }
 
 // TestEscWhileReplacingMFAShowsTheNewSecret: the server replaces an active
