@@ -30,7 +30,7 @@ func writeJSON(w io.Writer, v any) error {
 	return err
 }
 
-// escapeUnsafe writes each unsafe character of JSON text as \uXXXX; such
+// escapeUnsafe writes each unsafe character of JSON text as a \u escape (\u007f, \u202e); such
 // characters only ever appear inside strings, where that is their escape.
 func escapeUnsafe(js []byte) []byte {
 	if !bytes.ContainsFunc(js, func(r rune) bool { return r >= 0x7f && textsafe.Unsafe(r) }) {
