@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"context"
 	"strings"
 	"syscall"
 	"testing"
@@ -149,5 +150,37 @@ func TestAbandonedQuitWaitIsNotReported(t *testing.T) {
 	}
 	if len(h.m.waited) != 0 {
 		t.Fatalf("the abandoned wait is still reported: %v", h.m.waited)
+	}
+}
+
+// TestHangupKeepsUnsavedBackupCodes: backup codes are shown only once, and
+// after a hangup nobody can see them any more: keyturn saves them to the
+// store, then quits, rather than lose them. The same when they arrive
+// during the quit that the hangup started.
+func TestHangupKeepsUnsavedBackupCodes(t *testing.T) {
+	for _, during := range []bool{false, true} {
+		h := newHarness(t, harnessOpts{})
+		setup := bobMFASetup(t, h)
+		if during {
+			h.sb.Env.Faults.Add(simnet.Rule{Path: "users.validateTotp", Method: "POST", Fault: simnet.Slow, Delay: 800 * time.Millisecond, Times: 1})
+		}
+		h.typeText(simnet.TOTPCode(setup.Secret, h.sb.Env.Clock.Now()))
+		_, cmd := h.m.Update(keyMsg("enter"))
+		h.run(cmd)
+		if during {
+			h.heldAtServer("the activation never reached the server")
+		} else {
+			h.settle()
+			h.says("Not saved: s saves them")
+		}
+		_, cmd = h.m.Update(signalMsg{syscall.SIGHUP})
+		h.run(cmd)
+		if !h.pumpUntilQuit() {
+			t.Fatalf("during %v: stayed open after a hangup:\n%s", during, h.dump())
+		}
+		codes, err := h.mgr.Vault().Get(context.Background(), "rc-bob/backup-codes/totp")
+		if err != nil || strings.Count(codes, "\n") < 1 {
+			t.Fatalf("during %v: the backup codes are not in the store after the hangup: %v", during, err)
+		}
 	}
 }

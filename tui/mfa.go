@@ -244,22 +244,31 @@ func (d *mfaDialog) storeBackup(m *Model) tea.Cmd {
 	d.backupOp, cmd = m.start("Saving the backup codes…", func(ctx context.Context) (any, error) {
 		return m.mgr.StoreBackupCodes(ctx, name, codes)
 	}, func(val any, err error) tea.Cmd {
-		var ns *account.NotStoredError
-		if errors.As(err, &ns) {
-			m.closeDialog(d)
-			rd := &resultDialog{title: "Backup codes NOT saved", what: "Rocket.Chat's one-time TOTP backup codes", iss: ns.Issued, storeErr: ns.Err}
-			m.addUnsaved(ns.Issued)
-			m.pushDialog(rd)
-			return nil
+		d.backupStored(m, val, err)
+		if m.hungUp {
+			// Nobody is left to see what came of it: on to the quit.
+			return m.quit()
 		}
-		if err != nil {
-			d.err = err.Error()
-			return nil
-		}
-		d.backupSaved, _ = val.(*account.Issued)
 		return nil
 	})
 	return cmd
+}
+
+// backupStored shows what came of saving the backup codes.
+func (d *mfaDialog) backupStored(m *Model, val any, err error) {
+	var ns *account.NotStoredError
+	if errors.As(err, &ns) {
+		m.closeDialog(d)
+		rd := &resultDialog{title: "Backup codes NOT saved", what: "Rocket.Chat's one-time TOTP backup codes", iss: ns.Issued, storeErr: ns.Err}
+		m.addUnsaved(ns.Issued)
+		m.pushDialog(rd)
+		return
+	}
+	if err != nil {
+		d.err = err.Error()
+		return
+	}
+	d.backupSaved, _ = val.(*account.Issued)
 }
 
 func digits(s string) string {

@@ -39,6 +39,9 @@ func (m *Model) settleQuit() tea.Cmd {
 	q := m.quitting
 	m.quitting = nil
 	if m.hungUp {
+		if d := m.unsavedBackupCodes(); d != nil && !m.running(d.backupOp) {
+			return d.storeBackup(m)
+		}
 		return tea.Quit
 	}
 	if len(m.unsaved) > q.unsaved || (q.mfa == "" && m.mfaAtRisk() != "") {
@@ -80,7 +83,22 @@ func (m *Model) hangUp() tea.Cmd {
 	if m.quitting != nil {
 		return nil
 	}
+	if d := m.unsavedBackupCodes(); d != nil {
+		return d.storeBackup(m) // and quits once stored (or refused)
+	}
 	return m.quit()
+}
+
+// unsavedBackupCodes is an MFA setup showing backup codes that are shown
+// only once and not saved yet, or nil. After a hangup nobody can see them
+// any more, so keyturn keeps them in the store rather than lose them.
+func (m *Model) unsavedBackupCodes() *mfaDialog {
+	for _, d := range m.dialogs {
+		if md, ok := d.(*mfaDialog); ok && md.phase == mfaDone && len(md.backup) > 0 && md.backupSaved == nil {
+			return md
+		}
+	}
+	return nil
 }
 
 // forceQuit quits without waiting (a second ctrl+c); Run names what may
@@ -127,9 +145,10 @@ func (m *Model) mfaAtRisk() string {
 		switch {
 		case md.phase == mfaShow && md.replace:
 			return "The MFA secret of " + md.st.Name + " is already replaced on the server and the new one is not activated: quitting leaves your authenticator app with neither."
-		case md.phase == mfaDone && len(md.backup) > 0 && md.backupSaved == nil:
-			return "The backup codes of " + md.st.Name + " are not saved and will not be shown again: quitting loses them."
 		}
+	}
+	if md := m.unsavedBackupCodes(); md != nil {
+		return "The backup codes of " + md.st.Name + " are not saved and will not be shown again: quitting loses them."
 	}
 	return ""
 }
