@@ -18,8 +18,6 @@ import (
 
 	"golang.org/x/crypto/chacha20poly1305"
 	"golang.org/x/crypto/scrypt"
-
-	"keyturn/config"
 )
 
 // The file store's format, version 1.
@@ -100,6 +98,8 @@ type fileBackend struct {
 	closed bool
 
 	kdfRuns atomic.Int64 // for tests: how often scrypt ran
+
+	group fileGroup // writes waiting to share one encrypt, fsync and rename
 }
 
 // PassphraseFromEnv returns KEYTURN_FILE_PASSPHRASE, or an error wrapping
@@ -416,46 +416,7 @@ func (f *fileBackend) modify(ctx context.Context, op, name string, change func(*
 	if err != nil {
 		return err
 	}
-	unlock, err := config.Lock(ctx, f.path)
-	if err != nil {
-		return f.fail(op, name, "cannot lock "+f.path, "", err)
-	}
-	defer func() { _ = unlock() }()
-
-	data, err := f.readRaw(op, name)
-	if err != nil {
-		return err
-	}
-	p := &payload{Version: 1, Secrets: map[string][]byte{}}
-	var sk *sealKey
-	if data != nil {
-		if p, sk, err = f.open(op, name, data, pass); err != nil {
-			if errors.Is(err, ErrWrongPassphrase) && cached {
-				f.forget()
-			}
-			return err
-		}
-	}
-	write, err := change(p)
-	if err != nil || !write {
-		return err
-	}
-	// Keep the file's salt (its key is already derived: no KDF run per
-	// write) unless its parameters are weaker than today's, then re-key.
-	if sk != nil && !sk.kdf.atLeast(f.kdf) {
-		sk = nil
-	}
-	out, err := f.seal(p, pass, sk)
-	if err != nil {
-		return f.fail(op, name, "encryption failed", "", err)
-	}
-	if err := config.WriteFileAtomic(f.path, out, 0o600); err != nil {
-		return f.fail(op, name, "cannot write "+f.path, "", err)
-	}
-	if !cached {
-		f.remember(pass)
-	}
-	return nil
+	return f.commitInGroup(ctx, &fileChange{ctx: ctx, op: op, name: name, change: change, pass: pass, cached: cached})
 }
 
 func (f *fileBackend) Set(ctx context.Context, name, value string) error {

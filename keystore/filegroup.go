@@ -1,0 +1,192 @@
+package keystore
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"sync"
+
+	"keyturn/config"
+)
+
+// Group commit for the file store. Every write re-encrypts the whole file,
+// fsyncs it and renames it into place; done once per token, a bulk rotation
+// spends more time there than on the network. So writes that arrive while
+// another is being written wait and then go out together: the next writer to
+// take the file lock applies every change queued by then, and all of them
+// share one encrypt, one fsync and one rename. Each caller still returns only
+// once its own change is durable (DESIGN rule 1), and a lone write is not
+// delayed at all: nothing waits for company.
+
+// fileChange is one Set or Delete waiting for its turn.
+type fileChange struct {
+	ctx    context.Context
+	op     string
+	name   string
+	change func(*payload) (bool, error)
+	pass   []byte
+	cached bool
+
+	done bool
+	err  error
+}
+
+// fileGroup is the queue of changes and who is writing.
+type fileGroup struct {
+	mu      sync.Mutex
+	cond    *sync.Cond
+	queue   []*fileChange
+	writing bool
+	commits int // for tests: how many times the file was written
+}
+
+// commitInGroup queues c and returns once a commit that holds it is durable,
+// or has failed. A writer that finds nobody writing leads: it commits
+// everything queued with the same passphrase, then wakes the others; one of
+// those still waiting leads the next group.
+func (f *fileBackend) commitInGroup(ctx context.Context, c *fileChange) error {
+	g := &f.group
+	g.mu.Lock()
+	if g.cond == nil {
+		g.cond = sync.NewCond(&g.mu)
+	}
+	g.queue = append(g.queue, c)
+	for !c.done {
+		if g.writing {
+			g.cond.Wait()
+			continue
+		}
+		g.writing = true
+		g.mu.Unlock()
+		f.leadCommit(ctx, c.pass)
+		g.mu.Lock()
+		g.writing = false
+		g.cond.Broadcast()
+	}
+	g.mu.Unlock()
+	return c.err
+}
+
+// takeGroup removes and returns the queued changes made with pass. Changes
+// made with another passphrase (a retyped one) wait for a group of their own,
+// so that none is written under a key its caller did not give.
+func (g *fileGroup) takeGroup(pass []byte) []*fileChange {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	var mine, rest []*fileChange
+	for _, c := range g.queue {
+		if bytes.Equal(c.pass, pass) {
+			mine = append(mine, c)
+		} else {
+			rest = append(rest, c)
+		}
+	}
+	g.queue = rest
+	return mine
+}
+
+// finish marks the changes done; each waiter sees its outcome after the
+// leader's Broadcast.
+func (g *fileGroup) finish(batch []*fileChange) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for _, c := range batch {
+		c.done = true
+	}
+}
+
+// failEach gives every change that has no error yet its own (each names its own
+// secret).
+func failEach(batch []*fileChange, errFor func(*fileChange) error) {
+	for _, c := range batch {
+		if c.err == nil {
+			c.err = errFor(c)
+		}
+	}
+}
+
+// leadCommit takes the file lock, then the queue (so that every change
+// queued while it waited for the lock joins), and writes them in one go. A
+// change whose caller gave up before the group was taken is dropped unwritten;
+// once taken, it is written whatever happens to its caller, like a request
+// already sent.
+func (f *fileBackend) leadCommit(ctx context.Context, pass []byte) {
+	unlock, lockErr := config.Lock(context.WithoutCancel(ctx), f.path)
+	batch := f.group.takeGroup(pass)
+	defer f.group.finish(batch)
+	if lockErr != nil {
+		failEach(batch, func(c *fileChange) error { return f.fail(c.op, c.name, "cannot lock "+f.path, "", lockErr) })
+		return
+	}
+	defer func() { _ = unlock() }()
+	var live []*fileChange
+	for _, c := range batch {
+		if err := c.ctx.Err(); err != nil {
+			c.err = f.fail(c.op, c.name, "cancelled", "", err)
+			continue
+		}
+		live = append(live, c)
+	}
+	if len(live) == 0 {
+		return
+	}
+	if errFor := f.writeGroup(live, pass); errFor != nil {
+		failEach(live, errFor)
+	}
+}
+
+// writeGroup applies the changes to the file's current contents and writes
+// the result once. A change that refuses (a Delete of a missing name) fails
+// alone; a failure to read, decrypt or write fails the whole group, and the
+// file is left as it was. On failure it returns the error for each change.
+func (f *fileBackend) writeGroup(batch []*fileChange, pass []byte) func(*fileChange) error {
+	first := batch[0]
+	data, err := f.readRaw(first.op, first.name)
+	if err != nil {
+		return sameFor(err)
+	}
+	p := &payload{Version: 1, Secrets: map[string][]byte{}}
+	var sk *sealKey
+	if data != nil {
+		if p, sk, err = f.open(first.op, first.name, data, pass); err != nil {
+			if errors.Is(err, ErrWrongPassphrase) && first.cached {
+				f.forget()
+			}
+			return sameFor(err)
+		}
+	}
+	write := false
+	for _, c := range batch {
+		w, err := c.change(p)
+		c.err = err
+		write = write || (w && err == nil)
+	}
+	if !write {
+		return nil
+	}
+	// Keep the file's salt (its key is already derived: no KDF run per
+	// write) unless its parameters are weaker than today's, then re-key.
+	if sk != nil && !sk.kdf.atLeast(f.kdf) {
+		sk = nil
+	}
+	out, err := f.seal(p, pass, sk)
+	if err != nil {
+		return func(c *fileChange) error { return f.fail(c.op, c.name, "encryption failed", "", err) }
+	}
+	if err := config.WriteFileAtomic(f.path, out, 0o600); err != nil {
+		return func(c *fileChange) error { return f.fail(c.op, c.name, "cannot write "+f.path, "", err) }
+	}
+	f.group.mu.Lock()
+	f.group.commits++
+	f.group.mu.Unlock()
+	if !first.cached {
+		f.remember(pass)
+	}
+	return nil
+}
+
+// sameFor is a failure already worded for the first change of a group: the
+// others get the same error (it names the file, not only one secret).
+func sameFor(err error) func(*fileChange) error {
+	return func(*fileChange) error { return err }
+}

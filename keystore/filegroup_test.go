@@ -1,0 +1,195 @@
+package keystore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"keyturn/config"
+)
+
+// holdLock takes the file store's lock as another keyturn process would, so
+// that writers queue behind it; release lets them go.
+func holdLock(t *testing.T, path string) (release func()) {
+	t.Helper()
+	unlock, err := config.Lock(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return func() { _ = unlock() }
+}
+
+// waitQueued waits until n changes are queued (or fails after 10 s).
+func waitQueued(t *testing.T, f *fileBackend, n int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		f.group.mu.Lock()
+		got := len(f.group.queue)
+		f.group.mu.Unlock()
+		if got >= n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d changes queued, want %d", got, n)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+func commits(f *fileBackend) int {
+	f.group.mu.Lock()
+	defer f.group.mu.Unlock()
+	return f.group.commits
+}
+
+// Writes that arrive while the file is busy share one write, and every one
+// of them is in the file when its Set returns.
+func TestFileGroupCommitSharesOneWrite(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "secrets.enc")
+	f := newTestFile(path, "pw", nil)
+	if err := f.Set(ctx, "first", "v0"); err != nil {
+		t.Fatal(err)
+	}
+	release := holdLock(t, path)
+	const n = 20
+	errs := make(chan error, n)
+	for i := range n {
+		go func() { errs <- f.Set(ctx, fmt.Sprintf("tok/%02d", i), fmt.Sprintf("value-%02d", i)) }()
+	}
+	waitQueued(t, f, n)
+	release()
+	for range n {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := commits(f); got != 2 {
+		t.Errorf("the file was written %d times for 1 + %d queued writes, want 2", got, n)
+	}
+	other := newTestFile(path, "pw", nil) // as a new process reads it
+	for i := range n {
+		got, err := other.Get(ctx, fmt.Sprintf("tok/%02d", i))
+		if err != nil || got != fmt.Sprintf("value-%02d", i) {
+			t.Errorf("tok/%02d = %q, %v", i, got, err)
+		}
+	}
+}
+
+// In one group, a change that refuses fails alone, and a caller that gave
+// up before the group was taken is not written.
+func TestFileGroupCommitFailsChangesAlone(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "secrets.enc")
+	f := newTestFile(path, "pw", nil)
+	if err := f.Set(ctx, "keep", "v0"); err != nil {
+		t.Fatal(err)
+	}
+	release := holdLock(t, path)
+	cctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	var setErr, missingErr, cancelledErr error
+	wg.Add(3)
+	go func() { defer wg.Done(); setErr = f.Set(ctx, "new", "v1") }()
+	go func() { defer wg.Done(); missingErr = f.Delete(ctx, "missing") }()
+	go func() { defer wg.Done(); cancelledErr = f.Set(cctx, "gave-up", "v2") }()
+	waitQueued(t, f, 3)
+	cancel()
+	release()
+	wg.Wait()
+	if setErr != nil {
+		t.Errorf("Set in the same group as a failing Delete: %v", setErr)
+	}
+	if !errors.Is(missingErr, ErrNotFound) {
+		t.Errorf("Delete of a missing secret: %v, want ErrNotFound", missingErr)
+	}
+	var se *StoreError
+	if !errors.As(cancelledErr, &se) || !errors.Is(cancelledErr, context.Canceled) || se.Name != "gave-up" {
+		t.Errorf("cancelled Set: %v, want a StoreError for gave-up wrapping context.Canceled", cancelledErr)
+	}
+	names, err := newTestFile(path, "pw", nil).List(ctx)
+	if err != nil || fmt.Sprint(names) != "[keep new]" {
+		t.Errorf("file holds %v (%v), want [keep new]", names, err)
+	}
+}
+
+// When the group's write fails, every caller gets an error naming its own
+// secret, and the file is as it was.
+func TestFileGroupCommitWriteFailureReachesEveryone(t *testing.T) {
+	if os.Geteuid() == 0 {
+		t.Skip("root writes into a read-only directory")
+	}
+	ctx := context.Background()
+	dir := filepath.Join(t.TempDir(), "store")
+	path := filepath.Join(dir, "secrets.enc")
+	f := newTestFile(path, "pw", nil)
+	if err := f.Set(ctx, "keep", "v0"); err != nil {
+		t.Fatal(err)
+	}
+	before := mustRead(t, path)
+	release := holdLock(t, path)
+	names := []string{"a", "b", "c"}
+	errs := make([]error, len(names))
+	var wg sync.WaitGroup
+	for i, n := range names {
+		wg.Add(1)
+		go func() { defer wg.Done(); errs[i] = f.Set(ctx, n, "value-"+n) }()
+	}
+	waitQueued(t, f, len(names))
+	if err := os.Chmod(dir, 0o500); err != nil { // the lock file exists already
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.Chmod(dir, 0o700) })
+	release()
+	wg.Wait()
+	for i, n := range names {
+		var se *StoreError
+		if !errors.As(errs[i], &se) || se.Name != n || se.Op != "set" {
+			t.Errorf("Set %s: %v, want a StoreError for %s", n, errs[i], n)
+		}
+	}
+	if string(mustRead(t, path)) != string(before) {
+		t.Error("a failed group write changed the file")
+	}
+}
+
+// Many writers and deleters at once, under -race: the file ends up holding
+// exactly what the last change of each name says.
+func TestFileGroupCommitConcurrent(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "secrets.enc")
+	f := newTestFile(path, "pw", nil)
+	var wg sync.WaitGroup
+	for i := range 40 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			name := fmt.Sprintf("s/%02d", i)
+			if err := f.Set(ctx, name, "v-"+name); err != nil {
+				t.Error(err)
+				return
+			}
+			if i%2 == 0 {
+				if err := f.Delete(ctx, name); err != nil {
+					t.Error(err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	names, err := newTestFile(path, "pw", nil).List(ctx)
+	if err != nil || len(names) != 20 {
+		t.Fatalf("file holds %d names (%v), want 20", len(names), err)
+	}
+	for _, n := range names {
+		if v, err := f.Get(ctx, n); err != nil || v != "v-"+n {
+			t.Errorf("%s = %q, %v", n, v, err)
+		}
+	}
+}
