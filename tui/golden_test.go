@@ -105,8 +105,9 @@ var goldenSizes = [][2]int{{80, 24}, {120, 40}}
 func TestGoldenScreens(t *testing.T) {
 	scenes := map[string]func(m *Model){
 		"accounts": func(m *Model) {
-			m.accounts.list, m.accounts.loaded = fixedAccounts(), true
-			m.accounts.cursor = 2
+			m.accounts.rows.setItems(fixedAccounts())
+			m.accounts.loaded = true
+			m.accounts.rows.moveTo(2)
 			m.setStatus("Signed in to loyalty-eu")
 		},
 		"accounts-empty": func(m *Model) { m.accounts.loaded = true },
@@ -211,7 +212,8 @@ func TestGoldenScreens(t *testing.T) {
 			r.dlg.toReport()
 		},
 		"add-account": func(m *Model) {
-			m.accounts.list, m.accounts.loaded = fixedAccounts(), true
+			m.accounts.rows.setItems(fixedAccounts())
+			m.accounts.loaded = true
 			d := newAddAccountDialog(m)
 			d.fields[fService].choice = 2
 			d.focus = fName
@@ -231,11 +233,13 @@ func TestGoldenScreens(t *testing.T) {
 			}, cursor: 2}
 		},
 		"help": func(m *Model) {
-			m.accounts.list, m.accounts.loaded = fixedAccounts(), true
+			m.accounts.rows.setItems(fixedAccounts())
+			m.accounts.loaded = true
 			m.pushDialog(newHelpDialog(m))
 		},
 		"banner": func(m *Model) {
-			m.accounts.list, m.accounts.loaded = fixedAccounts(), true
+			m.accounts.rows.setItems(fixedAccounts())
+			m.accounts.loaded = true
 			m.showError("Sign-in to work-chat failed", errors.New("mattermost: POST /api/v4/users/login: 401 Unauthorized (api.user.login.invalid_credentials_email_username): Enter a valid email or username and/or password."))
 		},
 	}
@@ -267,7 +271,8 @@ func TestGoldenTooSmall(t *testing.T) {
 
 func TestGoldenNoColor(t *testing.T) {
 	m := fixedModel(t, 80, 24, colorprofile.ASCII)
-	m.accounts.list, m.accounts.loaded = fixedAccounts(), true
+	m.accounts.rows.setItems(fixedAccounts())
+	m.accounts.loaded = true
 	// Under NO_COLOR Bubble Tea strips the colours; states still read in
 	// words and symbols.
 	var b strings.Builder
