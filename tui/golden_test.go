@@ -114,7 +114,9 @@ func TestGoldenScreens(t *testing.T) {
 		"account-mattermost": func(m *Model) {
 			st := fixedAccounts()[0]
 			m.screen = screenAccount
-			m.acct = accountScreen{name: st.Name, st: &st, tokens: fixedTokens(), tokLoaded: true, mfa: pbool(true), cursor: 2}
+			m.acct = accountScreen{name: st.Name, st: &st, tokens: fixedTokens(), tokLoaded: true, mfa: pbool(true)}
+			m.acct.syncRows()
+			m.acct.nav.moveTo(2)
 		},
 		"account-capillary": func(m *Model) {
 			st := fixedAccounts()[2]
@@ -146,7 +148,9 @@ func TestGoldenScreens(t *testing.T) {
 		"result-saved": func(m *Model) {
 			st := fixedAccounts()[0]
 			m.screen = screenAccount
-			m.acct = accountScreen{name: st.Name, st: &st, tokens: fixedTokens(), tokLoaded: true, mfa: pbool(true), cursor: 2}
+			m.acct = accountScreen{name: st.Name, st: &st, tokens: fixedTokens(), tokLoaded: true, mfa: pbool(true)}
+			m.acct.syncRows()
+			m.acct.nav.moveTo(2)
 			m.showIssued("New slash-command token", "slash command /deploy (Deploy) (team ops)", &account.Issued{Name: "work-chat/command/p1s8w5n6xjgtdmc4b7y3k9h2ra",
 				Account: st.Name, Kind: account.KindCommand, Ref: "command:p1s8w5n6xjgtdmc4b7y3k9h2ra", Fingerprint: "x9k2", Stored: true, Store: "keyring",
 				Value: "7wq1hz3y5bsm8kq4f6j2d9e0x9k2"}, nil)
@@ -162,7 +166,9 @@ func TestGoldenScreens(t *testing.T) {
 		"bulk-progress": func(m *Model) {
 			st := fixedAccounts()[0]
 			m.screen = screenAccount
-			m.acct = accountScreen{name: st.Name, st: &st, tokens: fixedTokens(), tokLoaded: true, mfa: pbool(true), cursor: 2}
+			m.acct = accountScreen{name: st.Name, st: &st, tokens: fixedTokens(), tokLoaded: true, mfa: pbool(true)}
+			m.acct.syncRows()
+			m.acct.nav.moveTo(2)
 			r := &bulkRun{acct: st.Name, service: st.Service, kind: account.KindCommand, team: "ops", section: "Slash commands · team ops", listed: 40}
 			m.bulk = r
 			r.dlg = newBulkDialog(m, r)
@@ -173,7 +179,9 @@ func TestGoldenScreens(t *testing.T) {
 		"bulk-report": func(m *Model) {
 			st := fixedAccounts()[0]
 			m.screen = screenAccount
-			m.acct = accountScreen{name: st.Name, st: &st, tokens: fixedTokens(), tokLoaded: true, mfa: pbool(true), cursor: 2}
+			m.acct = accountScreen{name: st.Name, st: &st, tokens: fixedTokens(), tokLoaded: true, mfa: pbool(true)}
+			m.acct.syncRows()
+			m.acct.nav.moveTo(2)
 			r := &bulkRun{acct: st.Name, service: st.Service, kind: account.KindCommand, team: "ops", section: "Slash commands · team ops", listed: 14}
 			m.bulk = r
 			r.dlg = newBulkDialog(m, r)
