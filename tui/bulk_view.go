@@ -20,9 +20,9 @@ type bulkDialog struct {
 	run      *bulkRun
 	phase    bulkPhase
 	bar      progress.Model
-	cursor   int
-	revealed bool // the selected NOT saved token is shown
-	leaving  bool // closing with NOT saved tokens: asking first
+	rows     list[account.BulkItem] // the report's tokens: run.items
+	revealed bool                   // the selected NOT saved token is shown
+	leaving  bool                   // closing with NOT saved tokens: asking first
 	note     string
 }
 
@@ -40,22 +40,17 @@ func (d *bulkDialog) restyle(m *Model) {
 
 func (d *bulkDialog) toReport() {
 	d.phase = bulkDone
-	d.cursor, d.revealed, d.leaving, d.note = 0, false, false, ""
+	d.revealed, d.leaving, d.note = false, false, ""
+	// run.items is replaced only by an attempt's report, which ends here.
+	d.rows.setItems(d.run.items)
+	d.rows.moveTo(0)
 	// Start on the first token that needs the person.
-	for i, it := range d.run.items {
-		if it.Value != "" {
-			d.cursor = i
-			return
-		}
+	if d.rows.selectFirst(func(it account.BulkItem) bool { return it.Value != "" }) {
+		return
 	}
-	for i, it := range d.run.items {
-		if it.Status == account.BulkFailed || it.Status == account.BulkUnknown {
-			if !notStarted(it) {
-				d.cursor = i
-				return
-			}
-		}
-	}
+	d.rows.selectFirst(func(it account.BulkItem) bool {
+		return (it.Status == account.BulkFailed || it.Status == account.BulkUnknown) && !notStarted(it)
+	})
 }
 
 // notStarted reports whether a token was left alone by a stopped run.
@@ -77,12 +72,7 @@ func (d *bulkDialog) savingSelected(m *Model) bool {
 	return ok && m.running(d.run.saving[it.Ref])
 }
 
-func (d *bulkDialog) selected() (account.BulkItem, bool) {
-	if d.cursor < 0 || d.cursor >= len(d.run.items) {
-		return account.BulkItem{}, false
-	}
-	return d.run.items[d.cursor], true
-}
+func (d *bulkDialog) selected() (account.BulkItem, bool) { return d.rows.selected() }
 
 // resumable reports whether R in the report finishes a stopped run.
 func (d *bulkDialog) resumable() bool {
@@ -121,20 +111,9 @@ func (d *bulkDialog) update(m *Model, msg tea.Msg) tea.Cmd {
 		}
 		return nil
 	}
-	n := len(r.items)
-	move := func(to int) {
-		d.cursor = max(0, min(n-1, to))
-		d.revealed, d.note = false, ""
-	}
 	switch {
-	case key.Matches(k, m.keys.Up):
-		move(d.cursor - 1)
-	case key.Matches(k, m.keys.Down):
-		move(d.cursor + 1)
-	case key.Matches(k, m.keys.Top):
-		move(0)
-	case key.Matches(k, m.keys.Bottom):
-		move(n - 1)
+	case d.rows.navigate(k, listKeys{up: m.keys.Up, down: m.keys.Down, top: m.keys.Top, bottom: m.keys.Bottom}):
+		d.revealed, d.note = false, ""
 	case key.Matches(k, m.keys.Reveal):
 		if it, ok := d.selected(); ok && it.Value != "" {
 			d.revealed = !d.revealed
@@ -344,27 +323,20 @@ func (d *bulkDialog) viewReport(m *Model, w, h int) string {
 
 // list is the window of report lines around the cursor.
 func (d *bulkDialog) list(m *Model, w, h int) []string {
-	items := d.run.items
-	if len(items) == 0 {
+	n := d.rows.len()
+	if n == 0 {
 		return []string{m.st.Faint.Render("The section has no tokens now.")}
 	}
 	rows := h
-	more := len(items) > h
+	more := n > h
 	if more {
 		rows = h - 1
 	}
-	start := 0
-	if d.cursor >= rows {
-		start = d.cursor - rows + 1
-	}
-	end := min(len(items), start+rows)
 	lw := 30
 	if w < 90 {
 		lw = 24
 	}
-	var out []string
-	for i := start; i < end; i++ {
-		it := items[i]
+	out := d.rows.render(rows, nil, func(it account.BulkItem, sel bool) []string {
 		var mark, outcome string
 		switch word := outcomeWord(it); word {
 		case "NOT saved":
@@ -391,14 +363,14 @@ func (d *bulkDialog) list(m *Model, w, h int) []string {
 		}
 		label := pad(truncate(itemLabel(it), lw), lw)
 		line := mark + " " + label + " " + outcome
-		if i == d.cursor {
-			out = append(out, m.st.Cursor.Render("›")+m.st.Selected.Render(pad(" "+ansi.Strip(line), w-1)))
-		} else {
-			out = append(out, "  "+truncate(line, w-2))
+		if sel {
+			return []string{m.st.Cursor.Render("›") + m.st.Selected.Render(pad(" "+ansi.Strip(line), w-1))}
 		}
-	}
+		return []string{"  " + truncate(line, w-2)}
+	})
 	if more {
-		out = append(out, m.st.Faint.Render("   "+itoa(start+1)+"–"+itoa(end)+" of "+itoa(len(items))+" · ↑/↓ scroll"))
+		start, end := d.rows.window(rows, nil)
+		out = append(out, m.st.Faint.Render("   "+itoa(start+1)+"–"+itoa(end)+" of "+itoa(n)+" · ↑/↓ scroll"))
 	}
 	return out
 }
