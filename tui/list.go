@@ -19,16 +19,19 @@ import (
 // it scrolls only when the cursor would leave it. It keeps no offset of its
 // own, so a resize or a reload cannot leave it pointing past the end.
 //
-// Why not bubbles' list or table (charm.land/bubbles/v2, evaluated at
-// v2.1.1): list.Model draws its own title, status bar, pagination dots and
-// help, paginates by page instead of scrolling line by line, and filters
-// fuzzily with its own key handling; table.Model has one line per row, fixed
-// column widths and no way to give a row several lines (the vault's revealed
-// value, the account screen's section headings and multi-line rows, the
-// "1–5 of 20" mark in the bulk report). Neither could draw today's screens
-// unchanged (their goldens), and both would still need the column layout
-// (layoutList) and the row styling written here. bubbles' key and help are
-// used already (keys.go, the footer), textinput for the filter box.
+// Why not bubbles' list or table (charm.land/bubbles/v2 v2.1.1, read for
+// this): list.Model pages instead of scrolling (Paginator.PerPage, a cursor
+// within the page), gives every item the one height its delegate declares
+// (the vault's revealed value and the account screen's multi-line rows
+// vary), filters fuzzily (sahilm/fuzzy) and reorders matches by rank where
+// the accounts screen keeps its order and matches by substring, and brings
+// its own title, status bar, pagination and help to switch off. table.Model
+// takes rows of strings in fixed-width columns, one line each, lays the
+// selected style over a whole row (the screens keep the badge's colours
+// outside it), and keeps a viewport offset of its own. Either would change what today's
+// screens show (their goldens) and still need the column layout (layoutList)
+// and row drawing written here, so the component stays; bubbles' key and
+// help already carry the keys and footer (keys.go), textinput the filter.
 type list[T any] struct {
 	items  []T
 	hay    func(T) string // the text the filter searches; nil: no filter
