@@ -154,14 +154,14 @@ func (p *Pass) write(ctx context.Context, name, value string) error {
 	tmpName := tmp.Name()
 	tmp.Close()
 	defer os.Remove(tmpName) // gone once renamed; a failed write leaves nothing
-	args := []string{"--encrypt", "--no-encrypt-to", "--compress-algo=none", "--output", tmpName}
+	args := []string{"--status-fd", "2", "--encrypt", "--no-encrypt-to", "--compress-algo=none", "--output", tmpName}
 	for _, r := range recipients {
 		args = append(args, "--recipient", r)
 	}
 	// pass writes the value and a newline; Get drops that one newline.
 	_, stderr, err := p.gpg(ctx, p.o.Timeout, strings.NewReader(value+"\n"), args...)
 	if err != nil {
-		cause, hint := p.explainEncrypt(ctx, stderr, err, idFile)
+		cause, hint := explainEncrypt(stderr, err, idFile)
 		return p.fail("set", name, cause, hint, withKind(ErrUnavailable, err))
 	}
 	if err := os.Rename(tmpName, file); err != nil {
@@ -213,7 +213,7 @@ func (p *Pass) Get(ctx context.Context, name string) (string, error) {
 	if p.o.Prompt {
 		timeout = max(timeout, passPromptTimeout)
 	}
-	out, stderr, err := p.gpg(ctx, timeout, nil, "--decrypt", file)
+	out, stderr, err := p.gpg(ctx, timeout, nil, "--status-fd", "2", "--decrypt", file)
 	if err != nil {
 		cause, hint := explainDecrypt(stderr, err, p.o.Prompt)
 		return "", p.fail("get", name, cause, hint, withKind(ErrUnavailable, err))
@@ -375,14 +375,21 @@ func lookPath(prog, pathEnv string) (string, error) {
 	return "", exec.ErrNotFound
 }
 
-// lastLine is the last line of a child's stderr, for an error message.
+// lastLine is the last line of a child's stderr (gpg's status lines
+// aside), for an error message.
 func lastLine(s string) string {
-	s = strings.TrimSpace(s)
-	if i := strings.LastIndexByte(s, '\n'); i >= 0 {
-		s = s[i+1:]
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	for i := len(lines) - 1; i >= 0; i-- {
+		if l := strings.TrimSpace(lines[i]); l != "" && !strings.HasPrefix(l, "[GNUPG:]") {
+			return strings.TrimPrefix(l, "gpg: ")
+		}
 	}
-	return strings.TrimSpace(strings.TrimPrefix(s, "gpg: "))
+	return ""
 }
+
+// holdsKey reports whether gpg's status lines say it found a secret key
+// for the message (so a failure is a locked key, not a missing one).
+func holdsKey(stderr string) bool { return strings.Contains(stderr, "[GNUPG:] KEY_CONSIDERED") }
 
 // explainDecrypt names why gpg could not decrypt.
 func explainDecrypt(stderr string, err error, prompt bool) (cause, hint string) {
@@ -394,7 +401,8 @@ func explainDecrypt(stderr string, err error, prompt bool) (cause, hint string) 
 			"unlock your key outside keyturn first (echo | gpg --clearsign >/dev/null), then try again"
 	case errors.Is(err, context.Canceled):
 		return "cancelled", ""
-	case strings.Contains(stderr, "No pinentry"), strings.Contains(stderr, "Inappropriate ioctl"),
+	case holdsKey(stderr) && strings.Contains(stderr, "No secret key"),
+		strings.Contains(stderr, "No pinentry"), strings.Contains(stderr, "Inappropriate ioctl"),
 		strings.Contains(stderr, "Operation cancelled"), strings.Contains(stderr, "problem with the agent"),
 		strings.Contains(stderr, "Bad passphrase"):
 		if prompt {
@@ -409,9 +417,9 @@ func explainDecrypt(stderr string, err error, prompt bool) (cause, hint string) 
 	return "gpg could not decrypt it: " + lastLine(stderr), ""
 }
 
-// explainEncrypt names why gpg could not encrypt, looking up a skipped
-// recipient's key to tell missing from expired, revoked or untrusted.
-func (p *Pass) explainEncrypt(ctx context.Context, stderr string, err error, idFile string) (cause, hint string) {
+// explainEncrypt names why gpg could not encrypt: gpg's status line tells
+// a recipient's key missing from expired, revoked or untrusted.
+func explainEncrypt(stderr string, err error, idFile string) (cause, hint string) {
 	switch {
 	case errors.Is(err, errNoProgram):
 		return "no gpg", "install GnuPG (apt install gnupg), or use --store keyring or file"
@@ -420,47 +428,41 @@ func (p *Pass) explainEncrypt(ctx context.Context, stderr string, err error, idF
 	case errors.Is(err, context.Canceled):
 		return "cancelled; nothing was written", ""
 	}
-	id := skippedRecipient(stderr)
+	reason, id := invalidRecipient(stderr)
 	switch {
-	case strings.Contains(stderr, "No public key"):
+	case reason == "0" && strings.Contains(stderr, "[GNUPG:] KEYEXPIRED"):
+		reason = "5"
+	case reason == "0" && strings.Contains(stderr, "[GNUPG:] KEYREVOKED"):
+		reason = "4"
+	case reason == "0" && (strings.Contains(stderr, "No public key") || strings.Contains(stderr, "No name")):
+		reason = "1"
+	}
+	switch reason {
+	case "1":
 		return fmt.Sprintf("recipient key missing: %s in %s is not in your keyring", id, idFile),
 			"import it (gpg --import MEMBER.asc, or gpg --recv-keys " + id + ") and try again"
-	case strings.Contains(stderr, "Unusable public key"), strings.Contains(stderr, "unusable"):
-		switch p.keyValidity(ctx, id) {
-		case 'e':
-			return fmt.Sprintf("recipient key expired: %s in %s", id, idFile),
-				"ask its owner to extend it and import it again, or take it out of .gpg-id (pass init)"
-		case 'r':
-			return fmt.Sprintf("recipient key revoked: %s in %s", id, idFile), "take it out of .gpg-id (pass init) and re-encrypt"
-		}
+	case "5":
+		return fmt.Sprintf("recipient key expired: %s in %s", id, idFile),
+			"ask its owner to extend it and import it again, or take it out of .gpg-id (pass init)"
+	case "4":
+		return fmt.Sprintf("recipient key revoked: %s in %s", id, idFile), "take it out of .gpg-id (pass init) and re-encrypt"
+	case "10":
 		return fmt.Sprintf("recipient key not trusted: %s in %s", id, idFile),
 			"check its fingerprint with its owner, then gpg --lsign-key " + id
+	case "":
+		return "gpg could not encrypt it: " + lastLine(stderr), ""
 	}
-	return "gpg could not encrypt it: " + lastLine(stderr), ""
+	return fmt.Sprintf("recipient key unusable: %s in %s (%s)", id, idFile, lastLine(stderr)), ""
 }
 
-// skippedRecipient is the key gpg names in "gpg: ID: skipped: …".
-func skippedRecipient(stderr string) string {
+// invalidRecipient reads gpg's INV_RECP status line: the reason code
+// (1 not found, 4 revoked, 5 expired, 10 not trusted…) and the recipient.
+func invalidRecipient(stderr string) (reason, id string) {
 	for _, line := range strings.Split(stderr, "\n") {
-		line = strings.TrimPrefix(strings.TrimSpace(line), "gpg: ")
-		if id, _, ok := strings.Cut(line, ": skipped:"); ok {
-			return id
+		if rest, ok := strings.CutPrefix(strings.TrimSpace(line), "[GNUPG:] INV_RECP "); ok {
+			reason, id, _ = strings.Cut(rest, " ")
+			return reason, id
 		}
 	}
-	return "a recipient"
-}
-
-// keyValidity is gpg's validity letter for id's public key ('e' expired,
-// 'r' revoked…), or 0 if it cannot tell.
-func (p *Pass) keyValidity(ctx context.Context, id string) byte {
-	out, _, err := p.run(ctx, p.o.Timeout, nil, "gpg", "--batch", "--with-colons", "--list-keys", "--", id)
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(out), "\n") {
-		if f := strings.Split(line, ":"); len(f) > 1 && f[0] == "pub" && f[1] != "" {
-			return f[1][0]
-		}
-	}
-	return 0
+	return "", ""
 }
