@@ -263,3 +263,103 @@ func TestPassTimeoutAndChildEnvironment(t *testing.T) {
 		t.Fatalf("a timed-out write left the secret's file: %v", err)
 	}
 }
+
+// TestPassSyncSharesAndKeepsBothSidesOfAConflict: two members share a
+// store through a bare remote. A secret one adds reaches the other; a
+// secret both change is kept twice, never overwritten; an unreachable
+// remote leaves the secret stored and committed, "not synced".
+func TestPassSyncSharesAndKeepsBothSidesOfAConflict(t *testing.T) {
+	ctx := context.Background()
+	remote := keystoretest.BareRemote(t)
+	a := keystoretest.NewOperator(t, "sya")
+	b := keystoretest.NewOperator(t, "syb")
+	a.Trust(b)
+	b.Trust(a)
+	a.Init(remote, a, b)
+	pa := passFor(t, a, nil)
+	if err := pa.Set(ctx, "mm/command/c1", "first-from-alice"); err != nil {
+		t.Fatal(err)
+	}
+	if rep, err := pa.Sync(ctx); err != nil || len(rep.Conflicts) != 0 {
+		t.Fatalf("first sync: %+v, %v", rep, err)
+	}
+	b.Clone(remote)
+	pb := passFor(t, b, nil)
+	if got, err := pb.Get(ctx, "mm/command/c1"); err != nil || got != "first-from-alice" {
+		t.Fatalf("bob reads %q, %v", got, err)
+	}
+
+	// Both rotate the same token; alice syncs first.
+	if err := pa.Set(ctx, "mm/command/c1", "second-from-alice"); err != nil {
+		t.Fatal(err)
+	}
+	if err := pb.Set(ctx, "mm/command/c1", "second-from-bob"); err != nil {
+		t.Fatal(err)
+	}
+	if err := pb.Set(ctx, "mm/command/c2", "only-bob"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pa.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := pb.Sync(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Conflicts) != 1 || rep.Conflicts[0].Name != "mm/command/c1" || !strings.HasPrefix(rep.Conflicts[0].Theirs, "mm/command/c1.conflict-") {
+		t.Fatalf("conflicts: %+v", rep.Conflicts)
+	}
+	theirs := rep.Conflicts[0].Theirs
+	for _, p := range []*keystore.Pass{pb, pa} {
+		if p == pa {
+			if _, err := pa.Sync(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for name, want := range map[string]string{"mm/command/c1": "second-from-bob", theirs: "second-from-alice", "mm/command/c2": "only-bob"} {
+			if got, err := p.Get(ctx, name); err != nil || got != want {
+				t.Fatalf("%s after the conflict: %q, %v; want %q", name, got, err, want)
+			}
+		}
+	}
+
+	// The remote goes away: stored and committed, not synced.
+	if err := os.Rename(remote, remote+".gone"); err != nil {
+		t.Fatal(err)
+	}
+	n := commits(a)
+	if err := pa.Set(ctx, "mm/command/c3", "offline"); err != nil {
+		t.Fatal(err)
+	}
+	_, err = pa.Sync(ctx)
+	if !errors.Is(err, keystore.ErrNotSynced) || !strings.Contains(err.Error(), "not synced") || !strings.Contains(err.Error(), "remote unreachable") {
+		t.Fatalf("sync to a missing remote: %v", err)
+	}
+	if got, _ := pa.Get(ctx, "mm/command/c3"); got != "offline" || commits(a) != n+1 {
+		t.Fatalf("after a failed sync: %q, %d commits (want %d)", got, commits(a), n+1)
+	}
+	// Back again: it goes out.
+	if err := os.Rename(remote+".gone", remote); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pa.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pb.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := pb.Get(ctx, "mm/command/c3"); got != "offline" {
+		t.Fatalf("bob reads %q once the remote is back", got)
+	}
+}
+
+// TestPassSyncWithoutGit: a store that is no git repository has nothing to
+// sync with, and says how to make it one.
+func TestPassSyncWithoutGit(t *testing.T) {
+	a := keystoretest.NewOperator(t, "ngt")
+	a.Run("", "pass", "init", a.Fingerprint)
+	_, err := passFor(t, a, nil).Sync(context.Background())
+	if !errors.Is(err, keystore.ErrNoSync) || !strings.Contains(err.Error(), "pass git init") {
+		t.Fatalf("sync without git: %v", err)
+	}
+}

@@ -155,7 +155,7 @@ func (o *Operator) Clone(remote string) {
 func BareRemote(t testing.TB) string {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "team.git")
-	if out, err := exec.Command("git", "init", "-q", "--bare", dir).CombinedOutput(); err != nil {
+	if out, err := exec.Command("git", "init", "-q", "--bare", "--initial-branch=main", dir).CombinedOutput(); err != nil {
 		t.Fatalf("git init --bare: %v: %s", err, out)
 	}
 	return dir
