@@ -1,0 +1,132 @@
+package cli
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"keyturn/account"
+	"keyturn/keystore"
+	"keyturn/keystore/keystoretest"
+)
+
+// operatorWorld is a keyturn of op's own (config, HOME, GNUPGHOME, pass
+// store) over the sandbox of w, with the real pass store.
+func operatorWorld(t *testing.T, w *world, op *keystoretest.Operator) *world {
+	t.Helper()
+	dir := t.TempDir()
+	ow := &world{t: t, sb: w.sb, dir: dir, cfg: filepath.Join(dir, "config.json"), env: op.Env()}
+	ow.env[keystore.EnvStore] = keystore.KindPass
+	return ow
+}
+
+// TestTwoOperatorsShareThePassStore is the CI test: two operators
+// (two GNUPGHOME and HOME, both keys in .gpg-id) share a pass store through
+// a bare git remote. A rotates a token and syncs; B syncs and reads exactly
+// the token the sandbox issued. Then both rotate the same token: the sync
+// reports the conflict and both tokens are kept.
+func TestTwoOperatorsShareThePassStore(t *testing.T) {
+	w := newWorld(t)
+	remote := keystoretest.BareRemote(t)
+	opA := keystoretest.NewOperator(t, "opa")
+	opB := keystoretest.NewOperator(t, "opb")
+	opA.Trust(opB)
+	opB.Trust(opA)
+	opA.Init(remote, opA, opB)
+	a := operatorWorld(t, w, opA)
+	b := operatorWorld(t, w, opB)
+
+	// A signs in and rotates a slash-command token, syncing.
+	a.mattermostAdmin("mm")
+	cmd := firstOf(t, a.tokens("mm", "--kind", "command"), account.KindCommand)
+	name := "mm/command/" + cmd.ID
+	r := a.run("", "token", "rotate", "mm", cmd.RefString, "--sync")
+	a.want(r, 0, "A rotates with --sync")
+	first := w.lastIssued("mattermost", "command")
+	if _, err := os.Stat(filepath.Join(opA.Store, "keyturn", "mm", "command", cmd.ID+".gpg")); err != nil {
+		t.Fatalf("the token is not in A's pass store: %v", err)
+	}
+
+	// B joins (clones) and syncs: secret get returns exactly that token.
+	opB.Clone(remote)
+	b.want(b.run("", "store", "sync"), 0, "B syncs")
+	r = b.run("", "secret", "get", name)
+	b.want(r, 0, "B reads A's token")
+	if r.out != first {
+		t.Fatal("B's secret get is not the token the sandbox issued to A")
+	}
+	if got := strings.TrimSuffix(opB.Run("", "pass", "show", "keyturn/"+name), "\n"); got != first {
+		t.Fatal("pass show, as B, is not the token the sandbox issued")
+	}
+	r = b.run("", "secret", "list")
+	b.want(r, 0, "B lists")
+	mustContain(t, "B's list", r.out, name, "yes (not indexed here)", "mm", "command")
+
+	// Both rotate the same token before syncing. (B's sign-in code is the
+	// next one: the server takes each code once.)
+	w.sb.Env.Clock.Advance(30 * time.Second)
+	b.mattermostAdmin("mm")
+	a.want(a.run("", "token", "rotate", "mm", cmd.RefString), 0, "A rotates again")
+	fromA := w.lastIssued("mattermost", "command")
+	b.want(b.run("", "token", "rotate", "mm", cmd.RefString), 0, "B rotates the same token")
+	fromB := w.lastIssued("mattermost", "command")
+	if fromA == fromB {
+		t.Fatal("the sandbox issued one token for two rotations")
+	}
+	a.want(a.run("", "store", "sync"), 0, "A syncs first")
+	r = b.run("", "store", "sync")
+	b.want(r, 1, "B's sync meets the conflict")
+	mustContain(t, "B's conflict report", r.err, "conflict on "+name, "both kept", name+".conflict-")
+	theirs := ""
+	for _, f := range strings.Fields(r.err) {
+		if strings.HasPrefix(f, name+".conflict-") {
+			theirs = strings.TrimRight(f, ".,")
+			break
+		}
+	}
+	// Nothing lost: both tokens the server issued are in both stores.
+	a.want(a.run("", "store", "sync"), 0, "A syncs after the conflict")
+	for _, op := range []*world{a, b} {
+		for n, want := range map[string]string{name: fromB, theirs: fromA} {
+			r := op.run("", "secret", "get", n)
+			op.want(r, 0, "get "+n)
+			if r.out != want {
+				t.Fatalf("%s holds another token than the one the sandbox issued", n)
+			}
+		}
+	}
+}
+
+// TestPassStoreNotSynced: a rotation whose push fails (the remote is gone)
+// is stored and committed, exits 0, and says "not synced"; store sync
+// then exits 1 saying so.
+func TestPassStoreNotSynced(t *testing.T) {
+	w := newWorld(t)
+	remote := keystoretest.BareRemote(t)
+	op := keystoretest.NewOperator(t, "ons")
+	op.Init(remote, op)
+	a := operatorWorld(t, w, op)
+	a.mattermostAdmin("mm")
+	if err := os.RemoveAll(remote); err != nil {
+		t.Fatal(err)
+	}
+	cmd := firstOf(t, a.tokens("mm", "--kind", "command"), account.KindCommand)
+	r := a.run("", "token", "rotate", "mm", cmd.RefString, "--sync")
+	a.want(r, 0, "rotate with the remote gone")
+	mustContain(t, "rotate's warning", r.err, "not synced", "remote unreachable", "keyturn store sync")
+	if v, err := op.Try("", "pass", "show", "keyturn/mm/command/"+cmd.ID); err != nil || strings.TrimSuffix(v, "\n") != w.lastIssued("mattermost", "command") {
+		t.Fatalf("the rotated token is not in the pass store: %v", err)
+	}
+	if st := op.Run("", "git", "-C", op.Store, "status", "--porcelain"); st != "" {
+		t.Fatalf("left uncommitted: %s", st)
+	}
+	r = a.run("", "store", "sync")
+	a.want(r, 1, "store sync with the remote gone")
+	mustContain(t, "sync's error", r.err, "not synced")
+
+	// A store that is no git repository: --sync is a usage error.
+	os.RemoveAll(filepath.Join(op.Store, ".git"))
+	a.want(a.run("", "token", "rotate", "mm", cmd.RefString, "--sync"), 2, "--sync without git")
+}
