@@ -79,6 +79,11 @@ func (p *Pass) commit(ctx context.Context, message string) error {
 	}
 	ctx = context.WithoutCancel(ctx) // the files are written: record them
 	err := func() error {
+		if _, err := os.Stat(filepath.Join(p.dir, PassPrefix)); err != nil {
+			if tracked, _, _ := p.git(ctx, false, "ls-files", "--", PassPrefix); tracked == "" {
+				return nil // no keyturn secret yet, here or in git
+			}
+		}
 		if _, stderr, err := p.git(ctx, false, "add", "-A", "--", PassPrefix); err != nil {
 			return gitErr(err, stderr)
 		}

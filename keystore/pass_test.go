@@ -363,3 +363,13 @@ func TestPassSyncWithoutGit(t *testing.T) {
 		t.Fatalf("sync without git: %v", err)
 	}
 }
+
+// TestPassSyncBeforeAnySecret: a new team store with no keyturn secret yet
+// syncs (found by the fault matrix: the commit's pathspec matched nothing).
+func TestPassSyncBeforeAnySecret(t *testing.T) {
+	a := keystoretest.NewOperator(t, "emp")
+	a.Init(keystoretest.BareRemote(t), a)
+	if _, err := passFor(t, a, nil).Sync(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
