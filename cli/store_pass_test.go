@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -129,4 +130,29 @@ func TestPassStoreNotSynced(t *testing.T) {
 	// A store that is no git repository: --sync is a usage error.
 	os.RemoveAll(filepath.Join(op.Store, ".git"))
 	a.want(a.run("", "token", "rotate", "mm", cmd.RefString, "--sync"), 2, "--sync without git")
+}
+
+// TestPassStoreNeverPromptsForTheTUI: the interactive app's store never
+// lets gpg-agent ask on the terminal it draws on: a key whose passphrase
+// is not cached is reported, with the way out.
+func TestPassStoreNeverPromptsForTheTUI(t *testing.T) {
+	op := keystoretest.NewOperator(t, "tui")
+	op.Run("Key-Type: eddsa\nKey-Curve: ed25519\nSubkey-Type: ecdh\nSubkey-Curve: cv25519\nName-Real: L\nName-Email: locked@keyturn.test\nPassphrase: sesame\nExpire-Date: 0\n%commit\n", "gpg", "--batch", "--gen-key")
+	op.Run("", "pass", "init", "locked@keyturn.test")
+	op.Run("a-token-value\n", "pass", "insert", "-m", "keyturn/team/x")
+	env := op.Env()
+	env[keystore.EnvStore] = keystore.KindPass
+	env["GPG_TTY"] = "/dev/tty"
+	app := newApp(IO{InTerminal: true, OutTerminal: true, Getenv: func(k string) string { return env[k] }})
+	app.flags.config = filepath.Join(t.TempDir(), "config.json")
+	app.unlockInTUI = true
+	defer app.close()
+	m, err := app.manager(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = m.Vault().Get(context.Background(), "team/x")
+	if err == nil || !strings.Contains(err.Error(), "agent locked: the key's passphrase is not cached and gpg-agent would ask for it on a terminal") || !strings.Contains(err.Error(), "gpg --clearsign") {
+		t.Fatalf("reading with a locked key in the TUI: %v", err)
+	}
 }

@@ -373,3 +373,18 @@ func TestPassSyncBeforeAnySecret(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestChoosePass: --store pass is chosen and remembered like the others.
+func TestChoosePass(t *testing.T) {
+	for _, c := range []struct {
+		flag, env string
+		cfg       *config.Config
+	}{{"pass", "", nil}, {"", "PASS", nil}, {"", "", &config.Config{Store: "pass"}}} {
+		if k, err := keystore.Choose(c.flag, c.env, c.cfg); err != nil || k != keystore.KindPass {
+			t.Fatalf("Choose(%q, %q, %+v) = %q, %v", c.flag, c.env, c.cfg, k, err)
+		}
+	}
+	if _, err := keystore.Choose("gopass", "", nil); err == nil || !strings.Contains(err.Error(), "keyring, file or pass") {
+		t.Fatalf("an unknown store: %v", err)
+	}
+}
