@@ -61,6 +61,9 @@ func TestTwoOperatorsShareThePassStore(t *testing.T) {
 	if got := strings.TrimSuffix(opB.Run("", "pass", "show", "keyturn/"+name), "\n"); got != first {
 		t.Fatal("pass show, as B, is not the token the sandbox issued")
 	}
+	// A's sign-in credential is A's own: never shared.
+	b.want(b.run("", "secret", "get", "mm/credential"), 1, "B reads A's credential")
+	credA := opA.Run("", "pass", "show", "keyturn/mm/credential")
 	r = b.run("", "secret", "list")
 	b.want(r, 0, "B lists")
 	mustContain(t, "B's list", r.out, name, "yes (not indexed here)", "mm", "command")
@@ -87,8 +90,12 @@ func TestTwoOperatorsShareThePassStore(t *testing.T) {
 			break
 		}
 	}
-	// Nothing lost: both tokens the server issued are in both stores.
+	// Nothing lost: both tokens the server issued are in both stores,
+	// and each still signs in as themselves.
 	a.want(a.run("", "store", "sync"), 0, "A syncs after the conflict")
+	if opA.Run("", "pass", "show", "keyturn/mm/credential") != credA {
+		t.Fatal("B's sign-in replaced A's credential")
+	}
 	for _, op := range []*world{a, b} {
 		for n, want := range map[string]string{name: fromB, theirs: fromA} {
 			r := op.run("", "secret", "get", n)

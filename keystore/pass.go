@@ -46,6 +46,10 @@ type PassOptions struct {
 	// (the CLI on a terminal). Without it no pinentry may run (the TUI
 	// owns the terminal; a script has none): a locked key is reported.
 	Prompt bool
+	// Personal names the secrets that are one person's own (their
+	// sign-in credential): written in the store's folder like the
+	// others, but kept out of git (.git/info/exclude), never shared.
+	Personal func(name string) bool
 }
 
 // Pass is the team store: each secret is keyturn/NAME.gpg in a pass store
@@ -163,6 +167,9 @@ func (p *Pass) write(ctx context.Context, name, value string) error {
 	if err != nil {
 		cause, hint := explainEncrypt(stderr, err, idFile)
 		return p.fail("set", name, cause, hint, withKind(ErrUnavailable, err))
+	}
+	if err := p.keepPersonal(name); err != nil {
+		return p.fail("set", name, "cannot keep this personal secret out of git", "", withKind(ErrUnavailable, err))
 	}
 	if err := os.Rename(tmpName, file); err != nil {
 		return p.fail("set", name, "cannot put the encrypted file in place", "", withKind(ErrUnavailable, err))

@@ -103,6 +103,38 @@ func (p *Pass) commit(ctx context.Context, message string) error {
 	return nil
 }
 
+// keepPersonal lists a personal secret's file in .git/info/exclude (this
+// clone's own ignore list, never pushed) before it is first written, so
+// that no commit takes it along.
+func (p *Pass) keepPersonal(name string) error {
+	if p.o.Personal == nil || !p.o.Personal(name) || !p.isGit() {
+		return nil
+	}
+	exclude := filepath.Join(p.dir, ".git", "info", "exclude")
+	line := "/" + PassPrefix + "/" + name + ".gpg"
+	b, err := os.ReadFile(exclude)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if l == line {
+			return nil
+		}
+	}
+	if err := os.MkdirAll(filepath.Dir(exclude), 0o755); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(exclude, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		return err
+	}
+	if len(b) > 0 && !strings.HasSuffix(string(b), "\n") {
+		line = "\n" + line
+	}
+	_, err = f.WriteString("# keyturn: a personal secret, never shared\n" + line + "\n")
+	return errors.Join(err, f.Close())
+}
+
 func gitErr(err error, stderr string) error {
 	if l := lastLine(stderr); l != "" {
 		return fmt.Errorf("%w: %s", err, l)

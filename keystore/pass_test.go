@@ -388,3 +388,41 @@ func TestChoosePass(t *testing.T) {
 		t.Fatalf("an unknown store: %v", err)
 	}
 }
+
+// TestPassKeepsPersonalSecretsOutOfGit: a personal secret (a sign-in
+// credential) is stored and read like the others, but never committed.
+func TestPassKeepsPersonalSecretsOutOfGit(t *testing.T) {
+	a := keystoretest.NewOperator(t, "per")
+	a.Init(keystoretest.BareRemote(t), a)
+	p, err := keystore.NewPass(keystore.PassOptions{Getenv: a.Getenv, Timeout: 20 * time.Second,
+		Personal: func(n string) bool { return strings.HasSuffix(n, "/credential") }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	before := commits(a)
+	for i := 0; i < 2; i++ {
+		if err := p.Set(ctx, "mm/credential", "my-own-session"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := p.Set(ctx, "mm/command/x", "shared"); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := p.Get(ctx, "mm/credential"); err != nil || got != "my-own-session" {
+		t.Fatalf("Get = %q, %v", got, err)
+	}
+	tracked := a.Run("", "git", "-C", a.Store, "ls-files", "keyturn")
+	if strings.TrimSpace(tracked) != "keyturn/mm/command/x.gpg" || commits(a) != before+1 {
+		t.Fatalf("tracked %q after %d commits (want %d)", tracked, commits(a), before+1)
+	}
+	if st := a.Run("", "git", "-C", a.Store, "status", "--porcelain"); st != "" {
+		t.Fatalf("git status: %q", st)
+	}
+	if ex, _ := os.ReadFile(filepath.Join(a.Store, ".git", "info", "exclude")); strings.Count(string(ex), "/keyturn/mm/credential.gpg") != 1 {
+		t.Fatalf("exclude:\n%s", ex)
+	}
+	if _, err := p.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
