@@ -146,7 +146,12 @@ func (p *Pass) write(ctx context.Context, name, value string) error {
 	file := p.file(name)
 	recipients, idFile, err := p.recipients(filepath.Dir(file))
 	if err != nil {
-		return p.fail("set", name, err.Error(), "run `pass init KEYID…` with each member's key (gpg --list-secret-keys shows yours)", withKind(ErrUnavailable, err))
+		cause, hint := err.Error(), "run `pass init KEYID…` with each member's key (gpg --list-secret-keys shows yours)"
+		if _, lerr := lookPath("pass", p.o.Getenv("PATH")); lerr != nil {
+			cause += ", and there is no pass to set it up"
+			hint = "install pass (apt install pass), then " + hint
+		}
+		return p.fail("set", name, cause, hint, withKind(ErrUnavailable, err))
 	}
 	if err := os.MkdirAll(filepath.Dir(file), 0o700); err != nil {
 		return p.fail("set", name, "cannot make its folder", "", withKind(ErrUnavailable, err))

@@ -146,6 +146,9 @@ func TestPassNamedCauses(t *testing.T) {
 	p := passFor(t, a, nil)
 	err := p.Set(ctx, "x/y", "v")
 	mustCause(t, causeOf(t, err), "no .gpg-id", "pass init")
+	// …and no pass to set it up with.
+	err = passFor(t, a, map[string]string{"PATH": t.TempDir()}).Set(ctx, "x/y", "v")
+	mustCause(t, causeOf(t, err), "no .gpg-id", "no pass to set it up", "apt install pass")
 	a.Init("", a)
 
 	// No gpg on the PATH.
