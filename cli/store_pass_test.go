@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -67,6 +68,34 @@ func TestTwoOperatorsShareThePassStore(t *testing.T) {
 	r = b.run("", "secret", "list")
 	b.want(r, 0, "B lists")
 	mustContain(t, "B's list", r.out, name, "yes (not indexed here)", "mm", "command")
+
+	// A bulk run with --sync: one commit per batch, not per token, and B
+	// reads every token the sandbox issued.
+	before := strings.TrimSpace(opA.Run("", "git", "-C", opA.Store, "rev-list", "--count", "HEAD"))
+	r = a.run("", "token", "rotate", "mm", "--all", "--kind", "command", "--sync", "--json")
+	a.want(r, 0, "A rotates every command with --sync")
+	rep := decodeJSON[bulkJSON](t, r.out)
+	after := strings.TrimSpace(opA.Run("", "git", "-C", opA.Store, "rev-list", "--count", "HEAD"))
+	var nb, na int
+	fmt.Sscan(before, &nb)
+	fmt.Sscan(after, &na)
+	if rep.OK < 3 || na-nb >= rep.OK {
+		t.Fatalf("%d tokens rotated in %d commits: want fewer commits than tokens", rep.OK, na-nb)
+	}
+	b.want(b.run("", "store", "sync"), 0, "B syncs the bulk run")
+	issued := map[string]bool{}
+	for _, e := range w.ledger("mattermost", "command") {
+		issued[e.Token] = true
+	}
+	for _, it := range rep.Tokens {
+		r := b.run("", "secret", "get", it.Name)
+		b.want(r, 0, "B reads "+it.Name)
+		if !issued[r.out] || r.out == first || it.Fingerprint == "" || !strings.HasSuffix(r.out, it.Fingerprint) {
+			t.Fatalf("B's %s is not a token the bulk run had the sandbox issue", it.Name)
+		}
+	}
+	cmd.RefString = rep.Tokens[0].Ref
+	name = rep.Tokens[0].Name
 
 	// Both rotate the same token before syncing. (B's sign-in code is the
 	// next one: the server takes each code once.)

@@ -34,8 +34,8 @@ type Committer interface {
 
 // SyncReport is what a sync did.
 type SyncReport struct {
-	Remote    string     // the git remote synced with
-	Conflicts []Conflict // secrets both sides changed: both kept
+	Remote    string     `json:"remote"`    // the git remote synced with
+	Conflicts []Conflict `json:"conflicts"` // secrets both sides changed: both kept
 }
 
 // Conflict is a secret changed both here and on the remote. Neither side
