@@ -192,3 +192,20 @@ func TestPassStoreNeverPromptsForTheTUI(t *testing.T) {
 		t.Fatalf("reading with a locked key in the TUI: %v", err)
 	}
 }
+
+// TestSyncNeedsASharedStore: store sync and --sync on a store that is not
+// shared say so, and --sync rotates nothing then.
+func TestSyncNeedsASharedStore(t *testing.T) {
+	w := newWorld(t)
+	r := w.run("", "store", "sync")
+	w.want(r, 1, "store sync over memory")
+	mustContain(t, "store sync over memory", r.err, "not shared", "--store pass")
+	w.mattermostAdmin("mm")
+	cmd := firstOf(t, w.tokens("mm", "--kind", "command"), account.KindCommand)
+	n := len(w.ledger("mattermost", "command"))
+	r = w.run("", "token", "rotate", "mm", cmd.RefString, "--sync")
+	w.want(r, 2, "--sync over memory")
+	if len(w.ledger("mattermost", "command")) != n {
+		t.Fatal("--sync over a store that cannot sync still rotated")
+	}
+}
