@@ -696,8 +696,8 @@ func TestMattermostSessionWithoutUserIsEndedNotDropped(t *testing.T) {
 	if err == nil {
 		t.Fatal("want an error: the sign-in named no user")
 	}
-	if strings.Contains(err.Error(), token) || !strings.Contains(err.Error(), "keyturn login mm") {
-		t.Fatalf("error: %v", err)
+	if r, _ := account.RemedyFor(err); strings.Contains(err.Error(), token) || r != (account.Remedy{Action: account.SignIn, Account: "mm"}) {
+		t.Fatalf("error: %v, remedy %+v: want sign in to mm again", err, r)
 	}
 	mu.Lock()
 	defer mu.Unlock()

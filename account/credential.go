@@ -33,14 +33,14 @@ const (
 func (m *Manager) loadCredential(ctx context.Context, account string) (*credential, error) {
 	raw, err := m.vault.Get(ctx, credentialName(account))
 	if errors.Is(err, keystore.ErrNotFound) {
-		return nil, fmt.Errorf("%s: %w: run 'keyturn login %s'", account, ErrNotSignedIn, account)
+		return nil, withRemedy(fmt.Errorf("%s: %w", account, ErrNotSignedIn), Remedy{Action: SignIn, Account: account})
 	}
 	if err != nil {
 		return nil, err
 	}
 	var c credential
 	if err := json.Unmarshal([]byte(raw), &c); err != nil {
-		return nil, fmt.Errorf("%s: the stored credential is damaged; sign in again ('keyturn login %s')", account, account)
+		return nil, withRemedy(fmt.Errorf("%s: the stored credential is damaged", account), Remedy{Action: SignIn, Account: account})
 	}
 	return &c, nil
 }

@@ -301,7 +301,7 @@ func (m *Manager) Create(ctx context.Context, account, label string, bypass2FA b
 		}
 		return m.issue(ictx, account, ref, tok, nil)
 	}
-	return nil, fmt.Errorf("%s accounts cannot create tokens; use 'keyturn token rotate %s session' to regenerate the session", s.acct.Service, account)
+	return nil, withRemedy(fmt.Errorf("%s accounts cannot create tokens; regenerate the session instead", s.acct.Service), Remedy{Action: Rotate, Account: account, Ref: Ref{Kind: KindSession}})
 }
 
 // explainIssueError turns a failed call into what the person must know: a
@@ -361,7 +361,7 @@ func (m *Manager) Fetch(ctx context.Context, account string, ref Ref) (*Issued, 
 		}
 		tok = h.Token
 	default:
-		return nil, fmt.Errorf("%s: the server shows this token only when it issues it, so keyturn cannot fetch it; rotate it to get one you hold", ref)
+		return nil, withRemedy(fmt.Errorf("%s: the server shows this token only when it issues it, so keyturn cannot fetch it", ref), Remedy{Action: Rotate, Account: account, Ref: ref})
 	}
 	if tok == "" {
 		return nil, fmt.Errorf("%s, %s: the server did not show the token (the account may lack the permission to manage it)", s.acct.Name, ref)
@@ -372,7 +372,8 @@ func (m *Manager) Fetch(ctx context.Context, account string, ref Ref) (*Issued, 
 // Rotate replaces a token. Where the old token can live on (Mattermost user
 // access tokens): create new, store, verify, revoke old. Where the server
 // replaces in place: one request, stored on arrival, never retried.
-func (m *Manager) Rotate(ctx context.Context, account string, ref Ref, ans *Answer) (*Issued, error) {
+func (m *Manager) Rotate(ctx context.Context, account string, ref Ref, ans *Answer) (_ *Issued, err error) {
+	defer func() { err = refGone(err, account) }()
 	s, unlock, err := m.lockedSession(ctx, account, "rotating "+ref.String())
 	if err != nil {
 		return nil, err
@@ -525,7 +526,7 @@ func (m *Manager) regenerateSession(ctx context.Context, s *session) (*Issued, e
 	}
 	if err != nil {
 		if capillary.IsSessionExpired(err) {
-			return nil, fmt.Errorf("%w: the stored key is no longer accepted; sign in again with 'keyturn login %s'", err, s.acct.Name)
+			return nil, withRemedy(fmt.Errorf("%w: the stored key is no longer accepted", err), Remedy{Action: SignIn, Account: s.acct.Name})
 		}
 		return nil, m.explainIssueError(s, Ref{Kind: KindSession}, err, true)
 	}
@@ -546,14 +547,15 @@ func (m *Manager) regenerateSession(ctx context.Context, s *session) (*Issued, e
 }
 
 // Revoke ends a token on the server and deletes keyturn's copy.
-func (m *Manager) Revoke(ctx context.Context, account string, ref Ref, ans *Answer) error {
+func (m *Manager) Revoke(ctx context.Context, account string, ref Ref, ans *Answer) (err error) {
+	defer func() { err = refGone(err, account) }()
 	s, unlock, err := m.lockedSession(ctx, account, "revoking "+ref.String())
 	if err != nil {
 		return err
 	}
 	defer unlock()
 	if m.signsInWith(ctx, s, ref) {
-		return fmt.Errorf("keyturn signs in to %s with %s: revoking it would leave keyturn signed out with a dead token. Rotate it instead ('keyturn token rotate %s %s'), or sign in another way first ('keyturn login %s') and then revoke it", account, ref, account, ShellArg(ref.String()), account)
+		return withRemedy(fmt.Errorf("keyturn signs in to %s with %s: revoking it would leave keyturn signed out with a dead token. Rotate it instead, or sign in another way first and then revoke it", account, ref), Remedy{Action: Rotate, Account: account, Ref: ref})
 	}
 	switch ref.Kind {
 	case KindUserToken:
@@ -576,7 +578,7 @@ func (m *Manager) Revoke(ctx context.Context, account string, ref Ref, ans *Answ
 			err = s.capillary().ExpireMFAToken(ctx, tok)
 		}
 	case KindCommand, KindWebhook:
-		return fmt.Errorf("%s tokens cannot be revoked on Mattermost, only regenerated: 'keyturn token rotate %s %s'", ref.Kind, account, ref)
+		return withRemedy(fmt.Errorf("%s tokens cannot be revoked on Mattermost, only regenerated", ref.Kind), Remedy{Action: Rotate, Account: account, Ref: ref})
 	default:
 		return fmt.Errorf("cannot revoke %s", ref)
 	}

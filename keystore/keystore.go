@@ -82,7 +82,8 @@ type StoreError struct {
 	Op      string // "set", "get", "delete"
 	Name    string // the secret's name
 	Cause   string // what went wrong, in words: "timed out after 5s", "no D-Bus session"
-	Hint    string // the way out: "unlock your keyring, or use --store file"
+	Hint    string // the way out in words: "unlock your keyring"
+	Other   string // a store kind that avoids this failure ("file"); each face says how to choose it
 	Err     error  // the underlying error, also shown
 }
 

@@ -165,8 +165,8 @@ func TestMemory(t *testing.T) {
 }
 
 func TestStoreErrorMessage(t *testing.T) {
-	e := &StoreError{Backend: "keyring", Op: "set", Name: "a/b", Cause: "timed out after 5s", Hint: "unlock your keyring, or use --store file", Err: context.DeadlineExceeded}
-	want := "keyring store: set a/b: timed out after 5s (context deadline exceeded); unlock your keyring, or use --store file"
+	e := &StoreError{Backend: "keyring", Op: "set", Name: "a/b", Cause: "timed out after 5s", Hint: "unlock your keyring", Other: KindFile, Err: context.DeadlineExceeded}
+	want := "keyring store: set a/b: timed out after 5s (context deadline exceeded); unlock your keyring"
 	if e.Error() != want {
 		t.Errorf("Error() = %q\nwant      %q", e.Error(), want)
 	}
