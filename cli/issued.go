@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"keyturn/account"
+	"keyturn/keystore"
 	"keyturn/textsafe"
 )
 
@@ -80,13 +81,5 @@ func reportNotStored(app *App, nse *account.NotStoredError, asJSON bool) error {
 	return exitf(ExitNotStored, "%v\nThe token printed on stdout is the ONLY copy: copy it now, then %s.", nse, how)
 }
 
-// storeName is "the keyring", "the file store" and so on.
-func storeName(backend string) string {
-	switch backend {
-	case "":
-		return "the store"
-	case "keyring":
-		return "the keyring"
-	}
-	return "the " + backend + " store"
-}
+// storeName is how a backend is named in sentences, as the TUI names it.
+func storeName(backend string) string { return keystore.DisplayName(backend) }

@@ -37,6 +37,21 @@ const (
 	KindMemory  = "memory"
 )
 
+// DisplayName is how both faces name a backend kind in sentences.
+func DisplayName(kind string) string {
+	switch kind {
+	case KindKeyring:
+		return "the keyring"
+	case KindFile:
+		return "the encrypted secrets file"
+	case KindMemory:
+		return "the memory store (gone when keyturn exits)"
+	case "":
+		return "the store"
+	}
+	return "the " + kind + " store"
+}
+
 var (
 	// ErrNotFound means the secret is not in the store.
 	ErrNotFound = errors.New("secret not found in the store")

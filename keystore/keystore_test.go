@@ -178,3 +178,19 @@ func TestStoreErrorMessage(t *testing.T) {
 		t.Errorf("not found: %q", nf)
 	}
 }
+
+// Both faces name a store with these words (the CLI said "the file store"
+// where the TUI said "the encrypted secrets file").
+func TestDisplayName(t *testing.T) {
+	for kind, want := range map[string]string{
+		KindKeyring: "the keyring",
+		KindFile:    "the encrypted secrets file",
+		KindMemory:  "the memory store (gone when keyturn exits)",
+		"":          "the store",
+		"pass":      "the pass store",
+	} {
+		if got := DisplayName(kind); got != want {
+			t.Errorf("DisplayName(%q) = %q, want %q", kind, got, want)
+		}
+	}
+}

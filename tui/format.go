@@ -163,19 +163,7 @@ func mask(value string) string {
 }
 
 // storeName is how a backend is named in sentences.
-func storeName(backend string) string {
-	switch backend {
-	case keystore.KindKeyring:
-		return "the keyring"
-	case keystore.KindFile:
-		return "the encrypted secrets file"
-	case keystore.KindMemory:
-		return "the memory store (gone when keyturn exits)"
-	case "":
-		return "the store"
-	}
-	return "the " + backend + " store"
-}
+func storeName(backend string) string { return keystore.DisplayName(backend) }
 
 // kindName names a token kind in words.
 func kindName(kind string) string {
