@@ -75,11 +75,7 @@ func RemedyFor(err error) (Remedy, bool) {
 	case errors.As(err, &re):
 		r = re.Remedy
 	case errors.As(err, &uo):
-		// Commands and webhooks can be read back; other kinds say in
-		// uo.Check how to look.
-		if uo.Ref.Kind == KindCommand || uo.Ref.Kind == KindWebhook {
-			r = Remedy{Action: Fetch, Account: uo.Account, Ref: uo.Ref}
-		}
+		r = uo.Remedy
 	case errors.As(err, &na):
 		if len(na.Known) == 0 {
 			r = Remedy{Action: AddAccount}

@@ -86,7 +86,8 @@ func TestRemedyForClientAndStoreErrors(t *testing.T) {
 			account.Remedy{Action: account.UnlockStore, Flag: "--store file"}},
 		{"too large for the keyring", &keystore.StoreError{Backend: "keyring", Other: keystore.KindFile, Err: keystore.ErrTooLarge},
 			account.Remedy{Action: account.UseFlag, Flag: "--store file"}},
-		{"unknown outcome of a command regen", &account.UnknownOutcomeError{Account: "mm", Ref: account.Ref{Kind: account.KindCommand, ID: "x"}},
+		{"unknown outcome of a command regen", &account.UnknownOutcomeError{Account: "mm", Ref: account.Ref{Kind: account.KindCommand, ID: "x"},
+			Remedy: account.Remedy{Action: account.Fetch, Account: "mm", Ref: account.Ref{Kind: account.KindCommand, ID: "x"}}},
 			account.Remedy{Action: account.Fetch, Account: "mm", Ref: account.Ref{Kind: account.KindCommand, ID: "x"}}},
 	} {
 		got, ok := account.RemedyFor(c.err)

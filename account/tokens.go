@@ -313,21 +313,28 @@ func (m *Manager) explainIssueError(s *session, ref Ref, err error, inPlace bool
 		return ch
 	}
 	if inPlace && client.MayHaveApplied(err) {
-		return &UnknownOutcomeError{Account: s.acct.Name, Ref: ref, Err: err, Check: checkHint(s.acct, ref)}
+		check, r := checkHint(s.acct, ref)
+		return &UnknownOutcomeError{Account: s.acct.Name, Ref: ref, Err: err, Check: check, Remedy: r}
 	}
 	return err
 }
 
-func checkHint(a config.Account, ref Ref) string {
+// checkHint is how to find out what a request with no answer did: in
+// words, and the way out each face renders.
+func checkHint(a config.Account, ref Ref) (string, Remedy) {
 	switch ref.Kind {
 	case KindPAT:
-		return fmt.Sprintf("Check with 'keyturn token list %s --kind pat': if the PAT's last_token_part no longer ends with the stored fingerprint, it was rotated and the new token is lost; rotate it again. keyturn does not retry by itself.", a.Name)
+		return "Check the PAT in the token list: if its last_token_part no longer ends with the stored fingerprint, it was rotated and the new token is lost; rotate it again. keyturn does not retry by itself.",
+			Remedy{Action: CheckRef, Account: a.Name, Ref: Ref{Kind: KindPAT}}
 	case KindSession:
-		return fmt.Sprintf("The old token stays valid until it expires; run 'keyturn token rotate %s session' again when you are ready. keyturn does not retry by itself.", a.Name)
+		return "The old token stays valid until it expires; rotate it again when you are ready. keyturn does not retry by itself.",
+			Remedy{Action: Rotate, Account: a.Name, Ref: ref}
 	case KindCommand, KindWebhook:
-		return fmt.Sprintf("'keyturn token fetch %s %s' saves the token the server holds now (the new one if the rotation went through) without rotating it again. keyturn does not retry by itself.", a.Name, ref)
+		return "Fetching it saves the token the server holds now (the new one if the rotation went through) without rotating it again. keyturn does not retry by itself.",
+			Remedy{Action: Fetch, Account: a.Name, Ref: ref}
 	}
-	return fmt.Sprintf("Check the integration, or run 'keyturn token rotate %s %s' again on purpose to get a token you hold. keyturn does not retry by itself.", a.Name, ref)
+	return "Check the integration, or rotate it again on purpose to get a token you hold. keyturn does not retry by itself.",
+		Remedy{Action: Rotate, Account: a.Name, Ref: ref}
 }
 
 // Fetch stores the token the server holds now for a slash command or an

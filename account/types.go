@@ -266,7 +266,8 @@ type UnknownOutcomeError struct {
 	Account string
 	Ref     Ref
 	Err     error
-	Check   string // how to find out
+	Check   string // how to find out, in words
+	Remedy  Remedy // the way out, for RemedyFor
 }
 
 func (e *UnknownOutcomeError) Error() string {

@@ -39,7 +39,7 @@ func (a *App) explain(ctx context.Context, err error, doing, acct string) error 
 	case errors.As(err, &nse):
 		return exitf(ExitNotStored, "%s: %v", prefix, err)
 	case errors.As(err, &uo):
-		return exitf(ExitUnknownState, "%s: %v", prefix, err)
+		return exitf(ExitUnknownState, "%s: %v%s", prefix, err, hint(err, acct, doing))
 	case errors.As(err, &ch):
 		return exitf(ExitNeedCode, "%s", challengeText(where, ch))
 	case errors.As(err, &na):
@@ -69,12 +69,15 @@ func remedyLine(r account.Remedy) string {
 	}
 	switch r.Action {
 	case account.SignIn:
-		return fmt.Sprintf("Sign in again with 'keyturn login %s'", name)
+		return fmt.Sprintf("Sign in with 'keyturn login %s'", name)
 	case account.Fetch:
 		return fmt.Sprintf("'keyturn token fetch %s %s' saves the token the server holds now, without rotating it again", name, account.ShellArg(r.Ref.String()))
 	case account.Rotate:
 		return fmt.Sprintf("Rotate it with 'keyturn token rotate %s %s'", name, account.ShellArg(r.Ref.String()))
 	case account.CheckRef:
+		if r.Ref.Kind != "" {
+			return fmt.Sprintf("See 'keyturn token list %s --kind %s'", name, r.Ref.Kind)
+		}
 		return fmt.Sprintf("Check the REF against 'keyturn token list %s'", name)
 	case account.CheckServer:
 		return fmt.Sprintf("Check that the server is up, with no proxy in the way, and that its URL is right ('keyturn account show %s')", name)

@@ -196,10 +196,8 @@ func hintFor(err error) string {
 	var ns *account.NotStoredError
 	var na *account.NoAccountError
 	switch {
-	case errors.As(err, &uo) && (uo.Ref.Kind == account.KindCommand || uo.Ref.Kind == account.KindWebhook):
-		return "Do not retry blindly: the server holds the new token if the regeneration went through."
 	case errors.As(err, &uo):
-		return "Do not retry blindly. " + uo.Check
+		return "Do not retry blindly."
 	case errors.As(err, &ns):
 		return "Copy the token now, or free the store and save it again."
 	case errors.As(err, &ch) && ch.Locked:

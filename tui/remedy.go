@@ -27,6 +27,9 @@ func (m *Model) remedyText(r account.Remedy) string {
 	case account.Rotate:
 		return "r on the token regenerates it"
 	case account.CheckRef:
+		if r.Ref.Kind != "" {
+			return "ctrl+r refreshes the token list to check it"
+		}
 		return "ctrl+r refreshes the token list: the server does not have that token (any more)"
 	case account.CheckServer:
 		return "Check that the server is up, with no proxy in the way, and that its URL (on the account screen) is right; ctrl+r tries again"
@@ -64,7 +67,7 @@ func (m *Model) remedyText(r account.Remedy) string {
 func (m *Model) remedyKey(r account.Remedy) key.Binding {
 	switch r.Action {
 	case account.SignIn:
-		return key.NewBinding(key.WithKeys(m.keys.SignIn.Keys()...), key.WithHelp(m.keys.SignIn.Help().Key, "sign in to "+r.Account+" again"))
+		return key.NewBinding(key.WithKeys(m.keys.SignIn.Keys()...), key.WithHelp(m.keys.SignIn.Help().Key, "sign in to "+r.Account))
 	case account.Fetch:
 		return key.NewBinding(key.WithKeys(m.keys.Fetch.Keys()...), key.WithHelp(m.keys.Fetch.Help().Key, "fetch the token the server holds now"))
 	}

@@ -35,11 +35,11 @@ func TestBannerOffersEveryWayOut(t *testing.T) {
 		{"429", &client.RateLimitedError{Status: 429}, "wait a little"},
 		{"unreachable", &client.TransportError{Err: errors.New("connection refused")}, "ctrl+r tries again"},
 		{"sent, no answer", &client.TransportError{MayHaveReached: true, Err: errors.New("EOF")}, "ctrl+r shows the server's state"},
-		{"401", api(401), "s sign in to mm again"},
+		{"401", api(401), "s sign in to mm"},
 		{"503", api(503), "try again later"},
 		{"proxy page", &client.BadResponseError{Status: 502}, "its URL"},
 		{"locked keyring", &keystore.StoreError{Backend: "keyring", Other: keystore.KindFile, Err: keystore.ErrUnavailable}, "--store file"},
-		{"not signed in to another", wrap(account.Remedy{Action: account.SignIn, Account: "rc"}), "s sign in to rc again"},
+		{"not signed in to another", wrap(account.Remedy{Action: account.SignIn, Account: "rc"}), "s sign in to rc"},
 		{"fetch", wrap(account.Remedy{Action: account.Fetch, Account: "mm", Ref: cmd}), "f fetch the token the server holds now"},
 		{"rotate", wrap(account.Remedy{Action: account.Rotate, Account: "mm", Ref: cmd}), "r on the token regenerates it"},
 		{"ref gone", wrap(account.Remedy{Action: account.CheckRef, Account: "mm"}), "ctrl+r refreshes the token list"},
@@ -88,7 +88,7 @@ func TestBanner401SignInKeyOpensSignIn(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.press("ctrl+r")
-	h.says("✗ Cannot list the tokens of mm", "401", "s sign in to mm again")
+	h.says("✗ Cannot list the tokens of mm", "401", "s sign in to mm")
 	h.press("s")
 	h.says("Sign in · mm")
 	if h.m.banner != nil {
