@@ -44,7 +44,7 @@ func (m *Model) remedyText(r account.Remedy) string {
 		return "The server failed: try again later (ctrl+r refreshes)"
 	case account.UnlockStore:
 		if r.Flag != "" {
-			return "Unlock your keyring (or start one), or restart keyturn with " + r.Flag
+			return "Or restart keyturn with " + r.Flag // the store's error says how to unlock it
 		}
 		return "Unlock the store, then try again"
 	case account.UseFlag:
@@ -60,6 +60,27 @@ func (m *Model) remedyText(r account.Remedy) string {
 		return "M on " + name + "'s screen disables MFA first"
 	}
 	return ""
+}
+
+// errText is an error for a dialog's error line, with its way out. A
+// dialog's keys are its own, so a remedy the banner would carry out names
+// the screen's key instead.
+func (m *Model) errText(err error) string {
+	s := err.Error()
+	r, ok := m.remedyFor(err)
+	if !ok {
+		return s
+	}
+	var more string
+	switch r.Action {
+	case account.SignIn:
+		more = m.keys.SignIn.Help().Key + " on " + r.Account + " signs in"
+	case account.Fetch:
+		more = m.keys.Fetch.Help().Key + " on the token fetches the one the server holds now"
+	default:
+		more = m.remedyText(r)
+	}
+	return joinHints(strings.TrimSuffix(s, ".")+".", more) // a key name keeps its case
 }
 
 // remedyKey is the key the banner answers to for a remedy it can carry

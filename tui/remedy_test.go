@@ -117,3 +117,25 @@ func TestBannerFetchKeyFetchesTheRef(t *testing.T) {
 		t.Fatal("f must store the token the server holds now, without a regeneration")
 	}
 }
+
+// A dialog's error line carries the way out too, naming the screen's key:
+// the dialog's own keys mean other things (s saves again in a result).
+func TestDialogErrorsNameTheirWayOut(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	for _, c := range []struct {
+		err  error
+		want string
+	}{
+		{&account.RemedyError{Err: errors.New("rc: not signed in"), Remedy: account.Remedy{Action: account.SignIn, Account: "rc"}},
+			"rc: not signed in. s on rc signs in."},
+		{&account.RemedyError{Err: errors.New("an account named \"mm\" exists already"), Remedy: account.Remedy{Action: account.RemoveAccount, Account: "mm"}},
+			"an account named \"mm\" exists already. Pick another name, or remove mm first (d on the account list)."},
+		{&keystore.StoreError{Backend: "keyring", Op: "set", Cause: "timed out", Hint: "unlock your keyring", Other: keystore.KindFile, Err: keystore.ErrUnavailable},
+			"keyring store: set: timed out; unlock your keyring. Or restart keyturn with --store file."},
+		{errors.New("plain."), "plain."},
+	} {
+		if got := h.m.errText(c.err); got != c.want {
+			t.Errorf("errText = %q\nwant      %q", got, c.want)
+		}
+	}
+}
