@@ -28,6 +28,7 @@ const (
 	AddAccount                 // no such account
 	RemoveAccount              // the name is taken: remove Account first
 	DisableMFA                 // MFA is on: disable it on Account first
+	Resume                     // a rotation run was interrupted: finish it
 	lastRemedy
 )
 
@@ -64,6 +65,7 @@ func RemedyFor(err error) (Remedy, bool) {
 	var re *RemedyError
 	var uo *UnknownOutcomeError
 	var na *NoAccountError
+	var ir *InterruptedRunError
 	var rl *client.RateLimitedError
 	var te *client.TransportError
 	var ae *client.APIError
@@ -76,6 +78,8 @@ func RemedyFor(err error) (Remedy, bool) {
 		r = re.Remedy
 	case errors.As(err, &uo):
 		r = uo.Remedy
+	case errors.As(err, &ir):
+		r = Remedy{Action: Resume}
 	case errors.As(err, &na):
 		if len(na.Known) == 0 {
 			r = Remedy{Action: AddAccount}

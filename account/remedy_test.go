@@ -89,7 +89,11 @@ func TestRemedyForClientAndStoreErrors(t *testing.T) {
 		{"unknown outcome of a command regen", &account.UnknownOutcomeError{Account: "mm", Ref: account.Ref{Kind: account.KindCommand, ID: "x"},
 			Remedy: account.Remedy{Action: account.Fetch, Account: "mm", Ref: account.Ref{Kind: account.KindCommand, ID: "x"}}},
 			account.Remedy{Action: account.Fetch, Account: "mm", Ref: account.Ref{Kind: account.KindCommand, ID: "x"}}},
+		{"interrupted run", &account.InterruptedRunError{Ref: "command:x", Journal: "/j"}, account.Remedy{Action: account.Resume}},
 	} {
+		if strings.Contains(c.err.Error(), "--") {
+			t.Errorf("%s: the message holds a flag: %q", c.what, c.err)
+		}
 		got, ok := account.RemedyFor(c.err)
 		got.Until = time.Time{} // a wall-clock time; After is what the server said
 		if !ok || got != c.want {

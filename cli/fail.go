@@ -101,6 +101,8 @@ func remedyLine(r account.Remedy) string {
 		return "Add one with 'keyturn account add'"
 	case account.RemoveAccount:
 		return fmt.Sprintf("Pick another name, or remove that account first with 'keyturn account remove %s'", name)
+	case account.Resume:
+		return "Run the same command again with --resume to finish it"
 	case account.DisableMFA:
 		return fmt.Sprintf("Disable it with 'keyturn mfa disable %s --code C'", name)
 	}

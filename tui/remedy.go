@@ -56,6 +56,8 @@ func (m *Model) remedyText(r account.Remedy) string {
 		return "a on the account list adds one"
 	case account.RemoveAccount:
 		return "Pick another name, or remove " + name + " first (d on the account list)"
+	case account.Resume:
+		return m.keys.RotateAll.Help().Key + " on the section again offers to resume it"
 	case account.DisableMFA:
 		return "M on " + name + "'s screen disables MFA first"
 	}
