@@ -201,7 +201,8 @@ func (m *Manager) switchCredential(ctx context.Context, s *session, iss *Issued)
 	c := *s.cred
 	c.Token = iss.Value
 	if err := m.saveCredential(ctx, s.acct.Name, c); err != nil {
-		iss.Notes = append(iss.Notes, fmt.Sprintf("keyturn signed in with the token this one replaces, and could not save the new one as its credential (%v): sign in again with 'keyturn login %s --token-stdin' and the new token", unwrapNotStored(err), s.acct.Name))
+		iss.Notes = append(iss.Notes, fmt.Sprintf("keyturn signed in with the token this one replaces, and could not save the new one as its credential (%v): sign in again with the new token", unwrapNotStored(err)))
+		iss.Next = append(iss.Next, Remedy{Action: SignIn, Account: s.acct.Name, Flag: "--token-stdin"})
 		return false
 	}
 	s.cred = &c

@@ -29,6 +29,7 @@ const (
 	RemoveAccount              // the name is taken: remove Account first
 	DisableMFA                 // MFA is on: disable it on Account first
 	Resume                     // a rotation run was interrupted: finish it
+	Revoke                     // an old token is still active: revoke Ref
 	lastRemedy
 )
 

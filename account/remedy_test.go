@@ -13,6 +13,7 @@ import (
 	"keyturn/config"
 	"keyturn/keystore"
 	"keyturn/sandbox/capillarysim"
+	"keyturn/sandbox/simnet"
 )
 
 // Errors from account operations carry their way out as data: the message
@@ -104,5 +105,31 @@ func TestRemedyForClientAndStoreErrors(t *testing.T) {
 		if r, ok := account.RemedyFor(err); ok {
 			t.Errorf("RemedyFor(%v) = %+v, want none", err, r)
 		}
+	}
+}
+
+// A rotation whose old token could not be revoked says so in its notes and
+// carries the revoke as its next step, with no command line in the words.
+func TestRotationNotesCarryTheRevokeAsData(t *testing.T) {
+	w := newWorld(t)
+	w.mattermostSignedIn()
+	ctx := context.Background()
+	first, err := w.mgr.Create(ctx, "mm", "ci-bot", false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	oldRef, _ := account.ParseRef(first.Ref)
+	w.sb.Env.Faults.Add(simnet.Rule{Path: "users/tokens/revoke", Fault: simnet.ErrorAfterApply, Times: 1})
+	iss, err := w.mgr.Rotate(ctx, "mm", oldRef, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	notes := strings.Join(iss.Notes, "\n")
+	if !strings.Contains(notes, "could not be revoked") || strings.Contains(notes, "keyturn token") {
+		t.Errorf("notes: %q", notes)
+	}
+	want := account.Remedy{Action: account.Revoke, Account: "mm", Ref: oldRef}
+	if len(iss.Next) != 1 || iss.Next[0] != want {
+		t.Errorf("Next = %+v, want [%+v]", iss.Next, want)
 	}
 }

@@ -468,7 +468,8 @@ func (m *Manager) rotateUserToken(ctx context.Context, s *session, ref Ref) (*Is
 	// The new token is stored: checking it and revoking the old one follow
 	// the caller again, and a cancelled caller leaves the old one active.
 	if ctx.Err() != nil {
-		iss.Notes = append(iss.Notes, fmt.Sprintf("stopped before the old token %s was revoked: it is still active; revoke it with 'keyturn token revoke %s %s'", ref.ID, s.acct.Name, ref))
+		iss.Notes = append(iss.Notes, fmt.Sprintf("stopped before the old token %s was revoked: it is still active", ref.ID))
+		iss.Next = append(iss.Next, Remedy{Action: Revoke, Account: s.acct.Name, Ref: ref})
 		return iss, nil
 	}
 	if _, err := mattermost.New(s.hc, ut.Token).Me(ctx); err != nil {
@@ -485,7 +486,8 @@ func (m *Manager) rotateUserToken(ctx context.Context, s *session, ref Ref) (*Is
 		mm = s.mattermost()
 	}
 	if err := mm.RevokeUserAccessToken(ctx, ref.ID); err != nil {
-		iss.Notes = append(iss.Notes, fmt.Sprintf("the old token %s could not be revoked (%v); revoke it with 'keyturn token revoke %s %s'", ref.ID, err, s.acct.Name, ref))
+		iss.Notes = append(iss.Notes, fmt.Sprintf("the old token %s could not be revoked (%v)", ref.ID, err))
+		iss.Next = append(iss.Next, Remedy{Action: Revoke, Account: s.acct.Name, Ref: ref})
 		return iss, nil
 	}
 	if !signIn {

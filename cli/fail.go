@@ -69,6 +69,9 @@ func remedyLine(r account.Remedy) string {
 	}
 	switch r.Action {
 	case account.SignIn:
+		if r.Flag != "" {
+			return fmt.Sprintf("Sign in with 'keyturn login %s %s'", name, r.Flag)
+		}
 		return fmt.Sprintf("Sign in with 'keyturn login %s'", name)
 	case account.Fetch:
 		return fmt.Sprintf("'keyturn token fetch %s %s' saves the token the server holds now, without rotating it again", name, account.ShellArg(r.Ref.String()))
@@ -103,6 +106,8 @@ func remedyLine(r account.Remedy) string {
 		return fmt.Sprintf("Pick another name, or remove that account first with 'keyturn account remove %s'", name)
 	case account.Resume:
 		return "Run the same command again with --resume to finish it"
+	case account.Revoke:
+		return fmt.Sprintf("Revoke it with 'keyturn token revoke %s %s'", name, account.ShellArg(r.Ref.String()))
 	case account.DisableMFA:
 		return fmt.Sprintf("Disable it with 'keyturn mfa disable %s --code C'", name)
 	}

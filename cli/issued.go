@@ -38,9 +38,7 @@ func toIssuedJSON(iss *account.Issued, reveal bool) issuedJSON {
 // "saved prod/command/abc (…f3a9) to the keyring". With reveal, the token
 // too. Notes go to stderr.
 func printIssued(app *App, iss *account.Issued, asJSON, reveal bool) error {
-	for _, n := range iss.Notes {
-		fmt.Fprintf(app.io.Err, "note: %s\n", textsafe.Line(n))
-	}
+	printNotes(app, iss)
 	if asJSON {
 		return writeJSON(app.io.Out, toIssuedJSON(iss, reveal))
 	}
@@ -64,9 +62,7 @@ func printIssued(app *App, iss *account.Issued, asJSON, reveal bool) error {
 // and the exit code is 3.
 func reportNotStored(app *App, nse *account.NotStoredError, asJSON bool) error {
 	iss := nse.Issued
-	for _, n := range iss.Notes {
-		fmt.Fprintf(app.io.Err, "note: %s\n", textsafe.Line(n))
-	}
+	printNotes(app, iss)
 	if asJSON {
 		if err := writeJSON(app.io.Out, toIssuedJSON(iss, true)); err != nil {
 			return err
@@ -83,3 +79,14 @@ func reportNotStored(app *App, nse *account.NotStoredError, asJSON bool) error {
 
 // storeName is how a backend is named in sentences, as the TUI names it.
 func storeName(backend string) string { return keystore.DisplayName(backend) }
+
+// printNotes puts an issued token's notes and the ways out they call for
+// on stderr.
+func printNotes(app *App, iss *account.Issued) {
+	for _, n := range iss.Notes {
+		fmt.Fprintf(app.io.Err, "note: %s\n", textsafe.Line(n))
+	}
+	for _, r := range iss.Next {
+		fmt.Fprintf(app.io.Err, "note: %s\n", textsafe.Line(remedyLine(r)))
+	}
+}

@@ -58,6 +58,8 @@ func (m *Model) remedyText(r account.Remedy) string {
 		return "Pick another name, or remove " + name + " first (d on the account list)"
 	case account.Resume:
 		return m.keys.RotateAll.Help().Key + " on the section again offers to resume it"
+	case account.Revoke:
+		return m.keys.Revoke.Help().Key + " on the old token revokes it"
 	case account.DisableMFA:
 		return "M on " + name + "'s screen disables MFA first"
 	}
@@ -73,16 +75,19 @@ func (m *Model) errText(err error) string {
 	if !ok {
 		return s
 	}
-	var more string
+	return joinHints(strings.TrimSuffix(s, ".")+".", m.remedyWords(r)) // a key name keeps its case
+}
+
+// remedyWords is remedyText for a dialog: the banner's own keys are named
+// as the screen's keys.
+func (m *Model) remedyWords(r account.Remedy) string {
 	switch r.Action {
 	case account.SignIn:
-		more = m.keys.SignIn.Help().Key + " on " + r.Account + " signs in"
+		return m.keys.SignIn.Help().Key + " on " + r.Account + " signs in"
 	case account.Fetch:
-		more = m.keys.Fetch.Help().Key + " on the token fetches the one the server holds now"
-	default:
-		more = m.remedyText(r)
+		return m.keys.Fetch.Help().Key + " on the token fetches the one the server holds now"
 	}
-	return joinHints(strings.TrimSuffix(s, ".")+".", more) // a key name keeps its case
+	return m.remedyText(r)
 }
 
 // remedyKey is the key the banner answers to for a remedy it can carry

@@ -139,3 +139,20 @@ func TestDialogErrorsNameTheirWayOut(t *testing.T) {
 		}
 	}
 }
+
+// A regeneration that left the old token active says how to revoke it in
+// the result, with the screen's key, not a command line.
+func TestResultNamesTheRevokeOfTheOldToken(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	h.signInMattermost()
+	h.press("n")
+	h.typeText("CI deploys")
+	h.press("enter")
+	h.says("New user access token")
+	h.press("enter")
+	h.cursorTo("CI deploys")
+	h.sb.Env.Faults.Add(simnet.Rule{Path: "users/tokens/revoke", Fault: simnet.ErrorAfterApply, Times: 1})
+	h.press("r", "y")
+	h.says("New user access token", "could not be revoked", "x on the old token revokes it")
+	h.lacks("keyturn token revoke")
+}

@@ -173,6 +173,9 @@ func (d *resultDialog) view(m *Model, w, h int) string {
 	for _, n := range iss.Notes {
 		b = append(b, m.st.Warn.Render(wrap("• "+n, inner)))
 	}
+	for _, r := range iss.Next {
+		b = append(b, m.st.Warn.Render(wrap("• "+m.remedyWords(r), inner)))
+	}
 	if d.note != "" {
 		b = append(b, m.st.Accent.Render(wrap(d.note, inner)))
 	}
