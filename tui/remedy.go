@@ -23,25 +23,28 @@ func (m *Model) remedyText(r account.Remedy) string {
 	switch r.Action {
 	case account.SignIn, account.Fetch:
 		k := m.remedyKey(r)
+		if !k.Enabled() {
+			return m.remedyWords(r)
+		}
 		return k.Help().Key + " " + k.Help().Desc
 	case account.Rotate:
-		return "r on the token regenerates it"
+		return m.keys.Rotate.Help().Key + " on the token regenerates it"
 	case account.CheckRef:
 		if r.Ref.Kind != "" {
-			return "ctrl+r refreshes the token list to check it"
+			return m.keys.Refresh.Help().Key + " refreshes the token list to check it"
 		}
-		return "ctrl+r refreshes the token list: the server does not have that token (any more)"
+		return m.keys.Refresh.Help().Key + " refreshes the token list: the server does not have that token (any more)"
 	case account.CheckServer:
-		return "Check that the server is up, with no proxy in the way, and that its URL (on the account screen) is right; ctrl+r tries again"
+		return "Check that the server is up, with no proxy in the way, and that its URL (on the account screen) is right; " + m.keys.Refresh.Help().Key + " tries again"
 	case account.CheckState:
-		return "ctrl+r shows the server's state now: look before trying again"
+		return m.keys.Refresh.Help().Key + " shows the server's state now: look before trying again"
 	case account.Wait:
 		if r.After > 0 {
 			return "The server limits requests: wait " + r.After.Round(time.Second).String() + " (until " + r.Until.Local().Format("15:04:05") + "), then try again"
 		}
 		return "The server limits requests: wait a little, then try again"
 	case account.TryLater:
-		return "The server failed: try again later (ctrl+r refreshes)"
+		return "The server failed: try again later (" + m.keys.Refresh.Help().Key + " refreshes)"
 	case account.UnlockStore:
 		if r.Flag != "" {
 			return "Or restart keyturn with " + r.Flag // the store's error says how to unlock it
@@ -53,15 +56,15 @@ func (m *Model) remedyText(r account.Remedy) string {
 		}
 		return "Fill in the " + strings.TrimPrefix(r.Flag, "--") + " field"
 	case account.AddAccount:
-		return "a on the account list adds one"
+		return m.keys.Add.Help().Key + " on the account list adds one"
 	case account.RemoveAccount:
-		return "Pick another name, or remove " + name + " first (d on the account list)"
+		return "Pick another name, or remove " + name + " first (" + m.keys.Remove.Help().Key + " on the account list)"
 	case account.Resume:
 		return m.keys.RotateAll.Help().Key + " on the section again offers to resume it"
 	case account.Revoke:
 		return m.keys.Revoke.Help().Key + " on the old token revokes it"
 	case account.DisableMFA:
-		return "M on " + name + "'s screen disables MFA first"
+		return m.keys.MFAOff.Help().Key + " on " + name + "'s screen disables MFA first"
 	}
 	return ""
 }
@@ -83,6 +86,9 @@ func (m *Model) errText(err error) string {
 func (m *Model) remedyWords(r account.Remedy) string {
 	switch r.Action {
 	case account.SignIn:
+		if r.Account == "" {
+			return m.keys.SignIn.Help().Key + " on the account signs in"
+		}
 		return m.keys.SignIn.Help().Key + " on " + r.Account + " signs in"
 	case account.Fetch:
 		return m.keys.Fetch.Help().Key + " on the token fetches the one the server holds now"
@@ -93,6 +99,13 @@ func (m *Model) remedyWords(r account.Remedy) string {
 // remedyKey is the key the banner answers to for a remedy it can carry
 // out itself; the other remedies name a screen's own key.
 func (m *Model) remedyKey(r account.Remedy) key.Binding {
+	switch r.Action {
+	case account.SignIn, account.Fetch:
+		if r.Account == "" {
+			// No account to act on: the text names the screen's key.
+			return key.NewBinding(key.WithDisabled())
+		}
+	}
 	switch r.Action {
 	case account.SignIn:
 		return key.NewBinding(key.WithKeys(m.keys.SignIn.Keys()...), key.WithHelp(m.keys.SignIn.Help().Key, "sign in to "+r.Account))
@@ -108,10 +121,6 @@ func (m *Model) remedyFor(err error) (account.Remedy, bool) {
 	r, ok := account.RemedyFor(err)
 	if ok && r.Account == "" && m.screen == screenAccount {
 		r.Account = m.acct.name
-	}
-	if ok && r.Account == "" && (r.Action == account.SignIn || r.Action == account.Fetch) {
-		// A key with no account to act on would do nothing.
-		return account.Remedy{}, false
 	}
 	return r, ok
 }

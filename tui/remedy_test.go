@@ -156,3 +156,14 @@ func TestResultNamesTheRevokeOfTheOldToken(t *testing.T) {
 	h.says("New user access token", "could not be revoked", "x on the old token revokes it")
 	h.lacks("keyturn token revoke")
 }
+
+// On the account list a 401 names no account: the banner names the list's
+// own key, which signs in to the account under the cursor.
+func TestBanner401OnTheListNamesTheListKey(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	h.selectAccount(rcAcct)
+	h.m.showError("It failed", &client.APIError{Service: "rocketchat", Status: 401})
+	h.says("What to do: s on the account signs in")
+	h.press("s")
+	h.says("Sign in · rc")
+}
