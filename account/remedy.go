@@ -11,6 +11,11 @@ import (
 // RemedyAction is what the person can do about an error. It is data, not
 // words: the CLI renders it as a command line, the TUI as a key, so both
 // faces offer the same way out and neither copies the other's syntax.
+//
+// To add a way out: an action here (before lastRemedy), the error that
+// carries it (withRemedy, or a case in RemedyFor), and its words in
+// cli/fail.go remedyLine and tui/remedy.go remedyText. Both faces' tests
+// walk RemedyActions, so an action with no words in one face fails.
 type RemedyAction int
 
 const (
