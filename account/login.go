@@ -98,7 +98,7 @@ func (m *Manager) loginMattermost(ctx context.Context, a config.Account, req Log
 			if lerr := mattermost.New(hc, token).Logout(context.WithoutCancel(ctx)); lerr != nil {
 				msg = fmt.Sprintf("ending that session failed too (%v); it lapses when the server expires it", lerr)
 			}
-			return fmt.Errorf("%s: the server signed in but did not say which user, and asking failed (%w); %s. Run 'keyturn login %s' again", a.Name, err, msg, a.Name)
+			return withRemedy(fmt.Errorf("%s: the server signed in but did not say which user, and asking failed (%w); %s", a.Name, err, msg), Remedy{Action: SignIn, Account: a.Name})
 		}
 	}
 	var sf *client.SecondFactorRequired
@@ -211,7 +211,7 @@ func (m *Manager) loginCapillary(ctx context.Context, a config.Account, req Logi
 		return err
 	}
 	if p == nil && req.Answer != nil && req.Answer.Code != "" && req.Password == "" {
-		return fmt.Errorf("%s: no sign-in is waiting for a code (it may have expired); run 'keyturn login %s' again without --code", a.Name, a.Name)
+		return withRemedy(fmt.Errorf("%s: no sign-in is waiting for a code (it may have expired)", a.Name), Remedy{Action: SignIn, Account: a.Name})
 	}
 	if p == nil {
 		return m.capillaryStart(ctx, a, cp, req)
@@ -355,7 +355,7 @@ func (m *Manager) capillaryResume(ctx context.Context, a config.Account, cp *cap
 		return m.capillaryFinish(ctx, a, tokens, true)
 	}
 	_ = m.clearPending(ctx, a.Name)
-	return fmt.Errorf("%s: the waiting sign-in step %q is unknown; run 'keyturn login %s' again", a.Name, p.Step, a.Name)
+	return withRemedy(fmt.Errorf("%s: the waiting sign-in step %q is unknown", a.Name, p.Step), Remedy{Action: SignIn, Account: a.Name})
 }
 
 // capillaryStepError keeps the challenge open on a wrong code, and drops
@@ -372,7 +372,7 @@ func (m *Manager) capillaryStepError(ctx context.Context, a config.Account, p *p
 		return ch
 	case capillary.IsLocked(err), capillary.IsSessionExpired(err):
 		_ = m.clearPending(ctx, a.Name)
-		return fmt.Errorf("%w; start again with 'keyturn login %s'", err, a.Name)
+		return withRemedy(err, Remedy{Action: SignIn, Account: a.Name})
 	}
 	return err
 }

@@ -95,7 +95,7 @@ func Normalize(a config.Account) (config.Account, error) {
 			a.URL = u
 		}
 		if a.Brand == "" {
-			return a, fmt.Errorf("capillary account needs a brand (--brand)")
+			return a, withRemedy(errors.New("capillary account needs a brand"), Remedy{Action: UseFlag, Flag: "--brand"})
 		}
 		a.IdentifierType = strings.ToUpper(strings.TrimSpace(a.IdentifierType))
 		if err := capillary.ValidIdentifierType(a.IdentifierType); err != nil {
@@ -149,7 +149,7 @@ func (m *Manager) AddAll(ctx context.Context, accounts ...config.Account) ([]con
 	err := m.cfg.UpdateContext(ctx, func(c *config.Config) error {
 		for _, a := range out {
 			if _, ok := c.Account(a.Name); ok {
-				return fmt.Errorf("an account named %q exists already (keyturn account remove %s first)", a.Name, a.Name)
+				return withRemedy(fmt.Errorf("an account named %q exists already", a.Name), Remedy{Action: RemoveAccount, Account: a.Name})
 			}
 			c.PutAccount(a)
 		}
@@ -179,7 +179,7 @@ type NoAccountError struct {
 
 func (e *NoAccountError) Error() string {
 	if len(e.Known) == 0 {
-		return fmt.Sprintf("no account named %q; add one with 'keyturn account add'", e.Name)
+		return fmt.Sprintf("no account named %q; there are none yet", e.Name)
 	}
 	return fmt.Sprintf("no account named %q (accounts: %s)", e.Name, strings.Join(e.Known, ", "))
 }

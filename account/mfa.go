@@ -80,7 +80,7 @@ func (m *Manager) BeginMFA(ctx context.Context, account string, replace bool, an
 			if !replace {
 				return nil, ErrMFAActive
 			}
-			return nil, fmt.Errorf("Rocket.Chat refuses a new TOTP secret while one is active: disable it first ('keyturn mfa disable %s --code C'), then set it up again", account)
+			return nil, withRemedy(fmt.Errorf("Rocket.Chat refuses a new TOTP secret while one is active: disable it first, then set it up again"), Remedy{Action: DisableMFA, Account: account})
 		}
 		setup, err := rc.EnableTOTP(ctx, s.secondFactor(ctx, ans))
 		if err != nil {

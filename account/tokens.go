@@ -301,7 +301,7 @@ func (m *Manager) Create(ctx context.Context, account, label string, bypass2FA b
 		}
 		return m.issue(ictx, account, ref, tok, nil)
 	}
-	return nil, fmt.Errorf("%s accounts cannot create tokens; use 'keyturn token rotate %s session' to regenerate the session", s.acct.Service, account)
+	return nil, withRemedy(fmt.Errorf("%s accounts cannot create tokens; regenerate the session instead", s.acct.Service), Remedy{Action: Rotate, Account: account, Ref: Ref{Kind: KindSession}})
 }
 
 // explainIssueError turns a failed call into what the person must know: a
@@ -313,21 +313,28 @@ func (m *Manager) explainIssueError(s *session, ref Ref, err error, inPlace bool
 		return ch
 	}
 	if inPlace && client.MayHaveApplied(err) {
-		return &UnknownOutcomeError{Account: s.acct.Name, Ref: ref, Err: err, Check: checkHint(s.acct, ref)}
+		check, r := checkHint(s.acct, ref)
+		return &UnknownOutcomeError{Account: s.acct.Name, Ref: ref, Err: err, Check: check, Remedy: r}
 	}
 	return err
 }
 
-func checkHint(a config.Account, ref Ref) string {
+// checkHint is how to find out what a request with no answer did: in
+// words, and the way out each face renders.
+func checkHint(a config.Account, ref Ref) (string, Remedy) {
 	switch ref.Kind {
 	case KindPAT:
-		return fmt.Sprintf("Check with 'keyturn token list %s --kind pat': if the PAT's last_token_part no longer ends with the stored fingerprint, it was rotated and the new token is lost; rotate it again. keyturn does not retry by itself.", a.Name)
+		return "Check the PAT in the token list: if its last_token_part no longer ends with the stored fingerprint, it was rotated and the new token is lost; rotate it again. keyturn does not retry by itself.",
+			Remedy{Action: CheckRef, Account: a.Name, Ref: Ref{Kind: KindPAT}}
 	case KindSession:
-		return fmt.Sprintf("The old token stays valid until it expires; run 'keyturn token rotate %s session' again when you are ready. keyturn does not retry by itself.", a.Name)
+		return "The old token stays valid until it expires; rotate it again when you are ready. keyturn does not retry by itself.",
+			Remedy{Action: Rotate, Account: a.Name, Ref: ref}
 	case KindCommand, KindWebhook:
-		return fmt.Sprintf("'keyturn token fetch %s %s' saves the token the server holds now (the new one if the rotation went through) without rotating it again. keyturn does not retry by itself.", a.Name, ref)
+		return "Fetching it saves the token the server holds now (the new one if the rotation went through) without rotating it again. keyturn does not retry by itself.",
+			Remedy{Action: Fetch, Account: a.Name, Ref: ref}
 	}
-	return fmt.Sprintf("Check the integration, or run 'keyturn token rotate %s %s' again on purpose to get a token you hold. keyturn does not retry by itself.", a.Name, ref)
+	return "Check the integration, or rotate it again on purpose to get a token you hold. keyturn does not retry by itself.",
+		Remedy{Action: Rotate, Account: a.Name, Ref: ref}
 }
 
 // Fetch stores the token the server holds now for a slash command or an
@@ -361,7 +368,7 @@ func (m *Manager) Fetch(ctx context.Context, account string, ref Ref) (*Issued, 
 		}
 		tok = h.Token
 	default:
-		return nil, fmt.Errorf("%s: the server shows this token only when it issues it, so keyturn cannot fetch it; rotate it to get one you hold", ref)
+		return nil, withRemedy(fmt.Errorf("%s: the server shows this token only when it issues it, so keyturn cannot fetch it", ref), Remedy{Action: Rotate, Account: account, Ref: ref})
 	}
 	if tok == "" {
 		return nil, fmt.Errorf("%s, %s: the server did not show the token (the account may lack the permission to manage it)", s.acct.Name, ref)
@@ -372,7 +379,8 @@ func (m *Manager) Fetch(ctx context.Context, account string, ref Ref) (*Issued, 
 // Rotate replaces a token. Where the old token can live on (Mattermost user
 // access tokens): create new, store, verify, revoke old. Where the server
 // replaces in place: one request, stored on arrival, never retried.
-func (m *Manager) Rotate(ctx context.Context, account string, ref Ref, ans *Answer) (*Issued, error) {
+func (m *Manager) Rotate(ctx context.Context, account string, ref Ref, ans *Answer) (_ *Issued, err error) {
+	defer func() { err = refGone(err, account) }()
 	s, unlock, err := m.lockedSession(ctx, account, "rotating "+ref.String())
 	if err != nil {
 		return nil, err
@@ -460,7 +468,8 @@ func (m *Manager) rotateUserToken(ctx context.Context, s *session, ref Ref) (*Is
 	// The new token is stored: checking it and revoking the old one follow
 	// the caller again, and a cancelled caller leaves the old one active.
 	if ctx.Err() != nil {
-		iss.Notes = append(iss.Notes, fmt.Sprintf("stopped before the old token %s was revoked: it is still active; revoke it with 'keyturn token revoke %s %s'", ref.ID, s.acct.Name, ref))
+		iss.Notes = append(iss.Notes, fmt.Sprintf("stopped before the old token %s was revoked: it is still active", ref.ID))
+		iss.Next = append(iss.Next, Remedy{Action: Revoke, Account: s.acct.Name, Ref: ref})
 		return iss, nil
 	}
 	if _, err := mattermost.New(s.hc, ut.Token).Me(ctx); err != nil {
@@ -477,7 +486,8 @@ func (m *Manager) rotateUserToken(ctx context.Context, s *session, ref Ref) (*Is
 		mm = s.mattermost()
 	}
 	if err := mm.RevokeUserAccessToken(ctx, ref.ID); err != nil {
-		iss.Notes = append(iss.Notes, fmt.Sprintf("the old token %s could not be revoked (%v); revoke it with 'keyturn token revoke %s %s'", ref.ID, err, s.acct.Name, ref))
+		iss.Notes = append(iss.Notes, fmt.Sprintf("the old token %s could not be revoked (%v)", ref.ID, err))
+		iss.Next = append(iss.Next, Remedy{Action: Revoke, Account: s.acct.Name, Ref: ref})
 		return iss, nil
 	}
 	if !signIn {
@@ -525,7 +535,7 @@ func (m *Manager) regenerateSession(ctx context.Context, s *session) (*Issued, e
 	}
 	if err != nil {
 		if capillary.IsSessionExpired(err) {
-			return nil, fmt.Errorf("%w: the stored key is no longer accepted; sign in again with 'keyturn login %s'", err, s.acct.Name)
+			return nil, withRemedy(fmt.Errorf("%w: the stored key is no longer accepted", err), Remedy{Action: SignIn, Account: s.acct.Name})
 		}
 		return nil, m.explainIssueError(s, Ref{Kind: KindSession}, err, true)
 	}
@@ -546,14 +556,15 @@ func (m *Manager) regenerateSession(ctx context.Context, s *session) (*Issued, e
 }
 
 // Revoke ends a token on the server and deletes keyturn's copy.
-func (m *Manager) Revoke(ctx context.Context, account string, ref Ref, ans *Answer) error {
+func (m *Manager) Revoke(ctx context.Context, account string, ref Ref, ans *Answer) (err error) {
+	defer func() { err = refGone(err, account) }()
 	s, unlock, err := m.lockedSession(ctx, account, "revoking "+ref.String())
 	if err != nil {
 		return err
 	}
 	defer unlock()
 	if m.signsInWith(ctx, s, ref) {
-		return fmt.Errorf("keyturn signs in to %s with %s: revoking it would leave keyturn signed out with a dead token. Rotate it instead ('keyturn token rotate %s %s'), or sign in another way first ('keyturn login %s') and then revoke it", account, ref, account, ShellArg(ref.String()), account)
+		return withRemedy(fmt.Errorf("keyturn signs in to %s with %s: revoking it would leave keyturn signed out with a dead token. Rotate it instead, or sign in another way first and then revoke it", account, ref), Remedy{Action: Rotate, Account: account, Ref: ref})
 	}
 	switch ref.Kind {
 	case KindUserToken:
@@ -576,7 +587,7 @@ func (m *Manager) Revoke(ctx context.Context, account string, ref Ref, ans *Answ
 			err = s.capillary().ExpireMFAToken(ctx, tok)
 		}
 	case KindCommand, KindWebhook:
-		return fmt.Errorf("%s tokens cannot be revoked on Mattermost, only regenerated: 'keyturn token rotate %s %s'", ref.Kind, account, ref)
+		return withRemedy(fmt.Errorf("%s tokens cannot be revoked on Mattermost, only regenerated", ref.Kind), Remedy{Action: Rotate, Account: account, Ref: ref})
 	default:
 		return fmt.Errorf("cannot revoke %s", ref)
 	}
