@@ -152,7 +152,7 @@ func (m *Model) statusOf(name string) (account.Status, bool) {
 	if m.acct.st != nil && m.acct.name == name {
 		return *m.acct.st, true
 	}
-	for _, a := range m.accounts.list {
+	for _, a := range m.accounts.rows.all() {
 		if a.Name == name {
 			return a, true
 		}
