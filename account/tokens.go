@@ -3,15 +3,12 @@ package account
 import (
 	"context"
 	"fmt"
-	"sort"
 	"strings"
 	"sync"
-	"time"
 
 	"keyturn/client"
 	"keyturn/client/capillary"
 	"keyturn/client/mattermost"
-	"keyturn/client/rocketchat"
 	"keyturn/config"
 	"keyturn/textsafe"
 )
@@ -46,36 +43,6 @@ func (m *Manager) session(ctx context.Context, account string) (*session, error)
 	return &session{acct: a, cred: cred, hc: hc, put: m.put}, nil
 }
 
-func (s *session) mattermost() *mattermost.Client { return mattermost.New(s.hc, s.cred.Token) }
-
-func (s *session) rocketchat() *rocketchat.Client {
-	return rocketchat.New(s.hc, rocketchat.Credentials{UserID: s.cred.UserID, AuthToken: s.cred.Token, IsPAT: s.cred.Via == viaPAT})
-}
-
-func (s *session) capillary() *capillary.Client {
-	return capillary.New(s.hc, capillary.Identity{IdentifierType: s.acct.IdentifierType, IdentifierValue: s.acct.Identifier, Brand: s.acct.Brand, DeviceID: s.acct.DeviceID})
-}
-
-// secondFactor turns an Answer into Rocket.Chat's header pair. An answer
-// with no method gets the one the server will ask for, read the way the
-// server picks it (authenticator, then email, then the password fallback),
-// since the header must echo it.
-func (s *session) secondFactor(ctx context.Context, ans *Answer) *rocketchat.SecondFactor {
-	if ans == nil || ans.Code == "" {
-		return nil
-	}
-	method := ans.Method
-	if method == "" {
-		method = client.MethodPassword
-		if me, err := s.rocketchat().Me(ctx); err == nil {
-			if ms := me.SecondFactorMethods(); len(ms) > 0 {
-				method = ms[0]
-			}
-		}
-	}
-	return &rocketchat.SecondFactor{Method: method, Code: strings.TrimSpace(ans.Code)}
-}
-
 // Team is a Mattermost team the account belongs to.
 type Team struct {
 	ID          string `json:"id"`
@@ -89,7 +56,7 @@ func (m *Manager) Teams(ctx context.Context, account string) ([]Team, error) {
 	if err != nil {
 		return nil, err
 	}
-	if s.acct.Service != Mattermost {
+	if !Info(s.acct.Service).Teams() {
 		return nil, nil
 	}
 	teams, err := s.mattermost().MyTeams(ctx)
@@ -104,17 +71,7 @@ func (m *Manager) Teams(ctx context.Context, account string) ([]Team, error) {
 }
 
 // KindsOf lists the token kinds a service has.
-func KindsOf(service string) []string {
-	switch service {
-	case Mattermost:
-		return []string{KindUserToken, KindCommand, KindWebhook}
-	case RocketChat:
-		return []string{KindPAT}
-	case Capillary:
-		return []string{KindSession}
-	}
-	return nil
-}
+func KindsOf(service string) []string { return Info(service).KindIDs() }
 
 // Tokens lists the account's tokens on the server, marking those keyturn
 // holds. It never returns a value.
@@ -131,13 +88,8 @@ func (m *Manager) Tokens(ctx context.Context, account string, f ListFilter) ([]T
 		kinds = []string{f.Kind}
 	}
 	var out []Token
-	switch s.acct.Service {
-	case Mattermost:
-		out, err = m.mattermostTokens(ctx, s, kinds, f.Team)
-	case RocketChat:
-		out, err = m.rocketTokens(ctx, s)
-	case Capillary:
-		out, err = m.capillaryTokens(ctx, s)
+	if svc, ok := Lookup(s.acct.Service); ok {
+		out, err = svc.tokens(ctx, m, s, kinds, f.Team)
 	}
 	if err != nil {
 		return nil, err
@@ -162,103 +114,6 @@ func (m *Manager) Tokens(ctx context.Context, account string, f ListFilter) ([]T
 	return out, nil
 }
 
-func (m *Manager) mattermostTokens(ctx context.Context, s *session, kinds []string, team string) ([]Token, error) {
-	mm := s.mattermost()
-	var out []Token
-	if contains(kinds, KindUserToken) {
-		uts, err := mm.ListUserAccessTokens(ctx, s.cred.UserID)
-		if err != nil {
-			return nil, err
-		}
-		for _, ut := range uts {
-			active := ut.IsActive
-			out = append(out, Token{Ref: Ref{Kind: KindUserToken, ID: ut.ID}, Label: ut.Description, Active: &active})
-		}
-	}
-	if !contains(kinds, KindCommand) && !contains(kinds, KindWebhook) {
-		return out, nil
-	}
-	teams, err := mm.MyTeams(ctx)
-	if err != nil {
-		return nil, err
-	}
-	matched := false
-	for _, t := range teams {
-		// A team is named as the list shows it, cleaned of escapes.
-		if team != "" && team != t.Name && team != t.ID && team != textsafe.Line(t.Name) {
-			continue
-		}
-		matched = true
-		if contains(kinds, KindCommand) {
-			cmds, err := mm.ListCommands(ctx, t.ID)
-			if err != nil {
-				return nil, err
-			}
-			for _, c := range cmds {
-				created := time.UnixMilli(c.CreateAt)
-				label := "/" + c.Trigger
-				if c.DisplayName != "" {
-					label += " (" + c.DisplayName + ")"
-				}
-				out = append(out, Token{Ref: Ref{Kind: KindCommand, ID: c.ID}, Label: label, Team: t.Name, Created: &created, current: c.Token})
-			}
-		}
-		if contains(kinds, KindWebhook) {
-			hooks, err := mm.ListOutgoingWebhooks(ctx, t.ID)
-			if err != nil {
-				return nil, err
-			}
-			for _, h := range hooks {
-				created := time.UnixMilli(h.CreateAt)
-				label := h.DisplayName
-				if label == "" {
-					label = strings.Join(h.TriggerWords, ", ")
-				}
-				out = append(out, Token{Ref: Ref{Kind: KindWebhook, ID: h.ID}, Label: label, Team: t.Name, Created: &created, current: h.Token})
-			}
-		}
-	}
-	if team != "" && !matched {
-		return nil, fmt.Errorf("%s: no team %q among the account's teams", s.acct.Name, team)
-	}
-	return out, nil
-}
-
-func (m *Manager) rocketTokens(ctx context.Context, s *session) ([]Token, error) {
-	pats, err := s.rocketchat().ListPATs(ctx)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]Token, 0, len(pats))
-	for _, p := range pats {
-		t := Token{Ref: Ref{Kind: KindPAT, ID: p.Name}, Label: p.Name, LastPart: p.LastTokenPart, Bypass2FA: p.BypassTwoFactor}
-		if !p.CreatedAt.IsZero() {
-			created := p.CreatedAt
-			t.Created = &created
-		}
-		out = append(out, t)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Label < out[j].Label })
-	return out, nil
-}
-
-func (m *Manager) capillaryTokens(ctx context.Context, s *session) ([]Token, error) {
-	c, err := m.cfg.Load()
-	if err != nil {
-		return nil, err
-	}
-	t := Token{Ref: Ref{Kind: KindSession}, Label: "session of " + s.acct.Identifier}
-	if meta, ok := c.Secret(SecretName(s.acct.Name, t.Ref)); ok {
-		t.Expires = meta.Expires
-		created := meta.Created
-		if meta.Rotated != nil {
-			created = *meta.Rotated
-		}
-		t.Created = &created
-	}
-	return []Token{t}, nil
-}
-
 // Create issues a new token: a Mattermost user access token (description
 // label) or a Rocket.Chat personal access token (name label). It is stored
 // before it is returned.
@@ -272,34 +127,8 @@ func (m *Manager) Create(ctx context.Context, account, label string, bypass2FA b
 	if label == "" {
 		return nil, fmt.Errorf("a token needs a label (its description or name)")
 	}
-	switch s.acct.Service {
-	case Mattermost:
-		ictx, done, err := m.issuing(ctx, inFlightIssue(account, Ref{Kind: KindUserToken}, false))
-		if err != nil {
-			return nil, err
-		}
-		defer done()
-		ut, err := s.mattermost().CreateUserAccessToken(ictx, s.cred.UserID, label)
-		if err != nil {
-			return nil, m.explainIssueError(s, Ref{Kind: KindUserToken}, err, false)
-		}
-		return m.issue(ictx, account, Ref{Kind: KindUserToken, ID: ut.ID}, ut.Token, nil)
-	case RocketChat:
-		if err := CheckStorable(account, Ref{Kind: KindPAT, ID: label}); err != nil {
-			return nil, err
-		}
-		sf := s.secondFactor(ctx, ans)
-		ref := Ref{Kind: KindPAT, ID: label}
-		ictx, done, err := m.issuing(ctx, inFlightIssue(account, ref, false))
-		if err != nil {
-			return nil, err
-		}
-		defer done()
-		tok, err := s.rocketchat().GeneratePAT(ictx, label, bypass2FA, sf)
-		if err != nil {
-			return nil, m.explainIssueError(s, ref, err, false)
-		}
-		return m.issue(ictx, account, ref, tok, nil)
+	if c, ok := capability[creator](s.acct.Service); ok {
+		return c.create(ctx, m, s, label, bypass2FA, ans)
 	}
 	return nil, fmt.Errorf("%s accounts cannot create tokens; use 'keyturn token rotate %s session' to regenerate the session", s.acct.Service, account)
 }
@@ -557,17 +386,17 @@ func (m *Manager) Revoke(ctx context.Context, account string, ref Ref, ans *Answ
 	}
 	switch ref.Kind {
 	case KindUserToken:
-		if s.acct.Service != Mattermost {
+		if !hasKind(s.acct.Service, KindUserToken) {
 			return fmt.Errorf("%s accounts have no user tokens", s.acct.Service)
 		}
 		err = s.mattermost().RevokeUserAccessToken(ctx, ref.ID)
 	case KindPAT:
-		if s.acct.Service != RocketChat {
+		if !hasKind(s.acct.Service, KindPAT) {
 			return fmt.Errorf("%s accounts have no PATs", s.acct.Service)
 		}
 		err = s.rocketchat().RemovePAT(ctx, ref.ID, s.secondFactor(ctx, ans))
 	case KindSession:
-		if s.acct.Service != Capillary {
+		if !hasKind(s.acct.Service, KindSession) {
 			return fmt.Errorf("%s accounts have no Capillary session", s.acct.Service)
 		}
 		var tok string
