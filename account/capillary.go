@@ -380,3 +380,54 @@ func (m *Manager) capillaryTokens(ctx context.Context, s *session) ([]Token, err
 func (s *session) capillary() *capillary.Client {
 	return capillary.New(s.hc, capillary.Identity{IdentifierType: s.acct.IdentifierType, IdentifierValue: s.acct.Identifier, Brand: s.acct.Brand, DeviceID: s.acct.DeviceID})
 }
+
+func (capillaryService) rotate(ctx context.Context, m *Manager, s *session, _ Ref, _ *Answer) (*Issued, error) {
+	return m.regenerateSession(ctx, s)
+}
+
+func (capillaryService) revoke(ctx context.Context, m *Manager, s *session, ref Ref, _ *Answer) error {
+	tok, err := m.vault.Get(ctx, SecretName(s.acct.Name, ref))
+	if err != nil {
+		return err
+	}
+	return s.capillary().ExpireMFAToken(ctx, tok)
+}
+
+// regenerateSession makes a new Capillary token from the stored key.
+func (m *Manager) regenerateSession(ctx context.Context, s *session) (*Issued, error) {
+	if s.cred.Key == "" {
+		return nil, fmt.Errorf("%s: no key is stored; sign in again", s.acct.Name)
+	}
+	cp := s.capillary()
+	ctx, done, err := m.issuing(ctx, inFlightIssue(s.acct.Name, Ref{Kind: KindSession}, true))
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	var tokens *capillary.Tokens
+	if s.cred.MFA {
+		tokens, err = cp.RegenerateMFAToken(ctx, s.cred.Key)
+	} else {
+		tokens, err = cp.RegenerateToken(ctx, s.cred.Key)
+	}
+	if err != nil {
+		if capillary.IsSessionExpired(err) {
+			return nil, fmt.Errorf("%w: the stored key is no longer accepted; sign in again with 'keyturn login %s'", err, s.acct.Name)
+		}
+		return nil, m.explainIssueError(s, Ref{Kind: KindSession}, err, true)
+	}
+	iss, err := m.issueIn(ctx, s, Ref{Kind: KindSession}, tokens.Token, expiryPtr(tokens.Expires))
+	if err != nil {
+		return iss, err
+	}
+	// Regenerate answers key:null; a new key, if one ever comes, replaces
+	// the stored one only after the token is safe.
+	if tokens.Key != "" && tokens.Key != s.cred.Key {
+		c := *s.cred
+		c.Key = tokens.Key
+		if err := m.saveCredential(ctx, s.acct.Name, c); err != nil {
+			iss.Notes = append(iss.Notes, "the server sent a new key that could not be stored: "+err.Error())
+		}
+	}
+	return iss, nil
+}

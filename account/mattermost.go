@@ -233,3 +233,123 @@ func (m *Manager) mattermostTokens(ctx context.Context, s *session, kinds []stri
 	}
 	return out, nil
 }
+
+func (mattermostService) teams(ctx context.Context, s *session) ([]Team, error) {
+	teams, err := s.mattermost().MyTeams(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Team, 0, len(teams))
+	for _, t := range teams {
+		out = append(out, Team{ID: t.ID, Name: textsafe.Line(t.Name), DisplayName: textsafe.Line(t.DisplayName)})
+	}
+	return out, nil
+}
+
+func (mattermostService) rotate(ctx context.Context, m *Manager, s *session, ref Ref, _ *Answer) (*Issued, error) {
+	switch ref.Kind {
+	case KindCommand:
+		return m.regenInPlace(ctx, s, ref, func(ctx context.Context) (string, error) {
+			return s.mattermost().RegenCommandToken(ctx, ref.ID)
+		})
+	case KindWebhook:
+		return m.regenInPlace(ctx, s, ref, func(ctx context.Context) (string, error) {
+			hook, err := s.mattermost().RegenOutgoingWebhookToken(ctx, ref.ID)
+			if err != nil {
+				return "", err
+			}
+			return hook.Token, nil
+		})
+	case KindUserToken:
+		return m.rotateUserToken(ctx, s, ref)
+	}
+	return nil, fmt.Errorf("cannot rotate %s", ref)
+}
+
+func (mattermostService) revoke(ctx context.Context, _ *Manager, s *session, ref Ref, _ *Answer) error {
+	return s.mattermost().RevokeUserAccessToken(ctx, ref.ID)
+}
+
+func (mattermostService) fetch(ctx context.Context, s *session, ref Ref) (string, error) {
+	switch ref.Kind {
+	case KindCommand:
+		c, err := s.mattermost().GetCommand(ctx, ref.ID)
+		if err != nil {
+			return "", err
+		}
+		return c.Token, nil
+	case KindWebhook:
+		h, err := s.mattermost().GetOutgoingWebhook(ctx, ref.ID)
+		if err != nil {
+			return "", err
+		}
+		return h.Token, nil
+	}
+	return "", fmt.Errorf("cannot fetch %s", ref)
+}
+
+// rotateUserToken never leaves the person without a working token: the
+// old one is revoked only once the new one is stored and verified.
+func (m *Manager) rotateUserToken(ctx context.Context, s *session, ref Ref) (*Issued, error) {
+	mm := s.mattermost()
+	signIn := m.signsInWith(ctx, s, ref)
+	old, err := mm.GetUserAccessToken(ctx, ref.ID)
+	if err != nil {
+		return nil, err
+	}
+	desc := old.Description
+	iss, ut, err := m.createUserToken(ctx, s, ref, old.UserID, desc)
+	if err != nil {
+		if iss != nil {
+			iss.Notes = append(iss.Notes, fmt.Sprintf("the old token %s was NOT revoked, since the new one is not saved", ref.ID))
+		}
+		return iss, err
+	}
+	// The new token is stored: checking it and revoking the old one follow
+	// the caller again, and a cancelled caller leaves the old one active.
+	if ctx.Err() != nil {
+		iss.Notes = append(iss.Notes, fmt.Sprintf("stopped before the old token %s was revoked: it is still active; revoke it with 'keyturn token revoke %s %s'", ref.ID, s.acct.Name, ref))
+		return iss, nil
+	}
+	if _, err := mattermost.New(s.hc, ut.Token).Me(ctx); err != nil {
+		iss.Notes = append(iss.Notes, fmt.Sprintf("the new token did not work when checked (%v); the old token %s was left active", err, ref.ID))
+		return iss, nil
+	}
+	if signIn {
+		// keyturn signs in with the old token: it must sign in with the
+		// new one before the old one is revoked.
+		if !m.switchCredential(ctx, s, iss) {
+			iss.Notes = append(iss.Notes, fmt.Sprintf("the old token %s was left active, since keyturn still signs in with it", ref.ID))
+			return iss, nil
+		}
+		mm = s.mattermost()
+	}
+	if err := mm.RevokeUserAccessToken(ctx, ref.ID); err != nil {
+		iss.Notes = append(iss.Notes, fmt.Sprintf("the old token %s could not be revoked (%v); revoke it with 'keyturn token revoke %s %s'", ref.ID, err, s.acct.Name, ref))
+		return iss, nil
+	}
+	if !signIn {
+		m.keepSignedIn(ctx, s, iss)
+	}
+	if err := m.vault.Delete(ctx, SecretName(s.acct.Name, ref)); err != nil && !isNotFound(err) {
+		iss.Notes = append(iss.Notes, fmt.Sprintf("the old token was revoked but its stored copy could not be deleted: %v", err))
+	}
+	iss.Notes = append(iss.Notes, fmt.Sprintf("old token %s revoked", ref.ID))
+	return iss, nil
+}
+
+// createUserToken issues the new user token of a rotation and stores it,
+// past the caller's cancellation once sent.
+func (m *Manager) createUserToken(ctx context.Context, s *session, ref Ref, userID, desc string) (*Issued, *mattermost.UserAccessToken, error) {
+	ictx, done, err := m.issuing(ctx, inFlightIssue(s.acct.Name, Ref{Kind: KindUserToken}, false))
+	if err != nil {
+		return nil, nil, err
+	}
+	defer done()
+	ut, err := s.mattermost().CreateUserAccessToken(ictx, userID, desc)
+	if err != nil {
+		return nil, nil, m.explainIssueError(s, ref, err, false)
+	}
+	iss, err := m.issueIn(ictx, s, Ref{Kind: KindUserToken, ID: ut.ID}, ut.Token, nil)
+	return iss, ut, err
+}

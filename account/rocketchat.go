@@ -234,3 +234,21 @@ func (m *Manager) rocketTokens(ctx context.Context, s *session) ([]Token, error)
 	sort.Slice(out, func(i, j int) bool { return out[i].Label < out[j].Label })
 	return out, nil
 }
+
+func (rocketChatService) rotate(ctx context.Context, m *Manager, s *session, ref Ref, ans *Answer) (*Issued, error) {
+	signIn := m.signsInWith(ctx, s, ref)
+	sf := s.secondFactor(ctx, ans)
+	iss, err := m.regenInPlace(ctx, s, ref, func(ctx context.Context) (string, error) {
+		return s.rocketchat().RegeneratePAT(ctx, ref.ID, sf)
+	})
+	if signIn {
+		// The old token died with the regeneration: sign in with the
+		// new one, even if the caller has gone, or keyturn is locked out.
+		m.switchCredential(context.WithoutCancel(ctx), s, iss)
+	}
+	return iss, err
+}
+
+func (rocketChatService) revoke(ctx context.Context, _ *Manager, s *session, ref Ref, ans *Answer) error {
+	return s.rocketchat().RemovePAT(ctx, ref.ID, s.secondFactor(ctx, ans))
+}

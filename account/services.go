@@ -62,6 +62,16 @@ type Service interface {
 	logout(ctx context.Context, m *Manager, a config.Account, hc *client.Client, cred *credential) error
 	// tokens lists the server's tokens of the given kinds.
 	tokens(ctx context.Context, m *Manager, s *session, kinds []string, team string) ([]Token, error)
+	// rotate replaces one of its tokens (ref's kind is the service's, and
+	// storable); revoke ends one of its revocable tokens on the server.
+	rotate(ctx context.Context, m *Manager, s *session, ref Ref, ans *Answer) (*Issued, error)
+	revoke(ctx context.Context, m *Manager, s *session, ref Ref, ans *Answer) error
+}
+
+// fetcher is a service whose server shows some tokens' values in its
+// lists (TokenKind.Fetchable): keyturn stores them without rotating.
+type fetcher interface {
+	fetch(ctx context.Context, s *session, ref Ref) (string, error)
 }
 
 // tokenSignIn is a service that can sign in with a token made elsewhere.
@@ -258,6 +268,12 @@ func ServiceName(id string) string { return Info(id).Name }
 func hasKind(service, kind string) bool {
 	_, ok := Info(service).Kind(kind)
 	return ok
+}
+
+// tokenKindOf describes one of a service's kinds (zero when it has none).
+func tokenKindOf(service, kind string) TokenKind {
+	k, _ := Info(service).Kind(kind)
+	return k
 }
 
 // capability finds what a service can do beyond the Service interface

@@ -53,6 +53,18 @@ func TestServicesAnswerConsistently(t *testing.T) {
 			if k, ok := info.CreateKind(); info.Creates != "" && (!ok || k.Label == "" || k.Example == "") {
 				t.Errorf("creates %q: must be one of its kinds, with a label and an example", info.Creates)
 			}
+			_, lists := svc.(teamLister)
+			if lists != info.Teams() {
+				t.Errorf("implements team lists = %v, but has per-team kinds = %v", lists, info.Teams())
+			}
+			_, fetches := svc.(fetcher)
+			var fetchable bool
+			for _, k := range info.Kinds {
+				fetchable = fetchable || k.Fetchable
+			}
+			if fetches != fetchable {
+				t.Errorf("implements fetch = %v, but has fetchable kinds = %v", fetches, fetchable)
+			}
 			_, withToken := svc.(tokenSignIn)
 			if withToken != info.SignIn.WithToken {
 				t.Errorf("implements token sign-in = %v, but SignIn.WithToken = %v", withToken, info.SignIn.WithToken)

@@ -7,10 +7,7 @@ import (
 	"sync"
 
 	"keyturn/client"
-	"keyturn/client/capillary"
-	"keyturn/client/mattermost"
 	"keyturn/config"
-	"keyturn/textsafe"
 )
 
 // session is an account with its signed-in clients.
@@ -56,18 +53,16 @@ func (m *Manager) Teams(ctx context.Context, account string) ([]Team, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !Info(s.acct.Service).Teams() {
+	t, ok := capability[teamLister](s.acct.Service)
+	if !ok {
 		return nil, nil
 	}
-	teams, err := s.mattermost().MyTeams(ctx)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]Team, 0, len(teams))
-	for _, t := range teams {
-		out = append(out, Team{ID: t.ID, Name: textsafe.Line(t.Name), DisplayName: textsafe.Line(t.DisplayName)})
-	}
-	return out, nil
+	return t.teams(ctx, s)
+}
+
+// teamLister is a service whose tokens belong to teams (TokenKind.PerTeam).
+type teamLister interface {
+	teams(ctx context.Context, s *session) ([]Team, error)
 }
 
 // KindsOf lists the token kinds a service has.
@@ -175,22 +170,13 @@ func (m *Manager) Fetch(ctx context.Context, account string, ref Ref) (*Issued, 
 	if err := CheckStorable(s.acct.Name, ref); err != nil {
 		return nil, err
 	}
-	var tok string
-	switch ref.Kind {
-	case KindCommand:
-		c, err := s.mattermost().GetCommand(ctx, ref.ID)
-		if err != nil {
-			return nil, err
-		}
-		tok = c.Token
-	case KindWebhook:
-		h, err := s.mattermost().GetOutgoingWebhook(ctx, ref.ID)
-		if err != nil {
-			return nil, err
-		}
-		tok = h.Token
-	default:
+	f, ok := capability[fetcher](s.acct.Service)
+	if !ok || !tokenKindOf(s.acct.Service, ref.Kind).Fetchable {
 		return nil, fmt.Errorf("%s: the server shows this token only when it issues it, so keyturn cannot fetch it; rotate it to get one you hold", ref)
+	}
+	tok, err := f.fetch(ctx, s, ref)
+	if err != nil {
+		return nil, err
 	}
 	if tok == "" {
 		return nil, fmt.Errorf("%s, %s: the server did not show the token (the account may lack the permission to manage it)", s.acct.Name, ref)
@@ -221,35 +207,8 @@ func (m *Manager) rotateWith(ctx context.Context, s *session, ref Ref, ans *Answ
 	if err := CheckStorable(s.acct.Name, ref); err != nil {
 		return nil, err
 	}
-	switch ref.Kind {
-	case KindCommand:
-		return m.regenInPlace(ctx, s, ref, func(ctx context.Context) (string, error) {
-			return s.mattermost().RegenCommandToken(ctx, ref.ID)
-		})
-	case KindWebhook:
-		return m.regenInPlace(ctx, s, ref, func(ctx context.Context) (string, error) {
-			hook, err := s.mattermost().RegenOutgoingWebhookToken(ctx, ref.ID)
-			if err != nil {
-				return "", err
-			}
-			return hook.Token, nil
-		})
-	case KindUserToken:
-		return m.rotateUserToken(ctx, s, ref)
-	case KindPAT:
-		signIn := m.signsInWith(ctx, s, ref)
-		sf := s.secondFactor(ctx, ans)
-		iss, err := m.regenInPlace(ctx, s, ref, func(ctx context.Context) (string, error) {
-			return s.rocketchat().RegeneratePAT(ctx, ref.ID, sf)
-		})
-		if signIn {
-			// The old token died with the regeneration: sign in with the
-			// new one, even if the caller has gone, or keyturn is locked out.
-			m.switchCredential(context.WithoutCancel(ctx), s, iss)
-		}
-		return iss, err
-	case KindSession:
-		return m.regenerateSession(ctx, s)
+	if svc, ok := Lookup(s.acct.Service); ok {
+		return svc.rotate(ctx, m, s, ref, ans)
 	}
 	return nil, fmt.Errorf("cannot rotate %s", ref)
 }
@@ -269,111 +228,6 @@ func (m *Manager) regenInPlace(ctx context.Context, s *session, ref Ref, regen f
 	return m.issueIn(ictx, s, ref, tok, nil)
 }
 
-// rotateUserToken never leaves the person without a working token: the
-// old one is revoked only once the new one is stored and verified.
-func (m *Manager) rotateUserToken(ctx context.Context, s *session, ref Ref) (*Issued, error) {
-	mm := s.mattermost()
-	signIn := m.signsInWith(ctx, s, ref)
-	old, err := mm.GetUserAccessToken(ctx, ref.ID)
-	if err != nil {
-		return nil, err
-	}
-	desc := old.Description
-	iss, ut, err := m.createUserToken(ctx, s, ref, old.UserID, desc)
-	if err != nil {
-		if iss != nil {
-			iss.Notes = append(iss.Notes, fmt.Sprintf("the old token %s was NOT revoked, since the new one is not saved", ref.ID))
-		}
-		return iss, err
-	}
-	// The new token is stored: checking it and revoking the old one follow
-	// the caller again, and a cancelled caller leaves the old one active.
-	if ctx.Err() != nil {
-		iss.Notes = append(iss.Notes, fmt.Sprintf("stopped before the old token %s was revoked: it is still active; revoke it with 'keyturn token revoke %s %s'", ref.ID, s.acct.Name, ref))
-		return iss, nil
-	}
-	if _, err := mattermost.New(s.hc, ut.Token).Me(ctx); err != nil {
-		iss.Notes = append(iss.Notes, fmt.Sprintf("the new token did not work when checked (%v); the old token %s was left active", err, ref.ID))
-		return iss, nil
-	}
-	if signIn {
-		// keyturn signs in with the old token: it must sign in with the
-		// new one before the old one is revoked.
-		if !m.switchCredential(ctx, s, iss) {
-			iss.Notes = append(iss.Notes, fmt.Sprintf("the old token %s was left active, since keyturn still signs in with it", ref.ID))
-			return iss, nil
-		}
-		mm = s.mattermost()
-	}
-	if err := mm.RevokeUserAccessToken(ctx, ref.ID); err != nil {
-		iss.Notes = append(iss.Notes, fmt.Sprintf("the old token %s could not be revoked (%v); revoke it with 'keyturn token revoke %s %s'", ref.ID, err, s.acct.Name, ref))
-		return iss, nil
-	}
-	if !signIn {
-		m.keepSignedIn(ctx, s, iss)
-	}
-	if err := m.vault.Delete(ctx, SecretName(s.acct.Name, ref)); err != nil && !isNotFound(err) {
-		iss.Notes = append(iss.Notes, fmt.Sprintf("the old token was revoked but its stored copy could not be deleted: %v", err))
-	}
-	iss.Notes = append(iss.Notes, fmt.Sprintf("old token %s revoked", ref.ID))
-	return iss, nil
-}
-
-// createUserToken issues the new user token of a rotation and stores it,
-// past the caller's cancellation once sent.
-func (m *Manager) createUserToken(ctx context.Context, s *session, ref Ref, userID, desc string) (*Issued, *mattermost.UserAccessToken, error) {
-	ictx, done, err := m.issuing(ctx, inFlightIssue(s.acct.Name, Ref{Kind: KindUserToken}, false))
-	if err != nil {
-		return nil, nil, err
-	}
-	defer done()
-	ut, err := s.mattermost().CreateUserAccessToken(ictx, userID, desc)
-	if err != nil {
-		return nil, nil, m.explainIssueError(s, ref, err, false)
-	}
-	iss, err := m.issueIn(ictx, s, Ref{Kind: KindUserToken, ID: ut.ID}, ut.Token, nil)
-	return iss, ut, err
-}
-
-// regenerateSession makes a new Capillary token from the stored key.
-func (m *Manager) regenerateSession(ctx context.Context, s *session) (*Issued, error) {
-	if s.cred.Key == "" {
-		return nil, fmt.Errorf("%s: no key is stored; sign in again", s.acct.Name)
-	}
-	cp := s.capillary()
-	ctx, done, err := m.issuing(ctx, inFlightIssue(s.acct.Name, Ref{Kind: KindSession}, true))
-	if err != nil {
-		return nil, err
-	}
-	defer done()
-	var tokens *capillary.Tokens
-	if s.cred.MFA {
-		tokens, err = cp.RegenerateMFAToken(ctx, s.cred.Key)
-	} else {
-		tokens, err = cp.RegenerateToken(ctx, s.cred.Key)
-	}
-	if err != nil {
-		if capillary.IsSessionExpired(err) {
-			return nil, fmt.Errorf("%w: the stored key is no longer accepted; sign in again with 'keyturn login %s'", err, s.acct.Name)
-		}
-		return nil, m.explainIssueError(s, Ref{Kind: KindSession}, err, true)
-	}
-	iss, err := m.issueIn(ctx, s, Ref{Kind: KindSession}, tokens.Token, expiryPtr(tokens.Expires))
-	if err != nil {
-		return iss, err
-	}
-	// Regenerate answers key:null; a new key, if one ever comes, replaces
-	// the stored one only after the token is safe.
-	if tokens.Key != "" && tokens.Key != s.cred.Key {
-		c := *s.cred
-		c.Key = tokens.Key
-		if err := m.saveCredential(ctx, s.acct.Name, c); err != nil {
-			iss.Notes = append(iss.Notes, "the server sent a new key that could not be stored: "+err.Error())
-		}
-	}
-	return iss, nil
-}
-
 // Revoke ends a token on the server and deletes keyturn's copy.
 func (m *Manager) Revoke(ctx context.Context, account string, ref Ref, ans *Answer) error {
 	s, unlock, err := m.lockedSession(ctx, account, "revoking "+ref.String())
@@ -389,25 +243,21 @@ func (m *Manager) Revoke(ctx context.Context, account string, ref Ref, ans *Answ
 		if !hasKind(s.acct.Service, KindUserToken) {
 			return fmt.Errorf("%s accounts have no user tokens", s.acct.Service)
 		}
-		err = s.mattermost().RevokeUserAccessToken(ctx, ref.ID)
 	case KindPAT:
 		if !hasKind(s.acct.Service, KindPAT) {
 			return fmt.Errorf("%s accounts have no PATs", s.acct.Service)
 		}
-		err = s.rocketchat().RemovePAT(ctx, ref.ID, s.secondFactor(ctx, ans))
 	case KindSession:
 		if !hasKind(s.acct.Service, KindSession) {
 			return fmt.Errorf("%s accounts have no Capillary session", s.acct.Service)
-		}
-		var tok string
-		tok, err = m.vault.Get(ctx, SecretName(account, ref))
-		if err == nil {
-			err = s.capillary().ExpireMFAToken(ctx, tok)
 		}
 	case KindCommand, KindWebhook:
 		return fmt.Errorf("%s tokens cannot be revoked on Mattermost, only regenerated: 'keyturn token rotate %s %s'", ref.Kind, account, ref)
 	default:
 		return fmt.Errorf("cannot revoke %s", ref)
+	}
+	if svc, ok := Lookup(s.acct.Service); ok {
+		err = svc.revoke(ctx, m, s, ref, ans)
 	}
 	if err != nil {
 		if ch := m.challengeFrom(s.acct, "2fa", err); ch != nil {
