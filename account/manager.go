@@ -1,7 +1,3 @@
-// Package account holds keyturn's accounts and every operation both faces
-// share: signing in, MFA setup, issuing, rotating and revoking tokens. All
-// decisions about secrets live here: what to store, in what order, and what
-// to tell the person. It knows nothing of terminals.
 package account
 
 import (
