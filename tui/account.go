@@ -556,7 +556,7 @@ func (s *accountScreen) view(m *Model, w, h int) string {
 	if account.Info(st.Service).SignIn.Identity {
 		who = strings.ToLower(st.Extra.IdentifierType) + " " + st.Extra.Identifier + " · brand " + st.Extra.Brand
 	}
-	head = append(head, " "+m.st.badge(st.Service)+" "+m.st.Bold.Render(st.Name)+m.st.Subtle.Render("  "+account.ServiceName(st.Service)+" at "+host(st.URL)+" · "+who))
+	head = append(head, " "+m.st.badge(st.Service)+" "+m.st.Bold.Render(st.Name)+m.st.Subtle.Render("  "+serviceName(st.Service)+" at "+host(st.URL)+" · "+who))
 	var state string
 	switch {
 	case st.Problem != "":

@@ -71,7 +71,7 @@ func (s *accountsScreen) visible() []account.Status {
 	}
 	var out []account.Status
 	for _, a := range s.list {
-		hay := strings.ToLower(strings.Join([]string{a.Name, a.Service, account.ServiceName(a.Service), a.URL, a.User}, " "))
+		hay := strings.ToLower(strings.Join([]string{a.Name, a.Service, serviceName(a.Service), a.URL, a.User}, " "))
 		if strings.Contains(hay, q) {
 			out = append(out, a)
 		}
@@ -162,7 +162,7 @@ func (s *accountsScreen) update(m *Model, msg tea.KeyPressMsg) tea.Cmd {
 			return nil
 		}
 		m.pushDialog(newConfirmDialog("Remove "+a.Name+"?", []string{
-			"keyturn forgets the account " + a.Name + " (" + account.ServiceName(a.Service) + ", " + host(a.URL) + ") and deletes its sign-in credential from " + storeName(m.mgr.Store()) + ".",
+			"keyturn forgets the account " + a.Name + " (" + serviceName(a.Service) + ", " + host(a.URL) + ") and deletes its sign-in credential from " + storeName(m.mgr.Store()) + ".",
 			"Tokens keyturn issued for it stay in the store and keep working on the server; the vault (v) still lists them.",
 		}, "Remove", true, func() tea.Cmd { return m.removeAccount(a.Name) }))
 	}

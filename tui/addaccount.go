@@ -355,7 +355,7 @@ func (d *addAccountDialog) view(m *Model, w, h int) string {
 			for i, c := range f.choices {
 				label := c
 				if n == fService {
-					label = account.ServiceName(c)
+					label = serviceName(c)
 				}
 				if i == f.choice {
 					cs = append(cs, m.st.ChoiceOn.Render(" "+label+" "))

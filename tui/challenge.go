@@ -181,7 +181,7 @@ func (d *challengeDialog) view(m *Model, w, h int) string {
 	dw := dialogWidth(68, w)
 	inner := dw - 4
 	var b []string
-	b = append(b, wrap(account.ServiceName(ch.Service)+" asks for "+ch.What()+".", inner))
+	b = append(b, wrap(serviceName(ch.Service)+" asks for "+ch.What()+".", inner))
 	if d.f.intro != "" {
 		b = append(b, wrap(d.f.intro, inner))
 	}

@@ -116,7 +116,7 @@ func (d *createDialog) view(m *Model, w, h int) string {
 	dw := dialogWidth(66, w)
 	inner := dw - 4
 	var b []string
-	what, label := account.ServiceName(d.st.Service)+" "+d.kind.Noun, d.kind.Label+": "
+	what, label := serviceName(d.st.Service)+" "+d.kind.Noun, d.kind.Label+": "
 	b = append(b, wrap("A new "+what+" for "+d.st.User+". keyturn saves it to "+storeName(m.mgr.Store())+" before showing it.", inner), "")
 	lst := m.st.FieldFocus
 	if d.focus != 0 {

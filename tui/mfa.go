@@ -75,7 +75,7 @@ func (d *mfaDialog) busy(m *Model) bool { return d.f != nil && m.running(d.f.opI
 func (d *mfaDialog) begin(m *Model, replace bool) tea.Cmd {
 	d.phase, d.replace, d.err, d.note = mfaStarting, replace, "", ""
 	name := d.st.Name
-	f := &flow{title: "Set up MFA · " + name, label: "Asking " + account.ServiceName(d.st.Service) + " for a new secret…", acct: name, owner: d}
+	f := &flow{title: "Set up MFA · " + name, label: "Asking " + serviceName(d.st.Service) + " for a new secret…", acct: name, owner: d}
 	f.run = func(ctx context.Context, ans *account.Answer, _ bool) (any, error) {
 		return m.mgr.BeginMFA(ctx, name, replace, ans)
 	}

@@ -149,3 +149,6 @@ func (s Styles) badge(service string) string {
 }
 
 func serviceShort(service string) string { return account.Info(service).Short }
+
+// serviceName is the service's name for people; the words live in account.
+func serviceName(service string) string { return account.ServiceName(service) }
