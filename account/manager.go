@@ -67,6 +67,14 @@ func ValidAccountName(name string) error {
 	return nil
 }
 
+// UnknownServiceError is an account whose service keyturn does not speak:
+// a usage error in the CLI.
+type UnknownServiceError struct{ Service string }
+
+func (e *UnknownServiceError) Error() string {
+	return fmt.Sprintf("unknown service %q: use %s", e.Service, strings.Join(Services[:len(Services)-1], ", ")+" or "+Services[len(Services)-1])
+}
+
 // Normalize checks an account and fills what follows from it (a Capillary
 // region's URL, a default device id). It does not touch the config.
 func Normalize(a config.Account) (config.Account, error) {
@@ -79,7 +87,7 @@ func Normalize(a config.Account) (config.Account, error) {
 	}
 	svc, ok := Lookup(a.Service)
 	if !ok {
-		return a, fmt.Errorf("unknown service %q: use mattermost, rocketchat or capillary", a.Service)
+		return a, &UnknownServiceError{Service: a.Service}
 	}
 	if err := svc.normalize(&a); err != nil {
 		return a, err

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -40,7 +41,7 @@ Plain http is allowed only to loopback addresses unless --insecure-http is given
   keyturn account add chat --service rocketchat --url https://chat.example.com --user alice@example.com
   keyturn account add cap --service capillary --region eu --brand DemoBrand \
       --device-id laptop-1 --identifier-type MOBILE --identifier 919999000001`,
-		Args: cobra.ExactArgs(1),
+		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.name = args[0]
 			return runAccountAdd(cmd, app, &o)
@@ -85,6 +86,10 @@ func runAccountAdd(cmd *cobra.Command, app *App, o *accountAddOptions) error {
 		Brand: o.brand, DeviceID: o.deviceID, IdentifierType: o.identifierType, Identifier: o.identifier, Region: o.region,
 		InsecureHTTP: o.insecureHTTP, CAFile: o.caFile,
 	})
+	var us *account.UnknownServiceError
+	if errors.As(err, &us) {
+		return usageError{err}
+	}
 	if err != nil {
 		return exitf(ExitFailure, "adding account %s: %v", o.name, err)
 	}

@@ -17,11 +17,11 @@ type accountShowOptions struct {
 func newAccountShowCmd(app *App) *cobra.Command {
 	var o accountShowOptions
 	cmd := &cobra.Command{
-		Use:   "show NAME",
+		Use:   "show ACCOUNT",
 		Short: "Show an account: signed in or not, where its credential lives, its age or expiry",
 		Long: `Shows one account. It checks that the credential the config file lists is really
 in the store (so it may ask the keyring), but it asks no server.`,
-		Args: cobra.ExactArgs(1),
+		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.name = args[0]
 			return runAccountShow(cmd, app, &o)

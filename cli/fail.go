@@ -65,7 +65,7 @@ func hint(err error, acct, doing string) string {
 func remedyLine(r account.Remedy) string {
 	name := r.Account
 	if name == "" {
-		name = "NAME"
+		name = "ACCOUNT"
 	}
 	switch r.Action {
 	case account.SignIn:

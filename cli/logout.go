@@ -15,13 +15,13 @@ func init() { register(newLogoutCmd) }
 func newLogoutCmd(app *App) *cobra.Command {
 	var o logoutOptions
 	return &cobra.Command{
-		Use:   "logout NAME",
+		Use:   "logout ACCOUNT",
 		Short: "End the session on the server and delete the credential",
 		Long: `Ends the session on the server where the API has it and deletes the credential
 from the store. A personal access token keyturn signed in with is never logged
 out on the server (for Rocket.Chat that would delete the token); only keyturn's
 copy is deleted. Issued tokens stay in the store.`,
-		Args: cobra.ExactArgs(1),
+		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.name = args[0]
 			return runLogout(cmd, app, &o)

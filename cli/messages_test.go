@@ -127,14 +127,43 @@ func TestUsageErrorNamesTheCommandsUsage(t *testing.T) {
 		args []string
 		want []string
 	}{
-		{[]string{"secret", "get"}, []string{"accepts 1 arg(s), received 0", "Usage: keyturn secret get NAME", "Run 'keyturn secret get --help' for more."}},
-		{[]string{"token", "create", "mm"}, []string{"Usage: keyturn token create NAME LABEL", "Run 'keyturn token create --help' for more."}},
+		{[]string{"secret", "get"}, []string{"missing NAME", "Usage: keyturn secret get NAME", "Run 'keyturn secret get --help' for more."}},
+		{[]string{"token", "create", "mm"}, []string{"Usage: keyturn token create ACCOUNT LABEL", "Run 'keyturn token create --help' for more."}},
 		{[]string{"token", "rotate", "mm", "--bogus"}, []string{"unknown flag: --bogus", "Run 'keyturn token rotate --help' for more."}},
 		{[]string{"nosuch"}, []string{"unknown command", "Run 'keyturn --help' for more."}},
 	} {
 		r := w.run("", c.args...)
 		w.want(r, ExitUsage, strings.Join(c.args, " "))
 		mustContain(t, strings.Join(c.args, " "), r.err, c.want...)
+	}
+}
+
+// Wrong words get what a person needs to fix them in place: the closest
+// command or flag, the argument that is missing by name, and exit 2 for a
+// service keyturn does not know (issue 16, item 10).
+func TestUsageErrorsSuggestAndNameWhatIsMissing(t *testing.T) {
+	w := newWorld(t)
+	for _, c := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"tokens"}, []string{`keyturn: unknown command "tokens" for "keyturn" (did you mean "token"?)`, "Run 'keyturn --help' for more."}},
+		{[]string{"acount", "list"}, []string{`(did you mean "account"?)`}},
+		{[]string{"token", "lis"}, []string{`keyturn: unknown command "lis" for "keyturn token" (did you mean "list"?)`, "Run 'keyturn token --help' for more."}},
+		{[]string{"token", "rotate", "mm", "--al"}, []string{"keyturn: unknown flag: --al (did you mean --all?)", "Run 'keyturn token rotate --help' for more."}},
+		{[]string{"account", "add", "x", "--servce", "mattermost"}, []string{"unknown flag: --servce (did you mean --service?)"}},
+		{[]string{"login"}, []string{"keyturn: missing ACCOUNT", "Usage: keyturn login ACCOUNT", "Run 'keyturn login --help' for more."}},
+		{[]string{"login", "a", "b"}, []string{`keyturn: unexpected argument "b" (keyturn login takes ACCOUNT)`}},
+		{[]string{"token", "create", "mm"}, []string{"keyturn: missing LABEL", "Usage: keyturn token create ACCOUNT LABEL"}},
+		{[]string{"account", "add", "x", "--service", "slack", "--url", "https://chat.example.com"}, []string{`keyturn: unknown service "slack": use mattermost, rocketchat or capillary`, "Run 'keyturn account add --help' for more."}},
+	} {
+		r := w.run("", c.args...)
+		w.want(r, ExitUsage, strings.Join(c.args, " "))
+		mustContain(t, strings.Join(c.args, " "), r.err, c.want...)
+	}
+	// A group with no command still shows its help.
+	if r := w.run("", "token"); r.code != ExitOK || !strings.Contains(r.out, "Available Commands") {
+		t.Errorf("keyturn token: exit %d, out %q", r.code, r.out)
 	}
 }
 

@@ -20,7 +20,7 @@ type tokenCreateOptions struct {
 func newTokenCreateCmd(app *App) *cobra.Command {
 	var o tokenCreateOptions
 	cmd := &cobra.Command{
-		Use:   "create NAME LABEL",
+		Use:   "create ACCOUNT LABEL",
 		Short: "Create a Mattermost user access token or a Rocket.Chat personal access token",
 		Long: `Creates a token and stores it before printing anything: a Mattermost user access
 token (LABEL is its description) or a Rocket.Chat personal access token (LABEL is
@@ -29,7 +29,7 @@ itself only with --reveal (or when it could not be stored: then it is the only
 copy and the exit code is 3).`,
 		Example: `  keyturn token create work-mm ci-bot
   keyturn token create chat deploy --bypass-2fa --json`,
-		Args: cobra.ExactArgs(2),
+		Args: exactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.name, o.label = args[0], args[1]
 			return runTokenCreate(cmd, app, &o)

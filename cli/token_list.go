@@ -19,7 +19,7 @@ type tokenListOptions struct {
 func newTokenListCmd(app *App) *cobra.Command {
 	var o tokenListOptions
 	cmd := &cobra.Command{
-		Use:     "list NAME",
+		Use:     "list ACCOUNT",
 		Aliases: []string{"ls"},
 		Short:   "List the account's tokens on the server, marking those keyturn holds",
 		Long: `Lists the account's tokens as the server knows them (never their values):
@@ -29,7 +29,7 @@ bypass two-factor; Capillary's session with its expiry. STORED shows the
 fingerprint (last 4 characters, none of a short token) of the copy keyturn holds.`,
 		Example: `  keyturn token list work-mm --kind command --team dev
   keyturn token list chat --json`,
-		Args: cobra.ExactArgs(1),
+		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.name = args[0]
 			return runTokenList(cmd, app, &o)

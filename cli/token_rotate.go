@@ -19,7 +19,7 @@ type tokenRotateOptions struct {
 func newTokenRotateCmd(app *App) *cobra.Command {
 	var o tokenRotateOptions
 	cmd := &cobra.Command{
-		Use:   "rotate NAME (REF | --all)",
+		Use:   "rotate ACCOUNT (REF | --all)",
 		Short: "Replace a token with a new one and store it",
 		Long: `Replaces a token. REF is command:<id>, webhook:<id>, user-token:<id>, pat:<name>
 or session (Capillary: a new token from the stored key).
@@ -47,14 +47,14 @@ if all are ok.`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if o.bulk.all {
 				if len(args) != 1 {
-					return usageError{fmt.Errorf("token rotate NAME --all takes no REF")}
+					return usageError{fmt.Errorf("token rotate ACCOUNT --all takes no REF")}
 				}
 				return nil
 			}
-			if len(args) != 2 {
-				return usageError{fmt.Errorf("token rotate needs NAME and REF (or NAME --all)")}
+			if len(args) == 1 {
+				return usageError{fmt.Errorf("missing REF (or --all)")}
 			}
-			return nil
+			return exactArgs(2)(cmd, args)
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.name = args[0]
