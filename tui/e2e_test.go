@@ -49,7 +49,7 @@ func TestE2ETmux(t *testing.T) {
 	tm.keys("m")
 	tm.waitFor("Replace the secret?")
 	tm.keys("y")
-	tm.waitFor("Code from the app:", "▀▀▀▀▀▀▀▀▀▀", "c copies the secret")
+	tm.waitFor("Code from the app:", "██████████", "c copies the secret")
 	tm.save("mfa-setup")
 	// Activate with the new secret's code (the sandbox takes each 30 s step
 	// once, and the sign-in used this one: wait for the next if need be).

@@ -38,7 +38,7 @@ func TestMFASetupReplacesOnlyOnPurpose(t *testing.T) {
 	h.press("m", "y")
 	setup := h.mfaSetup()
 	// The QR code, centred with the secret in groups of four beside it.
-	h.contains("▀▀▀▀▀▀▀▀▀▀", account.GroupSecret(setup.Secret), "Code from the app:")
+	h.contains("██████████", account.GroupSecret(setup.Secret), "Code from the app:")
 	h.says("Scan the code with your authenticator app, or type this secret into it:")
 	h.lacks("otpauth://")
 	h.press("u")
@@ -109,7 +109,7 @@ func TestMFAQRAt80x24(t *testing.T) {
 	h.signInMattermost()
 	h.press("m", "y")
 	setup := h.mfaSetup()
-	h.contains("▀▀▀▀▀▀▀▀▀▀")
+	h.contains("██████████")
 	h.says("Scan it, then the code:", "u secret as text")
 	if n := len(strings.Split(h.screen(), "\n")); n != 24 {
 		t.Fatalf("the full-screen code is %d lines, want 24", n)
@@ -124,7 +124,7 @@ func TestMFAQRAt80x24(t *testing.T) {
 		t.Fatalf("the URI is not all there:\n%s", h.dump())
 	}
 	h.press("u")
-	h.contains("▀▀▀▀▀▀▀▀▀▀")
+	h.contains("██████████")
 
 	// A code bigger than the screen: the text, and no part of a code.
 	d := h.m.topDialog().(*mfaDialog)
@@ -140,7 +140,7 @@ func TestMFAQRAt80x24(t *testing.T) {
 	}
 	// Growing the window brings the code, in the dialog.
 	h.send(tea.WindowSizeMsg{Width: 160, Height: 60})
-	h.contains("▀▀▀▀▀▀▀▀▀▀", "Code from the app:")
+	h.contains("██████████", "Code from the app:")
 	h.lacks("too small for the QR code")
 }
 
