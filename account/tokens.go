@@ -93,20 +93,43 @@ func (m *Manager) Tokens(ctx context.Context, account string, f ListFilter) ([]T
 	if err != nil {
 		return nil, err
 	}
+	relabel := map[string]string{}
 	for i := range out {
 		t := &out[i]
 		t.RefString = t.Ref.String()
 		t.Kind = t.Ref.Kind
 		t.ID = t.Ref.ID
 		name := SecretName(account, t.Ref)
-		if meta, ok := c.Secret(name); ok {
+		meta, stored := c.Secret(name)
+		if stored {
 			t.Stored = true
 			t.Secret = name
 			t.Fingerprint = meta.Fingerprint
 		}
 		t.cleanText()
+		if stored && meta.Label != t.Label {
+			relabel[name] = t.Label
+		}
 	}
+	m.relabel(ctx, relabel)
 	return out, nil
+}
+
+// relabel records in the index the labels the server gives stored tokens
+// now, so the vault names them as the account screen does. A failure only
+// leaves the old labels: listing does not fail for it.
+func (m *Manager) relabel(ctx context.Context, labels map[string]string) {
+	if len(labels) == 0 {
+		return
+	}
+	_ = m.cfg.UpdateContext(ctx, func(c *config.Config) error {
+		for name, label := range labels {
+			if meta, ok := c.Secret(name); ok {
+				meta.Label = label
+			}
+		}
+		return nil
+	})
 }
 
 // Create issues a new token: a Mattermost user access token (description

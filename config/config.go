@@ -82,6 +82,9 @@ type SecretMeta struct {
 	Rotated     *time.Time `json:"rotated,omitempty"`
 	Expires     *time.Time `json:"expires,omitempty"`
 	Fingerprint string     `json:"fingerprint"` // keystore.Fingerprint: at most 4 characters, none of a short value
+	// Label is the token's name on its server as last listed ("/deploy
+	// (Deploy)", "CI events"), so the vault can say what a row is.
+	Label string `json:"label,omitempty"`
 }
 
 // New returns an empty config of the current version.

@@ -112,6 +112,9 @@ func indexEntry(c *config.Config, meta config.SecretMeta, now time.Time) {
 		if meta.Kind == "" {
 			meta.Kind = old.Kind
 		}
+		if meta.Label == "" {
+			meta.Label = old.Label
+		}
 	} else if meta.Created.IsZero() {
 		meta.Created = now
 	}

@@ -267,6 +267,11 @@ func (s *accountScreen) update(m *Model, msg tea.KeyPressMsg) tea.Cmd {
 	case s.nav.navigate(msg, listKeys{up: k.Up, down: k.Down}):
 	case key.Matches(msg, k.Refresh):
 		return s.load(m)
+	case key.Matches(msg, k.Vault):
+		name := s.name
+		cmd := m.openVault()
+		m.vault.from = name
+		return cmd
 	case st == nil:
 		return nil
 	case key.Matches(msg, k.SignIn):
@@ -743,5 +748,5 @@ func (s *accountScreen) short(m *Model) []key.Binding {
 
 func (s *accountScreen) full(m *Model) []key.Binding {
 	k := m.keys
-	return []key.Binding{k.Back, k.SignIn, k.SignOut, k.NewToken, k.Rotate, k.RotateAll, k.Fetch, k.Revoke, k.MFA, k.MFAOff, k.AutoRegen}
+	return []key.Binding{k.Back, k.SignIn, k.SignOut, k.NewToken, k.Rotate, k.RotateAll, k.Fetch, k.Revoke, k.MFA, k.MFAOff, k.AutoRegen, k.Vault}
 }

@@ -236,7 +236,7 @@ func TestGoldenScreens(t *testing.T) {
 			m.vault.rows.setItems([]keystore.Entry{
 				{SecretMeta: config.SecretMeta{Name: "loyalty-eu/credential", Account: "loyalty-eu", Kind: account.KindCredential, ID: "key", Created: goldenNow.Add(-3 * time.Minute), Fingerprint: "k3Y9"}},
 				{SecretMeta: config.SecretMeta{Name: "loyalty-eu/session", Account: "loyalty-eu", Kind: account.KindSession, Created: goldenNow.Add(-3 * time.Minute), Expires: ptime(goldenNow.Add(12*time.Minute + 34*time.Second)), Fingerprint: "Q2x9"}},
-				{SecretMeta: config.SecretMeta{Name: "work-chat/command/p1s8w5n6xjgtdmc4b7y3k9h2ra", Account: "work-chat", Kind: account.KindCommand, ID: "p1s8w5n6xjgtdmc4b7y3k9h2ra", Created: goldenNow.Add(-26 * time.Hour), Rotated: ptime(goldenNow.Add(-time.Hour)), Fingerprint: "a1b2"}},
+				{SecretMeta: config.SecretMeta{Name: "work-chat/command/p1s8w5n6xjgtdmc4b7y3k9h2ra", Account: "work-chat", Kind: account.KindCommand, ID: "p1s8w5n6xjgtdmc4b7y3k9h2ra", Label: "/deploy (Deploy)", Created: goldenNow.Add(-26 * time.Hour), Rotated: ptime(goldenNow.Add(-time.Hour)), Fingerprint: "a1b2"}},
 				{SecretMeta: config.SecretMeta{Name: "work-chat/credential", Account: "work-chat", Kind: account.KindCredential, ID: "session", Created: goldenNow.Add(-2 * time.Hour), Fingerprint: "s3ss"}},
 				{SecretMeta: config.SecretMeta{Name: "work-chat/user-token/gone", Account: "work-chat", Kind: account.KindUserToken, ID: "gone", Created: goldenNow.Add(-48 * time.Hour), Fingerprint: "0000"}, Missing: true},
 			})

@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 )
 
@@ -198,3 +199,59 @@ func fitWindow(n, last, rows int, height func(i int) int) (start, end int) {
 	}
 	return start, end
 }
+
+// filterBox is the "/" line that narrows a list as it is typed.
+type filterBox struct {
+	input  textinput.Model
+	typing bool
+}
+
+func newFilterBox(m *Model, placeholder string) filterBox {
+	in := textinput.New()
+	in.Prompt = "/ "
+	in.Placeholder = placeholder
+	in.SetWidth(40)
+	in.SetStyles(m.st.Input)
+	return filterBox{input: in}
+}
+
+// open starts typing in the filter.
+func (f *filterBox) open() tea.Cmd {
+	f.typing = true
+	return f.input.Focus()
+}
+
+// key takes a key while the filter is typed: submit keeps the filter and
+// leaves the line, cancel empties it, any other key edits it.
+func (f *filterBox) key(msg tea.KeyPressMsg, submit, cancel key.Binding) tea.Cmd {
+	switch {
+	case key.Matches(msg, cancel):
+		f.typing = false
+		f.input.SetValue("")
+		f.input.Blur()
+	case key.Matches(msg, submit):
+		f.typing = false
+		f.input.Blur()
+	default:
+		var cmd tea.Cmd
+		f.input, cmd = f.input.Update(msg)
+		return cmd
+	}
+	return nil
+}
+
+// clear empties a kept filter and reports whether there was one.
+func (f *filterBox) clear() bool {
+	if f.input.Value() == "" {
+		return false
+	}
+	f.input.SetValue("")
+	return true
+}
+
+func (f *filterBox) value() string { return f.input.Value() }
+
+// shown reports whether the filter line is on screen.
+func (f *filterBox) shown() bool { return f.typing || f.input.Value() != "" }
+
+func (f *filterBox) view() string { return f.input.View() }
