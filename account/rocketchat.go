@@ -10,6 +10,7 @@ import (
 	"keyturn/client"
 	"keyturn/client/rocketchat"
 	"keyturn/config"
+	"keyturn/textsafe"
 )
 
 // RocketChat is the service id of Rocket.Chat accounts.
@@ -145,6 +146,9 @@ func (rocketChatService) create(ctx context.Context, m *Manager, s *session, lab
 	}
 	defer done()
 	tok, err := s.rocketchat().GeneratePAT(ictx, label, bypass2FA, sf)
+	if rocketchat.IsTokenExists(err) {
+		return nil, say(err, fmt.Sprintf("The server already has a token called %q: choose another name.", textsafe.Line(label)))
+	}
 	if err != nil {
 		return nil, m.explainIssueError(s, ref, err, false)
 	}
