@@ -89,7 +89,8 @@ type Model struct {
 // to do next.
 type banner struct {
 	title  string
-	msg    string
+	msg    string // what happened, in keyturn's words
+	detail string // the server's or the system's own words, on a line apart
 	hint   string
 	remedy account.Remedy // the way out the error carries
 	key    key.Binding    // what carries it out from the banner (disabled if none)
@@ -430,7 +431,8 @@ func (m *Model) showError(title string, err error) {
 		m.setStatus("Cancelled")
 		return
 	}
-	b := &banner{title: title, msg: textsafe.Text(err.Error()), hint: hintFor(err), key: key.NewBinding(key.WithDisabled())}
+	said := account.Explain(err)
+	b := &banner{title: title, msg: textsafe.Text(said.What), detail: textsafe.Text(said.Detail), hint: hintFor(err), key: key.NewBinding(key.WithDisabled())}
 	if r, ok := m.remedyFor(err); ok {
 		b.remedy, b.key = r, m.remedyKey(r)
 		b.hint = joinHints(b.hint, m.remedyText(r))
@@ -603,6 +605,9 @@ func (m *Model) bannerView() string {
 	w := m.width - 4
 	lines := []string{m.st.BannerTitle.Render("✗ " + b.title)}
 	lines = append(lines, wrap(b.msg, w))
+	if b.detail != "" {
+		lines = append(lines, m.st.Faint.Render(wrap(b.detail, w)))
+	}
 	if b.hint != "" {
 		lines = append(lines, m.st.Bold.Render("What to do: ")+wrap(b.hint, w-12))
 	}

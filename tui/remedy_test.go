@@ -167,3 +167,29 @@ func TestBanner401OnTheListNamesTheListKey(t *testing.T) {
 	h.press("s")
 	h.says("Sign in · rc")
 }
+
+// The banner says what happened in keyturn's words; the server's error id
+// and message come on a detail line of their own (issue 16, item 6).
+func TestBannerSaysWhatHappenedWithTheServersWordsApart(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	_, err := h.mgr.Login(context.Background(), account.LoginRequest{Account: mmAcct, Password: "wrong"})
+	if err == nil {
+		t.Fatal("a wrong password signed in")
+	}
+	h.m.showError("Sign-in to "+mmAcct+" failed", err)
+	what, detail := -1, -1
+	for i, l := range strings.Split(h.screen(), "\n") {
+		if strings.Contains(l, "The server did not accept the user name or password.") {
+			what = i
+			if strings.Contains(l, "api.user.login") {
+				t.Fatalf("the server's id is in the sentence: %q", l)
+			}
+		}
+		if strings.Contains(l, "api.user.login.invalid_credentials_email_username") {
+			detail = i
+		}
+	}
+	if what < 0 || detail <= what {
+		t.Fatalf("want the words, then the server's id on a later line:\n%s", h.dump())
+	}
+}
