@@ -578,8 +578,9 @@ func (s *accountScreen) view(m *Model, w, h int) string {
 	head = append(head, " "+state, "")
 
 	type line struct {
-		text string
-		row  int
+		text    string
+		row     int
+		heading bool
 	}
 	var lines []line
 	ri, cur := 0, s.nav.index()
@@ -588,7 +589,7 @@ func (s *accountScreen) view(m *Model, w, h int) string {
 		if sec.kind != "" && cur >= ri && cur < ri+len(sec.rows) {
 			heading += m.st.Faint.Render("   R rotates all " + itoa(len(sec.rows)))
 		}
-		lines = append(lines, line{text: heading, row: -1})
+		lines = append(lines, line{text: heading, row: -1, heading: true})
 		if len(sec.rows) == 0 {
 			lines = append(lines, line{text: "   " + m.st.Faint.Render(sec.empty), row: -1})
 		}
@@ -619,10 +620,44 @@ func (s *accountScreen) view(m *Model, w, h int) string {
 			last = i
 		}
 	}
-	start, end := fitWindow(len(lines), last, h-len(head), nil)
+	rows := h - len(head)
+	start, end := scrollWindow(len(lines), last, rows, nil)
+	// A window that starts inside a section starts at its heading when the
+	// cursor's row still shows, else repeats the heading above its rows.
+	sticky := -1
+	if start > 0 && !lines[start].heading {
+		hd := start
+		for hd > 0 && !lines[hd].heading {
+			hd--
+		}
+		if s2, e2 := scrollWindow(len(lines)-hd, last-hd, rows, nil); s2 == 0 {
+			start, end = hd, hd+e2
+		} else if start, end = scrollWindow(len(lines), last, rows-1, nil); !lines[start].heading {
+			for sticky = start; !lines[sticky].heading; sticky-- {
+			}
+		}
+	}
+	countRows := func(ls []line) int {
+		seen := map[int]bool{}
+		for _, l := range ls {
+			if l.row >= 0 {
+				seen[l.row] = true
+			}
+		}
+		return len(seen)
+	}
 	out := head
+	if n := countRows(lines[:start]); n > 0 {
+		out = append(out, m.st.Faint.Render(moreAbove(n)))
+	}
+	if sticky >= 0 {
+		out = append(out, lines[sticky].text)
+	}
 	for _, l := range lines[start:end] {
 		out = append(out, l.text)
+	}
+	if n := countRows(lines[end:]); n > 0 {
+		out = append(out, m.st.Faint.Render(moreBelow(n)))
 	}
 	return strings.Join(out, "\n")
 }

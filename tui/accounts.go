@@ -225,7 +225,7 @@ func (s *accountsScreen) view(m *Model, w, h int) string {
 	case len(vis) == 0:
 		lines = append(lines, "  "+m.st.Subtle.Render("No account matches the filter (esc clears it)."))
 	}
-	lines = append(lines, s.rows.render(h-len(lines)-2, nil, func(a account.Status, sel bool) []string {
+	lines = append(lines, s.rows.renderMarked(h-len(lines)-2, nil, func(a account.Status, sel bool) []string {
 		mark := "  "
 		if sel {
 			mark = m.st.Cursor.Render("› ")
@@ -236,7 +236,7 @@ func (s *accountsScreen) view(m *Model, w, h int) string {
 			rest = m.st.Selected.Render(pad(ansi.Strip(rest), w-2-colBadge-col.gap))
 		}
 		return []string{mark + m.st.badge(a.Service) + gap + rest}
-	})...)
+	}, m.st.Faint.Render)...)
 	if len(vis) > 0 {
 		signedIn := 0
 		for _, a := range all {

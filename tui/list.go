@@ -174,6 +174,53 @@ func (l *list[T]) render(rows int, height func(i int) int, row func(it T, select
 	return out
 }
 
+// renderMarked is render for a list that may be longer than its rows: a
+// line, drawn by mark, says how many items are hidden above the window and
+// another how many below, so a cut list never looks complete.
+func (l *list[T]) renderMarked(rows int, height func(i int) int, row func(it T, selected bool) []string, mark func(...string) string) []string {
+	last := -1
+	if l.cursor >= 0 && l.cursor < len(l.shown) {
+		last = l.cursor
+	}
+	start, end := scrollWindow(len(l.shown), last, rows, height)
+	var out []string
+	if start > 0 {
+		out = append(out, mark(moreAbove(start)))
+	}
+	for i := start; i < end; i++ {
+		out = append(out, row(l.items[l.shown[i]], i == l.cursor)...)
+	}
+	if end < len(l.shown) {
+		out = append(out, mark(moreBelow(len(l.shown)-end)))
+	}
+	return out
+}
+
+func moreAbove(n int) string { return "  ↑ " + itoa(n) + " more above" }
+func moreBelow(n int) string { return "  ↓ " + itoa(n) + " more below" }
+
+// scrollWindow is fitWindow with a line kept for each mark the window
+// needs: one when it starts past the first unit, one when it ends before
+// the last.
+func scrollWindow(n, last, rows int, height func(i int) int) (start, end int) {
+	marks := 0
+	for range 3 {
+		start, end = fitWindow(n, last, rows-marks, height)
+		need := 0
+		if start > 0 {
+			need++
+		}
+		if end < n {
+			need++
+		}
+		if need <= marks {
+			break
+		}
+		marks = need
+	}
+	return start, end
+}
+
 // fitWindow is the window of n units (items, or lines) shown in rows lines,
 // unit i taking height(i) lines (nil: one each): it starts at the earliest
 // unit that keeps units start..last in view (0 when last < 0), and holds

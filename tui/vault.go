@@ -232,7 +232,7 @@ func (s *vaultScreen) view(m *Model, w, h int) string {
 	if detail != "" {
 		rows--
 	}
-	lines = append(lines, s.rows.render(rows, height, func(e keystore.Entry, sel bool) []string {
+	lines = append(lines, s.rows.renderMarked(rows, height, func(e keystore.Entry, sel bool) []string {
 		saved := e.Created
 		if e.Rotated != nil {
 			saved = *e.Rotated
@@ -263,7 +263,7 @@ func (s *vaultScreen) view(m *Model, w, h int) string {
 			}
 		}
 		return out
-	})...)
+	}, m.st.Faint.Render)...)
 	if detail != "" {
 		lines = append(lines, detail)
 	}

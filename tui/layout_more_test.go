@@ -1,0 +1,60 @@
+package tui
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"keyturn/config"
+)
+
+// A list longer than the window says so, below and above, and keeps
+// saying how many rows it hides as the cursor moves (issue 16, item 5).
+func TestListsSayMoreRowsExist(t *testing.T) {
+	h := newHarness(t, harnessOpts{w: 80, h: 24})
+	for i := range 30 {
+		if _, err := h.mgr.Add(context.Background(), config.Account{Name: "extra-" + itoa(i), Service: "mattermost", URL: "https://chat.example.com", User: "ann"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h.press("ctrl+r")
+	h.contains("more below")
+	h.lacks("more above")
+	h.press("G")
+	h.contains("more above", "extra-29")
+	h.lacks("more below")
+}
+
+// The account screen marks what it hides, and a section's rows never show
+// without their heading above them.
+func TestAccountScreenMarksMoreAndKeepsHeadingsWithRows(t *testing.T) {
+	h := newHarness(t, harnessOpts{w: 80, h: 24})
+	h.signInMattermost()
+	for i := range 6 {
+		if _, err := h.mgr.Create(context.Background(), mmAcct, "ci-"+itoa(i), false, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h.press("ctrl+r")
+	h.contains("more below")
+	headings := []string{"Multi-factor authentication", "User access tokens", "Slash commands", "Outgoing webhooks"}
+	for range 14 {
+		h.press("down")
+		lines := strings.Split(h.screen(), "\n")
+		for i, l := range lines {
+			if !strings.Contains(l, "more above") {
+				continue
+			}
+			next := strings.TrimSpace(lines[i+1])
+			ok := false
+			for _, hd := range headings {
+				ok = ok || strings.HasPrefix(next, hd)
+			}
+			if !ok {
+				t.Fatalf("the first line under the mark is not a section heading: %q\n%s", next, h.dump())
+			}
+		}
+	}
+	h.contains("more above", "Alerts")
+	h.lacks("more below")
+}
