@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"keyturn/config"
+	"keyturn/qr"
 )
 
 // A list longer than the window says so, below and above, and keeps
@@ -57,4 +58,20 @@ func TestAccountScreenMarksMoreAndKeepsHeadingsWithRows(t *testing.T) {
 	}
 	h.contains("more above", "Alerts")
 	h.lacks("more below")
+}
+
+// A QR code too big for the window says so in the window's own size, and
+// what the code needs is more than that (issue 16, item 5).
+func TestQRFallbackNamesTheWindowsSize(t *testing.T) {
+	h := newHarness(t, harnessOpts{w: 80, h: 24})
+	h.signInMattermost()
+	h.press("m", "y")
+	setup := h.mfaSetup()
+	d := h.m.topDialog().(*mfaDialog)
+	var err error
+	if d.qr, err = qr.Render(setup.URL + "&image=" + strings.Repeat("x", 300)); err != nil {
+		t.Fatal(err)
+	}
+	qw, qh := qr.Size(d.qr)
+	h.says("The window is too small for the QR code: it needs " + itoa(qw) + "×" + itoa(qh+1) + " cells, this one is 80×24.")
 }

@@ -361,7 +361,9 @@ func (d *mfaDialog) showView(m *Model, w, h int) string {
 	case above:
 		body = lipgloss.JoinVertical(lipgloss.Center, d.qrBlock(m), "", text)
 	default:
-		why := "The window is too small for the QR code: it needs " + itoa(qw+4) + "×" + itoa(qh+4) + " cells, this one gives " + itoa(w) + "×" + itoa(h) + ". Enlarge the window to scan it, or type the secret into your app by hand:"
+		// The least the code takes is the whole window with one caption
+		// line (fullScreenView): say that, against the window's own size.
+		why := "The window is too small for the QR code: it needs " + itoa(qw) + "×" + itoa(qh+1) + " cells, this one is " + itoa(m.width) + "×" + itoa(m.height) + ". Enlarge the window to scan it, or type the secret into your app by hand:"
 		switch {
 		case d.qrErr != nil:
 			why = "The QR code cannot be drawn (" + d.qrErr.Error() + "). Type the secret into your app by hand:"
