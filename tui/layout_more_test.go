@@ -75,3 +75,15 @@ func TestQRFallbackNamesTheWindowsSize(t *testing.T) {
 	qw, qh := qr.Size(d.qr)
 	h.says("The window is too small for the QR code: it needs " + itoa(qw) + "×" + itoa(qh+1) + " cells, this one is 80×24.")
 }
+
+// The footer drops whole hints that do not fit, never esc: at 80 columns
+// the add-account dialog still says how to cancel (issue 16, item 5).
+func TestFooterKeepsEscAndWholeHintsAt80(t *testing.T) {
+	h := newHarness(t, harnessOpts{w: 80, h: 24})
+	h.press("a")
+	lines := strings.Split(h.screen(), "\n")
+	footer := lines[len(lines)-1]
+	if !strings.Contains(footer, "esc cancel") || strings.Contains(footer, "…") {
+		t.Fatalf("footer %q: want esc cancel, and no hint cut", footer)
+	}
+}

@@ -623,7 +623,7 @@ func (m *Model) footerView() string {
 	}
 	lines = append(lines, ansi.Truncate(status, m.width, "…"))
 	m.help.SetWidth(m.width)
-	lines = append(lines, m.help.ShortHelpView(m.shortHelp()))
+	lines = append(lines, m.help.ShortHelpView(m.fitHints(m.shortHelp())))
 	if m.opts.DemoCodes != nil && m.demo != "" {
 		// Every code must stay readable at 80 columns, where the line
 		// wraps; a third of the window is the most it takes.
@@ -678,4 +678,23 @@ func (m *Model) fullHelp() [][]key.Binding {
 		screenKeys = m.accounts.full(m)
 	}
 	return [][]key.Binding{screenKeys, global}
+}
+
+// fitHints drops whole hints from the end until the footer fits the
+// width, keeping the ways out (esc, ?, ctrl+c) wherever they are: help's
+// own cut would end mid-list with "…" and lose esc.
+func (m *Model) fitHints(bs []key.Binding) []key.Binding {
+	keep := func(b key.Binding) bool {
+		k := b.Help().Key
+		return k == m.keys.Back.Help().Key || k == m.keys.Cancel.Help().Key || k == m.keys.Help.Help().Key || k == "ctrl+c"
+	}
+	full := m.help // measured uncut
+	full.SetWidth(0)
+	out := append([]key.Binding(nil), bs...)
+	for i := len(out) - 1; i >= 0 && ansi.StringWidth(full.ShortHelpView(out)) > m.width; i-- {
+		if !keep(out[i]) {
+			out = append(out[:i], out[i+1:]...)
+		}
+	}
+	return out
 }
