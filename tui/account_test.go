@@ -190,7 +190,7 @@ func TestUserTokenCreateRotateRevoke(t *testing.T) {
 	h.press("n")
 	h.says("A new Mattermost user access token for admin", "Description:")
 	h.press("enter")
-	h.says("✗ A token needs a label.")
+	h.says("✗ Type a description first.")
 	h.typeText("CI deploys")
 	h.press("enter")
 	h.says("New user access token", `user access token "CI deploys"`, "✓ Saved to the memory store")

@@ -102,7 +102,7 @@ func (d *createDialog) update(m *Model, msg tea.Msg) tea.Cmd {
 // the secret's name, so it must fit in one.
 func (d *createDialog) validate(label string) string {
 	if label == "" {
-		return "A token needs a label."
+		return "Type a " + strings.ToLower(d.kind.Label) + " first." // as the field is labelled
 	}
 	if d.kind.LabelIsID {
 		if err := account.CheckStorable(d.st.Name, account.Ref{Kind: d.kind.Kind, ID: label}); err != nil {

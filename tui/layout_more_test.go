@@ -87,3 +87,15 @@ func TestFooterKeepsEscAndWholeHintsAt80(t *testing.T) {
 		t.Fatalf("footer %q: want esc cancel, and no hint cut", footer)
 	}
 }
+
+// The create dialog's error names its field as the field is labelled
+// ("Description"), not as a "label" (issue 16, item 6).
+func TestCreateDialogErrorNamesItsField(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	h.signInMattermost()
+	h.press(keyOf(h.m.keys.NewToken))
+	h.says("Description")
+	h.press("enter")
+	h.says("Type a description first.")
+	h.lacks("needs a label")
+}
