@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"keyturn/account"
@@ -45,7 +46,13 @@ func (a *App) explain(ctx context.Context, err error, doing, acct string) error 
 	case errors.As(err, &na):
 		return exitf(ExitFailure, "%v%s", err, hint(err, "", doing))
 	}
-	return exitf(ExitFailure, "%s: %v%s", prefix, err, hint(err, acct, doing))
+	said := account.Explain(err)
+	if said.Detail == "" {
+		return exitf(ExitFailure, "%s: %v%s", prefix, err, hint(err, acct, doing))
+	}
+	// keyturn's words first, the server's own (its error id) on a line
+	// of their own.
+	return exitf(ExitFailure, "%s: %s%s\n  %s", prefix, strings.TrimSuffix(said.What, "."), hint(err, acct, doing), said.Detail)
 }
 
 // hint is what to do next, as a command line: the remedy the error carries

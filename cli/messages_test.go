@@ -196,3 +196,17 @@ func TestSecondSignalAtAPromptSaysWhatItWasFor(t *testing.T) {
 	}
 	mustContain(t, "stderr", errw.String(), "keyturn: quitting at once", "keyturn: MFA is not active yet; run 'keyturn mfa activate mm --code CODE'")
 }
+
+// A refused sign-in says so in keyturn's words, the server's error id on
+// a line of its own (issue 16, item 6).
+func TestRefusedSignInSaysWordsThenServersId(t *testing.T) {
+	w := newWorld(t)
+	w.addMattermost("mm", "admin")
+	r := w.run("wrong\n", "login", "mm", "--password-stdin")
+	w.want(r, ExitFailure, "wrong password")
+	lines := strings.Split(strings.TrimSpace(r.err), "\n")
+	if len(lines) != 2 || !strings.Contains(lines[0], "The server did not accept the user name or password") ||
+		strings.Contains(lines[0], "api.user.login") || !strings.Contains(lines[1], "api.user.login.invalid_credentials_email_username") {
+		t.Fatalf("stderr %q: want keyturn's words, then the server's id on the next line", r.err)
+	}
+}
