@@ -75,8 +75,14 @@ func fixedTokens() []account.Token {
 // profile, with testdata/<name>.golden.
 func goldenCheck(t *testing.T, m *Model, name string) {
 	t.Helper()
+	goldenCheckAs(t, m, name, colorprofile.ANSI)
+}
+
+// goldenCheckAs is goldenCheck through the given profile.
+func goldenCheckAs(t *testing.T, m *Model, name string, profile colorprofile.Profile) {
+	t.Helper()
 	var b strings.Builder
-	w := &colorprofile.Writer{Forward: &b, Profile: colorprofile.ANSI}
+	w := &colorprofile.Writer{Forward: &b, Profile: profile}
 	if _, err := w.WriteString(m.View().Content); err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +106,19 @@ func goldenCheck(t *testing.T, m *Model, name string) {
 	}
 }
 
-var goldenSizes = [][2]int{{80, 24}, {120, 40}}
+var goldenSizes = [][2]int{{80, 24}, {100, 30}, {120, 40}}
+
+// goldenModes are the looks every scene is drawn in: a dark background (the
+// files with no suffix), a light one, and NO_COLOR (on a dark background).
+var goldenModes = []struct {
+	suffix  string
+	dark    bool
+	profile colorprofile.Profile
+}{
+	{"", true, colorprofile.ANSI},
+	{"-light", false, colorprofile.ANSI},
+	{"-nocolor", true, colorprofile.ASCII},
+}
 
 func TestGoldenScreens(t *testing.T) {
 	scenes := map[string]func(m *Model){
@@ -255,21 +273,29 @@ func TestGoldenScreens(t *testing.T) {
 	}
 	for name, setup := range scenes {
 		for _, size := range goldenSizes {
-			t.Run(fmt.Sprintf("%s-%dx%d", name, size[0], size[1]), func(t *testing.T) {
-				m := fixedModel(t, size[0], size[1], colorprofile.TrueColor)
-				setup(m)
-				goldenCheck(t, m, fmt.Sprintf("%s-%dx%d", name, size[0], size[1]))
-				// Nothing is wider or taller than the terminal.
-				lines := strings.Split(ansi.Strip(m.View().Content), "\n")
-				if len(lines) > size[1] {
-					t.Fatalf("%d lines for a %d-line terminal", len(lines), size[1])
-				}
-				for i, l := range lines {
-					if w := ansi.StringWidth(l); w > size[0] {
-						t.Fatalf("line %d is %d cells wide in a %d-cell terminal: %q", i, w, size[0], l)
+			for _, mode := range goldenModes {
+				file := fmt.Sprintf("%s-%dx%d%s", name, size[0], size[1], mode.suffix)
+				t.Run(file, func(t *testing.T) {
+					profile := colorprofile.TrueColor
+					if mode.profile == colorprofile.ASCII {
+						profile = colorprofile.ASCII
 					}
-				}
-			})
+					m := fixedModel(t, size[0], size[1], profile)
+					m.setDark(mode.dark)
+					setup(m)
+					goldenCheckAs(t, m, file, mode.profile)
+					// Nothing is wider or taller than the terminal.
+					lines := strings.Split(ansi.Strip(m.View().Content), "\n")
+					if len(lines) > size[1] {
+						t.Fatalf("%d lines for a %d-line terminal", len(lines), size[1])
+					}
+					for i, l := range lines {
+						if w := ansi.StringWidth(l); w > size[0] {
+							t.Fatalf("line %d is %d cells wide in a %d-cell terminal: %q", i, w, size[0], l)
+						}
+					}
+				})
+			}
 		}
 	}
 }

@@ -146,6 +146,7 @@ func (m *Model) setDark(dark bool) {
 	m.help.Styles = m.st.Help
 	m.spin.Style = m.st.Accent
 	m.accounts.filter.SetStyles(m.st.Input)
+	m.vault.find.input.SetStyles(m.st.Input)
 	for _, d := range m.dialogs {
 		if s, ok := d.(interface{ restyle(*Model) }); ok {
 			s.restyle(m)
