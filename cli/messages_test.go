@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"os"
@@ -9,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/charmbracelet/x/ansi"
 
 	"keyturn/sandbox/rocketchatsim"
 	"keyturn/sandbox/simnet"
@@ -208,5 +211,23 @@ func TestRefusedSignInSaysWordsThenServersId(t *testing.T) {
 	if len(lines) != 2 || !strings.Contains(lines[0], "The server did not accept the user name or password") ||
 		strings.Contains(lines[0], "api.user.login") || !strings.Contains(lines[1], "api.user.login.invalid_credentials_email_username") {
 		t.Fatalf("stderr %q: want keyturn's words, then the server's id on the next line", r.err)
+	}
+}
+
+// The demo's footer, passwords and the codes due now, takes at most two
+// lines at 80 columns: at 80×24 a third of the screen went to it (issue
+// 16, item 5).
+func TestDemoFooterFitsTwoLinesAt80(t *testing.T) {
+	d, err := startDemo(context.Background(), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	f := d.Footer()
+	if !strings.Contains(f, "codes:") {
+		t.Fatalf("no codes in %q", f)
+	}
+	if n := len(strings.Split(ansi.Wordwrap(f, 80, ""), "\n")); n > 2 {
+		t.Fatalf("the footer takes %d lines at 80 columns:\n%s", n, ansi.Wordwrap(f, 80, ""))
 	}
 }
