@@ -26,6 +26,7 @@ const (
 	ExitNotStored    = 3 // a token was issued but could not be stored: it is on stdout
 	ExitNeedCode     = 4 // a second factor is needed and none was given
 	ExitUnknownState = 5 // the request was sent and no answer came: the server may have applied it
+	ExitAttention    = 6 // keyturn check found tokens overdue, expired or expiring
 )
 
 // IO is where a command reads and writes.
