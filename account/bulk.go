@@ -230,6 +230,7 @@ func (r *bulkRun) settle(i int, item BulkItem) {
 	r.prog.Last = item
 	p := r.prog
 	r.mu.Unlock()
+	r.m.record(r.ctx, Event{Action: ActRotate, Account: r.s.acct.Name, Ref: item.Ref, Secret: item.Name}, bulkOutcome(item.Status))
 	r.report(p)
 }
 

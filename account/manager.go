@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"keyturn/audit"
 	"keyturn/client"
 	"keyturn/client/capillary"
 	"keyturn/config"
@@ -36,6 +37,14 @@ type Options struct {
 	// LockWaiting, when set, is told once, naming the holder, that an
 	// operation waits for another keyturn process holding the account.
 	LockWaiting func(msg string)
+	// Face ("cli", "tui") is written in each audit log entry.
+	Face string
+	// HoldAudit keeps audit entries until FlushAudit, which adds the exit
+	// code (the CLI knows it only at the end).
+	HoldAudit bool
+	// Warn is told of a problem that did not fail the operation (the audit
+	// log could not be written).
+	Warn func(msg string)
 }
 
 // Manager runs the operations over the config file and the store.
@@ -44,6 +53,7 @@ type Manager struct {
 	vault *keystore.Vault
 	opts  Options
 	fly   inflightSet
+	aud   auditState
 }
 
 // New is a manager over a config file and a store.
@@ -51,7 +61,12 @@ func New(cfg *config.File, vault *keystore.Vault, opts Options) *Manager {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Manager{cfg: cfg, vault: vault, opts: opts}
+	m := &Manager{cfg: cfg, vault: vault, opts: opts}
+	m.aud.warn = opts.Warn
+	if cfg.Path != "" {
+		m.aud.log = audit.Beside(cfg.Path)
+	}
+	return m
 }
 
 // Store names the backend secrets go to ("keyring", "file", "memory").

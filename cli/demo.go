@@ -73,7 +73,7 @@ func startDemo(ctx context.Context, hostile bool) (*Demo, error) {
 		return nil, err
 	}
 	cf := config.Open(filepath.Join(dir, "config.json"))
-	mgr := account.New(cf, keystore.NewVault(keystore.NewMemory(), cf), account.Options{})
+	mgr := account.New(cf, keystore.NewVault(keystore.NewMemory(), cf), account.Options{Face: "tui"})
 	d := &Demo{Sandbox: sb, Manager: mgr, dir: dir}
 	accounts := []config.Account{
 		{Name: DemoMattermost, Service: account.Mattermost, URL: sb.MattermostURL, User: mattermostsim.AdminUsername},

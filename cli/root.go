@@ -110,7 +110,10 @@ func execute(ctx context.Context, args []string, streams IO, sigs <-chan os.Sign
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithCancel(ctx)
 		defer cancel()
-		app.sig = &interrupts{app: app, cancel: cancel, exit: os.Exit}
+		app.sig = &interrupts{app: app, cancel: cancel, exit: func(code int) {
+			app.flushAudit(code)
+			os.Exit(code)
+		}}
 		stop := make(chan struct{})
 		defer close(stop)
 		go app.sig.watch(sigs, stop)
@@ -125,6 +128,7 @@ func execute(ctx context.Context, args []string, streams IO, sigs <-chan os.Sign
 	if app.sig != nil {
 		code = app.sig.finish(code)
 	}
+	app.flushAudit(code)
 	return code
 }
 
