@@ -555,7 +555,9 @@ func (m *Manager) regenerateSession(ctx context.Context, s *session) (*Issued, e
 
 // Revoke ends a token on the server and deletes keyturn's copy.
 func (m *Manager) Revoke(ctx context.Context, account string, ref Ref, ans *Answer) (err error) {
-	defer func() { m.audit(ctx, Event{Action: ActRevoke, Account: account, Ref: ref.String(), Secret: SecretName(account, ref)}, err) }()
+	defer func() {
+		m.audit(ctx, Event{Action: ActRevoke, Account: account, Ref: ref.String(), Secret: SecretName(account, ref)}, err)
+	}()
 	s, unlock, err := m.lockedSession(ctx, account, "revoking "+ref.String())
 	if err != nil {
 		return err
