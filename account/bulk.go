@@ -18,6 +18,9 @@ type BulkOptions struct {
 	Team     string // Mattermost team; "" for every team the account sees
 	Parallel int    // concurrent requests; default 4
 	Resume   bool   // continue a stopped run from its journal
+	// Overdue rotates only the tokens past their policy's age or their
+	// server's expiry (and those a stopped run left unsettled).
+	Overdue bool
 	Answer   *Answer
 	// Progress, when set, is called after each token settles.
 	Progress func(BulkProgress)
@@ -117,6 +120,11 @@ func (m *Manager) RotateAll(ctx context.Context, account string, opts BulkOption
 	prior, priorPath, err := m.readPriorJournal(path, account, opts)
 	if err != nil {
 		return nil, err
+	}
+	if opts.Overdue {
+		if tokens, err = m.overdueOnly(account, s.acct.Service, tokens, prior); err != nil {
+			return nil, err
+		}
 	}
 	plan, err := planRotation(account, tokens, prior, opts.Resume, priorPath)
 	if err != nil {

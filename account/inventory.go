@@ -232,3 +232,34 @@ func judge(t *InventoryToken, policies []Policy, now time.Time, warn time.Durati
 // the stored key whenever it is needed, so its expiry is shown but never
 // counted as something to act on.
 func renewedFromKey(kind string) bool { return kind == KindSession }
+
+// overdueOnly keeps the tokens a rotation of the overdue must cover: those
+// past their policy's age or their server's expiry, and any a stopped run
+// left without a settled outcome (so that a resume still finds them).
+func (m *Manager) overdueOnly(account, service string, tokens []Token, prior map[string]journalEntry) ([]Token, error) {
+	c, err := m.cfg.Load()
+	if err != nil {
+		return nil, err
+	}
+	policies, err := policiesOf(c)
+	if err != nil {
+		return nil, err
+	}
+	now := m.opts.Now()
+	var out []Token
+	for _, t := range tokens {
+		it := InventoryToken{Account: account, Service: service, Token: t}
+		if meta, ok := c.Secret(SecretName(account, t.Ref)); ok {
+			it.Rotated = lastRotated(t.Created, meta)
+		} else {
+			it.Rotated = lastRotated(t.Created, nil)
+		}
+		judge(&it, policies, now, 0)
+		e, seen := prior[t.Ref.String()]
+		unsettled := seen && (e.Event == evSent || e.Event == evPlanned || e.Event == evUnknown || e.Event == evNotStored)
+		if it.State == StateOverdue || it.State == StateExpired || unsettled {
+			out = append(out, t)
+		}
+	}
+	return out, nil
+}

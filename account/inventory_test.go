@@ -245,3 +245,36 @@ func TestPolicyRulesAndErrors(t *testing.T) {
 		t.Errorf("unset twice: %v", err)
 	}
 }
+
+func TestRotateAllOverdueRotatesOnlyTheOverdue(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	w.mattermostSignedIn()
+	if _, err := w.mgr.SetPolicy(ctx, account.KindCommand, "30d", "mm"); err != nil {
+		t.Fatal(err)
+	}
+	toks, err := w.mgr.Tokens(ctx, "mm", account.ListFilter{Kind: account.KindCommand})
+	if err != nil || len(toks) < 3 {
+		t.Fatal(toks, err)
+	}
+	w.sb.Mattermost.Backdate(toks[0].ID, 40*day)
+	w.sb.Mattermost.Backdate(toks[2].ID, 31*day)
+	rep, err := w.mgr.RotateAll(ctx, "mm", account.BulkOptions{Overdue: true})
+	if err != nil || !rep.AllOK() {
+		t.Fatal(rep, err)
+	}
+	var refs []string
+	for _, it := range rep.Items {
+		refs = append(refs, it.Ref)
+	}
+	if len(refs) != 2 || !strings.Contains(strings.Join(refs, " "), toks[0].Ref.String()) || !strings.Contains(strings.Join(refs, " "), toks[2].Ref.String()) {
+		t.Fatalf("rotated %v, want %s and %s", refs, toks[0].Ref, toks[2].Ref)
+	}
+	if _, found, _ := w.mgr.Check(ctx, account.InventoryOptions{}); len(found) != 0 {
+		t.Fatalf("after rotating the overdue: %+v", found)
+	}
+	// Nothing overdue: nothing to do.
+	if rep, err = w.mgr.RotateAll(ctx, "mm", account.BulkOptions{Overdue: true}); err != nil || len(rep.Items) != 0 {
+		t.Fatalf("second run: %+v, %v", rep, err)
+	}
+}

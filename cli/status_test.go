@@ -103,3 +103,19 @@ func TestPolicyCommandsAndTheirUsageErrors(t *testing.T) {
 	w.want(r, ExitFailure, "unset twice")
 	mustContain(t, "unset twice", r.err, "no policy is set for pat tokens of rc")
 }
+
+func TestRotateAllOverdueThenCheckIsClean(t *testing.T) {
+	w := newWorld(t)
+	w.mattermostAdmin("mm")
+	w.want(w.run("", "policy", "set", "webhook", "90d"), 0, "policy set")
+	hooks := decodeJSON[[]account.Token](t, w.run("", "token", "list", "mm", "--kind", "webhook", "--json").out)
+	w.sb.Mattermost.Backdate(hooks[0].ID, 120*day)
+	w.want(w.run("", "check"), ExitAttention, "check")
+	r := w.run("", "token", "rotate", "mm", "--all", "--overdue", "--json")
+	w.want(r, 0, "rotate --all --overdue")
+	rep := decodeJSON[bulkJSON](t, r.out)
+	if rep.OK != 1 || len(rep.Tokens) != 1 || rep.Tokens[0].Ref != hooks[0].RefString {
+		t.Fatalf("rotated %+v, want only %s", rep, hooks[0].RefString)
+	}
+	w.want(w.run("", "check"), 0, "check after rotating the overdue")
+}
