@@ -21,7 +21,7 @@ type BulkOptions struct {
 	// Overdue rotates only the tokens past their policy's age or their
 	// server's expiry (and those a stopped run left unsettled).
 	Overdue bool
-	Answer   *Answer
+	Answer  *Answer
 	// Progress, when set, is called after each token settles.
 	Progress func(BulkProgress)
 }
