@@ -255,6 +255,8 @@ func (s *accountScreen) update(m *Model, msg tea.KeyPressMsg) tea.Cmd {
 	case s.nav.navigate(msg, listKeys{up: k.Up, down: k.Down}):
 	case key.Matches(msg, k.Refresh):
 		return s.load(m)
+	case key.Matches(msg, k.History):
+		return m.openHistory(s.name)
 	case st == nil:
 		return nil
 	case key.Matches(msg, k.SignIn):
@@ -712,10 +714,12 @@ func (s *accountScreen) short(m *Model) []key.Binding {
 	case account.Capillary:
 		bs = append(bs, k.Rotate, k.AutoRegen, k.Revoke)
 	}
+	// l (history) is in the help: the footer has no room left at 80
+	// columns.
 	return append(bs, k.SignOut)
 }
 
 func (s *accountScreen) full(m *Model) []key.Binding {
 	k := m.keys
-	return []key.Binding{k.Back, k.SignIn, k.SignOut, k.NewToken, k.Rotate, k.RotateAll, k.Fetch, k.Revoke, k.MFA, k.MFAOff, k.AutoRegen}
+	return []key.Binding{k.Back, k.SignIn, k.SignOut, k.NewToken, k.Rotate, k.RotateAll, k.Fetch, k.Revoke, k.MFA, k.MFAOff, k.AutoRegen, k.History}
 }

@@ -19,12 +19,13 @@ type keyMap struct {
 	Refresh   key.Binding
 
 	// Accounts.
-	Add     key.Binding
-	Remove  key.Binding
-	Filter  key.Binding
-	Vault   key.Binding
-	SignIn  key.Binding
-	SignOut key.Binding
+	Add      key.Binding
+	Remove   key.Binding
+	Filter   key.Binding
+	Vault    key.Binding
+	Overview key.Binding
+	SignIn   key.Binding
+	SignOut  key.Binding
 
 	// Account.
 	MFA       key.Binding
@@ -36,6 +37,10 @@ type keyMap struct {
 	Fetch     key.Binding // store the token the server shows (commands, webhooks)
 	Revoke    key.Binding
 	AutoRegen key.Binding
+	History   key.Binding // the account's recent audit log
+
+	// Overview.
+	RotateOverdue key.Binding
 
 	// Secrets (result dialog, vault, MFA setup).
 	Reveal key.Binding
@@ -78,12 +83,13 @@ func defaultKeys() keyMap {
 		Open:      b([]string{"enter"}, "enter", "open"),
 		Refresh:   b([]string{"ctrl+r", "f5"}, "ctrl+r", "refresh"),
 
-		Add:     b([]string{"a"}, "a", "add"),
-		Remove:  b([]string{"d"}, "d", "remove"),
-		Filter:  b([]string{"/"}, "/", "filter"),
-		Vault:   b([]string{"v"}, "v", "vault"),
-		SignIn:  b([]string{"s"}, "s", "sign in"),
-		SignOut: b([]string{"o"}, "o", "sign out"),
+		Add:      b([]string{"a"}, "a", "add"),
+		Remove:   b([]string{"d"}, "d", "remove"),
+		Filter:   b([]string{"/"}, "/", "filter"),
+		Vault:    b([]string{"v"}, "v", "vault"),
+		Overview: b([]string{"i"}, "i", "all tokens"),
+		SignIn:   b([]string{"s"}, "s", "sign in"),
+		SignOut:  b([]string{"o"}, "o", "sign out"),
 
 		MFA:       b([]string{"m"}, "m", "set up MFA"),
 		MFAOff:    b([]string{"M"}, "M", "disable MFA"),
@@ -94,6 +100,9 @@ func defaultKeys() keyMap {
 		Fetch:     b([]string{"f"}, "f", "fetch"),
 		Revoke:    b([]string{"x"}, "x", "revoke"),
 		AutoRegen: b([]string{"t"}, "t", "auto-regenerate"),
+		History:   b([]string{"l"}, "l", "history"),
+
+		RotateOverdue: b([]string{"R"}, "R", "rotate overdue"),
 
 		Reveal: b([]string{"r"}, "r", "reveal"),
 		Copy:   b([]string{"c"}, "c", "copy"),
