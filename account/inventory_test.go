@@ -244,6 +244,16 @@ func TestPolicyRulesAndErrors(t *testing.T) {
 	if err := w.mgr.UnsetPolicy(ctx, "pat", "rc"); err == nil || !strings.Contains(err.Error(), "no policy is set for pat tokens of rc") {
 		t.Errorf("unset twice: %v", err)
 	}
+	// Removing an account removes its own policies, not the general ones.
+	if _, err := w.mgr.SetPolicy(ctx, "pat", "30d", "rc"); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.mgr.Remove(ctx, "rc"); err != nil {
+		t.Fatal(err)
+	}
+	if ps, _ := w.mgr.Policies(ctx); len(ps) != 1 || ps[0].Account != "" {
+		t.Errorf("policies after removing rc: %+v", ps)
+	}
 }
 
 func TestRotateAllOverdueRotatesOnlyTheOverdue(t *testing.T) {

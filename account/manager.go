@@ -294,6 +294,11 @@ func (m *Manager) Remove(ctx context.Context, name string) error {
 	}
 	return m.cfg.UpdateContext(ctx, func(c *config.Config) error {
 		c.RemoveAccount(name)
+		// Its own policies go with it: one left behind would bind a new
+		// account that takes the name.
+		for _, k := range PolicyKinds() {
+			c.RemovePolicy(k, name)
+		}
 		return nil
 	})
 }
