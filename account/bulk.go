@@ -19,7 +19,8 @@ type BulkOptions struct {
 	Parallel int    // concurrent requests; default 4
 	Resume   bool   // continue a stopped run from its journal
 	// Overdue rotates only the tokens past their policy's age or their
-	// server's expiry (and those a stopped run left unsettled).
+	// server's expiry, of the kinds a bulk rotation takes (and those a
+	// stopped run left unsettled).
 	Overdue bool
 	Answer  *Answer
 	// Progress, when set, is called after each token settles.

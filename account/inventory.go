@@ -212,7 +212,7 @@ func judge(t *InventoryToken, policies []Policy, now time.Time, warn time.Durati
 			t.Due = &due
 		}
 	}
-	expiryCounts := t.Expires != nil && !renewedFromKey(t.Kind)
+	expiryCounts := t.Expires != nil && !renewed(t.Service, t.Kind)
 	switch {
 	case expiryCounts && !t.Expires.After(now):
 		t.State = StateExpired
@@ -227,11 +227,13 @@ func judge(t *InventoryToken, policies []Policy, now time.Time, warn time.Durati
 	}
 }
 
-// renewedFromKey reports whether a token's expiry is its nature rather
-// than news: Capillary's session lives 15 minutes and is made again from
-// the stored key whenever it is needed, so its expiry is shown but never
-// counted as something to act on.
-func renewedFromKey(kind string) bool { return kind == KindSession }
+// renewed reports whether a token's expiry is its nature rather than
+// news: a session keyturn renews before it expires (Capillary's lives 15
+// minutes and is made again from the stored key), so its expiry is shown
+// but never counted as something to act on.
+func renewed(service, kind string) bool {
+	return tokenKindOf(service, kind).Session && Info(service).AutoRegenerate
+}
 
 // overdueOnly keeps the tokens a rotation of the overdue must cover: those
 // past their policy's age or their server's expiry, and any a stopped run
@@ -257,7 +259,8 @@ func (m *Manager) overdueOnly(account, service string, tokens []Token, prior map
 		judge(&it, policies, now, 0)
 		e, seen := prior[t.Ref.String()]
 		unsettled := seen && (e.Event == evSent || e.Event == evPlanned || e.Event == evUnknown || e.Event == evNotStored)
-		if it.State == StateOverdue || it.State == StateExpired || unsettled {
+		due := (it.State == StateOverdue || it.State == StateExpired) && tokenKindOf(service, t.Kind).RotateAll
+		if due || unsettled {
 			out = append(out, t)
 		}
 	}

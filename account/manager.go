@@ -1,7 +1,3 @@
-// Package account holds keyturn's accounts and every operation both faces
-// share: signing in, MFA setup, issuing, rotating and revoking tokens. All
-// decisions about secrets live here: what to store, in what order, and what
-// to tell the person. It knows nothing of terminals.
 package account
 
 import (
@@ -93,45 +89,15 @@ func Normalize(a config.Account) (config.Account, error) {
 		return a, err
 	}
 	a.Service = strings.ToLower(strings.TrimSpace(a.Service))
-	switch a.Service {
-	case Mattermost, RocketChat:
-		if strings.TrimSpace(a.User) == "" {
-			return a, fmt.Errorf("%s account needs a login (--user)", a.Service)
-		}
-	case Capillary:
-		if a.Region != "" {
-			u, err := capillary.RegionURL(a.Region)
-			if err != nil {
-				return a, err
-			}
-			if a.URL != "" && a.URL != u {
-				return a, fmt.Errorf("give either --region or --url, not both")
-			}
-			a.URL = u
-		}
-		if a.Brand == "" {
-			return a, fmt.Errorf("capillary account needs a brand (--brand)")
-		}
-		a.IdentifierType = strings.ToUpper(strings.TrimSpace(a.IdentifierType))
-		if err := capillary.ValidIdentifierType(a.IdentifierType); err != nil {
-			return a, err
-		}
-		if a.Identifier == "" {
-			a.Identifier = a.User
-		}
-		if a.Identifier == "" {
-			return a, fmt.Errorf("capillary account needs an identifier value (--identifier)")
-		}
-		if a.User == "" {
-			a.User = a.Identifier
-		}
-		if a.DeviceID == "" {
-			return a, fmt.Errorf("capillary account needs a device id (--device-id)")
-		}
-	case "":
+	if a.Service == "" {
 		return a, fmt.Errorf("account needs a service: mattermost, rocketchat or capillary")
-	default:
+	}
+	svc, ok := Lookup(a.Service)
+	if !ok {
 		return a, fmt.Errorf("unknown service %q: use mattermost, rocketchat or capillary", a.Service)
+	}
+	if err := svc.normalize(&a); err != nil {
+		return a, err
 	}
 	u, err := client.ParseBaseURL(a.URL, a.InsecureHTTP)
 	if err != nil {
@@ -260,7 +226,7 @@ func (m *Manager) status(c *config.Config, a config.Account) Status {
 		st.Since = &created
 		st.Via = meta.ID
 	}
-	if meta, ok := c.Secret(SecretName(a.Name, Ref{Kind: KindSession})); ok && a.Service == Capillary {
+	if meta, ok := c.Secret(SecretName(a.Name, Ref{Kind: KindSession})); ok && Info(a.Service).HasSession() {
 		st.Expires = meta.Expires
 	}
 	if meta, ok := c.Secret(pendingName(a.Name)); ok {

@@ -14,16 +14,6 @@ import (
 	"keyturn/textsafe"
 )
 
-// Services keyturn speaks to.
-const (
-	Mattermost = "mattermost"
-	RocketChat = "rocketchat"
-	Capillary  = "capillary"
-)
-
-// Services lists them in display order.
-var Services = []string{Mattermost, RocketChat, Capillary}
-
 // Kinds of issued secret, as used in secret names and token REFs.
 const (
 	KindCommand    = "command"    // Mattermost slash-command token

@@ -105,7 +105,7 @@ func (a *App) accountLabel(ctx context.Context, name string) string {
 	}
 	for _, st := range list {
 		if st.Name == name {
-			return fmt.Sprintf("%s, %s at %s", name, serviceName(st.Service), st.URL)
+			return fmt.Sprintf("%s, %s at %s", name, account.ServiceName(st.Service), st.URL)
 		}
 	}
 	return name

@@ -86,11 +86,13 @@ func overviewRows(inv *account.Inventory) []overviewRow {
 	return out
 }
 
-// overdue is the rows of acct that a rotation of the overdue covers.
+// overdue is the rows of acct that a rotation of the overdue covers: those
+// past their policy or expiry, of the kinds a bulk rotation takes.
 func (s *overviewScreen) overdue(acct string) []account.InventoryToken {
 	var out []account.InventoryToken
 	for _, r := range s.rows.all() {
-		if r.err == "" && r.acct == acct && (r.tok.State == account.StateOverdue || r.tok.State == account.StateExpired) {
+		k, _ := account.Info(r.service).Kind(r.tok.Kind)
+		if r.err == "" && r.acct == acct && k.RotateAll && (r.tok.State == account.StateOverdue || r.tok.State == account.StateExpired) {
 			out = append(out, r.tok)
 		}
 	}
