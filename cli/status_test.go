@@ -1,11 +1,13 @@
 package cli
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
 
 	"keyturn/account"
+	"keyturn/sandbox/mattermostsim"
 	"keyturn/sandbox/rocketchatsim"
 )
 
@@ -118,4 +120,30 @@ func TestRotateAllOverdueThenCheckIsClean(t *testing.T) {
 		t.Fatalf("rotated %+v, want only %s", rep, hooks[0].RefString)
 	}
 	w.want(w.run("", "check"), 0, "check after rotating the overdue")
+}
+
+// The demo has something for the overview and check to find: /oncall is
+// 100 days old under a 90-day policy for slash commands.
+func TestDemoHasAnOverdueCommand(t *testing.T) {
+	ctx := context.Background()
+	d, err := startDemo(ctx, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	req := account.LoginRequest{Account: DemoMattermost, Password: mattermostsim.AdminPassword}
+	if _, err := d.Manager.Login(ctx, req); err == nil {
+		t.Fatal("no second factor asked")
+	}
+	req.Answer = &account.Answer{Code: totp(mattermostsim.AdminTOTPSecret, d.Sandbox.Env.Clock.Now())}
+	if _, err := d.Manager.Login(ctx, req); err != nil {
+		t.Fatal(err)
+	}
+	_, found, err := d.Manager.Check(ctx, account.InventoryOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(found) != 1 || !strings.HasPrefix(found[0].Label, "/oncall") || found[0].State != account.StateOverdue {
+		t.Fatalf("findings = %+v", found)
+	}
 }

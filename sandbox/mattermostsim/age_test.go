@@ -51,3 +51,23 @@ func TestBackdateMovesCreateAt(t *testing.T) {
 		t.Fatalf("create_at moved by %d ms", d)
 	}
 }
+
+func TestAgeSeeds(t *testing.T) {
+	h := start(t)
+	admin := h.admin()
+	h.s.AgeSeeds()
+	var cmd, hook struct {
+		Trigger     string `json:"trigger"`
+		DisplayName string `json:"display_name"`
+		CreateAt    int64  `json:"create_at"`
+	}
+	h.call("GET", "/api/v4/commands/"+h.s.seedCommands[1], admin, nil).decode(t, &cmd)
+	h.call("GET", "/api/v4/hooks/outgoing/"+h.s.seedHooks[1], admin, nil).decode(t, &hook)
+	now := h.env.Clock.Now()
+	if cmd.Trigger != "oncall" || now.Sub(time.UnixMilli(cmd.CreateAt)) < 100*24*time.Hour {
+		t.Errorf("/%s made %v ago", cmd.Trigger, now.Sub(time.UnixMilli(cmd.CreateAt)))
+	}
+	if hook.DisplayName != "Alerts" || now.Sub(time.UnixMilli(hook.CreateAt)) < 60*24*time.Hour {
+		t.Errorf("%s made %v ago", hook.DisplayName, now.Sub(time.UnixMilli(hook.CreateAt)))
+	}
+}
