@@ -47,7 +47,7 @@ func TestBackdateMovesCreateAt(t *testing.T) {
 		t.Fatal("Backdate's report")
 	}
 	h.call("GET", "/api/v4/commands/"+id, admin, nil).decode(t, &after)
-	if d := before.CreateAt - after.CreateAt; d != (40 * 24 * time.Hour).Milliseconds() || after.UpdateAt != after.CreateAt {
+	if d := before.CreateAt - after.CreateAt; d != (40*24*time.Hour).Milliseconds() || after.UpdateAt != after.CreateAt {
 		t.Fatalf("create_at moved by %d ms", d)
 	}
 }
