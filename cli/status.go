@@ -28,7 +28,7 @@ func (f *inventoryFlags) register(cmd *cobra.Command) {
 	cmd.Flags().BoolVar(&f.json, "json", false, "print JSON")
 }
 
-// inventory reads every account's tokens with the flags' window.
+// options reads the flags: which account, and the warning window.
 func (f *inventoryFlags) options() (account.InventoryOptions, error) {
 	d, err := account.ParseAge(f.warn)
 	if err != nil {
