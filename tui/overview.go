@@ -150,34 +150,26 @@ func (m *Model) confirmRotateOverdue(acct, service string, due []account.Invento
 // overviewWhen is the date that matters for a token, in words: its expiry
 // when it has one that counts, else its policy's deadline.
 func overviewWhen(t account.InventoryToken, now time.Time) string {
-	rel := func(at time.Time) string {
-		if at.After(now) {
-			return "in " + ago(at.Sub(now))
-		}
-		return ago(now.Sub(at)) + " ago"
-	}
 	switch {
 	case t.State == account.StateExpired || t.State == account.StateExpiring:
-		return "expires " + rel(*t.Expires)
+		return "expires " + relative(now, *t.Expires)
 	case t.Due != nil:
-		return "due " + rel(*t.Due)
+		return "due " + relative(now, *t.Due)
 	case t.Expires != nil:
-		return "expires " + rel(*t.Expires)
+		return "expires " + relative(now, *t.Expires)
 	}
 	return ""
 }
 
-// ago is a rough duration: 40s, 12m, 5h, 3d.
-func ago(d time.Duration) string {
-	switch {
-	case d < time.Minute:
-		return itoa(int(d.Seconds())) + "s"
-	case d < time.Hour:
-		return itoa(int(d.Minutes())) + "m"
-	case d < 48*time.Hour:
-		return itoa(int(d.Hours())) + "h"
+// relative is at from now: "3d ago", "in 5h".
+func relative(now, at time.Time) string {
+	switch d := at.Sub(now); {
+	case d >= time.Minute:
+		return "in " + strings.TrimSuffix(age(at, now), " ago")
+	case d > 0:
+		return "now"
 	}
-	return itoa(int(d.Hours()/24)) + "d"
+	return age(now, at)
 }
 
 // stateMark is a token's state as the overview shows it, coloured, with
@@ -236,7 +228,7 @@ func (s *overviewScreen) view(m *Model, w, h int) string {
 			t := r.tok
 			rotated := ""
 			if t.Rotated != nil {
-				rotated = ago(s.at.Sub(*t.Rotated))
+				rotated = age(s.at, *t.Rotated)
 			}
 			held := "no"
 			if t.Stored {
