@@ -35,6 +35,9 @@ type auditState struct {
 	mu   sync.Mutex
 	held []audit.Entry
 	warn func(string)
+	// pending are warnings no one was told of yet (no Warn set): the TUI
+	// takes them after each operation.
+	pending []string
 }
 
 // Event is one thing done, for the audit log: never a value.
@@ -150,10 +153,23 @@ func (m *Manager) OnWarning(f func(string)) {
 func (m *Manager) warn(msg string) {
 	m.aud.mu.Lock()
 	f := m.aud.warn
+	if f == nil && len(m.aud.pending) < 16 {
+		m.aud.pending = append(m.aud.pending, msg)
+	}
 	m.aud.mu.Unlock()
 	if f != nil {
 		f(msg)
 	}
+}
+
+// TakeWarnings returns the warnings no Warn callback was told of, oldest
+// first, and forgets them.
+func (m *Manager) TakeWarnings() []string {
+	m.aud.mu.Lock()
+	defer m.aud.mu.Unlock()
+	out := m.aud.pending
+	m.aud.pending = nil
+	return out
 }
 
 // LogFilter picks audit entries.

@@ -209,6 +209,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, cmd
 	case opDoneMsg:
 		cmd := m.handleOpDone(msg)
+		m.showWarnings()
 		return m, tea.Batch(cmd, m.settleQuit())
 	case signalMsg:
 		m.quitSig = msg.sig

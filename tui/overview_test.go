@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -76,4 +77,23 @@ func TestAccountHistoryShowsTheAuditLog(t *testing.T) {
 	h.selectAccount(rcAcct)
 	h.press("enter", "esc", "l")
 	h.says("Nothing recorded for rc yet.")
+}
+
+func TestAuditLogThatCannotBeWrittenIsABannerWarning(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	h.signInMattermost()
+	// A directory where the log should be: every append fails.
+	if err := os.Remove(h.mgr.LogPath()); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(h.mgr.LogPath(), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	h.cursorTo("/deploy")
+	h.press("r", "y")
+	h.says("New slash-command token", "Warning: done, but not recorded", "the audit log could not be written", "rotate on mm was done all the same")
+	iss := h.m.topDialog().(*resultDialog).iss
+	if v, err := h.mgr.Vault().Get(context.Background(), iss.Name); err != nil || v != iss.Value {
+		t.Fatal("the rotated token is not stored")
+	}
 }
