@@ -45,7 +45,7 @@ func (capillaryService) normalize(a *config.Account) error {
 		a.URL = u
 	}
 	if a.Brand == "" {
-		return fmt.Errorf("capillary account needs a brand (--brand)")
+		return withRemedy(errors.New("capillary account needs a brand"), Remedy{Action: UseFlag, Flag: "--brand"})
 	}
 	a.IdentifierType = strings.ToUpper(strings.TrimSpace(a.IdentifierType))
 	if err := capillary.ValidIdentifierType(a.IdentifierType); err != nil {
@@ -55,13 +55,13 @@ func (capillaryService) normalize(a *config.Account) error {
 		a.Identifier = a.User
 	}
 	if a.Identifier == "" {
-		return fmt.Errorf("capillary account needs an identifier value (--identifier)")
+		return withRemedy(errors.New("capillary account needs an identifier value"), Remedy{Action: UseFlag, Flag: "--identifier"})
 	}
 	if a.User == "" {
 		a.User = a.Identifier
 	}
 	if a.DeviceID == "" {
-		return fmt.Errorf("capillary account needs a device id (--device-id)")
+		return withRemedy(errors.New("capillary account needs a device id"), Remedy{Action: UseFlag, Flag: "--device-id"})
 	}
 	return nil
 }
@@ -118,7 +118,7 @@ func (m *Manager) loginCapillary(ctx context.Context, a config.Account, req Logi
 		return err
 	}
 	if p == nil && req.Answer != nil && req.Answer.Code != "" && req.Password == "" {
-		return fmt.Errorf("%s: no sign-in is waiting for a code (it may have expired); run 'keyturn login %s' again without --code", a.Name, a.Name)
+		return withRemedy(fmt.Errorf("%s: no sign-in is waiting for a code (it may have expired)", a.Name), Remedy{Action: SignIn, Account: a.Name})
 	}
 	if p == nil {
 		return m.capillaryStart(ctx, a, cp, req)
@@ -262,7 +262,7 @@ func (m *Manager) capillaryResume(ctx context.Context, a config.Account, cp *cap
 		return m.capillaryFinish(ctx, a, tokens, true)
 	}
 	_ = m.clearPending(ctx, a.Name)
-	return fmt.Errorf("%s: the waiting sign-in step %q is unknown; run 'keyturn login %s' again", a.Name, p.Step, a.Name)
+	return withRemedy(fmt.Errorf("%s: the waiting sign-in step %q is unknown", a.Name, p.Step), Remedy{Action: SignIn, Account: a.Name})
 }
 
 // capillaryStepError keeps the challenge open on a wrong code, and drops
@@ -279,7 +279,7 @@ func (m *Manager) capillaryStepError(ctx context.Context, a config.Account, p *p
 		return ch
 	case capillary.IsLocked(err), capillary.IsSessionExpired(err):
 		_ = m.clearPending(ctx, a.Name)
-		return fmt.Errorf("%w; start again with 'keyturn login %s'", err, a.Name)
+		return withRemedy(err, Remedy{Action: SignIn, Account: a.Name})
 	}
 	return err
 }
@@ -412,7 +412,7 @@ func (m *Manager) regenerateSession(ctx context.Context, s *session) (*Issued, e
 	}
 	if err != nil {
 		if capillary.IsSessionExpired(err) {
-			return nil, fmt.Errorf("%w: the stored key is no longer accepted; sign in again with 'keyturn login %s'", err, s.acct.Name)
+			return nil, withRemedy(fmt.Errorf("%w: the stored key is no longer accepted", err), Remedy{Action: SignIn, Account: s.acct.Name})
 		}
 		return nil, m.explainIssueError(s, Ref{Kind: KindSession}, err, true)
 	}

@@ -130,7 +130,7 @@ func (m *Manager) AddAll(ctx context.Context, accounts ...config.Account) ([]con
 	err := m.cfg.UpdateContext(ctx, func(c *config.Config) error {
 		for _, a := range out {
 			if _, ok := c.Account(a.Name); ok {
-				return fmt.Errorf("an account named %q exists already (keyturn account remove %s first)", a.Name, a.Name)
+				return withRemedy(fmt.Errorf("an account named %q exists already", a.Name), Remedy{Action: RemoveAccount, Account: a.Name})
 			}
 			c.PutAccount(a)
 		}
@@ -160,7 +160,7 @@ type NoAccountError struct {
 
 func (e *NoAccountError) Error() string {
 	if len(e.Known) == 0 {
-		return fmt.Sprintf("no account named %q; add one with 'keyturn account add'", e.Name)
+		return fmt.Sprintf("no account named %q; there are none yet", e.Name)
 	}
 	return fmt.Sprintf("no account named %q (accounts: %s)", e.Name, strings.Join(e.Known, ", "))
 }

@@ -41,7 +41,7 @@ func (mattermostService) normalize(a *config.Account) error { return needUser(a)
 // needUser refuses an account with no login.
 func needUser(a *config.Account) error {
 	if strings.TrimSpace(a.User) == "" {
-		return fmt.Errorf("%s account needs a login (--user)", a.Service)
+		return withRemedy(fmt.Errorf("%s account needs a login", a.Service), Remedy{Action: UseFlag, Flag: "--user"})
 	}
 	return nil
 }
@@ -156,7 +156,7 @@ func (m *Manager) loginMattermost(ctx context.Context, a config.Account, req Log
 			if lerr := mattermost.New(hc, token).Logout(context.WithoutCancel(ctx)); lerr != nil {
 				msg = fmt.Sprintf("ending that session failed too (%v); it lapses when the server expires it", lerr)
 			}
-			return fmt.Errorf("%s: the server signed in but did not say which user, and asking failed (%w); %s. Run 'keyturn login %s' again", a.Name, err, msg, a.Name)
+			return withRemedy(fmt.Errorf("%s: the server signed in but did not say which user, and asking failed (%w); %s", a.Name, err, msg), Remedy{Action: SignIn, Account: a.Name})
 		}
 	}
 	var sf *client.SecondFactorRequired
@@ -313,7 +313,8 @@ func (m *Manager) rotateUserToken(ctx context.Context, s *session, ref Ref) (*Is
 	// The new token is stored: checking it and revoking the old one follow
 	// the caller again, and a cancelled caller leaves the old one active.
 	if ctx.Err() != nil {
-		iss.Notes = append(iss.Notes, fmt.Sprintf("stopped before the old token %s was revoked: it is still active; revoke it with 'keyturn token revoke %s %s'", ref.ID, s.acct.Name, ref))
+		iss.Notes = append(iss.Notes, fmt.Sprintf("stopped before the old token %s was revoked: it is still active", ref.ID))
+		iss.Next = append(iss.Next, Remedy{Action: Revoke, Account: s.acct.Name, Ref: ref})
 		return iss, nil
 	}
 	if _, err := mattermost.New(s.hc, ut.Token).Me(ctx); err != nil {
@@ -330,7 +331,8 @@ func (m *Manager) rotateUserToken(ctx context.Context, s *session, ref Ref) (*Is
 		mm = s.mattermost()
 	}
 	if err := mm.RevokeUserAccessToken(ctx, ref.ID); err != nil {
-		iss.Notes = append(iss.Notes, fmt.Sprintf("the old token %s could not be revoked (%v); revoke it with 'keyturn token revoke %s %s'", ref.ID, err, s.acct.Name, ref))
+		iss.Notes = append(iss.Notes, fmt.Sprintf("the old token %s could not be revoked (%v)", ref.ID, err))
+		iss.Next = append(iss.Next, Remedy{Action: Revoke, Account: s.acct.Name, Ref: ref})
 		return iss, nil
 	}
 	if !signIn {

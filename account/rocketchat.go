@@ -2,6 +2,7 @@ package account
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -43,7 +44,7 @@ func (rocketChatService) login(ctx context.Context, m *Manager, a config.Account
 func (rocketChatService) loginWithToken(ctx context.Context, m *Manager, a config.Account, hc *client.Client, token, userID string) error {
 	account := a.Name
 	if userID == "" {
-		return fmt.Errorf("%s: a Rocket.Chat token needs its user id (--user-id)", account)
+		return withRemedy(fmt.Errorf("%s: a Rocket.Chat token needs its user id", account), Remedy{Action: UseFlag, Flag: "--user-id"})
 	}
 	if _, err := rocketchat.New(hc, rocketchat.Credentials{UserID: userID, AuthToken: token, IsPAT: true}).Me(ctx); err != nil {
 		return fmt.Errorf("checking the token: %w", err)
@@ -81,7 +82,7 @@ func (rocketChatService) beginMFA(ctx context.Context, m *Manager, s *session, r
 		if !replace {
 			return nil, ErrMFAActive
 		}
-		return nil, fmt.Errorf("Rocket.Chat refuses a new TOTP secret while one is active: disable it first ('keyturn mfa disable %s --code C'), then set it up again", account)
+		return nil, withRemedy(fmt.Errorf("Rocket.Chat refuses a new TOTP secret while one is active: disable it first, then set it up again"), Remedy{Action: DisableMFA, Account: account})
 	}
 	setup, err := rc.EnableTOTP(ctx, s.secondFactor(ctx, ans))
 	if err != nil {
@@ -113,7 +114,7 @@ func (rocketChatService) activateMFA(ctx context.Context, m *Manager, s *session
 
 func (rocketChatService) disableMFA(ctx context.Context, m *Manager, s *session, code string) error {
 	if strings.TrimSpace(code) == "" {
-		return fmt.Errorf("disabling TOTP on Rocket.Chat needs a current code (--code)")
+		return withRemedy(errors.New("disabling TOTP on Rocket.Chat needs a current code"), Remedy{Action: UseFlag, Flag: "--code"})
 	}
 	err := s.rocketchat().DisableTOTP(ctx, strings.TrimSpace(code))
 	if ch := m.challengeFrom(s.acct, "2fa", err); ch != nil {

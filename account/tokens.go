@@ -126,7 +126,7 @@ func (m *Manager) Create(ctx context.Context, account, label string, bypass2FA b
 	if c, ok := capability[creator](s.acct.Service); ok {
 		return c.create(ctx, m, s, label, bypass2FA, ans)
 	}
-	return nil, fmt.Errorf("%s accounts cannot create tokens; use 'keyturn token rotate %s session' to regenerate the session", s.acct.Service, account)
+	return nil, withRemedy(fmt.Errorf("%s accounts cannot create tokens; regenerate the session instead", s.acct.Service), Remedy{Action: Rotate, Account: account, Ref: Ref{Kind: KindSession}})
 }
 
 // explainIssueError turns a failed call into what the person must know: a
@@ -138,21 +138,28 @@ func (m *Manager) explainIssueError(s *session, ref Ref, err error, inPlace bool
 		return ch
 	}
 	if inPlace && client.MayHaveApplied(err) {
-		return &UnknownOutcomeError{Account: s.acct.Name, Ref: ref, Err: err, Check: checkHint(s.acct, ref)}
+		check, r := checkHint(s.acct, ref)
+		return &UnknownOutcomeError{Account: s.acct.Name, Ref: ref, Err: err, Check: check, Remedy: r}
 	}
 	return err
 }
 
-func checkHint(a config.Account, ref Ref) string {
+// checkHint is how to find out what a request with no answer did: in
+// words, and the way out each face renders.
+func checkHint(a config.Account, ref Ref) (string, Remedy) {
 	switch ref.Kind {
 	case KindPAT:
-		return fmt.Sprintf("Check with 'keyturn token list %s --kind pat': if the PAT's last_token_part no longer ends with the stored fingerprint, it was rotated and the new token is lost; rotate it again. keyturn does not retry by itself.", a.Name)
+		return "Check the PAT in the token list: if its last_token_part no longer ends with the stored fingerprint, it was rotated and the new token is lost; rotate it again. keyturn does not retry by itself.",
+			Remedy{Action: CheckRef, Account: a.Name, Ref: Ref{Kind: KindPAT}}
 	case KindSession:
-		return fmt.Sprintf("The old token stays valid until it expires; run 'keyturn token rotate %s session' again when you are ready. keyturn does not retry by itself.", a.Name)
+		return "The old token stays valid until it expires; rotate it again when you are ready. keyturn does not retry by itself.",
+			Remedy{Action: Rotate, Account: a.Name, Ref: ref}
 	case KindCommand, KindWebhook:
-		return fmt.Sprintf("'keyturn token fetch %s %s' saves the token the server holds now (the new one if the rotation went through) without rotating it again. keyturn does not retry by itself.", a.Name, ref)
+		return "Fetching it saves the token the server holds now (the new one if the rotation went through) without rotating it again. keyturn does not retry by itself.",
+			Remedy{Action: Fetch, Account: a.Name, Ref: ref}
 	}
-	return fmt.Sprintf("Check the integration, or run 'keyturn token rotate %s %s' again on purpose to get a token you hold. keyturn does not retry by itself.", a.Name, ref)
+	return "Check the integration, or rotate it again on purpose to get a token you hold. keyturn does not retry by itself.",
+		Remedy{Action: Rotate, Account: a.Name, Ref: ref}
 }
 
 // Fetch stores the token the server holds now for a slash command or an
@@ -174,7 +181,7 @@ func (m *Manager) Fetch(ctx context.Context, account string, ref Ref) (iss *Issu
 	}
 	f, ok := capability[fetcher](s.acct.Service)
 	if !ok || !tokenKindOf(s.acct.Service, ref.Kind).Fetchable {
-		return nil, fmt.Errorf("%s: the server shows this token only when it issues it, so keyturn cannot fetch it; rotate it to get one you hold", ref)
+		return nil, withRemedy(fmt.Errorf("%s: the server shows this token only when it issues it, so keyturn cannot fetch it", ref), Remedy{Action: Rotate, Account: account, Ref: ref})
 	}
 	tok, err := f.fetch(ctx, s, ref)
 	if err != nil {
@@ -191,6 +198,7 @@ func (m *Manager) Fetch(ctx context.Context, account string, ref Ref) (iss *Issu
 // replaces in place: one request, stored on arrival, never retried.
 func (m *Manager) Rotate(ctx context.Context, account string, ref Ref, ans *Answer) (iss *Issued, err error) {
 	defer func() { m.auditIssued(ctx, ActRotate, account, ref, iss, err) }()
+	defer func() { err = refGone(err, account) }()
 	s, unlock, err := m.lockedSession(ctx, account, "rotating "+ref.String())
 	if err != nil {
 		return nil, err
@@ -236,13 +244,14 @@ func (m *Manager) Revoke(ctx context.Context, account string, ref Ref, ans *Answ
 	defer func() {
 		m.audit(ctx, Event{Action: ActRevoke, Account: account, Ref: ref.String(), Secret: SecretName(account, ref)}, err)
 	}()
+	defer func() { err = refGone(err, account) }()
 	s, unlock, err := m.lockedSession(ctx, account, "revoking "+ref.String())
 	if err != nil {
 		return err
 	}
 	defer unlock()
 	if m.signsInWith(ctx, s, ref) {
-		return fmt.Errorf("keyturn signs in to %s with %s: revoking it would leave keyturn signed out with a dead token. Rotate it instead ('keyturn token rotate %s %s'), or sign in another way first ('keyturn login %s') and then revoke it", account, ref, account, ShellArg(ref.String()), account)
+		return withRemedy(fmt.Errorf("keyturn signs in to %s with %s: revoking it would leave keyturn signed out with a dead token. Rotate it instead, or sign in another way first and then revoke it", account, ref), Remedy{Action: Rotate, Account: account, Ref: ref})
 	}
 	switch ref.Kind {
 	case KindUserToken:
@@ -258,7 +267,7 @@ func (m *Manager) Revoke(ctx context.Context, account string, ref Ref, ans *Answ
 			return fmt.Errorf("%s accounts have no Capillary session", s.acct.Service)
 		}
 	case KindCommand, KindWebhook:
-		return fmt.Errorf("%s tokens cannot be revoked on Mattermost, only regenerated: 'keyturn token rotate %s %s'", ref.Kind, account, ref)
+		return withRemedy(fmt.Errorf("%s tokens cannot be revoked on Mattermost, only regenerated", ref.Kind), Remedy{Action: Rotate, Account: account, Ref: ref})
 	default:
 		return fmt.Errorf("cannot revoke %s", ref)
 	}

@@ -314,7 +314,7 @@ func (d *addAccountDialog) submit(m *Model) tea.Cmd {
 		return m.mgr.Add(ctx, a)
 	}, func(val any, err error) tea.Cmd {
 		if err != nil {
-			d.err = err.Error()
+			d.err = m.errText(err)
 			return nil
 		}
 		m.closeDialog(d)

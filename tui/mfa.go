@@ -122,7 +122,7 @@ func (d *mfaDialog) activate(m *Model, code string) tea.Cmd {
 		}
 		if err != nil {
 			// A wrong code keeps the setup open with the server's words.
-			d.err = err.Error()
+			d.err = m.errText(err)
 			d.input.SetValue("")
 			return nil
 		}
@@ -265,7 +265,7 @@ func (d *mfaDialog) backupStored(m *Model, val any, err error) {
 		return
 	}
 	if err != nil {
-		d.err = err.Error()
+		d.err = m.errText(err)
 		return
 	}
 	d.backupSaved, _ = val.(*account.Issued)
