@@ -266,3 +266,36 @@ func (m *Manager) overdueOnly(account, service string, tokens []Token, prior map
 	}
 	return out, nil
 }
+
+// Judge gives tokens of an account just listed (Tokens) their age, policy
+// and state, from the index and the policies alone, by REF: a screen that
+// lists one account marks the overdue ones without asking the server
+// again.
+func (m *Manager) Judge(account string, toks []Token, warn time.Duration) (map[string]InventoryToken, error) {
+	c, err := m.cfg.Load()
+	if err != nil {
+		return nil, err
+	}
+	policies, err := policiesOf(c)
+	if err != nil {
+		return nil, err
+	}
+	a, ok := c.Account(account)
+	if !ok {
+		return nil, &NoAccountError{Name: account, Known: accountNames(c)}
+	}
+	now := m.opts.Now()
+	out := make(map[string]InventoryToken, len(toks))
+	for _, t := range toks {
+		t.current = ""
+		it := InventoryToken{Account: account, Service: a.Service, Token: t, OnServer: true}
+		var meta *config.SecretMeta
+		if t.Stored {
+			meta, _ = c.Secret(SecretName(account, t.Ref))
+		}
+		it.Rotated = lastRotated(t.Created, meta)
+		judge(&it, policies, now, warn)
+		out[t.Ref.String()] = it
+	}
+	return out, nil
+}

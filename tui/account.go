@@ -28,6 +28,7 @@ type accountScreen struct {
 	gen  int
 
 	tokens    []account.Token
+	states    map[string]account.InventoryToken // by REF: age against the policies
 	tokLoaded bool
 	tokErr    error
 	mfa       *bool
@@ -90,14 +91,20 @@ func (s *accountScreen) cancelLoads(m *Model) {
 func (s *accountScreen) loadServer(m *Model, gen int) tea.Cmd {
 	name, service := s.name, s.st.Service
 	tid, tcmd := m.start("Listing tokens…", func(ctx context.Context) (any, error) {
-		return m.mgr.Tokens(ctx, name, account.ListFilter{})
+		toks, err := m.mgr.Tokens(ctx, name, account.ListFilter{})
+		if err != nil {
+			return nil, err
+		}
+		states, _ := m.mgr.Judge(name, toks, overviewWarn) // no marks rather than no list
+		return judgedTokens{toks, states}, nil
 	}, func(val any, err error) tea.Cmd {
 		if m.screen != screenAccount || m.acct.gen != gen {
 			return nil
 		}
 		s := &m.acct
 		s.tokLoaded, s.tokErr = true, err
-		s.tokens, _ = val.([]account.Token)
+		jt, _ := val.(judgedTokens)
+		s.tokens, s.states = jt.tokens, jt.states
 		if err != nil {
 			m.showError("Cannot list the tokens of "+name, err)
 		}
@@ -667,7 +674,7 @@ func (s *accountScreen) rowText(m *Model, r acctRow, w int) string {
 	if t.Stored {
 		held = m.st.OK.Render("✓ saved …" + t.Fingerprint)
 	}
-	return m.st.Bold.Render(label) + " " + m.st.Subtle.Render(strings.Join(parts, " · ")) + "  " + held
+	return m.st.Bold.Render(label) + " " + m.st.Subtle.Render(strings.Join(parts, " · ")) + "  " + held + s.policyMark(m, t)
 }
 
 func (s *accountScreen) sessionText(m *Model, w int) string {

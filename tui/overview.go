@@ -175,6 +175,18 @@ func relative(now, at time.Time) string {
 // stateMark is a token's state as the overview shows it, coloured, with
 // a PAT's 2FA bypass flagged.
 func (m *Model) stateMark(t account.InventoryToken) string {
+	s := m.stateWord(t)
+	if t.Bypass2FA != nil && *t.Bypass2FA {
+		s += " " + m.st.Warn.Render("⚠ bypasses 2FA")
+	}
+	if !t.OnServer {
+		s += " " + m.st.Subtle.Render("(stored only)")
+	}
+	return s
+}
+
+// stateWord is a token's state alone, coloured.
+func (m *Model) stateWord(t account.InventoryToken) string {
 	var s string
 	switch t.State {
 	case account.StateExpired:
@@ -189,12 +201,6 @@ func (m *Model) stateMark(t account.InventoryToken) string {
 		s = m.st.Subtle.Render("age unknown")
 	default:
 		s = m.st.OK.Render("ok")
-	}
-	if t.Bypass2FA != nil && *t.Bypass2FA {
-		s += " " + m.st.Warn.Render("⚠ bypasses 2FA")
-	}
-	if !t.OnServer {
-		s += " " + m.st.Subtle.Render("(stored only)")
 	}
 	return s
 }
@@ -262,4 +268,24 @@ func (s *overviewScreen) short(m *Model) []key.Binding {
 func (s *overviewScreen) full(m *Model) []key.Binding {
 	k := m.keys
 	return []key.Binding{k.Back, k.Open, k.RotateOverdue, k.Refresh, k.Top, k.Bottom}
+}
+
+// judgedTokens are an account's tokens with their states.
+type judgedTokens struct {
+	tokens []account.Token
+	states map[string]account.InventoryToken
+}
+
+// policyMark is the account screen's mark for a token its policy or
+// expiry calls to rotate; nothing for one that is fine.
+func (s *accountScreen) policyMark(m *Model, t *account.Token) string {
+	it, ok := s.states[t.Ref.String()]
+	if !ok {
+		return ""
+	}
+	switch it.State {
+	case account.StateExpired, account.StateOverdue, account.StateExpiring, account.StateDue:
+		return "  " + m.stateWord(it) + m.st.Faint.Render(" "+overviewWhen(it, m.clock))
+	}
+	return ""
 }

@@ -97,3 +97,24 @@ func TestAuditLogThatCannotBeWrittenIsABannerWarning(t *testing.T) {
 		t.Fatal("the rotated token is not stored")
 	}
 }
+
+func TestAccountScreenMarksOverdueTokens(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	ctx := context.Background()
+	if _, err := h.mgr.SetPolicy(ctx, account.KindWebhook, "30d", mmAcct); err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range h.sb.Env.Ledger.Entries() {
+		if e.Kind == account.KindWebhook {
+			h.sb.Mattermost.Backdate(e.ID, 45*24*time.Hour) // the first seeded webhook, "CI events"
+			break
+		}
+	}
+	h.signInMattermost()
+	h.says("✗ overdue due 15d ago")
+	for _, l := range strings.Split(h.screen(), "\n") {
+		if strings.Contains(l, "overdue") && !strings.Contains(l, "CI events") {
+			t.Errorf("marked overdue: %q", l)
+		}
+	}
+}
