@@ -239,24 +239,13 @@ func renewed(service, kind string) bool {
 // past their policy's age or their server's expiry, and any a stopped run
 // left without a settled outcome (so that a resume still finds them).
 func (m *Manager) overdueOnly(account, service string, tokens []Token, prior map[string]journalEntry) ([]Token, error) {
-	c, err := m.cfg.Load()
+	states, err := m.Judge(account, tokens, 0)
 	if err != nil {
 		return nil, err
 	}
-	policies, err := policiesOf(c)
-	if err != nil {
-		return nil, err
-	}
-	now := m.opts.Now()
 	var out []Token
 	for _, t := range tokens {
-		it := InventoryToken{Account: account, Service: service, Token: t}
-		if meta, ok := c.Secret(SecretName(account, t.Ref)); ok {
-			it.Rotated = lastRotated(t.Created, meta)
-		} else {
-			it.Rotated = lastRotated(t.Created, nil)
-		}
-		judge(&it, policies, now, 0)
+		it := states[t.Ref.String()]
 		e, seen := prior[t.Ref.String()]
 		unsettled := seen && (e.Event == evSent || e.Event == evPlanned || e.Event == evUnknown || e.Event == evNotStored)
 		due := (it.State == StateOverdue || it.State == StateExpired) && tokenKindOf(service, t.Kind).RotateAll
