@@ -288,3 +288,39 @@ func TestRotateAllOverdueRotatesOnlyTheOverdue(t *testing.T) {
 		t.Fatalf("second run: %+v, %v", rep, err)
 	}
 }
+
+// A rotation of the overdue that lost its answer is resumed with the token
+// still in it, though the server now shows a fresh createdAt: it stays
+// unknown and is never sent again.
+func TestRotateAllOverdueResumeKeepsTheUnsettledToken(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	w.add(config.Account{Name: "rc", Service: account.RocketChat, URL: w.sb.RocketChatURL, User: "alice"})
+	req := account.LoginRequest{Account: "rc", Password: rocketchatsim.AlicePassword}
+	_, err := w.mgr.Login(ctx, req)
+	req.Answer = &account.Answer{Method: asChallenge(t, err).Method, Code: simnet.TOTPCode(rocketchatsim.AliceTOTP, time.Now())}
+	if _, err := w.mgr.Login(ctx, req); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.mgr.SetPolicy(ctx, account.KindPAT, "30d", ""); err != nil {
+		t.Fatal(err)
+	}
+	w.sb.Env.Faults.Add(simnet.Rule{Path: "users.regeneratePersonalAccessToken", Fault: simnet.DropAfterApply, Times: 1})
+	ans := &account.Answer{Method: "totp", Code: simnet.TOTPCode(rocketchatsim.AliceTOTP, time.Now().Add(30*time.Second))}
+	rep, err := w.mgr.RotateAll(ctx, "rc", account.BulkOptions{Overdue: true, Answer: ans})
+	if err != nil || len(rep.Items) != 1 || rep.Items[0].Status != account.BulkUnknown {
+		t.Fatalf("first run: %+v, %v", rep, err)
+	}
+	sent := len(w.issuedTokens("rocketchat", "pat"))
+	// The server rotated it: its createdAt is new, so it is no longer overdue.
+	if _, found, _ := w.mgr.Check(ctx, account.InventoryOptions{}); len(found) != 0 {
+		t.Fatalf("still overdue after the server rotated it: %+v", found)
+	}
+	rep, err = w.mgr.RotateAll(ctx, "rc", account.BulkOptions{Overdue: true, Resume: true, Answer: ans})
+	if err != nil || len(rep.Items) != 1 || rep.Items[0].Ref != "pat:"+rocketchatsim.AlicePATName || rep.Items[0].Status != account.BulkUnknown {
+		t.Fatalf("resume: %+v, %v", rep, err)
+	}
+	if got := len(w.issuedTokens("rocketchat", "pat")); got != sent {
+		t.Fatalf("the resume sent the PAT again (%d issued, was %d)", got, sent)
+	}
+}
