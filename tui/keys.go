@@ -19,13 +19,12 @@ type keyMap struct {
 	Refresh   key.Binding
 
 	// Accounts.
-	Add      key.Binding
-	Remove   key.Binding
-	Filter   key.Binding
-	Vault    key.Binding
-	Overview key.Binding
-	SignIn   key.Binding
-	SignOut  key.Binding
+	Add     key.Binding
+	Remove  key.Binding
+	Filter  key.Binding
+	Vault   key.Binding
+	SignIn  key.Binding
+	SignOut key.Binding
 
 	// Account.
 	MFA       key.Binding
@@ -39,7 +38,8 @@ type keyMap struct {
 	AutoRegen key.Binding
 	History   key.Binding // the account's recent audit log
 
-	// Overview.
+	// Overview (all tokens), opened from the accounts screen.
+	Overview      key.Binding
 	RotateOverdue key.Binding
 
 	// Secrets (result dialog, vault, MFA setup).
@@ -83,13 +83,12 @@ func defaultKeys() keyMap {
 		Open:      b([]string{"enter"}, "enter", "open"),
 		Refresh:   b([]string{"ctrl+r", "f5"}, "ctrl+r", "refresh"),
 
-		Add:      b([]string{"a"}, "a", "add"),
-		Remove:   b([]string{"d"}, "d", "remove"),
-		Filter:   b([]string{"/"}, "/", "filter"),
-		Vault:    b([]string{"v"}, "v", "vault"),
-		Overview: b([]string{"i"}, "i", "all tokens"),
-		SignIn:   b([]string{"s"}, "s", "sign in"),
-		SignOut:  b([]string{"o"}, "o", "sign out"),
+		Add:     b([]string{"a"}, "a", "add"),
+		Remove:  b([]string{"d"}, "d", "remove"),
+		Filter:  b([]string{"/"}, "/", "filter"),
+		Vault:   b([]string{"v"}, "v", "vault"),
+		SignIn:  b([]string{"s"}, "s", "sign in"),
+		SignOut: b([]string{"o"}, "o", "sign out"),
 
 		MFA:       b([]string{"m"}, "m", "set up MFA"),
 		MFAOff:    b([]string{"M"}, "M", "disable MFA"),
@@ -102,6 +101,7 @@ func defaultKeys() keyMap {
 		AutoRegen: b([]string{"t"}, "t", "auto-regenerate"),
 		History:   b([]string{"l"}, "l", "history"),
 
+		Overview:      b([]string{"i"}, "i", "all tokens"),
 		RotateOverdue: b([]string{"R"}, "R", "rotate overdue"),
 
 		Reveal: b([]string{"r"}, "r", "reveal"),
