@@ -156,8 +156,6 @@ func (a *App) manager(ctx context.Context) (*account.Manager, error) {
 		// The audit log's entries carry the exit code, known at the end.
 		mopts.Face, mopts.HoldAudit = "cli", true
 		mopts.Warn = func(msg string) { fmt.Fprintln(a.io.Err, "keyturn: warning: "+textsafe.Text(msg)) }
-	}
-	if !a.unlockInTUI {
 		// A wait of up to 15 s must not look like a hang. (The interactive
 		// app's spinner already says something is going on.)
 		mopts.LockWaiting = func(msg string) { fmt.Fprintln(a.io.Err, "keyturn: "+textsafe.Text(msg)) }
