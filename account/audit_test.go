@@ -180,3 +180,24 @@ func TestHeldAuditEntriesCarryTheExitCode(t *testing.T) {
 		t.Errorf("time = %v", es[0].Time)
 	}
 }
+
+func TestAuditLogSaysWhenANotSavedTokenIsSavedAfterAll(t *testing.T) {
+	w := newWorld(t)
+	w.mattermostSignedIn()
+	ctx := context.Background()
+	toks, _ := w.mgr.Tokens(ctx, "mm", account.ListFilter{Kind: account.KindCommand})
+	w.store.Ops = []string{"set"}
+	iss, err := w.mgr.Rotate(ctx, "mm", toks[0].Ref, nil)
+	if err == nil {
+		t.Fatal("the store did not fail")
+	}
+	w.store.Ops = []string{"none"}
+	if err := w.mgr.RetryStore(ctx, iss); err != nil {
+		t.Fatal(err)
+	}
+	got := actions(t, w.mgr, account.LogFilter{})
+	want := []string{"login mm  ok", "rotate mm " + toks[0].Ref.String() + " failed", "secret-set mm " + toks[0].Ref.String() + " ok"}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("log:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}

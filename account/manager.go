@@ -317,7 +317,11 @@ func (m *Manager) RetryStore(ctx context.Context, iss *Issued) error {
 	if iss.meta.Name == "" || iss.stored == "" {
 		return fmt.Errorf("%s: keyturn does not know how to store this again; copy the token instead", iss.Name)
 	}
-	if err := m.put(ctx, iss.meta, iss.stored); err != nil {
+	err := m.put(ctx, iss.meta, iss.stored)
+	// The issuing entry said failed (not stored): this one says whether
+	// the token was kept after all.
+	m.audit(ctx, Event{Action: ActSecretSet, Account: iss.Account, Ref: iss.Ref, Secret: iss.Name}, err)
+	if err != nil {
 		return &NotStoredError{Issued: iss, Err: err}
 	}
 	iss.Stored = true
