@@ -54,9 +54,9 @@ func (s *accountScreen) load(m *Model) tea.Cmd {
 	gen := s.gen
 	name := s.name
 	s.loads = slices.DeleteFunc(s.loads, func(id int) bool { return !m.running(id) })
-	id, cmd := m.start("Loading "+name+"…", func(ctx context.Context) (any, error) {
+	id, cmd := startOpLate(m, "Loading "+name+"…", func(ctx context.Context) (*account.Status, error) {
 		return m.mgr.Show(ctx, name)
-	}, func(val any, err error) tea.Cmd {
+	}, func(val *account.Status, err error) tea.Cmd {
 		if m.screen != screenAccount || m.acct.gen != gen {
 			return nil
 		}
@@ -65,7 +65,7 @@ func (s *accountScreen) load(m *Model) tea.Cmd {
 			m.showError("Cannot read "+name, err)
 			return nil
 		}
-		s.st = val.(*account.Status)
+		s.st = val
 		if !s.st.SignedIn {
 			s.tokens, s.tokLoaded, s.tokErr, s.mfa, s.mfaErr = nil, true, nil, nil, nil
 		}
@@ -74,7 +74,7 @@ func (s *accountScreen) load(m *Model) tea.Cmd {
 			return nil
 		}
 		return s.loadServer(m, gen)
-	})
+	}, m.lateSignIn)
 	s.loads = append(s.loads, id)
 	return cmd
 }
@@ -89,15 +89,15 @@ func (s *accountScreen) cancelLoads(m *Model) {
 
 func (s *accountScreen) loadServer(m *Model, gen int) tea.Cmd {
 	name, service := s.name, s.st.Service
-	tid, tcmd := m.start("Listing tokens…", func(ctx context.Context) (any, error) {
+	tid, tcmd := startOp(m, "Listing tokens…", func(ctx context.Context) ([]account.Token, error) {
 		return m.mgr.Tokens(ctx, name, account.ListFilter{})
-	}, func(val any, err error) tea.Cmd {
+	}, func(val []account.Token, err error) tea.Cmd {
 		if m.screen != screenAccount || m.acct.gen != gen {
 			return nil
 		}
 		s := &m.acct
 		s.tokLoaded, s.tokErr = true, err
-		s.tokens, _ = val.([]account.Token)
+		s.tokens = val
 		if err != nil {
 			m.showError("Cannot list the tokens of "+name, err)
 		}
@@ -108,16 +108,16 @@ func (s *accountScreen) loadServer(m *Model, gen int) tea.Cmd {
 	if account.Info(service).MFA == nil {
 		return tcmd
 	}
-	mid, mcmd := m.start("", func(ctx context.Context) (any, error) {
+	mid, mcmd := startOp(m, "", func(ctx context.Context) (bool, error) {
 		return m.mgr.MFAActive(ctx, name)
-	}, func(val any, err error) tea.Cmd {
+	}, func(val bool, err error) tea.Cmd {
 		if m.screen != screenAccount || m.acct.gen != gen {
 			return nil
 		}
 		s := &m.acct
 		s.mfaErr = err
 		if err == nil {
-			on := val.(bool)
+			on := val
 			s.mfa = &on
 		}
 		return nil
@@ -373,9 +373,9 @@ func (s *accountScreen) autoRegen(m *Model) tea.Cmd {
 	s.autoFor = *st.Expires
 	name := s.name
 	var cmd tea.Cmd
-	s.autoOp, cmd = m.start("Regenerating the session…", func(ctx context.Context) (any, error) {
+	s.autoOp, cmd = startOpLate(m, "Regenerating the session…", func(ctx context.Context) (*account.Issued, error) {
 		return m.mgr.Rotate(ctx, name, account.Ref{Kind: account.KindSession}, nil)
-	}, func(val any, err error) tea.Cmd {
+	}, func(iss *account.Issued, err error) tea.Cmd {
 		var ns *account.NotStoredError
 		if errors.As(err, &ns) {
 			if m.screen == screenAccount && m.acct.name == name {
@@ -390,12 +390,11 @@ func (s *accountScreen) autoRegen(m *Model) tea.Cmd {
 			m.showError("Automatic regeneration of "+name+"'s session failed", err)
 			return m.reload()
 		}
-		iss, _ := val.(*account.Issued)
 		if m.screen == screenAccount && m.acct.name == name && iss != nil {
 			m.acct.lastAuto = "renewed automatically at " + m.clock.Local().Format("15:04:05") + ", saved to " + storeName(iss.Store) + " as " + iss.Name
 		}
 		return m.reload()
-	})
+	}, m.lateIssued)
 	return cmd
 }
 
@@ -444,10 +443,9 @@ func (m *Model) rotateToken(st account.Status, t account.Token, _ bool) tea.Cmd 
 	ref := t.Ref
 	what := describeToken(t)
 	f := &flow{title: "Regenerate · " + what, label: "Regenerating " + kindName(t.Kind) + "…", acct: name}
-	f.run = func(ctx context.Context, ans *account.Answer, resend bool) (any, error) {
+	bindFlow(f, func(ctx context.Context, ans *account.Answer, resend bool) (*account.Issued, error) {
 		return m.mgr.Rotate(ctx, name, ref, ans)
-	}
-	f.done = m.issuedDone(what, issuedTitles{notSaved: "Regenerated, but NOT saved", failed: "Could not regenerate " + what, saved: "New"})
+	}, m.issuedDone(what, issuedTitles{notSaved: "Regenerated, but NOT saved", failed: "Could not regenerate " + what, saved: "New"}), m.lateIssued)
 	return m.runAction("Regenerate", f)
 }
 
@@ -456,10 +454,9 @@ func (m *Model) rotateToken(st account.Status, t account.Token, _ bool) tea.Cmd 
 func (m *Model) fetchToken(st account.Status, t account.Token) tea.Cmd {
 	name, ref, what := st.Name, t.Ref, describeToken(t)
 	f := &flow{title: "Fetch · " + what, label: "Reading the " + kindName(t.Kind) + "…", acct: name}
-	f.run = func(ctx context.Context, _ *account.Answer, _ bool) (any, error) {
+	bindFlow(f, func(ctx context.Context, _ *account.Answer, _ bool) (*account.Issued, error) {
 		return m.mgr.Fetch(ctx, name, ref)
-	}
-	f.done = m.issuedDone(what, issuedTitles{notSaved: "Fetched, but NOT saved", failed: "Could not fetch " + what, saved: "Current"})
+	}, m.issuedDone(what, issuedTitles{notSaved: "Fetched, but NOT saved", failed: "Could not fetch " + what, saved: "Current"}), m.lateIssued)
 	return m.runAction("Fetch", f)
 }
 
@@ -497,17 +494,16 @@ func (m *Model) confirmRevoke(st account.Status, t account.Token) tea.Cmd {
 	m.pushDialog(newConfirmDialog("Revoke "+kindName(t.Kind)+"?", lines, "Revoke", true, func() tea.Cmd {
 		name, ref := st.Name, t.Ref
 		f := &flow{title: "Revoke · " + what, label: "Revoking…", acct: name}
-		f.run = func(ctx context.Context, ans *account.Answer, _ bool) (any, error) {
-			return nil, m.mgr.Revoke(ctx, name, ref, ans)
-		}
-		f.done = func(_ any, err error) tea.Cmd {
+		bindFlow(f, func(ctx context.Context, ans *account.Answer, _ bool) (struct{}, error) {
+			return struct{}{}, m.mgr.Revoke(ctx, name, ref, ans)
+		}, func(_ struct{}, err error) tea.Cmd {
 			if err != nil {
 				m.showError("Could not revoke "+what, err)
 			} else {
 				m.setStatus("Revoked " + what)
 			}
 			return m.reload()
-		}
+		}, nil)
 		return m.runAction("Revoke", f)
 	}))
 	return nil
@@ -522,17 +518,16 @@ func (m *Model) confirmSignOut(st account.Status) tea.Cmd {
 	name := st.Name
 	m.pushDialog(newConfirmDialog("Sign out of "+name+"?", lines, "Sign out", false, func() tea.Cmd {
 		f := &flow{title: "Sign out · " + name, label: "Signing out…", acct: name}
-		f.run = func(ctx context.Context, _ *account.Answer, _ bool) (any, error) {
-			return nil, m.mgr.Logout(ctx, name)
-		}
-		f.done = func(_ any, err error) tea.Cmd {
+		bindFlow(f, func(ctx context.Context, _ *account.Answer, _ bool) (struct{}, error) {
+			return struct{}{}, m.mgr.Logout(ctx, name)
+		}, func(_ struct{}, err error) tea.Cmd {
 			if err != nil {
 				m.showError("Sign-out of "+name, err)
 			} else {
 				m.setStatus("Signed out of " + name)
 			}
 			return m.reload()
-		}
+		}, nil)
 		return m.runAction("Sign out", f)
 	}))
 	return nil

@@ -43,9 +43,9 @@ func accountHay(a account.Status) string {
 func (m *Model) loadAccounts() tea.Cmd {
 	m.accounts.gen++
 	gen := m.accounts.gen
-	_, cmd := m.startQuiet("", func(ctx context.Context) (any, error) {
+	_, cmd := startQuietOp(m, "", func(ctx context.Context) ([]account.Status, error) {
 		return m.mgr.List(ctx)
-	}, func(val any, err error) tea.Cmd {
+	}, func(list []account.Status, err error) tea.Cmd {
 		if gen != m.accounts.gen {
 			return nil
 		}
@@ -56,7 +56,6 @@ func (m *Model) loadAccounts() tea.Cmd {
 			m.showError("Cannot read the accounts", err)
 			return nil
 		}
-		list, _ := val.([]account.Status)
 		s.rows.setItems(list)
 		if s.want != "" {
 			s.selectName(s.want)
@@ -137,17 +136,16 @@ func (s *accountsScreen) update(m *Model, msg tea.KeyPressMsg) tea.Cmd {
 
 func (m *Model) removeAccount(name string) tea.Cmd {
 	f := &flow{title: "Remove " + name, label: "Removing " + name + "…", acct: name}
-	f.run = func(ctx context.Context, _ *account.Answer, _ bool) (any, error) {
-		return nil, m.mgr.Remove(ctx, name)
-	}
-	f.done = func(_ any, err error) tea.Cmd {
+	bindFlow(f, func(ctx context.Context, _ *account.Answer, _ bool) (struct{}, error) {
+		return struct{}{}, m.mgr.Remove(ctx, name)
+	}, func(_ struct{}, err error) tea.Cmd {
 		if err != nil {
 			m.showError("Could not remove "+name, err)
 		} else {
 			m.setStatus("Removed " + name)
 		}
 		return m.loadAccounts()
-	}
+	}, nil)
 	return m.runAction("Remove "+name, f)
 }
 

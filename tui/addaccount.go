@@ -310,9 +310,9 @@ func (d *addAccountDialog) submit(m *Model) tea.Cmd {
 	a := d.candidate()
 	d.err = ""
 	var cmd tea.Cmd
-	d.op, cmd = m.start("Adding "+a.Name+"…", func(ctx context.Context) (any, error) {
+	d.op, cmd = startOp(m, "Adding "+a.Name+"…", func(ctx context.Context) (config.Account, error) {
 		return m.mgr.Add(ctx, a)
-	}, func(val any, err error) tea.Cmd {
+	}, func(_ config.Account, err error) tea.Cmd {
 		if err != nil {
 			d.err = m.errText(err)
 			return nil

@@ -144,11 +144,10 @@ func (r *bulkRun) attempt(m *Model) tea.Cmd {
 	opts := account.BulkOptions{Kind: r.kind, Team: r.team, Parallel: bulkParallel, Resume: r.resume, Answer: r.ans, Progress: feed.push}
 	name := r.acct
 	var cmd tea.Cmd
-	r.opID, cmd = m.start("Rotating "+r.what(r.listed)+"…", func(ctx context.Context) (any, error) {
+	r.opID, cmd = startOp(m, "Rotating "+r.what(r.listed)+"…", func(ctx context.Context) (*account.BulkReport, error) {
 		defer feed.finish()
 		return m.mgr.RotateAll(ctx, name, opts)
-	}, func(val any, err error) tea.Cmd {
-		rep, _ := val.(*account.BulkReport)
+	}, func(rep *account.BulkReport, err error) tea.Cmd {
 		return r.finished(m, rep, err)
 	})
 	return tea.Batch(cmd, feed.wait(r))
@@ -252,9 +251,9 @@ func (r *bulkRun) saveAgain(m *Model, it account.BulkItem) tea.Cmd {
 		r.saving = map[string]int{}
 	}
 	var cmd tea.Cmd
-	r.saving[ref], cmd = m.start("Saving "+iss.Name+"…", func(ctx context.Context) (any, error) {
-		return nil, m.mgr.RetryStore(ctx, iss)
-	}, func(_ any, err error) tea.Cmd {
+	r.saving[ref], cmd = startOp(m, "Saving "+iss.Name+"…", func(ctx context.Context) (struct{}, error) {
+		return struct{}{}, m.mgr.RetryStore(ctx, iss)
+	}, func(_ struct{}, err error) tea.Cmd {
 		delete(r.saving, ref)
 		if err != nil {
 			r.update(ref, func(it *account.BulkItem) { it.Error = err.Error() })

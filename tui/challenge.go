@@ -335,9 +335,9 @@ func (d *challengeDialog) switchLocally(m *Model, next string) tea.Cmd {
 func (d *challengeDialog) sendEmailCode(m *Model) tea.Cmd {
 	name := d.ch.Account
 	var cmd tea.Cmd
-	d.f.opID, cmd = m.start("Asking for an email code…", func(ctx context.Context) (any, error) {
+	d.f.opID, cmd = startOp(m, "Asking for an email code…", func(ctx context.Context) (*account.Challenge, error) {
 		return m.mgr.SendEmailCode(ctx, name)
-	}, func(val any, err error) tea.Cmd {
+	}, func(ch *account.Challenge, err error) tea.Cmd {
 		if err != nil {
 			d.note = "Could not send an email code: " + err.Error()
 			return nil
@@ -345,7 +345,7 @@ func (d *challengeDialog) sendEmailCode(m *Model) tea.Cmd {
 		c := *d.ch
 		c.Method, c.Invalid, c.Locked, c.Message, c.IsPassword, c.CanResend = methodEmail, false, false, "", false, true
 		c.CodeSent, c.SentTo, c.Expires = true, "", time.Time{}
-		if ch, ok := val.(*account.Challenge); ok && ch != nil {
+		if ch != nil {
 			c.SentTo, c.Expires = ch.SentTo, ch.Expires
 		}
 		d.setChallenge(&c)

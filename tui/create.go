@@ -160,9 +160,7 @@ func (m *Model) createFlow(st account.Status, label string, bypass bool) *flow {
 	name := st.Name
 	what := createKind(st).Noun + " \"" + label + "\""
 	f := &flow{title: "New token · " + name, label: "Creating the " + what + "…", acct: name}
-	f.run = func(ctx context.Context, ans *account.Answer, _ bool) (any, error) {
+	return bindFlow(f, func(ctx context.Context, ans *account.Answer, _ bool) (*account.Issued, error) {
 		return m.mgr.Create(ctx, name, label, bypass, ans)
-	}
-	f.done = m.issuedDone(what, issuedTitles{notSaved: "Created, but NOT saved", failed: "Could not create the " + what, saved: "New"})
-	return f
+	}, m.issuedDone(what, issuedTitles{notSaved: "Created, but NOT saved", failed: "Could not create the " + what, saved: "New"}), m.lateIssued)
 }

@@ -140,10 +140,10 @@ func TestGoldenScreens(t *testing.T) {
 			m.screen = screenAccount
 			m.acct = accountScreen{name: st.Name, st: &st, tokLoaded: true}
 			f := &flow{title: "Sign in · loyalty-us", label: "Signing in…", login: true, acct: st.Name}
-			m.flowResult(f, nil, &account.Challenge{Account: st.Name, Service: account.Capillary, Step: "otp", Method: methodOTP, Methods: []string{methodOTP},
-				CodeSent: true, SentTo: "email ann@example.com", Expires: goldenNow.Add(14*time.Minute + 59*time.Second), CanResend: true})
-			m.flowResult(f, nil, &account.Challenge{Account: st.Name, Service: account.Capillary, Step: "otp", Method: methodOTP, Methods: []string{methodOTP},
-				SentTo: "email ann@example.com", Expires: goldenNow.Add(14*time.Minute + 2*time.Second), CanResend: true, Invalid: true, Message: "Invalid OTP"})
+			m.flowResult(f, &account.Challenge{Account: st.Name, Service: account.Capillary, Step: "otp", Method: methodOTP, Methods: []string{methodOTP},
+				CodeSent: true, SentTo: "email ann@example.com", Expires: goldenNow.Add(14*time.Minute + 59*time.Second), CanResend: true}, nil)
+			m.flowResult(f, &account.Challenge{Account: st.Name, Service: account.Capillary, Step: "otp", Method: methodOTP, Methods: []string{methodOTP},
+				SentTo: "email ann@example.com", Expires: goldenNow.Add(14*time.Minute + 2*time.Second), CanResend: true, Invalid: true, Message: "Invalid OTP"}, nil)
 		},
 		"result-saved": func(m *Model) {
 			st := fixedAccounts()[0]

@@ -76,10 +76,9 @@ func (d *mfaDialog) begin(m *Model, replace bool) tea.Cmd {
 	d.phase, d.replace, d.err, d.note = mfaStarting, replace, "", ""
 	name := d.st.Name
 	f := &flow{title: "Set up MFA · " + name, label: "Asking " + serviceName(d.st.Service) + " for a new secret…", acct: name, owner: d}
-	f.run = func(ctx context.Context, ans *account.Answer, _ bool) (any, error) {
+	bindFlow(f, func(ctx context.Context, ans *account.Answer, _ bool) (*account.MFASetup, error) {
 		return m.mgr.BeginMFA(ctx, name, replace, ans)
-	}
-	f.done = func(val any, err error) tea.Cmd {
+	}, func(val *account.MFASetup, err error) tea.Cmd {
 		if !m.dialogOpen(d) {
 			return nil
 		}
@@ -97,11 +96,11 @@ func (d *mfaDialog) begin(m *Model, replace bool) tea.Cmd {
 			m.showError("MFA setup for "+name+" failed", err)
 			return nil
 		}
-		d.setup = val.(*account.MFASetup)
+		d.setup = val
 		d.qr, d.qrErr = qr.Render(d.setup.URL)
 		d.phase = mfaShow
 		return d.input.Focus()
-	}
+	}, nil)
 	f.cancelled = func() tea.Cmd { m.closeDialog(d); return nil }
 	d.f = f
 	return m.runFlow(f, nil, false)
@@ -110,10 +109,9 @@ func (d *mfaDialog) begin(m *Model, replace bool) tea.Cmd {
 func (d *mfaDialog) activate(m *Model, code string) tea.Cmd {
 	name := d.st.Name
 	f := &flow{title: "Activate MFA · " + name, label: "Activating…", acct: name, owner: d}
-	f.run = func(ctx context.Context, ans *account.Answer, _ bool) (any, error) {
+	bindFlow(f, func(ctx context.Context, ans *account.Answer, _ bool) ([]string, error) {
 		return m.mgr.ActivateMFA(ctx, name, code, ans)
-	}
-	f.done = func(val any, err error) tea.Cmd {
+	}, func(val []string, err error) tea.Cmd {
 		if !m.dialogOpen(d) {
 			if err == nil {
 				m.setStatus("MFA is active on " + name)
@@ -127,11 +125,11 @@ func (d *mfaDialog) activate(m *Model, code string) tea.Cmd {
 			return nil
 		}
 		d.phase = mfaDone
-		d.backup, _ = val.([]string)
+		d.backup = val
 		d.input.Blur()
 		m.setStatus("MFA is active on " + name)
 		return m.reload()
-	}
+	}, nil)
 	d.f = f
 	return m.runFlow(f, nil, false)
 }
@@ -241,21 +239,21 @@ func (d *mfaDialog) update(m *Model, msg tea.Msg) tea.Cmd {
 func (d *mfaDialog) storeBackup(m *Model) tea.Cmd {
 	name, codes := d.st.Name, d.backup
 	var cmd tea.Cmd
-	d.backupOp, cmd = m.start("Saving the backup codes…", func(ctx context.Context) (any, error) {
+	d.backupOp, cmd = startOpLate(m, "Saving the backup codes…", func(ctx context.Context) (*account.Issued, error) {
 		return m.mgr.StoreBackupCodes(ctx, name, codes)
-	}, func(val any, err error) tea.Cmd {
+	}, func(val *account.Issued, err error) tea.Cmd {
 		d.backupStored(m, val, err)
 		if m.hungUp {
 			// Nobody is left to see what came of it: on to the quit.
 			return m.quit()
 		}
 		return nil
-	})
+	}, m.lateIssued)
 	return cmd
 }
 
 // backupStored shows what came of saving the backup codes.
-func (d *mfaDialog) backupStored(m *Model, val any, err error) {
+func (d *mfaDialog) backupStored(m *Model, val *account.Issued, err error) {
 	var ns *account.NotStoredError
 	if errors.As(err, &ns) {
 		m.closeDialog(d)
@@ -268,7 +266,7 @@ func (d *mfaDialog) backupStored(m *Model, val any, err error) {
 		d.err = m.errText(err)
 		return
 	}
-	d.backupSaved, _ = val.(*account.Issued)
+	d.backupSaved = val
 }
 
 func digits(s string) string {
@@ -498,7 +496,7 @@ func (d *mfaDialog) short(m *Model) []key.Binding {
 func (m *Model) confirmDisableMFA(st account.Status) tea.Cmd {
 	name := st.Name
 	f := &flow{title: "Disable MFA · " + name, label: "Disabling MFA…", acct: name}
-	f.done = func(_ any, err error) tea.Cmd {
+	done := func(_ struct{}, err error) tea.Cmd {
 		if err != nil {
 			m.showError("Could not disable MFA on "+name, err)
 		} else {
@@ -507,7 +505,7 @@ func (m *Model) confirmDisableMFA(st account.Status) tea.Cmd {
 		return m.reload()
 	}
 	if mfa := account.Info(st.Service).MFA; mfa != nil && mfa.DisableNeedsCode {
-		f.run = func(ctx context.Context, ans *account.Answer, _ bool) (any, error) {
+		bindFlow(f, func(ctx context.Context, ans *account.Answer, _ bool) (struct{}, error) {
 			code := ""
 			if ans != nil {
 				code = ans.Code
@@ -517,20 +515,20 @@ func (m *Model) confirmDisableMFA(st account.Status) tea.Cmd {
 			if err != nil && !errors.As(err, &ch) && ctx.Err() == nil {
 				// A refused code comes back as a plain error: keep the
 				// dialog open with the server's words.
-				return nil, &account.Challenge{Account: name, Service: st.Service, Step: "2fa", Method: methodTOTP,
+				return struct{}{}, &account.Challenge{Account: name, Service: st.Service, Step: "2fa", Method: methodTOTP,
 					Methods: []string{methodTOTP}, Invalid: true, Message: err.Error()}
 			}
-			return nil, err
-		}
+			return struct{}{}, err
+		}, done, nil)
 		// Rocket.Chat wants a current code: ask for it as a challenge.
 		f.chal = newChallengeDialog(m, f, &account.Challenge{Account: name, Service: st.Service, Step: "2fa",
 			Method: methodTOTP, Methods: []string{methodTOTP}})
 		m.pushDialog(f.chal)
 		return nil
 	}
-	f.run = func(ctx context.Context, _ *account.Answer, _ bool) (any, error) {
-		return nil, m.mgr.DisableMFA(ctx, name, "")
-	}
+	bindFlow(f, func(ctx context.Context, _ *account.Answer, _ bool) (struct{}, error) {
+		return struct{}{}, m.mgr.DisableMFA(ctx, name, "")
+	}, done, nil)
 	m.pushDialog(newConfirmDialog("Disable MFA on "+name+"?", []string{
 		"Signing in to " + name + " will no longer ask for a code from the authenticator app.",
 		"The entry in your app stops being useful; setting MFA up again makes a new secret.",

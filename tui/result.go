@@ -36,8 +36,8 @@ type issuedTitles struct {
 // issuedDone ends such a flow: the result dialog says where the token was
 // saved, or that it was NOT (and keeps it), or the error; then the screen
 // is reloaded.
-func (m *Model) issuedDone(what string, t issuedTitles) func(any, error) tea.Cmd {
-	return func(val any, err error) tea.Cmd {
+func (m *Model) issuedDone(what string, t issuedTitles) func(*account.Issued, error) tea.Cmd {
+	return func(iss *account.Issued, err error) tea.Cmd {
 		var ns *account.NotStoredError
 		switch {
 		case errors.As(err, &ns):
@@ -46,7 +46,6 @@ func (m *Model) issuedDone(what string, t issuedTitles) func(any, error) tea.Cmd
 			m.showError(t.failed, err)
 			return m.reload()
 		}
-		iss, _ := val.(*account.Issued)
 		return tea.Batch(m.showIssued(t.saved+" "+kindName(iss.Kind), what, iss, nil), m.reload())
 	}
 }
@@ -118,9 +117,9 @@ func (d *resultDialog) retry(m *Model) tea.Cmd {
 	iss := d.iss
 	d.note = ""
 	var cmd tea.Cmd
-	d.saving, cmd = m.start("Saving "+iss.Name+"…", func(ctx context.Context) (any, error) {
-		return nil, m.mgr.RetryStore(ctx, iss)
-	}, func(val any, err error) tea.Cmd {
+	d.saving, cmd = startOp(m, "Saving "+iss.Name+"…", func(ctx context.Context) (struct{}, error) {
+		return struct{}{}, m.mgr.RetryStore(ctx, iss)
+	}, func(_ struct{}, err error) tea.Cmd {
 		if err != nil {
 			var ns *account.NotStoredError
 			if errors.As(err, &ns) {

@@ -125,7 +125,7 @@ func (m *Model) loginFlow(st account.Status, password string) *flow {
 		login: true,
 		acct:  name,
 	}
-	f.run = func(ctx context.Context, ans *account.Answer, resend bool) (any, error) {
+	bindFlow(f, func(ctx context.Context, ans *account.Answer, resend bool) (*account.Status, error) {
 		r := req
 		if ans == nil && !resend && startOver {
 			// A sign-in left waiting (by an earlier run) would otherwise
@@ -136,8 +136,7 @@ func (m *Model) loginFlow(st account.Status, password string) *flow {
 		}
 		r.Answer, r.Resend = ans, resend
 		return m.mgr.Login(ctx, r)
-	}
-	f.done = func(val any, err error) tea.Cmd {
+	}, func(_ *account.Status, err error) tea.Cmd {
 		req.Password = ""
 		var ns *account.NotStoredError
 		switch {
@@ -152,7 +151,7 @@ func (m *Model) loginFlow(st account.Status, password string) *flow {
 			return tea.Batch(m.loadAccounts(), m.openAccount(name))
 		}
 		return m.reload()
-	}
+	}, m.lateSignIn)
 	f.cancelled = func() tea.Cmd { req.Password = ""; return nil }
 	return f
 }

@@ -39,12 +39,11 @@ func (m *Model) openStore() tea.Cmd {
 	d.first, d.second = passphraseInput(m), passphraseInput(m)
 	d.first.Focus()
 	m.pushDialog(d)
-	_, cmd := m.startQuiet("", func(context.Context) (any, error) {
+	_, cmd := startQuietOp(m, "", func(context.Context) (bool, error) {
 		return u.Exists()
-	}, func(val any, err error) tea.Cmd {
+	}, func(exists bool, err error) tea.Cmd {
 		d.checking = false
 		// An error here shows again, with its cause, when the file is read.
-		exists, _ := val.(bool)
 		d.create = err == nil && !exists
 		return nil
 	})
@@ -122,9 +121,9 @@ func (d *unlockDialog) submit(m *Model) tea.Cmd {
 		return nil
 	}
 	var cmd tea.Cmd
-	d.opID, cmd = m.start("Opening the secrets file…", func(ctx context.Context) (any, error) {
-		return nil, d.u.Unlock(ctx, pass)
-	}, func(_ any, err error) tea.Cmd {
+	d.opID, cmd = startOp(m, "Opening the secrets file…", func(ctx context.Context) (struct{}, error) {
+		return struct{}{}, d.u.Unlock(ctx, pass)
+	}, func(_ struct{}, err error) tea.Cmd {
 		switch {
 		case err == nil:
 			m.closeDialog(d)

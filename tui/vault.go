@@ -26,9 +26,9 @@ type vaultScreen struct {
 func (s *vaultScreen) load(m *Model) tea.Cmd {
 	s.gen++
 	gen := s.gen
-	_, cmd := m.start("Checking the store…", func(ctx context.Context) (any, error) {
+	_, cmd := startOp(m, "Checking the store…", func(ctx context.Context) ([]keystore.Entry, error) {
 		return m.mgr.Vault().List(ctx, true)
-	}, func(val any, err error) tea.Cmd {
+	}, func(entries []keystore.Entry, err error) tea.Cmd {
 		if m.screen != screenVault || m.vault.gen != gen {
 			return nil
 		}
@@ -37,18 +37,16 @@ func (s *vaultScreen) load(m *Model) tea.Cmd {
 		if err != nil {
 			m.showError("Cannot list the stored secrets", err)
 			// The index alone still says what should be there.
-			_, cmd := m.startQuiet("", func(ctx context.Context) (any, error) {
+			_, cmd := startQuietOp(m, "", func(ctx context.Context) ([]keystore.Entry, error) {
 				return m.mgr.Vault().List(ctx, false)
-			}, func(val any, err error) tea.Cmd {
+			}, func(entries []keystore.Entry, err error) tea.Cmd {
 				if m.screen == screenVault && err == nil {
-					entries, _ := val.([]keystore.Entry)
 					m.vault.rows.setItems(entries)
 				}
 				return nil
 			})
 			return cmd
 		}
-		entries, _ := val.([]keystore.Entry)
 		s.rows.setItems(entries)
 		return nil
 	})
@@ -103,10 +101,9 @@ func (s *vaultScreen) update(m *Model, msg tea.KeyPressMsg) tea.Cmd {
 		name := e.Name
 		m.pushDialog(newConfirmDialog("Delete "+name+"?", lines, "Delete", true, func() tea.Cmd {
 			f := &flow{title: "Delete " + name, label: "Deleting " + name + "…"}
-			f.run = func(ctx context.Context, _ *account.Answer, _ bool) (any, error) {
-				return nil, m.mgr.Vault().Delete(ctx, name)
-			}
-			f.done = func(_ any, err error) tea.Cmd {
+			bindFlow(f, func(ctx context.Context, _ *account.Answer, _ bool) (struct{}, error) {
+				return struct{}{}, m.mgr.Vault().Delete(ctx, name)
+			}, func(_ struct{}, err error) tea.Cmd {
 				if err != nil {
 					m.showError("Could not delete "+name, err)
 				} else {
@@ -114,7 +111,7 @@ func (s *vaultScreen) update(m *Model, msg tea.KeyPressMsg) tea.Cmd {
 					delete(m.vault.revealed, name)
 				}
 				return m.reload()
-			}
+			}, nil)
 			return m.runAction("Delete", f)
 		}))
 	}
@@ -127,14 +124,13 @@ func (s *vaultScreen) fetch(m *Model, name string, copyIt bool) tea.Cmd {
 		return nil
 	}
 	var cmd tea.Cmd
-	s.fetching, cmd = m.start("Reading "+name+"…", func(ctx context.Context) (any, error) {
+	s.fetching, cmd = startOp(m, "Reading "+name+"…", func(ctx context.Context) (string, error) {
 		return m.mgr.Vault().Get(ctx, name)
-	}, func(val any, err error) tea.Cmd {
+	}, func(v string, err error) tea.Cmd {
 		if err != nil {
 			m.showError("Cannot read "+name, err)
 			return nil
 		}
-		v, _ := val.(string)
 		if copyIt {
 			m.setStatus("Copied " + name + " to the clipboard (OSC 52)")
 			return tea.SetClipboard(v)
