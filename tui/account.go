@@ -56,14 +56,13 @@ func (s *accountScreen) load(m *Model) tea.Cmd {
 	s.loads = slices.DeleteFunc(s.loads, func(id int) bool { return !m.running(id) })
 	id, cmd := startOpLate(m, "Loading "+name+"…", func(ctx context.Context) (*account.Status, error) {
 		return m.mgr.Show(ctx, name)
-	}, func(val *account.Status, err error) tea.Cmd {
+	}, func(val *account.Status, err error) []action {
 		if m.screen != screenAccount || m.acct.gen != gen {
 			return nil
 		}
 		s := &m.acct
 		if err != nil {
-			m.showError("Cannot read "+name, err)
-			return nil
+			return acts(errorBanner("Cannot read "+name, err))
 		}
 		s.st = val
 		if !s.st.SignedIn {
@@ -73,7 +72,7 @@ func (s *accountScreen) load(m *Model) tea.Cmd {
 		if !s.st.SignedIn {
 			return nil
 		}
-		return s.loadServer(m, gen)
+		return acts(runCmd(s.loadServer(m, gen)))
 	}, m.lateSignIn)
 	s.loads = append(s.loads, id)
 	return cmd
@@ -91,18 +90,15 @@ func (s *accountScreen) loadServer(m *Model, gen int) tea.Cmd {
 	name, service := s.name, s.st.Service
 	tid, tcmd := startOp(m, "Listing tokens…", func(ctx context.Context) ([]account.Token, error) {
 		return m.mgr.Tokens(ctx, name, account.ListFilter{})
-	}, func(val []account.Token, err error) tea.Cmd {
+	}, func(val []account.Token, err error) []action {
 		if m.screen != screenAccount || m.acct.gen != gen {
 			return nil
 		}
 		s := &m.acct
 		s.tokLoaded, s.tokErr = true, err
 		s.tokens = val
-		if err != nil {
-			m.showError("Cannot list the tokens of "+name, err)
-		}
 		s.syncRows()
-		return nil
+		return acts(errorBanner("Cannot list the tokens of "+name, err))
 	})
 	s.loads = append(s.loads, tid)
 	if account.Info(service).MFA == nil {
@@ -110,7 +106,7 @@ func (s *accountScreen) loadServer(m *Model, gen int) tea.Cmd {
 	}
 	mid, mcmd := startOp(m, "", func(ctx context.Context) (bool, error) {
 		return m.mgr.MFAActive(ctx, name)
-	}, func(val bool, err error) tea.Cmd {
+	}, func(val bool, err error) []action {
 		if m.screen != screenAccount || m.acct.gen != gen {
 			return nil
 		}
@@ -254,7 +250,7 @@ func (s *accountScreen) selectedSection() (section, bool) {
 
 func (s *accountScreen) selected() (acctRow, bool) { return s.nav.selected() }
 
-func (s *accountScreen) update(m *Model, msg tea.KeyPressMsg) tea.Cmd {
+func (s *accountScreen) update(m *Model, msg tea.KeyPressMsg) []action {
 	k := m.keys
 	st := s.st
 	var svc *account.ServiceInfo
@@ -263,14 +259,14 @@ func (s *accountScreen) update(m *Model, msg tea.KeyPressMsg) tea.Cmd {
 	}
 	switch {
 	case key.Matches(msg, k.Back):
-		return m.back()
+		return acts(runCmd(m.back()))
 	case s.nav.navigate(msg, listKeys{up: k.Up, down: k.Down}):
 	case key.Matches(msg, k.Refresh):
-		return s.load(m)
+		return acts(runCmd(s.load(m)))
 	case st == nil:
 		return nil
 	case key.Matches(msg, k.SignIn):
-		m.pushDialog(newSignInDialog(m, *st))
+		return acts(openDlg(newSignInDialog(m, *st)))
 	case !st.SignedIn:
 		return nil
 	case key.Matches(msg, k.SignOut):
@@ -280,7 +276,7 @@ func (s *accountScreen) update(m *Model, msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, k.MFAOff) && svc.MFA != nil:
 		return m.confirmDisableMFA(*st)
 	case key.Matches(msg, k.NewToken) && svc.Creates != "":
-		m.pushDialog(newCreateDialog(m, *st))
+		return acts(openDlg(newCreateDialog(m, *st)))
 	case key.Matches(msg, k.AutoRegen) && svc.AutoRegenerate:
 		if s.autoStopped != "" {
 			// t restarts it after a failure.
@@ -289,16 +285,13 @@ func (s *accountScreen) update(m *Model, msg tea.KeyPressMsg) tea.Cmd {
 			s.autoOff = !s.autoOff
 		}
 		if s.autoOff {
-			m.setStatus("Auto-regeneration off")
-			return nil
+			return acts(status("Auto-regeneration off"))
 		}
-		m.setStatus("Auto-regeneration on: the session is renewed a minute before it expires")
-		return s.autoRegen(m)
+		return acts(status("Auto-regeneration on: the session is renewed a minute before it expires"), runCmd(s.autoRegen(m)))
 	case key.Matches(msg, k.RotateAll) && svc.RotateAll():
 		sec, ok := s.selectedSection()
 		if !ok || sec.kind == "" || len(sec.rows) == 0 {
-			m.setStatus("R rotates every token of a section: move to one of its tokens first")
-			return nil
+			return acts(status("R rotates every token of a section: move to one of its tokens first"))
 		}
 		return m.confirmRotateAll(*st, sec)
 	case key.Matches(msg, k.Rotate):
@@ -313,8 +306,7 @@ func (s *accountScreen) update(m *Model, msg tea.KeyPressMsg) tea.Cmd {
 		if r, ok := s.selected(); ok && canFetch(r) {
 			return m.fetchToken(*st, *r.tok)
 		}
-		m.setStatus("f stores the token the server holds for a slash command or webhook: move to one first")
-		return nil
+		return acts(status("f stores the token the server holds for a slash command or webhook: move to one first"))
 	case key.Matches(msg, k.Revoke):
 		r, ok := s.selected()
 		switch {
@@ -329,8 +321,8 @@ func (s *accountScreen) update(m *Model, msg tea.KeyPressMsg) tea.Cmd {
 			return m.openMFA(*st, false)
 		}
 		if ok {
-			m.setStatus("r regenerates the selected token" + map[bool]string{true: ", x revokes it", false: ""}[canRevoke(r)] +
-				map[bool]string{true: ", f stores the token the server holds now", false: ""}[canFetch(r)])
+			return acts(status("r regenerates the selected token" + map[bool]string{true: ", x revokes it", false: ""}[canRevoke(r)] +
+				map[bool]string{true: ", f stores the token the server holds now", false: ""}[canFetch(r)]))
 		}
 	}
 	return nil
@@ -375,25 +367,24 @@ func (s *accountScreen) autoRegen(m *Model) tea.Cmd {
 	var cmd tea.Cmd
 	s.autoOp, cmd = startOpLate(m, "Regenerating the session…", func(ctx context.Context) (*account.Issued, error) {
 		return m.mgr.Rotate(ctx, name, account.Ref{Kind: account.KindSession}, nil)
-	}, func(iss *account.Issued, err error) tea.Cmd {
+	}, func(iss *account.Issued, err error) []action {
 		var ns *account.NotStoredError
 		if errors.As(err, &ns) {
 			if m.screen == screenAccount && m.acct.name == name {
 				m.acct.autoStopped = "the last token was not saved"
 			}
-			return tea.Batch(m.showIssued("Session regenerated, but NOT saved", "keyturn renewed the session before it expired, and the store refused the new token.", ns.Issued, ns.Err), m.reload())
+			return append(m.showIssued("Session regenerated, but NOT saved", "keyturn renewed the session before it expired, and the store refused the new token.", ns.Issued, ns.Err), reloadScreen())
 		}
 		if err != nil {
 			if m.screen == screenAccount && m.acct.name == name {
 				m.acct.autoStopped = "stopped after a failure"
 			}
-			m.showError("Automatic regeneration of "+name+"'s session failed", err)
-			return m.reload()
+			return acts(errorBanner("Automatic regeneration of "+name+"'s session failed", err), reloadScreen())
 		}
 		if m.screen == screenAccount && m.acct.name == name && iss != nil {
 			m.acct.lastAuto = "renewed automatically at " + m.clock.Local().Format("15:04:05") + ", saved to " + storeName(iss.Store) + " as " + iss.Name
 		}
-		return m.reload()
+		return acts(reloadScreen())
 	}, m.lateIssued)
 	return cmd
 }
@@ -428,17 +419,16 @@ func rotateConsequence(st account.Status, t account.Token) []string {
 	return []string{"The server replaces the token."}
 }
 
-func (m *Model) confirmRotate(st account.Status, t account.Token) tea.Cmd {
+func (m *Model) confirmRotate(st account.Status, t account.Token) []action {
 	title := "Regenerate " + kindName(t.Kind) + "?"
-	m.pushDialog(newConfirmDialog(title, rotateConsequence(st, t), "Regenerate", true, func() tea.Cmd {
+	return acts(openDlg(newConfirmDialog(title, rotateConsequence(st, t), "Regenerate", true, func() []action {
 		return m.rotateToken(st, t, true)
-	}))
-	return nil
+	})))
 }
 
 // rotateToken regenerates a token (or the Capillary session) and shows the
 // result dialog: where the new token was saved, or that it was NOT.
-func (m *Model) rotateToken(st account.Status, t account.Token, _ bool) tea.Cmd {
+func (m *Model) rotateToken(st account.Status, t account.Token, _ bool) []action {
 	name := st.Name
 	ref := t.Ref
 	what := describeToken(t)
@@ -451,7 +441,7 @@ func (m *Model) rotateToken(st account.Status, t account.Token, _ bool) tea.Cmd 
 
 // fetchToken stores the token the server holds now for a slash command or
 // webhook, and shows where it went.
-func (m *Model) fetchToken(st account.Status, t account.Token) tea.Cmd {
+func (m *Model) fetchToken(st account.Status, t account.Token) []action {
 	name, ref, what := st.Name, t.Ref, describeToken(t)
 	f := &flow{title: "Fetch · " + what, label: "Reading the " + kindName(t.Kind) + "…", acct: name}
 	bindFlow(f, func(ctx context.Context, _ *account.Answer, _ bool) (*account.Issued, error) {
@@ -476,13 +466,12 @@ func describeToken(t account.Token) string {
 	return t.Ref.String()
 }
 
-func (m *Model) confirmRevoke(st account.Status, t account.Token) tea.Cmd {
+func (m *Model) confirmRevoke(st account.Status, t account.Token) []action {
 	what := describeToken(t)
 	var lines []string
 	switch t.Kind {
 	case account.KindCommand, account.KindWebhook:
-		m.setStatus("Mattermost cannot revoke a " + kindName(t.Kind) + ", only regenerate it (r)")
-		return nil
+		return acts(status("Mattermost cannot revoke a " + kindName(t.Kind) + ", only regenerate it (r)"))
 	case account.KindSession:
 		lines = []string{"Capillary ends the current session token now. Anything using it is refused; regenerate (r) or sign in again to get a new one."}
 	default:
@@ -491,46 +480,40 @@ func (m *Model) confirmRevoke(st account.Status, t account.Token) tea.Cmd {
 			"keyturn also deletes its stored copy.",
 		}
 	}
-	m.pushDialog(newConfirmDialog("Revoke "+kindName(t.Kind)+"?", lines, "Revoke", true, func() tea.Cmd {
+	return acts(openDlg(newConfirmDialog("Revoke "+kindName(t.Kind)+"?", lines, "Revoke", true, func() []action {
 		name, ref := st.Name, t.Ref
 		f := &flow{title: "Revoke · " + what, label: "Revoking…", acct: name}
 		bindFlow(f, func(ctx context.Context, ans *account.Answer, _ bool) (struct{}, error) {
 			return struct{}{}, m.mgr.Revoke(ctx, name, ref, ans)
-		}, func(_ struct{}, err error) tea.Cmd {
+		}, func(_ struct{}, err error) []action {
 			if err != nil {
-				m.showError("Could not revoke "+what, err)
-			} else {
-				m.setStatus("Revoked " + what)
+				return acts(errorBanner("Could not revoke "+what, err), reloadScreen())
 			}
-			return m.reload()
+			return acts(status("Revoked "+what), reloadScreen())
 		}, nil)
 		return m.runAction("Revoke", f)
-	}))
-	return nil
+	})))
 }
 
-func (m *Model) confirmSignOut(st account.Status) tea.Cmd {
+func (m *Model) confirmSignOut(st account.Status) []action {
 	lines := []string{"keyturn ends the session on " + host(st.URL) + " and deletes the credential from " + storeName(m.mgr.Store()) + "."}
 	if st.Via == "personal access token" {
 		lines = []string{"keyturn deletes the credential from " + storeName(m.mgr.Store()) + ". The personal access token itself stays valid on the server (a logout would delete it)."}
 	}
 	lines = append(lines, "Tokens keyturn issued stay in the store and keep working.")
 	name := st.Name
-	m.pushDialog(newConfirmDialog("Sign out of "+name+"?", lines, "Sign out", false, func() tea.Cmd {
+	return acts(openDlg(newConfirmDialog("Sign out of "+name+"?", lines, "Sign out", false, func() []action {
 		f := &flow{title: "Sign out · " + name, label: "Signing out…", acct: name}
 		bindFlow(f, func(ctx context.Context, _ *account.Answer, _ bool) (struct{}, error) {
 			return struct{}{}, m.mgr.Logout(ctx, name)
-		}, func(_ struct{}, err error) tea.Cmd {
+		}, func(_ struct{}, err error) []action {
 			if err != nil {
-				m.showError("Sign-out of "+name, err)
-			} else {
-				m.setStatus("Signed out of " + name)
+				return acts(errorBanner("Sign-out of "+name, err), reloadScreen())
 			}
-			return m.reload()
+			return acts(status("Signed out of "+name), reloadScreen())
 		}, nil)
 		return m.runAction("Sign out", f)
-	}))
-	return nil
+	})))
 }
 
 // View.

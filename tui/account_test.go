@@ -405,7 +405,7 @@ func TestResultDialogRevealIsOnDemand(t *testing.T) {
 	exp := time.Now().Add(15 * time.Minute)
 	iss := &account.Issued{Name: "cap/session", Account: capAcct, Kind: account.KindSession, Ref: "session",
 		Fingerprint: "wxyz", Stored: true, Store: "memory", Expires: &exp, Value: "eyJhbGciOiJIUzI1NiJ9.payload.sigwxyz"}
-	h.m.showIssued("New session token", "", iss, nil)
+	h.m.apply(h.m.showIssued("New session token", "", iss, nil))
 	h.says("New session token", "••••wxyz", "expires")
 	h.lacks("payload")
 	h.press("r")

@@ -227,7 +227,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	// Anything else (a paste, an input's own messages) goes to whatever has
 	// the focus.
 	if d := m.topDialog(); d != nil {
-		return m, d.update(m, msg)
+		return m, m.apply(d.update(m, msg))
 	}
 	if m.screen == screenAccounts && m.accounts.filtering {
 		var cmd tea.Cmd
@@ -263,7 +263,7 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		// dialog nobody sees. Only q works, and the quit confirmation it
 		// may raise is drawn over the notice.
 		if c := m.quitConfirm(); c != nil {
-			return c.update(m, msg)
+			return m.apply(c.update(m, msg))
 		}
 		if key.Matches(msg, m.keys.Quit) {
 			return m.keyQuit()
@@ -277,10 +277,10 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 				return nil
 			}
 		}
-		return d.update(m, msg)
+		return m.apply(d.update(m, msg))
 	}
 	if m.screen == screenAccounts && m.accounts.filtering {
-		return m.accounts.update(m, msg)
+		return m.apply(m.accounts.update(m, msg))
 	}
 	if cmd, ok := m.bannerKey(msg); ok {
 		return cmd
@@ -298,11 +298,11 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	}
 	switch m.screen {
 	case screenAccount:
-		return m.acct.update(m, msg)
+		return m.apply(m.acct.update(m, msg))
 	case screenVault:
-		return m.vault.update(m, msg)
+		return m.apply(m.vault.update(m, msg))
 	default:
-		return m.accounts.update(m, msg)
+		return m.apply(m.accounts.update(m, msg))
 	}
 }
 
@@ -345,7 +345,7 @@ func (m *Model) requestQuit() tea.Cmd {
 		}
 		lines = append(lines, mfa)
 	}
-	c := newConfirmDialog(title, lines, "Quit anyway", true, func() tea.Cmd { return m.quit() })
+	c := newConfirmDialog(title, lines, "Quit anyway", true, func() []action { return acts(quitNow()) })
 	c.quit = true
 	m.pushDialog(c)
 	return nil

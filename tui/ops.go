@@ -20,10 +20,10 @@ type opDoneMsg struct {
 	id  int
 	err error
 	// done hands the result to the op's done function; nil when it has none.
-	done func() tea.Cmd
+	done func() []action
 	// late hands the result to the op's late-result handler, for when the
 	// op was cancelled; nil when it has none.
-	late func() tea.Cmd
+	late func() []action
 }
 
 // opRecord is an operation in flight.
@@ -37,14 +37,14 @@ type opRecord struct {
 // startOp runs fn in a command. done is called in Update with its result,
 // unless the operation was cancelled first (see finishCancelled). A generic
 // function rather than a method: methods cannot have type parameters.
-func startOp[T any](m *Model, label string, fn func(ctx context.Context) (T, error), done func(val T, err error) tea.Cmd) (int, tea.Cmd) {
+func startOp[T any](m *Model, label string, fn func(ctx context.Context) (T, error), done func(val T, err error) []action) (int, tea.Cmd) {
 	return startOpLate(m, label, fn, done, nil)
 }
 
 // startOpLate is startOp with a late-result handler: what a result that
 // comes back after the person cancelled still says (see lateIssued,
 // lateSignIn).
-func startOpLate[T any](m *Model, label string, fn func(ctx context.Context) (T, error), done, late func(val T, err error) tea.Cmd) (int, tea.Cmd) {
+func startOpLate[T any](m *Model, label string, fn func(ctx context.Context) (T, error), done, late func(val T, err error) []action) (int, tea.Cmd) {
 	m.nextOp++
 	id := m.nextOp
 	ctx, cancel := context.WithCancel(m.ctx)
@@ -54,10 +54,10 @@ func startOpLate[T any](m *Model, label string, fn func(ctx context.Context) (T,
 		val, err := fn(ctx)
 		msg := opDoneMsg{id: id, err: err}
 		if done != nil {
-			msg.done = func() tea.Cmd { return done(val, err) }
+			msg.done = func() []action { return done(val, err) }
 		}
 		if late != nil {
-			msg.late = func() tea.Cmd { return late(val, err) }
+			msg.late = func() []action { return late(val, err) }
 		}
 		return msg
 	}
@@ -70,7 +70,7 @@ func startOpLate[T any](m *Model, label string, fn func(ctx context.Context) (T,
 }
 
 // startQuietOp is startOp for background refreshes.
-func startQuietOp[T any](m *Model, label string, fn func(ctx context.Context) (T, error), done func(val T, err error) tea.Cmd) (int, tea.Cmd) {
+func startQuietOp[T any](m *Model, label string, fn func(ctx context.Context) (T, error), done func(val T, err error) []action) (int, tea.Cmd) {
 	id, cmd := startOp(m, label, fn, done)
 	m.ops[id].quiet = true
 	return id, cmd
@@ -122,7 +122,7 @@ func (m *Model) handleOpDone(msg opDoneMsg) tea.Cmd {
 	if msg.done == nil {
 		return nil
 	}
-	return msg.done()
+	return m.apply(msg.done())
 }
 
 // finishCancelled handles the result of an operation the person cancelled.
@@ -134,34 +134,32 @@ func (m *Model) finishCancelled(msg opDoneMsg) tea.Cmd {
 	var uo *account.UnknownOutcomeError
 	switch {
 	case errors.As(msg.err, &ns):
-		return m.showIssued("Token issued before you cancelled", "", ns.Issued, ns.Err)
+		return m.apply(m.showIssued("Token issued before you cancelled", "", ns.Issued, ns.Err))
 	case errors.As(msg.err, &uo):
-		m.showError("Cancelled while the server was working", msg.err)
+		m.apply(acts(errorBanner("Cancelled while the server was working", msg.err)))
 	case msg.late != nil:
-		return msg.late()
+		return m.apply(msg.late())
 	}
 	return nil
 }
 
 // lateIssued is the late-result handler of an op that issues a token: a
 // token saved after the person cancelled is still reported.
-func (m *Model) lateIssued(iss *account.Issued, _ error) tea.Cmd {
+func (m *Model) lateIssued(iss *account.Issued, _ error) []action {
 	if iss == nil || !iss.Stored {
 		return nil
 	}
 	// What happened comes first: a narrow status line cuts the name.
-	m.setStatus("Cancelled too late: the server issued a token, saved as " + iss.Name)
-	return m.reload()
+	return acts(status("Cancelled too late: the server issued a token, saved as "+iss.Name), reloadScreen())
 }
 
 // lateSignIn is the late-result handler of an op that returns an account's
 // status: a sign-in request, once sent, runs to its answer.
-func (m *Model) lateSignIn(st *account.Status, err error) tea.Cmd {
+func (m *Model) lateSignIn(st *account.Status, err error) []action {
 	if st == nil || !st.SignedIn || err != nil {
 		return nil
 	}
-	m.setStatus("Cancelled too late: the server signed in to " + st.Name + "; the session is saved")
-	return m.reload()
+	return acts(status("Cancelled too late: the server signed in to "+st.Name+"; the session is saved"), reloadScreen())
 }
 
 // flow is an operation the server may answer with a second-factor
@@ -177,10 +175,10 @@ type flow struct {
 	// a request for a new code; set by bindFlow.
 	launch func(m *Model, ans *account.Answer, resend bool) (int, tea.Cmd)
 	// cancelled is called when the person gives up (Esc).
-	cancelled func() tea.Cmd
+	cancelled func() []action
 	// answer, when set, takes the person's answer instead of running the
 	// flow again (a bulk rotation runs its batch again itself).
-	answer func(ans *account.Answer) tea.Cmd
+	answer func(ans *account.Answer) []action
 
 	// owner is the dialog that started the flow; with replaceOwner the
 	// challenge dialog takes its place, else it opens on top of it.
@@ -195,12 +193,12 @@ type flow struct {
 // (nil the first time) or a request for a new code; done gets the final
 // result, a value or an error that is not a challenge; late, when set, is the
 // op's late-result handler (see startOpLate).
-func bindFlow[T any](f *flow, run func(ctx context.Context, ans *account.Answer, resend bool) (T, error), done, late func(val T, err error) tea.Cmd) *flow {
+func bindFlow[T any](f *flow, run func(ctx context.Context, ans *account.Answer, resend bool) (T, error), done, late func(val T, err error) []action) *flow {
 	f.launch = func(m *Model, ans *account.Answer, resend bool) (int, tea.Cmd) {
 		return startOpLate(m, f.label, func(ctx context.Context) (T, error) {
 			return run(ctx, ans, resend)
-		}, func(val T, err error) tea.Cmd {
-			return m.flowResult(f, err, func() tea.Cmd { return done(val, err) })
+		}, func(val T, err error) []action {
+			return m.flowResult(f, err, func() []action { return done(val, err) })
 		}, late)
 	}
 	return f
@@ -216,51 +214,52 @@ func (m *Model) runFlow(f *flow, ans *account.Answer, resend bool) tea.Cmd {
 // flowResult routes a flow's result: a challenge opens or updates the
 // challenge dialog, anything else closes the flow's dialogs and goes to
 // finish (the flow's done function with the result).
-func (m *Model) flowResult(f *flow, err error, finish func() tea.Cmd) tea.Cmd {
+func (m *Model) flowResult(f *flow, err error, finish func() []action) []action {
 	var ch *account.Challenge
 	if errors.As(err, &ch) {
-		if f.chal == nil {
-			f.chal = newChallengeDialog(m, f, ch)
-			if f.owner != nil && f.replaceOwner {
-				m.replaceDialog(f.owner, f.chal)
-			} else {
-				m.pushDialog(f.chal)
-			}
-		} else {
+		if f.chal != nil {
 			f.chal.setChallenge(ch)
+			return nil
 		}
-		return nil
+		f.chal = newChallengeDialog(m, f, ch)
+		if f.owner != nil && f.replaceOwner {
+			return acts(replaceDlg(f.owner, f.chal))
+		}
+		return acts(openDlg(f.chal))
 	}
+	// The flow's dialogs close before finish runs: it may look at what is
+	// open.
+	cmd := m.apply(f.closeDialogs())
+	return append(acts(runCmd(cmd)), finish()...)
+}
+
+// closeDialogs closes the challenge dialog, and the owner the challenge
+// took the place of.
+func (f *flow) closeDialogs() []action {
+	var as []action
 	if f.chal != nil {
-		m.closeDialog(f.chal)
+		as = append(as, closeDlg(f.chal))
 	}
 	if f.owner != nil && f.replaceOwner {
-		m.closeDialog(f.owner)
+		as = append(as, closeDlg(f.owner))
 	}
-	return finish()
+	return as
 }
 
 // cancelFlow gives up on a flow: its request is cancelled and, for a
 // sign-in, the server's pending challenge is forgotten.
-func (m *Model) cancelFlow(f *flow) tea.Cmd {
+func (m *Model) cancelFlow(f *flow) []action {
 	m.cancelOp(f.opID)
-	if f.chal != nil {
-		m.closeDialog(f.chal)
-	}
-	if f.owner != nil && f.replaceOwner {
-		m.closeDialog(f.owner)
-	}
-	var cmds []tea.Cmd
+	as := f.closeDialogs()
 	if f.login {
 		acct := f.acct
 		_, cmd := startQuietOp(m, "", func(ctx context.Context) (struct{}, error) {
 			return struct{}{}, m.mgr.CancelPending(context.WithoutCancel(ctx), acct)
-		}, func(struct{}, error) tea.Cmd { return m.reload() })
-		cmds = append(cmds, cmd)
+		}, func(struct{}, error) []action { return acts(reloadScreen()) })
+		as = append(as, runCmd(cmd))
 	}
 	if f.cancelled != nil {
-		cmds = append(cmds, f.cancelled())
+		as = append(as, f.cancelled()...)
 	}
-	m.setStatus("Cancelled")
-	return tea.Batch(cmds...)
+	return append(as, status("Cancelled"))
 }

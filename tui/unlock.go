@@ -41,7 +41,7 @@ func (m *Model) openStore() tea.Cmd {
 	m.pushDialog(d)
 	_, cmd := startQuietOp(m, "", func(context.Context) (bool, error) {
 		return u.Exists()
-	}, func(exists bool, err error) tea.Cmd {
+	}, func(exists bool, err error) []action {
 		d.checking = false
 		// An error here shows again, with its cause, when the file is read.
 		d.create = err == nil && !exists
@@ -75,30 +75,29 @@ func (d *unlockDialog) focused() *textinput.Model {
 	return &d.first
 }
 
-func (d *unlockDialog) update(m *Model, msg tea.Msg) tea.Cmd {
+func (d *unlockDialog) update(m *Model, msg tea.Msg) []action {
 	k, ok := msg.(tea.KeyPressMsg)
 	if !ok {
 		in := d.focused()
 		var cmd tea.Cmd
 		*in, cmd = in.Update(msg)
-		return cmd
+		return acts(runCmd(cmd))
 	}
 	switch {
 	case key.Matches(k, m.keys.Cancel):
 		m.cancelOp(d.opID)
 		d.u.Close()
-		m.closeDialog(d)
 		m.storeClosed(d.u.Path())
-		return nil
+		return acts(closeDlg(d))
 	case m.running(d.opID) || d.checking:
 		return nil
 	case key.Matches(k, m.keys.Submit):
-		return d.submit(m)
+		return acts(runCmd(d.submit(m)))
 	}
 	in := d.focused()
 	var cmd tea.Cmd
 	*in, cmd = in.Update(k)
-	return cmd
+	return acts(runCmd(cmd))
 }
 
 func (d *unlockDialog) submit(m *Model) tea.Cmd {
@@ -123,19 +122,18 @@ func (d *unlockDialog) submit(m *Model) tea.Cmd {
 	var cmd tea.Cmd
 	d.opID, cmd = startOp(m, "Opening the secrets file…", func(ctx context.Context) (struct{}, error) {
 		return struct{}{}, d.u.Unlock(ctx, pass)
-	}, func(_ struct{}, err error) tea.Cmd {
+	}, func(_ struct{}, err error) []action {
 		switch {
 		case err == nil:
-			m.closeDialog(d)
-			m.setStatus("Opened the secrets file " + d.u.Path())
+			return acts(closeDlg(d), status("Opened the secrets file "+d.u.Path()))
 		case errors.Is(err, keystore.ErrWrongPassphrase):
 			d.err = "Wrong passphrase: it does not open " + d.u.Path() + ". Try again."
 		default:
 			// A damaged or unreadable file: asking again cannot help.
 			d.u.Close()
-			m.closeDialog(d)
 			m.storeClosed(d.u.Path())
 			m.banner.msg = err.Error() + "\n" + m.banner.msg
+			return acts(closeDlg(d))
 		}
 		return nil
 	})
