@@ -688,8 +688,7 @@ func (s *accountScreen) sessionText(m *Model, w int) string {
 	return line + "\n " + m.st.Faint.Render("r regenerates now · x ends the session · t switches auto-regenerate")
 }
 
-func (s *accountScreen) short(m *Model) []key.Binding {
-	k := m.keys
+func (s *accountScreen) short(k keyMap) []key.Binding {
 	st := s.st
 	bs := []key.Binding{k.Back}
 	if st == nil {

@@ -274,8 +274,7 @@ func stateCell(m *Model, a account.Status, now time.Time) string {
 	return m.st.OK.Render("● " + via)
 }
 
-func (s *accountsScreen) short(m *Model) []key.Binding {
-	k := m.keys
+func (s *accountsScreen) short(k keyMap) []key.Binding {
 	if s.filtering {
 		return []key.Binding{k.Submit, k.Clear}
 	}

@@ -386,8 +386,7 @@ func (d *addAccountDialog) view(m *Model, w, h int) string {
 	return frame(m, "Add account", strings.Join(b, "\n"), dw, false)
 }
 
-func (d *addAccountDialog) short(m *Model) []key.Binding {
-	k := m.keys
+func (d *addAccountDialog) short(k keyMap) []key.Binding {
 	bs := []key.Binding{k.NextField, k.PrevField}
 	f := d.fields[d.focus]
 	if f.choices != nil {

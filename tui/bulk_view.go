@@ -431,24 +431,24 @@ func firstLine(s string) string {
 	return l
 }
 
-func (d *bulkDialog) short(m *Model) []key.Binding {
+func (d *bulkDialog) short(k keyMap) []key.Binding {
 	if d.phase == bulkRunning {
-		return []key.Binding{m.keys.Stop}
+		return []key.Binding{k.Stop}
 	}
 	if d.leaving {
-		return []key.Binding{m.keys.Yes, m.keys.No}
+		return []key.Binding{k.Yes, k.No}
 	}
-	bs := []key.Binding{m.keys.Up, m.keys.Down}
+	bs := []key.Binding{k.Up, k.Down}
 	if it, ok := d.selected(); ok && it.Value != "" {
-		reveal := m.keys.Reveal
+		reveal := k.Reveal
 		if d.revealed {
 			reveal = key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "hide"))
 		}
 		// "save" for short: the footer holds the whole list at 80 columns.
-		bs = append(bs, reveal, m.keys.Copy, key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "save")))
+		bs = append(bs, reveal, k.Copy, key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "save")))
 	}
 	if d.resumable() {
 		bs = append(bs, key.NewBinding(key.WithKeys("R"), key.WithHelp("R", "resume")))
 	}
-	return append(bs, m.keys.Close)
+	return append(bs, k.Close)
 }

@@ -256,18 +256,18 @@ func tryAgainHint(ch *account.Challenge) string {
 	return ""
 }
 
-func (d *challengeDialog) short(m *Model) []key.Binding {
+func (d *challengeDialog) short(k keyMap) []key.Binding {
 	if d.ch.Locked {
-		return []key.Binding{m.keys.Cancel}
+		return []key.Binding{k.Cancel}
 	}
-	bs := []key.Binding{m.keys.Submit}
+	bs := []key.Binding{k.Submit}
 	if len(d.methods()) > 1 {
-		bs = append(bs, m.keys.Method)
+		bs = append(bs, k.Method)
 	}
 	if d.ch.CanResend {
-		bs = append(bs, m.keys.Resend)
+		bs = append(bs, k.Resend)
 	}
-	return append(bs, m.keys.Cancel)
+	return append(bs, k.Cancel)
 }
 
 // noun names what the person types.

@@ -147,12 +147,12 @@ func (d *createDialog) view(m *Model, w, h int) string {
 	return frame(m, "New token · "+d.st.Name, strings.Join(b, "\n"), dw, false)
 }
 
-func (d *createDialog) short(m *Model) []key.Binding {
-	bs := []key.Binding{m.keys.Submit}
+func (d *createDialog) short(k keyMap) []key.Binding {
+	bs := []key.Binding{k.Submit}
 	if d.kind.Bypass2FA {
-		bs = append(bs, m.keys.NextField, m.keys.Toggle)
+		bs = append(bs, k.NextField, k.Toggle)
 	}
-	return append(bs, m.keys.Cancel)
+	return append(bs, k.Cancel)
 }
 
 func (m *Model) createFlow(st account.Status, label string, bypass bool) *flow {

@@ -17,7 +17,7 @@ type dialog interface {
 	// view draws the dialog, frame included, in at most w×h cells.
 	view(m *Model, w, h int) string
 	// short is the footer's key list while the dialog is on top.
-	short(m *Model) []key.Binding
+	short(k keyMap) []key.Binding
 }
 
 // textCapturer is a dialog whose focused input takes printable keys, so
@@ -67,7 +67,7 @@ type helpDialog struct {
 func newHelpDialog(m *Model) *helpDialog {
 	groups := m.fullHelp()
 	if d := m.topDialog(); d != nil {
-		groups = append([][]key.Binding{d.short(m)}, groups[1:]...)
+		groups = append([][]key.Binding{d.short(m.keys)}, groups[1:]...)
 	}
 	return &helpDialog{groups: groups}
 }
@@ -91,7 +91,7 @@ func (h *helpDialog) view(m *Model, w, hgt int) string {
 	return frame(m, "Keys", body, dw, false)
 }
 
-func (h *helpDialog) short(m *Model) []key.Binding { return []key.Binding{m.keys.Close} }
+func (h *helpDialog) short(k keyMap) []key.Binding { return []key.Binding{k.Close} }
 
 // ---- confirm ----
 
@@ -157,8 +157,8 @@ func (c *confirmDialog) view(m *Model, w, h int) string {
 	return frame(m, c.title, strings.Join(b, "\n"), dw, c.danger)
 }
 
-func (c *confirmDialog) short(m *Model) []key.Binding {
-	return []key.Binding{m.keys.Yes, m.keys.No, m.keys.Cancel}
+func (c *confirmDialog) short(k keyMap) []key.Binding {
+	return []key.Binding{k.Yes, k.No, k.Cancel}
 }
 
 // ---- progress ----
@@ -180,7 +180,7 @@ func (p *progressDialog) view(m *Model, w, h int) string {
 	return frame(m, p.title, spinnerLine(m, p.flow.label), dialogWidth(60, w), false)
 }
 
-func (p *progressDialog) short(m *Model) []key.Binding { return []key.Binding{m.keys.Cancel} }
+func (p *progressDialog) short(k keyMap) []key.Binding { return []key.Binding{k.Cancel} }
 
 // runAction shows a progress dialog for a flow and starts it.
 func (m *Model) runAction(title string, f *flow) []action {

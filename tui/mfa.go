@@ -461,8 +461,7 @@ func (d *mfaDialog) textBlock(m *Model, w int, withURI bool) string {
 	return strings.Join(b, "\n")
 }
 
-func (d *mfaDialog) short(m *Model) []key.Binding {
-	k := m.keys
+func (d *mfaDialog) short(k keyMap) []key.Binding {
 	if d.leaving {
 		return []key.Binding{k.Yes, k.No}
 	}

@@ -640,7 +640,7 @@ func (m *Model) shortHelp() []key.Binding {
 		return []key.Binding{key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "quit now"))}
 	}
 	if d := m.topDialog(); d != nil {
-		return d.short(m)
+		return d.short(m.keys)
 	}
 	// Help comes first so a narrow footer never drops it.
 	bs := []key.Binding{k.Help}
@@ -652,11 +652,11 @@ func (m *Model) shortHelp() []key.Binding {
 	}
 	switch m.screen {
 	case screenAccount:
-		return append(bs, m.acct.short(m)...)
+		return append(bs, m.acct.short(m.keys)...)
 	case screenVault:
-		return append(bs, m.vault.short(m)...)
+		return append(bs, m.vault.short(m.keys)...)
 	}
-	return append(append(bs, m.accounts.short(m)...), k.Quit)
+	return append(append(bs, m.accounts.short(m.keys)...), k.Quit)
 }
 
 // fullHelp is the help dialog's key map.

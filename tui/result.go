@@ -183,17 +183,17 @@ func (d *resultDialog) view(m *Model, w, h int) string {
 	return frame(m, d.title, strings.Join(b, "\n"), dw, !d.saved())
 }
 
-func (d *resultDialog) short(m *Model) []key.Binding {
+func (d *resultDialog) short(k keyMap) []key.Binding {
 	if d.leaving {
-		return []key.Binding{m.keys.Yes, m.keys.No}
+		return []key.Binding{k.Yes, k.No}
 	}
-	reveal := m.keys.Reveal
+	reveal := k.Reveal
 	if d.revealed {
 		reveal = key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "hide"))
 	}
-	bs := []key.Binding{reveal, m.keys.Copy}
+	bs := []key.Binding{reveal, k.Copy}
 	if !d.saved() {
-		bs = append(bs, m.keys.Retry)
+		bs = append(bs, k.Retry)
 	}
-	return append(bs, m.keys.Close)
+	return append(bs, k.Close)
 }

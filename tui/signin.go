@@ -103,8 +103,8 @@ func (d *signInDialog) view(m *Model, w, h int) string {
 	return frame(m, "Sign in · "+st.Name, strings.Join(b, "\n"), dw, false)
 }
 
-func (d *signInDialog) short(m *Model) []key.Binding {
-	return []key.Binding{m.keys.Submit, m.keys.Cancel}
+func (d *signInDialog) short(k keyMap) []key.Binding {
+	return []key.Binding{k.Submit, k.Cancel}
 }
 
 // loginFlow signs in with a password and answers challenges until done.

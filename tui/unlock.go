@@ -204,6 +204,6 @@ func (d *unlockDialog) view(m *Model, w, h int) string {
 	return frame(m, "Open the secrets file", strings.Join(b, "\n"), dw, false)
 }
 
-func (d *unlockDialog) short(m *Model) []key.Binding {
-	return []key.Binding{m.keys.Submit, m.keys.Cancel}
+func (d *unlockDialog) short(k keyMap) []key.Binding {
+	return []key.Binding{k.Submit, k.Cancel}
 }

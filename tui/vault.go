@@ -204,9 +204,8 @@ func (s *vaultScreen) view(m *Model, w, h int) string {
 	return strings.Join(lines, "\n")
 }
 
-func (s *vaultScreen) short(m *Model) []key.Binding {
-	k := m.keys
+func (s *vaultScreen) short(k keyMap) []key.Binding {
 	return []key.Binding{k.Back, k.Reveal, k.Copy, k.Delete, k.Refresh}
 }
 
-func (s *vaultScreen) full(m *Model) []key.Binding { return s.short(m) }
+func (s *vaultScreen) full(m *Model) []key.Binding { return s.short(m.keys) }
