@@ -22,11 +22,10 @@
 // newConfirmDialog with an onYes that returns actions.
 //
 // Where to add a screen: a value in Model next to accounts, acct and vault,
-// a constant in the screen enum, its update (returning actions), view and
-// short (and full), a case in Model.handleKey, render, headerView,
-// shortHelp, fullHelp and reload, and a
-// function that opens it (like openVault). A list on it is a list[T]
-// (list.go).
+// a constant in the screen enum, its update (returning actions), view, short
+// and full; a case for it in Model.handleKey, render, headerView, shortHelp,
+// fullHelp and reload; and a function that opens it (like openVault). A list
+// on it is a list[T] (list.go).
 package tui
 
 import (
