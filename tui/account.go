@@ -73,7 +73,7 @@ func (s *accountScreen) load(m *Model) tea.Cmd {
 			return nil
 		}
 		return acts(runCmd(s.loadServer(m, gen)))
-	}, m.lateSignIn)
+	}, lateSignIn)
 	s.loads = append(s.loads, id)
 	return cmd
 }
@@ -385,7 +385,7 @@ func (s *accountScreen) autoRegen(m *Model) tea.Cmd {
 			m.acct.lastAuto = "renewed automatically at " + m.clock.Local().Format("15:04:05") + ", saved to " + storeName(iss.Store) + " as " + iss.Name
 		}
 		return acts(reloadScreen())
-	}, m.lateIssued)
+	}, lateIssued)
 	return cmd
 }
 
@@ -435,7 +435,7 @@ func (m *Model) rotateToken(st account.Status, t account.Token, _ bool) []action
 	f := &flow{title: "Regenerate · " + what, label: "Regenerating " + kindName(t.Kind) + "…", acct: name}
 	bindFlow(f, func(ctx context.Context, ans *account.Answer, resend bool) (*account.Issued, error) {
 		return m.mgr.Rotate(ctx, name, ref, ans)
-	}, m.issuedDone(what, issuedTitles{notSaved: "Regenerated, but NOT saved", failed: "Could not regenerate " + what, saved: "New"}), m.lateIssued)
+	}, m.issuedDone(what, issuedTitles{notSaved: "Regenerated, but NOT saved", failed: "Could not regenerate " + what, saved: "New"}), lateIssued)
 	return m.runAction("Regenerate", f)
 }
 
@@ -446,7 +446,7 @@ func (m *Model) fetchToken(st account.Status, t account.Token) []action {
 	f := &flow{title: "Fetch · " + what, label: "Reading the " + kindName(t.Kind) + "…", acct: name}
 	bindFlow(f, func(ctx context.Context, _ *account.Answer, _ bool) (*account.Issued, error) {
 		return m.mgr.Fetch(ctx, name, ref)
-	}, m.issuedDone(what, issuedTitles{notSaved: "Fetched, but NOT saved", failed: "Could not fetch " + what, saved: "Current"}), m.lateIssued)
+	}, m.issuedDone(what, issuedTitles{notSaved: "Fetched, but NOT saved", failed: "Could not fetch " + what, saved: "Current"}), lateIssued)
 	return m.runAction("Fetch", f)
 }
 

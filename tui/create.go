@@ -161,5 +161,5 @@ func (m *Model) createFlow(st account.Status, label string, bypass bool) *flow {
 	f := &flow{title: "New token · " + name, label: "Creating the " + what + "…", acct: name}
 	return bindFlow(f, func(ctx context.Context, ans *account.Answer, _ bool) (*account.Issued, error) {
 		return m.mgr.Create(ctx, name, label, bypass, ans)
-	}, m.issuedDone(what, issuedTitles{notSaved: "Created, but NOT saved", failed: "Could not create the " + what, saved: "New"}), m.lateIssued)
+	}, m.issuedDone(what, issuedTitles{notSaved: "Created, but NOT saved", failed: "Could not create the " + what, saved: "New"}), lateIssued)
 }

@@ -238,7 +238,7 @@ func (d *mfaDialog) storeBackup(m *Model) tea.Cmd {
 			return append(as, quitNow())
 		}
 		return as
-	}, m.lateIssued)
+	}, lateIssued)
 	return cmd
 }
 

@@ -145,7 +145,7 @@ func (m *Model) finishCancelled(msg opDoneMsg) tea.Cmd {
 
 // lateIssued is the late-result handler of an op that issues a token: a
 // token saved after the person cancelled is still reported.
-func (m *Model) lateIssued(iss *account.Issued, _ error) []action {
+func lateIssued(iss *account.Issued, _ error) []action {
 	if iss == nil || !iss.Stored {
 		return nil
 	}
@@ -155,7 +155,7 @@ func (m *Model) lateIssued(iss *account.Issued, _ error) []action {
 
 // lateSignIn is the late-result handler of an op that returns an account's
 // status: a sign-in request, once sent, runs to its answer.
-func (m *Model) lateSignIn(st *account.Status, err error) []action {
+func lateSignIn(st *account.Status, err error) []action {
 	if st == nil || !st.SignedIn || err != nil {
 		return nil
 	}

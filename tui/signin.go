@@ -150,7 +150,7 @@ func (m *Model) loginFlow(st account.Status, password string) *flow {
 			return acts(runCmd(tea.Batch(m.loadAccounts(), m.openAccount(name))))
 		}
 		return acts(status("Signed in to "+name), reloadScreen())
-	}, m.lateSignIn)
+	}, lateSignIn)
 	f.cancelled = func() []action { req.Password = ""; return nil }
 	return f
 }
