@@ -74,7 +74,7 @@ func (s *accountScreen) load(m *Model) tea.Cmd {
 			return nil
 		}
 		return acts(runCmd(s.loadServer(m, gen)))
-	}, lateSignIn)
+	}, nil) // a read: when it is cancelled (the screen left), there is nothing to say
 	s.loads = append(s.loads, id)
 	return cmd
 }

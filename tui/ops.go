@@ -206,6 +206,12 @@ func bindFlow[T any](f *flow, run func(ctx context.Context, ans *account.Answer,
 
 // runFlow starts or continues a flow.
 func (m *Model) runFlow(f *flow, ans *account.Answer, resend bool) tea.Cmd {
+	if f.launch == nil {
+		// A flow that only takes answers (a bulk run asks its own batch
+		// again) has nothing to run: a method switch or a resend there is
+		// handled by the challenge dialog itself or not offered.
+		return nil
+	}
 	id, cmd := f.launch(m, ans, resend)
 	f.opID = id
 	return cmd
