@@ -120,8 +120,9 @@ var goldenModes = []struct {
 	{"-nocolor", true, colorprofile.ASCII},
 }
 
-func TestGoldenScreens(t *testing.T) {
-	scenes := map[string]func(m *Model){
+// goldenScenes are the screens the goldens draw, by name.
+func goldenScenes() map[string]func(m *Model) {
+	return map[string]func(m *Model){
 		"accounts": func(m *Model) {
 			m.accounts.rows.setItems(fixedAccounts())
 			m.accounts.loaded = true
@@ -271,7 +272,10 @@ func TestGoldenScreens(t *testing.T) {
 			m.showError("Sign-in to work-chat failed", errors.New("mattermost: POST /api/v4/users/login: 401 Unauthorized (api.user.login.invalid_credentials_email_username): Enter a valid email or username and/or password."))
 		},
 	}
-	for name, setup := range scenes {
+}
+
+func TestGoldenScreens(t *testing.T) {
+	for name, setup := range goldenScenes() {
 		for _, size := range goldenSizes {
 			for _, mode := range goldenModes {
 				file := fmt.Sprintf("%s-%dx%d%s", name, size[0], size[1], mode.suffix)

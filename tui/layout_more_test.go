@@ -5,6 +5,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/charmbracelet/colorprofile"
+	"github.com/charmbracelet/x/ansi"
+
 	"keyturn/config"
 	"keyturn/qr"
 )
@@ -98,4 +101,37 @@ func TestCreateDialogErrorNamesItsField(t *testing.T) {
 	h.press("enter")
 	h.says("Type a description first.")
 	h.lacks("needs a label")
+}
+
+// A dialog fits above the footer's key hints at every size: the hint line
+// and what follows it read as they do with no dialog (issue 16, item 5).
+func TestDialogsStayAboveTheHintLine(t *testing.T) {
+	for name, setup := range goldenScenes() {
+		for _, size := range goldenSizes {
+			m := fixedModel(t, size[0], size[1], colorprofile.TrueColor)
+			// As in the demo: codes under the hints.
+			demo := "demo passwords: mattermost Admin-Passw0rd! · rocketchat alice-rocket-pw-1 · codes: mattermost admin TOTP 111111 · rocketchat alice TOTP 222222"
+			m.opts.DemoCodes = func() string { return demo }
+			m.demo = demo
+			setup(m)
+			if m.topDialog() == nil {
+				continue
+			}
+			if fs, ok := m.topDialog().(interface {
+				fullScreenView(*Model, int, int) (string, bool)
+			}); ok {
+				if _, full := fs.fullScreenView(m, m.width, m.height); full {
+					continue // the QR code alone: it has its own caption line
+				}
+			}
+			footer := strings.Split(ansi.Strip(m.footerView()), "\n")[1:] // from the hint line
+			lines := strings.Split(ansi.Strip(m.View().Content), "\n")
+			got := lines[len(lines)-len(footer):]
+			for i := range footer {
+				if strings.TrimRight(got[i], " ") != strings.TrimRight(footer[i], " ") {
+					t.Errorf("%s at %dx%d: footer line %q is drawn over: %q", name, size[0], size[1], footer[i], got[i])
+				}
+			}
+		}
+	}
 }

@@ -558,8 +558,10 @@ func (m *Model) render() string {
 				return v
 			}
 		}
-		box := d.view(m, m.width-2, m.height-2)
-		return overlay(base, box, m.width, m.height)
+		// Above the hint line: the dialog's keys are read there.
+		above := m.height - (lipgloss.Height(footer) - 1)
+		box := d.view(m, m.width-2, above-2)
+		return overlay(base, box, m.width, above)
 	}
 	return base
 }
