@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"errors"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
@@ -23,6 +24,7 @@ type createDialog struct {
 	focus  int // 0 label, 1 bypass (Rocket.Chat)
 	f      *flow
 	err    string
+	detail string // the server's own words for err
 }
 
 // createKind is the kind of token the account's service creates.
@@ -70,9 +72,10 @@ func (d *createDialog) update(m *Model, msg tea.Msg) []action {
 			d.err = err
 			return nil
 		}
-		d.err = ""
+		d.err, d.detail = "", ""
 		d.f = m.createFlow(d.st, label, d.bypass)
 		d.f.owner, d.f.replaceOwner = d, true
+		d.f.inline = func(err error) bool { return d.failed(m, err) }
 		return acts(runCmd(m.runFlow(d.f, nil, false)))
 	case d.kind.Bypass2FA && (key.Matches(k, m.keys.NextField) || key.Matches(k, m.keys.PrevField)):
 		d.focus = 1 - d.focus
@@ -90,7 +93,7 @@ func (d *createDialog) update(m *Model, msg tea.Msg) []action {
 	}
 	var cmd tea.Cmd
 	d.input, cmd = d.input.Update(k)
-	d.err = d.validate(strings.TrimSpace(d.input.Value()))
+	d.err, d.detail = d.validate(strings.TrimSpace(d.input.Value())), ""
 	if d.input.Value() == "" {
 		d.err = ""
 	}
@@ -99,6 +102,19 @@ func (d *createDialog) update(m *Model, msg tea.Msg) []action {
 
 // validate checks the label as it is typed. A PAT's name becomes part of
 // the secret's name, so it must fit in one.
+// failed keeps a refused creation in the dialog, with the label typed,
+// for another try; a token issued but not saved, or a request with no
+// answer, goes to its own dialog.
+func (d *createDialog) failed(m *Model, err error) bool {
+	var ns *account.NotStoredError
+	var uo *account.UnknownOutcomeError
+	if errors.As(err, &ns) || errors.As(err, &uo) || errors.Is(err, context.Canceled) {
+		return false
+	}
+	d.err, d.detail = m.errWords(err, account.NoRemedy)
+	return true
+}
+
 func (d *createDialog) validate(label string) string {
 	if label == "" {
 		return "Type a " + strings.ToLower(d.kind.Label) + " first." // as the field is labelled
@@ -140,6 +156,9 @@ func (d *createDialog) view(m *Model, w, h int) string {
 	}
 	if d.err != "" {
 		b = append(b, m.st.Error.Render("✗ "+wrap(d.err, inner-2)))
+	}
+	if d.detail != "" {
+		b = append(b, m.st.Faint.Render(wrap(d.detail, inner)))
 	}
 	if d.busy(m) {
 		b = append(b, "", spinnerLine(m, d.f.label))

@@ -58,8 +58,8 @@ func TestHostileServersReachNoScreen(t *testing.T) {
 	h.press("enter")
 	h.typeText("wrong")
 	h.press("enter")
-	h.contains("✗ Sign-in to mm failed")
-	check("sign-in error banner")
+	h.contains("✗ The server did not accept the user name or password.")
+	check("sign-in error in the dialog")
 	h.press("esc")
 
 	h.press("s")

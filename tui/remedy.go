@@ -81,6 +81,18 @@ func (m *Model) errText(err error) string {
 	return joinHints(strings.TrimSuffix(s, ".")+".", m.remedyWords(r)) // a key name keeps its case
 }
 
+// errWords is err for a dialog, as account.Explain says it: keyturn's
+// words with the way out (but the one the dialog itself is, skip), and the
+// server's own words for a line apart.
+func (m *Model) errWords(err error, skip account.RemedyAction) (words, detail string) {
+	said := account.Explain(err)
+	words = said.What
+	if r, ok := m.remedyFor(err); ok && r.Action != skip {
+		words = joinHints(strings.TrimSuffix(words, ".")+".", m.remedyWords(r))
+	}
+	return words, said.Detail
+}
+
 // remedyWords is remedyText for a dialog: the banner's own keys are named
 // as the screen's keys.
 func (m *Model) remedyWords(r account.Remedy) string {

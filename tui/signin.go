@@ -18,8 +18,9 @@ import (
 type signInDialog struct {
 	st    account.Status
 	input textinput.Model
-	f     *flow
-	err   string
+	f      *flow
+	err    string
+	detail string // the server's own words for err
 }
 
 func newSignInDialog(m *Model, st account.Status) *signInDialog {
@@ -65,9 +66,10 @@ func (d *signInDialog) update(m *Model, msg tea.Msg) []action {
 			d.err = "Type the password first."
 			return nil
 		}
-		d.err = ""
+		d.err, d.detail = "", ""
 		d.f = m.loginFlow(d.st, pw)
 		d.f.owner, d.f.replaceOwner = d, true
+		d.f.inline = func(err error) bool { return d.failed(m, err) }
 		// The password lives on in the flow (Mattermost wants it again with
 		// the code); the input forgets it.
 		d.input.SetValue("")
@@ -76,6 +78,17 @@ func (d *signInDialog) update(m *Model, msg tea.Msg) []action {
 	var cmd tea.Cmd
 	d.input, cmd = d.input.Update(k)
 	return acts(runCmd(cmd))
+}
+
+// failed keeps a sign-in error in the dialog, for another try: all but a
+// session the store refused, which has its own dialog.
+func (d *signInDialog) failed(m *Model, err error) bool {
+	var ns *account.NotStoredError
+	if errors.As(err, &ns) || errors.Is(err, context.Canceled) {
+		return false
+	}
+	d.err, d.detail = m.errWords(err, account.SignIn) // this is the sign-in
+	return true
 }
 
 func (d *signInDialog) view(m *Model, w, h int) string {
@@ -95,7 +108,10 @@ func (d *signInDialog) view(m *Model, w, h int) string {
 	}
 	b = append(b, m.st.FieldFocus.Render(label)+d.input.View())
 	if d.err != "" {
-		b = append(b, m.st.Error.Render("✗ "+d.err))
+		b = append(b, m.st.Error.Render(wrap("✗ "+d.err, inner)))
+	}
+	if d.detail != "" {
+		b = append(b, m.st.Faint.Render(wrap(d.detail, inner)))
 	}
 	if d.busy(m) {
 		b = append(b, "", spinnerLine(m, d.f.label))

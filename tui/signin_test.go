@@ -74,20 +74,22 @@ func TestSignInMattermostWithMFA(t *testing.T) {
 	h.contains("● signed in · just now", "1 signed in")
 }
 
-func TestSignInWrongPasswordShowsBanner(t *testing.T) {
+// A wrong password stays in the dialog (TestSignInWrongPasswordStaysInTheDialog
+// tries again); esc then leaves it, the account still signed out.
+func TestSignInWrongPasswordSaysSoInTheDialog(t *testing.T) {
 	h := newHarness(t, harnessOpts{})
 	h.selectAccount(mmAcct)
 	h.press("enter")
 	h.typeText("wrong")
 	h.press("enter")
-	h.contains("✗ Sign-in to mm failed", "esc dismisses")
+	h.contains("Sign in · mm", "✗ The server did not accept the user name or password.")
 	s := h.screen()
 	if !strings.Contains(s, "401") && !strings.Contains(strings.ToLower(s), "invalid") {
-		t.Fatalf("the banner does not carry the server's words:\n%s", s)
+		t.Fatalf("the dialog does not carry the server's words:\n%s", s)
 	}
 	h.lacks("wrong")
 	h.press("esc")
-	h.lacks("Sign-in to mm failed")
+	h.lacks("Sign in · mm", "did not accept")
 	h.contains("Not signed in")
 }
 

@@ -1,0 +1,76 @@
+package tui
+
+import (
+	"strings"
+	"testing"
+
+	"keyturn/sandbox/mattermostsim"
+)
+
+// A wrong password keeps the sign-in dialog open with the error in it, in
+// keyturn's words with the server's id apart, as a wrong code does; the
+// next try signs in (issue 16, item 6).
+func TestSignInWrongPasswordStaysInTheDialog(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	h.selectAccount(mmAcct)
+	h.press("enter")
+	h.typeText("wrong-password")
+	h.press("enter")
+	if _, ok := h.m.topDialog().(*signInDialog); !ok {
+		t.Fatalf("a wrong password closed the sign-in dialog:\n%s", h.dump())
+	}
+	if h.m.banner != nil {
+		t.Fatalf("a wrong password went to the banner:\n%s", h.dump())
+	}
+	h.says("✗ The server did not accept the user name or password.", "api.user.login.invalid_credentials_email_username")
+	h.typeText(mattermostsim.AdminPassword)
+	h.press("enter")
+	h.typeText(h.mattermostCode())
+	h.press("enter")
+	h.contains("● Signed in")
+	h.lacks("did not accept")
+}
+
+// A name the server already has keeps the create dialog, with the name
+// typed, and says why; changing the name creates the token.
+func TestCreateDuplicateNameKeepsTheDialogAndTheName(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	h.signInRocketChat()
+	create := func(name string) {
+		h.press(keyOf(h.m.keys.NewToken))
+		h.typeText(name)
+		h.press("enter")
+		if _, ok := h.m.topDialog().(*challengeDialog); ok {
+			h.typeText(h.code("rocketchat alice TOTP"))
+			h.press("enter")
+		}
+	}
+	create("deploy")
+	h.says(`personal access token "deploy"`)
+	for h.m.topDialog() != nil {
+		h.press("esc")
+	}
+	create("deploy")
+	d, ok := h.m.topDialog().(*createDialog)
+	if !ok {
+		t.Fatalf("a taken name closed the create dialog:\n%s", h.dump())
+	}
+	if d.input.Value() != "deploy" {
+		t.Fatalf("the name typed is gone: %q", d.input.Value())
+	}
+	h.says(`✗ The server already has a token called "deploy": choose another name.`, "error-token-already-exists")
+	if h.m.banner != nil {
+		t.Fatalf("the error went to the banner:\n%s", h.dump())
+	}
+	h.press("end")
+	h.typeText("-2")
+	h.press("enter")
+	if _, ok := h.m.topDialog().(*challengeDialog); ok {
+		h.typeText(h.code("rocketchat alice TOTP"))
+		h.press("enter")
+	}
+	h.says(`personal access token "deploy-2"`)
+	if strings.Contains(h.screen(), "already has a token") {
+		t.Fatalf("the old error stays up:\n%s", h.dump())
+	}
+}
