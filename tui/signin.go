@@ -16,8 +16,8 @@ import (
 // challenge dialog whenever the server wants a second factor. For Capillary
 // the password is optional: without one the server sends a one-time code.
 type signInDialog struct {
-	st    account.Status
-	input textinput.Model
+	st     account.Status
+	input  textinput.Model
 	f      *flow
 	err    string
 	detail string // the server's own words for err
