@@ -354,3 +354,54 @@ func CapillaryRegions() []Region {
 	}
 	return out
 }
+
+// Edit changes an account's settings, as change sets them: a typo in a URL
+// is fixed in place. The name and the service stay (every secret's name
+// starts with the name and holds the service's kinds). A signed-in account
+// is not moved to another server or login behind its session: sign out
+// first. A sign-in left waiting for a code is dropped when it moves.
+func (m *Manager) Edit(ctx context.Context, name string, change func(*config.Account)) (config.Account, error) {
+	old, err := m.account(name)
+	if err != nil {
+		return old, err
+	}
+	a := old
+	change(&a)
+	a.Name, a.Service = old.Name, old.Service
+	n, err := Normalize(a)
+	if err != nil {
+		return old, err
+	}
+	unlock, err := m.lockAccount(ctx, name, "editing the account")
+	if err != nil {
+		return old, err
+	}
+	defer unlock()
+	if moved(old, n) {
+		_, err := m.vault.Get(ctx, credentialName(name))
+		switch {
+		case err == nil:
+			return old, fmt.Errorf("%s is signed in to %s: sign out first, then change its server or login", name, old.URL)
+		case !errors.Is(err, keystore.ErrNotFound):
+			return old, err
+		}
+		if err := m.vault.Delete(ctx, pendingName(name)); err != nil && !errors.Is(err, keystore.ErrNotFound) {
+			return old, err
+		}
+	}
+	err = m.cfg.UpdateContext(ctx, func(c *config.Config) error {
+		if _, ok := c.Account(name); !ok {
+			return &NoAccountError{Name: name, Known: accountNames(c)}
+		}
+		c.PutAccount(n)
+		return nil
+	})
+	return n, err
+}
+
+// moved reports whether an edit points the account at another server or
+// login.
+func moved(old, n config.Account) bool {
+	return old.URL != n.URL || old.User != n.User || old.Brand != n.Brand || old.DeviceID != n.DeviceID ||
+		old.IdentifierType != n.IdentifierType || old.Identifier != n.Identifier
+}
