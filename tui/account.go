@@ -280,6 +280,8 @@ func (s *accountScreen) update(m *Model, msg tea.KeyPressMsg) []action {
 		return nil
 	case key.Matches(msg, k.SignIn):
 		return acts(openDlg(newSignInDialog(m, *st)))
+	case key.Matches(msg, k.Edit):
+		return acts(openDlg(newEditAccountDialog(m, *st)))
 	case !st.SignedIn:
 		return nil
 	case key.Matches(msg, k.SignOut):
@@ -770,5 +772,5 @@ func (s *accountScreen) short(k keyMap) []key.Binding {
 
 func (s *accountScreen) full(m *Model) []key.Binding {
 	k := m.keys
-	return []key.Binding{k.Back, k.SignIn, k.SignOut, k.NewToken, k.Rotate, k.RotateAll, k.Fetch, k.Revoke, k.MFA, k.MFAOff, k.AutoRegen, k.History, k.Vault}
+	return []key.Binding{k.Back, k.SignIn, k.SignOut, k.NewToken, k.Rotate, k.RotateAll, k.Fetch, k.Revoke, k.MFA, k.MFAOff, k.AutoRegen, k.History, k.Vault, k.Edit}
 }

@@ -108,6 +108,10 @@ func (s *accountsScreen) update(m *Model, msg tea.KeyPressMsg) []action {
 		return acts(runCmd(m.openOverview()))
 	case key.Matches(msg, k.Add):
 		return acts(openDlg(newAddAccountDialog(m)))
+	case key.Matches(msg, k.Edit):
+		if a, ok := s.selected(); ok {
+			return acts(openDlg(newEditAccountDialog(m, a)))
+		}
 	case key.Matches(msg, k.Open):
 		a, ok := s.selected()
 		if !ok {
@@ -287,5 +291,5 @@ func (s *accountsScreen) short(k keyMap) []key.Binding {
 
 func (s *accountsScreen) full(m *Model) []key.Binding {
 	k := m.keys
-	return []key.Binding{k.Open, k.Add, k.SignIn, k.Remove, k.Filter, k.Vault, k.Overview, k.Top, k.Bottom}
+	return []key.Binding{k.Open, k.Add, k.Edit, k.SignIn, k.Remove, k.Filter, k.Vault, k.Overview, k.Top, k.Bottom}
 }

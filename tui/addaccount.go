@@ -52,6 +52,51 @@ type addAccountDialog struct {
 	err    string
 	// regionURL is each Capillary region preset's base URL.
 	regionURL map[string]string
+	// editing is the account being edited, if any: its name and service
+	// are fixed, the rest is filled in from it.
+	editing string
+}
+
+// newEditAccountDialog is the add-account form over an account's settings,
+// to change them in place.
+func newEditAccountDialog(m *Model, st account.Status) *addAccountDialog {
+	d := newAddAccountDialog(m)
+	d.editing = st.Name
+	for i, s := range d.fields[fService].choices {
+		if s == st.Service {
+			d.fields[fService].choice = i
+		}
+	}
+	set := func(f, v string) {
+		d.fields[f].input.SetValue(v)
+		d.fields[f].touched = v != ""
+	}
+	set(fName, st.Name)
+	set(fURL, st.URL)
+	set(fUser, st.User)
+	set(fBrand, st.Extra.Brand)
+	set(fIdentifier, st.Extra.Identifier)
+	set(fDevice, st.Extra.DeviceID)
+	d.fields[fInsecure].on = st.Insecure
+	f := d.fields[fRegion]
+	f.choice = len(f.choices) - 1 // other URL
+	for i, r := range f.choices {
+		if r == st.Extra.Region {
+			f.choice = i
+		}
+	}
+	for i, t := range d.fields[fIDType].choices {
+		if t == st.Extra.IdentifierType {
+			d.fields[fIDType].choice = i
+		}
+	}
+	d.retarget()
+	d.fields[fSubmit].label = "Save changes"
+	d.focus = d.order()[0]
+	if d.isText(d.focus) {
+		d.fields[d.focus].input.Focus()
+	}
+	return d
 }
 
 func newAddAccountDialog(m *Model) *addAccountDialog {
@@ -103,8 +148,16 @@ func (d *addAccountDialog) region() string {
 	return f.choices[f.choice]
 }
 
-// order is the fields the chosen service needs, top to bottom.
+// order is the fields the chosen service needs, top to bottom; an edit
+// leaves out the name and service, which stay.
 func (d *addAccountDialog) order() []string {
+	if d.editing != "" {
+		return d.fieldOrder()[2:]
+	}
+	return d.fieldOrder()
+}
+
+func (d *addAccountDialog) fieldOrder() []string {
 	switch {
 	case account.Info(d.service()).SignIn.Identity:
 		out := []string{fService, fName, fRegion}
@@ -308,6 +361,9 @@ func (d *addAccountDialog) submit(m *Model) tea.Cmd {
 	}
 	a := d.candidate()
 	d.err = ""
+	if d.editing != "" {
+		return d.save(m, a)
+	}
 	var cmd tea.Cmd
 	d.op, cmd = startOp(m, "Adding "+a.Name+"…", func(ctx context.Context) (config.Account, error) {
 		return m.mgr.Add(ctx, a)
@@ -318,6 +374,25 @@ func (d *addAccountDialog) submit(m *Model) tea.Cmd {
 		}
 		m.accounts.want = a.Name
 		return acts(closeDlg(d), status("Added "+a.Name+". Press enter to sign in."), runCmd(m.loadAccounts()))
+	})
+	return cmd
+}
+
+// save changes the edited account to a, but its name and service.
+func (d *addAccountDialog) save(m *Model, a config.Account) tea.Cmd {
+	name := d.editing
+	var cmd tea.Cmd
+	d.op, cmd = startOp(m, "Saving "+name+"…", func(ctx context.Context) (config.Account, error) {
+		return m.mgr.Edit(ctx, name, func(old *config.Account) {
+			old.URL, old.User, old.Region, old.InsecureHTTP = a.URL, a.User, a.Region, a.InsecureHTTP
+			old.Brand, old.IdentifierType, old.Identifier, old.DeviceID = a.Brand, a.IdentifierType, a.Identifier, a.DeviceID
+		})
+	}, func(_ config.Account, err error) []action {
+		if err != nil {
+			d.err = m.errText(err)
+			return nil
+		}
+		return acts(closeDlg(d), status("Saved "+name), reloadScreen())
 	})
 	return cmd
 }
@@ -380,10 +455,15 @@ func (d *addAccountDialog) view(m *Model, w, h int) string {
 	if d.err != "" {
 		b = append(b, m.st.Error.Render(wrap("✗ "+d.err, inner)))
 	}
-	if m.running(d.op) {
-		b = append(b, spinnerLine(m, "Adding…"))
+	title, doing := "Add account", "Adding…"
+	if d.editing != "" {
+		title, doing = "Edit account · "+d.editing, "Saving…"
+		b = append([]string{m.st.badge(d.service()) + " " + m.st.Bold.Render(d.editing) + m.st.Faint.Render("  name and service stay"), ""}, b...)
 	}
-	return frame(m, "Add account", strings.Join(b, "\n"), dw, false)
+	if m.running(d.op) {
+		b = append(b, spinnerLine(m, doing))
+	}
+	return frame(m, title, strings.Join(b, "\n"), dw, false)
 }
 
 func (d *addAccountDialog) short(k keyMap) []key.Binding {

@@ -1,9 +1,12 @@
 package tui
 
 import (
+	"context"
 	"strings"
 	"testing"
 
+	"keyturn/account"
+	"keyturn/config"
 	"keyturn/sandbox/mattermostsim"
 )
 
@@ -72,5 +75,38 @@ func TestCreateDuplicateNameKeepsTheDialogAndTheName(t *testing.T) {
 	h.says(`personal access token "deploy-2"`)
 	if strings.Contains(h.screen(), "already has a token") {
 		t.Fatalf("the old error stays up:\n%s", h.dump())
+	}
+}
+
+// e edits an account in place: a typo in the URL is fixed without removing
+// and adding it again (issue 16, item 6).
+func TestEditAccountFixesATypoInTheURL(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	if _, err := h.mgr.Add(context.Background(), config.Account{Name: "typo", Service: account.Mattermost, URL: "http://127.0.0.1:1", User: mattermostsim.AdminUsername}); err != nil {
+		t.Fatal(err)
+	}
+	h.press("ctrl+r")
+	h.selectAccount("typo")
+	h.press(keyOf(h.m.keys.Edit))
+	h.says("Edit account · typo", "http://127.0.0.1:1")
+	d, ok := h.m.topDialog().(*addAccountDialog)
+	if !ok {
+		t.Fatalf("no edit dialog:\n%s", h.dump())
+	}
+	for d.focus != fURL {
+		h.press("tab")
+	}
+	for range len("http://127.0.0.1:1") {
+		h.press("backspace")
+	}
+	h.typeText(h.sb.MattermostURL)
+	for d.focus != fSubmit {
+		h.press("tab")
+	}
+	h.press("enter")
+	h.says("Saved typo")
+	st, err := h.mgr.Show(context.Background(), "typo")
+	if err != nil || st.URL != h.sb.MattermostURL || st.Service != account.Mattermost || st.User != mattermostsim.AdminUsername {
+		t.Fatalf("after the edit: %+v, %v", st, err)
 	}
 }

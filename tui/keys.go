@@ -23,6 +23,7 @@ type keyMap struct {
 	Remove  key.Binding
 	Filter  key.Binding
 	Vault   key.Binding
+	Edit    key.Binding
 	SignIn  key.Binding
 	SignOut key.Binding
 
@@ -87,6 +88,7 @@ func defaultKeys() keyMap {
 		Remove:  b([]string{"d"}, "d", "remove"),
 		Filter:  b([]string{"/"}, "/", "filter"),
 		Vault:   b([]string{"v"}, "v", "vault"),
+		Edit:    b([]string{"e"}, "e", "edit"),
 		SignIn:  b([]string{"s"}, "s", "sign in"),
 		SignOut: b([]string{"o"}, "o", "sign out"),
 
