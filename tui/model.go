@@ -558,10 +558,8 @@ func (m *Model) render() string {
 				return v
 			}
 		}
-		// Above the hint line: the dialog's keys are read there.
-		above := m.height - (lipgloss.Height(footer) - 1)
-		box := d.view(m, m.width-2, above-2)
-		return overlay(base, box, m.width, above)
+		w, h := m.dialogArea(footer)
+		return overlay(base, d.view(m, w, h), m.width, h+2)
 	}
 	return base
 }
@@ -716,4 +714,10 @@ func (m *Model) fitHints(bs []key.Binding) []key.Binding {
 		}
 	}
 	return out
+}
+
+// dialogArea is the room a dialog is drawn in: the screen above the
+// footer's hint line (its keys are read there), less a margin.
+func (m *Model) dialogArea(footer string) (w, h int) {
+	return m.width - 2, m.height - (lipgloss.Height(footer) - 1) - 2
 }
