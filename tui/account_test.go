@@ -239,7 +239,7 @@ func TestRocketChatPATThroughTwoFactor(t *testing.T) {
 	h.says("New token · rc", "Rocket.Chat asks for a code from the authenticator app.", "Method:", "authenticator app", "email code")
 	h.typeText("000000")
 	h.press("enter")
-	h.says("✗ Not accepted:")
+	h.says("✗ The server did not accept that")
 	// Switch to an email code.
 	h.press("tab")
 	h.says("Rocket.Chat asks for the code sent by email.", "A code was sent", "Switched to email code.")

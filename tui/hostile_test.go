@@ -67,7 +67,7 @@ func TestHostileServersReachNoScreen(t *testing.T) {
 	h.press("enter")
 	h.typeText("000000")
 	h.press("enter")
-	h.says("✗ Not accepted:")
+	h.says("✗ The server did not accept that")
 	check("challenge dialog after a wrong code")
 	h.typeText(h.mattermostCode())
 	h.press("enter")

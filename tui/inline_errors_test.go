@@ -110,3 +110,25 @@ func TestEditAccountFixesATypoInTheURL(t *testing.T) {
 		t.Fatalf("after the edit: %+v, %v", st, err)
 	}
 }
+
+// A refused code is said in keyturn's words; the server's own words come
+// on a line of their own under it (issue 16, item 6).
+func TestChallengeSaysARefusedCodeInKeyturnsWords(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	h.selectAccount(mmAcct)
+	h.press("enter")
+	h.typeText(mattermostsim.AdminPassword)
+	h.press("enter")
+	h.typeText("000000")
+	h.press("enter")
+	lines := strings.Split(h.screen(), "\n")
+	for i, l := range lines {
+		if strings.Contains(l, "✗ The server did not accept that code.") {
+			if strings.Contains(l, "Invalid") || !strings.Contains(lines[i+1], "mattermost: ") {
+				t.Fatalf("want the words, then the server's on the next line:\n%s", h.dump())
+			}
+			return
+		}
+	}
+	t.Fatalf("no refusal in keyturn's words:\n%s", h.dump())
+}

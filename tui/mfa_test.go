@@ -213,11 +213,11 @@ func TestRocketChatMFAIsDisabledWithACode(t *testing.T) {
 	h.says("Disable MFA · rc", "Rocket.Chat asks for a code from the authenticator app.")
 	h.typeText("000000")
 	h.press("enter")
-	h.says("✗ Not accepted:")
+	h.says("✗ The server did not accept that")
 	code := h.code("rocketchat alice TOTP")
 	h.typeText(code)
 	h.press("enter")
-	if strings.Contains(h.flat(), "Not accepted") {
+	if strings.Contains(h.flat(), "did not accept that") {
 		// The sign-in used this step; take the next one.
 		h.typeText(simnet.TOTPCode("KEYTURNROCKETALICETOTPSECRET2345", h.sb.Env.Clock.Now().Add(30*time.Second)))
 		h.press("enter")

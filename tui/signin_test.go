@@ -64,7 +64,7 @@ func TestSignInMattermostWithMFA(t *testing.T) {
 	// A wrong code keeps the dialog open with the server's message.
 	h.typeText("000000")
 	h.press("enter")
-	h.contains("Mattermost asks for a code", "✗ Not accepted:", "Try again with the code now shown")
+	h.contains("Mattermost asks for a code", "✗ The server did not accept that", "Try again with the code now shown")
 	h.typeText(h.mattermostCode())
 	h.press("enter")
 	h.lacks("Sign in · mm")
@@ -167,7 +167,7 @@ func TestCapillaryOTPResendAndMFAStep(t *testing.T) {
 	// A wrong code keeps the dialog with the server's words.
 	h.typeText("111111")
 	h.press("enter")
-	h.contains("✗ Not accepted:", "Capillary asks for the one-time code")
+	h.contains("✗ The server did not accept that", "Capillary asks for the one-time code")
 	_ = first
 	h.typeText(h.code("Capillary OTP"))
 	h.press("enter")
