@@ -126,6 +126,13 @@ func TestDialogsStayAboveTheHintLine(t *testing.T) {
 			}
 			footer := strings.Split(ansi.Strip(m.footerView()), "\n")[1:] // from the hint line
 			lines := strings.Split(ansi.Strip(m.View().Content), "\n")
+			// Beside the dialog's frame, nothing of the screen under it
+			// shows: no stray characters at its edges.
+			for _, l := range lines {
+				if i := strings.IndexAny(l, "│╭╰"); i > 0 && strings.TrimSpace(l[:i]) != "" {
+					t.Errorf("%s at %dx%d: stray text left of the dialog: %q", name, size[0], size[1], l)
+				}
+			}
 			got := lines[len(lines)-len(footer):]
 			for i := range footer {
 				if strings.TrimRight(got[i], " ") != strings.TrimRight(footer[i], " ") {
