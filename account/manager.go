@@ -36,6 +36,9 @@ type Options struct {
 	// LockWaiting, when set, is told once, naming the holder, that an
 	// operation waits for another keyturn process holding the account.
 	LockWaiting func(msg string)
+	// DeliverTimeout bounds each consumer's command and verify command
+	// (DefaultDeliverTimeout if zero).
+	DeliverTimeout time.Duration
 }
 
 // Manager runs the operations over the config file and the store.

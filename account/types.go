@@ -237,6 +237,9 @@ type Issued struct {
 	// Notes are things the person should know: an old token that could
 	// not be revoked, a verification that failed.
 	Notes []string `json:"notes,omitempty"`
+	// Deliveries are what became of the secret's consumers once the token
+	// was stored (see deliverRotated).
+	Deliveries []Delivery `json:"deliveries,omitempty"`
 
 	// What RetryStore writes: the index entry and the stored form (a
 	// credential is stored as JSON around its token).
