@@ -366,7 +366,6 @@ func readNoFollow(path string) ([]byte, error) {
 	return b.Bytes(), nil
 }
 
-
 // envValue writes value for a .env line: bare when every character is
 // plain, else in single quotes. A value no .env reader can hold is refused.
 func envValue(value string) (string, error) {
