@@ -333,6 +333,18 @@ func itoa(i int) string {
 	return string(b)
 }
 
+// CommandToken is a slash command's current token, as the integration that
+// uses it holds it ("" for no such command): tests hand it to keyturn as
+// a leaked token.
+func (s *Server) CommandToken(id string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c := s.commands[id]; c != nil {
+		return c.Token
+	}
+	return ""
+}
+
 // Configure changes the server's settings.
 func (s *Server) Configure(f func(*Settings)) {
 	s.mu.Lock()
