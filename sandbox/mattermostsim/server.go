@@ -586,6 +586,7 @@ func init() {
 		routes = append(routes, route{method: method, pattern: strings.Split(pattern, "/"), session: session, h: h})
 	}
 	// Literal routes come before the ones with parameters they overlap.
+	add("GET", "system/ping", false, (*ctx).statusOK)
 	add("POST", "users/login", false, (*ctx).login)
 	add("POST", "users/logout", false, (*ctx).logout)
 	add("GET", "users/tokens", true, (*ctx).listAllTokens)
