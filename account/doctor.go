@@ -86,7 +86,9 @@ func (m *Manager) Doctor(ctx context.Context, o DoctorOptions) *DoctorReport {
 	return rep
 }
 
-func ok(area, name, detail string) Check { return Check{Area: area, Name: name, Status: CheckOK, Detail: detail} }
+func ok(area, name, detail string) Check {
+	return Check{Area: area, Name: name, Status: CheckOK, Detail: detail}
+}
 func problem(area, name, detail, fix string) Check {
 	return Check{Area: area, Name: name, Status: CheckProblem, Detail: textsafe.Line(detail), Fix: fix}
 }

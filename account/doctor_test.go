@@ -105,7 +105,9 @@ func TestDoctorKeyringLockedUnderWSLAndFileStoreModes(t *testing.T) {
 		t.Fatalf("WSL: %+v", c)
 	}
 	rep = kr.Doctor(ctx, account.DoctorOptions{Getenv: func(string) string { return "" }, OSRelease: "5.15.0-microsoft-standard-WSL2",
-		Keyring: func(context.Context) keystore.KeyringProbe { return keystore.KeyringProbe{DBus: true, Session: "DBUS_SESSION_BUS_ADDRESS is not set"} }})
+		Keyring: func(context.Context) keystore.KeyringProbe {
+			return keystore.KeyringProbe{DBus: true, Session: "DBUS_SESSION_BUS_ADDRESS is not set"}
+		}})
 	if c := checkOf(t, rep, "store", "D-Bus session"); c.Status != account.CheckProblem || !strings.Contains(c.Fix, "dbus-run-session") {
 		t.Fatalf("no session: %+v", c)
 	}
