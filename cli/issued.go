@@ -19,11 +19,13 @@ type issuedJSON struct {
 	Expires     string   `json:"expires,omitempty"`
 	Token       string   `json:"token,omitempty"`
 	Notes       []string `json:"notes,omitempty"`
+	// Deliveries are what became of the secret's consumers.
+	Deliveries []account.Delivery `json:"deliveries,omitempty"`
 }
 
 func toIssuedJSON(iss *account.Issued, reveal bool) issuedJSON {
 	out := issuedJSON{Name: iss.Name, Account: iss.Account, Kind: iss.Kind, Ref: iss.Ref, Fingerprint: iss.Fingerprint,
-		Stored: iss.Stored, Store: iss.Store, Notes: iss.Notes}
+		Stored: iss.Stored, Store: iss.Store, Notes: iss.Notes, Deliveries: iss.Deliveries}
 	if iss.Expires != nil {
 		out.Expires = iss.Expires.UTC().Format("2006-01-02T15:04:05Z")
 	}
@@ -41,7 +43,10 @@ func printIssued(app *App, iss *account.Issued, asJSON, reveal bool) error {
 		fmt.Fprintf(app.io.Err, "note: %s\n", textsafe.Line(n))
 	}
 	if asJSON {
-		return writeJSON(app.io.Out, toIssuedJSON(iss, reveal))
+		if err := writeJSON(app.io.Out, toIssuedJSON(iss, reveal)); err != nil {
+			return err
+		}
+		return deliveryFailures(iss.Name, iss.Deliveries)
 	}
 	fp := ""
 	if iss.Fingerprint != "" {
@@ -55,7 +60,8 @@ func printIssued(app *App, iss *account.Issued, asJSON, reveal bool) error {
 	if reveal {
 		fmt.Fprintln(app.io.Out, shownValue(app, iss.Value))
 	}
-	return nil
+	printDeliveries(app, iss.Deliveries)
+	return deliveryFailures(iss.Name, iss.Deliveries)
 }
 
 // reportNotStored handles a token the store refused (DESIGN.md rule 1): the
