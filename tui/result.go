@@ -173,6 +173,7 @@ func (d *resultDialog) view(m *Model, w, h int) string {
 	for _, n := range iss.Notes {
 		b = append(b, m.st.Warn.Render(wrap("• "+n, inner)))
 	}
+	b = append(b, deliveryLines(m, iss.Deliveries, inner)...)
 	if d.note != "" {
 		b = append(b, m.st.Accent.Render(wrap(d.note, inner)))
 	}
