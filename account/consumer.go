@@ -156,8 +156,8 @@ func checkDeliverable(cfg *config.Config, name string) error {
 // checkConsumerFile refuses a path keyturn would not write: a link, a
 // directory, keyturn's own files, or one whose directory is missing.
 func (m *Manager) checkConsumerFile(path string) error {
-	if path == m.cfg.Path || filepath.Dir(path) == filepath.Dir(m.cfg.Path) && strings.HasPrefix(filepath.Base(path), filepath.Base(m.cfg.Path)) {
-		return inputErrorf("--file %s is keyturn's own config file", path)
+	if filepath.Dir(path) == filepath.Dir(m.cfg.Path) || path == m.vault.FilePath() {
+		return inputErrorf("--file %s is among keyturn's own files (its config directory or store); give a file of the integration", path)
 	}
 	fi, err := os.Lstat(path)
 	switch {

@@ -181,6 +181,7 @@ func TestConsumerInputErrors(t *testing.T) {
 		{config.Consumer{Secret: "mm/command/nosuch", File: filepath.Join(dir, "f")}, "no secret named"},
 		{config.Consumer{Secret: "mm/credential", File: filepath.Join(dir, "f")}, "not the name of an issued token"},
 		{config.Consumer{Secret: names[0], File: filepath.Join(dir, "missing", "f")}, "directory does not exist"},
+		{config.Consumer{Secret: names[0], File: filepath.Join(filepath.Dir(w.cfg.Path), "x.env")}, "among keyturn's own files"},
 		{config.Consumer{Secret: names[0], Command: "curl -H 'X: " + tok + "' x"}, "holds the secret's value"},
 	} {
 		_, err := w.mgr.AddConsumer(ctx, tc.c)
