@@ -150,7 +150,11 @@ func (m *Manager) keyringChecks(ctx context.Context, o DoctorOptions) []Check {
 		return append(out, problem("store", "collection", "the keyring collection is locked",
 			"unlock it in your keyring app, or with 'gnome-keyring-daemon --unlock' (it reads the password on stdin)"))
 	}
-	out = append(out, ok("store", "collection", "unlocked"))
+	if p.LockKnown {
+		out = append(out, ok("store", "collection", "unlocked"))
+	} else {
+		out = append(out, ok("store", "collection", "the Secret Service does not say whether it is locked; the read below tells"))
+	}
 	return append(out, m.keyringAnswers(ctx)...)
 }
 

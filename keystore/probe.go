@@ -16,8 +16,10 @@ type KeyringProbe struct {
 	// Service is why no Secret Service answers; "" when one does (or
 	// keyturn could not tell).
 	Service string
-	// Locked is true when the collection keyturn writes to is locked.
-	Locked bool
+	// Locked is true when the collection keyturn writes to is locked;
+	// LockKnown is false when the Secret Service did not say (no
+	// collection yet, or it was not running).
+	Locked, LockKnown bool
 }
 
 // ProbeKeyring asks the session bus about the keyring, bounded by ctx.
@@ -40,7 +42,9 @@ func ProbeKeyring(ctx context.Context) KeyringProbe {
 	case strings.HasPrefix(why, "no Secret Service"):
 		p.Service = why
 	case strings.Contains(why, "locked"):
-		p.Locked = true
+		p.Locked, p.LockKnown = true, true
+	default:
+		p.Locked, p.LockKnown = collectionLocked(ctx)
 	}
 	return p
 }
