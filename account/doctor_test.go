@@ -97,7 +97,9 @@ func TestDoctorKeyringLockedUnderWSLAndFileStoreModes(t *testing.T) {
 	kr := account.New(cf, keystore.NewVault(namedStore{keystore.NewMemory(), keystore.KindKeyring}, cf), account.Options{})
 	env := map[string]string{"WSL_DISTRO_NAME": "Ubuntu"}
 	rep := kr.Doctor(ctx, account.DoctorOptions{Getenv: func(k string) string { return env[k] },
-		Keyring: func(context.Context) keystore.KeyringProbe { return keystore.KeyringProbe{DBus: true, Locked: true, LockKnown: true} }})
+		Keyring: func(context.Context) keystore.KeyringProbe {
+			return keystore.KeyringProbe{DBus: true, Locked: true, LockKnown: true}
+		}})
 	if c := checkOf(t, rep, "store", "collection"); c.Status != account.CheckProblem || !strings.Contains(c.Fix, "unlock") {
 		t.Fatalf("locked collection: %+v", c)
 	}
