@@ -2,7 +2,10 @@ package account_test
 
 import (
 	"context"
+	"encoding/pem"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -127,5 +130,42 @@ func TestDoctorKeyringLockedUnderWSLAndFileStoreModes(t *testing.T) {
 	rep = fs.Doctor(ctx, account.DoctorOptions{Getenv: func(string) string { return "" }, OSRelease: "6.1"})
 	if c := checkOf(t, rep, "store", "store file"); c.Status != account.CheckOK || rep.Problems != 0 {
 		t.Fatalf("store file 0600: %+v %s", c, fmt.Sprint(rep.Checks))
+	}
+}
+
+func TestDoctorTLS(t *testing.T) {
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Version-Id", "11.10.0..abc.false")
+		w.Write([]byte(`{"status":"OK"}`))
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	ca := filepath.Join(dir, "ca.pem")
+	os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o600)
+	cf := config.Open(filepath.Join(dir, "config.json"))
+	m := account.New(cf, keystore.NewVault(keystore.NewMemory(), cf), account.Options{Timeout: 5 * time.Second})
+	ctx := context.Background()
+	for _, a := range []config.Account{
+		{Name: "untrusted", Service: account.Mattermost, URL: srv.URL, User: "x"},
+		{Name: "trusted", Service: account.Mattermost, URL: srv.URL, User: "x", CAFile: ca},
+	} {
+		if _, err := m.Add(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rep := m.Doctor(ctx, account.DoctorOptions{Getenv: func(string) string { return "" }, OSRelease: "6.1"})
+	c := checkOf(t, rep, "account untrusted", "TLS")
+	if c.Status != account.CheckProblem || !strings.Contains(c.Fix, "CA file") {
+		t.Fatalf("untrusted certificate: %+v", c)
+	}
+	c = checkOf(t, rep, "account trusted", "TLS")
+	if c.Status != account.CheckOK || !strings.Contains(c.Detail, "verified, TLS 1.3, certificate valid until") {
+		t.Fatalf("trusted certificate: %+v", c)
+	}
+	if c := checkOf(t, rep, "account trusted", "version"); c.Detail != "11.10.0" {
+		t.Fatalf("version: %+v", c)
+	}
+	if rep.Problems != 1 {
+		t.Fatalf("problems: %d, want 1: %+v", rep.Problems, rep.Checks)
 	}
 }
