@@ -421,7 +421,7 @@ func (d *bulkDialog) detail(m *Model, w, maxLines int) []string {
 		if it.Note != "" {
 			add(upperFirst(it.Note)+".", m.st.Subtle.Render)
 		}
-		b = append(b, deliveryLines(m, it.Deliveries, w)...)
+		b = append(b, deliveryLines(m, it.Deliveries, w, "")...)
 	case "already done":
 		add("Rotated by an earlier run; saved as "+it.Name+".", m.st.Subtle.Render)
 	case "unknown":

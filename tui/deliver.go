@@ -1,13 +1,18 @@
 package tui
 
 import (
+	"context"
+
+	tea "charm.land/bubbletea/v2"
+
 	"keyturn/account"
 	"keyturn/textsafe"
 )
 
 // deliveryLines say what became of each consumer of a rotated token:
-// delivered, or failed and why, with how to retry (the token stays saved).
-func deliveryLines(m *Model, ds []account.Delivery, w int) []string {
+// delivered, or failed and why, with how to retry (the token stays saved):
+// retry names the screen's way, and the command line works everywhere.
+func deliveryLines(m *Model, ds []account.Delivery, w int, retry string) []string {
 	var out []string
 	failed := false
 	for _, d := range ds {
@@ -19,7 +24,11 @@ func deliveryLines(m *Model, ds []account.Delivery, w int) []string {
 		out = append(out, m.st.Error.Render(wrap("✗ Delivery to "+textsafe.Line(d.Consumer)+" failed: "+textsafe.Line(d.Error), w)))
 	}
 	if failed {
-		out = append(out, m.st.Subtle.Render(wrap("The token stays saved. Fix the consumer, then run 'keyturn deliver "+textsafe.Line(ds[0].Secret)+"'.", w)))
+		how := "run 'keyturn deliver " + textsafe.Line(ds[0].Secret) + "'"
+		if retry != "" {
+			how = retry + " (or " + how + ")"
+		}
+		out = append(out, m.st.Subtle.Render(wrap("The token stays saved. Fix the consumer, then "+how+".", w)))
 	}
 	return out
 }
@@ -33,4 +42,21 @@ func deliveryFailed(ds []account.Delivery) int {
 		}
 	}
 	return n
+}
+
+// redeliver hands the dialog's token, as stored, to its consumers again.
+func (d *resultDialog) redeliver(m *Model) tea.Cmd {
+	iss := d.iss
+	var cmd tea.Cmd
+	d.delivering, cmd = m.start("Delivering "+iss.Name+"…", func(ctx context.Context) (any, error) {
+		return m.mgr.Deliver(ctx, iss.Name)
+	}, func(val any, err error) tea.Cmd {
+		if err != nil {
+			d.note = "Delivery: " + err.Error()
+			return nil
+		}
+		iss.Deliveries, _ = val.([]account.Delivery)
+		return nil
+	})
+	return cmd
 }

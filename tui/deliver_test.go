@@ -17,6 +17,7 @@ func TestRotationsReportEachConsumer(t *testing.T) {
 	h := newHarness(t, harnessOpts{})
 	h.signInMattermost()
 	ctx := context.Background()
+	// names[0] is /deploy's secret: its consumer fails; names[1] has a file.
 	var names []string
 	for _, tk := range h.m.acct.tokens {
 		if tk.Kind == account.KindCommand {
@@ -24,17 +25,19 @@ func TestRotationsReportEachConsumer(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			names = append(names, iss.Name)
+			if strings.HasPrefix(tk.Label, "/deploy") {
+				names = append([]string{iss.Name}, names...)
+			} else {
+				names = append(names, iss.Name)
+			}
 		}
 	}
 	if len(names) < 2 {
 		t.Fatalf("commands: %v", names)
 	}
 	out := filepath.Join(t.TempDir(), "tok")
-	for _, c := range []config.Consumer{
-		{Secret: names[0], File: out},
-		{Secret: names[1], Command: "cat >/dev/null; echo 'app is down'; exit 5"},
-	} {
+	failing := config.Consumer{Secret: names[0], Command: "cat >/dev/null; echo 'app is down'; exit 5"}
+	for _, c := range []config.Consumer{failing, {Secret: names[1], File: out}} {
 		if _, err := h.mgr.AddConsumer(ctx, c); err != nil {
 			t.Fatal(err)
 		}
@@ -42,22 +45,37 @@ func TestRotationsReportEachConsumer(t *testing.T) {
 	h.press("ctrl+r") // reload: the tokens are now held
 	h.settle()
 
-	// One token: the result dialog says where it went.
+	// One token: the result dialog says its consumer failed and why; once
+	// the consumer is fixed, d delivers the saved token again.
 	h.cursorTo("/deploy")
 	h.press("r")
 	h.press("y")
 	h.settle()
 	iss := h.m.topDialog().(*resultDialog).iss
-	if iss.Name == names[0] {
-		h.dialogSays("✓ Delivered to file " + out)
-		if data, _ := os.ReadFile(out); string(data) != iss.Value {
-			t.Fatal("the file does not hold the new token")
-		}
-	} else {
-		h.dialogSays("✗ Delivery to command", "failed:", "exited with status 5: app is down", "The token stays saved.", "keyturn deliver "+iss.Name)
+	h.dialogSays("✓ Saved to", "✗ Delivery to command", "failed:", "exited with status 5: app is down",
+		"The token stays saved. Fix the consumer, then press d to deliver again (or run 'keyturn deliver "+iss.Name+"').")
+	h.says("d deliver again")
+	fixed := filepath.Join(t.TempDir(), "fixed")
+	if _, err := h.mgr.RemoveConsumers(ctx, names[0], failing); err != nil {
+		t.Fatal(err)
 	}
-	h.lacks(iss.Value)
+	if _, err := h.mgr.AddConsumer(ctx, config.Consumer{Secret: names[0], File: fixed}); err != nil {
+		t.Fatal(err)
+	}
+	h.press("d")
+	h.settle()
+	h.dialogSays("✓ Delivered to file " + fixed)
+	if data, _ := os.ReadFile(fixed); string(data) != iss.Value {
+		t.Fatal("d did not deliver the saved token")
+	}
+	h.lacks(iss.Value, "d deliver again")
 	h.press("enter")
+	if _, err := h.mgr.RemoveConsumers(ctx, names[0], config.Consumer{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.mgr.AddConsumer(ctx, failing); err != nil {
+		t.Fatal(err)
+	}
 
 	// Every token: the report counts what was not delivered, the details
 	// say why, and the token is saved.
@@ -68,7 +86,12 @@ func TestRotationsReportEachConsumer(t *testing.T) {
 	h.says("✗ 1 not delivered", "1 not delivered")
 	d := h.bulkDialog()
 	for i, it := range d.run.items {
-		if it.Name != names[1] {
+		if it.Name != names[0] {
+			if it.Name == names[1] {
+				if data, _ := os.ReadFile(out); string(data) == "" || len(it.Deliveries) != 1 || it.Deliveries[0].Status != account.Delivered {
+					t.Fatalf("the file consumer: %+v", it.Deliveries)
+				}
+			}
 			continue
 		}
 		for d.rows.index() != i {

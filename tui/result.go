@@ -22,8 +22,10 @@ type resultDialog struct {
 	storeErr error
 	revealed bool
 	saving   int // the save-again operation
-	leaving  bool
-	note     string
+	// delivering is the deliver-again operation.
+	delivering int
+	leaving    bool
+	note       string
 }
 
 // issuedTitles name the three ends of a flow that issues or reads a token.
@@ -98,6 +100,11 @@ func (d *resultDialog) update(m *Model, msg tea.Msg) tea.Cmd {
 			return nil
 		}
 		return d.retry(m)
+	case key.Matches(k, m.keys.Deliver) && d.saved() && deliveryFailed(d.iss.Deliveries) > 0:
+		if m.running(d.delivering) {
+			return nil
+		}
+		return d.redeliver(m)
 	case key.Matches(k, m.keys.Close):
 		if m.running(d.saving) {
 			if key.Matches(k, m.keys.Cancel) {
@@ -173,7 +180,10 @@ func (d *resultDialog) view(m *Model, w, h int) string {
 	for _, n := range iss.Notes {
 		b = append(b, m.st.Warn.Render(wrap("• "+n, inner)))
 	}
-	b = append(b, deliveryLines(m, iss.Deliveries, inner)...)
+	b = append(b, deliveryLines(m, iss.Deliveries, inner, "press d to deliver again")...)
+	if m.running(d.delivering) {
+		b = append(b, spinnerLine(m, "Delivering…"))
+	}
 	if d.note != "" {
 		b = append(b, m.st.Accent.Render(wrap(d.note, inner)))
 	}
@@ -197,6 +207,9 @@ func (d *resultDialog) short(m *Model) []key.Binding {
 	bs := []key.Binding{reveal, m.keys.Copy}
 	if !d.saved() {
 		bs = append(bs, m.keys.Retry)
+	}
+	if d.saved() && deliveryFailed(d.iss.Deliveries) > 0 {
+		bs = append(bs, m.keys.Deliver)
 	}
 	return append(bs, m.keys.Close)
 }
