@@ -143,9 +143,10 @@ func TestSecretHygiene(t *testing.T) {
 	// Consumers get each rotated token on stdin or in a file, never in an
 	// argument; leak reads it from stdin; doctor reads no secret.
 	cmdSecret := "mm/command/" + strings.TrimPrefix(cmdRef, "command:")
-	delivered := filepath.Join(dir, "delivered")
+	consumers := t.TempDir() // not keyturn's directory: a consumer may not write there
+	delivered := filepath.Join(consumers, "delivered")
 	must(do("", false, "consumer", "add", cmdSecret, "--command", "cat > "+delivered+"; sleep 0.05", "--verify", "sleep 0.05; test -s "+delivered), 0)
-	must(do("", false, "consumer", "add", cmdSecret, "--file", filepath.Join(dir, "app.env"), "--env-key", "MM_TOKEN"), 0)
+	must(do("", false, "consumer", "add", cmdSecret, "--file", filepath.Join(consumers, "app.env"), "--env-key", "MM_TOKEN"), 0)
 	must(do("", true, "token", "rotate", "mm", cmdRef, "--json", "--reveal"), 0)
 	must(do("", false, "deliver", cmdSecret), 0)
 	current, _ := os.ReadFile(delivered)
