@@ -37,6 +37,16 @@ type Delivery struct {
 	Error    string `json:"error,omitempty"`
 }
 
+// Remedy is the way out of a failed delivery: fix the consumer, then
+// deliver the stored token again. A delivered one has none.
+func (d Delivery) Remedy() (Remedy, bool) {
+	acct, ref, ok := ParseSecretName(d.Secret)
+	if !ok || d.Status == Delivered {
+		return Remedy{}, false
+	}
+	return Remedy{Action: Deliver, Account: acct, Ref: ref}, true
+}
+
 // InputError is a request that cannot be carried out as given (bad flags,
 // an unknown secret): the faces report it as a usage error.
 type InputError struct{ Msg string }

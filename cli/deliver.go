@@ -83,13 +83,15 @@ func printDeliveries(app *App, ds []account.Delivery) {
 // stays stored; nil when every one did.
 func deliveryFailures(secret string, ds []account.Delivery) error {
 	failed := 0
+	var remedy account.Remedy
 	for _, d := range ds {
 		if d.Status != account.Delivered {
 			failed++
+			remedy, _ = d.Remedy()
 		}
 	}
 	if failed == 0 {
 		return nil
 	}
-	return exitf(ExitFailure, "%d of %d consumer(s) of %s did not get the token (it is stored); fix them and run 'keyturn deliver %s'", failed, len(ds), secret, secret)
+	return exitf(ExitFailure, "%d of %d consumer(s) of %s did not get the token (it is stored). %s", failed, len(ds), secret, remedyLine(remedy))
 }

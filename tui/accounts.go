@@ -192,7 +192,7 @@ func layoutList(w int, name, server, user, state int) listLayout {
 
 // userOf is the user an account signs in as: for Capillary, the identifier.
 func userOf(a account.Status) string {
-	if a.Service == account.Capillary && a.Extra.Identifier != "" {
+	if account.Info(a.Service).SignIn.Identity && a.Extra.Identifier != "" {
 		return a.Extra.Identifier
 	}
 	return a.User
@@ -259,7 +259,7 @@ func stateCell(m *Model, a account.Status, now time.Time) string {
 		return m.st.Warn.Render("◐ waiting for a code")
 	case !a.SignedIn:
 		return m.st.Faint.Render("○ not signed in")
-	case a.Service == account.Capillary && a.Expires != nil:
+	case account.Info(a.Service).HasSession() && a.Expires != nil:
 		left := countdown(now, *a.Expires)
 		switch {
 		case left == "":

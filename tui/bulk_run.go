@@ -374,7 +374,7 @@ func (m *Model) offerResume(r *bulkRun, err error) tea.Cmd {
 // for: the challenge of its first token that failed for want of one. Only
 // Rocket.Chat takes an answer for a batch.
 func bulkChallenge(service string, rep *account.BulkReport) *account.Challenge {
-	if service != account.RocketChat {
+	if !account.Info(service).Challenge.BulkAnswer {
 		return nil
 	}
 	for _, it := range rep.Items {

@@ -14,21 +14,23 @@ import (
 // retry names the screen's way, and the command line works everywhere.
 func deliveryLines(m *Model, ds []account.Delivery, w int, retry string) []string {
 	var out []string
-	failed := false
+	var remedy *account.Remedy
 	for _, d := range ds {
 		if d.Status == account.Delivered {
 			out = append(out, m.st.OK.Render(wrap("✓ Delivered to "+textsafe.Line(d.Consumer), w)))
 			continue
 		}
-		failed = true
+		if r, ok := d.Remedy(); ok {
+			remedy = &r
+		}
 		out = append(out, m.st.Error.Render(wrap("✗ Delivery to "+textsafe.Line(d.Consumer)+" failed: "+textsafe.Line(d.Error), w)))
 	}
-	if failed {
-		how := "run 'keyturn deliver " + textsafe.Line(ds[0].Secret) + "'"
+	if remedy != nil {
+		how := m.remedyText(*remedy)
 		if retry != "" {
-			how = retry + " (or " + how + ")"
+			how = "Fix the consumer, then " + retry + " (or run 'keyturn deliver " + textsafe.Line(ds[0].Secret) + "')"
 		}
-		out = append(out, m.st.Subtle.Render(wrap("The token stays saved. Fix the consumer, then "+how+".", w)))
+		out = append(out, m.st.Subtle.Render(wrap("The token stays saved. "+how+".", w)))
 	}
 	return out
 }
