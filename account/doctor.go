@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -238,16 +237,12 @@ func (m *Manager) serverChecks(ctx context.Context) []Check {
 	return out
 }
 
-// probePath is a request each service answers without a credential, and
-// that names its version where the server does.
-func probePath(service string) string {
-	switch service {
-	case Mattermost:
-		return "/api/v4/system/ping"
-	case RocketChat:
-		return "/api/info"
-	}
-	return "/"
+// prober is a service whose server answers a request without a
+// credential and says its version there; doctor asks any other service's
+// server for its base URL.
+type prober interface {
+	probePath() string
+	version(res *client.Response) string
 }
 
 func (m *Manager) serverCheck(ctx context.Context, a config.Account) []Check {
@@ -256,8 +251,14 @@ func (m *Manager) serverCheck(ctx context.Context, a config.Account) []Check {
 	if err != nil {
 		return []Check{problem(area, "server", err.Error(), "fix the account's URL: 'keyturn account remove "+a.Name+"' and add it again")}
 	}
+	path := "/"
+	svc, _ := Lookup(a.Service)
+	p, canProbe := svc.(prober)
+	if canProbe {
+		path = p.probePath()
+	}
 	sent := time.Now()
-	res, err := hc.Do(ctx, &client.Request{Method: http.MethodGet, Path: probePath(a.Service)})
+	res, err := hc.Do(ctx, &client.Request{Method: http.MethodGet, Path: path})
 	got := time.Now()
 	if err != nil {
 		if tlsFailure(err) {
@@ -267,8 +268,10 @@ func (m *Manager) serverCheck(ctx context.Context, a config.Account) []Check {
 	}
 	out := []Check{ok(area, "reachable", fmt.Sprintf("%s answered HTTP %d in %s", a.URL, res.Status, got.Sub(sent).Round(time.Millisecond)))}
 	out = append(out, tlsCheck(area, a, res, m.opts.Now()))
-	if v := serverVersion(a.Service, res); v != "" {
-		out = append(out, ok(area, "version", v))
+	if canProbe {
+		if v := p.version(res); v != "" {
+			out = append(out, ok(area, "version", textsafe.Line(v)))
+		}
 	}
 	out = append(out, skewCheck(area, res, sent, got, m.opts.Now))
 	return out
@@ -301,29 +304,6 @@ func tlsCheck(area string, a config.Account, res *client.Response, now time.Time
 	return ok(area, "TLS", detail)
 }
 
-// serverVersion is the version the server says: Mattermost in a header,
-// Rocket.Chat in /api/info.
-func serverVersion(service string, res *client.Response) string {
-	if v := res.Header.Get("X-Version-Id"); v != "" {
-		return mattermostVersion(v)
-	}
-	if service == RocketChat {
-		var info struct {
-			Version string `json:"version"`
-			Info    struct {
-				Version string `json:"version"`
-			} `json:"info"`
-		}
-		if json.Unmarshal(res.Body, &info) == nil {
-			if info.Version == "" {
-				info.Version = info.Info.Version
-			}
-			return textsafe.Line(info.Version)
-		}
-	}
-	return ""
-}
-
 // skewCheck compares the server's Date header with this clock at the
 // middle of the request. TOTP codes depend on both agreeing.
 func skewCheck(area string, res *client.Response, sent, got time.Time, now func() time.Time) Check {
@@ -343,21 +323,4 @@ func skewCheck(area string, res *client.Response, sent, got time.Time, now func(
 		return warning(area, "clock", fmt.Sprintf("this clock is %s off the server's: TOTP codes may be refused", abs), fix)
 	}
 	return ok(area, "clock", fmt.Sprintf("within %s of the server's", max(skew, -skew)+time.Second))
-}
-
-// mattermostVersion reads the release from X-Version-Id, which goes on with
-// build numbers and hashes ("11.10.0..b8f8….false"): its leading numbers,
-// at most three.
-func mattermostVersion(v string) string {
-	var nums []string
-	for _, p := range strings.Split(v, ".") {
-		if p == "" || strings.Trim(p, "0123456789") != "" || len(nums) == 3 {
-			break
-		}
-		nums = append(nums, p)
-	}
-	if len(nums) == 0 {
-		return textsafe.Line(v[:min(len(v), 40)])
-	}
-	return strings.Join(nums, ".")
 }
