@@ -312,8 +312,9 @@ func (m *Manager) deliverOne(ctx context.Context, c config.Consumer, value strin
 }
 
 // auditDelivery records one delivery in the audit log beside the config
-// file. The hook for the audit wiring: a failure to log never fails the
-// delivery.
+// file; a failure to log never fails the delivery. It is the one hook the
+// audit wiring (issue 13 item 3, Manager.record) takes over: its body then
+// becomes m.record(ctx, Event{Action: ActDeliver, …}, outcome).
 func (m *Manager) auditDelivery(ctx context.Context, d Delivery) {
 	acct, _, _ := ParseSecretName(d.Secret)
 	outcome := audit.OK
