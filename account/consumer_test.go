@@ -97,6 +97,17 @@ func TestBulkRotationDeliversEachTokenAndAFailureKeepsIt(t *testing.T) {
 		t.Fatalf("a failed delivery must leave the rotation ok and stored: %+v", byName[names[2]])
 	}
 
+	// Each delivery is in the audit log, never a token.
+	log, _ := os.ReadFile(filepath.Join(filepath.Dir(w.cfg.Path), "audit.jsonl"))
+	if strings.Count(string(log), `"action":"deliver"`) != 3 || !strings.Contains(string(log), `"secret":"`+names[2]+`","outcome":"failed"`) {
+		t.Fatalf("audit log: %s", redactAll(redactAll(redactAll(string(log), tok0), tok1), tok2))
+	}
+	for _, tok := range []string{tok0, tok1, tok2} {
+		if strings.Contains(string(log), tok) {
+			t.Fatal("the audit log holds a token")
+		}
+	}
+
 	// deliver retries, from the store.
 	os.Remove(envFile)
 	ds, err := w.mgr.Deliver(ctx, names[0])
