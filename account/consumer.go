@@ -47,12 +47,8 @@ func (d Delivery) Remedy() (Remedy, bool) {
 	return Remedy{Action: Deliver, Account: acct, Ref: ref}, true
 }
 
-// InputError is a request that cannot be carried out as given (bad flags,
-// an unknown secret): the faces report it as a usage error.
-type InputError struct{ Msg string }
-
-func (e *InputError) Error() string { return e.Msg }
-
+// inputErrorf is an *InputError (policy.go): the faces report it as a
+// usage error.
 func inputErrorf(format string, args ...any) error {
 	return &InputError{Msg: fmt.Sprintf(format, args...)}
 }
@@ -311,17 +307,18 @@ func (m *Manager) deliverOne(ctx context.Context, c config.Consumer, value strin
 	return nil
 }
 
-// auditDelivery records one delivery in the audit log beside the config
-// file; a failure to log never fails the delivery. It is the one hook the
-// audit wiring (issue 13 item 3, Manager.record) takes over: its body then
-// becomes m.record(ctx, Event{Action: ActDeliver, …}, outcome).
+// auditDelivery records one delivery in the audit log (never the value);
+// a log that cannot be written is a warning, never the delivery's failure.
 func (m *Manager) auditDelivery(ctx context.Context, d Delivery) {
-	acct, _, _ := ParseSecretName(d.Secret)
+	ev := Event{Action: ActDeliver, Secret: d.Secret}
+	if acct, ref, ok := ParseSecretName(d.Secret); ok {
+		ev.Account, ev.Ref = acct, ref.String()
+	}
 	outcome := audit.OK
 	if d.Status != Delivered {
 		outcome = audit.Failed
 	}
-	_ = audit.Beside(m.cfg.Path).Append(ctx, audit.Entry{Time: m.opts.Now(), Action: "deliver", Account: acct, Secret: d.Secret, Outcome: outcome})
+	m.record(ctx, ev, outcome)
 }
 
 // redact hides value in text that reaches a report (a command's output).

@@ -59,12 +59,8 @@ func exactArgs(n int, msg string) cobra.PositionalArgs {
 }
 
 // consumerErr turns an error of the consumer commands into an exit: bad
-// input is a usage error (exit 2).
+// input (an *account.InputError) is a usage error (exit 2).
 func consumerErr(app *App, cmd *cobra.Command, err error, doing string) error {
-	var ie *account.InputError
-	if errors.As(err, &ie) {
-		return usageError{err}
-	}
 	return app.explain(cmd.Context(), err, doing, "")
 }
 

@@ -22,7 +22,7 @@ import (
 
 // TestSecretHygiene runs every command of a full session through the built
 // binary with debug logging on, then searches stdout, stderr, the debug log,
-// the config file, the rotation journal and every process argument seen
+// the config file, the rotation journal, the audit log and every process argument seen
 // during the run for every password, code and token involved: a secret may
 // appear only on the stdout of a command that was asked to reveal it.
 func TestSecretHygiene(t *testing.T) {
@@ -183,9 +183,14 @@ func TestSecretHygiene(t *testing.T) {
 	must(do(code(mfa.Secret, 30*time.Second)+"\n", false, "mfa", "activate", "mm", "--code", "-"), 0)
 	// A failing call still says nothing secret.
 	must(do("wrong-password\n000000\n", false, "login", "rc", "--password-stdin", "--code", "-"), 1)
+	must(do("", false, "policy", "set", "command", "90d"), 0)
+	must(do("", false, "status", "--json"), 0)
+	must(do("", false, "check"), 0)
 	must(do("", false, "logout", "mm"), 0)
 	must(do("", false, "logout", "rc"), 0)
 	must(do("", false, "logout", "cap"), 0)
+	must(do("", false, "log"), 0)
+	must(do("", false, "log", "--json"), 0)
 
 	close(stop)
 	watch.Wait()
@@ -222,7 +227,8 @@ func TestSecretHygiene(t *testing.T) {
 	if len(journals) == 0 {
 		t.Fatal("the bulk rotation left no journal to check")
 	}
-	for _, f := range append([]string{logFile, cfg}, journals...) {
+	auditLog := filepath.Join(dir, "audit.jsonl")
+	for _, f := range append([]string{logFile, cfg, auditLog}, journals...) {
 		b, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatalf("%s: %v", f, err)
@@ -231,6 +237,13 @@ func TestSecretHygiene(t *testing.T) {
 			t.Fatalf("%s is empty: the run wrote nothing to check", f)
 		}
 		leaks(filepath.Base(f), string(b))
+	}
+	// The audit log saw the whole session, so its check means something.
+	audited, _ := os.ReadFile(auditLog)
+	for _, act := range []string{"login", "rotate", "create", "revoke", "reveal", "exec", "mfa-setup", "mfa-activate", "logout"} {
+		if !strings.Contains(string(audited), `"action":"`+act+`"`) {
+			t.Errorf("the audit log has no %s entry", act)
+		}
 	}
 	if log, _ := os.ReadFile(logFile); !strings.Contains(string(log), "[redacted]") {
 		t.Error("the debug log shows no redaction: was debug logging on?")

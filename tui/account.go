@@ -28,6 +28,7 @@ type accountScreen struct {
 	gen  int
 
 	tokens    []account.Token
+	states    map[string]account.InventoryToken // by REF: age against the policies
 	tokLoaded bool
 	tokErr    error
 	mfa       *bool
@@ -90,14 +91,20 @@ func (s *accountScreen) cancelLoads(m *Model) {
 func (s *accountScreen) loadServer(m *Model, gen int) tea.Cmd {
 	name, service := s.name, s.st.Service
 	tid, tcmd := m.start("Listing tokens…", func(ctx context.Context) (any, error) {
-		return m.mgr.Tokens(ctx, name, account.ListFilter{})
+		toks, err := m.mgr.Tokens(ctx, name, account.ListFilter{})
+		if err != nil {
+			return nil, err
+		}
+		states, _ := m.mgr.Judge(name, toks, overviewWarn) // no marks rather than no list
+		return judgedTokens{toks, states}, nil
 	}, func(val any, err error) tea.Cmd {
 		if m.screen != screenAccount || m.acct.gen != gen {
 			return nil
 		}
 		s := &m.acct
 		s.tokLoaded, s.tokErr = true, err
-		s.tokens, _ = val.([]account.Token)
+		jt, _ := val.(judgedTokens)
+		s.tokens, s.states = jt.tokens, jt.states
 		if err != nil {
 			m.showError("Cannot list the tokens of "+name, err)
 		}
@@ -267,6 +274,8 @@ func (s *accountScreen) update(m *Model, msg tea.KeyPressMsg) tea.Cmd {
 	case s.nav.navigate(msg, listKeys{up: k.Up, down: k.Down}):
 	case key.Matches(msg, k.Refresh):
 		return s.load(m)
+	case key.Matches(msg, k.History):
+		return m.openHistory(s.name)
 	case st == nil:
 		return nil
 	case key.Matches(msg, k.SignIn):
@@ -665,7 +674,7 @@ func (s *accountScreen) rowText(m *Model, r acctRow, w int) string {
 	if t.Stored {
 		held = m.st.OK.Render("✓ saved …" + t.Fingerprint)
 	}
-	return m.st.Bold.Render(label) + " " + m.st.Subtle.Render(strings.Join(parts, " · ")) + "  " + held
+	return m.st.Bold.Render(label) + " " + m.st.Subtle.Render(strings.Join(parts, " · ")) + "  " + held + s.policyMark(m, t)
 }
 
 func (s *accountScreen) sessionText(m *Model, w int) string {
@@ -738,10 +747,12 @@ func (s *accountScreen) short(m *Model) []key.Binding {
 	if svc.MFA != nil {
 		bs = append(bs, k.MFAShort)
 	}
+	// l (history) is in the help: the footer has no room left at 80
+	// columns.
 	return append(bs, k.SignOut)
 }
 
 func (s *accountScreen) full(m *Model) []key.Binding {
 	k := m.keys
-	return []key.Binding{k.Back, k.SignIn, k.SignOut, k.NewToken, k.Rotate, k.RotateAll, k.Fetch, k.Revoke, k.MFA, k.MFAOff, k.AutoRegen}
+	return []key.Binding{k.Back, k.SignIn, k.SignOut, k.NewToken, k.Rotate, k.RotateAll, k.Fetch, k.Revoke, k.MFA, k.MFAOff, k.AutoRegen, k.History}
 }

@@ -106,6 +106,8 @@ func (s *accountsScreen) update(m *Model, msg tea.KeyPressMsg) tea.Cmd {
 		return m.loadAccounts()
 	case key.Matches(msg, k.Vault):
 		return m.openVault()
+	case key.Matches(msg, k.Overview):
+		return m.openOverview()
 	case key.Matches(msg, k.Add):
 		m.pushDialog(newAddAccountDialog(m))
 	case key.Matches(msg, k.Open):
@@ -244,7 +246,7 @@ func (s *accountsScreen) view(m *Model, w, h int) string {
 				signedIn++
 			}
 		}
-		lines = append(lines, "", "  "+m.st.Faint.Render(plural(len(all), "account", "accounts")+", "+itoa(signedIn)+" signed in · enter opens · s signs in"))
+		lines = append(lines, "", "  "+m.st.Faint.Render(plural(len(all), "account", "accounts")+", "+itoa(signedIn)+" signed in · enter opens · s signs in · i lists every token"))
 	}
 	return strings.Join(lines, "\n")
 }
@@ -284,10 +286,12 @@ func (s *accountsScreen) short(m *Model) []key.Binding {
 	if s.filtering {
 		return []key.Binding{k.Submit, k.Clear}
 	}
+	// i (every token) is in the help and the list's last line: the
+	// footer has no room left at 80 columns.
 	return []key.Binding{k.Open, k.Add, k.SignIn, k.Remove, k.Filter, k.Vault}
 }
 
 func (s *accountsScreen) full(m *Model) []key.Binding {
 	k := m.keys
-	return []key.Binding{k.Open, k.Add, k.SignIn, k.Remove, k.Filter, k.Vault, k.Top, k.Bottom}
+	return []key.Binding{k.Open, k.Add, k.SignIn, k.Remove, k.Filter, k.Vault, k.Overview, k.Top, k.Bottom}
 }

@@ -44,6 +44,7 @@ type bulkRun struct {
 	kind    string
 	team    string
 	section string // the section's title
+	overdue bool   // only the account's overdue tokens (the overview's R)
 	listed  int    // tokens the section showed
 
 	resume   bool            // the next attempt resumes the journal
@@ -73,6 +74,9 @@ type bulkRun struct {
 
 // what names the tokens in words: "3 slash-command tokens of mm (team ops)".
 func (r *bulkRun) what(n int) string {
+	if r.overdue {
+		return plural(n, "overdue token", "overdue tokens") + " of " + r.acct
+	}
 	s := plural(n, kindName(r.kind), kindName(r.kind)+"s") + " of " + r.acct
 	if r.team != "" {
 		s += " (team " + r.team + ")"
@@ -141,7 +145,7 @@ func (r *bulkRun) attempt(m *Model) tea.Cmd {
 	r.dlg.phase = bulkRunning
 	feed := newBulkFeed()
 	r.feed = feed
-	opts := account.BulkOptions{Kind: r.kind, Team: r.team, Parallel: bulkParallel, Resume: r.resume, Answer: r.ans, Progress: feed.push}
+	opts := account.BulkOptions{Kind: r.kind, Team: r.team, Parallel: bulkParallel, Resume: r.resume, Answer: r.ans, Progress: feed.push, Overdue: r.overdue}
 	name := r.acct
 	var cmd tea.Cmd
 	r.opID, cmd = m.start("Rotating "+r.what(r.listed)+"…", func(ctx context.Context) (any, error) {
@@ -321,7 +325,7 @@ func (r *bulkRun) discard(m *Model) int {
 func (r *bulkRun) askSecondFactor(m *Model, ch *account.Challenge) tea.Cmd {
 	if r.f == nil {
 		f := &flow{title: "Rotate all · " + r.acct, label: "Rotating…", acct: r.acct}
-		f.intro = "One answer covers the whole batch of " + plural(r.listed, kindName(r.kind), kindName(r.kind)+"s") + ": keyturn runs it again with your answer, skipping the tokens already done."
+		f.intro = "One answer covers the whole batch of " + r.what(r.listed) + ": keyturn runs it again with your answer, skipping the tokens already done."
 		f.answer = func(ans *account.Answer) tea.Cmd {
 			if f.chal != nil {
 				m.closeDialog(f.chal)

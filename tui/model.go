@@ -32,6 +32,7 @@ const (
 	screenAccounts screen = iota
 	screenAccount
 	screenVault
+	screenOverview
 )
 
 // Model is the root model: the current screen, the dialog stack on top of
@@ -58,6 +59,7 @@ type Model struct {
 	accounts accountsScreen
 	acct     accountScreen
 	vault    vaultScreen
+	overview overviewScreen
 
 	dialogs []dialog
 	banner  *banner
@@ -209,6 +211,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, cmd
 	case opDoneMsg:
 		cmd := m.handleOpDone(msg)
+		m.showWarnings()
 		return m, tea.Batch(cmd, m.settleQuit())
 	case signalMsg:
 		m.quitSig = msg.sig
@@ -301,6 +304,8 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		return m.acct.update(m, msg)
 	case screenVault:
 		return m.vault.update(m, msg)
+	case screenOverview:
+		return m.overview.update(m, msg)
 	default:
 		return m.accounts.update(m, msg)
 	}
@@ -480,6 +485,7 @@ func (m *Model) back() tea.Cmd {
 	m.screen = screenAccounts
 	m.acct = accountScreen{}
 	m.vault = vaultScreen{}
+	m.overview = overviewScreen{}
 	m.status = ""
 	return m.loadAccounts()
 }
@@ -491,6 +497,8 @@ func (m *Model) reload() tea.Cmd {
 		return tea.Batch(m.loadAccounts(), m.acct.load(m))
 	case screenVault:
 		return m.vault.load(m)
+	case screenOverview:
+		return m.overview.load(m)
 	}
 	return m.loadAccounts()
 }
@@ -530,6 +538,8 @@ func (m *Model) render() string {
 		body = m.acct.view(m, m.width, bodyH)
 	case screenVault:
 		body = m.vault.view(m, m.width, bodyH)
+	case screenOverview:
+		body = m.overview.view(m, m.width, bodyH)
 	default:
 		body = m.accounts.view(m, m.width, bodyH)
 	}
@@ -567,6 +577,8 @@ func (m *Model) headerView() string {
 		crumb = "Accounts › " + m.acct.name
 	case screenVault:
 		crumb = "Vault"
+	case screenOverview:
+		crumb = "Overview"
 	}
 	left := m.st.Title.Render("keyturn") + " " + m.st.Crumb.Render(crumb)
 	if m.opts.DemoCodes != nil {
@@ -655,6 +667,8 @@ func (m *Model) shortHelp() []key.Binding {
 		return append(bs, m.acct.short(m)...)
 	case screenVault:
 		return append(bs, m.vault.short(m)...)
+	case screenOverview:
+		return append(bs, m.overview.short(m)...)
 	}
 	return append(append(bs, m.accounts.short(m)...), k.Quit)
 }
@@ -669,6 +683,8 @@ func (m *Model) fullHelp() [][]key.Binding {
 		screenKeys = m.acct.full(m)
 	case screenVault:
 		screenKeys = m.vault.full(m)
+	case screenOverview:
+		screenKeys = m.overview.full(m)
 	default:
 		screenKeys = m.accounts.full(m)
 	}

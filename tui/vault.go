@@ -104,7 +104,7 @@ func (s *vaultScreen) update(m *Model, msg tea.KeyPressMsg) tea.Cmd {
 		m.pushDialog(newConfirmDialog("Delete "+name+"?", lines, "Delete", true, func() tea.Cmd {
 			f := &flow{title: "Delete " + name, label: "Deleting " + name + "…"}
 			f.run = func(ctx context.Context, _ *account.Answer, _ bool) (any, error) {
-				return nil, m.mgr.Vault().Delete(ctx, name)
+				return nil, m.mgr.DeleteSecret(ctx, name)
 			}
 			f.done = func(_ any, err error) tea.Cmd {
 				if err != nil {
@@ -127,8 +127,12 @@ func (s *vaultScreen) fetch(m *Model, name string, copyIt bool) tea.Cmd {
 		return nil
 	}
 	var cmd tea.Cmd
+	use := account.ActReveal
+	if copyIt {
+		use = account.ActCopy
+	}
 	s.fetching, cmd = m.start("Reading "+name+"…", func(ctx context.Context) (any, error) {
-		return m.mgr.Vault().Get(ctx, name)
+		return m.mgr.ReadSecret(ctx, name, use)
 	}, func(val any, err error) tea.Cmd {
 		if err != nil {
 			m.showError("Cannot read "+name, err)
