@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -52,7 +53,9 @@ func TestSecretHygiene(t *testing.T) {
 		"KEYTURN_CONFIG="+cfg, "KEYTURN_STORE=file", "KEYTURN_STORE_FILE="+filepath.Join(dir, "secrets.enc"),
 		"KEYTURN_FILE_PASSPHRASE="+passphrase, "KEYTURN_DEBUG="+logFile, "NO_COLOR=1")
 
-	// Every process argument on the machine while the session runs.
+	// Every argument of this test's descendants (keyturn and whatever it
+	// runs) while the session runs. Other processes on the machine are not
+	// ours to judge: another test's sandbox sends the same seeded codes.
 	argvs := map[string]bool{}
 	var argMu sync.Mutex
 	stop := make(chan struct{})
@@ -62,7 +65,11 @@ func TestSecretHygiene(t *testing.T) {
 		defer watch.Done()
 		for {
 			matches, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+			parents := procParents()
 			for _, m := range matches {
+				if !descendsFrom(parents, filepath.Base(filepath.Dir(m)), strconv.Itoa(os.Getpid())) {
+					continue
+				}
 				if b, err := os.ReadFile(m); err == nil && len(b) > 0 {
 					argMu.Lock()
 					argvs[string(b)] = true
@@ -249,10 +256,15 @@ func TestSecretHygiene(t *testing.T) {
 		t.Error("the debug log shows no redaction: was debug logging on?")
 	}
 	argMu.Lock()
+	sawKeyturn := false
 	for a := range argvs {
 		leaks("a process argument", strings.ReplaceAll(a, "\x00", " "))
+		sawKeyturn = sawKeyturn || strings.HasPrefix(a, bin+"\x00")
 	}
 	argMu.Unlock()
+	if !sawKeyturn {
+		t.Error("the process watch never saw keyturn's own arguments: is it watching the right processes?")
+	}
 	// And the reveals really revealed.
 	for _, r := range runs {
 		if r.reveal && strings.TrimSpace(r.out) == "" {
@@ -297,4 +309,37 @@ func TestContainsSecret(t *testing.T) {
 			t.Errorf("containsSecret(%q, %q) = %v", c.text, c.s, got)
 		}
 	}
+}
+
+// procParents maps every process id to its parent's, from /proc/PID/stat.
+func procParents() map[string]string {
+	out := map[string]string{}
+	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
+	for _, st := range stats {
+		b, err := os.ReadFile(st)
+		if err != nil {
+			continue
+		}
+		// "pid (comm) state ppid ...": comm may hold spaces and parentheses.
+		rest := string(b[strings.LastIndexByte(string(b), ')')+1:])
+		if f := strings.Fields(rest); len(f) >= 2 {
+			out[filepath.Base(filepath.Dir(st))] = f[1]
+		}
+	}
+	return out
+}
+
+// descendsFrom reports whether pid is root or one of its descendants.
+func descendsFrom(parents map[string]string, pid, root string) bool {
+	for range 64 {
+		if pid == root {
+			return true
+		}
+		next, ok := parents[pid]
+		if !ok || next == "0" || next == pid {
+			return false
+		}
+		pid = next
+	}
+	return false
 }

@@ -50,14 +50,14 @@ func deliveryFailed(ds []account.Delivery) int {
 func (d *resultDialog) redeliver(m *Model) tea.Cmd {
 	iss := d.iss
 	var cmd tea.Cmd
-	d.delivering, cmd = m.start("Delivering "+iss.Name+"…", func(ctx context.Context) (any, error) {
+	d.delivering, cmd = startOp(m, "Delivering "+iss.Name+"…", func(ctx context.Context) ([]account.Delivery, error) {
 		return m.mgr.Deliver(ctx, iss.Name)
-	}, func(val any, err error) tea.Cmd {
+	}, func(ds []account.Delivery, err error) []action {
 		if err != nil {
 			d.note = "Delivery: " + err.Error()
 			return nil
 		}
-		iss.Deliveries, _ = val.([]account.Delivery)
+		iss.Deliveries = ds
 		return nil
 	})
 	return cmd

@@ -26,18 +26,16 @@ type historyDialog struct {
 	err     error
 }
 
-func (m *Model) openHistory(acct string) tea.Cmd {
+func (m *Model) openHistory(acct string) []action {
 	d := &historyDialog{acct: acct}
-	m.pushDialog(d)
-	_, cmd := m.startQuiet("", func(ctx context.Context) (any, error) {
+	_, cmd := startQuietOp(m, "", func(ctx context.Context) (historyRead, error) {
 		es, skipped, err := m.mgr.Log(ctx, account.LogFilter{Account: acct, Limit: historyLimit})
 		return historyRead{es, skipped}, err
-	}, func(val any, err error) tea.Cmd {
-		r, _ := val.(historyRead)
+	}, func(r historyRead, err error) []action {
 		d.loaded, d.err, d.entries, d.skipped = true, err, r.entries, r.skipped
 		return nil
 	})
-	return cmd
+	return acts(openDlg(d), runCmd(cmd))
 }
 
 type historyRead struct {
@@ -45,9 +43,9 @@ type historyRead struct {
 	skipped int
 }
 
-func (d *historyDialog) update(m *Model, msg tea.Msg) tea.Cmd {
+func (d *historyDialog) update(m *Model, msg tea.Msg) []action {
 	if k, ok := msg.(tea.KeyPressMsg); ok && (key.Matches(k, m.keys.Close) || key.Matches(k, m.keys.History)) {
-		m.closeDialog(d)
+		return acts(closeDlg(d))
 	}
 	return nil
 }
@@ -95,4 +93,4 @@ func (d *historyDialog) view(m *Model, w, h int) string {
 	return frame(m, "History · "+d.acct, strings.Join(b, "\n"), dw, false)
 }
 
-func (d *historyDialog) short(m *Model) []key.Binding { return []key.Binding{m.keys.Close} }
+func (d *historyDialog) short(k keyMap) []key.Binding { return []key.Binding{k.Close} }

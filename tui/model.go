@@ -230,7 +230,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	// Anything else (a paste, an input's own messages) goes to whatever has
 	// the focus.
 	if d := m.topDialog(); d != nil {
-		return m, d.update(m, msg)
+		return m, m.apply(d.update(m, msg))
 	}
 	if m.screen == screenAccounts && m.accounts.filtering {
 		var cmd tea.Cmd
@@ -266,7 +266,7 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		// dialog nobody sees. Only q works, and the quit confirmation it
 		// may raise is drawn over the notice.
 		if c := m.quitConfirm(); c != nil {
-			return c.update(m, msg)
+			return m.apply(c.update(m, msg))
 		}
 		if key.Matches(msg, m.keys.Quit) {
 			return m.keyQuit()
@@ -280,10 +280,10 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 				return nil
 			}
 		}
-		return d.update(m, msg)
+		return m.apply(d.update(m, msg))
 	}
 	if m.screen == screenAccounts && m.accounts.filtering {
-		return m.accounts.update(m, msg)
+		return m.apply(m.accounts.update(m, msg))
 	}
 	if cmd, ok := m.bannerKey(msg); ok {
 		return cmd
@@ -301,13 +301,13 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	}
 	switch m.screen {
 	case screenAccount:
-		return m.acct.update(m, msg)
+		return m.apply(m.acct.update(m, msg))
 	case screenVault:
-		return m.vault.update(m, msg)
+		return m.apply(m.vault.update(m, msg))
 	case screenOverview:
-		return m.overview.update(m, msg)
+		return m.apply(m.overview.update(m, msg))
 	default:
-		return m.accounts.update(m, msg)
+		return m.apply(m.accounts.update(m, msg))
 	}
 }
 
@@ -350,7 +350,7 @@ func (m *Model) requestQuit() tea.Cmd {
 		}
 		lines = append(lines, mfa)
 	}
-	c := newConfirmDialog(title, lines, "Quit anyway", true, func() tea.Cmd { return m.quit() })
+	c := newConfirmDialog(title, lines, "Quit anyway", true, func() []action { return acts(quitNow()) })
 	c.quit = true
 	m.pushDialog(c)
 	return nil
@@ -652,7 +652,7 @@ func (m *Model) shortHelp() []key.Binding {
 		return []key.Binding{key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "quit now"))}
 	}
 	if d := m.topDialog(); d != nil {
-		return d.short(m)
+		return d.short(m.keys)
 	}
 	// Help comes first so a narrow footer never drops it.
 	bs := []key.Binding{k.Help}
@@ -664,13 +664,13 @@ func (m *Model) shortHelp() []key.Binding {
 	}
 	switch m.screen {
 	case screenAccount:
-		return append(bs, m.acct.short(m)...)
+		return append(bs, m.acct.short(m.keys)...)
 	case screenVault:
-		return append(bs, m.vault.short(m)...)
+		return append(bs, m.vault.short(m.keys)...)
 	case screenOverview:
-		return append(bs, m.overview.short(m)...)
+		return append(bs, m.overview.short(m.keys)...)
 	}
-	return append(append(bs, m.accounts.short(m)...), k.Quit)
+	return append(append(bs, m.accounts.short(m.keys)...), k.Quit)
 }
 
 // fullHelp is the help dialog's key map.

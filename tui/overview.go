@@ -51,19 +51,17 @@ func (m *Model) openOverview() tea.Cmd {
 func (s *overviewScreen) load(m *Model) tea.Cmd {
 	s.gen++
 	gen := s.gen
-	_, cmd := m.start("Asking every server for its tokens…", func(ctx context.Context) (any, error) {
+	_, cmd := startOp(m, "Asking every server for its tokens…", func(ctx context.Context) (*account.Inventory, error) {
 		return m.mgr.Inventory(ctx, account.InventoryOptions{WarnWithin: overviewWarn})
-	}, func(val any, err error) tea.Cmd {
+	}, func(inv *account.Inventory, err error) []action {
 		if m.screen != screenOverview || m.overview.gen != gen {
 			return nil
 		}
 		s := &m.overview
 		s.loaded = true
 		if err != nil {
-			m.showError("Cannot list the tokens", err)
-			return nil
+			return acts(errorBanner("Cannot list the tokens", err))
 		}
-		inv, _ := val.(*account.Inventory)
 		s.at = inv.Time
 		s.rows.setItems(overviewRows(inv))
 		return nil
@@ -99,17 +97,17 @@ func (s *overviewScreen) overdue(acct string) []account.InventoryToken {
 	return out
 }
 
-func (s *overviewScreen) update(m *Model, msg tea.KeyPressMsg) tea.Cmd {
+func (s *overviewScreen) update(m *Model, msg tea.KeyPressMsg) []action {
 	k := m.keys
 	switch {
 	case key.Matches(msg, k.Back):
-		return m.back()
+		return acts(runCmd(m.back()))
 	case s.rows.navigate(msg, listKeys{up: k.Up, down: k.Down, top: k.Top, bottom: k.Bottom}):
 	case key.Matches(msg, k.Refresh):
-		return s.load(m)
+		return acts(runCmd(s.load(m)))
 	case key.Matches(msg, k.Open):
 		if r, ok := s.rows.selected(); ok {
-			return m.openAccount(r.acct)
+			return acts(runCmd(m.openAccount(r.acct)))
 		}
 	case key.Matches(msg, k.RotateOverdue):
 		r, ok := s.rows.selected()
@@ -118,8 +116,7 @@ func (s *overviewScreen) update(m *Model, msg tea.KeyPressMsg) tea.Cmd {
 		}
 		due := s.overdue(r.acct)
 		if len(due) == 0 {
-			m.setStatus("Nothing overdue or expired on " + r.acct)
-			return nil
+			return acts(status("Nothing overdue or expired on " + r.acct))
 		}
 		return m.confirmRotateOverdue(r.acct, r.service, due)
 	}
@@ -127,7 +124,7 @@ func (s *overviewScreen) update(m *Model, msg tea.KeyPressMsg) tea.Cmd {
 }
 
 // confirmRotateOverdue asks before rotating an account's overdue tokens.
-func (m *Model) confirmRotateOverdue(acct, service string, due []account.InventoryToken) tea.Cmd {
+func (m *Model) confirmRotateOverdue(acct, service string, due []account.InventoryToken) []action {
 	n := len(due)
 	lines := []string{"keyturn rotates these " + plural(n, "token", "tokens") + " of " + acct + ", " + itoa(bulkParallel) + " at a time, each saved the moment it arrives:"}
 	for i, t := range due {
@@ -141,10 +138,9 @@ func (m *Model) confirmRotateOverdue(acct, service string, due []account.Invento
 		"Every integration using them must get its new token: the old ones stop working (a user access token once the new one is checked).",
 		"Esc stops the run: nothing more is sent; the requests already sent finish and are saved.")
 	r := &bulkRun{acct: acct, service: service, overdue: true, section: "overdue tokens", listed: n}
-	m.pushDialog(newConfirmDialog("Rotate "+plural(n, "overdue token", "overdue tokens")+" of "+acct+"?", lines, "Rotate "+itoa(n), true, func() tea.Cmd {
+	return acts(openDlg(newConfirmDialog("Rotate "+plural(n, "overdue token", "overdue tokens")+" of "+acct+"?", lines, "Rotate "+itoa(n), true, func() []action {
 		return m.startBulk(r)
-	}))
-	return nil
+	})))
 }
 
 // overviewWhen is the date that matters for a token, in words: its expiry
@@ -260,8 +256,7 @@ func (s *overviewScreen) view(m *Model, w, h int) string {
 	return strings.Join(lines, "\n")
 }
 
-func (s *overviewScreen) short(m *Model) []key.Binding {
-	k := m.keys
+func (s *overviewScreen) short(k keyMap) []key.Binding {
 	return []key.Binding{k.Back, k.Open, k.RotateOverdue, k.Refresh}
 }
 
