@@ -35,6 +35,7 @@ const (
 	DisableMFA                 // MFA is on: disable it on Account first
 	Resume                     // a rotation run was interrupted: finish it
 	Revoke                     // an old token is still active: revoke Ref
+	Deliver                    // a consumer did not get Ref's new token: deliver the stored one again
 	lastRemedy
 )
 

@@ -120,6 +120,8 @@ func remedyLine(r account.Remedy) string {
 		return fmt.Sprintf("Revoke it with 'keyturn token revoke %s %s'", name, account.ShellArg(r.Ref.String()))
 	case account.DisableMFA:
 		return fmt.Sprintf("Disable it with 'keyturn mfa disable %s --code C'", name)
+	case account.Deliver:
+		return fmt.Sprintf("Fix the consumer, then hand it the stored token with 'keyturn deliver %s'", account.SecretName(name, r.Ref))
 	}
 	return ""
 }
