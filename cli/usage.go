@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -8,13 +9,15 @@ import (
 	"github.com/spf13/pflag"
 )
 
-// exactArgs is cobra.ExactArgs in words a person can act on: the missing
-// arguments by the names the usage line gives them ("missing ACCOUNT"), or
-// the one too many.
-func exactArgs(n int) cobra.PositionalArgs {
+// exactArgs is cobra.ExactArgs in words a person can act on: msg when
+// given, else the missing arguments by the names the usage line gives them
+// ("missing ACCOUNT"), or the one too many.
+func exactArgs(n int, msg ...string) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
 		names := useArgs(cmd)
 		switch {
+		case len(args) != n && len(msg) > 0:
+			return usageError{errors.New(msg[0])}
 		case len(args) < n && len(names) >= n:
 			return usageError{fmt.Errorf("missing %s", strings.Join(names[len(args):n], " and "))}
 		case len(args) < n:
