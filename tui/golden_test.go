@@ -14,6 +14,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"keyturn/account"
+	"keyturn/client"
 	"keyturn/config"
 	"keyturn/keystore"
 	"keyturn/qr"
@@ -270,6 +271,13 @@ func goldenScenes() map[string]func(m *Model) {
 			m.accounts.rows.setItems(fixedAccounts())
 			m.accounts.loaded = true
 			m.showError("Sign-in to work-chat failed", errors.New("mattermost: POST /api/v4/users/login: 401 Unauthorized (api.user.login.invalid_credentials_email_username): Enter a valid email or username and/or password."))
+		},
+		// A server's error: keyturn's words, the server's id on a line apart.
+		"banner-server": func(m *Model) {
+			m.accounts.rows.setItems(fixedAccounts())
+			m.accounts.loaded = true
+			m.showError("Could not regenerate /deploy (Deploy)", &client.APIError{Service: "mattermost", Status: 403, Code: "api.command.regen.app_error",
+				Message: "You do not have the appropriate permissions."})
 		},
 	}
 }
