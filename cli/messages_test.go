@@ -13,6 +13,7 @@ import (
 
 	"github.com/charmbracelet/x/ansi"
 
+	"keyturn/account"
 	"keyturn/sandbox/rocketchatsim"
 	"keyturn/sandbox/simnet"
 )
@@ -230,4 +231,23 @@ func TestDemoFooterFitsTwoLinesAt80(t *testing.T) {
 	if n := len(strings.Split(ansi.Wordwrap(f, 80, ""), "\n")); n > 2 {
 		t.Fatalf("the footer takes %d lines at 80 columns:\n%s", n, ansi.Wordwrap(f, 80, ""))
 	}
+}
+
+// 'keyturn account edit' fixes a typo in place: only the flags given
+// change; a signed-in account is not moved behind its session (issue 16,
+// item 6).
+func TestAccountEditChangesOnlyTheFlagsGiven(t *testing.T) {
+	w := newWorld(t)
+	w.want(w.run("", "account", "add", "mm", "--service", "mattermost", "--url", "http://127.0.0.1:1", "--user", "admin"), ExitOK, "add")
+	r := w.run("", "account", "edit", "mm", "--url", w.sb.MattermostURL)
+	w.want(r, ExitOK, "edit --url")
+	mustContain(t, "edit --url", r.out, "saved mm (Mattermost at "+w.sb.MattermostURL+", as admin)")
+	r = w.run("", "account", "show", "mm", "--json")
+	st := decodeJSON[account.Status](t, r.out)
+	if st.URL != w.sb.MattermostURL || st.User != "admin" {
+		t.Fatalf("after edit: %+v", st)
+	}
+	w.want(w.run("", "account", "edit", "mm"), ExitUsage, "edit with no flag")
+	w.want(w.run("", "account", "edit", "mm", "--brand", "x"), ExitUsage, "a Capillary flag on Mattermost")
+	w.want(w.run("", "account", "edit", "nobody", "--url", "https://x.example.com"), ExitFailure, "edit an unknown account")
 }
