@@ -142,3 +142,19 @@ func TestDialogsStayAboveTheHintLine(t *testing.T) {
 		}
 	}
 }
+
+// The every-token overview marks the rows it hides too.
+func TestOverviewSaysMoreRowsExist(t *testing.T) {
+	h := newHarness(t, harnessOpts{w: 80, h: 24})
+	h.signInMattermost()
+	for i := range 20 {
+		if _, err := h.mgr.Create(context.Background(), mmAcct, "ci-"+itoa(i), false, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h.press("esc")
+	h.press(keyOf(h.m.keys.Overview))
+	h.contains("more below")
+	h.press("G")
+	h.contains("more above")
+}

@@ -218,7 +218,7 @@ func (s *overviewScreen) view(m *Model, w, h int) string {
 	case len(all) == 0:
 		lines = append(lines, "", "  "+m.st.Subtle.Render("No tokens yet: add an account (a) and sign in."))
 	}
-	lines = append(lines, s.rows.render(h-len(lines)-2, nil, func(r overviewRow, sel bool) []string {
+	lines = append(lines, s.rows.renderMarked(h-len(lines)-2, nil, func(r overviewRow, sel bool) []string {
 		mark := "  "
 		if sel {
 			mark = m.st.Cursor.Render("› ")
@@ -243,7 +243,7 @@ func (s *overviewScreen) view(m *Model, w, h int) string {
 			rest = m.st.Selected.Render(pad(ansi.Strip(rest), w-2))
 		}
 		return []string{mark + rest}
-	})...)
+	}, m.st.Faint.Render)...)
 	if s.loaded && len(all) > 0 {
 		n := 0
 		for _, r := range all {
