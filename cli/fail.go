@@ -93,7 +93,7 @@ func remedyLine(r account.Remedy) string {
 		}
 		return fmt.Sprintf("Check the REF against 'keyturn token list %s'", name)
 	case account.CheckServer:
-		return fmt.Sprintf("Check that the server is up, with no proxy in the way, and that its URL is right ('keyturn account show %s')", name)
+		return fmt.Sprintf("Check that the server is up, with no proxy in the way, and that its URL is right ('keyturn account show %s'; 'keyturn account edit %s --url URL' fixes it)", name, name)
 	case account.CheckState:
 		return "Check the server's state before trying again"
 	case account.Wait:

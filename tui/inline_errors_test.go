@@ -132,3 +132,20 @@ func TestChallengeSaysARefusedCodeInKeyturnsWords(t *testing.T) {
 	}
 	t.Fatalf("no refusal in keyturn's words:\n%s", h.dump())
 }
+
+// A server that cannot be reached offers the way out: e on the banner
+// edits the account's URL.
+func TestUnreachableServerBannerOffersEdit(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	if _, err := h.mgr.Add(context.Background(), config.Account{Name: "typo", Service: account.Mattermost, URL: "http://127.0.0.1:1", User: "ann"}); err != nil {
+		t.Fatal(err)
+	}
+	h.press("ctrl+r")
+	h.selectAccount("typo")
+	h.press("enter", "esc") // the account screen, no sign-in
+	_, err := h.mgr.Login(context.Background(), account.LoginRequest{Account: "typo", Password: "x"})
+	h.m.showError("Cannot reach typo", err)
+	h.says("Nothing answers at 127.0.0.1:1", keyOf(h.m.keys.Edit)+" edit typo's server")
+	h.press(keyOf(h.m.keys.Edit))
+	h.says("Edit account · typo")
+}

@@ -35,7 +35,11 @@ func (m *Model) remedyText(r account.Remedy) string {
 		}
 		return m.keys.Refresh.Help().Key + " refreshes the token list: the server does not have that token (any more)"
 	case account.CheckServer:
-		return "Check that the server is up, with no proxy in the way, and that its URL (on the account screen) is right; " + m.keys.Refresh.Help().Key + " tries again"
+		edit := "its URL is right (" + m.keys.Edit.Help().Key + " on the account edits it)"
+		if k := m.remedyKey(r); k.Enabled() {
+			edit = "its URL is right (" + k.Help().Key + " " + k.Help().Desc + ")"
+		}
+		return "Check that the server is up, with no proxy in the way, and that " + edit + "; " + m.keys.Refresh.Help().Key + " tries again"
 	case account.CheckState:
 		return m.keys.Refresh.Help().Key + " shows the server's state now: look before trying again"
 	case account.Wait:
@@ -106,6 +110,9 @@ func (m *Model) remedyWords(r account.Remedy) string {
 		return m.keys.SignIn.Help().Key + " on " + r.Account + " signs in"
 	case account.Fetch:
 		return m.keys.Fetch.Help().Key + " on the token fetches the one the server holds now"
+	case account.CheckServer:
+		r.Account = "" // the dialog's keys are its own: name the account's key
+		return m.remedyText(r)
 	}
 	return m.remedyText(r)
 }
@@ -114,7 +121,7 @@ func (m *Model) remedyWords(r account.Remedy) string {
 // out itself; the other remedies name a screen's own key.
 func (m *Model) remedyKey(r account.Remedy) key.Binding {
 	switch r.Action {
-	case account.SignIn, account.Fetch:
+	case account.SignIn, account.Fetch, account.CheckServer:
 		if r.Account == "" {
 			// No account to act on: the text names the screen's key.
 			return key.NewBinding(key.WithDisabled())
@@ -125,6 +132,8 @@ func (m *Model) remedyKey(r account.Remedy) key.Binding {
 		return key.NewBinding(key.WithKeys(m.keys.SignIn.Keys()...), key.WithHelp(m.keys.SignIn.Help().Key, "sign in to "+r.Account))
 	case account.Fetch:
 		return key.NewBinding(key.WithKeys(m.keys.Fetch.Keys()...), key.WithHelp(m.keys.Fetch.Help().Key, "fetch the token the server holds now"))
+	case account.CheckServer:
+		return key.NewBinding(key.WithKeys(m.keys.Edit.Keys()...), key.WithHelp(m.keys.Edit.Help().Key, "edit "+r.Account+"'s server"))
 	}
 	return key.NewBinding(key.WithDisabled())
 }
@@ -155,6 +164,8 @@ func (m *Model) bannerKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 		return m.apply(acts(openDlg(newSignInDialog(m, st)))), true
 	case account.Fetch:
 		return m.apply(m.fetchToken(st, m.tokenOf(b.remedy.Ref))), true
+	case account.CheckServer:
+		return m.apply(acts(openDlg(newEditAccountDialog(m, st)))), true
 	}
 	return nil, true
 }
