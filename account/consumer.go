@@ -123,7 +123,7 @@ func (m *Manager) AddConsumer(ctx context.Context, c config.Consumer) (config.Co
 	if err != nil {
 		return c, err
 	}
-	if err := checkDeliverable(cfg, c.Secret); err != nil {
+	if err := m.checkDeliverable(ctx, cfg, c.Secret); err != nil {
 		return c, err
 	}
 	// The config file holds no secret: a command that carries the token
@@ -147,16 +147,31 @@ func (m *Manager) AddConsumer(ctx context.Context, c config.Consumer) (config.Co
 	return c, err
 }
 
-// checkDeliverable refuses a secret that is not an issued token in the
-// index: only those are rotated, and so delivered.
-func checkDeliverable(cfg *config.Config, name string) error {
-	if _, _, ok := ParseSecretName(name); !ok {
+// checkDeliverable refuses a secret that is not an issued token: only
+// those are rotated, and so delivered. A token keyturn does not hold yet is
+// accepted when its server lists it, so that delivery can be set up before
+// the first rotation.
+func (m *Manager) checkDeliverable(ctx context.Context, cfg *config.Config, name string) error {
+	acct, ref, ok := ParseSecretName(name)
+	if !ok {
 		return inputErrorf("%q is not the name of an issued token (such as work-mm/command/<id> or chat/pat/deploy); see 'keyturn secret list'", name)
 	}
-	if _, ok := cfg.Secret(name); !ok {
-		return inputErrorf("no secret named %q in the index; see 'keyturn secret list'", name)
+	if _, ok := cfg.Secret(name); ok {
+		return nil
 	}
-	return nil
+	if _, ok := cfg.Account(acct); !ok {
+		return inputErrorf("no secret named %q, and no account %q; see 'keyturn secret list'", name, acct)
+	}
+	toks, err := m.Tokens(ctx, acct, ListFilter{Kind: ref.Kind})
+	if err != nil {
+		return fmt.Errorf("keyturn does not hold %s yet, and asking %s for its tokens failed: %w", name, acct, err)
+	}
+	for _, t := range toks {
+		if t.Ref == ref {
+			return nil
+		}
+	}
+	return inputErrorf("no secret named %q: keyturn does not hold it, and %s lists no %s; see 'keyturn token list %s'", name, acct, ref, acct)
 }
 
 // checkConsumerFile refuses a path keyturn would not write: a link, a

@@ -227,3 +227,38 @@ func TestConsumerInputErrors(t *testing.T) {
 }
 
 func redactAll(s, tok string) string { return strings.ReplaceAll(s, tok, "[token]") }
+
+// Delivery can be set up before keyturn holds the token: the server lists
+// it, and its first rotation delivers. A token the server does not list is
+// still refused.
+func TestConsumerForATokenNotHeldYet(t *testing.T) {
+	w := newWorld(t)
+	w.mattermostSignedIn()
+	ctx := context.Background()
+	cmds, err := w.mgr.Tokens(ctx, "mm", account.ListFilter{Kind: account.KindCommand})
+	if err != nil || len(cmds) == 0 || cmds[0].Stored {
+		t.Fatalf("want a command keyturn does not hold: %v %+v", err, cmds)
+	}
+	ref := cmds[0].Ref
+	name := account.SecretName("mm", ref)
+	env := filepath.Join(t.TempDir(), "bot.env")
+	if _, err := w.mgr.AddConsumer(ctx, config.Consumer{Secret: name, File: env, EnvKey: "BOT_TOKEN"}); err != nil {
+		t.Fatalf("AddConsumer for a listed token not held yet: %v", err)
+	}
+	iss, err := w.mgr.Rotate(ctx, "mm", ref, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := os.ReadFile(env)
+	if string(got) != "BOT_TOKEN="+w.stored(iss.Name)+"\n" {
+		t.Errorf("the env file after the first rotation: %q", got)
+	}
+	_, err = w.mgr.AddConsumer(ctx, config.Consumer{Secret: "mm/command/nosuch0000000000000000000", File: env})
+	var ie *account.InputError
+	if !errors.As(err, &ie) || !strings.Contains(err.Error(), "lists no command:nosuch") {
+		t.Errorf("AddConsumer for a command the server does not list: %v", err)
+	}
+	if _, err := w.mgr.AddConsumer(ctx, config.Consumer{Secret: "other/command/abc", File: env}); err == nil || !strings.Contains(err.Error(), `no account "other"`) {
+		t.Errorf("AddConsumer for an unknown account: %v", err)
+	}
+}
