@@ -72,8 +72,10 @@ func newStyles(dark bool) Styles {
 	fg := c("#1F2328", "#E6EDF3")
 	subtle := c("#57606A", "#9DA7B3")
 	// faint still reads at 4.5:1 on common light and dark themes
-	// (TestStylesContrast); the hierarchy is fg > subtle > faint.
-	faint := c("#656D76", "#8B949E")
+	// (TestStylesContrast); the hierarchy is fg > subtle > faint. Neutral
+	// greys: a 16-colour terminal gets bright black or white for them, not
+	// the blue a bluish grey rounds to.
+	faint := c("#6B6B6B", "#949494")
 	accent := c("#6639BA", "#B392F0")
 	green := c("#1A7F37", "#3FB950")
 	amber := c("#9A6700", "#D29922")

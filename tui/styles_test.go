@@ -156,3 +156,14 @@ func TestQRQuietZoneCleanInEveryMode(t *testing.T) {
 		}
 	}
 }
+
+// On a 16-colour terminal faint text stays grey (bright black or white),
+// not the blue or cyan a bluish grey rounds to.
+func TestFaintStaysGreyIn16Colours(t *testing.T) {
+	for _, dark := range []bool{true, false} {
+		c := colorprofile.ANSI.Convert(newStyles(dark).Faint.GetForeground())
+		if c != ansi.BrightBlack && c != ansi.White && c != ansi.BrightWhite && c != ansi.Black {
+			t.Errorf("dark=%v: faint is ANSI colour %v in 16 colours, want a grey", dark, c)
+		}
+	}
+}
