@@ -147,8 +147,11 @@ func (rocketChatService) create(ctx context.Context, m *Manager, s *session, lab
 	}
 	defer done()
 	tok, err := s.rocketchat().GeneratePAT(ictx, label, bypass2FA, sf)
-	if rocketchat.IsTokenExists(err) {
+	switch {
+	case rocketchat.IsTokenExists(err):
 		return nil, say(err, fmt.Sprintf("The server already has a token called %q: choose another name.", textsafe.Line(label)))
+	case rocketchat.IsPermissionDenied(err):
+		return nil, say(err, "The server refused: this account lacks the permission to create personal access tokens.")
 	}
 	if err != nil {
 		return nil, m.explainIssueError(s, ref, err, false)

@@ -62,6 +62,14 @@ func TestExplainSaysErrorsInKeyturnsWords(t *testing.T) {
 	}
 	check("duplicate name", create(), `The server already has a token called "deploy": choose another name.`, "error-token-already-exists")
 
+	// A guest may not create tokens: said so, the server's id apart.
+	w.add(config.Account{Name: "rc-dave", Service: account.RocketChat, URL: w.sb.RocketChatURL, User: "dave"})
+	if _, err := w.mgr.Login(ctx, account.LoginRequest{Account: "rc-dave", Password: rocketchatsim.DavePassword}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = w.mgr.Create(ctx, "rc-dave", "deploy", false, nil)
+	check("no permission", err, "The server refused: this account lacks the permission to create personal access tokens.", "rocketchat")
+
 	// Nothing listens at the address.
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
