@@ -8,6 +8,7 @@ import (
 
 	"keyturn/client"
 	"keyturn/config"
+	"keyturn/textsafe"
 )
 
 // session is an account with its signed-in clients.
@@ -147,7 +148,12 @@ func (m *Manager) Create(ctx context.Context, account, label string, bypass2FA b
 		return nil, fmt.Errorf("a token needs a label (its description or name)")
 	}
 	if c, ok := capability[creator](s.acct.Service); ok {
-		return c.create(ctx, m, s, label, bypass2FA, ans)
+		iss, err := c.create(ctx, m, s, label, bypass2FA, ans)
+		if iss != nil && iss.Stored {
+			// The vault names it by its label before any list does.
+			m.relabel(context.WithoutCancel(ctx), map[string]string{iss.Name: textsafe.Line(label)})
+		}
+		return iss, err
 	}
 	return nil, withRemedy(fmt.Errorf("%s accounts cannot create tokens; regenerate the session instead", s.acct.Service), Remedy{Action: Rotate, Account: account, Ref: Ref{Kind: KindSession}})
 }

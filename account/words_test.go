@@ -87,3 +87,24 @@ func TestExplainSaysErrorsInKeyturnsWords(t *testing.T) {
 		t.Errorf("no such account: %+v", e)
 	}
 }
+
+// A created token is labelled in the index at once: the vault names it
+// before any token list has run (issue 16, item 7).
+func TestCreateLabelsTheIndexEntry(t *testing.T) {
+	w := newWorld(t)
+	w.mattermostSignedIn()
+	iss, err := w.mgr.Create(context.Background(), "mm", "CI deploys", false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries, err := w.mgr.Vault().List(context.Background(), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if e.Name == iss.Name && e.Label == "CI deploys" {
+			return
+		}
+	}
+	t.Fatalf("no label for %s in %+v", iss.Name, entries)
+}
