@@ -28,6 +28,10 @@ type session struct {
 	// in with, if keyturn signs in with one (see signsInWith).
 	signInOnce sync.Once
 	signInPAT  string
+
+	// expires is the expiry the person gave for the token being issued
+	// (zero: none given).
+	expires time.Time
 }
 
 func (m *Manager) session(ctx context.Context, account string) (*session, error) {
@@ -172,7 +176,7 @@ func (m *Manager) mattermostTokens(ctx context.Context, s *session, kinds []stri
 		}
 		for _, ut := range uts {
 			active := ut.IsActive
-			out = append(out, Token{Ref: Ref{Kind: KindUserToken, ID: ut.ID}, Label: ut.Description, Active: &active})
+			out = append(out, Token{Ref: Ref{Kind: KindUserToken, ID: ut.ID}, Label: ut.Description, Active: &active, Expires: expiryPtrMillis(ut.ExpiresAt)})
 		}
 	}
 	if !contains(kinds, KindCommand) && !contains(kinds, KindWebhook) {
@@ -263,27 +267,27 @@ func (m *Manager) capillaryTokens(ctx context.Context, s *session) ([]Token, err
 // label) or a Rocket.Chat personal access token (name label). It is stored
 // before it is returned.
 func (m *Manager) Create(ctx context.Context, account, label string, bypass2FA bool, ans *Answer) (*Issued, error) {
+	return m.CreateExpiring(ctx, account, label, bypass2FA, ans, time.Time{})
+}
+
+// CreateExpiring is Create for a token that expires at expires (the zero
+// time: as the server does by default), where the kind can expire.
+func (m *Manager) CreateExpiring(ctx context.Context, account, label string, bypass2FA bool, ans *Answer, expires time.Time) (*Issued, error) {
 	s, unlock, err := m.lockedSession(ctx, account, "creating a token")
 	if err != nil {
 		return nil, err
 	}
 	defer unlock()
+	if err := s.setExpiry(expires); err != nil {
+		return nil, err
+	}
 	label = strings.TrimSpace(label)
 	if label == "" {
 		return nil, fmt.Errorf("a token needs a label (its description or name)")
 	}
 	switch s.acct.Service {
 	case Mattermost:
-		ictx, done, err := m.issuing(ctx, inFlightIssue(account, Ref{Kind: KindUserToken}, false))
-		if err != nil {
-			return nil, err
-		}
-		defer done()
-		ut, err := s.mattermost().CreateUserAccessToken(ictx, s.cred.UserID, label)
-		if err != nil {
-			return nil, m.explainIssueError(s, Ref{Kind: KindUserToken}, err, false)
-		}
-		return m.issue(ictx, account, Ref{Kind: KindUserToken, ID: ut.ID}, ut.Token, nil)
+		return m.createUserTokenExpiring(ctx, s, label, s.expires)
 	case RocketChat:
 		if err := CheckStorable(account, Ref{Kind: KindPAT, ID: label}); err != nil {
 			return nil, err
@@ -326,6 +330,8 @@ func checkHint(a config.Account, ref Ref) string {
 		return fmt.Sprintf("The old token stays valid until it expires; run 'keyturn token rotate %s session' again when you are ready. keyturn does not retry by itself.", a.Name)
 	case KindCommand, KindWebhook:
 		return fmt.Sprintf("'keyturn token fetch %s %s' saves the token the server holds now (the new one if the rotation went through) without rotating it again. keyturn does not retry by itself.", a.Name, ref)
+	case KindUserToken:
+		return fmt.Sprintf("The token keeps its id, and the server never shows a secret again, so 'keyturn token fetch' cannot read it back: if the stored secret no longer works, the rotation went through and its new secret is lost; make a fresh token ('keyturn token create %s LABEL') and revoke this one ('keyturn token revoke %s %s'). keyturn does not retry by itself.", a.Name, a.Name, ref)
 	}
 	return fmt.Sprintf("Check the integration, or run 'keyturn token rotate %s %s' again on purpose to get a token you hold. keyturn does not retry by itself.", a.Name, ref)
 }
@@ -373,11 +379,24 @@ func (m *Manager) Fetch(ctx context.Context, account string, ref Ref) (*Issued, 
 // access tokens): create new, store, verify, revoke old. Where the server
 // replaces in place: one request, stored on arrival, never retried.
 func (m *Manager) Rotate(ctx context.Context, account string, ref Ref, ans *Answer) (*Issued, error) {
+	return m.RotateExpiring(ctx, account, ref, ans, time.Time{})
+}
+
+// RotateExpiring is Rotate giving the new token the expiry expires (the
+// zero time: the old lifetime, capped by the server's maximum), where the
+// kind can expire.
+func (m *Manager) RotateExpiring(ctx context.Context, account string, ref Ref, ans *Answer, expires time.Time) (*Issued, error) {
 	s, unlock, err := m.lockedSession(ctx, account, "rotating "+ref.String())
 	if err != nil {
 		return nil, err
 	}
 	defer unlock()
+	if !expires.IsZero() && ref.Kind != KindUserToken {
+		return nil, fmt.Errorf("%s: only user access tokens can be given an expiry", ref)
+	}
+	if err := s.setExpiry(expires); err != nil {
+		return nil, err
+	}
 	return m.rotateWith(ctx, s, ref, ans)
 }
 
@@ -438,72 +457,6 @@ func (m *Manager) regenInPlace(ctx context.Context, s *session, ref Ref, regen f
 		return nil, m.explainIssueError(s, ref, err, true)
 	}
 	return m.issueIn(ictx, s, ref, tok, nil)
-}
-
-// rotateUserToken never leaves the person without a working token: the
-// old one is revoked only once the new one is stored and verified.
-func (m *Manager) rotateUserToken(ctx context.Context, s *session, ref Ref) (*Issued, error) {
-	mm := s.mattermost()
-	signIn := m.signsInWith(ctx, s, ref)
-	old, err := mm.GetUserAccessToken(ctx, ref.ID)
-	if err != nil {
-		return nil, err
-	}
-	desc := old.Description
-	iss, ut, err := m.createUserToken(ctx, s, ref, old.UserID, desc)
-	if err != nil {
-		if iss != nil {
-			iss.Notes = append(iss.Notes, fmt.Sprintf("the old token %s was NOT revoked, since the new one is not saved", ref.ID))
-		}
-		return iss, err
-	}
-	// The new token is stored: checking it and revoking the old one follow
-	// the caller again, and a cancelled caller leaves the old one active.
-	if ctx.Err() != nil {
-		iss.Notes = append(iss.Notes, fmt.Sprintf("stopped before the old token %s was revoked: it is still active; revoke it with 'keyturn token revoke %s %s'", ref.ID, s.acct.Name, ref))
-		return iss, nil
-	}
-	if _, err := mattermost.New(s.hc, ut.Token).Me(ctx); err != nil {
-		iss.Notes = append(iss.Notes, fmt.Sprintf("the new token did not work when checked (%v); the old token %s was left active", err, ref.ID))
-		return iss, nil
-	}
-	if signIn {
-		// keyturn signs in with the old token: it must sign in with the
-		// new one before the old one is revoked.
-		if !m.switchCredential(ctx, s, iss) {
-			iss.Notes = append(iss.Notes, fmt.Sprintf("the old token %s was left active, since keyturn still signs in with it", ref.ID))
-			return iss, nil
-		}
-		mm = s.mattermost()
-	}
-	if err := mm.RevokeUserAccessToken(ctx, ref.ID); err != nil {
-		iss.Notes = append(iss.Notes, fmt.Sprintf("the old token %s could not be revoked (%v); revoke it with 'keyturn token revoke %s %s'", ref.ID, err, s.acct.Name, ref))
-		return iss, nil
-	}
-	if !signIn {
-		m.keepSignedIn(ctx, s, iss)
-	}
-	if err := m.vault.Delete(ctx, SecretName(s.acct.Name, ref)); err != nil && !isNotFound(err) {
-		iss.Notes = append(iss.Notes, fmt.Sprintf("the old token was revoked but its stored copy could not be deleted: %v", err))
-	}
-	iss.Notes = append(iss.Notes, fmt.Sprintf("old token %s revoked", ref.ID))
-	return iss, nil
-}
-
-// createUserToken issues the new user token of a rotation and stores it,
-// past the caller's cancellation once sent.
-func (m *Manager) createUserToken(ctx context.Context, s *session, ref Ref, userID, desc string) (*Issued, *mattermost.UserAccessToken, error) {
-	ictx, done, err := m.issuing(ctx, inFlightIssue(s.acct.Name, Ref{Kind: KindUserToken}, false))
-	if err != nil {
-		return nil, nil, err
-	}
-	defer done()
-	ut, err := s.mattermost().CreateUserAccessToken(ictx, userID, desc)
-	if err != nil {
-		return nil, nil, m.explainIssueError(s, ref, err, false)
-	}
-	iss, err := m.issueIn(ictx, s, Ref{Kind: KindUserToken, ID: ut.ID}, ut.Token, nil)
-	return iss, ut, err
 }
 
 // regenerateSession makes a new Capillary token from the stored key.
