@@ -32,6 +32,8 @@ type session struct {
 	// expires is the expiry the person gave for the token being issued
 	// (zero: none given).
 	expires time.Time
+	// denied are the sections a listing found not permitted for the user.
+	denied []DeniedSection
 }
 
 func (m *Manager) session(ctx context.Context, account string) (*session, error) {
@@ -150,8 +152,10 @@ func (m *Manager) Tokens(ctx context.Context, account string, f ListFilter) ([]T
 	if err != nil {
 		return nil, err
 	}
+	now := timeNow()
 	for i := range out {
 		t := &out[i]
+		t.Status = TokenState(*t, now)
 		t.RefString = t.Ref.String()
 		t.Kind = t.Ref.Kind
 		t.ID = t.Ref.ID
@@ -163,6 +167,10 @@ func (m *Manager) Tokens(ctx context.Context, account string, f ListFilter) ([]T
 		}
 		t.cleanText()
 	}
+	if len(s.denied) > 0 {
+		// The rest loaded: they come with the sections that did not.
+		return out, &PartialListError{Account: account, Denied: s.denied}
+	}
 	return out, nil
 }
 
@@ -171,7 +179,7 @@ func (m *Manager) mattermostTokens(ctx context.Context, s *session, kinds []stri
 	var out []Token
 	if contains(kinds, KindUserToken) {
 		uts, err := mm.ListUserAccessTokens(ctx, s.cred.UserID)
-		if err != nil {
+		if err != nil && !s.deny(err, KindUserToken, "") {
 			return nil, err
 		}
 		for _, ut := range uts {
@@ -195,7 +203,7 @@ func (m *Manager) mattermostTokens(ctx context.Context, s *session, kinds []stri
 		matched = true
 		if contains(kinds, KindCommand) {
 			cmds, err := mm.ListCommands(ctx, t.ID)
-			if err != nil {
+			if err != nil && !s.deny(err, KindCommand, t.Name) {
 				return nil, err
 			}
 			for _, c := range cmds {
@@ -209,7 +217,7 @@ func (m *Manager) mattermostTokens(ctx context.Context, s *session, kinds []stri
 		}
 		if contains(kinds, KindWebhook) {
 			hooks, err := mm.ListOutgoingWebhooks(ctx, t.ID)
-			if err != nil {
+			if err != nil && !s.deny(err, KindWebhook, t.Name) {
 				return nil, err
 			}
 			for _, h := range hooks {
@@ -231,6 +239,9 @@ func (m *Manager) mattermostTokens(ctx context.Context, s *session, kinds []stri
 func (m *Manager) rocketTokens(ctx context.Context, s *session) ([]Token, error) {
 	pats, err := s.rocketchat().ListPATs(ctx)
 	if err != nil {
+		if s.deny(err, KindPAT, "") {
+			return nil, nil
+		}
 		return nil, err
 	}
 	out := make([]Token, 0, len(pats))

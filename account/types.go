@@ -198,6 +198,7 @@ type Token struct {
 	Label       string     `json:"label"`          // description, trigger, display name or PAT name
 	Team        string     `json:"team,omitempty"` // Mattermost team name
 	Active      *bool      `json:"active,omitempty"`
+	Status      string     `json:"status,omitempty"` // TokenState: active, expired, disabled
 	Created     *time.Time `json:"created,omitempty"`
 	Expires     *time.Time `json:"expires,omitempty"`
 	LastPart    string     `json:"last_token_part,omitempty"` // Rocket.Chat lastTokenPart
