@@ -2,8 +2,11 @@ package account
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 	"time"
+
+	"keyturn/config"
 )
 
 // Derived states of a token that can expire or be switched off.
@@ -154,4 +157,34 @@ func checkLifetime(at time.Time, maxDays int, now time.Time) error {
 		return &LifetimeRequiredError{MaxDays: maxDays, TooFar: true}
 	}
 	return nil
+}
+
+// ExpiringSecret is a stored token that has expired or expires within
+// ExpiryWarning, read from the index (no server is asked).
+type ExpiringSecret struct {
+	Ref     string    `json:"ref"`
+	Name    string    `json:"name"`
+	Expires time.Time `json:"expires"`
+	Expired bool      `json:"expired"`
+}
+
+// expiringStored lists the account's stored tokens that need attention
+// soon, soonest first. Capillary's session renews itself every few
+// minutes and is left out, as are keyturn's own entries.
+func expiringStored(c *config.Config, account string, now time.Time) []ExpiringSecret {
+	var out []ExpiringSecret
+	for _, meta := range c.Secrets {
+		if meta.Account != account || meta.Expires == nil || meta.Expires.Sub(now) > ExpiryWarning {
+			continue
+		}
+		switch meta.Kind {
+		case KindUserToken, KindPAT, KindCommand, KindWebhook:
+		default:
+			continue
+		}
+		out = append(out, ExpiringSecret{Ref: Ref{Kind: meta.Kind, ID: meta.ID}.String(), Name: meta.Name,
+			Expires: *meta.Expires, Expired: !now.Before(*meta.Expires)})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Expires.Before(out[j].Expires) })
+	return out
 }

@@ -219,6 +219,7 @@ func (m *Manager) Show(ctx context.Context, name string) (*Status, error) {
 		return nil, &NoAccountError{Name: name, Known: accountNames(c)}
 	}
 	st := m.status(c, *a)
+	st.Expiring = expiringStored(c, name, m.opts.Now())
 	if st.SignedIn {
 		if _, err := m.vault.Get(ctx, credentialName(name)); err != nil {
 			st.SignedIn = false

@@ -53,6 +53,9 @@ type Status struct {
 	Pending string     `json:"pending,omitempty"` // the step of a challenge waiting for a code
 	// PendingFor says in words what the waiting challenge needs.
 	PendingFor string `json:"pending_for,omitempty"`
+	// Expiring are stored tokens expired or expiring within ExpiryWarning
+	// (Show only).
+	Expiring []ExpiringSecret `json:"expiring,omitempty"`
 	Extra      Extra  `json:"extra,omitempty"`
 	Insecure   bool   `json:"insecure_http,omitempty"`
 }

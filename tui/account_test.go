@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"keyturn/sandbox/mattermostsim"
 	"strings"
 	"testing"
 	"time"
@@ -186,6 +187,8 @@ func TestSignInNotStoredShowsTheCredential(t *testing.T) {
 
 func TestUserTokenCreateRotateRevoke(t *testing.T) {
 	h := newHarness(t, harnessOpts{})
+	// A server without in-place rotation (before 11.10): create, revoke.
+	h.sb.Mattermost.Configure(func(s *mattermostsim.Settings) { s.OlderServer = true })
 	h.signInMattermost()
 	h.press("n")
 	h.says("A new Mattermost user access token for admin", "Description:")
