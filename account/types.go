@@ -56,8 +56,8 @@ type Status struct {
 	// Expiring are stored tokens expired or expiring within ExpiryWarning
 	// (Show only).
 	Expiring []ExpiringSecret `json:"expiring,omitempty"`
-	Extra      Extra  `json:"extra,omitempty"`
-	Insecure   bool   `json:"insecure_http,omitempty"`
+	Extra    Extra            `json:"extra,omitempty"`
+	Insecure bool             `json:"insecure_http,omitempty"`
 }
 
 // Extra holds the Capillary identity fields for display.
