@@ -53,11 +53,12 @@ type Status struct {
 	Pending string     `json:"pending,omitempty"` // the step of a challenge waiting for a code
 	// PendingFor says in words what the waiting challenge needs.
 	PendingFor string `json:"pending_for,omitempty"`
+	Extra      Extra  `json:"extra,omitempty"`
+	Insecure   bool   `json:"insecure_http,omitempty"`
+
 	// Expiring are stored tokens expired or expiring within ExpiryWarning
 	// (Show only).
 	Expiring []ExpiringSecret `json:"expiring,omitempty"`
-	Extra    Extra            `json:"extra,omitempty"`
-	Insecure bool             `json:"insecure_http,omitempty"`
 }
 
 // Extra holds the Capillary identity fields for display.
