@@ -194,7 +194,7 @@ func (m *Manager) capillary(a config.Account) (*capillary.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	return capillary.New(hc, capillary.Identity{IdentifierType: a.IdentifierType, IdentifierValue: a.Identifier, Brand: a.Brand, DeviceID: a.DeviceID}), nil
+	return capillary.New(hc, capillaryIdentity(a)), nil
 }
 
 // loginCapillary walks Capillary's steps: token/generate, then the OTP or
@@ -380,7 +380,7 @@ func (m *Manager) capillaryStepError(ctx context.Context, a config.Account, p *p
 // capillaryAfterFirst goes on to MFA when the first-factor token says the
 // user is enrolled, or finishes.
 func (m *Manager) capillaryAfterFirst(ctx context.Context, a config.Account, cp *capillary.Client, tokens *capillary.Tokens, req LoginRequest) error {
-	if tokens.Role != "MFA_PENDING" {
+	if !needsMFA(a, tokens.Role) {
 		return m.capillaryFinish(ctx, a, tokens, false)
 	}
 	sess, err := cp.GenerateMFAToken(ctx, tokens.Token, "", "")
@@ -534,6 +534,10 @@ func (m *Manager) Logout(ctx context.Context, account string) error {
 			return err
 		}
 	}
+	var local *LocalOnlyError
+	if errors.As(serverErr, &local) {
+		return local
+	}
 	if serverErr != nil {
 		return fmt.Errorf("signed out locally (credential deleted), but the server's logout failed: %w", serverErr)
 	}
@@ -559,10 +563,18 @@ func (m *Manager) serverLogout(ctx context.Context, a config.Account, cred *cred
 	case Capillary:
 		// An expired token has nothing left to end; the server would only
 		// refuse to expire it.
+		var expires *time.Time
 		if c, err := m.cfg.Load(); err == nil {
-			if meta, ok := c.Secret(SecretName(a.Name, Ref{Kind: KindSession})); ok && meta.Expires != nil && !meta.Expires.After(m.opts.Now()) {
-				return nil
+			if meta, ok := c.Secret(SecretName(a.Name, Ref{Kind: KindSession})); ok && meta.Expires != nil {
+				if !meta.Expires.After(m.opts.Now()) {
+					return nil
+				}
+				expires = meta.Expires
 			}
+		}
+		if !cred.MFA {
+			// mfa/token/expire takes only the MFA step's tokens.
+			return &LocalOnlyError{Account: a.Name, Expires: expires}
 		}
 		token, err := m.vault.Get(ctx, SecretName(a.Name, Ref{Kind: KindSession}))
 		if err != nil {

@@ -113,6 +113,9 @@ func Normalize(a config.Account) (config.Account, error) {
 		if a.DeviceID == "" {
 			return a, fmt.Errorf("capillary account needs a device id (--device-id)")
 		}
+		if err := checkCapillaryExtras(&a); err != nil {
+			return a, err
+		}
 	case "":
 		return a, fmt.Errorf("account needs a service: mattermost, rocketchat or capillary")
 	default:

@@ -59,7 +59,7 @@ func (s *session) rocketchat() *rocketchat.Client {
 }
 
 func (s *session) capillary() *capillary.Client {
-	return capillary.New(s.hc, capillary.Identity{IdentifierType: s.acct.IdentifierType, IdentifierValue: s.acct.Identifier, Brand: s.acct.Brand, DeviceID: s.acct.DeviceID})
+	return capillary.New(s.hc, capillaryIdentity(s.acct))
 }
 
 // secondFactor turns an Answer into Rocket.Chat's header pair. An answer
@@ -533,6 +533,19 @@ func (m *Manager) Revoke(ctx context.Context, account string, ref Ref, ans *Answ
 	case KindSession:
 		if s.acct.Service != Capillary {
 			return fmt.Errorf("%s accounts have no Capillary session", s.acct.Service)
+		}
+		if !s.cred.MFA {
+			// mfa/token/expire takes only the MFA step's tokens: forget it.
+			var expires *time.Time
+			if c, cerr := m.cfg.Load(); cerr == nil {
+				if meta, ok := c.Secret(SecretName(account, ref)); ok {
+					expires = meta.Expires
+				}
+			}
+			if err := m.vault.Delete(ctx, SecretName(account, ref)); err != nil && !isNotFound(err) {
+				return err
+			}
+			return &LocalOnlyError{Account: account, Expires: expires}
 		}
 		var tok string
 		tok, err = m.vault.Get(ctx, SecretName(account, ref))
