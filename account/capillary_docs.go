@@ -74,3 +74,15 @@ func untilText(t *time.Time) string {
 	}
 	return " (" + t.Local().Format("2006-01-02 15:04") + ")"
 }
+
+// passwordStep says whether a Capillary step's answer is a password,
+// which is sent exactly as typed, spaces and all.
+func passwordStep(step, method string) bool {
+	switch step {
+	case "password":
+		return true
+	case "mfa-password":
+		return method != "otp"
+	}
+	return false
+}

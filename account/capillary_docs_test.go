@@ -62,9 +62,19 @@ func TestCapillaryAccountChecks(t *testing.T) {
 func TestCapillaryUsernameWithSpacedPassword(t *testing.T) {
 	w := newWorld(t)
 	capAccount(w, "dave", "USERNAME", capillarysim.DaveUsername, func(a *config.Account) { a.Mobile = capillarysim.DaveMobile })
-	st, err := w.mgr.Login(context.Background(), account.LoginRequest{Account: "dave", Password: capillarysim.DavePassword})
+	ctx := context.Background()
+	st, err := w.mgr.Login(ctx, account.LoginRequest{Account: "dave", Password: capillarysim.DavePassword})
 	if err != nil || !st.SignedIn {
 		t.Fatalf("dave: %+v, %v", st, err)
+	}
+	// The password as the answer to the password step: as typed too.
+	_, err = w.mgr.Login(ctx, account.LoginRequest{Account: "dave", FirstFactor: "password"})
+	if ch := asChallenge(t, err); ch.Step != "password" {
+		t.Fatalf("step %q", ch.Step)
+	}
+	st, err = w.mgr.Login(ctx, account.LoginRequest{Account: "dave", Answer: &account.Answer{Code: capillarysim.DavePassword}})
+	if err != nil || !st.SignedIn {
+		t.Fatalf("dave, password as the answer: %+v, %v", st, err)
 	}
 }
 

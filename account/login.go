@@ -270,8 +270,11 @@ func (m *Manager) capillaryResume(ctx context.Context, a config.Account, cp *cap
 	answer := ""
 	method := ""
 	if req.Answer != nil {
-		answer = strings.TrimSpace(req.Answer.Code)
+		answer = req.Answer.Code
 		method = req.Answer.Method
+	}
+	if !passwordStep(p.Step, method) {
+		answer = strings.TrimSpace(answer) // a code; a password goes as typed
 	}
 	switch p.Step {
 	case "password":
