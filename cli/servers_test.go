@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"strings"
 	"testing"
 
 	"keyturn/sandbox/capillarysim"
@@ -59,4 +60,49 @@ func TestRocketChatLogoutEmptyBody(t *testing.T) {
 		}
 		w.want(w.run("", "account", "remove", "rc", "--yes"), 0, "remove")
 	}
+}
+
+// linesReader gives one line per read burst, fetched when the last one is
+// used up: the next e-mail code, read when the command asks for it.
+type linesReader struct {
+	next func() string
+	r    *strings.Reader
+}
+
+func (l *linesReader) Read(p []byte) (int, error) {
+	if l.r == nil || l.r.Len() == 0 {
+		l.r = strings.NewReader(l.next())
+	}
+	return l.r.Read(p)
+}
+
+// A Rocket.Chat server that remembers no passed second factor: a bulk run
+// says how many tokens are left and that each needs a code (exit 4), and
+// with --code - it reads one e-mail code per token from stdin in one run.
+func TestRotateAllPATsWithACodePerToken(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	w.addRocketChat("rc", "bob")
+	w.want(w.run(rocketchatsim.BobPassword+"\n", "login", "rc", "--password-stdin"), 4, "login bob")
+	w.want(w.run(rocketchatsim.BobPassword+"\n", "login", "rc", "--password-stdin", "--code", w.sb.RocketChat.LastEmailCode("bob")), 0, "login bob with code")
+	w.want(w.run("", "token", "create", "rc", "a"), 4, "create needs a code")
+	w.want(w.run("", "token", "create", "rc", "a", "--code", w.sb.RocketChat.LastEmailCode("bob")), 0, "create a")
+	w.want(w.run("", "token", "create", "rc", "b"), 0, "create b (remembered)")
+	w.want(w.run("", "token", "create", "rc", "c"), 0, "create c (remembered)")
+
+	w.sb.RocketChat.SetForgetsSecondFactor(true)
+	w.want(w.run("", "token", "rotate", "rc", "--all", "--kind", "pat"), 4, "a run without a code")
+	r := w.run("", "token", "rotate", "rc", "--all", "--kind", "pat", "--resume", "--code", w.sb.RocketChat.LastEmailCode("bob"))
+	w.want(r, 4, "one code for a server that forgets")
+	mustContain(t, "one code", r.err, "asks for a new code for each token", "2 token(s) left", "--code -")
+
+	emailed := func() string { return w.sb.RocketChat.LastEmailCode("bob") + "\n" }
+	before := len(w.sb.RocketChat.Outbox())
+	r = w.runIO(IO{In: &linesReader{next: emailed}}, "token", "rotate", "rc", "--all", "--kind", "pat", "--resume", "--code", "-")
+	w.want(r, 0, "a code per line")
+	mustContain(t, "a code per line", r.err, "1 token(s) left")
+	if n := len(w.sb.RocketChat.Outbox()) - before; n != 1 {
+		t.Fatalf("%d codes mailed for the last two tokens, want 1 (the one read second)", n)
+	}
+	mustContain(t, "report", r.out, "2 ok")
 }
