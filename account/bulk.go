@@ -93,7 +93,7 @@ type InterruptedRunError struct {
 }
 
 func (e *InterruptedRunError) Error() string {
-	return fmt.Sprintf("%v (%s was sent with no answer); run again with --resume to finish it, or delete %s to start over", ErrInterruptedRun, e.Ref, e.Journal)
+	return fmt.Sprintf("%v (%s was sent with no answer); resuming finishes it, deleting %s starts over", ErrInterruptedRun, e.Ref, e.Journal)
 }
 
 func (e *InterruptedRunError) Is(target error) bool { return target == ErrInterruptedRun }

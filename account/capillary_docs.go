@@ -1,6 +1,7 @@
 package account
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -39,7 +40,8 @@ func checkCapillaryExtras(a *config.Account) error {
 	}
 	a.Mobile, a.Email = strings.TrimSpace(a.Mobile), strings.TrimSpace(a.Email)
 	if a.IdentifierType == capillary.IdentifierUsername && a.Mobile == "" && a.Email == "" {
-		return fmt.Errorf("a USERNAME identifier signs in with the user's mobile number or email address as well (the Auth Engine's token/generate needs one): give --mobile or --email")
+		return withRemedy(errors.New("a USERNAME identifier signs in with the user's mobile number or email address as well (the Auth Engine's token/generate needs one)"),
+			Remedy{Action: UseFlag, Flag: "--mobile or --email"})
 	}
 	return nil
 }

@@ -32,7 +32,7 @@ func TestCapillaryAccountChecks(t *testing.T) {
 		want string
 	}{
 		{"EXTERNALID", func(a *config.Account) { a.IdentifierType = "EXTERNALID" }, "MOBILE, EMAIL or USERNAME"},
-		{"USERNAME alone", func(a *config.Account) { a.IdentifierType = "USERNAME" }, "--mobile or --email"},
+		{"USERNAME alone", func(a *config.Account) { a.IdentifierType = "USERNAME" }, "mobile number or email address"},
 		{"bad mfa", func(a *config.Account) { a.IdentifierType = "MOBILE"; a.MFA = "sometimes" }, "use auto"},
 	} {
 		a := base

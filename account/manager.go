@@ -1,7 +1,3 @@
-// Package account holds keyturn's accounts and every operation both faces
-// share: signing in, MFA setup, issuing, rotating and revoking tokens. All
-// decisions about secrets live here: what to store, in what order, and what
-// to tell the person. It knows nothing of terminals.
 package account
 
 import (
@@ -78,48 +74,15 @@ func Normalize(a config.Account) (config.Account, error) {
 		return a, err
 	}
 	a.Service = strings.ToLower(strings.TrimSpace(a.Service))
-	switch a.Service {
-	case Mattermost, RocketChat:
-		if strings.TrimSpace(a.User) == "" {
-			return a, fmt.Errorf("%s account needs a login (--user)", a.Service)
-		}
-	case Capillary:
-		if a.Region != "" {
-			u, err := capillary.RegionURL(a.Region)
-			if err != nil {
-				return a, err
-			}
-			if a.URL != "" && a.URL != u {
-				return a, fmt.Errorf("give either --region or --url, not both")
-			}
-			a.URL = u
-		}
-		if a.Brand == "" {
-			return a, fmt.Errorf("capillary account needs a brand (--brand)")
-		}
-		a.IdentifierType = strings.ToUpper(strings.TrimSpace(a.IdentifierType))
-		if err := capillary.ValidIdentifierType(a.IdentifierType); err != nil {
-			return a, err
-		}
-		if a.Identifier == "" {
-			a.Identifier = a.User
-		}
-		if a.Identifier == "" {
-			return a, fmt.Errorf("capillary account needs an identifier value (--identifier)")
-		}
-		if a.User == "" {
-			a.User = a.Identifier
-		}
-		if a.DeviceID == "" {
-			return a, fmt.Errorf("capillary account needs a device id (--device-id)")
-		}
-		if err := checkCapillaryExtras(&a); err != nil {
-			return a, err
-		}
-	case "":
+	if a.Service == "" {
 		return a, fmt.Errorf("account needs a service: mattermost, rocketchat or capillary")
-	default:
+	}
+	svc, ok := Lookup(a.Service)
+	if !ok {
 		return a, fmt.Errorf("unknown service %q: use mattermost, rocketchat or capillary", a.Service)
+	}
+	if err := svc.normalize(&a); err != nil {
+		return a, err
 	}
 	u, err := client.ParseBaseURL(a.URL, a.InsecureHTTP)
 	if err != nil {
@@ -152,7 +115,7 @@ func (m *Manager) AddAll(ctx context.Context, accounts ...config.Account) ([]con
 	err := m.cfg.UpdateContext(ctx, func(c *config.Config) error {
 		for _, a := range out {
 			if _, ok := c.Account(a.Name); ok {
-				return fmt.Errorf("an account named %q exists already (keyturn account remove %s first)", a.Name, a.Name)
+				return withRemedy(fmt.Errorf("an account named %q exists already", a.Name), Remedy{Action: RemoveAccount, Account: a.Name})
 			}
 			c.PutAccount(a)
 		}
@@ -182,7 +145,7 @@ type NoAccountError struct {
 
 func (e *NoAccountError) Error() string {
 	if len(e.Known) == 0 {
-		return fmt.Sprintf("no account named %q; add one with 'keyturn account add'", e.Name)
+		return fmt.Sprintf("no account named %q; there are none yet", e.Name)
 	}
 	return fmt.Sprintf("no account named %q (accounts: %s)", e.Name, strings.Join(e.Known, ", "))
 }
@@ -249,7 +212,7 @@ func (m *Manager) status(c *config.Config, a config.Account) Status {
 		st.Since = &created
 		st.Via = meta.ID
 	}
-	if meta, ok := c.Secret(SecretName(a.Name, Ref{Kind: KindSession})); ok && a.Service == Capillary {
+	if meta, ok := c.Secret(SecretName(a.Name, Ref{Kind: KindSession})); ok && Info(a.Service).HasSession() {
 		st.Expires = meta.Expires
 	}
 	if meta, ok := c.Secret(pendingName(a.Name)); ok {

@@ -91,7 +91,13 @@ func (m *Manager) lifetimeRefused(ctx context.Context, s *session, err error) er
 		f.MaxTokenLifetimeDays = le.MaxDays
 		m.rememberFacts(ctx, s, f)
 	}
-	return &LifetimeRequiredError{Account: s.acct.Name, MaxDays: f.MaxTokenLifetimeDays, TooFar: le.TooFar(), Err: err}
+	return lifetimeRemedy(&LifetimeRequiredError{Account: s.acct.Name, MaxDays: f.MaxTokenLifetimeDays, TooFar: le.TooFar(), Err: err})
+}
+
+// lifetimeRemedy gives a lifetime refusal its way out: an expiry within
+// the server's maximum.
+func lifetimeRemedy(lr *LifetimeRequiredError) error {
+	return withRemedy(lr, Remedy{Action: Expire, Account: lr.Account, After: maxLifetime(lr.MaxDays)})
 }
 
 // checkLifetimeFor is checkLifetime naming the account.
@@ -100,6 +106,7 @@ func checkLifetimeFor(s *session, at time.Time, f config.ServerFacts) error {
 	var lr *LifetimeRequiredError
 	if errors.As(err, &lr) {
 		lr.Account = s.acct.Name
+		return lifetimeRemedy(lr)
 	}
 	return err
 }
@@ -236,7 +243,8 @@ func (m *Manager) rotateUserTokenByCreate(ctx context.Context, s *session, ref R
 	// The new token is stored: checking it and revoking the old one follow
 	// the caller again, and a cancelled caller leaves the old one active.
 	if ctx.Err() != nil {
-		iss.Notes = append(iss.Notes, fmt.Sprintf("stopped before the old token %s was revoked: it is still active; revoke it with 'keyturn token revoke %s %s'", ref.ID, s.acct.Name, ref))
+		iss.Notes = append(iss.Notes, fmt.Sprintf("stopped before the old token %s was revoked: it is still active", ref.ID))
+		iss.Next = append(iss.Next, Remedy{Action: Revoke, Account: s.acct.Name, Ref: ref})
 		return iss, nil
 	}
 	if _, err := mattermost.New(s.hc, ut.Token).Me(ctx); err != nil {
@@ -253,7 +261,8 @@ func (m *Manager) rotateUserTokenByCreate(ctx context.Context, s *session, ref R
 		mm = s.mattermost()
 	}
 	if err := mm.RevokeUserAccessToken(ctx, ref.ID); err != nil {
-		iss.Notes = append(iss.Notes, fmt.Sprintf("the old token %s could not be revoked (%v); revoke it with 'keyturn token revoke %s %s'", ref.ID, err, s.acct.Name, ref))
+		iss.Notes = append(iss.Notes, fmt.Sprintf("the old token %s could not be revoked (%v)", ref.ID, err))
+		iss.Next = append(iss.Next, Remedy{Action: Revoke, Account: s.acct.Name, Ref: ref})
 		return iss, nil
 	}
 	if !signIn {

@@ -53,10 +53,10 @@ func TestTokenCreatePolicyRefusal(t *testing.T) {
 	before := len(w.ledger("mattermost", "user-token"))
 	r := w.run("", "token", "create", "mm", "ci")
 	w.want(r, 1, "create without an expiry under a 30-day maximum")
-	mustContain(t, "refusal", r.err, "within 30 days")
+	mustContain(t, "refusal", r.err, "within 30 days", "Add --expires-in 30d (the server's maximum) or less")
 	r = w.run("", "token", "create", "mm", "ci", "--expires-in", "60d")
 	w.want(r, 1, "create beyond the maximum")
-	mustContain(t, "refusal", r.err, "within 30 days")
+	mustContain(t, "refusal", r.err, "within 30 days", "Add --expires-in 30d")
 	if n := len(w.ledger("mattermost", "user-token")); n != before {
 		t.Fatalf("%d tokens issued by refused creates", n-before)
 	}

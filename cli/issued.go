@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"keyturn/account"
+	"keyturn/keystore"
 	"keyturn/textsafe"
 )
 
@@ -37,9 +38,7 @@ func toIssuedJSON(iss *account.Issued, reveal bool) issuedJSON {
 // "saved prod/command/abc (…f3a9) to the keyring". With reveal, the token
 // too. Notes go to stderr.
 func printIssued(app *App, iss *account.Issued, asJSON, reveal bool) error {
-	for _, n := range iss.Notes {
-		fmt.Fprintf(app.io.Err, "note: %s\n", textsafe.Line(n))
-	}
+	printNotes(app, iss)
 	if asJSON {
 		return writeJSON(app.io.Out, toIssuedJSON(iss, reveal))
 	}
@@ -63,9 +62,7 @@ func printIssued(app *App, iss *account.Issued, asJSON, reveal bool) error {
 // and the exit code is 3.
 func reportNotStored(app *App, nse *account.NotStoredError, asJSON bool) error {
 	iss := nse.Issued
-	for _, n := range iss.Notes {
-		fmt.Fprintf(app.io.Err, "note: %s\n", textsafe.Line(n))
-	}
+	printNotes(app, iss)
 	if asJSON {
 		if err := writeJSON(app.io.Out, toIssuedJSON(iss, true)); err != nil {
 			return err
@@ -80,13 +77,16 @@ func reportNotStored(app *App, nse *account.NotStoredError, asJSON bool) error {
 	return exitf(ExitNotStored, "%v\nThe token printed on stdout is the ONLY copy: copy it now, then %s.", nse, how)
 }
 
-// storeName is "the keyring", "the file store" and so on.
-func storeName(backend string) string {
-	switch backend {
-	case "":
-		return "the store"
-	case "keyring":
-		return "the keyring"
+// storeName is how a backend is named in sentences, as the TUI names it.
+func storeName(backend string) string { return keystore.DisplayName(backend) }
+
+// printNotes puts an issued token's notes and the ways out they call for
+// on stderr.
+func printNotes(app *App, iss *account.Issued) {
+	for _, n := range iss.Notes {
+		fmt.Fprintf(app.io.Err, "note: %s\n", textsafe.Line(n))
 	}
-	return "the " + backend + " store"
+	for _, r := range iss.Next {
+		fmt.Fprintf(app.io.Err, "note: %s\n", textsafe.Line(remedyLine(r)))
+	}
 }

@@ -191,7 +191,7 @@ against built-in simulated servers.`,
 	})
 	f := root.PersistentFlags()
 	f.StringVar(&app.flags.config, "config", "", "config file (default $KEYTURN_CONFIG, else the user config dir)")
-	f.StringVar(&app.flags.store, "store", "", "where secrets live: keyring or file (default $KEYTURN_STORE, else as remembered, else keyring)")
+	f.StringVar(&app.flags.store, "store", "", "where secrets live: keyring, file or pass (a team's pass store; default $KEYTURN_STORE, else as remembered, else keyring)")
 	f.StringVar(&app.flags.storeFile, "store-file", "", "the encrypted file for --store file (default $KEYTURN_STORE_FILE)")
 	f.StringVar(&app.flags.debug, "debug", "", "trace HTTP to stderr (--debug=1) or a file (--debug=PATH), secrets redacted; also $KEYTURN_DEBUG")
 	root.Flag("debug").NoOptDefVal = "1"

@@ -23,7 +23,7 @@ func TestCapillaryByItsDocs(t *testing.T) {
 	mustContain(t, "EXTERNALID", r.err, "MOBILE, EMAIL or USERNAME")
 	r = add("dave", "--identifier-type", "USERNAME", "--identifier", capillarysim.DaveUsername)
 	w.want(r, 1, "USERNAME without mobile or email")
-	mustContain(t, "USERNAME", r.err, "--mobile or --email")
+	mustContain(t, "USERNAME", r.err, "mobile number or email address", "Use --mobile or --email")
 	w.want(add("dave", "--identifier-type", "USERNAME", "--identifier", capillarysim.DaveUsername, "--mobile", capillarysim.DaveMobile), 0, "USERNAME with --mobile")
 	w.want(w.run(capillarysim.DavePassword+"\n", "login", "dave", "--password-stdin"), 0, "sign-in with a spaced password")
 

@@ -84,6 +84,7 @@ if all are ok.`,
 	o.sf.register(cmd.Flags(), "code", "method")
 	o.bulk.register(cmd)
 	o.expiry.register(cmd, "the new token")
+	withSync(app, cmd)
 	return cmd
 }
 

@@ -51,10 +51,10 @@ func classify(err error) (cause, hint string) {
 	case "org.freedesktop.DBus.Error.ServiceUnknown", "org.freedesktop.DBus.Error.NameHasNoOwner",
 		"org.freedesktop.DBus.Error.Spawn.ChildExited", "org.freedesktop.DBus.Error.Spawn.Failed":
 		return "no Secret Service on the session bus (no keyring daemon such as gnome-keyring or KeePassXC is running)",
-			"start and unlock a keyring daemon, or use --store file"
+			"start and unlock a keyring daemon"
 	case "org.freedesktop.DBus.Error.UnknownObject", "org.freedesktop.Secret.Error.NoSuchObject":
 		return "the Secret Service has no default collection to store secrets in",
-			"create a default keyring (for example \"login\") in your keyring app, or use --store file"
+			"create a default keyring (for example \"login\") in your keyring app"
 	case "org.freedesktop.Secret.Error.IsLocked":
 		return "the keyring collection is locked", ""
 	case "org.freedesktop.DBus.Error.NoReply", "org.freedesktop.DBus.Error.Timeout":
@@ -74,7 +74,7 @@ func classify(err error) (cause, hint string) {
 		strings.HasPrefix(msg, "dbus: couldn't determine address"), strings.Contains(msg, "dbus-launch"),
 		strings.HasPrefix(msg, "dbus: authentication failed"):
 		return "no D-Bus session (cannot connect to the session bus)",
-			"start a desktop session or `dbus-run-session` with an unlocked keyring daemon, or use --store file"
+			"start a desktop session or `dbus-run-session` with an unlocked keyring daemon"
 	}
 	return "", ""
 }

@@ -33,7 +33,7 @@ type accountScreen struct {
 	mfa       *bool
 	mfaErr    error
 
-	cursor int
+	nav list[acctRow] // the cursor over rows()
 
 	loads []int // loads in flight, cancelled when the screen is left
 
@@ -68,6 +68,9 @@ func (s *accountScreen) load(m *Model) tea.Cmd {
 		s.st = val.(*account.Status)
 		if !s.st.SignedIn {
 			s.tokens, s.tokLoaded, s.tokErr, s.mfa, s.mfaErr = nil, true, nil, nil, nil
+		}
+		s.syncRows()
+		if !s.st.SignedIn {
 			return nil
 		}
 		return s.loadServer(m, gen)
@@ -98,11 +101,11 @@ func (s *accountScreen) loadServer(m *Model, gen int) tea.Cmd {
 		if err != nil {
 			m.showError("Cannot list the tokens of "+name, err)
 		}
-		s.clamp()
+		s.syncRows()
 		return nil
 	})
 	s.loads = append(s.loads, tid)
-	if service != account.Mattermost && service != account.RocketChat {
+	if account.Info(service).MFA == nil {
 		return tcmd
 	}
 	mid, mcmd := m.start("", func(ctx context.Context) (any, error) {
@@ -175,37 +178,45 @@ func (s *accountScreen) sections() []section {
 	if s.tokErr != nil {
 		loading = "could not list them (ctrl+r retries)"
 	}
+	info := account.Info(s.st.Service)
 	var out []section
-	switch s.st.Service {
-	case account.Mattermost:
-		out = append(out, section{title: "Multi-factor authentication", rows: []acctRow{{kind: rowMFA}}})
-		out = append(out, section{title: "User access tokens", rows: rows(byKind(account.KindUserToken)), empty: emptyOr(loading, "none · n creates one"), kind: account.KindUserToken})
-		for _, kind := range []string{account.KindCommand, account.KindWebhook} {
-			teams := map[string][]*account.Token{}
-			for _, t := range byKind(kind) {
-				teams[t.Team] = append(teams[t.Team], t)
+	for _, part := range info.Page {
+		k, _ := info.Kind(part)
+		switch {
+		case part == account.SectionMFA:
+			out = append(out, section{title: info.MFA.Title, rows: []acctRow{{kind: rowMFA}}})
+		case k.Session:
+			out = append(out, section{title: k.Title, rows: []acctRow{{kind: rowSession}}})
+		case k.PerTeam:
+			out = append(out, teamSections(k, byKind(k.Kind), loading)...)
+		default:
+			empty := loading
+			if k.Kind == info.Creates {
+				empty = emptyOr(loading, "none · n creates one")
 			}
-			names := make([]string, 0, len(teams))
-			for n := range teams {
-				names = append(names, n)
-			}
-			sort.Strings(names)
-			title := "Slash commands"
-			if kind == account.KindWebhook {
-				title = "Outgoing webhooks"
-			}
-			if len(names) == 0 {
-				out = append(out, section{title: title, empty: loading})
-			}
-			for _, n := range names {
-				out = append(out, section{title: title + " · team " + n, rows: rows(teams[n]), kind: kind, team: n})
-			}
+			out = append(out, section{title: k.Title, rows: rows(byKind(k.Kind)), empty: empty, kind: k.Kind})
 		}
-	case account.RocketChat:
-		out = append(out, section{title: "Personal access tokens", rows: rows(byKind(account.KindPAT)), empty: emptyOr(loading, "none · n creates one"), kind: account.KindPAT})
-		out = append(out, section{title: "Two-factor authentication (TOTP)", rows: []acctRow{{kind: rowMFA}}})
-	case account.Capillary:
-		out = append(out, section{title: "Session", rows: []acctRow{{kind: rowSession}}})
+	}
+	return out
+}
+
+// teamSections are a kind's tokens in one section per team, by team name.
+func teamSections(k account.TokenKind, toks []*account.Token, loading string) []section {
+	teams := map[string][]acctRow{}
+	for _, t := range toks {
+		teams[t.Team] = append(teams[t.Team], acctRow{kind: rowToken, tok: t})
+	}
+	names := make([]string, 0, len(teams))
+	for n := range teams {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	if len(names) == 0 {
+		return []section{{title: k.Title, empty: loading}}
+	}
+	var out []section
+	for _, n := range names {
+		out = append(out, section{title: k.Title + " · team " + n, rows: teams[n], kind: k.Kind, team: n})
 	}
 	return out
 }
@@ -225,13 +236,15 @@ func (s *accountScreen) rows() []acctRow {
 	return out
 }
 
-func (s *accountScreen) clamp() { s.cursor = clampCursor(s.cursor, len(s.rows())) }
+// syncRows gives the cursor the rows of the state just loaded (the
+// rows change only with the status and the tokens).
+func (s *accountScreen) syncRows() { s.nav.setItems(s.rows()) }
 
 // selectedSection is the section holding the row under the cursor.
 func (s *accountScreen) selectedSection() (section, bool) {
-	i := 0
+	i, cur := 0, s.nav.index()
 	for _, sec := range s.sections() {
-		if s.cursor >= i && s.cursor < i+len(sec.rows) {
+		if cur >= i && cur < i+len(sec.rows) {
 			return sec, true
 		}
 		i += len(sec.rows)
@@ -239,26 +252,19 @@ func (s *accountScreen) selectedSection() (section, bool) {
 	return section{}, false
 }
 
-func (s *accountScreen) selected() (acctRow, bool) {
-	rs := s.rows()
-	if s.cursor < 0 || s.cursor >= len(rs) {
-		return acctRow{}, false
-	}
-	return rs[s.cursor], true
-}
+func (s *accountScreen) selected() (acctRow, bool) { return s.nav.selected() }
 
 func (s *accountScreen) update(m *Model, msg tea.KeyPressMsg) tea.Cmd {
 	k := m.keys
 	st := s.st
+	var svc *account.ServiceInfo
+	if st != nil {
+		svc = account.Info(st.Service)
+	}
 	switch {
 	case key.Matches(msg, k.Back):
 		return m.back()
-	case key.Matches(msg, k.Up):
-		s.cursor--
-		s.clamp()
-	case key.Matches(msg, k.Down):
-		s.cursor++
-		s.clamp()
+	case s.nav.navigate(msg, listKeys{up: k.Up, down: k.Down}):
 	case key.Matches(msg, k.Refresh):
 		return s.load(m)
 	case st == nil:
@@ -269,13 +275,13 @@ func (s *accountScreen) update(m *Model, msg tea.KeyPressMsg) tea.Cmd {
 		return nil
 	case key.Matches(msg, k.SignOut):
 		return m.confirmSignOut(*st)
-	case key.Matches(msg, k.MFA) && (st.Service == account.Mattermost || st.Service == account.RocketChat):
+	case key.Matches(msg, k.MFA) && svc.MFA != nil:
 		return m.openMFA(*st, false)
-	case key.Matches(msg, k.MFAOff) && (st.Service == account.Mattermost || st.Service == account.RocketChat):
+	case key.Matches(msg, k.MFAOff) && svc.MFA != nil:
 		return m.confirmDisableMFA(*st)
-	case key.Matches(msg, k.NewToken) && (st.Service == account.Mattermost || st.Service == account.RocketChat):
+	case key.Matches(msg, k.NewToken) && svc.Creates != "":
 		m.pushDialog(newCreateDialog(m, *st))
-	case key.Matches(msg, k.AutoRegen) && st.Service == account.Capillary:
+	case key.Matches(msg, k.AutoRegen) && svc.AutoRegenerate:
 		if s.autoStopped != "" {
 			// t restarts it after a failure.
 			s.autoOff, s.autoStopped, s.autoFor = false, "", time.Time{}
@@ -288,7 +294,7 @@ func (s *accountScreen) update(m *Model, msg tea.KeyPressMsg) tea.Cmd {
 		}
 		m.setStatus("Auto-regeneration on: the session is renewed a minute before it expires")
 		return s.autoRegen(m)
-	case key.Matches(msg, k.RotateAll) && (st.Service == account.Mattermost || st.Service == account.RocketChat):
+	case key.Matches(msg, k.RotateAll) && svc.RotateAll():
 		sec, ok := s.selectedSection()
 		if !ok || sec.kind == "" || len(sec.rows) == 0 {
 			m.setStatus("R rotates every token of a section: move to one of its tokens first")
@@ -333,14 +339,24 @@ func (s *accountScreen) update(m *Model, msg tea.KeyPressMsg) tea.Cmd {
 // canFetch: the server shows slash-command and webhook tokens, so keyturn
 // can store the current one without rotating it.
 func canFetch(r acctRow) bool {
-	return r.kind == rowToken && r.tok != nil && (r.tok.Kind == account.KindCommand || r.tok.Kind == account.KindWebhook)
+	return r.kind == rowToken && r.tok != nil && tokenKind(r.tok.Kind).Fetchable
 }
 
 func canRevoke(r acctRow) bool {
 	if r.kind == rowSession {
 		return true
 	}
-	return r.kind == rowToken && (r.tok.Kind == account.KindUserToken || r.tok.Kind == account.KindPAT)
+	return r.kind == rowToken && tokenKind(r.tok.Kind).Revocable
+}
+
+// tokenKind describes a kind, whichever service has it.
+func tokenKind(kind string) account.TokenKind {
+	for _, svc := range account.All() {
+		if k, ok := svc.Info().Kind(kind); ok {
+			return k
+		}
+	}
+	return account.TokenKind{Kind: kind}
 }
 
 // autoRegen renews the Capillary session a minute before it expires, once
@@ -348,7 +364,7 @@ func canRevoke(r acctRow) bool {
 // retried by itself.
 func (s *accountScreen) autoRegen(m *Model) tea.Cmd {
 	st := s.st
-	if st == nil || st.Service != account.Capillary || !st.SignedIn || st.Expires == nil || s.autoOff || s.autoStopped != "" {
+	if st == nil || !account.Info(st.Service).AutoRegenerate || !st.SignedIn || st.Expires == nil || s.autoOff || s.autoStopped != "" {
 		return nil
 	}
 	if m.running(s.autoOp) || st.Expires.Sub(m.clock) > autoRegenBefore || s.autoFor.Equal(*st.Expires) {
@@ -531,7 +547,7 @@ func (s *accountScreen) view(m *Model, w, h int) string {
 	}
 	var head []string
 	who := st.User
-	if st.Service == account.Capillary {
+	if account.Info(st.Service).SignIn.Identity {
 		who = strings.ToLower(st.Extra.IdentifierType) + " " + st.Extra.Identifier + " · brand " + st.Extra.Brand
 	}
 	head = append(head, " "+m.st.badge(st.Service)+" "+m.st.Bold.Render(st.Name)+m.st.Subtle.Render("  "+serviceName(st.Service)+" at "+host(st.URL)+" · "+who))
@@ -561,10 +577,10 @@ func (s *accountScreen) view(m *Model, w, h int) string {
 		row  int
 	}
 	var lines []line
-	ri := 0
+	ri, cur := 0, s.nav.index()
 	for _, sec := range s.sections() {
 		heading := " " + m.st.Section.Render(sec.title)
-		if sec.kind != "" && s.cursor >= ri && s.cursor < ri+len(sec.rows) {
+		if sec.kind != "" && cur >= ri && cur < ri+len(sec.rows) {
 			heading += m.st.Faint.Render("   R rotates all " + itoa(len(sec.rows)))
 		}
 		lines = append(lines, line{text: heading, row: -1})
@@ -573,14 +589,14 @@ func (s *accountScreen) view(m *Model, w, h int) string {
 		}
 		for _, r := range sec.rows {
 			mark := "  "
-			if ri == s.cursor {
+			if ri == cur {
 				mark = m.st.Cursor.Render("› ")
 			}
 			for j, part := range strings.Split(s.rowText(m, r, w-4), "\n") {
 				text := "    " + part
 				if j == 0 {
 					text = " " + mark + part
-					if ri == s.cursor {
+					if ri == cur {
 						text = " " + mark + m.st.Selected.Render(pad(ansi.Strip(part), w-3))
 					}
 				}
@@ -590,17 +606,18 @@ func (s *accountScreen) view(m *Model, w, h int) string {
 		}
 		lines = append(lines, line{row: -1})
 	}
-	avail := h - len(head)
-	// Scroll so the selected row shows.
-	start := 0
+	// The list's window, line by line (headings scroll too): the selected
+	// row's last line stays in view.
+	last := -1
 	for i, l := range lines {
-		if l.row == s.cursor && i >= avail {
-			start = i - avail + 1
+		if l.row == cur {
+			last = i
 		}
 	}
+	start, end := fitWindow(len(lines), last, h-len(head), nil)
 	out := head
-	for i := start; i < len(lines) && i-start < avail; i++ {
-		out = append(out, lines[i].text)
+	for _, l := range lines[start:end] {
+		out = append(out, l.text)
 	}
 	return strings.Join(out, "\n")
 }
@@ -613,7 +630,7 @@ func (s *accountScreen) rowText(m *Model, r acctRow, w int) string {
 			return m.st.Error.Render("could not check: " + truncate(s.mfaErr.Error(), w-20))
 		case s.mfa == nil:
 			return m.st.Subtle.Render("checking…")
-		case *s.mfa && s.st.Service == account.RocketChat:
+		case *s.mfa && !account.Info(s.st.Service).MFA.Replaceable:
 			return m.st.OK.Render("✓ active") + m.st.Faint.Render("  · M disables (asks for a current code)")
 		case *s.mfa:
 			return m.st.OK.Render("✓ active") + m.st.Faint.Render("  · m replaces the secret (asks first) · M disables")
@@ -703,19 +720,23 @@ func (s *accountScreen) short(m *Model) []key.Binding {
 	if !st.SignedIn {
 		return append(bs, k.SignIn, k.Refresh)
 	}
-	switch st.Service {
-	case account.Mattermost, account.RocketChat:
-		bs = append(bs, k.NewToken, k.Rotate)
-		// Mattermost cannot revoke slash-command and webhook tokens, only
-		// regenerate them: no revoke hint on those rows.
-		if r, ok := s.selected(); ok && canFetch(r) {
-			bs = append(bs, k.Fetch)
-		} else {
-			bs = append(bs, k.Revoke)
-		}
+	svc := account.Info(st.Service)
+	if svc.Creates != "" {
+		bs = append(bs, k.NewToken)
+	}
+	bs = append(bs, k.Rotate)
+	if svc.AutoRegenerate {
+		bs = append(bs, k.AutoRegen)
+	}
+	// Slash-command and webhook tokens cannot be revoked, only
+	// regenerated: no revoke hint on those rows.
+	if r, ok := s.selected(); ok && canFetch(r) {
+		bs = append(bs, k.Fetch)
+	} else {
+		bs = append(bs, k.Revoke)
+	}
+	if svc.MFA != nil {
 		bs = append(bs, k.MFAShort)
-	case account.Capillary:
-		bs = append(bs, k.Rotate, k.AutoRegen, k.Revoke)
 	}
 	return append(bs, k.SignOut)
 }

@@ -345,7 +345,7 @@ func TestUnknownOutcomeIsReportedAndNotRetried(t *testing.T) {
 	before := len(h.ledgerOf("command"))
 	h.press("r", "y")
 	h.says("✗ Could not regenerate slash command /deploy", "no answer came back", "the server may have rotated",
-		"What to do: Do not retry blindly. Press f on the token to store the one the server holds now")
+		"What to do: Do not retry blindly", "f fetch the token the server holds now")
 	if got := len(h.ledgerOf("command")); got != before+1 {
 		t.Fatalf("the server issued %d tokens; want exactly 1 (no retry)", got-before)
 	}

@@ -65,7 +65,7 @@ func newAddAccountDialog(m *Model) *addAccountDialog {
 		in.SetStyles(m.st.Input)
 		return &formField{label: label, input: in}
 	}
-	d.fields[fService] = &formField{label: "Service", choices: []string{account.Mattermost, account.RocketChat, account.Capillary}}
+	d.fields[fService] = &formField{label: "Service", choices: account.Services}
 	d.fields[fName] = text("Name", "what keyturn calls it, e.g. work-chat", 64)
 	d.fields[fURL] = text("Server URL", "https://chat.example.com", 512)
 	d.fields[fUser] = text("Login", "user name or email", 256)
@@ -105,8 +105,8 @@ func (d *addAccountDialog) region() string {
 
 // order is the fields the chosen service needs, top to bottom.
 func (d *addAccountDialog) order() []string {
-	switch d.service() {
-	case account.Capillary:
+	switch {
+	case account.Info(d.service()).SignIn.Identity:
 		out := []string{fService, fName, fRegion}
 		if d.region() == regionOther {
 			out = append(out, fURL, fInsecure)
@@ -217,8 +217,8 @@ func (d *addAccountDialog) retarget() {
 func (d *addAccountDialog) candidate() config.Account {
 	v := func(n string) string { return strings.TrimSpace(d.fields[n].input.Value()) }
 	a := config.Account{Name: v(fName), Service: d.service(), InsecureHTTP: d.fields[fInsecure].on}
-	switch a.Service {
-	case account.Capillary:
+	switch {
+	case account.Info(a.Service).SignIn.Identity:
 		if r := d.region(); r != regionOther {
 			a.Region = r
 		} else {
@@ -240,7 +240,7 @@ func (d *addAccountDialog) candidate() config.Account {
 func (d *addAccountDialog) fieldError(name string) string {
 	c := d.candidate()
 	good := config.Account{Name: "x", Service: c.Service, URL: "https://example.com", User: "x"}
-	if c.Service == account.Capillary {
+	if account.Info(c.Service).SignIn.Identity {
 		good = config.Account{Name: "x", Service: c.Service, URL: "https://example.com", Brand: "b", DeviceID: "d", IdentifierType: c.IdentifierType, Identifier: "1"}
 	}
 	switch name {
@@ -314,7 +314,7 @@ func (d *addAccountDialog) submit(m *Model) tea.Cmd {
 		return m.mgr.Add(ctx, a)
 	}, func(val any, err error) tea.Cmd {
 		if err != nil {
-			d.err = err.Error()
+			d.err = m.errText(err)
 			return nil
 		}
 		m.closeDialog(d)
@@ -369,8 +369,8 @@ func (d *addAccountDialog) view(m *Model, w, h int) string {
 			}
 		default:
 			label := f.label
-			if n == fUser && d.service() == account.RocketChat {
-				label = "Login"
+			if ul := account.Info(d.service()).SignIn.UserLabel; n == fUser && ul != "" {
+				label = ul
 			}
 			b = append(b, lst.Render(pad(label, labelW))+f.input.View())
 			if msg := d.fieldError(n); msg != "" && (f.touched || focused && f.input.Value() != "") {

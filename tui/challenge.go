@@ -36,7 +36,7 @@ type challengeDialog struct {
 // only the user's first enabled method at sign-in (TOTP before email), so
 // offering the others there would lead nowhere.
 func (d *challengeDialog) methods() []string {
-	if d.f.login && d.ch.Service == account.RocketChat {
+	if d.f.login && account.Info(d.ch.Service).Challenge.OneMethodAtSignIn {
 		return []string{d.ch.Method}
 	}
 	return d.ch.Methods
@@ -153,7 +153,7 @@ func (d *challengeDialog) filter(s string) string {
 	if d.ch.IsPassword {
 		return s
 	}
-	allowLetters := d.ch.Service == account.RocketChat && d.ch.Method == methodTOTP
+	allowLetters := account.Info(d.ch.Service).Challenge.LettersInTOTP && d.ch.Method == methodTOTP
 	var b strings.Builder
 	for _, r := range s {
 		if unicode.IsDigit(r) || (allowLetters && (unicode.IsLetter(r))) {
@@ -186,7 +186,7 @@ func (d *challengeDialog) view(m *Model, w, h int) string {
 		b = append(b, wrap(d.f.intro, inner))
 	}
 	switch {
-	case ch.Service == account.RocketChat && ch.Method == methodPassword:
+	case account.Info(ch.Service).Challenge.PasswordFallback && ch.Method == methodPassword:
 		b = append(b, wrap("This is Rocket.Chat's fallback: type your account password as the code. keyturn sends only its SHA-256.", inner))
 	case ch.Step == "mfa-password":
 		b = append(b, wrap("Your MFA password is not your account password.", inner))
@@ -286,7 +286,7 @@ func isMFAStep(step string) bool { return strings.HasPrefix(step, "mfa-") }
 // methodLabel names a method for the person; Capillary's MFA step has its
 // own password and one-time code.
 func methodLabel(ch *account.Challenge, method string) string {
-	if ch.Service == account.Capillary && isMFAStep(ch.Step) {
+	if isMFAStep(ch.Step) {
 		switch method {
 		case methodPassword:
 			return "MFA password"
@@ -311,7 +311,7 @@ func methodLabel(ch *account.Challenge, method string) string {
 // answer travels in the x-2fa-method and x-2fa-code headers, so the method
 // is chosen here; only an email code needs asking for first.
 func (d *challengeDialog) rocketREST() bool {
-	return d.ch.Service == account.RocketChat && !d.f.login
+	return account.Info(d.ch.Service).Challenge.MethodInAnswer && !d.f.login
 }
 
 // switchLocally changes the method a Rocket.Chat call will be answered

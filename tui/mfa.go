@@ -84,7 +84,7 @@ func (d *mfaDialog) begin(m *Model, replace bool) tea.Cmd {
 			return nil
 		}
 		switch {
-		case errors.Is(err, account.ErrMFAActive) && d.st.Service == account.RocketChat:
+		case errors.Is(err, account.ErrMFAActive) && !account.Info(d.st.Service).MFA.Replaceable:
 			// Rocket.Chat cannot replace an active secret at all.
 			m.closeDialog(d)
 			m.setStatus("TOTP is already active on " + name + ". To set it up again, disable it first (M, with a current code).")
@@ -122,7 +122,7 @@ func (d *mfaDialog) activate(m *Model, code string) tea.Cmd {
 		}
 		if err != nil {
 			// A wrong code keeps the setup open with the server's words.
-			d.err = err.Error()
+			d.err = m.errText(err)
 			d.input.SetValue("")
 			return nil
 		}
@@ -265,7 +265,7 @@ func (d *mfaDialog) backupStored(m *Model, val any, err error) {
 		return
 	}
 	if err != nil {
-		d.err = err.Error()
+		d.err = m.errText(err)
 		return
 	}
 	d.backupSaved, _ = val.(*account.Issued)
@@ -506,7 +506,7 @@ func (m *Model) confirmDisableMFA(st account.Status) tea.Cmd {
 		}
 		return m.reload()
 	}
-	if st.Service == account.RocketChat {
+	if mfa := account.Info(st.Service).MFA; mfa != nil && mfa.DisableNeedsCode {
 		f.run = func(ctx context.Context, ans *account.Answer, _ bool) (any, error) {
 			code := ""
 			if ans != nil {
@@ -517,7 +517,7 @@ func (m *Model) confirmDisableMFA(st account.Status) tea.Cmd {
 			if err != nil && !errors.As(err, &ch) && ctx.Err() == nil {
 				// A refused code comes back as a plain error: keep the
 				// dialog open with the server's words.
-				return nil, &account.Challenge{Account: name, Service: account.RocketChat, Step: "2fa", Method: methodTOTP,
+				return nil, &account.Challenge{Account: name, Service: st.Service, Step: "2fa", Method: methodTOTP,
 					Methods: []string{methodTOTP}, Invalid: true, Message: err.Error()}
 			}
 			return nil, err

@@ -88,9 +88,11 @@ type Model struct {
 // banner is a dismissable error: what failed, the server's words, and what
 // to do next.
 type banner struct {
-	title string
-	msg   string
-	hint  string
+	title  string
+	msg    string
+	hint   string
+	remedy account.Remedy // the way out the error carries
+	key    key.Binding    // what carries it out from the banner (disabled if none)
 }
 
 type tickMsg struct {
@@ -280,6 +282,9 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	if m.screen == screenAccounts && m.accounts.filtering {
 		return m.accounts.update(m, msg)
 	}
+	if cmd, ok := m.bannerKey(msg); ok {
+		return cmd
+	}
 	if m.banner != nil && key.Matches(msg, m.keys.Dismiss) {
 		m.banner = nil
 		return nil
@@ -425,7 +430,12 @@ func (m *Model) showError(title string, err error) {
 		m.setStatus("Cancelled")
 		return
 	}
-	m.banner = &banner{title: title, msg: textsafe.Text(err.Error()), hint: hintFor(err)}
+	b := &banner{title: title, msg: textsafe.Text(err.Error()), hint: hintFor(err), key: key.NewBinding(key.WithDisabled())}
+	if r, ok := m.remedyFor(err); ok {
+		b.remedy, b.key = r, m.remedyKey(r)
+		b.hint = joinHints(b.hint, m.remedyText(r))
+	}
+	m.banner = b
 }
 
 // Unsaved tokens.
@@ -636,6 +646,9 @@ func (m *Model) shortHelp() []key.Binding {
 	bs := []key.Binding{k.Help}
 	if m.banner != nil {
 		bs = append(bs, k.Dismiss)
+		if m.banner.key.Enabled() {
+			bs = append(bs, m.banner.key)
+		}
 	}
 	switch m.screen {
 	case screenAccount:

@@ -167,11 +167,14 @@ func (d *resultDialog) view(m *Model, w, h int) string {
 		b = append(b, m.st.OK.Render(wrap("✓ Saved to "+storeName(iss.Store)+" as "+textsafe.Line(iss.Name), inner)))
 	} else {
 		b = append(b, m.st.ErrorBG.Render("✗ NOT saved"))
-		b = append(b, m.st.Error.Render(wrap(d.storeErr.Error(), inner)))
+		b = append(b, m.st.Error.Render(wrap(m.errText(d.storeErr), inner)))
 		b = append(b, wrap("This window holds the only copy. Copy it (c), or fix the store and save it again (s).", inner))
 	}
 	for _, n := range iss.Notes {
 		b = append(b, m.st.Warn.Render(wrap("• "+n, inner)))
+	}
+	for _, r := range iss.Next {
+		b = append(b, m.st.Warn.Render(wrap("• "+m.remedyWords(r), inner)))
 	}
 	if d.note != "" {
 		b = append(b, m.st.Accent.Render(wrap(d.note, inner)))

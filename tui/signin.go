@@ -31,7 +31,7 @@ func newSignInDialog(m *Model, st account.Status) *signInDialog {
 	d.input.CharLimit = 256
 	d.input.SetWidth(36)
 	d.input.SetStyles(m.st.Input)
-	if st.Service == account.Capillary {
+	if account.Info(st.Service).SignIn.PasswordOptional {
 		d.input.Placeholder = "empty: sign in with a one-time code"
 	}
 	d.input.Focus()
@@ -62,7 +62,7 @@ func (d *signInDialog) update(m *Model, msg tea.Msg) tea.Cmd {
 		return nil
 	case key.Matches(k, m.keys.Submit):
 		pw := d.input.Value()
-		if pw == "" && d.st.Service != account.Capillary {
+		if pw == "" && !account.Info(d.st.Service).SignIn.PasswordOptional {
 			d.err = "Type the password first."
 			return nil
 		}
@@ -85,13 +85,13 @@ func (d *signInDialog) view(m *Model, w, h int) string {
 	st := d.st
 	var b []string
 	who := st.User
-	if st.Service == account.Capillary {
+	if account.Info(st.Service).SignIn.Identity {
 		who = strings.ToLower(st.Extra.IdentifierType) + " " + st.Extra.Identifier + " (brand " + st.Extra.Brand + ")"
 	}
 	b = append(b, m.st.badge(st.Service)+" "+m.st.Bold.Render(st.Name))
 	b = append(b, wrap("Signing in as "+who+" on "+host(st.URL)+".", inner), "")
 	label := "Password: "
-	if st.Service == account.Capillary {
+	if account.Info(st.Service).SignIn.PasswordOptional {
 		b = append(b, wrap("Type the account password, or leave it empty and press enter to get a one-time code.", inner), "")
 	}
 	b = append(b, m.st.FieldFocus.Render(label)+d.input.View())
@@ -111,13 +111,13 @@ func (d *signInDialog) short(m *Model) []key.Binding {
 // loginFlow signs in with a password and answers challenges until done.
 func (m *Model) loginFlow(st account.Status, password string) *flow {
 	req := account.LoginRequest{Account: st.Name, Password: password}
-	if st.Service == account.Capillary {
+	if account.Info(st.Service).SignIn.PasswordOptional {
 		req.FirstFactor = "otp"
 		if password != "" {
 			req.FirstFactor = "password"
 		}
 	}
-	startOver := st.Service == account.Capillary && st.Pending != ""
+	startOver := account.Info(st.Service).SignIn.PasswordOptional && st.Pending != ""
 	name := st.Name
 	f := &flow{
 		title: "Sign in · " + name,
