@@ -27,7 +27,7 @@ var mattermostInfo = &ServiceInfo{
 	Page:   []string{SectionMFA, KindUserToken, KindCommand, KindWebhook},
 	MFA:    &MFAInfo{Title: "Multi-factor authentication", Replaceable: true},
 	Kinds: []TokenKind{
-		{Kind: KindUserToken, Title: "User access tokens", Noun: "user access token", Label: "Description", Example: "CI deploys", Revocable: true, RotateAll: true},
+		{Kind: KindUserToken, Title: "User access tokens", Noun: "user access token", Label: "Description", Example: "CI deploys", Revocable: true, RotateAll: true, Expires: true},
 		{Kind: KindCommand, Title: "Slash commands", Noun: "slash-command token", PerTeam: true, Fetchable: true, RotateAll: true},
 		{Kind: KindWebhook, Title: "Outgoing webhooks", Noun: "outgoing-webhook token", PerTeam: true, Fetchable: true, RotateAll: true},
 	},

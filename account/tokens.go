@@ -233,8 +233,8 @@ func (m *Manager) RotateExpiring(ctx context.Context, account string, ref Ref, a
 		return nil, err
 	}
 	defer unlock()
-	if !expires.IsZero() && ref.Kind != KindUserToken {
-		return nil, fmt.Errorf("%s: only user access tokens can be given an expiry", ref)
+	if !expires.IsZero() && !tokenKindOf(s.acct.Service, ref.Kind).Expires {
+		return nil, fmt.Errorf("%s: this kind of token cannot be given an expiry", ref)
 	}
 	if err := s.setExpiry(expires); err != nil {
 		return nil, err

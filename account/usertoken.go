@@ -69,7 +69,7 @@ func (m *Manager) TokenLifetimeLimit(ctx context.Context, account string) (int, 
 	if err != nil {
 		return 0, err
 	}
-	if s.acct.Service != Mattermost {
+	if k, ok := Info(s.acct.Service).CreateKind(); !ok || !k.Expires {
 		return 0, nil
 	}
 	return m.mattermostFacts(ctx, s).MaxTokenLifetimeDays, nil
@@ -297,8 +297,8 @@ func (s *session) setExpiry(expires time.Time) error {
 	if expires.IsZero() {
 		return nil
 	}
-	if s.acct.Service != Mattermost {
-		return fmt.Errorf("%s: %s tokens cannot be given an expiry", s.acct.Name, s.acct.Service)
+	if k, ok := Info(s.acct.Service).CreateKind(); !ok || !k.Expires {
+		return fmt.Errorf("%s: %s tokens cannot be given an expiry", s.acct.Name, Info(s.acct.Service).Name)
 	}
 	if !expires.After(timeNow()) {
 		return fmt.Errorf("%s: the expiry %s is in the past", s.acct.Name, expires.Format(time.RFC3339))

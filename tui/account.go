@@ -280,7 +280,9 @@ func (s *accountScreen) update(m *Model, msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, k.MFAOff) && svc.MFA != nil:
 		return m.confirmDisableMFA(*st)
 	case key.Matches(msg, k.NewToken) && svc.Creates != "":
-		m.pushDialog(newCreateDialog(m, *st))
+		d := newCreateDialog(m, *st)
+		m.pushDialog(d)
+		return d.loadLimit(m)
 	case key.Matches(msg, k.AutoRegen) && svc.AutoRegenerate:
 		if s.autoStopped != "" {
 			// t restarts it after a failure.
