@@ -74,9 +74,13 @@ func TokenState(t Token, now time.Time) string {
 }
 
 // ExpiringSoon are the active tokens that expire within ExpiryWarning.
+// Capillary's session renews itself every few minutes and is left out.
 func ExpiringSoon(tokens []Token, now time.Time) []Token {
 	var out []Token
 	for _, t := range tokens {
+		if t.Ref.Kind == KindSession || t.Kind == KindSession {
+			continue
+		}
 		if t.Expires != nil && TokenState(t, now) == StateActive && t.Expires.Sub(now) <= ExpiryWarning {
 			out = append(out, t)
 		}

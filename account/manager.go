@@ -202,6 +202,9 @@ func (m *Manager) Show(ctx context.Context, name string) (*Status, error) {
 func (m *Manager) status(c *config.Config, a config.Account) Status {
 	st := Status{Name: a.Name, Service: a.Service, URL: a.URL, User: a.User, Insecure: a.InsecureHTTP,
 		Extra: Extra{Brand: a.Brand, DeviceID: a.DeviceID, IdentifierType: a.IdentifierType, Identifier: a.Identifier, Region: a.Region}}
+	if a.Server != nil {
+		st.UserTokenRotation = a.Server.UserTokenRotation
+	}
 	if meta, ok := c.Secret(credentialName(a.Name)); ok {
 		st.SignedIn = true
 		st.Store = m.vault.Backend()

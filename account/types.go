@@ -49,6 +49,9 @@ type Status struct {
 	// Expiring are stored tokens expired or expiring within ExpiryWarning
 	// (Show only).
 	Expiring []ExpiringSecret `json:"expiring,omitempty"`
+	// UserTokenRotation is how the server rotates user tokens, once found
+	// out: "in-place" or "create-revoke" ("" not yet known).
+	UserTokenRotation string `json:"user_token_rotation,omitempty"`
 }
 
 // Extra holds the Capillary identity fields for display.

@@ -10,14 +10,14 @@ import (
 	"keyturn/config"
 )
 
-// How Mattermost user tokens are rotated (config.ServerFacts).
+// How Mattermost user tokens are rotated (config.ServerFacts, Status.UserTokenRotation).
 const (
-	// rotateInPlace: POST /users/tokens/rotate (11.10 on) gives the same
+	// RotatesInPlace: POST /users/tokens/rotate (11.10 on) gives the same
 	// token id a new secret in one request.
-	rotateInPlace = "in-place"
-	// rotateCreateRevoke: an older server has no such route: create a new
+	RotatesInPlace = "in-place"
+	// RotatesByCreate: an older server has no such route: create a new
 	// token, store it, verify it, revoke the old one.
-	rotateCreateRevoke = "create-revoke"
+	RotatesByCreate = "create-revoke"
 )
 
 // timeNow is the clock expiries are computed with.
@@ -178,16 +178,16 @@ func (m *Manager) rotateUserToken(ctx context.Context, s *session, ref Ref) (*Is
 	if err := checkLifetimeFor(s, expires, f); err != nil {
 		return nil, err
 	}
-	if f.UserTokenRotation != rotateCreateRevoke {
+	if f.UserTokenRotation != RotatesByCreate {
 		iss, err := m.rotateUserTokenInPlace(ctx, s, ref, expires, signIn)
 		if !mattermost.RotateUnsupported(err) {
-			if err == nil && f.UserTokenRotation != rotateInPlace {
-				f.UserTokenRotation = rotateInPlace
+			if err == nil && f.UserTokenRotation != RotatesInPlace {
+				f.UserTokenRotation = RotatesInPlace
 				m.rememberFacts(ctx, s, f)
 			}
 			return iss, err
 		}
-		f.UserTokenRotation = rotateCreateRevoke
+		f.UserTokenRotation = RotatesByCreate
 		m.rememberFacts(ctx, s, f)
 	}
 	return m.rotateUserTokenByCreate(ctx, s, ref, old, expires, signIn)

@@ -30,6 +30,7 @@ type accountScreen struct {
 	tokens    []account.Token
 	tokLoaded bool
 	tokErr    error
+	denied    []account.DeniedSection // sections the server did not permit
 	mfa       *bool
 	mfaErr    error
 
@@ -96,8 +97,14 @@ func (s *accountScreen) loadServer(m *Model, gen int) tea.Cmd {
 			return nil
 		}
 		s := &m.acct
-		s.tokLoaded, s.tokErr = true, err
 		s.tokens, _ = val.([]account.Token)
+		s.denied = nil
+		var pe *account.PartialListError
+		if errors.As(err, &pe) {
+			// What loaded is shown; each refused section says so itself.
+			s.denied, err = pe.Denied, nil
+		}
+		s.tokLoaded, s.tokErr = true, err
 		if err != nil {
 			m.showError("Cannot list the tokens of "+name, err)
 		}
@@ -188,11 +195,14 @@ func (s *accountScreen) sections() []section {
 		case k.Session:
 			out = append(out, section{title: k.Title, rows: []acctRow{{kind: rowSession}}})
 		case k.PerTeam:
-			out = append(out, teamSections(k, byKind(k.Kind), loading)...)
+			out = append(out, teamSections(k, byKind(k.Kind), loading, s.denied)...)
 		default:
 			empty := loading
 			if k.Kind == info.Creates {
 				empty = emptyOr(loading, "none · n creates one")
+			}
+			if d, ok := deniedIn(s.denied, k.Kind, ""); ok {
+				empty = notPermitted(d)
 			}
 			out = append(out, section{title: k.Title, rows: rows(byKind(k.Kind)), empty: empty, kind: k.Kind})
 		}
@@ -200,11 +210,34 @@ func (s *accountScreen) sections() []section {
 	return out
 }
 
-// teamSections are a kind's tokens in one section per team, by team name.
-func teamSections(k account.TokenKind, toks []*account.Token, loading string) []section {
+// deniedIn is the refused section of kind (and team), if any.
+func deniedIn(denied []account.DeniedSection, kind, team string) (account.DeniedSection, bool) {
+	for _, d := range denied {
+		if d.Kind == kind && d.Team == team {
+			return d, true
+		}
+	}
+	return account.DeniedSection{}, false
+}
+
+// notPermitted is a refused section's line: why, and what grants it.
+func notPermitted(d account.DeniedSection) string {
+	return "not permitted for this user · needs " + d.Grant
+}
+
+// teamSections are a kind's tokens in one section per team, by team name;
+// a team whose list the server refused says so in its own section.
+func teamSections(k account.TokenKind, toks []*account.Token, loading string, denied []account.DeniedSection) []section {
 	teams := map[string][]acctRow{}
 	for _, t := range toks {
 		teams[t.Team] = append(teams[t.Team], acctRow{kind: rowToken, tok: t})
+	}
+	empties := map[string]string{}
+	for _, d := range denied {
+		if d.Kind == k.Kind {
+			teams[d.Team] = teams[d.Team]
+			empties[d.Team] = notPermitted(d)
+		}
 	}
 	names := make([]string, 0, len(teams))
 	for n := range teams {
@@ -216,7 +249,7 @@ func teamSections(k account.TokenKind, toks []*account.Token, loading string) []
 	}
 	var out []section
 	for _, n := range names {
-		out = append(out, section{title: k.Title + " · team " + n, rows: teams[n], kind: k.Kind, team: n})
+		out = append(out, section{title: k.Title + " · team " + n, rows: teams[n], kind: k.Kind, team: n, empty: emptyOr(loading, empties[n])})
 	}
 	return out
 }
@@ -418,9 +451,21 @@ func rotateConsequence(st account.Status, t account.Token) []string {
 			"The service receiving this webhook must check the new token, or it will reject Mattermost's posts.",
 		}
 	case account.KindUserToken:
+		switch st.UserTokenRotation {
+		case account.RotatesInPlace:
+			return []string{
+				"Mattermost gives the user access token \"" + label + "\" a new secret at once; it keeps its id, and the old secret stops working immediately.",
+				"Whatever uses the old secret must get the new one. If the answer never arrives, keyturn will not retry: it tells you what to do.",
+			}
+		case account.RotatesByCreate:
+			return []string{
+				"keyturn creates a new user access token \"" + label + "\", saves it, checks that it works, then revokes the old one.",
+				"Whatever uses the old token stops working once it is revoked: give it the new one.",
+			}
+		}
 		return []string{
-			"keyturn creates a new user access token \"" + label + "\", saves it, checks that it works, then revokes the old one.",
-			"Whatever uses the old token stops working once it is revoked: give it the new one.",
+			"Mattermost gives the user access token \"" + label + "\" a new secret in place where it can (11.10 and later); otherwise keyturn creates a new token, saves it, checks that it works, then revokes the old one.",
+			"Whatever uses the old token stops working: give it the new one. The new one keeps the old one's lifetime.",
 		}
 	case account.KindPAT:
 		return []string{
@@ -572,7 +617,15 @@ func (s *accountScreen) view(m *Model, w, h int) string {
 		}
 		state += m.st.Subtle.Render(" · credential in " + storeName(st.Store))
 	}
-	head = append(head, " "+state, "")
+	head = append(head, " "+state)
+	if soon := account.ExpiringSoon(s.tokens, m.clock); len(soon) > 0 {
+		names := make([]string, 0, len(soon))
+		for _, t := range soon {
+			names = append(names, t.Label+" (in "+roughUntil(m.clock, *t.Expires)+")")
+		}
+		head = append(head, " "+m.st.Warn.Render(truncate("⚠ expiring within 7 days: "+strings.Join(names, ", "), w-2)))
+	}
+	head = append(head, "")
 
 	type line struct {
 		text string
@@ -651,8 +704,20 @@ func (s *accountScreen) rowText(m *Model, r acctRow, w int) string {
 	if t.ID != "" && t.Kind != account.KindPAT {
 		parts = append(parts, truncate(t.ID, 10))
 	}
-	if t.Active != nil && !*t.Active {
-		parts = append(parts, "inactive")
+	status := ""
+	switch t.Status {
+	case account.StateDisabled:
+		status = m.st.Warn.Render("disabled") + " "
+	case account.StateExpired:
+		status = m.st.Error.Render("expired "+age(m.clock, *t.Expires)) + " "
+	}
+	switch {
+	case t.Expires != nil && t.Status == account.StateActive && t.Expires.Sub(m.clock) <= account.ExpiryWarning:
+		status = m.st.Warn.Render("expires in "+roughUntil(m.clock, *t.Expires)) + " "
+	case t.Expires != nil && t.Status == account.StateActive:
+		parts = append(parts, "expires in "+roughUntil(m.clock, *t.Expires))
+	case t.Expires == nil && t.Active != nil:
+		parts = append(parts, "no expiry")
 	}
 	if t.Created != nil {
 		parts = append(parts, "created "+age(m.clock, *t.Created))
@@ -667,7 +732,21 @@ func (s *accountScreen) rowText(m *Model, r acctRow, w int) string {
 	if t.Stored {
 		held = m.st.OK.Render("✓ saved …" + t.Fingerprint)
 	}
-	return m.st.Bold.Render(label) + " " + m.st.Subtle.Render(strings.Join(parts, " · ")) + "  " + held
+	return m.st.Bold.Render(label) + " " + status + m.st.Subtle.Render(strings.Join(parts, " · ")) + "  " + held
+}
+
+// roughUntil is how long until t, for people: 3d, 5h, 20m.
+func roughUntil(now, t time.Time) string {
+	d := t.Sub(now)
+	switch {
+	case d >= 48*time.Hour:
+		return itoa(int(d.Hours()/24)) + "d"
+	case d >= time.Hour:
+		return itoa(int(d.Hours())) + "h"
+	case d >= time.Minute:
+		return itoa(int(d.Minutes())) + "m"
+	}
+	return "under a minute"
 }
 
 func (s *accountScreen) sessionText(m *Model, w int) string {

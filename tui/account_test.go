@@ -202,7 +202,8 @@ func TestUserTokenCreateRotateRevoke(t *testing.T) {
 	h.cursorTo("CI deploys")
 	h.contains("✓ saved …" + first.Fingerprint)
 	h.press("r")
-	h.says("keyturn creates a new user access token \"CI deploys\", saves it, checks that it works, then revokes the old one.")
+	// Not yet known how this server rotates: the dialog says both ways.
+	h.says("otherwise keyturn creates a new token, saves it, checks that it works, then revokes the old one.")
 	h.press("y")
 	second := h.m.topDialog().(*resultDialog).iss
 	if second.Name == first.Name {

@@ -1,9 +1,12 @@
 package tui
 
 import (
+	"context"
 	"testing"
 	"time"
 
+	"keyturn/account"
+	"keyturn/config"
 	"keyturn/sandbox/mattermostsim"
 )
 
@@ -77,4 +80,70 @@ func TestExpiryPresets(t *testing.T) {
 			}
 		}
 	}
+}
+
+// The account screen shows each user token's expiry and status, and warns
+// of those expiring within 7 days.
+func TestAccountScreenExpiryAndWarning(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	h.signInMattermost()
+	ctx := context.Background()
+	for _, c := range []struct {
+		label string
+		in    time.Duration
+	}{{"soon-bot", 84 * time.Hour}, {"later-bot", 60*24*time.Hour + 12*time.Hour}, {"forever-bot", 0}} {
+		var at time.Time
+		if c.in > 0 {
+			at = time.Now().Add(c.in)
+		}
+		if _, err := h.mgr.CreateExpiring(ctx, mmAcct, c.label, false, nil, at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h.press("ctrl+r")
+	h.says("⚠ expiring within 7 days: soon-bot (in 3d)", "expires in 3d", "expires in 60d", "no expiry")
+	h.lacks("later-bot (in")
+}
+
+// A team admin without the token role: the user-token section says it is
+// not permitted and what grants it; the team's commands and webhooks load.
+func TestAccountScreenNotPermittedSection(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	ctx := context.Background()
+	if err := h.mgr.Remove(ctx, mmAcct); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.mgr.Add(ctx, config.Account{Name: mmAcct, Service: account.Mattermost, URL: h.sb.MattermostURL, User: mattermostsim.CarolUsername}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.mgr.Login(ctx, account.LoginRequest{Account: mmAcct, Password: mattermostsim.CarolPassword}); err != nil {
+		t.Fatal(err)
+	}
+	h.selectAccount(mmAcct)
+	h.press("enter")
+	h.says("User access tokens", "not permitted for this user · needs a system admin allows the user to make personal access tokens",
+		"Slash commands · team ops", "/deploy", "Outgoing webhooks · team ops")
+	h.lacks("Cannot list the tokens")
+}
+
+// The regenerate confirmation says how the server rotates user tokens
+// once keyturn knows.
+func TestRotateUserTokenInPlaceConfirmation(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	h.signInMattermost()
+	ctx := context.Background()
+	iss, err := h.mgr.CreateExpiring(ctx, mmAcct, "ci-bot", false, nil, time.Now().Add(10*24*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, _ := account.ParseRef(iss.Ref)
+	if _, err := h.mgr.Rotate(ctx, mmAcct, ref, nil); err != nil {
+		t.Fatal(err)
+	}
+	h.press("ctrl+r")
+	h.cursorTo("ci-bot")
+	h.press("r")
+	h.says("Mattermost gives the user access token \"ci-bot\" a new secret at once; it keeps its id")
+	h.press("y")
+	h.says("New user access token", "✓ Saved", "rotated in place")
 }
