@@ -573,9 +573,14 @@ func (m *Model) confirmSignOut(st account.Status) tea.Cmd {
 			return nil, m.mgr.Logout(ctx, name)
 		}
 		f.done = func(_ any, err error) tea.Cmd {
-			if err != nil {
+			var local *account.LocalOnlyError
+			switch {
+			case errors.As(err, &local):
+				// Signed out here; the server has no call that ends it.
+				m.setStatus("Signed out of " + name + " here; " + localOnlyWords(local))
+			case err != nil:
 				m.showError("Sign-out of "+name, err)
-			} else {
+			default:
 				m.setStatus("Signed out of " + name)
 			}
 			return m.reload()
@@ -583,6 +588,15 @@ func (m *Model) confirmSignOut(st account.Status) tea.Cmd {
 		return m.runAction("Sign out", f)
 	}))
 	return nil
+}
+
+// localOnlyWords says a session ended only here lasts on the server.
+func localOnlyWords(e *account.LocalOnlyError) string {
+	s := "the server cannot end a session without MFA: it stays valid until it expires"
+	if e.Expires != nil {
+		s += " at " + e.Expires.Local().Format("15:04")
+	}
+	return s
 }
 
 // View.

@@ -7,6 +7,7 @@ import (
 
 	"keyturn/account"
 	"keyturn/config"
+	"keyturn/sandbox/capillarysim"
 	"keyturn/sandbox/mattermostsim"
 )
 
@@ -146,4 +147,28 @@ func TestRotateUserTokenInPlaceConfirmation(t *testing.T) {
 	h.says("Mattermost gives the user access token \"ci-bot\" a new secret at once; it keeps its id")
 	h.press("y")
 	h.says("New user access token", "✓ Saved", "rotated in place")
+}
+
+// Signing out of a Capillary session without MFA: signed out here, and the
+// status line says the server ends it at its expiry.
+func TestCapillarySignOutWithoutMFA(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	ctx := context.Background()
+	if err := h.mgr.Remove(ctx, capAcct); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.mgr.Add(ctx, config.Account{Name: capAcct, Service: account.Capillary, URL: h.sb.CapillaryURL, Brand: capillarysim.SeedBrand,
+		DeviceID: capillarysim.SeedDeviceID, IdentifierType: "EMAIL", Identifier: capillarysim.CarolEmail}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.mgr.Login(ctx, account.LoginRequest{Account: capAcct, Password: capillarysim.CarolPassword}); err != nil {
+		t.Fatal(err)
+	}
+	h.press("ctrl+r") // the list reads the changed account
+	h.selectAccount(capAcct)
+	h.press("enter")
+	h.says("● Signed in")
+	h.press("o", "y")
+	h.says("Signed out of "+capAcct+" here; the server cannot end a session without MFA: it stays valid until it expires at")
+	h.lacks("Sign-out of")
 }
