@@ -169,6 +169,6 @@ func TestCapillarySignOutWithoutMFA(t *testing.T) {
 	h.press("enter")
 	h.says("● Signed in")
 	h.press("o", "y")
-	h.says("Signed out of "+capAcct+" here; the server cannot end a session without MFA: it stays valid until it expires at")
+	h.says("Signed out of " + capAcct + " here; the server cannot end a session without MFA: it stays valid until it expires at")
 	h.lacks("Sign-out of")
 }
