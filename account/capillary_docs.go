@@ -21,6 +21,14 @@ const (
 // MFAModes lists them for the faces.
 var MFAModes = []string{MFAAuto, MFAOn, MFAOff}
 
+// IdentifierUsername is the identifier type that signs in with the user's
+// mobile or email alongside.
+const IdentifierUsername = capillary.IdentifierUsername
+
+// CapillaryIdentifierTypes are the identifier types an account can sign in
+// with (the Auth Engine's first-factor calls; not EXTERNALID).
+var CapillaryIdentifierTypes = []string{capillary.IdentifierMobile, capillary.IdentifierEmail, capillary.IdentifierUsername}
+
 // capillaryIdentity is what every Capillary call sends for the account.
 func capillaryIdentity(a config.Account) capillary.Identity {
 	return capillary.Identity{IdentifierType: a.IdentifierType, IdentifierValue: a.Identifier, Brand: a.Brand, DeviceID: a.DeviceID,
