@@ -192,7 +192,7 @@ func (r *bulkRun) finished(m *Model, rep *account.BulkReport, err error) tea.Cmd
 	r.runErr = err
 	r.stopped = r.stopping
 	if ch := bulkChallenge(r.service, rep); ch != nil && !r.stopped && err == nil {
-		return tea.Batch(r.askSecondFactor(m, ch), m.reload())
+		return tea.Batch(r.askSecondFactor(m, ch, rep), m.reload())
 	}
 	r.dlg.toReport()
 	switch n := len(r.unsaved); {
@@ -317,8 +317,17 @@ func (r *bulkRun) discard(m *Model) int {
 }
 
 // askSecondFactor asks once for the batch, then runs it again with the
-// answer; the journal skips the tokens already done.
-func (r *bulkRun) askSecondFactor(m *Model, ch *account.Challenge) tea.Cmd {
+// answer; the journal skips the tokens already done. A server that
+// remembers no passed factor is asked a code for each token in turn, the
+// prompt counting those left.
+func (r *bulkRun) askSecondFactor(m *Model, ch *account.Challenge, rep *account.BulkReport) tea.Cmd {
+	defer func() {
+		if rep.CodePerToken {
+			_, left := rep.NextCode()
+			r.f.intro = "This server does not remember a passed second factor, so each token needs its own code: " +
+				plural(left, kindName(r.kind)+" is", kindName(r.kind)+"s are") + " left. keyturn rotates the next one with your answer."
+		}
+	}()
 	if r.f == nil {
 		f := &flow{title: "Rotate all · " + r.acct, label: "Rotating…", acct: r.acct}
 		f.intro = "One answer covers the whole batch of " + plural(r.listed, kindName(r.kind), kindName(r.kind)+"s") + ": keyturn runs it again with your answer, skipping the tokens already done."
