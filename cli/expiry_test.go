@@ -7,6 +7,7 @@ import (
 
 	"keyturn/account"
 	"keyturn/sandbox/mattermostsim"
+	"keyturn/sandbox/simnet"
 )
 
 // token create --expires-in: the token expires then; the list shows its
@@ -99,4 +100,22 @@ func TestTokenListNotPermittedSection(t *testing.T) {
 	mustContain(t, "token list carol stderr", r.err, "user-token: not permitted for this user", "personal access tokens")
 	w.want(w.run("", "token", "list", "carol", "--kind", "user-token"), 1, "only user tokens")
 	w.want(w.run("", "token", "list", "carol", "--kind", "command"), 0, "only commands")
+}
+
+// An in-place rotation whose answer is lost exits 5, says fetching cannot
+// read the secret back, and names the way out; it is never retried.
+func TestTokenRotateUserTokenInPlaceNoAnswer(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	w.mattermostAdmin("mm")
+	w.want(w.run("", "token", "create", "mm", "ci", "--expires-in", "10d"), 0, "create")
+	tk := firstOf(t, w.tokens("mm", "--kind", "user-token"), account.KindUserToken)
+	before := len(w.ledger("mattermost", "user-token"))
+	w.sb.Env.Faults.Add(simnet.Rule{Path: "/users/tokens/rotate", Fault: simnet.DropAfterApply, Times: 1})
+	r := w.run("", "token", "rotate", "mm", tk.RefString)
+	w.want(r, ExitUnknownState, "rotate with the answer lost")
+	mustContain(t, "no answer", r.err, "fetching cannot read it back", "Revoke it with 'keyturn token revoke mm "+tk.RefString+"'")
+	if n := len(w.ledger("mattermost", "user-token")) - before; n != 1 {
+		t.Fatalf("the server rotated %d times, want 1 (never retried)", n)
+	}
 }
