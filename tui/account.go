@@ -235,7 +235,9 @@ func teamSections(k account.TokenKind, toks []*account.Token, loading string, de
 	empties := map[string]string{}
 	for _, d := range denied {
 		if d.Kind == k.Kind {
-			teams[d.Team] = teams[d.Team]
+			if _, ok := teams[d.Team]; !ok {
+				teams[d.Team] = nil // its own section, saying why it is empty
+			}
 			empties[d.Team] = notPermitted(d)
 		}
 	}
