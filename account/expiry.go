@@ -9,10 +9,10 @@ import (
 	"keyturn/config"
 )
 
-// Derived states of a token that can expire or be switched off.
+// Derived states of a token that can expire or be switched off (with
+// StateExpired, which the inventory shares).
 const (
 	StateActive   = "active"
-	StateExpired  = "expired"
 	StateDisabled = "disabled"
 )
 

@@ -131,7 +131,8 @@ func (m *Manager) Create(ctx context.Context, account, label string, bypass2FA b
 
 // CreateExpiring is Create for a token that expires at expires (the zero
 // time: as the server does by default), where the kind can expire.
-func (m *Manager) CreateExpiring(ctx context.Context, account, label string, bypass2FA bool, ans *Answer, expires time.Time) (*Issued, error) {
+func (m *Manager) CreateExpiring(ctx context.Context, account, label string, bypass2FA bool, ans *Answer, expires time.Time) (iss *Issued, err error) {
+	defer func() { m.auditIssued(ctx, ActCreate, account, Ref{}, iss, err) }()
 	s, unlock, err := m.lockedSession(ctx, account, "creating a token")
 	if err != nil {
 		return nil, err
@@ -190,7 +191,8 @@ func checkHint(a config.Account, ref Ref) (string, Remedy) {
 // outgoing webhook, without rotating it: to keep an integration's current
 // token in the store, or to keep the new one after a rotation whose answer
 // was lost. Other kinds are shown by their servers only once.
-func (m *Manager) Fetch(ctx context.Context, account string, ref Ref) (*Issued, error) {
+func (m *Manager) Fetch(ctx context.Context, account string, ref Ref) (iss *Issued, err error) {
+	defer func() { m.auditIssued(ctx, ActFetch, account, ref, iss, err) }()
 	s, unlock, err := m.lockedSession(ctx, account, "fetching a token")
 	if err != nil {
 		return nil, err
@@ -226,7 +228,8 @@ func (m *Manager) Rotate(ctx context.Context, account string, ref Ref, ans *Answ
 // RotateExpiring is Rotate giving the new token the expiry expires (the
 // zero time: the old lifetime, capped by the server's maximum), where the
 // kind can expire.
-func (m *Manager) RotateExpiring(ctx context.Context, account string, ref Ref, ans *Answer, expires time.Time) (_ *Issued, err error) {
+func (m *Manager) RotateExpiring(ctx context.Context, account string, ref Ref, ans *Answer, expires time.Time) (iss *Issued, err error) {
+	defer func() { m.auditIssued(ctx, ActRotate, account, ref, iss, err) }()
 	defer func() { err = refGone(err, account) }()
 	s, unlock, err := m.lockedSession(ctx, account, "rotating "+ref.String())
 	if err != nil {
@@ -276,6 +279,9 @@ func (m *Manager) regenInPlace(ctx context.Context, s *session, ref Ref, regen f
 
 // Revoke ends a token on the server and deletes keyturn's copy.
 func (m *Manager) Revoke(ctx context.Context, account string, ref Ref, ans *Answer) (err error) {
+	defer func() {
+		m.audit(ctx, Event{Action: ActRevoke, Account: account, Ref: ref.String(), Secret: SecretName(account, ref)}, err)
+	}()
 	defer func() { err = refGone(err, account) }()
 	s, unlock, err := m.lockedSession(ctx, account, "revoking "+ref.String())
 	if err != nil {

@@ -20,6 +20,7 @@ type sandboxOptions struct {
 	latency time.Duration
 	hostile bool
 	as      sandbox.Behaviour
+	aged    bool
 }
 
 func newSandboxCmd(app *App) *cobra.Command {
@@ -47,6 +48,7 @@ secrets), then serves until interrupted. Nothing leaves this machine.`,
 	f.BoolVar(&o.as.RocketChatOlderLogout, "rocketchat-older-logout", false, "Rocket.Chat answers logout as before 7.4 (a JSON body)")
 	f.BoolVar(&o.as.RocketChatForgets2FA, "rocketchat-forgets-2fa", false, "Rocket.Chat remembers no passed second factor (8.5 until #41065)")
 	f.BoolVar(&o.as.CapillaryRoleUnmarked, "capillary-role-unmarked", false, "Capillary's first-factor tokens say USER even when MFA is required")
+	cmd.Flags().BoolVar(&o.aged, "aged", false, "make some seeded tokens look old (Mattermost's /oncall command 100 days, Alerts webhook 60 days), to try status and check")
 	return cmd
 }
 
@@ -57,7 +59,7 @@ func runSandbox(app *App, cmd *cobra.Command, o sandboxOptions) error {
 	if d := o.as.MattermostMaxTokenDays; d < 0 || d > 36500 {
 		return usageError{fmt.Errorf("--mattermost-max-token-days %d: use 0 to 36500", d)}
 	}
-	sb, err := sandbox.Start(sandbox.Options{Listen: o.listen, Latency: o.latency, Hostile: o.hostile, Behaviour: o.as})
+	sb, err := sandbox.Start(sandbox.Options{Listen: o.listen, Latency: o.latency, Hostile: o.hostile, Aged: o.aged, Behaviour: o.as})
 	if err != nil {
 		return err
 	}

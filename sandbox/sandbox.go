@@ -33,6 +33,9 @@ type Options struct {
 	Hostile bool
 	// Server behaviours, each as some real servers have it.
 	Behaviour Behaviour
+	// Aged makes some seeded tokens look old (mattermostsim.AgeSeeds), to
+	// try status, check and policies.
+	Aged bool
 }
 
 // Behaviour switches the simulated servers between behaviours real
@@ -84,6 +87,9 @@ func Start(opts Options) (*Sandbox, error) {
 	env.Hostile = opts.Hostile
 	s := &Sandbox{Env: env, Mattermost: mattermostsim.New(env), RocketChat: rocketchatsim.New(env), Capillary: capillarysim.New(env)}
 	s.apply(opts.Behaviour)
+	if opts.Aged {
+		s.Mattermost.AgeSeeds()
+	}
 	listeners, err := listen(opts.Listen, 3)
 	if err != nil {
 		return nil, err

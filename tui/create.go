@@ -75,10 +75,10 @@ func (d *createDialog) loadLimit(m *Model) tea.Cmd {
 		return nil
 	}
 	name := d.st.Name
-	_, cmd := m.startQuiet("Reading the server's token lifetime…", func(ctx context.Context) (any, error) {
+	_, cmd := startQuietOp(m, "Reading the server's token lifetime…", func(ctx context.Context) (int, error) {
 		return m.mgr.TokenLifetimeLimit(ctx, name)
-	}, func(val any, err error) tea.Cmd {
-		if days, ok := val.(int); ok && err == nil {
+	}, func(days int, err error) []action {
+		if err == nil {
 			d.setLimit(days)
 		}
 		return nil
@@ -155,7 +155,7 @@ func (d *createDialog) fields() []int {
 }
 
 // move goes to the next (or previous) field.
-func (d *createDialog) move(step int) tea.Cmd {
+func (d *createDialog) move(step int) []action {
 	f := d.fields()
 	i := 0
 	for j, x := range f {
@@ -170,9 +170,9 @@ func (d *createDialog) move(step int) tea.Cmd {
 	}
 	switch d.focus {
 	case fieldLabel:
-		return d.input.Focus()
+		return acts(runCmd(d.input.Focus()))
 	case fieldDate:
-		return d.date.Focus()
+		return acts(runCmd(d.date.Focus()))
 	}
 	return nil
 }
@@ -207,24 +207,23 @@ func (d *createDialog) capturesText() bool { return d.focus == fieldLabel || d.f
 
 func (d *createDialog) busy(m *Model) bool { return d.f != nil && m.running(d.f.opID) }
 
-func (d *createDialog) update(m *Model, msg tea.Msg) tea.Cmd {
+func (d *createDialog) update(m *Model, msg tea.Msg) []action {
 	k, ok := msg.(tea.KeyPressMsg)
 	if !ok {
 		var cmd tea.Cmd
 		if d.focus == fieldDate {
 			d.date, cmd = d.date.Update(msg)
-			return cmd
+			return acts(runCmd(cmd))
 		}
 		d.input, cmd = d.input.Update(msg)
-		return cmd
+		return acts(runCmd(cmd))
 	}
 	switch {
 	case key.Matches(k, m.keys.Cancel):
 		if d.busy(m) {
 			return m.cancelFlow(d.f)
 		}
-		m.closeDialog(d)
-		return nil
+		return acts(closeDlg(d))
 	case d.busy(m):
 		return nil
 	case key.Matches(k, m.keys.Submit):
@@ -241,7 +240,7 @@ func (d *createDialog) update(m *Model, msg tea.Msg) tea.Cmd {
 		d.err = ""
 		d.f = m.createFlow(d.st, label, d.bypass, expires)
 		d.f.owner, d.f.replaceOwner = d, true
-		return m.runFlow(d.f, nil, false)
+		return acts(runCmd(m.runFlow(d.f, nil, false)))
 	case len(d.fields()) > 1 && key.Matches(k, m.keys.NextField):
 		return d.move(1)
 	case len(d.fields()) > 1 && key.Matches(k, m.keys.PrevField):
@@ -261,7 +260,7 @@ func (d *createDialog) update(m *Model, msg tea.Msg) tea.Cmd {
 		var cmd tea.Cmd
 		d.date, cmd = d.date.Update(k)
 		d.err = ""
-		return cmd
+		return acts(runCmd(cmd))
 	}
 	if d.focus != fieldLabel {
 		return nil
@@ -272,7 +271,7 @@ func (d *createDialog) update(m *Model, msg tea.Msg) tea.Cmd {
 	if d.input.Value() == "" {
 		d.err = ""
 	}
-	return cmd
+	return acts(runCmd(cmd))
 }
 
 // validate checks the label as it is typed. A PAT's name becomes part of
@@ -349,21 +348,19 @@ func (d *createDialog) expiryLines(m *Model, inner int) []string {
 	return lines
 }
 
-func (d *createDialog) short(m *Model) []key.Binding {
-	bs := []key.Binding{m.keys.Submit}
+func (d *createDialog) short(k keyMap) []key.Binding {
+	bs := []key.Binding{k.Submit}
 	if d.kind.Bypass2FA || d.kind.Expires {
-		bs = append(bs, m.keys.NextField, m.keys.Toggle)
+		bs = append(bs, k.NextField, k.Toggle)
 	}
-	return append(bs, m.keys.Cancel)
+	return append(bs, k.Cancel)
 }
 
 func (m *Model) createFlow(st account.Status, label string, bypass bool, expires time.Time) *flow {
 	name := st.Name
 	what := createKind(st).Noun + " \"" + label + "\""
 	f := &flow{title: "New token · " + name, label: "Creating the " + what + "…", acct: name}
-	f.run = func(ctx context.Context, ans *account.Answer, _ bool) (any, error) {
+	return bindFlow(f, func(ctx context.Context, ans *account.Answer, _ bool) (*account.Issued, error) {
 		return m.mgr.CreateExpiring(ctx, name, label, bypass, ans, expires)
-	}
-	f.done = m.issuedDone(what, issuedTitles{notSaved: "Created, but NOT saved", failed: "Could not create the " + what, saved: "New"})
-	return f
+	}, m.issuedDone(what, issuedTitles{notSaved: "Created, but NOT saved", failed: "Could not create the " + what, saved: "New"}), lateIssued)
 }
