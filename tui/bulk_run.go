@@ -105,9 +105,17 @@ func rotateAllConsequence(st account.Status, sec section, n int) []string {
 			"Every service receiving these " + plural(n, "outgoing webhook", "outgoing webhooks") + " must check its new token, or it will reject Mattermost's posts.",
 		}
 	case account.KindUserToken:
-		lines = []string{
-			"For each of these " + tokens + ", keyturn creates a new one, saves it, checks that it works, then revokes the old one, " + at + ".",
-			"Whatever uses the old tokens stops working as they are revoked: every integration using these " + tokens + " must get its new token.",
+		switch st.UserTokenRotation {
+		case account.RotatesInPlace:
+			lines = []string{
+				"Mattermost gives each of these " + tokens + " a new secret in place, " + at + "; each keeps its id and lifetime, and its old secret stops working at once.",
+				"Every integration using these " + tokens + " must get its new one.",
+			}
+		default:
+			lines = []string{
+				"For each of these " + tokens + ", keyturn creates a new one, saves it, checks that it works, then revokes the old one, " + at + " (in place instead, where the server can: Mattermost 11.10 and later).",
+				"Whatever uses the old tokens stops working as they are revoked: every integration using these " + tokens + " must get its new token.",
+			}
 		}
 	case account.KindPAT:
 		lines = []string{
