@@ -172,3 +172,33 @@ func TestCapillarySignOutWithoutMFA(t *testing.T) {
 	h.says("Signed out of " + capAcct + " here; the server cannot end a session without MFA: it stays valid until it expires at")
 	h.lacks("Sign-out of")
 }
+
+// Rotating all user tokens in place: the confirmation says so, and each
+// keeps its ref.
+func TestRotateAllUserTokensInPlace(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	h.signInMattermost()
+	ctx := context.Background()
+	var refs []string
+	for _, n := range []string{"a-bot", "b-bot"} {
+		iss, err := h.mgr.CreateExpiring(ctx, mmAcct, n, false, nil, time.Now().Add(20*24*time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		refs = append(refs, iss.Ref)
+	}
+	ref, _ := account.ParseRef(refs[0])
+	if _, err := h.mgr.Rotate(ctx, mmAcct, ref, nil); err != nil { // keyturn learns the server rotates in place
+		t.Fatal(err)
+	}
+	h.press("ctrl+r")
+	h.cursorTo("a-bot")
+	h.press("R")
+	h.dialogSays("Mattermost gives each of these 2 user access tokens a new secret in place")
+	h.press("y")
+	h.says("Rotated · User access tokens", "✓ 2 rotated")
+	toks, err := h.mgr.Tokens(ctx, mmAcct, account.ListFilter{Kind: account.KindUserToken})
+	if err != nil || len(toks) != 2 || (toks[0].RefString != refs[0] && toks[0].RefString != refs[1]) {
+		t.Fatalf("after the run: %v, %v", toks, err)
+	}
+}
