@@ -59,6 +59,9 @@ type BulkItem struct {
 	// Note says how an ok came about when it is not the plain way: a token
 	// a stopped run rotated, read back from the server on resume.
 	Note string `json:"note,omitempty"`
+	// Deliveries are what became of the token's consumers once it was
+	// stored.
+	Deliveries []Delivery `json:"deliveries,omitempty"`
 	// Value is set only when the token could not be stored: it is the only
 	// copy and the face must hand it to the person. Issued is the same
 	// token, for RetryStore.
@@ -430,6 +433,7 @@ func (m *Manager) rotateOne(ctx context.Context, s *session, j *journal, gate *r
 		}
 		if iss != nil {
 			item.Name, item.Fingerprint, item.Stored = iss.Name, iss.Fingerprint, iss.Stored
+			item.Deliveries = iss.Deliveries
 		}
 		var ns *NotStoredError
 		var uo *UnknownOutcomeError
@@ -477,7 +481,10 @@ func unsaved(j *journal, item BulkItem, ns *NotStoredError) BulkItem {
 func (m *Manager) readBack(ctx context.Context, s *session, j *journal, t Token, item BulkItem) BulkItem {
 	iss, err := m.issueIn(ctx, s, t.Ref, t.current, nil)
 	if iss != nil {
+		// The stopped run's rotation is finished here: its consumers get it.
+		m.deliverRotated(ctx, s.acct.Name, t.Ref, iss)
 		item.Name, item.Fingerprint, item.Stored = iss.Name, iss.Fingerprint, iss.Stored
+		item.Deliveries = iss.Deliveries
 	}
 	var ns *NotStoredError
 	switch {

@@ -41,6 +41,9 @@ type Options struct {
 	// Warn is told of a problem that did not fail the operation (the audit
 	// log could not be written).
 	Warn func(msg string)
+	// DeliverTimeout bounds each consumer's command and verify command
+	// (DefaultDeliverTimeout if zero).
+	DeliverTimeout time.Duration
 }
 
 // Manager runs the operations over the config file and the store.

@@ -277,3 +277,25 @@ func (mattermostService) fetch(ctx context.Context, s *session, ref Ref) (string
 	}
 	return "", fmt.Errorf("cannot fetch %s", ref)
 }
+
+// probePath answers without a credential (doctor); every answer names the
+// server's version in X-Version-Id.
+func (mattermostService) probePath() string { return "/api/v4/system/ping" }
+
+// version reads the release from X-Version-Id, which goes on with build
+// numbers and hashes ("11.10.0..b8f8….false"): its leading numbers, at
+// most three.
+func (mattermostService) version(res *client.Response) string {
+	v := res.Header.Get("X-Version-Id")
+	var nums []string
+	for _, p := range strings.Split(v, ".") {
+		if p == "" || strings.Trim(p, "0123456789") != "" || len(nums) == 3 {
+			break
+		}
+		nums = append(nums, p)
+	}
+	if len(nums) == 0 {
+		return v[:min(len(v), 40)]
+	}
+	return strings.Join(nums, ".")
+}

@@ -36,6 +36,7 @@ const (
 	Resume                     // a rotation run was interrupted: finish it
 	Revoke                     // an old token is still active: revoke Ref
 	Expire                     // the server requires tokens to expire: give one an expiry within After
+	Deliver                    // a consumer did not get Ref's new token: deliver the stored one again
 	lastRemedy
 )
 

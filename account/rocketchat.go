@@ -2,6 +2,7 @@ package account
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -255,4 +256,23 @@ func (rocketChatService) rotate(ctx context.Context, m *Manager, s *session, ref
 
 func (rocketChatService) revoke(ctx context.Context, _ *Manager, s *session, ref Ref, ans *Answer) error {
 	return s.rocketchat().RemovePAT(ctx, ref.ID, s.secondFactor(ctx, ans))
+}
+
+// probePath answers without a credential (doctor), with the version.
+func (rocketChatService) probePath() string { return "/api/info" }
+
+func (rocketChatService) version(res *client.Response) string {
+	var info struct {
+		Version string `json:"version"`
+		Info    struct {
+			Version string `json:"version"`
+		} `json:"info"`
+	}
+	if json.Unmarshal(res.Body, &info) != nil {
+		return ""
+	}
+	if info.Version == "" {
+		return info.Info.Version
+	}
+	return info.Version
 }

@@ -247,7 +247,9 @@ func (m *Manager) RotateExpiring(ctx context.Context, account string, ref Ref, a
 
 // rotateWith is Rotate for a session already open, so a bulk run reads the
 // credential once.
-func (m *Manager) rotateWith(ctx context.Context, s *session, ref Ref, ans *Answer) (*Issued, error) {
+func (m *Manager) rotateWith(ctx context.Context, s *session, ref Ref, ans *Answer) (iss *Issued, err error) {
+	// Once the new token is stored, its consumers get it.
+	defer func() { m.deliverRotated(ctx, s.acct.Name, ref, iss) }()
 	if !contains(KindsOf(s.acct.Service), ref.Kind) {
 		return nil, fmt.Errorf("%s accounts have no %s tokens", s.acct.Service, ref.Kind)
 	}

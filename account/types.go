@@ -238,6 +238,9 @@ type Issued struct {
 	// Next are the ways out the notes call for (revoke the old token, sign
 	// in with the new one), rendered by each face in its own words.
 	Next []Remedy `json:"-"`
+	// Deliveries are what became of the secret's consumers once the token
+	// was stored (see deliverRotated).
+	Deliveries []Delivery `json:"deliveries,omitempty"`
 
 	// What RetryStore writes: the index entry and the stored form (a
 	// credential is stored as JSON around its token).

@@ -118,6 +118,8 @@ func remedyLine(r account.Remedy) string {
 			return "Add --expires-in " + account.FormatAge(r.After) + " (the server's maximum) or less"
 		}
 		return "Add --expires-in with a shorter lifetime (e.g. --expires-in 30d)"
+	case account.Deliver:
+		return fmt.Sprintf("Fix the consumer, then hand it the stored token with 'keyturn deliver %s'", account.SecretName(name, r.Ref))
 	}
 	return ""
 }

@@ -139,7 +139,22 @@ func runTokenRotateAll(cmd *cobra.Command, app *App, o *tokenRotateOptions) erro
 	case rep.Failed > 0 || err != nil:
 		return exitf(ExitFailure, "%d of %d token(s) failed; run the same command with --resume to retry those not yet sent", rep.Failed, len(rep.Items))
 	}
-	return nil
+	return bulkDeliveryFailures(rep)
+}
+
+// bulkDeliveryFailures is exit 1 when a rotated token did not reach one of
+// its consumers (the token is stored).
+func bulkDeliveryFailures(rep *account.BulkReport) error {
+	var secrets []string
+	for _, it := range rep.Items {
+		if deliveryFailures(it.Name, it.Deliveries) != nil {
+			secrets = append(secrets, it.Name)
+		}
+	}
+	if len(secrets) == 0 {
+		return nil
+	}
+	return exitf(ExitFailure, "every token was rotated and stored, but %d did not reach all their consumers; fix them and run 'keyturn deliver SECRET' for: %s", len(secrets), strings.Join(secrets, ", "))
 }
 
 // printBulkReport writes the report and returns how many tokens could not
@@ -185,6 +200,9 @@ func printBulkReport(ctx context.Context, app *App, m *account.Manager, rep *acc
 		t.row(it.Ref, it.Label, result, saved)
 	}
 	_ = t.flush()
+	for _, it := range rep.Items {
+		printDeliveries(app, it.Deliveries)
+	}
 	for _, it := range rep.Items {
 		switch {
 		case it.Value != "":

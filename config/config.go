@@ -50,6 +50,8 @@ type Config struct {
 	// Policies are the maximum ages of tokens, per kind and optionally
 	// per account.
 	Policies []Policy `json:"policies,omitempty"`
+	// Consumers are where issued secrets are delivered after a rotation.
+	Consumers []Consumer `json:"consumers,omitempty"`
 
 	// extra keeps top-level fields this version does not know, so that a
 	// rewrite by an older keyturn does not drop what a newer one wrote.
@@ -242,7 +244,7 @@ func decode(path string, data []byte) (*Config, error) {
 	// field is dropped here; kept, it would be written back beside the real
 	// field and win on the next read.
 	for k := range all {
-		for _, known := range []string{"version", "store", "store_file", "accounts", "secrets", "policies"} {
+		for _, known := range []string{"version", "store", "store_file", "accounts", "secrets", "policies", "consumers"} {
 			if strings.EqualFold(k, known) {
 				delete(all, k)
 				break

@@ -98,7 +98,7 @@ func Start(opts Options) (*Sandbox, error) {
 	fields := []simnet.TaintFields{mattermostsim.HostileFields, rocketchatsim.HostileFields, capillarysim.HostileFields}
 	urls := []*string{&s.MattermostURL, &s.RocketChatURL, &s.CapillaryURL}
 	for i, l := range listeners {
-		h := env.Faults.Wrap(handlers[i])
+		h := simnet.DateFrom(env.Clock, env.Faults.Wrap(handlers[i]))
 		if opts.Hostile {
 			h = simnet.Taint(h, fields[i]) // injected faults' answers too
 		}

@@ -43,11 +43,12 @@ type keyMap struct {
 	RotateOverdue key.Binding
 
 	// Secrets (result dialog, vault, MFA setup).
-	Reveal key.Binding
-	Copy   key.Binding
-	Retry  key.Binding
-	Delete key.Binding
-	URI    key.Binding
+	Reveal  key.Binding
+	Copy    key.Binding
+	Retry   key.Binding
+	Deliver key.Binding
+	Delete  key.Binding
+	URI     key.Binding
 
 	// Forms and dialogs.
 	Submit    key.Binding
@@ -107,8 +108,10 @@ func defaultKeys() keyMap {
 		Reveal: b([]string{"r"}, "r", "reveal"),
 		Copy:   b([]string{"c"}, "c", "copy"),
 		Retry:  b([]string{"s"}, "s", "save again"),
-		Delete: b([]string{"d"}, "d", "delete"),
-		URI:    b([]string{"u"}, "u", "show URI"),
+		// Deliver hands a rotated token to its consumers again.
+		Deliver: b([]string{"d"}, "d", "deliver again"),
+		Delete:  b([]string{"d"}, "d", "delete"),
+		URI:     b([]string{"u"}, "u", "show URI"),
 
 		Submit:    b([]string{"enter"}, "enter", "submit"),
 		NextField: b([]string{"tab", "down"}, "tab", "next field"),

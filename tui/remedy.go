@@ -70,6 +70,8 @@ func (m *Model) remedyText(r account.Remedy) string {
 			return "Choose an expiry within " + account.FormatAge(r.After) + " (the server's maximum)"
 		}
 		return "Choose an expiry: the server requires one"
+	case account.Deliver:
+		return "Fix the consumer, then run 'keyturn deliver " + account.SecretName(name, r.Ref) + "' (after a single rotation, " + m.keys.Deliver.Help().Key + " in its result delivers again)"
 	}
 	return ""
 }
