@@ -1,7 +1,5 @@
 package account
 
-import "keyturn/config"
-
 // codesPerToken rotates the first tokens of a run that has a second-factor
 // answer (or a server known to remember none) one at a time. The first
 // goes with the answer. The second goes without it: a server that
@@ -39,10 +37,7 @@ func (r *bulkRun) codesPerToken(work []int) (rest []int, stop bool) {
 // in the run and in the account's facts.
 func (r *bulkRun) setForgets(forgets bool) {
 	r.forgets = forgets
-	var f config.ServerFacts
-	if r.s.acct.Server != nil {
-		f = *r.s.acct.Server
-	}
+	f := r.s.currentFacts()
 	if f.ForgetsSecondFactor == forgets {
 		return
 	}

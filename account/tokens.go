@@ -29,6 +29,10 @@ type session struct {
 	expires time.Time
 	// denied are the sections a listing found not permitted for the user.
 	denied []DeniedSection
+	// factsRead: the server's facts (acct.Server) were read in this
+	// session; factsMu guards both, a bulk run's workers sharing it.
+	factsRead bool
+	factsMu   sync.Mutex
 }
 
 func (m *Manager) session(ctx context.Context, account string) (*session, error) {

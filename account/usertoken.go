@@ -28,10 +28,16 @@ var timeNow = time.Now
 // (one GET any user may make). A new version forgets how user tokens are
 // rotated, so that it is found out again.
 func (m *Manager) mattermostFacts(ctx context.Context, s *session) config.ServerFacts {
+	s.factsMu.Lock()
+	defer s.factsMu.Unlock()
 	var f config.ServerFacts
 	if s.acct.Server != nil {
 		f = *s.acct.Server
 	}
+	if s.factsRead {
+		return f // once per session: a bulk run asks once
+	}
+	s.factsRead = true
 	cc, err := s.mattermost().ClientConfig(ctx)
 	if err != nil {
 		return f // what is known stays; a refusal still says the rest
@@ -40,13 +46,31 @@ func (m *Manager) mattermostFacts(ctx context.Context, s *session) config.Server
 		f = config.ServerFacts{Version: cc.Version}
 	}
 	f.MaxTokenLifetimeDays = cc.MaxTokenLifetimeDays
-	m.rememberFacts(ctx, s, f)
+	m.saveFacts(ctx, s, f)
 	return f
 }
 
+// currentFacts are the facts the session knows now.
+func (s *session) currentFacts() config.ServerFacts {
+	s.factsMu.Lock()
+	defer s.factsMu.Unlock()
+	if s.acct.Server == nil {
+		return config.ServerFacts{}
+	}
+	return *s.acct.Server
+}
+
 // rememberFacts saves changed facts in the account's config entry; a
-// failure to save costs only a request next time.
+// failure to save costs only a request next time. A bulk run's workers
+// share the session, hence the lock.
 func (m *Manager) rememberFacts(ctx context.Context, s *session, f config.ServerFacts) {
+	s.factsMu.Lock()
+	defer s.factsMu.Unlock()
+	m.saveFacts(ctx, s, f)
+}
+
+// saveFacts is rememberFacts with s.factsMu held.
+func (m *Manager) saveFacts(ctx context.Context, s *session, f config.ServerFacts) {
 	if s.acct.Server != nil && *s.acct.Server == f {
 		return
 	}
@@ -83,10 +107,7 @@ func (m *Manager) lifetimeRefused(ctx context.Context, s *session, err error) er
 	if !errors.As(err, &le) || le.InPast() {
 		return err
 	}
-	f := config.ServerFacts{}
-	if s.acct.Server != nil {
-		f = *s.acct.Server
-	}
+	f := s.currentFacts()
 	if le.MaxDays > 0 {
 		f.MaxTokenLifetimeDays = le.MaxDays
 		m.rememberFacts(ctx, s, f)

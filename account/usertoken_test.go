@@ -282,3 +282,23 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+// Workers of a bulk run share the session and its server facts: a run of
+// user tokens in parallel (go test -race finds a careless one).
+func TestRotateAllUserTokensInPlaceInParallel(t *testing.T) {
+	w := newWorld(t)
+	w.mattermostSignedIn()
+	ctx := context.Background()
+	for i := range 6 {
+		if _, err := w.mgr.CreateExpiring(ctx, "mm", "bot-"+string(rune('a'+i)), false, nil, time.Now().Add(20*24*time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rep, err := w.mgr.RotateAll(ctx, "mm", account.BulkOptions{Kind: account.KindUserToken, Parallel: 4})
+	if err != nil || !rep.AllOK() || rep.OK != 6 {
+		t.Fatalf("ok %d failed %d: %v", rep.OK, rep.Failed, err)
+	}
+	if f := w.facts("mm"); f.UserTokenRotation != "in-place" {
+		t.Fatalf("facts %+v", f)
+	}
+}
