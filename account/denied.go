@@ -52,7 +52,7 @@ func (e *PartialListError) DeniedIn(kind, team string) (DeniedSection, bool) {
 
 // grants say, per kind, what lets a user list and rotate it.
 var grants = map[string]string{
-	KindUserToken: "a system admin allows the user to make personal access tokens (System Console › Users › the user › Manage roles)",
+	KindUserToken: "the role that makes personal access tokens, which a system admin gives (System Console › Users › the user › Manage roles)",
 	KindCommand:   "a team admin role in the team, or the permission to manage slash commands",
 	KindWebhook:   "a team admin role in the team, or the permission to manage outgoing webhooks",
 	KindPAT:       "a role with the permission create-personal-access-tokens (Administration › Permissions)",

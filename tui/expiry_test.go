@@ -122,7 +122,7 @@ func TestAccountScreenNotPermittedSection(t *testing.T) {
 	}
 	h.selectAccount(mmAcct)
 	h.press("enter")
-	h.says("User access tokens", "not permitted for this user · needs a system admin allows the user to make personal access tokens",
+	h.says("User access tokens", "not permitted for this user · needs the role that makes personal access tokens",
 		"Slash commands · team ops", "/deploy", "Outgoing webhooks · team ops")
 	h.lacks("Cannot list the tokens")
 }
