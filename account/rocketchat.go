@@ -229,6 +229,9 @@ func (s *session) secondFactor(ctx context.Context, ans *Answer) *rocketchat.Sec
 func (m *Manager) rocketTokens(ctx context.Context, s *session) ([]Token, error) {
 	pats, err := s.rocketchat().ListPATs(ctx)
 	if err != nil {
+		if s.deny(err, KindPAT, "") {
+			return nil, nil
+		}
 		return nil, err
 	}
 	out := make([]Token, 0, len(pats))

@@ -45,6 +45,13 @@ type Status struct {
 	PendingFor string `json:"pending_for,omitempty"`
 	Extra      Extra  `json:"extra,omitempty"`
 	Insecure   bool   `json:"insecure_http,omitempty"`
+
+	// Expiring are stored tokens expired or expiring within ExpiryWarning
+	// (Show only).
+	Expiring []ExpiringSecret `json:"expiring,omitempty"`
+	// UserTokenRotation is how the server rotates user tokens, once found
+	// out: "in-place" or "create-revoke" ("" not yet known).
+	UserTokenRotation string `json:"user_token_rotation,omitempty"`
 }
 
 // Extra holds the Capillary identity fields for display.
@@ -188,6 +195,7 @@ type Token struct {
 	Label       string     `json:"label"`          // description, trigger, display name or PAT name
 	Team        string     `json:"team,omitempty"` // Mattermost team name
 	Active      *bool      `json:"active,omitempty"`
+	Status      string     `json:"status,omitempty"` // TokenState: active, expired, disabled
 	Created     *time.Time `json:"created,omitempty"`
 	Expires     *time.Time `json:"expires,omitempty"`
 	LastPart    string     `json:"last_token_part,omitempty"` // Rocket.Chat lastTokenPart
