@@ -157,10 +157,18 @@ func (d *addAccountDialog) region() string {
 // order is the fields the chosen service needs, top to bottom; an edit
 // leaves out the name and service, which stay.
 func (d *addAccountDialog) order() []string {
-	if d.editing != "" {
-		return d.fieldOrder()[2:]
+	if d.editing == "" {
+		return d.fieldOrder()
 	}
-	return d.fieldOrder()
+	// The name and service stay; Capillary's MFA step and contact fields
+	// are not in what the account screen knows, so an edit keeps them.
+	var out []string
+	for _, n := range d.fieldOrder()[2:] {
+		if n != fMFA && n != fMobile && n != fEmail {
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 func (d *addAccountDialog) fieldOrder() []string {
