@@ -101,7 +101,7 @@ func (c *Challenge) Error() string {
 		noun := strings.TrimPrefix(strings.TrimPrefix(c.What(), "a "), "the ")
 		fmt.Fprintf(&b, "%s: the %s was not accepted", c.Account, noun)
 	default:
-		fmt.Fprintf(&b, "%s: %s needs %s", c.Account, c.Service, c.What())
+		fmt.Fprintf(&b, "%s: %s needs %s", c.Account, ServiceName(c.Service), c.What())
 	}
 	if c.CodeSent {
 		if c.SentTo != "" {
