@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"strings"
+
+	"keyturn/config"
 )
 
 // mfaOf is the account's service when keyturn sets up its TOTP.
@@ -24,7 +26,29 @@ func (m *Manager) MFAActive(ctx context.Context, account string) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	return svc.mfaActive(ctx, s)
+	on, err := svc.mfaActive(ctx, s)
+	if err == nil && !on {
+		// Switched off elsewhere: no replaced secret is waiting any more.
+		err = m.markMFAUnconfirmed(ctx, account, false)
+	}
+	return on, err
+}
+
+// markMFAUnconfirmed records (or clears) that the account's active TOTP
+// secret was replaced by one no code has confirmed yet.
+func (m *Manager) markMFAUnconfirmed(ctx context.Context, name string, on bool) error {
+	return m.cfg.UpdateContext(ctx, func(c *config.Config) error {
+		a, ok := c.Account(name)
+		if !ok || (a.MFAUnconfirmed != nil) == on {
+			return nil
+		}
+		a.MFAUnconfirmed = nil
+		if on {
+			now := m.opts.Now()
+			a.MFAUnconfirmed = &now
+		}
+		return nil
+	})
 }
 
 // BeginMFA makes a new TOTP secret. It refuses when MFA is already active,
@@ -61,7 +85,11 @@ func (m *Manager) ActivateMFA(ctx context.Context, account, code string, ans *An
 	if err != nil {
 		return nil, err
 	}
-	return svc.activateMFA(ctx, m, s, code, ans)
+	codes, err := svc.activateMFA(ctx, m, s, code, ans)
+	if err != nil {
+		return nil, err
+	}
+	return codes, m.markMFAUnconfirmed(ctx, account, false)
 }
 
 // DisableMFA switches TOTP off. Rocket.Chat wants a current code;
@@ -76,7 +104,10 @@ func (m *Manager) DisableMFA(ctx context.Context, account, code string) error {
 	if err != nil {
 		return err
 	}
-	return svc.disableMFA(ctx, m, s, code)
+	if err := svc.disableMFA(ctx, m, s, code); err != nil {
+		return err
+	}
+	return m.markMFAUnconfirmed(ctx, account, false)
 }
 
 // StoreBackupCodes keeps Rocket.Chat's one-time backup codes as a secret,

@@ -69,6 +69,11 @@ type Account struct {
 
 	InsecureHTTP bool   `json:"insecure_http,omitempty"` // allow plain http to a non-loopback host
 	CAFile       string `json:"ca_file,omitempty"`
+
+	// MFAUnconfirmed is when the server replaced the account's active TOTP
+	// secret with one no code has confirmed yet (nil: none): the
+	// authenticator's old entry no longer signs in.
+	MFAUnconfirmed *time.Time `json:"mfa_unconfirmed,omitempty"`
 }
 
 // SecretMeta is the index entry of one stored secret: everything about it but

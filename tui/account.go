@@ -276,7 +276,9 @@ func (s *accountScreen) update(m *Model, msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, k.SignOut):
 		return m.confirmSignOut(*st)
 	case key.Matches(msg, k.MFA) && svc.MFA != nil:
-		return m.openMFA(*st, false)
+		// A replaced secret no code confirmed is resumed, not asked about
+		// again: the old one is gone already.
+		return m.openMFA(*st, st.MFAUnconfirmed != nil)
 	case key.Matches(msg, k.MFAOff) && svc.MFA != nil:
 		return m.confirmDisableMFA(*st)
 	case key.Matches(msg, k.NewToken) && svc.Creates != "":
@@ -326,7 +328,7 @@ func (s *accountScreen) update(m *Model, msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, k.Open):
 		r, ok := s.selected()
 		if ok && r.kind == rowMFA {
-			return m.openMFA(*st, false)
+			return m.openMFA(*st, st.MFAUnconfirmed != nil)
 		}
 		if ok {
 			m.setStatus("r regenerates the selected token" + map[bool]string{true: ", x revokes it", false: ""}[canRevoke(r)] +
@@ -630,6 +632,9 @@ func (s *accountScreen) rowText(m *Model, r acctRow, w int) string {
 			return m.st.Error.Render("could not check: " + truncate(s.mfaErr.Error(), w-20))
 		case s.mfa == nil:
 			return m.st.Subtle.Render("checking…")
+		case *s.mfa && s.st.MFAUnconfirmed != nil:
+			return m.st.Warn.Render("! secret replaced, not confirmed by a code") + m.st.Faint.Render("  · m finishes the setup") +
+				"\n " + m.st.Faint.Render(wrap("Replaced "+age(m.clock, *s.st.MFAUnconfirmed)+": sign-in needs the new secret, which keyturn no longer shows.", w-6))
 		case *s.mfa && !account.Info(s.st.Service).MFA.Replaceable:
 			return m.st.OK.Render("✓ active") + m.st.Faint.Render("  · M disables (asks for a current code)")
 		case *s.mfa:

@@ -151,6 +151,7 @@ func (d *mfaDialog) update(m *Model, msg tea.Msg) tea.Cmd {
 		case key.Matches(k, m.keys.Yes):
 			m.closeDialog(d)
 			m.setStatus("MFA setup left unfinished")
+			return m.reload() // the row shows the unconfirmed secret
 		case key.Matches(k, m.keys.No), key.Matches(k, m.keys.Cancel):
 			d.leaving = false
 		}
