@@ -29,9 +29,17 @@ func (m *Manager) MFAActive(ctx context.Context, account string) (bool, error) {
 	on, err := svc.mfaActive(ctx, s)
 	if err == nil && !on {
 		// Switched off elsewhere: no replaced secret is waiting any more.
-		err = m.markMFAUnconfirmed(ctx, account, false)
+		m.clearMFAUnconfirmed(ctx, account)
 	}
 	return on, err
+}
+
+// clearMFAUnconfirmed drops the mark once the server's secret is
+// confirmed or gone. It does not fail the operation that confirmed it
+// (whose answer, backup codes included, must reach the person), nor stop
+// for a cancelled context: a mark left behind only warns once too often.
+func (m *Manager) clearMFAUnconfirmed(ctx context.Context, name string) {
+	_ = m.markMFAUnconfirmed(context.WithoutCancel(ctx), name, false)
 }
 
 // markMFAUnconfirmed records (or clears) that the account's active TOTP
@@ -89,7 +97,8 @@ func (m *Manager) ActivateMFA(ctx context.Context, account, code string, ans *An
 	if err != nil {
 		return nil, err
 	}
-	return codes, m.markMFAUnconfirmed(ctx, account, false)
+	m.clearMFAUnconfirmed(ctx, account)
+	return codes, nil
 }
 
 // DisableMFA switches TOTP off. Rocket.Chat wants a current code;
@@ -107,7 +116,8 @@ func (m *Manager) DisableMFA(ctx context.Context, account, code string) error {
 	if err := svc.disableMFA(ctx, m, s, code); err != nil {
 		return err
 	}
-	return m.markMFAUnconfirmed(ctx, account, false)
+	m.clearMFAUnconfirmed(ctx, account)
+	return nil
 }
 
 // StoreBackupCodes keeps Rocket.Chat's one-time backup codes as a secret,

@@ -264,7 +264,7 @@ func (s *accountScreen) update(m *Model, msg tea.KeyPressMsg) tea.Cmd {
 	switch {
 	case key.Matches(msg, k.Back):
 		return m.back()
-	case s.nav.navigate(msg, listKeys{up: k.Up, down: k.Down}):
+	case s.nav.navigate(msg, listKeys{up: k.Up, down: k.Down, top: k.Top, bottom: k.Bottom}):
 	case key.Matches(msg, k.Refresh):
 		return s.load(m)
 	case st == nil:
@@ -276,10 +276,18 @@ func (s *accountScreen) update(m *Model, msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, k.SignOut):
 		return m.confirmSignOut(*st)
 	case key.Matches(msg, k.MFA) && svc.MFA != nil:
+		if setup, _ := s.mfaOffers(); !setup {
+			m.setStatus("TOTP is already active on " + st.Name + ". To set it up again, disable it first (" + k.MFAOff.Help().Key + ", with a current code).")
+			return nil
+		}
 		// A replaced secret no code confirmed is resumed, not asked about
 		// again: the old one is gone already.
 		return m.openMFA(*st, st.MFAUnconfirmed != nil)
 	case key.Matches(msg, k.MFAOff) && svc.MFA != nil:
+		if _, off := s.mfaOffers(); !off {
+			m.setStatus("MFA is not active on " + st.Name + ": there is nothing to disable")
+			return nil
+		}
 		return m.confirmDisableMFA(*st)
 	case key.Matches(msg, k.NewToken) && svc.Creates != "":
 		m.pushDialog(newCreateDialog(m, *st))
@@ -309,7 +317,7 @@ func (s *accountScreen) update(m *Model, msg tea.KeyPressMsg) tea.Cmd {
 		case ok && r.kind == rowToken:
 			return m.confirmRotate(*st, *r.tok)
 		case ok && r.kind == rowSession:
-			return m.rotateToken(*st, account.Token{Ref: account.Ref{Kind: account.KindSession}, Kind: account.KindSession, Label: "session"}, false)
+			return m.confirmRotate(*st, sessionToken)
 		}
 	case key.Matches(msg, k.Fetch):
 		if r, ok := s.selected(); ok && canFetch(r) {
@@ -322,8 +330,10 @@ func (s *accountScreen) update(m *Model, msg tea.KeyPressMsg) tea.Cmd {
 		switch {
 		case ok && r.kind == rowToken:
 			return m.confirmRevoke(*st, *r.tok)
+		case ok && r.kind == rowSession && s.sessionStored():
+			return m.confirmRevoke(*st, sessionToken)
 		case ok && r.kind == rowSession:
-			return m.confirmRevoke(*st, account.Token{Ref: account.Ref{Kind: account.KindSession}, Kind: account.KindSession, Label: "session"})
+			m.setStatus("No session token is stored: there is none to end. " + k.Rotate.Help().Key + " gets a new one.")
 		}
 	case key.Matches(msg, k.Open):
 		r, ok := s.selected()
@@ -331,11 +341,47 @@ func (s *accountScreen) update(m *Model, msg tea.KeyPressMsg) tea.Cmd {
 			return m.openMFA(*st, st.MFAUnconfirmed != nil)
 		}
 		if ok {
-			m.setStatus("r regenerates the selected token" + map[bool]string{true: ", x revokes it", false: ""}[canRevoke(r)] +
+			m.setStatus("r rotates the selected token (asks first)" + map[bool]string{true: ", x revokes it", false: ""}[canRevoke(r)] +
 				map[bool]string{true: ", f stores the token the server holds now", false: ""}[canFetch(r)])
 		}
 	}
 	return nil
+}
+
+// sessionToken stands for the Capillary session in the token operations.
+var sessionToken = account.Token{Ref: account.Ref{Kind: account.KindSession}, Kind: account.KindSession, Label: "session"}
+
+// sessionStored reports whether keyturn holds a session token: the row
+// says "no session token stored" otherwise, and there is none to end.
+func (s *accountScreen) sessionStored() bool {
+	if s.st != nil && s.st.Expires != nil {
+		return true
+	}
+	for _, t := range s.tokens {
+		if t.Kind == account.KindSession && (t.Stored || t.Expires != nil) {
+			return true
+		}
+	}
+	return false
+}
+
+// mfaOffers says whether m (set up, replace or resume) and M (disable)
+// would act on the account now, from what the server last said.
+func (s *accountScreen) mfaOffers() (setup, disable bool) {
+	if s.st == nil || !s.st.SignedIn {
+		return false, false
+	}
+	info := account.Info(s.st.Service).MFA
+	switch {
+	case info == nil:
+		return false, false
+	case s.mfa == nil:
+		// Not known yet (or the check failed): m asks the server.
+		return true, false
+	case !*s.mfa:
+		return true, false
+	}
+	return info.Replaceable || s.st.MFAUnconfirmed != nil, true
 }
 
 // canFetch: the server shows slash-command and webhook tokens, so keyturn
@@ -427,13 +473,18 @@ func rotateConsequence(st account.Status, t account.Token) []string {
 			"Rocket.Chat replaces the personal access token \"" + label + "\" at once.",
 			"Every script or integration using it stops working until it gets the new token.",
 		}
+	case account.KindSession:
+		return []string{
+			"Capillary issues a new session token and keyturn saves it; the current one stops working at once.",
+			"Whatever uses the current session token must get the new one.",
+		}
 	}
 	return []string{"The server replaces the token."}
 }
 
 func (m *Model) confirmRotate(st account.Status, t account.Token) tea.Cmd {
-	title := "Regenerate " + kindName(t.Kind) + "?"
-	m.pushDialog(newConfirmDialog(title, rotateConsequence(st, t), "Regenerate", true, func() tea.Cmd {
+	title := "Rotate " + kindName(t.Kind) + "?"
+	m.pushDialog(newConfirmDialog(title, rotateConsequence(st, t), "Rotate", true, func() tea.Cmd {
 		return m.rotateToken(st, t, true)
 	}))
 	return nil
@@ -486,10 +537,10 @@ func (m *Model) confirmRevoke(st account.Status, t account.Token) tea.Cmd {
 	var lines []string
 	switch t.Kind {
 	case account.KindCommand, account.KindWebhook:
-		m.setStatus("Mattermost cannot revoke a " + kindName(t.Kind) + ", only regenerate it (r)")
+		m.setStatus("Mattermost cannot revoke a " + kindName(t.Kind) + ", only rotate it (r)")
 		return nil
 	case account.KindSession:
-		lines = []string{"Capillary ends the current session token now. Anything using it is refused; regenerate (r) or sign in again to get a new one."}
+		lines = []string{"Capillary ends the current session token now. Anything using it is refused; rotate (r) or sign in again to get a new one."}
 	default:
 		lines = []string{
 			"The server deletes " + what + " now. Anything using it is refused from then on.",
@@ -506,7 +557,7 @@ func (m *Model) confirmRevoke(st account.Status, t account.Token) tea.Cmd {
 			if err != nil {
 				m.showError("Could not revoke "+what, err)
 			} else {
-				m.setStatus("Revoked " + what)
+				m.succeeded(name, "Revoked "+what)
 			}
 			return m.reload()
 		}
@@ -531,7 +582,7 @@ func (m *Model) confirmSignOut(st account.Status) tea.Cmd {
 			if err != nil {
 				m.showError("Sign-out of "+name, err)
 			} else {
-				m.setStatus("Signed out of " + name)
+				m.succeeded(name, "Signed out of "+name)
 			}
 			return m.reload()
 		}
@@ -712,15 +763,21 @@ func (s *accountScreen) sessionText(m *Model, w int) string {
 			line += "\n " + m.st.Faint.Render(l)
 		}
 	}
-	return line + "\n " + m.st.Faint.Render("r regenerates now · x ends the session · t switches auto-regenerate")
+	hint := "r rotates now · t switches auto-regenerate"
+	if s.sessionStored() {
+		hint = "r rotates now · x ends the session · t switches auto-regenerate"
+	}
+	return line + "\n " + m.st.Faint.Render(hint)
 }
 
+// short is the footer: the keys that act on the screen and the row under
+// the cursor, and nothing else.
 func (s *accountScreen) short(m *Model) []key.Binding {
 	k := m.keys
 	st := s.st
 	bs := []key.Binding{k.Back}
 	if st == nil {
-		return bs
+		return append(bs, k.Refresh)
 	}
 	if !st.SignedIn {
 		return append(bs, k.SignIn, k.Refresh)
@@ -729,24 +786,86 @@ func (s *accountScreen) short(m *Model) []key.Binding {
 	if svc.Creates != "" {
 		bs = append(bs, k.NewToken)
 	}
-	bs = append(bs, k.Rotate)
+	bs = append(bs, s.rowKeys(m)...)
 	if svc.AutoRegenerate {
 		bs = append(bs, k.AutoRegen)
 	}
-	// Slash-command and webhook tokens cannot be revoked, only
-	// regenerated: no revoke hint on those rows.
-	if r, ok := s.selected(); ok && canFetch(r) {
-		bs = append(bs, k.Fetch)
-	} else {
-		bs = append(bs, k.Revoke)
-	}
-	if svc.MFA != nil {
-		bs = append(bs, k.MFAShort)
+	if setup, _ := s.mfaOffers(); setup {
+		bs = append(bs, s.mfaKey(m, true))
 	}
 	return append(bs, k.SignOut)
 }
 
+// rowKeys are the keys that act on the row under the cursor.
+func (s *accountScreen) rowKeys(m *Model) []key.Binding {
+	k := m.keys
+	r, ok := s.selected()
+	switch {
+	case !ok:
+		return nil
+	case r.kind == rowSession && s.sessionStored():
+		return []key.Binding{k.Rotate, k.Revoke}
+	case r.kind == rowSession:
+		return []key.Binding{k.Rotate}
+	case r.kind != rowToken:
+		return nil
+	}
+	bs := []key.Binding{k.Rotate}
+	if canFetch(r) {
+		bs = append(bs, k.Fetch)
+	}
+	if canRevoke(r) {
+		bs = append(bs, k.Revoke)
+	}
+	return bs
+}
+
+// mfaKey is m as the footer (short) or the help names it: resuming a
+// replaced secret, replacing an active one, or a first setup.
+func (s *accountScreen) mfaKey(m *Model, short bool) key.Binding {
+	k := m.keys
+	desc := k.MFA.Help().Desc
+	switch {
+	case s.st.MFAUnconfirmed != nil:
+		desc = "finish MFA setup"
+	case short:
+		desc = k.MFAShort.Help().Desc
+	case s.mfa != nil && *s.mfa:
+		desc = "replace the MFA secret"
+	}
+	return key.NewBinding(key.WithKeys(k.MFA.Keys()...), key.WithHelp(k.MFA.Help().Key, desc))
+}
+
+// full is the help: every key that acts on this account now, the row's
+// included, with the movement keys.
 func (s *accountScreen) full(m *Model) []key.Binding {
 	k := m.keys
-	return []key.Binding{k.Back, k.SignIn, k.SignOut, k.NewToken, k.Rotate, k.RotateAll, k.Fetch, k.Revoke, k.MFA, k.MFAOff, k.AutoRegen}
+	st := s.st
+	bs := []key.Binding{k.Back, k.Refresh}
+	if st == nil {
+		return bs
+	}
+	if !st.SignedIn {
+		return append(bs, k.SignIn)
+	}
+	svc := account.Info(st.Service)
+	if svc.Creates != "" {
+		bs = append(bs, k.NewToken)
+	}
+	bs = append(bs, s.rowKeys(m)...)
+	if sec, ok := s.selectedSection(); ok && sec.kind != "" && len(sec.rows) > 0 && svc.RotateAll() {
+		bs = append(bs, k.RotateAll)
+	}
+	if svc.AutoRegenerate {
+		bs = append(bs, k.AutoRegen)
+	}
+	setup, off := s.mfaOffers()
+	if setup {
+		bs = append(bs, s.mfaKey(m, false))
+	}
+	if off {
+		bs = append(bs, k.MFAOff)
+	}
+	again := key.NewBinding(key.WithKeys(k.SignIn.Keys()...), key.WithHelp(k.SignIn.Help().Key, "sign in again"))
+	return append(bs, again, k.SignOut, k.Top, k.Bottom)
 }

@@ -33,10 +33,10 @@ func TestRotateSlashCommandShowsWhereSaved(t *testing.T) {
 	h.cursorTo("/deploy")
 	h.contains("not held by keyturn")
 	h.press("r")
-	h.says("Regenerate slash-command token?",
+	h.says("Rotate slash-command token?",
 		"Mattermost replaces the token of the slash command /deploy (Deploy) (team ops) at once.",
 		"The integration that checks this slash command's token must get the new one",
-		"y Regenerate", "n Cancel")
+		"y Rotate", "n Cancel")
 	h.press("y")
 	h.says("New slash-command token", "slash command /deploy (Deploy) (team ops)", "Token: ••••", "✓ Saved to the memory store")
 	iss := h.m.topDialog().(*resultDialog).iss
@@ -44,11 +44,11 @@ func TestRotateSlashCommandShowsWhereSaved(t *testing.T) {
 	if !strings.HasPrefix(iss.Name, "mm/command/") {
 		t.Fatalf("saved as %s", iss.Name)
 	}
-	// Masked until r.
+	// Masked until space.
 	h.lacks(iss.Value)
-	h.press("r")
+	h.press("space")
 	h.contains(iss.Value)
-	h.press("r")
+	h.press("space")
 	h.lacks(iss.Value)
 	// c copies through OSC 52.
 	h.press("c")
@@ -71,9 +71,9 @@ func TestRotateCancelledAtTheConfirm(t *testing.T) {
 	h.signInMattermost()
 	h.cursorTo("CI events")
 	h.press("r")
-	h.says("Regenerate outgoing-webhook token?", "The service receiving this webhook must check the new token")
+	h.says("Rotate outgoing-webhook token?", "The service receiving this webhook must check the new token")
 	h.press("esc")
-	h.lacks("Regenerate outgoing-webhook token?")
+	h.lacks("Rotate outgoing-webhook token?")
 	for _, e := range h.ledgerOf("webhook") {
 		_ = e
 	}
@@ -271,11 +271,11 @@ func TestCapillaryRegenerateAndAutoRegenerate(t *testing.T) {
 	clock := time.Now()
 	h := newHarness(t, harnessOpts{now: func() time.Time { return clock }})
 	h.signInCapillary()
-	h.says("Session", "expires in", "auto-regenerate on", "r regenerates now")
+	h.says("Session", "expires in", "auto-regenerate on", "r rotates now")
 	before := *h.m.acct.st.Expires
-	// Regenerate now: no confirm (the old token lives until it expires).
+	// Rotate now: confirmed like every rotation.
 	h.cursorTo("expires in")
-	h.press("r")
+	h.press("r", "y")
 	h.says("New session token", "the Capillary session", "✓ Saved to the memory store (gone when keyturn exits) as cap/session")
 	h.press("enter")
 	// A minute before expiry, the open screen renews the session by itself.
@@ -384,7 +384,7 @@ func TestMattermostCannotRevokeACommandToken(t *testing.T) {
 	h.signInMattermost()
 	h.cursorTo("/deploy")
 	h.press("x")
-	h.says("Mattermost cannot revoke a slash-command token, only regenerate it (r)")
+	h.says("Mattermost cannot revoke a slash-command token, only rotate it (r)")
 	if _, ok := h.m.topDialog().(*confirmDialog); ok {
 		t.Fatal("a confirm opened for an impossible revoke")
 	}
@@ -408,7 +408,9 @@ func TestResultDialogRevealIsOnDemand(t *testing.T) {
 	h.m.showIssued("New session token", "", iss, nil)
 	h.says("New session token", "••••wxyz", "expires")
 	h.lacks("payload")
-	h.press("r")
+	h.press("r") // r rotates; it reveals nothing
+	h.lacks("payload")
+	h.press("space")
 	h.contains("eyJhbGciOiJIUzI1NiJ9.payload.sigwxyz")
 }
 

@@ -144,7 +144,7 @@ func (m *Model) removeAccount(name string) tea.Cmd {
 		if err != nil {
 			m.showError("Could not remove "+name, err)
 		} else {
-			m.setStatus("Removed " + name)
+			m.succeeded(name, "Removed "+name)
 		}
 		return m.loadAccounts()
 	}
@@ -284,10 +284,27 @@ func (s *accountsScreen) short(m *Model) []key.Binding {
 	if s.filtering {
 		return []key.Binding{k.Submit, k.Clear}
 	}
-	return []key.Binding{k.Open, k.Add, k.SignIn, k.Remove, k.Filter, k.Vault}
+	var bs []key.Binding
+	if _, ok := s.selected(); ok {
+		bs = append(bs, k.Open)
+	}
+	bs = append(bs, k.Add)
+	if _, ok := s.selected(); ok {
+		bs = append(bs, k.SignIn, k.Remove)
+	}
+	if len(s.rows.all()) > 0 {
+		bs = append(bs, k.Filter)
+	}
+	if s.filter.Value() != "" {
+		bs = append(bs, k.Clear)
+	}
+	return append(bs, k.Vault)
 }
 
 func (s *accountsScreen) full(m *Model) []key.Binding {
-	k := m.keys
-	return []key.Binding{k.Open, k.Add, k.SignIn, k.Remove, k.Filter, k.Vault, k.Top, k.Bottom}
+	bs := append(s.short(m), m.keys.Refresh)
+	if s.rows.len() > 1 {
+		bs = append(bs, m.keys.Top, m.keys.Bottom)
+	}
+	return bs
 }

@@ -39,6 +39,7 @@ type keyMap struct {
 
 	// Secrets (result dialog, vault, MFA setup).
 	Reveal key.Binding
+	Hide   key.Binding // the reveal key while a value is shown
 	Copy   key.Binding
 	Retry  key.Binding
 	Delete key.Binding
@@ -89,13 +90,16 @@ func defaultKeys() keyMap {
 		MFAOff:    b([]string{"M"}, "M", "disable MFA"),
 		NewToken:  b([]string{"n"}, "n", "new token"),
 		MFAShort:  b([]string{"m"}, "m", "MFA"),
-		Rotate:    b([]string{"r"}, "r", "regenerate"),
+		Rotate:    b([]string{"r"}, "r", "rotate"),
 		RotateAll: b([]string{"R"}, "R", "rotate all"),
 		Fetch:     b([]string{"f"}, "f", "fetch"),
 		Revoke:    b([]string{"x"}, "x", "revoke"),
 		AutoRegen: b([]string{"t"}, "t", "auto-regenerate"),
 
-		Reveal: b([]string{"r"}, "r", "reveal"),
+		// Not r: r rotates, and a key that reveals on one screen must not
+		// break a token on the next.
+		Reveal: b([]string{"space"}, "space", "reveal"),
+		Hide:   b([]string{"space"}, "space", "hide"),
 		Copy:   b([]string{"c"}, "c", "copy"),
 		Retry:  b([]string{"s"}, "s", "save again"),
 		Delete: b([]string{"d"}, "d", "delete"),

@@ -52,7 +52,7 @@ func TestVaultKeepsTheCursorInViewBelowARevealedValue(t *testing.T) {
 		put(fmt.Sprintf("rc/pat/p%d", i), account.KindPAT, fmt.Sprintf("token-value-%04d", i))
 	}
 	h.press("v")
-	h.press("r") // the backup codes, first in the list
+	h.press("space") // the backup codes, first in the list
 	h.contains("bk000000", "bk000011")
 	for range 6 {
 		h.press("down")
@@ -124,7 +124,7 @@ func TestTooSmallKeysDoNotReachAHiddenDialog(t *testing.T) {
 	h := newHarness(t, harnessOpts{})
 	h.signInMattermost()
 	h.cursorTo("/deploy")
-	h.press("r") // asks to regenerate
+	h.press("r") // asks to rotate
 	if _, ok := h.m.topDialog().(*confirmDialog); !ok {
 		t.Fatalf("no confirmation:\n%s", h.dump())
 	}
@@ -136,7 +136,7 @@ func TestTooSmallKeysDoNotReachAHiddenDialog(t *testing.T) {
 		t.Fatal("y regenerated a token behind the size notice")
 	}
 	h.send(tea.WindowSizeMsg{Width: 120, Height: 40})
-	h.says("Regenerate slash-command token?")
+	h.says("Rotate slash-command token?")
 	h.send(tea.WindowSizeMsg{Width: 60, Height: 20})
 	_, cmd := h.m.Update(keyMsg("q"))
 	if cmd == nil {

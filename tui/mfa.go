@@ -116,7 +116,7 @@ func (d *mfaDialog) activate(m *Model, code string) tea.Cmd {
 	f.done = func(val any, err error) tea.Cmd {
 		if !m.dialogOpen(d) {
 			if err == nil {
-				m.setStatus("MFA is active on " + name)
+				m.succeeded(name, "MFA is active on "+name)
 			}
 			return m.reload()
 		}
@@ -129,7 +129,7 @@ func (d *mfaDialog) activate(m *Model, code string) tea.Cmd {
 		d.phase = mfaDone
 		d.backup, _ = val.([]string)
 		d.input.Blur()
-		m.setStatus("MFA is active on " + name)
+		m.succeeded(name, "MFA is active on "+name)
 		return m.reload()
 	}
 	d.f = f
@@ -503,7 +503,7 @@ func (m *Model) confirmDisableMFA(st account.Status) tea.Cmd {
 		if err != nil {
 			m.showError("Could not disable MFA on "+name, err)
 		} else {
-			m.setStatus("MFA is off on " + name)
+			m.succeeded(name, "MFA is off on "+name)
 		}
 		return m.reload()
 	}

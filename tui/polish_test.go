@@ -1,9 +1,15 @@
 package tui
 
 import (
+	"slices"
 	"testing"
 	"time"
 
+	"charm.land/bubbles/v2/key"
+
+	"keyturn/account"
+	"keyturn/sandbox/capillarysim"
+	"keyturn/sandbox/mattermostsim"
 	"keyturn/sandbox/simnet"
 )
 
@@ -33,4 +39,117 @@ func TestReplacedMFASecretWarnsOnTheRowUntilActivated(t *testing.T) {
 	h.press("enter")
 	h.contains("✓ active")
 	h.lacks("not confirmed", "finishes the setup")
+}
+
+// Issue 16 item 2: a sign-in that succeeds clears the banner of the one
+// that failed before it.
+func TestSignInSuccessClearsTheFailureBanner(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	h.sb.Env.Faults.Add(simnet.Rule{Path: "users/login", Fault: simnet.HTMLBody, Times: 1})
+	h.selectAccount(mmAcct)
+	h.press("enter")
+	h.typeText(mattermostsim.AdminPassword)
+	h.press("enter")
+	h.says("Sign-in to mm failed")
+	if h.m.topDialog() != nil {
+		h.press("esc")
+	}
+	h.press("s")
+	h.typeText(mattermostsim.AdminPassword)
+	h.press("enter")
+	h.typeText(h.mattermostCode())
+	h.press("enter")
+	h.contains("● Signed in")
+	h.lacks("Sign-in to mm failed", "esc dismisses")
+}
+
+// Issue 16 item 2: an error replaces the status line it contradicts, and
+// the session that is not stored offers no revoke.
+func TestRevokedCapillarySessionIsNotOfferedAgain(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	h.signInCapillary()
+	h.rowOf("session", isRow(rowSession))
+	h.says("x revoke")
+	h.press("x", "y")
+	h.says("Revoked the Capillary session", "no session token stored")
+	h.lacks("x revoke", "x ends the session")
+	h.press("x")
+	h.lacks("Revoke session token?", "Could not revoke")
+	h.says("No session token is stored")
+	// A failure after a success: the success no longer stands above it.
+	h.m.setStatus("Revoked the Capillary session")
+	h.sb.Env.Faults.Add(simnet.Rule{Path: "token/regenerate", Fault: simnet.RateLimit})
+	h.press("r", "y")
+	h.says("Could not")
+	h.lacks("Revoked the Capillary session")
+}
+
+// Issue 16 item 2: the question "Quit during a rotation?" goes away when
+// the rotation ends: it no longer says what is true.
+func TestQuitQuestionGoesWhenTheRotationEnds(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	h.signInMattermost()
+	h.cursorTo("/deploy")
+	h.sb.Env.Faults.Add(simnet.Rule{Path: "regen_token", Fault: simnet.Slow, Delay: 300 * time.Millisecond})
+	h.press("R")
+	h.pressAsync("y")
+	d := h.bulkDialog()
+	h.pumpUntil("the first count", func() bool { return d.run.prog.Total > 0 })
+	from := len(h.ledgerOf("command"))
+	h.waitFor("requests in flight", func() bool { return len(h.ledgerOf("command")) > from })
+	h.pressAsync("ctrl+c")
+	h.says("Quit during a rotation?")
+	h.settle()
+	h.lacks("Quit during a rotation?")
+	h.says("Rotation finished")
+}
+
+// Issue 16 item 3: a key that breaks something (rotates, revokes, deletes)
+// never means something harmless on another screen or dialog.
+func TestDestructiveAndHarmlessKeysDiffer(t *testing.T) {
+	k := defaultKeys()
+	destructive := map[string]key.Binding{"rotate": k.Rotate, "rotate all": k.RotateAll, "revoke": k.Revoke,
+		"delete": k.Delete, "remove": k.Remove, "sign out": k.SignOut, "disable MFA": k.MFAOff}
+	harmless := map[string]key.Binding{"reveal": k.Reveal, "hide": k.Hide, "copy": k.Copy, "open": k.Open, "fetch": k.Fetch,
+		"refresh": k.Refresh, "show URI": k.URI, "filter": k.Filter, "vault": k.Vault, "help": k.Help, "save again": k.Retry}
+	for dn, d := range destructive {
+		for hn, h := range harmless {
+			for _, dk := range d.Keys() {
+				if slices.Contains(h.Keys(), dk) {
+					t.Errorf("%q both does %s and %s", dk, dn, hn)
+				}
+			}
+		}
+	}
+}
+
+// Issue 16 item 3: every rotation asks first, the same way: Capillary's
+// session too.
+func TestEveryRotationIsConfirmedTheSameWay(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	h.signInMattermost()
+	h.rowOf("command", tokenRow(account.KindCommand))
+	h.press("r")
+	h.says("Rotate slash-command token?", "y Rotate", "n Cancel")
+	h.press("n", "esc")
+	h.signInCapillary()
+	h.rowOf("session", isRow(rowSession))
+	before := len(h.ledgerOf(capillarysim.KindToken))
+	h.press("r")
+	h.says("Rotate session token?", "y Rotate", "n Cancel")
+	h.press("n")
+	if n := len(h.ledgerOf(capillarysim.KindToken)); n != before {
+		t.Fatalf("the session was rotated before the confirmation: %d → %d", before, n)
+	}
+	h.press("r", "y")
+	h.says("New session token")
+	// In the result dialog r rotates nothing and reveals nothing; space
+	// reveals.
+	h.says("space reveal")
+	h.lacks("r reveal")
+	h.press("r")
+	h.says("••••")
+	h.press("space")
+	h.lacks("••••")
+	h.says("space hide")
 }

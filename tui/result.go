@@ -47,6 +47,7 @@ func (m *Model) issuedDone(what string, t issuedTitles) func(any, error) tea.Cmd
 			return m.reload()
 		}
 		iss, _ := val.(*account.Issued)
+		m.clearBannerFor(iss.Account)
 		return tea.Batch(m.showIssued(t.saved+" "+kindName(iss.Kind), what, iss, nil), m.reload())
 	}
 }
@@ -194,7 +195,7 @@ func (d *resultDialog) short(m *Model) []key.Binding {
 	}
 	reveal := m.keys.Reveal
 	if d.revealed {
-		reveal = key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "hide"))
+		reveal = m.keys.Hide
 	}
 	bs := []key.Binding{reveal, m.keys.Copy}
 	if !d.saved() {

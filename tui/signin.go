@@ -147,7 +147,7 @@ func (m *Model) loginFlow(st account.Status, password string) *flow {
 			m.showError("Sign-in to "+name+" failed", err)
 			return m.reload()
 		}
-		m.setStatus("Signed in to " + name)
+		m.succeeded(name, "Signed in to "+name)
 		if m.screen == screenAccounts {
 			return tea.Batch(m.loadAccounts(), m.openAccount(name))
 		}

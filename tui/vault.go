@@ -62,7 +62,7 @@ func (s *vaultScreen) update(m *Model, msg tea.KeyPressMsg) tea.Cmd {
 	switch {
 	case key.Matches(msg, k.Back):
 		return m.back()
-	case s.rows.navigate(msg, listKeys{up: k.Up, down: k.Down}):
+	case s.rows.navigate(msg, listKeys{up: k.Up, down: k.Down, top: k.Top, bottom: k.Bottom}):
 	case key.Matches(msg, k.Refresh):
 		s.revealed = nil
 		return s.load(m)
@@ -110,7 +110,7 @@ func (s *vaultScreen) update(m *Model, msg tea.KeyPressMsg) tea.Cmd {
 				if err != nil {
 					m.showError("Could not delete "+name, err)
 				} else {
-					m.setStatus("Deleted " + name)
+					m.succeeded("", "Deleted "+name)
 					delete(m.vault.revealed, name)
 				}
 				return m.reload()
@@ -214,9 +214,23 @@ func (s *vaultScreen) view(m *Model, w, h int) string {
 	return strings.Join(lines, "\n")
 }
 
+// short is the footer: the entry keys only when there is an entry.
 func (s *vaultScreen) short(m *Model) []key.Binding {
 	k := m.keys
-	return []key.Binding{k.Back, k.Reveal, k.Copy, k.Delete, k.Refresh}
+	e, ok := s.selected()
+	if !ok {
+		return []key.Binding{k.Back, k.Refresh}
+	}
+	reveal := k.Reveal
+	if _, shown := s.revealed[e.Name]; shown {
+		reveal = k.Hide
+	}
+	return []key.Binding{k.Back, reveal, k.Copy, k.Delete, k.Refresh}
 }
 
-func (s *vaultScreen) full(m *Model) []key.Binding { return s.short(m) }
+func (s *vaultScreen) full(m *Model) []key.Binding {
+	if s.rows.len() < 2 {
+		return s.short(m)
+	}
+	return append(s.short(m), m.keys.Top, m.keys.Bottom)
+}
