@@ -45,7 +45,9 @@ type accountScreen struct {
 	lastAuto    string
 }
 
-func newAccountScreen(name string) accountScreen { return accountScreen{name: name} }
+func newAccountScreen(name string) accountScreen {
+	return accountScreen{name: name, nav: list[acctRow]{}.identified(acctRow.id)}
+}
 
 // load reads the account's state, then its tokens and MFA state from the
 // server.
@@ -139,6 +141,14 @@ const (
 type acctRow struct {
 	kind rowKind
 	tok  *account.Token
+}
+
+// id tells rows apart across reloads: the token's kind and server id.
+func (r acctRow) id() string {
+	if r.tok == nil {
+		return itoa(int(r.kind))
+	}
+	return itoa(int(r.kind)) + "/" + r.tok.Kind + "/" + r.tok.Ref.String()
 }
 
 // section is a heading with its rows (or a line saying there are none).

@@ -30,7 +30,7 @@ func newAccountsScreen() accountsScreen {
 	f.Prompt = "/ "
 	f.Placeholder = "filter by name, service, server or user"
 	f.SetWidth(40)
-	return accountsScreen{filter: f, rows: newList(accountHay)}
+	return accountsScreen{filter: f, rows: newList(accountHay).identified(func(a account.Status) string { return a.Name })}
 }
 
 // accountHay is what the filter searches: name, service, server and user.

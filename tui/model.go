@@ -521,7 +521,7 @@ func (m *Model) openAccount(name string) tea.Cmd {
 
 func (m *Model) openVault() tea.Cmd {
 	m.screen = screenVault
-	m.vault = vaultScreen{}
+	m.vault = newVaultScreen()
 	m.status = ""
 	return m.vault.load(m)
 }

@@ -1,13 +1,16 @@
 package tui
 
 import (
+	"context"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"charm.land/bubbles/v2/key"
 
 	"keyturn/account"
+	"keyturn/config"
 	"keyturn/sandbox/capillarysim"
 	"keyturn/sandbox/mattermostsim"
 	"keyturn/sandbox/simnet"
@@ -152,4 +155,93 @@ func TestEveryRotationIsConfirmedTheSameWay(t *testing.T) {
 	h.press("space")
 	h.lacks("••••")
 	h.says("space hide")
+}
+
+// helpText is the help dialog's text, opened and closed again.
+func (h *harness) helpText() string {
+	h.t.Helper()
+	h.press("?")
+	if _, ok := h.m.topDialog().(*helpDialog); !ok {
+		h.t.Fatalf("? opened no help:\n%s", h.dump())
+	}
+	s := h.flat()
+	h.press("esc")
+	return s
+}
+
+// Issue 16 item 4: the help lists what acts on the screen and row: not
+// sign-in on a signed-in account, not Capillary's auto-regeneration on
+// Mattermost, not Rocket.Chat's m while its TOTP is active; the filter's
+// footer offers no q (q is typed); g and G move every list.
+func TestHelpAndFooterOfferOnlyWhatActs(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	h.press("/")
+	h.lacks("q quit")
+	h.press("q")
+	if h.quits != 0 || h.m.accounts.filter.Value() != "q" {
+		t.Fatalf("q in the filter: quits %d, filter %q", h.quits, h.m.accounts.filter.Value())
+	}
+	h.press("esc")
+	h.signInMattermost()
+	help := h.helpText()
+	for _, bad := range []string{"s sign in", "t auto-regenerate"} {
+		if strings.Contains(strings.ReplaceAll(help, "s sign in again", ""), bad) {
+			t.Errorf("a signed-in Mattermost account's help offers %q:\n%s", bad, help)
+		}
+	}
+	if !strings.Contains(help, "g top") || !strings.Contains(help, "G bottom") {
+		t.Errorf("the account screen's help lacks g/G:\n%s", help)
+	}
+	h.press("G")
+	if h.m.acct.nav.index() != h.m.acct.nav.len()-1 {
+		t.Fatalf("G left the cursor on row %d of %d", h.m.acct.nav.index(), h.m.acct.nav.len())
+	}
+	h.press("g")
+	if h.m.acct.nav.index() != 0 {
+		t.Fatalf("g left the cursor on row %d", h.m.acct.nav.index())
+	}
+	h.press("esc")
+	h.signInRocketChat()
+	h.rowOf("MFA", isRow(rowMFA))
+	h.contains("✓ active")
+	h.lacks("m MFA")
+	if help := h.helpText(); strings.Contains(help, "m set up MFA") || !strings.Contains(help, "M disable MFA") {
+		t.Errorf("Rocket.Chat with TOTP active: help should offer M, not m:\n%s", help)
+	}
+	h.press("esc", "v")
+	h.press("G")
+	if n := h.m.vault.rows.len(); n < 2 || h.m.vault.rows.index() != n-1 {
+		t.Fatalf("G in the vault: row %d of %d", h.m.vault.rows.index(), n)
+	}
+}
+
+// Issue 16 item 8: a token created above the cursor does not move the
+// cursor to another token: the next r rotates what was selected.
+func TestCursorStaysOnItsTokenWhenTheListChanges(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	h.signInMattermost()
+	h.rowOf("webhook", tokenRow(account.KindWebhook))
+	want, _ := h.m.acct.selected()
+	h.press("n")
+	h.typeText("inserted above")
+	h.press("enter")
+	h.says("New user access token")
+	h.press("enter")
+	got, ok := h.m.acct.selected()
+	if !ok || got.tok == nil || got.tok.Ref != want.tok.Ref {
+		t.Fatalf("the cursor moved from %v to %+v:\n%s", want.tok.Ref, got.tok, h.dump())
+	}
+	h.press("r")
+	h.says("Rotate outgoing-webhook token?", want.tok.Label)
+	h.press("n")
+	// The accounts list and the vault keep theirs too.
+	h.press("esc")
+	h.selectAccount(rcAcct)
+	if _, err := h.mgr.Add(context.Background(), config.Account{Name: "aaa-first", Service: account.Mattermost, URL: h.sb.MattermostURL, User: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	h.press("ctrl+r")
+	if a, _ := h.m.accounts.selected(); a.Name != rcAcct {
+		t.Fatalf("an account added before rc moved the cursor to %s", a.Name)
+	}
 }

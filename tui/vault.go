@@ -23,6 +23,10 @@ type vaultScreen struct {
 	fetching int
 }
 
+func newVaultScreen() vaultScreen {
+	return vaultScreen{rows: list[keystore.Entry]{}.identified(func(e keystore.Entry) string { return e.Name })}
+}
+
 func (s *vaultScreen) load(m *Model) tea.Cmd {
 	s.gen++
 	gen := s.gen
