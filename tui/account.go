@@ -67,9 +67,14 @@ func (s *accountScreen) load(m *Model) tea.Cmd {
 			m.showError("Cannot read "+name, err)
 			return nil
 		}
+		wasIn := s.st != nil && s.st.SignedIn
 		s.st = val.(*account.Status)
-		if !s.st.SignedIn {
+		switch {
+		case !s.st.SignedIn:
 			s.tokens, s.tokLoaded, s.tokErr, s.mfa, s.mfaErr = nil, true, nil, nil, nil
+		case !wasIn:
+			// Just signed in: the tokens are still to come.
+			s.tokLoaded = false
 		}
 		s.syncRows()
 		if !s.st.SignedIn {
@@ -98,12 +103,18 @@ func (s *accountScreen) loadServer(m *Model, gen int) tea.Cmd {
 			return nil
 		}
 		s := &m.acct
+		first := !s.tokLoaded
 		s.tokLoaded, s.tokErr = true, err
 		s.tokens, _ = val.([]account.Token)
 		if err != nil {
 			m.showError("Cannot list the tokens of "+name, err)
 		}
 		s.syncRows()
+		if first {
+			// The page is complete only now: it starts at its top, not
+			// on the one row that was there while it loaded.
+			s.nav.moveTo(0)
+		}
 		return nil
 	})
 	s.loads = append(s.loads, tid)

@@ -17,6 +17,9 @@ import (
 func (h *harness) cursorTo(s string) {
 	h.t.Helper()
 	for i := 0; i < 40; i++ {
+		if i == 1 {
+			h.press("g") // not on the row already: search from the top
+		}
 		for _, l := range strings.Split(h.screen(), "\n") {
 			if strings.HasPrefix(strings.TrimSpace(l), "›") && strings.Contains(l, s) {
 				return
