@@ -297,13 +297,7 @@ func (s *accountScreen) update(m *Model, msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, k.SignOut):
 		return m.confirmSignOut(*st)
 	case key.Matches(msg, k.MFA) && svc.MFA != nil:
-		if setup, _ := s.mfaOffers(); !setup {
-			m.setStatus("TOTP is already active on " + st.Name + ". To set it up again, disable it first (" + k.MFAOff.Help().Key + ", with a current code).")
-			return nil
-		}
-		// A replaced secret no code confirmed is resumed, not asked about
-		// again: the old one is gone already.
-		return m.openMFA(*st, st.MFAUnconfirmed != nil)
+		return s.openMFA(m)
 	case key.Matches(msg, k.MFAOff) && svc.MFA != nil:
 		if _, off := s.mfaOffers(); !off {
 			m.setStatus("MFA is not active on " + st.Name + ": there is nothing to disable")
@@ -359,7 +353,7 @@ func (s *accountScreen) update(m *Model, msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, k.Open):
 		r, ok := s.selected()
 		if ok && r.kind == rowMFA {
-			return m.openMFA(*st, st.MFAUnconfirmed != nil)
+			return s.openMFA(m)
 		}
 		if ok {
 			m.setStatus("r rotates the selected token (asks first)" + map[bool]string{true: ", x revokes it", false: ""}[canRevoke(r)] +
@@ -367,6 +361,24 @@ func (s *accountScreen) update(m *Model, msg tea.KeyPressMsg) tea.Cmd {
 		}
 	}
 	return nil
+}
+
+// openMFA opens the MFA setup the account is ready for: a replaced secret
+// no code confirmed is resumed, not asked about again (the old one is gone
+// already); an active one is asked about at once.
+func (s *accountScreen) openMFA(m *Model) tea.Cmd {
+	st := *s.st
+	if setup, _ := s.mfaOffers(); !setup {
+		m.setStatus("TOTP is already active on " + st.Name + ". To set it up again, disable it first (" + m.keys.MFAOff.Help().Key + ", with a current code).")
+		return nil
+	}
+	switch {
+	case st.MFAUnconfirmed != nil:
+		return m.openMFA(st, true)
+	case s.mfa != nil && *s.mfa:
+		return m.askReplaceMFA(st)
+	}
+	return m.openMFA(st, false)
 }
 
 // sessionToken stands for the Capillary session in the token operations.
@@ -475,13 +487,13 @@ func rotateConsequence(st account.Status, t account.Token) []string {
 	switch t.Kind {
 	case account.KindCommand:
 		return []string{
-			"Mattermost replaces the token of the slash command " + label + " (team " + t.Team + ") at once.",
+			"Mattermost replaces the token of the slash command " + label + " in team " + t.Team + " at once.",
 			"The integration that checks this slash command's token must get the new one, or it will refuse Mattermost's requests.",
 			"If the answer never arrives, keyturn will not retry: it tells you how to check.",
 		}
 	case account.KindWebhook:
 		return []string{
-			"Mattermost replaces the token of the outgoing webhook \"" + label + "\" (team " + t.Team + ") at once.",
+			"Mattermost replaces the token of the outgoing webhook \"" + label + "\" in team " + t.Team + " at once.",
 			"The service receiving this webhook must check the new token, or it will reject Mattermost's posts.",
 		}
 	case account.KindUserToken:
@@ -540,9 +552,9 @@ func (m *Model) fetchToken(st account.Status, t account.Token) tea.Cmd {
 func describeToken(t account.Token) string {
 	switch t.Kind {
 	case account.KindCommand:
-		return "slash command " + t.Label + " (team " + t.Team + ")"
+		return "slash command " + t.Label + " in team " + t.Team
 	case account.KindWebhook:
-		return "outgoing webhook \"" + t.Label + "\" (team " + t.Team + ")"
+		return "outgoing webhook \"" + t.Label + "\" in team " + t.Team
 	case account.KindUserToken:
 		return "user access token \"" + t.Label + "\""
 	case account.KindPAT:

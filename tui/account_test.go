@@ -37,11 +37,11 @@ func TestRotateSlashCommandShowsWhereSaved(t *testing.T) {
 	h.contains("not held by keyturn")
 	h.press("r")
 	h.says("Rotate slash-command token?",
-		"Mattermost replaces the token of the slash command /deploy (Deploy) (team ops) at once.",
+		"Mattermost replaces the token of the slash command /deploy (Deploy) in team ops at once.",
 		"The integration that checks this slash command's token must get the new one",
 		"y Rotate", "n Cancel")
 	h.press("y")
-	h.says("New slash-command token", "slash command /deploy (Deploy) (team ops)", "Token: ••••", "✓ Saved to the memory store")
+	h.says("New slash-command token", "slash command /deploy (Deploy) in team ops", "Token: ••••", "✓ Saved to the memory store")
 	iss := h.m.topDialog().(*resultDialog).iss
 	h.says("as " + iss.Name)
 	if !strings.HasPrefix(iss.Name, "mm/command/") {
@@ -356,7 +356,7 @@ func TestUnknownOutcomeIsReportedAndNotRetried(t *testing.T) {
 	h.cursorTo("/deploy")
 	h.says("f fetch")
 	h.press("f")
-	h.says("Current slash-command token", "slash command /deploy (Deploy) (team ops)", "✓ Saved to the memory store")
+	h.says("Current slash-command token", "slash command /deploy (Deploy) in team ops", "✓ Saved to the memory store")
 	iss := h.m.topDialog().(*resultDialog).iss
 	ledger := h.ledgerOf("command")
 	if len(ledger) != before+1 || iss.Value != ledger[len(ledger)-1].Token {

@@ -151,7 +151,7 @@ func TestGoldenScreens(t *testing.T) {
 			m.acct = accountScreen{name: st.Name, st: &st, tokens: fixedTokens(), tokLoaded: true, mfa: pbool(true)}
 			m.acct.syncRows()
 			m.acct.nav.moveTo(2)
-			m.showIssued("New slash-command token", "slash command /deploy (Deploy) (team ops)", &account.Issued{Name: "work-chat/command/p1s8w5n6xjgtdmc4b7y3k9h2ra",
+			m.showIssued("New slash-command token", "slash command /deploy (Deploy) in team ops", &account.Issued{Name: "work-chat/command/p1s8w5n6xjgtdmc4b7y3k9h2ra",
 				Account: st.Name, Kind: account.KindCommand, Ref: "command:p1s8w5n6xjgtdmc4b7y3k9h2ra", Fingerprint: "x9k2", Stored: true, Store: "keyring",
 				Value: "7wq1hz3y5bsm8kq4f6j2d9e0x9k2"}, nil)
 		},

@@ -42,6 +42,7 @@ type keyMap struct {
 	Hide   key.Binding // the reveal key while a value is shown
 	Copy   key.Binding
 	Retry  key.Binding
+	Save   key.Binding // the first save of something not saved yet
 	Delete key.Binding
 	URI    key.Binding
 
@@ -102,6 +103,7 @@ func defaultKeys() keyMap {
 		Hide:   b([]string{"space"}, "space", "hide"),
 		Copy:   b([]string{"c"}, "c", "copy"),
 		Retry:  b([]string{"s"}, "s", "save again"),
+		Save:   b([]string{"s"}, "s", "save"),
 		Delete: b([]string{"d"}, "d", "delete"),
 		URI:    b([]string{"u"}, "u", "show URI"),
 

@@ -58,6 +58,14 @@ func (m *Model) openMFA(st account.Status, replace bool) tea.Cmd {
 	return d.begin(m, replace)
 }
 
+// askReplaceMFA opens the MFA setup on its replace question, for an
+// account the screen already knows has TOTP active: no check runs first,
+// so a y typed right after m answers it instead of being dropped.
+func (m *Model) askReplaceMFA(st account.Status) tea.Cmd {
+	m.pushDialog(&mfaDialog{st: st, phase: mfaAskReplace, input: newCodeInput(m)})
+	return nil
+}
+
 func newCodeInput(m *Model) textinput.Model {
 	in := textinput.New()
 	in.Prompt = "› "
@@ -458,7 +466,7 @@ func (d *mfaDialog) textBlock(m *Model, w int, withURI bool) string {
 	if withURI || d.showURI {
 		b = append(b, m.st.Subtle.Render("otpauth URI:"), wrap(d.setup.URL, w), "")
 	}
-	b = append(b, m.st.Faint.Render("c copies the secret"+map[bool]string{true: "", false: " · u shows the URI"}[withURI]), "")
+	b = append(b, m.st.Faint.Render("c copies the secret"+map[bool]string{true: "", false: " · u " + map[bool]string{true: "hides", false: "shows"}[d.showURI] + " the URI"}[withURI]), "")
 	b = append(b, m.st.FieldFocus.Render("Code from the app: ")+d.input.View())
 	if d.err != "" {
 		b = append(b, m.st.Error.Render(wrap("✗ "+d.err, w)))
@@ -484,12 +492,24 @@ func (d *mfaDialog) short(m *Model) []key.Binding {
 	case mfaAskReplace:
 		return []key.Binding{k.Yes, k.No, k.Cancel}
 	case mfaShow:
-		return []key.Binding{k.Submit, k.Copy, k.URI, k.Cancel}
-	case mfaDone:
-		if len(d.backup) > 0 {
-			return []key.Binding{k.Reveal, k.Copy, k.Retry, k.Close}
+		uri := k.URI
+		if d.showURI {
+			uri = key.NewBinding(key.WithKeys(k.URI.Keys()...), key.WithHelp(k.URI.Help().Key, "hide URI"))
 		}
-		return []key.Binding{k.Close}
+		return []key.Binding{k.Submit, k.Copy, uri, k.Cancel}
+	case mfaDone:
+		if len(d.backup) == 0 {
+			return []key.Binding{k.Close}
+		}
+		reveal := k.Reveal
+		if d.backupRevealed {
+			reveal = k.Hide
+		}
+		bs := []key.Binding{reveal, k.Copy}
+		if d.backupSaved == nil && !m.running(d.backupOp) {
+			bs = append(bs, k.Save)
+		}
+		return append(bs, k.Close)
 	}
 	return []key.Binding{k.Cancel}
 }

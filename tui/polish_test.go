@@ -245,3 +245,64 @@ func TestCursorStaysOnItsTokenWhenTheListChanges(t *testing.T) {
 		t.Fatalf("an account added before rc moved the cursor to %s", a.Name)
 	}
 }
+
+// Issue 16 item 11: y right after m, while the screen already knows MFA is
+// active, answers the replace question instead of being dropped.
+func TestMFAYesRightAfterMIsNotDropped(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	h.signInMattermost()
+	h.contains("✓ active")
+	h.pressAsync("m")
+	h.pressAsync("y")
+	h.settle()
+	h.mfaSetup()
+	h.lacks("Replace the secret?")
+}
+
+// Issue 16 item 11: u's hint says what u does now; the backup codes offer
+// "save" until saved and nothing once they are.
+func TestMFAHintsFollowTheState(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	h.signInMattermost()
+	h.press("m", "y")
+	h.mfaSetup()
+	h.says("u show URI")
+	h.press("u")
+	h.says("u hide URI")
+	h.lacks("u show URI")
+	h.press("esc", "y", "esc")
+
+	setup := bobMFASetup(t, h)
+	h.typeText(simnet.TOTPCode(setup.Secret, h.sb.Env.Clock.Now()))
+	h.press("enter")
+	h.says("Backup codes", "s save")
+	h.lacks("s save again")
+	h.press("s")
+	h.says("✓ Saved to")
+	h.lacks("s save")
+}
+
+// Issue 16 item 11: a token's title names its team once, without a second
+// pair of brackets.
+func TestTokenTitleNamesItsTeamPlainly(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	h.signInMattermost()
+	h.cursorTo("/oncall")
+	h.press("r")
+	h.says("slash command /oncall (On call) in team ops")
+	h.lacks(") (team ops)")
+}
+
+// Issue 16 item 11: a code the server refuses, which may be one already
+// used, says to wait for the next.
+func TestRefusedCodeSaysToWaitForTheNext(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	h.signInMattermost()
+	used := h.mattermostCode()
+	h.press("o", "y", "s")
+	h.typeText(mattermostsim.AdminPassword)
+	h.press("enter")
+	h.typeText(used)
+	h.press("enter")
+	h.says("Not accepted", "A code works once: if you just used this one, wait for the next")
+}
