@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"keyturn/account"
+	"keyturn/sandbox/mattermostsim"
+	"keyturn/sandbox/simnet"
 )
 
 // rowOf puts the account screen's cursor on the first row ok accepts.
@@ -75,6 +77,25 @@ var walkStates = []struct {
 		h.signInMattermost()
 		h.rowOf("command", tokenRow(account.KindCommand))
 		h.press("r")
+	}},
+	{"MFA replace question", harnessOpts{}, func(h *harness) { h.signInMattermost(); h.press("m") }},
+	{"MFA setup", harnessOpts{}, func(h *harness) { h.signInMattermost(); h.press("m", "y") }},
+	{"MFA setup, URI shown", harnessOpts{}, func(h *harness) { h.signInMattermost(); h.press("m", "y", "u") }},
+	{"MFA backup codes", harnessOpts{}, func(h *harness) {
+		setup := bobMFASetup(h.t, h)
+		h.typeText(simnet.TOTPCode(setup.Secret, h.sb.Env.Clock.Now()))
+		h.press("enter")
+	}},
+	{"vault, value revealed", harnessOpts{}, func(h *harness) { h.signInMattermost(); h.press("esc", "v", "space") }},
+	{"error banner", harnessOpts{}, func(h *harness) {
+		h.sb.Env.Faults.Add(simnet.Rule{Path: "users/login", Fault: simnet.HTMLBody, Times: 1})
+		h.selectAccount(mmAcct)
+		h.press("enter")
+		h.typeText(mattermostsim.AdminPassword)
+		h.press("enter")
+		if h.m.topDialog() != nil {
+			h.press("esc")
+		}
 	}},
 	{"result dialog", harnessOpts{}, func(h *harness) {
 		h.signInMattermost()
