@@ -255,6 +255,9 @@ func stateCell(m *Model, a account.Status, now time.Time) string {
 	switch {
 	case a.Problem != "":
 		return m.st.Error.Render("! " + truncate(a.Problem, colState-2))
+	case a.MFAUnconfirmed != nil:
+		// The next sign-in needs a secret no code has confirmed.
+		return m.st.Warn.Render("! MFA not confirmed")
 	case a.Pending != "" && !a.SignedIn:
 		return m.st.Warn.Render("◐ waiting for a code")
 	case !a.SignedIn:

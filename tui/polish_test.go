@@ -29,6 +29,7 @@ func TestReplacedMFASecretWarnsOnTheRowUntilActivated(t *testing.T) {
 	h.lacks("✓ active")
 	// Leaving and coming back: the warning is the account's, not the dialog's.
 	h.press("esc")
+	h.says("! MFA not confirmed")
 	h.selectAccount(mmAcct)
 	h.press("enter")
 	h.says("replaced, not confirmed", "m finish MFA setup")
