@@ -18,7 +18,11 @@ type BulkOptions struct {
 	Team     string // Mattermost team; "" for every team the account sees
 	Parallel int    // concurrent requests; default 4
 	Resume   bool   // continue a stopped run from its journal
-	Answer   *Answer
+	// Overdue rotates only the tokens past their policy's age or their
+	// server's expiry, of the kinds a bulk rotation takes (and those a
+	// stopped run left unsettled).
+	Overdue bool
+	Answer  *Answer
 	// Progress, when set, is called after each token settles.
 	Progress func(BulkProgress)
 }
@@ -117,6 +121,11 @@ func (m *Manager) RotateAll(ctx context.Context, account string, opts BulkOption
 	prior, priorPath, err := m.readPriorJournal(path, account, opts)
 	if err != nil {
 		return nil, err
+	}
+	if opts.Overdue {
+		if tokens, err = m.overdueOnly(account, s.acct.Service, tokens, prior); err != nil {
+			return nil, err
+		}
 	}
 	plan, err := planRotation(account, tokens, prior, opts.Resume, priorPath)
 	if err != nil {
@@ -230,6 +239,7 @@ func (r *bulkRun) settle(i int, item BulkItem) {
 	r.prog.Last = item
 	p := r.prog
 	r.mu.Unlock()
+	r.m.record(r.ctx, Event{Action: ActRotate, Account: r.s.acct.Name, Ref: item.Ref, Secret: item.Name}, bulkOutcome(item.Status))
 	r.report(p)
 }
 

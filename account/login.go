@@ -32,7 +32,8 @@ type LoginRequest struct {
 // Login signs in. It returns the account's new state, a *Challenge when a
 // second factor is needed, or a *NotStoredError when the server issued a
 // session the store refused (the token is in the error: nothing is lost).
-func (m *Manager) Login(ctx context.Context, req LoginRequest) (*Status, error) {
+func (m *Manager) Login(ctx context.Context, req LoginRequest) (st *Status, err error) {
+	defer func() { m.auditStep(ctx, Event{Action: ActLogin, Account: req.Account}, err) }()
 	a, err := m.account(req.Account)
 	if err != nil {
 		return nil, err
@@ -102,7 +103,8 @@ func expiryPtr(t time.Time) *time.Time {
 // LoginWithToken signs in with a token made elsewhere: a Mattermost
 // personal access token, or a Rocket.Chat PAT with its user id. The token
 // is checked against the server before it is stored.
-func (m *Manager) LoginWithToken(ctx context.Context, account, token, userID string) (*Status, error) {
+func (m *Manager) LoginWithToken(ctx context.Context, account, token, userID string) (st *Status, err error) {
+	defer func() { m.auditStep(ctx, Event{Action: ActLogin, Account: account}, err) }()
 	a, err := m.account(account)
 	if err != nil {
 		return nil, err
@@ -133,7 +135,8 @@ func (m *Manager) LoginWithToken(ctx context.Context, account, token, userID str
 // Logout ends the session on the server where the API has it and deletes
 // the credential. A Rocket.Chat PAT is never logged out: that would delete
 // it. A Mattermost PAT survives a logout, so none is sent.
-func (m *Manager) Logout(ctx context.Context, account string) error {
+func (m *Manager) Logout(ctx context.Context, account string) (err error) {
+	defer func() { m.audit(ctx, Event{Action: ActLogout, Account: account}, err) }()
 	a, err := m.account(account)
 	if err != nil {
 		return err

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"keyturn/audit"
 	"keyturn/client"
 	"keyturn/client/capillary"
 	"keyturn/config"
@@ -32,6 +33,14 @@ type Options struct {
 	// LockWaiting, when set, is told once, naming the holder, that an
 	// operation waits for another keyturn process holding the account.
 	LockWaiting func(msg string)
+	// Face ("cli", "tui") is written in each audit log entry.
+	Face string
+	// HoldAudit keeps audit entries until FlushAudit, which adds the exit
+	// code (the CLI knows it only at the end).
+	HoldAudit bool
+	// Warn is told of a problem that did not fail the operation (the audit
+	// log could not be written).
+	Warn func(msg string)
 }
 
 // Manager runs the operations over the config file and the store.
@@ -40,6 +49,7 @@ type Manager struct {
 	vault *keystore.Vault
 	opts  Options
 	fly   inflightSet
+	aud   auditState
 }
 
 // New is a manager over a config file and a store.
@@ -47,7 +57,12 @@ func New(cfg *config.File, vault *keystore.Vault, opts Options) *Manager {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Manager{cfg: cfg, vault: vault, opts: opts}
+	m := &Manager{cfg: cfg, vault: vault, opts: opts}
+	m.aud.warn = opts.Warn
+	if cfg.Path != "" {
+		m.aud.log = audit.Beside(cfg.Path)
+	}
+	return m
 }
 
 // Store names the backend secrets go to ("keyring", "file", "memory").
@@ -245,6 +260,11 @@ func (m *Manager) Remove(ctx context.Context, name string) error {
 	}
 	return m.cfg.UpdateContext(ctx, func(c *config.Config) error {
 		c.RemoveAccount(name)
+		// Its own policies go with it: one left behind would bind a new
+		// account that takes the name.
+		for _, k := range PolicyKinds() {
+			c.RemovePolicy(k, name)
+		}
 		return nil
 	})
 }
@@ -297,7 +317,11 @@ func (m *Manager) RetryStore(ctx context.Context, iss *Issued) error {
 	if iss.meta.Name == "" || iss.stored == "" {
 		return fmt.Errorf("%s: keyturn does not know how to store this again; copy the token instead", iss.Name)
 	}
-	if err := m.put(ctx, iss.meta, iss.stored); err != nil {
+	err := m.put(ctx, iss.meta, iss.stored)
+	// The issuing entry said failed (not stored): this one says whether
+	// the token was kept after all.
+	m.audit(ctx, Event{Action: ActSecretSet, Account: iss.Account, Ref: iss.Ref, Secret: iss.Name}, err)
+	if err != nil {
 		return &NotStoredError{Issued: iss, Err: err}
 	}
 	iss.Stored = true

@@ -187,7 +187,12 @@ func (m *Manager) mattermostTokens(ctx context.Context, s *session, kinds []stri
 		}
 		for _, ut := range uts {
 			active := ut.IsActive
-			out = append(out, Token{Ref: Ref{Kind: KindUserToken, ID: ut.ID}, Label: ut.Description, Active: &active})
+			t := Token{Ref: Ref{Kind: KindUserToken, ID: ut.ID}, Label: ut.Description, Active: &active}
+			if ut.ExpiresAt > 0 {
+				exp := time.UnixMilli(ut.ExpiresAt)
+				t.Expires = &exp
+			}
+			out = append(out, t)
 		}
 	}
 	if !contains(kinds, KindCommand) && !contains(kinds, KindWebhook) {

@@ -62,7 +62,8 @@ func (m *Manager) markMFAUnconfirmed(ctx context.Context, name string, on bool) 
 // BeginMFA makes a new TOTP secret. It refuses when MFA is already active,
 // since the server would silently replace the secret and break the
 // person's authenticator, unless replace is set on purpose.
-func (m *Manager) BeginMFA(ctx context.Context, account string, replace bool, ans *Answer) (*MFASetup, error) {
+func (m *Manager) BeginMFA(ctx context.Context, account string, replace bool, ans *Answer) (setup *MFASetup, err error) {
+	defer func() { m.auditStep(ctx, Event{Action: ActMFASetup, Account: account}, err) }()
 	// Under the lock: two setups at once would each show a secret, and
 	// only the one the server made last would sign in.
 	s, unlock, err := m.lockedSession(ctx, account, "setting up MFA")
@@ -79,7 +80,8 @@ func (m *Manager) BeginMFA(ctx context.Context, account string, replace bool, an
 
 // ActivateMFA switches TOTP on with a first code from the new secret. For
 // Rocket.Chat the answer holds the one-time backup codes.
-func (m *Manager) ActivateMFA(ctx context.Context, account, code string, ans *Answer) ([]string, error) {
+func (m *Manager) ActivateMFA(ctx context.Context, account, code string, ans *Answer) (backup []string, err error) {
+	defer func() { m.auditStep(ctx, Event{Action: ActMFAActivate, Account: account}, err) }()
 	s, unlock, err := m.lockedSession(ctx, account, "activating MFA")
 	if err != nil {
 		return nil, err
@@ -103,7 +105,8 @@ func (m *Manager) ActivateMFA(ctx context.Context, account, code string, ans *An
 
 // DisableMFA switches TOTP off. Rocket.Chat wants a current code;
 // Mattermost needs none.
-func (m *Manager) DisableMFA(ctx context.Context, account, code string) error {
+func (m *Manager) DisableMFA(ctx context.Context, account, code string) (err error) {
+	defer func() { m.auditStep(ctx, Event{Action: ActMFADisable, Account: account}, err) }()
 	s, unlock, err := m.lockedSession(ctx, account, "disabling MFA")
 	if err != nil {
 		return err

@@ -112,7 +112,8 @@ func (m *Manager) Tokens(ctx context.Context, account string, f ListFilter) ([]T
 // Create issues a new token: a Mattermost user access token (description
 // label) or a Rocket.Chat personal access token (name label). It is stored
 // before it is returned.
-func (m *Manager) Create(ctx context.Context, account, label string, bypass2FA bool, ans *Answer) (*Issued, error) {
+func (m *Manager) Create(ctx context.Context, account, label string, bypass2FA bool, ans *Answer) (iss *Issued, err error) {
+	defer func() { m.auditIssued(ctx, ActCreate, account, Ref{}, iss, err) }()
 	s, unlock, err := m.lockedSession(ctx, account, "creating a token")
 	if err != nil {
 		return nil, err
@@ -165,7 +166,8 @@ func checkHint(a config.Account, ref Ref) (string, Remedy) {
 // outgoing webhook, without rotating it: to keep an integration's current
 // token in the store, or to keep the new one after a rotation whose answer
 // was lost. Other kinds are shown by their servers only once.
-func (m *Manager) Fetch(ctx context.Context, account string, ref Ref) (*Issued, error) {
+func (m *Manager) Fetch(ctx context.Context, account string, ref Ref) (iss *Issued, err error) {
+	defer func() { m.auditIssued(ctx, ActFetch, account, ref, iss, err) }()
 	s, unlock, err := m.lockedSession(ctx, account, "fetching a token")
 	if err != nil {
 		return nil, err
@@ -194,7 +196,8 @@ func (m *Manager) Fetch(ctx context.Context, account string, ref Ref) (*Issued, 
 // Rotate replaces a token. Where the old token can live on (Mattermost user
 // access tokens): create new, store, verify, revoke old. Where the server
 // replaces in place: one request, stored on arrival, never retried.
-func (m *Manager) Rotate(ctx context.Context, account string, ref Ref, ans *Answer) (_ *Issued, err error) {
+func (m *Manager) Rotate(ctx context.Context, account string, ref Ref, ans *Answer) (iss *Issued, err error) {
+	defer func() { m.auditIssued(ctx, ActRotate, account, ref, iss, err) }()
 	defer func() { err = refGone(err, account) }()
 	s, unlock, err := m.lockedSession(ctx, account, "rotating "+ref.String())
 	if err != nil {
@@ -238,6 +241,9 @@ func (m *Manager) regenInPlace(ctx context.Context, s *session, ref Ref, regen f
 
 // Revoke ends a token on the server and deletes keyturn's copy.
 func (m *Manager) Revoke(ctx context.Context, account string, ref Ref, ans *Answer) (err error) {
+	defer func() {
+		m.audit(ctx, Event{Action: ActRevoke, Account: account, Ref: ref.String(), Secret: SecretName(account, ref)}, err)
+	}()
 	defer func() { err = refGone(err, account) }()
 	s, unlock, err := m.lockedSession(ctx, account, "revoking "+ref.String())
 	if err != nil {

@@ -35,7 +35,10 @@ func (a *App) explain(ctx context.Context, err error, doing, acct string) error 
 	var uo *account.UnknownOutcomeError
 	var ch *account.Challenge
 	var na *account.NoAccountError
+	var ie *account.InputError
 	switch {
+	case errors.As(err, &ie):
+		return usageError{err}
 	case errors.As(err, &nse):
 		return exitf(ExitNotStored, "%s: %v", prefix, err)
 	case errors.As(err, &uo):

@@ -18,6 +18,7 @@ type bulkFlags struct {
 	team     string
 	parallel int
 	resume   bool
+	overdue  bool
 }
 
 func (b *bulkFlags) register(cmd *cobra.Command) {
@@ -27,11 +28,12 @@ func (b *bulkFlags) register(cmd *cobra.Command) {
 	f.StringVar(&b.team, "team", "", "with --all: only this Mattermost team (name or id)")
 	f.IntVar(&b.parallel, "parallel", 4, "with --all: requests at a time")
 	f.BoolVar(&b.resume, "resume", false, "with --all: finish a stopped run from its journal")
+	f.BoolVar(&b.overdue, "overdue", false, "with --all: only tokens past their policy's age or their expiry (see 'keyturn check')")
 }
 
 // set reports whether any --all-only flag was given.
 func (b *bulkFlags) set(cmd *cobra.Command) bool {
-	for _, n := range []string{"kind", "team", "parallel", "resume"} {
+	for _, n := range []string{"kind", "team", "parallel", "resume", "overdue"} {
 		if cmd.Flags().Changed(n) {
 			return true
 		}
@@ -68,7 +70,7 @@ func runTokenRotateAll(cmd *cobra.Command, app *App, o *tokenRotateOptions) erro
 	if err != nil {
 		return err
 	}
-	opts := account.BulkOptions{Kind: b.kind, Team: b.team, Parallel: b.parallel, Resume: b.resume}
+	opts := account.BulkOptions{Kind: b.kind, Team: b.team, Parallel: b.parallel, Resume: b.resume, Overdue: b.overdue}
 	if code != "" {
 		opts.Answer = &account.Answer{Method: o.sf.Method, Code: code}
 	}

@@ -28,6 +28,7 @@ type accountScreen struct {
 	gen  int
 
 	tokens    []account.Token
+	states    map[string]account.InventoryToken // by REF: age against the policies
 	tokLoaded bool
 	tokErr    error
 	mfa       *bool
@@ -56,19 +57,18 @@ func (s *accountScreen) load(m *Model) tea.Cmd {
 	gen := s.gen
 	name := s.name
 	s.loads = slices.DeleteFunc(s.loads, func(id int) bool { return !m.running(id) })
-	id, cmd := m.start("Loading "+name+"…", func(ctx context.Context) (any, error) {
+	id, cmd := startOpLate(m, "Loading "+name+"…", func(ctx context.Context) (*account.Status, error) {
 		return m.mgr.Show(ctx, name)
-	}, func(val any, err error) tea.Cmd {
+	}, func(val *account.Status, err error) []action {
 		if m.screen != screenAccount || m.acct.gen != gen {
 			return nil
 		}
 		s := &m.acct
 		if err != nil {
-			m.showError("Cannot read "+name, err)
-			return nil
+			return acts(errorBanner("Cannot read "+name, err))
 		}
 		wasIn := s.st != nil && s.st.SignedIn
-		s.st = val.(*account.Status)
+		s.st = val
 		switch {
 		case !s.st.SignedIn:
 			s.tokens, s.tokLoaded, s.tokErr, s.mfa, s.mfaErr = nil, true, nil, nil, nil
@@ -80,8 +80,8 @@ func (s *accountScreen) load(m *Model) tea.Cmd {
 		if !s.st.SignedIn {
 			return nil
 		}
-		return s.loadServer(m, gen)
-	})
+		return acts(runCmd(s.loadServer(m, gen)))
+	}, nil) // a read: when it is cancelled (the screen left), there is nothing to say
 	s.loads = append(s.loads, id)
 	return cmd
 }
@@ -96,41 +96,43 @@ func (s *accountScreen) cancelLoads(m *Model) {
 
 func (s *accountScreen) loadServer(m *Model, gen int) tea.Cmd {
 	name, service := s.name, s.st.Service
-	tid, tcmd := m.start("Listing tokens…", func(ctx context.Context) (any, error) {
-		return m.mgr.Tokens(ctx, name, account.ListFilter{})
-	}, func(val any, err error) tea.Cmd {
+	tid, tcmd := startOp(m, "Listing tokens…", func(ctx context.Context) (judgedTokens, error) {
+		toks, err := m.mgr.Tokens(ctx, name, account.ListFilter{})
+		if err != nil {
+			return judgedTokens{}, err
+		}
+		states, _ := m.mgr.Judge(name, toks, overviewWarn) // no marks rather than no list
+		return judgedTokens{toks, states}, nil
+	}, func(jt judgedTokens, err error) []action {
 		if m.screen != screenAccount || m.acct.gen != gen {
 			return nil
 		}
 		s := &m.acct
 		first := !s.tokLoaded
 		s.tokLoaded, s.tokErr = true, err
-		s.tokens, _ = val.([]account.Token)
-		if err != nil {
-			m.showError("Cannot list the tokens of "+name, err)
-		}
+		s.tokens, s.states = jt.tokens, jt.states
 		s.syncRows()
 		if first {
 			// The page is complete only now: it starts at its top, not
 			// on the one row that was there while it loaded.
 			s.nav.moveTo(0)
 		}
-		return nil
+		return acts(errorBanner("Cannot list the tokens of "+name, err))
 	})
 	s.loads = append(s.loads, tid)
 	if account.Info(service).MFA == nil {
 		return tcmd
 	}
-	mid, mcmd := m.start("", func(ctx context.Context) (any, error) {
+	mid, mcmd := startOp(m, "", func(ctx context.Context) (bool, error) {
 		return m.mgr.MFAActive(ctx, name)
-	}, func(val any, err error) tea.Cmd {
+	}, func(val bool, err error) []action {
 		if m.screen != screenAccount || m.acct.gen != gen {
 			return nil
 		}
 		s := &m.acct
 		s.mfaErr = err
 		if err == nil {
-			on := val.(bool)
+			on := val
 			s.mfa = &on
 		}
 		return nil
@@ -275,7 +277,7 @@ func (s *accountScreen) selectedSection() (section, bool) {
 
 func (s *accountScreen) selected() (acctRow, bool) { return s.nav.selected() }
 
-func (s *accountScreen) update(m *Model, msg tea.KeyPressMsg) tea.Cmd {
+func (s *accountScreen) update(m *Model, msg tea.KeyPressMsg) []action {
 	k := m.keys
 	st := s.st
 	var svc *account.ServiceInfo
@@ -284,14 +286,16 @@ func (s *accountScreen) update(m *Model, msg tea.KeyPressMsg) tea.Cmd {
 	}
 	switch {
 	case key.Matches(msg, k.Back):
-		return m.back()
+		return acts(runCmd(m.back()))
 	case s.nav.navigate(msg, listKeys{up: k.Up, down: k.Down, top: k.Top, bottom: k.Bottom}):
 	case key.Matches(msg, k.Refresh):
-		return s.load(m)
+		return acts(runCmd(s.load(m)))
+	case key.Matches(msg, k.History):
+		return m.openHistory(s.name)
 	case st == nil:
 		return nil
 	case key.Matches(msg, k.SignIn):
-		m.pushDialog(newSignInDialog(m, *st))
+		return acts(openDlg(newSignInDialog(m, *st)))
 	case !st.SignedIn:
 		return nil
 	case key.Matches(msg, k.SignOut):
@@ -300,12 +304,11 @@ func (s *accountScreen) update(m *Model, msg tea.KeyPressMsg) tea.Cmd {
 		return s.openMFA(m)
 	case key.Matches(msg, k.MFAOff) && svc.MFA != nil:
 		if _, off := s.mfaOffers(); !off {
-			m.setStatus("MFA is not active on " + st.Name + ": there is nothing to disable")
-			return nil
+			return acts(status("MFA is not active on " + st.Name + ": there is nothing to disable"))
 		}
 		return m.confirmDisableMFA(*st)
 	case key.Matches(msg, k.NewToken) && svc.Creates != "":
-		m.pushDialog(newCreateDialog(m, *st))
+		return acts(openDlg(newCreateDialog(m, *st)))
 	case key.Matches(msg, k.AutoRegen) && svc.AutoRegenerate:
 		if s.autoStopped != "" {
 			// t restarts it after a failure.
@@ -314,16 +317,13 @@ func (s *accountScreen) update(m *Model, msg tea.KeyPressMsg) tea.Cmd {
 			s.autoOff = !s.autoOff
 		}
 		if s.autoOff {
-			m.setStatus("Auto-regeneration off")
-			return nil
+			return acts(status("Auto-regeneration off"))
 		}
-		m.setStatus("Auto-regeneration on: the session is renewed a minute before it expires")
-		return s.autoRegen(m)
+		return acts(status("Auto-regeneration on: the session is renewed a minute before it expires"), runCmd(s.autoRegen(m)))
 	case key.Matches(msg, k.RotateAll) && svc.RotateAll():
 		sec, ok := s.selectedSection()
 		if !ok || sec.kind == "" || len(sec.rows) == 0 {
-			m.setStatus("R rotates every token of a section: move to one of its tokens first")
-			return nil
+			return acts(status("R rotates every token of a section: move to one of its tokens first"))
 		}
 		return m.confirmRotateAll(*st, sec)
 	case key.Matches(msg, k.Rotate):
@@ -338,8 +338,7 @@ func (s *accountScreen) update(m *Model, msg tea.KeyPressMsg) tea.Cmd {
 		if r, ok := s.selected(); ok && canFetch(r) {
 			return m.fetchToken(*st, *r.tok)
 		}
-		m.setStatus("f stores the token the server holds for a slash command or webhook: move to one first")
-		return nil
+		return acts(status("f stores the token the server holds for a slash command or webhook: move to one first"))
 	case key.Matches(msg, k.Revoke):
 		r, ok := s.selected()
 		switch {
@@ -348,7 +347,7 @@ func (s *accountScreen) update(m *Model, msg tea.KeyPressMsg) tea.Cmd {
 		case ok && r.kind == rowSession && s.sessionStored():
 			return m.confirmRevoke(*st, sessionToken)
 		case ok && r.kind == rowSession:
-			m.setStatus("No session token is stored: there is none to end. " + k.Rotate.Help().Key + " gets a new one.")
+			return acts(status("No session token is stored: there is none to end. " + k.Rotate.Help().Key + " gets a new one."))
 		}
 	case key.Matches(msg, k.Open):
 		r, ok := s.selected()
@@ -356,8 +355,8 @@ func (s *accountScreen) update(m *Model, msg tea.KeyPressMsg) tea.Cmd {
 			return s.openMFA(m)
 		}
 		if ok {
-			m.setStatus("r rotates the selected token (asks first)" + map[bool]string{true: ", x revokes it", false: ""}[canRevoke(r)] +
-				map[bool]string{true: ", f stores the token the server holds now", false: ""}[canFetch(r)])
+			return acts(status("r rotates the selected token (asks first)" + map[bool]string{true: ", x revokes it", false: ""}[canRevoke(r)] +
+				map[bool]string{true: ", f stores the token the server holds now", false: ""}[canFetch(r)]))
 		}
 	}
 	return nil
@@ -366,11 +365,10 @@ func (s *accountScreen) update(m *Model, msg tea.KeyPressMsg) tea.Cmd {
 // openMFA opens the MFA setup the account is ready for: a replaced secret
 // no code confirmed is resumed, not asked about again (the old one is gone
 // already); an active one is asked about at once.
-func (s *accountScreen) openMFA(m *Model) tea.Cmd {
+func (s *accountScreen) openMFA(m *Model) []action {
 	st := *s.st
 	if setup, _ := s.mfaOffers(); !setup {
-		m.setStatus("TOTP is already active on " + st.Name + ". To set it up again, disable it first (" + m.keys.MFAOff.Help().Key + ", with a current code).")
-		return nil
+		return acts(status("TOTP is already active on " + st.Name + ". To set it up again, disable it first (" + m.keys.MFAOff.Help().Key + ", with a current code)."))
 	}
 	switch {
 	case st.MFAUnconfirmed != nil:
@@ -454,29 +452,27 @@ func (s *accountScreen) autoRegen(m *Model) tea.Cmd {
 	s.autoFor = *st.Expires
 	name := s.name
 	var cmd tea.Cmd
-	s.autoOp, cmd = m.start("Regenerating the session…", func(ctx context.Context) (any, error) {
+	s.autoOp, cmd = startOpLate(m, "Regenerating the session…", func(ctx context.Context) (*account.Issued, error) {
 		return m.mgr.Rotate(ctx, name, account.Ref{Kind: account.KindSession}, nil)
-	}, func(val any, err error) tea.Cmd {
+	}, func(iss *account.Issued, err error) []action {
 		var ns *account.NotStoredError
 		if errors.As(err, &ns) {
 			if m.screen == screenAccount && m.acct.name == name {
 				m.acct.autoStopped = "the last token was not saved"
 			}
-			return tea.Batch(m.showIssued("Session regenerated, but NOT saved", "keyturn renewed the session before it expired, and the store refused the new token.", ns.Issued, ns.Err), m.reload())
+			return append(m.showIssued("Session regenerated, but NOT saved", "keyturn renewed the session before it expired, and the store refused the new token.", ns.Issued, ns.Err), reloadScreen())
 		}
 		if err != nil {
 			if m.screen == screenAccount && m.acct.name == name {
 				m.acct.autoStopped = "stopped after a failure"
 			}
-			m.showError("Automatic regeneration of "+name+"'s session failed", err)
-			return m.reload()
+			return acts(errorBanner("Automatic regeneration of "+name+"'s session failed", err), reloadScreen())
 		}
-		iss, _ := val.(*account.Issued)
 		if m.screen == screenAccount && m.acct.name == name && iss != nil {
 			m.acct.lastAuto = "renewed automatically at " + m.clock.Local().Format("15:04:05") + ", saved to " + storeName(iss.Store) + " as " + iss.Name
 		}
-		return m.reload()
-	})
+		return acts(reloadScreen())
+	}, lateIssued)
 	return cmd
 }
 
@@ -515,37 +511,34 @@ func rotateConsequence(st account.Status, t account.Token) []string {
 	return []string{"The server replaces the token."}
 }
 
-func (m *Model) confirmRotate(st account.Status, t account.Token) tea.Cmd {
+func (m *Model) confirmRotate(st account.Status, t account.Token) []action {
 	title := "Rotate " + kindName(t.Kind) + "?"
-	m.pushDialog(newConfirmDialog(title, rotateConsequence(st, t), "Rotate", true, func() tea.Cmd {
+	return acts(openDlg(newConfirmDialog(title, rotateConsequence(st, t), "Rotate", true, func() []action {
 		return m.rotateToken(st, t, true)
-	}))
-	return nil
+	})))
 }
 
 // rotateToken regenerates a token (or the Capillary session) and shows the
 // result dialog: where the new token was saved, or that it was NOT.
-func (m *Model) rotateToken(st account.Status, t account.Token, _ bool) tea.Cmd {
+func (m *Model) rotateToken(st account.Status, t account.Token, _ bool) []action {
 	name := st.Name
 	ref := t.Ref
 	what := describeToken(t)
 	f := &flow{title: "Regenerate · " + what, label: "Regenerating " + kindName(t.Kind) + "…", acct: name}
-	f.run = func(ctx context.Context, ans *account.Answer, resend bool) (any, error) {
+	bindFlow(f, func(ctx context.Context, ans *account.Answer, resend bool) (*account.Issued, error) {
 		return m.mgr.Rotate(ctx, name, ref, ans)
-	}
-	f.done = m.issuedDone(what, issuedTitles{notSaved: "Regenerated, but NOT saved", failed: "Could not regenerate " + what, saved: "New"})
+	}, m.issuedDone(what, issuedTitles{notSaved: "Regenerated, but NOT saved", failed: "Could not regenerate " + what, saved: "New"}), lateIssued)
 	return m.runAction("Regenerate", f)
 }
 
 // fetchToken stores the token the server holds now for a slash command or
 // webhook, and shows where it went.
-func (m *Model) fetchToken(st account.Status, t account.Token) tea.Cmd {
+func (m *Model) fetchToken(st account.Status, t account.Token) []action {
 	name, ref, what := st.Name, t.Ref, describeToken(t)
 	f := &flow{title: "Fetch · " + what, label: "Reading the " + kindName(t.Kind) + "…", acct: name}
-	f.run = func(ctx context.Context, _ *account.Answer, _ bool) (any, error) {
+	bindFlow(f, func(ctx context.Context, _ *account.Answer, _ bool) (*account.Issued, error) {
 		return m.mgr.Fetch(ctx, name, ref)
-	}
-	f.done = m.issuedDone(what, issuedTitles{notSaved: "Fetched, but NOT saved", failed: "Could not fetch " + what, saved: "Current"})
+	}, m.issuedDone(what, issuedTitles{notSaved: "Fetched, but NOT saved", failed: "Could not fetch " + what, saved: "Current"}), lateIssued)
 	return m.runAction("Fetch", f)
 }
 
@@ -565,13 +558,12 @@ func describeToken(t account.Token) string {
 	return t.Ref.String()
 }
 
-func (m *Model) confirmRevoke(st account.Status, t account.Token) tea.Cmd {
+func (m *Model) confirmRevoke(st account.Status, t account.Token) []action {
 	what := describeToken(t)
 	var lines []string
 	switch t.Kind {
 	case account.KindCommand, account.KindWebhook:
-		m.setStatus("Mattermost cannot revoke a " + kindName(t.Kind) + ", only rotate it (r)")
-		return nil
+		return acts(status("Mattermost cannot revoke a " + kindName(t.Kind) + ", only rotate it (r)"))
 	case account.KindSession:
 		lines = []string{"Capillary ends the current session token now. Anything using it is refused; rotate (r) or sign in again to get a new one."}
 	default:
@@ -580,48 +572,40 @@ func (m *Model) confirmRevoke(st account.Status, t account.Token) tea.Cmd {
 			"keyturn also deletes its stored copy.",
 		}
 	}
-	m.pushDialog(newConfirmDialog("Revoke "+kindName(t.Kind)+"?", lines, "Revoke", true, func() tea.Cmd {
+	return acts(openDlg(newConfirmDialog("Revoke "+kindName(t.Kind)+"?", lines, "Revoke", true, func() []action {
 		name, ref := st.Name, t.Ref
 		f := &flow{title: "Revoke · " + what, label: "Revoking…", acct: name}
-		f.run = func(ctx context.Context, ans *account.Answer, _ bool) (any, error) {
-			return nil, m.mgr.Revoke(ctx, name, ref, ans)
-		}
-		f.done = func(_ any, err error) tea.Cmd {
+		bindFlow(f, func(ctx context.Context, ans *account.Answer, _ bool) (struct{}, error) {
+			return struct{}{}, m.mgr.Revoke(ctx, name, ref, ans)
+		}, func(_ struct{}, err error) []action {
 			if err != nil {
-				m.showError("Could not revoke "+what, err)
-			} else {
-				m.succeeded(name, "Revoked "+what)
+				return acts(errorBanner("Could not revoke "+what, err), reloadScreen())
 			}
-			return m.reload()
-		}
+			return acts(succeeded(name, "Revoked "+what), reloadScreen())
+		}, nil)
 		return m.runAction("Revoke", f)
-	}))
-	return nil
+	})))
 }
 
-func (m *Model) confirmSignOut(st account.Status) tea.Cmd {
+func (m *Model) confirmSignOut(st account.Status) []action {
 	lines := []string{"keyturn ends the session on " + host(st.URL) + " and deletes the credential from " + storeName(m.mgr.Store()) + "."}
 	if st.Via == "personal access token" {
 		lines = []string{"keyturn deletes the credential from " + storeName(m.mgr.Store()) + ". The personal access token itself stays valid on the server (a logout would delete it)."}
 	}
 	lines = append(lines, "Tokens keyturn issued stay in the store and keep working.")
 	name := st.Name
-	m.pushDialog(newConfirmDialog("Sign out of "+name+"?", lines, "Sign out", false, func() tea.Cmd {
+	return acts(openDlg(newConfirmDialog("Sign out of "+name+"?", lines, "Sign out", false, func() []action {
 		f := &flow{title: "Sign out · " + name, label: "Signing out…", acct: name}
-		f.run = func(ctx context.Context, _ *account.Answer, _ bool) (any, error) {
-			return nil, m.mgr.Logout(ctx, name)
-		}
-		f.done = func(_ any, err error) tea.Cmd {
+		bindFlow(f, func(ctx context.Context, _ *account.Answer, _ bool) (struct{}, error) {
+			return struct{}{}, m.mgr.Logout(ctx, name)
+		}, func(_ struct{}, err error) []action {
 			if err != nil {
-				m.showError("Sign-out of "+name, err)
-			} else {
-				m.succeeded(name, "Signed out of "+name)
+				return acts(errorBanner("Sign-out of "+name, err), reloadScreen())
 			}
-			return m.reload()
-		}
+			return acts(succeeded(name, "Signed out of "+name), reloadScreen())
+		}, nil)
 		return m.runAction("Sign out", f)
-	}))
-	return nil
+	})))
 }
 
 // View.
@@ -754,7 +738,7 @@ func (s *accountScreen) rowText(m *Model, r acctRow, w int) string {
 	if t.Stored {
 		held = m.st.OK.Render("✓ saved …" + t.Fingerprint)
 	}
-	return m.st.Bold.Render(label) + " " + m.st.Subtle.Render(strings.Join(parts, " · ")) + "  " + held
+	return m.st.Bold.Render(label) + " " + m.st.Subtle.Render(strings.Join(parts, " · ")) + "  " + held + s.policyMark(m, t)
 }
 
 func (s *accountScreen) sessionText(m *Model, w int) string {
@@ -805,8 +789,7 @@ func (s *accountScreen) sessionText(m *Model, w int) string {
 
 // short is the footer: the keys that act on the screen and the row under
 // the cursor, and nothing else.
-func (s *accountScreen) short(m *Model) []key.Binding {
-	k := m.keys
+func (s *accountScreen) short(k keyMap) []key.Binding {
 	st := s.st
 	bs := []key.Binding{k.Back}
 	if st == nil {
@@ -819,19 +802,20 @@ func (s *accountScreen) short(m *Model) []key.Binding {
 	if svc.Creates != "" {
 		bs = append(bs, k.NewToken)
 	}
-	bs = append(bs, s.rowKeys(m)...)
+	bs = append(bs, s.rowKeys(k)...)
 	if svc.AutoRegenerate {
 		bs = append(bs, k.AutoRegen)
 	}
 	if setup, _ := s.mfaOffers(); setup {
-		bs = append(bs, s.mfaKey(m, true))
+		bs = append(bs, s.mfaKey(k, true))
 	}
+	// l (history) is in the help: the footer has no room left at 80
+	// columns.
 	return append(bs, k.SignOut)
 }
 
 // rowKeys are the keys that act on the row under the cursor.
-func (s *accountScreen) rowKeys(m *Model) []key.Binding {
-	k := m.keys
+func (s *accountScreen) rowKeys(k keyMap) []key.Binding {
 	r, ok := s.selected()
 	switch {
 	case !ok:
@@ -855,8 +839,7 @@ func (s *accountScreen) rowKeys(m *Model) []key.Binding {
 
 // mfaKey is m as the footer (short) or the help names it: resuming a
 // replaced secret, replacing an active one, or a first setup.
-func (s *accountScreen) mfaKey(m *Model, short bool) key.Binding {
-	k := m.keys
+func (s *accountScreen) mfaKey(k keyMap, short bool) key.Binding {
 	desc := k.MFA.Help().Desc
 	switch {
 	case s.st.MFAUnconfirmed != nil:
@@ -885,7 +868,7 @@ func (s *accountScreen) full(m *Model) []key.Binding {
 	if svc.Creates != "" {
 		bs = append(bs, k.NewToken)
 	}
-	bs = append(bs, s.rowKeys(m)...)
+	bs = append(bs, s.rowKeys(k)...)
 	if sec, ok := s.selectedSection(); ok && sec.kind != "" && len(sec.rows) > 0 && svc.RotateAll() {
 		bs = append(bs, k.RotateAll)
 	}
@@ -894,11 +877,11 @@ func (s *accountScreen) full(m *Model) []key.Binding {
 	}
 	setup, off := s.mfaOffers()
 	if setup {
-		bs = append(bs, s.mfaKey(m, false))
+		bs = append(bs, s.mfaKey(k, false))
 	}
 	if off {
 		bs = append(bs, k.MFAOff)
 	}
 	again := key.NewBinding(key.WithKeys(k.SignIn.Keys()...), key.WithHelp(k.SignIn.Help().Key, "sign in again"))
-	return append(bs, again, k.SignOut, k.Top, k.Bottom)
+	return append(bs, again, k.SignOut, k.History, k.Top, k.Bottom)
 }

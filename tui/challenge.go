@@ -86,7 +86,7 @@ func (d *challengeDialog) capturesText() bool { return d.ch.IsPassword }
 
 func (d *challengeDialog) busy(m *Model) bool { return m.running(d.f.opID) }
 
-func (d *challengeDialog) update(m *Model, msg tea.Msg) tea.Cmd {
+func (d *challengeDialog) update(m *Model, msg tea.Msg) []action {
 	k, ok := msg.(tea.KeyPressMsg)
 	if !ok {
 		if p, ok := msg.(tea.PasteMsg); ok && !d.busy(m) {
@@ -94,7 +94,7 @@ func (d *challengeDialog) update(m *Model, msg tea.Msg) tea.Cmd {
 		}
 		var cmd tea.Cmd
 		d.input, cmd = d.input.Update(msg)
-		return cmd
+		return acts(runCmd(cmd))
 	}
 	if key.Matches(k, m.keys.Cancel) {
 		return m.cancelFlow(d.f)
@@ -114,7 +114,7 @@ func (d *challengeDialog) update(m *Model, msg tea.Msg) tea.Cmd {
 		if d.f.answer != nil {
 			return d.f.answer(ans)
 		}
-		return m.runFlow(d.f, ans, false)
+		return acts(runCmd(m.runFlow(d.f, ans, false)))
 	case key.Matches(k, m.keys.Method):
 		next := d.nextMethod()
 		if next == "" {
@@ -122,18 +122,18 @@ func (d *challengeDialog) update(m *Model, msg tea.Msg) tea.Cmd {
 		}
 		d.note = ""
 		if d.rocketREST() {
-			return d.switchLocally(m, next)
+			return acts(runCmd(d.switchLocally(m, next)))
 		}
-		return m.runFlow(d.f, &account.Answer{Method: next}, false)
+		return acts(runCmd(m.runFlow(d.f, &account.Answer{Method: next}, false)))
 	case key.Matches(k, m.keys.Resend):
 		if !d.ch.CanResend {
 			return nil
 		}
 		d.note = ""
 		if d.rocketREST() && d.ch.Method == methodEmail {
-			return d.sendEmailCode(m)
+			return acts(runCmd(d.sendEmailCode(m)))
 		}
-		return m.runFlow(d.f, &account.Answer{Method: d.ch.Method}, true)
+		return acts(runCmd(m.runFlow(d.f, &account.Answer{Method: d.ch.Method}, true)))
 	}
 	if t := k.Text; t != "" {
 		t = d.filter(t)
@@ -144,7 +144,7 @@ func (d *challengeDialog) update(m *Model, msg tea.Msg) tea.Cmd {
 	}
 	var cmd tea.Cmd
 	d.input, cmd = d.input.Update(k)
-	return cmd
+	return acts(runCmd(cmd))
 }
 
 // filter keeps what the answer can hold: anything for a password, digits
@@ -257,18 +257,18 @@ func tryAgainHint(ch *account.Challenge) string {
 	return ""
 }
 
-func (d *challengeDialog) short(m *Model) []key.Binding {
+func (d *challengeDialog) short(k keyMap) []key.Binding {
 	if d.ch.Locked {
-		return []key.Binding{m.keys.Cancel}
+		return []key.Binding{k.Cancel}
 	}
-	bs := []key.Binding{m.keys.Submit}
+	bs := []key.Binding{k.Submit}
 	if len(d.methods()) > 1 {
-		bs = append(bs, m.keys.Method)
+		bs = append(bs, k.Method)
 	}
 	if d.ch.CanResend {
-		bs = append(bs, m.keys.Resend)
+		bs = append(bs, k.Resend)
 	}
-	return append(bs, m.keys.Cancel)
+	return append(bs, k.Cancel)
 }
 
 // noun names what the person types.
@@ -336,9 +336,9 @@ func (d *challengeDialog) switchLocally(m *Model, next string) tea.Cmd {
 func (d *challengeDialog) sendEmailCode(m *Model) tea.Cmd {
 	name := d.ch.Account
 	var cmd tea.Cmd
-	d.f.opID, cmd = m.start("Asking for an email code…", func(ctx context.Context) (any, error) {
+	d.f.opID, cmd = startOp(m, "Asking for an email code…", func(ctx context.Context) (*account.Challenge, error) {
 		return m.mgr.SendEmailCode(ctx, name)
-	}, func(val any, err error) tea.Cmd {
+	}, func(ch *account.Challenge, err error) []action {
 		if err != nil {
 			d.note = "Could not send an email code: " + err.Error()
 			return nil
@@ -346,7 +346,7 @@ func (d *challengeDialog) sendEmailCode(m *Model) tea.Cmd {
 		c := *d.ch
 		c.Method, c.Invalid, c.Locked, c.Message, c.IsPassword, c.CanResend = methodEmail, false, false, "", false, true
 		c.CodeSent, c.SentTo, c.Expires = true, "", time.Time{}
-		if ch, ok := val.(*account.Challenge); ok && ch != nil {
+		if ch != nil {
 			c.SentTo, c.Expires = ch.SentTo, ch.Expires
 		}
 		d.setChallenge(&c)

@@ -49,20 +49,19 @@ func (d *createDialog) capturesText() bool { return d.focus == 0 }
 
 func (d *createDialog) busy(m *Model) bool { return d.f != nil && m.running(d.f.opID) }
 
-func (d *createDialog) update(m *Model, msg tea.Msg) tea.Cmd {
+func (d *createDialog) update(m *Model, msg tea.Msg) []action {
 	k, ok := msg.(tea.KeyPressMsg)
 	if !ok {
 		var cmd tea.Cmd
 		d.input, cmd = d.input.Update(msg)
-		return cmd
+		return acts(runCmd(cmd))
 	}
 	switch {
 	case key.Matches(k, m.keys.Cancel):
 		if d.busy(m) {
 			return m.cancelFlow(d.f)
 		}
-		m.closeDialog(d)
-		return nil
+		return acts(closeDlg(d))
 	case d.busy(m):
 		return nil
 	case key.Matches(k, m.keys.Submit):
@@ -74,11 +73,11 @@ func (d *createDialog) update(m *Model, msg tea.Msg) tea.Cmd {
 		d.err = ""
 		d.f = m.createFlow(d.st, label, d.bypass)
 		d.f.owner, d.f.replaceOwner = d, true
-		return m.runFlow(d.f, nil, false)
+		return acts(runCmd(m.runFlow(d.f, nil, false)))
 	case d.kind.Bypass2FA && (key.Matches(k, m.keys.NextField) || key.Matches(k, m.keys.PrevField)):
 		d.focus = 1 - d.focus
 		if d.focus == 0 {
-			return d.input.Focus()
+			return acts(runCmd(d.input.Focus()))
 		}
 		d.input.Blur()
 		return nil
@@ -95,7 +94,7 @@ func (d *createDialog) update(m *Model, msg tea.Msg) tea.Cmd {
 	if d.input.Value() == "" {
 		d.err = ""
 	}
-	return cmd
+	return acts(runCmd(cmd))
 }
 
 // validate checks the label as it is typed. A PAT's name becomes part of
@@ -148,21 +147,19 @@ func (d *createDialog) view(m *Model, w, h int) string {
 	return frame(m, "New token · "+d.st.Name, strings.Join(b, "\n"), dw, false)
 }
 
-func (d *createDialog) short(m *Model) []key.Binding {
-	bs := []key.Binding{m.keys.Submit}
+func (d *createDialog) short(k keyMap) []key.Binding {
+	bs := []key.Binding{k.Submit}
 	if d.kind.Bypass2FA {
-		bs = append(bs, m.keys.NextField, m.keys.Toggle)
+		bs = append(bs, k.NextField, k.Toggle)
 	}
-	return append(bs, m.keys.Cancel)
+	return append(bs, k.Cancel)
 }
 
 func (m *Model) createFlow(st account.Status, label string, bypass bool) *flow {
 	name := st.Name
 	what := createKind(st).Noun + " \"" + label + "\""
 	f := &flow{title: "New token · " + name, label: "Creating the " + what + "…", acct: name}
-	f.run = func(ctx context.Context, ans *account.Answer, _ bool) (any, error) {
+	return bindFlow(f, func(ctx context.Context, ans *account.Answer, _ bool) (*account.Issued, error) {
 		return m.mgr.Create(ctx, name, label, bypass, ans)
-	}
-	f.done = m.issuedDone(what, issuedTitles{notSaved: "Created, but NOT saved", failed: "Could not create the " + what, saved: "New"})
-	return f
+	}, m.issuedDone(what, issuedTitles{notSaved: "Created, but NOT saved", failed: "Could not create the " + what, saved: "New"}), lateIssued)
 }

@@ -36,6 +36,11 @@ type keyMap struct {
 	Fetch     key.Binding // store the token the server shows (commands, webhooks)
 	Revoke    key.Binding
 	AutoRegen key.Binding
+	History   key.Binding // the account's recent audit log
+
+	// Overview (all tokens), opened from the accounts screen.
+	Overview      key.Binding
+	RotateOverdue key.Binding
 
 	// Secrets (result dialog, vault, MFA setup).
 	Reveal key.Binding
@@ -96,6 +101,10 @@ func defaultKeys() keyMap {
 		Fetch:     b([]string{"f"}, "f", "fetch"),
 		Revoke:    b([]string{"x"}, "x", "revoke"),
 		AutoRegen: b([]string{"t"}, "t", "auto-regenerate"),
+		History:   b([]string{"l"}, "l", "history"),
+
+		Overview:      b([]string{"i"}, "i", "all tokens"),
+		RotateOverdue: b([]string{"R"}, "R", "rotate overdue"),
 
 		// Not r: r rotates, and a key that reveals on one screen must not
 		// break a token on the next.

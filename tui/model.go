@@ -32,6 +32,7 @@ const (
 	screenAccounts screen = iota
 	screenAccount
 	screenVault
+	screenOverview
 )
 
 // Model is the root model: the current screen, the dialog stack on top of
@@ -58,6 +59,7 @@ type Model struct {
 	accounts accountsScreen
 	acct     accountScreen
 	vault    vaultScreen
+	overview overviewScreen
 
 	dialogs []dialog
 	banner  *banner
@@ -211,6 +213,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case opDoneMsg:
 		cmd := m.handleOpDone(msg)
 		m.recheckQuit()
+		m.showWarnings()
 		return m, tea.Batch(cmd, m.settleQuit())
 	case signalMsg:
 		m.quitSig = msg.sig
@@ -231,7 +234,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	// Anything else (a paste, an input's own messages) goes to whatever has
 	// the focus.
 	if d := m.topDialog(); d != nil {
-		return m, d.update(m, msg)
+		return m, m.apply(d.update(m, msg))
 	}
 	if m.screen == screenAccounts && m.accounts.filtering {
 		var cmd tea.Cmd
@@ -267,7 +270,7 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		// dialog nobody sees. Only q works, and the quit confirmation it
 		// may raise is drawn over the notice.
 		if c := m.quitConfirm(); c != nil {
-			return c.update(m, msg)
+			return m.apply(c.update(m, msg))
 		}
 		if key.Matches(msg, m.keys.Quit) {
 			return m.keyQuit()
@@ -281,10 +284,10 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 				return nil
 			}
 		}
-		return d.update(m, msg)
+		return m.apply(d.update(m, msg))
 	}
 	if m.screen == screenAccounts && m.accounts.filtering {
-		return m.accounts.update(m, msg)
+		return m.apply(m.accounts.update(m, msg))
 	}
 	if cmd, ok := m.bannerKey(msg); ok {
 		return cmd
@@ -302,11 +305,13 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	}
 	switch m.screen {
 	case screenAccount:
-		return m.acct.update(m, msg)
+		return m.apply(m.acct.update(m, msg))
 	case screenVault:
-		return m.vault.update(m, msg)
+		return m.apply(m.vault.update(m, msg))
+	case screenOverview:
+		return m.apply(m.overview.update(m, msg))
 	default:
-		return m.accounts.update(m, msg)
+		return m.apply(m.accounts.update(m, msg))
 	}
 }
 
@@ -322,7 +327,7 @@ func (m *Model) requestQuit() tea.Cmd {
 			return nil
 		}
 	}
-	c := newConfirmDialog(title, lines, "Quit anyway", true, func() tea.Cmd { return m.quit() })
+	c := newConfirmDialog(title, lines, "Quit anyway", true, func() []action { return acts(quitNow()) })
 	c.quit = true
 	m.pushDialog(c)
 	return nil
@@ -532,6 +537,7 @@ func (m *Model) back() tea.Cmd {
 	m.screen = screenAccounts
 	m.acct = accountScreen{}
 	m.vault = vaultScreen{}
+	m.overview = overviewScreen{}
 	m.status = ""
 	return m.loadAccounts()
 }
@@ -543,6 +549,8 @@ func (m *Model) reload() tea.Cmd {
 		return tea.Batch(m.loadAccounts(), m.acct.load(m))
 	case screenVault:
 		return m.vault.load(m)
+	case screenOverview:
+		return m.overview.load(m)
 	}
 	return m.loadAccounts()
 }
@@ -582,6 +590,8 @@ func (m *Model) render() string {
 		body = m.acct.view(m, m.width, bodyH)
 	case screenVault:
 		body = m.vault.view(m, m.width, bodyH)
+	case screenOverview:
+		body = m.overview.view(m, m.width, bodyH)
 	default:
 		body = m.accounts.view(m, m.width, bodyH)
 	}
@@ -619,6 +629,8 @@ func (m *Model) headerView() string {
 		crumb = "Accounts › " + m.acct.name
 	case screenVault:
 		crumb = "Vault"
+	case screenOverview:
+		crumb = "Overview"
 	}
 	left := m.st.Title.Render("keyturn") + " " + m.st.Crumb.Render(crumb)
 	if m.opts.DemoCodes != nil {
@@ -692,7 +704,7 @@ func (m *Model) shortHelp() []key.Binding {
 		return []key.Binding{key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "quit now"))}
 	}
 	if d := m.topDialog(); d != nil {
-		return d.short(m)
+		return d.short(m.keys)
 	}
 	// Help comes first so a narrow footer never drops it.
 	bs := []key.Binding{k.Help}
@@ -704,15 +716,17 @@ func (m *Model) shortHelp() []key.Binding {
 	}
 	switch m.screen {
 	case screenAccount:
-		return append(bs, m.acct.short(m)...)
+		return append(bs, m.acct.short(m.keys)...)
 	case screenVault:
-		return append(bs, m.vault.short(m)...)
+		return append(bs, m.vault.short(m.keys)...)
+	case screenOverview:
+		return append(bs, m.overview.short(m.keys)...)
 	}
 	if m.accounts.filtering {
 		// q and ? are typed into the filter.
-		return m.accounts.short(m)
+		return m.accounts.short(m.keys)
 	}
-	return append(append(bs, m.accounts.short(m)...), k.Quit)
+	return append(append(bs, m.accounts.short(m.keys)...), k.Quit)
 }
 
 // fullHelp is the help dialog's key map.
@@ -725,6 +739,8 @@ func (m *Model) fullHelp() [][]key.Binding {
 		screenKeys = m.acct.full(m)
 	case screenVault:
 		screenKeys = m.vault.full(m)
+	case screenOverview:
+		screenKeys = m.overview.full(m)
 	default:
 		screenKeys = m.accounts.full(m)
 	}

@@ -133,16 +133,14 @@ func (m *Model) bannerKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 	}
 	st, ok := m.statusOf(b.remedy.Account)
 	if !ok {
-		m.setStatus("No account named " + b.remedy.Account + " any more")
-		return nil, true
+		return m.apply(acts(status("No account named " + b.remedy.Account + " any more"))), true
 	}
 	m.banner = nil
 	switch b.remedy.Action {
 	case account.SignIn:
-		m.pushDialog(newSignInDialog(m, st))
-		return nil, true
+		return m.apply(acts(openDlg(newSignInDialog(m, st)))), true
 	case account.Fetch:
-		return m.fetchToken(st, m.tokenOf(b.remedy.Ref)), true
+		return m.apply(m.fetchToken(st, m.tokenOf(b.remedy.Ref))), true
 	}
 	return nil, true
 }

@@ -36,28 +36,24 @@ type issuedTitles struct {
 // issuedDone ends such a flow: the result dialog says where the token was
 // saved, or that it was NOT (and keeps it), or the error; then the screen
 // is reloaded.
-func (m *Model) issuedDone(what string, t issuedTitles) func(any, error) tea.Cmd {
-	return func(val any, err error) tea.Cmd {
+func (m *Model) issuedDone(what string, t issuedTitles) func(*account.Issued, error) []action {
+	return func(iss *account.Issued, err error) []action {
 		var ns *account.NotStoredError
 		switch {
 		case errors.As(err, &ns):
-			return tea.Batch(m.showIssued(t.notSaved, what, ns.Issued, ns.Err), m.reload())
+			return append(m.showIssued(t.notSaved, what, ns.Issued, ns.Err), reloadScreen())
 		case err != nil:
-			m.showError(t.failed, err)
-			return m.reload()
+			return acts(errorBanner(t.failed, err), reloadScreen())
 		}
-		iss, _ := val.(*account.Issued)
-		m.clearBannerFor(iss.Account)
-		return tea.Batch(m.showIssued(t.saved+" "+kindName(iss.Kind), what, iss, nil), m.reload())
+		return append(acts(resolved(iss.Account)), append(m.showIssued(t.saved+" "+kindName(iss.Kind), what, iss, nil), reloadScreen())...)
 	}
 }
 
 // showIssued opens the result dialog for a token. storeErr non-nil means
 // the store refused it: it is remembered as unsaved until saved.
-func (m *Model) showIssued(title, what string, iss *account.Issued, storeErr error) tea.Cmd {
+func (m *Model) showIssued(title, what string, iss *account.Issued, storeErr error) []action {
 	if iss == nil {
-		m.showError(title, storeErr)
-		return nil
+		return acts(errorBanner(title, storeErr))
 	}
 	if storeErr == nil && !iss.Stored {
 		storeErr = errors.New("the store did not confirm it")
@@ -66,13 +62,12 @@ func (m *Model) showIssued(title, what string, iss *account.Issued, storeErr err
 	if storeErr != nil {
 		m.addUnsaved(iss)
 	}
-	m.pushDialog(d)
-	return nil
+	return acts(openDlg(d))
 }
 
 func (d *resultDialog) saved() bool { return d.storeErr == nil }
 
-func (d *resultDialog) update(m *Model, msg tea.Msg) tea.Cmd {
+func (d *resultDialog) update(m *Model, msg tea.Msg) []action {
 	k, ok := msg.(tea.KeyPressMsg)
 	if !ok {
 		return nil
@@ -81,8 +76,7 @@ func (d *resultDialog) update(m *Model, msg tea.Msg) tea.Cmd {
 		switch {
 		case key.Matches(k, m.keys.Yes):
 			m.dropUnsaved(d.iss)
-			m.closeDialog(d)
-			m.setStatus(d.iss.Name + " was discarded: it was never saved")
+			return acts(closeDlg(d), status(d.iss.Name+" was discarded: it was never saved"))
 		case key.Matches(k, m.keys.No), key.Matches(k, m.keys.Cancel):
 			d.leaving = false
 		}
@@ -93,12 +87,12 @@ func (d *resultDialog) update(m *Model, msg tea.Msg) tea.Cmd {
 		d.revealed = !d.revealed
 	case key.Matches(k, m.keys.Copy):
 		d.note = "Copied to the clipboard (OSC 52). Your terminal must allow it."
-		return tea.SetClipboard(d.iss.Value)
+		return acts(runCmd(tea.SetClipboard(d.iss.Value)))
 	case key.Matches(k, m.keys.Retry) && !d.saved():
 		if m.running(d.saving) {
 			return nil
 		}
-		return d.retry(m)
+		return acts(runCmd(d.retry(m)))
 	case key.Matches(k, m.keys.Close):
 		if m.running(d.saving) {
 			if key.Matches(k, m.keys.Cancel) {
@@ -110,7 +104,7 @@ func (d *resultDialog) update(m *Model, msg tea.Msg) tea.Cmd {
 			d.leaving = true
 			return nil
 		}
-		m.closeDialog(d)
+		return acts(closeDlg(d))
 	}
 	return nil
 }
@@ -119,9 +113,9 @@ func (d *resultDialog) retry(m *Model) tea.Cmd {
 	iss := d.iss
 	d.note = ""
 	var cmd tea.Cmd
-	d.saving, cmd = m.start("Saving "+iss.Name+"…", func(ctx context.Context) (any, error) {
-		return nil, m.mgr.RetryStore(ctx, iss)
-	}, func(val any, err error) tea.Cmd {
+	d.saving, cmd = startOp(m, "Saving "+iss.Name+"…", func(ctx context.Context) (struct{}, error) {
+		return struct{}{}, m.mgr.RetryStore(ctx, iss)
+	}, func(_ struct{}, err error) []action {
 		if err != nil {
 			var ns *account.NotStoredError
 			if errors.As(err, &ns) {
@@ -134,7 +128,7 @@ func (d *resultDialog) retry(m *Model) tea.Cmd {
 		d.storeErr = nil
 		m.dropUnsaved(iss)
 		d.note = "Saved."
-		return m.reload()
+		return acts(reloadScreen())
 	})
 	return cmd
 }
@@ -189,17 +183,17 @@ func (d *resultDialog) view(m *Model, w, h int) string {
 	return frame(m, d.title, strings.Join(b, "\n"), dw, !d.saved())
 }
 
-func (d *resultDialog) short(m *Model) []key.Binding {
+func (d *resultDialog) short(k keyMap) []key.Binding {
 	if d.leaving {
-		return []key.Binding{m.keys.Yes, m.keys.No}
+		return []key.Binding{k.Yes, k.No}
 	}
-	reveal := m.keys.Reveal
+	reveal := k.Reveal
 	if d.revealed {
-		reveal = m.keys.Hide
+		reveal = k.Hide
 	}
-	bs := []key.Binding{reveal, m.keys.Copy}
+	bs := []key.Binding{reveal, k.Copy}
 	if !d.saved() {
-		bs = append(bs, m.keys.Retry)
+		bs = append(bs, k.Retry)
 	}
-	return append(bs, m.keys.Close)
+	return append(bs, k.Close)
 }

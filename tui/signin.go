@@ -44,20 +44,19 @@ func (d *signInDialog) capturesText() bool { return true }
 
 func (d *signInDialog) busy(m *Model) bool { return d.f != nil && m.running(d.f.opID) }
 
-func (d *signInDialog) update(m *Model, msg tea.Msg) tea.Cmd {
+func (d *signInDialog) update(m *Model, msg tea.Msg) []action {
 	k, ok := msg.(tea.KeyPressMsg)
 	if !ok {
 		var cmd tea.Cmd
 		d.input, cmd = d.input.Update(msg)
-		return cmd
+		return acts(runCmd(cmd))
 	}
 	switch {
 	case key.Matches(k, m.keys.Cancel):
 		if d.f != nil && d.busy(m) {
 			return m.cancelFlow(d.f)
 		}
-		m.closeDialog(d)
-		return nil
+		return acts(closeDlg(d))
 	case d.busy(m):
 		return nil
 	case key.Matches(k, m.keys.Submit):
@@ -72,11 +71,11 @@ func (d *signInDialog) update(m *Model, msg tea.Msg) tea.Cmd {
 		// The password lives on in the flow (Mattermost wants it again with
 		// the code); the input forgets it.
 		d.input.SetValue("")
-		return m.runFlow(d.f, nil, false)
+		return acts(runCmd(m.runFlow(d.f, nil, false)))
 	}
 	var cmd tea.Cmd
 	d.input, cmd = d.input.Update(k)
-	return cmd
+	return acts(runCmd(cmd))
 }
 
 func (d *signInDialog) view(m *Model, w, h int) string {
@@ -104,8 +103,8 @@ func (d *signInDialog) view(m *Model, w, h int) string {
 	return frame(m, "Sign in · "+st.Name, strings.Join(b, "\n"), dw, false)
 }
 
-func (d *signInDialog) short(m *Model) []key.Binding {
-	return []key.Binding{m.keys.Submit, m.keys.Cancel}
+func (d *signInDialog) short(k keyMap) []key.Binding {
+	return []key.Binding{k.Submit, k.Cancel}
 }
 
 // loginFlow signs in with a password and answers challenges until done.
@@ -125,7 +124,7 @@ func (m *Model) loginFlow(st account.Status, password string) *flow {
 		login: true,
 		acct:  name,
 	}
-	f.run = func(ctx context.Context, ans *account.Answer, resend bool) (any, error) {
+	bindFlow(f, func(ctx context.Context, ans *account.Answer, resend bool) (*account.Status, error) {
 		r := req
 		if ans == nil && !resend && startOver {
 			// A sign-in left waiting (by an earlier run) would otherwise
@@ -136,23 +135,22 @@ func (m *Model) loginFlow(st account.Status, password string) *flow {
 		}
 		r.Answer, r.Resend = ans, resend
 		return m.mgr.Login(ctx, r)
-	}
-	f.done = func(val any, err error) tea.Cmd {
+	}, func(_ *account.Status, err error) []action {
 		req.Password = ""
 		var ns *account.NotStoredError
 		switch {
 		case errors.As(err, &ns):
-			return tea.Batch(m.showIssued("Signed in, but NOT saved", "The server signed you in, but the store refused the credential.", ns.Issued, ns.Err), m.reload())
+			return append(m.showIssued("Signed in, but NOT saved", "The server signed you in, but the store refused the credential.", ns.Issued, ns.Err), reloadScreen())
 		case err != nil:
-			m.showError("Sign-in to "+name+" failed", err)
-			return m.reload()
+			return acts(errorBanner("Sign-in to "+name+" failed", err), reloadScreen())
 		}
-		m.succeeded(name, "Signed in to "+name)
 		if m.screen == screenAccounts {
-			return tea.Batch(m.loadAccounts(), m.openAccount(name))
+			// Opening the account clears the status line, so the
+			// "Signed in" status is not said here.
+			return acts(resolved(name), runCmd(tea.Batch(m.loadAccounts(), m.openAccount(name))))
 		}
-		return m.reload()
-	}
-	f.cancelled = func() tea.Cmd { req.Password = ""; return nil }
+		return acts(succeeded(name, "Signed in to "+name), reloadScreen())
+	}, lateSignIn)
+	f.cancelled = func() []action { req.Password = ""; return nil }
 	return f
 }

@@ -175,6 +175,8 @@ type accessToken struct {
 	UserID      string `json:"user_id"`
 	Description string `json:"description"`
 	IsActive    bool   `json:"is_active"`
+	// ExpiresAt is set by ExpireUserToken (11.10's expires_at, Unix ms).
+	ExpiresAt *int64 `json:"expires_at,omitempty"`
 }
 
 // Server is the simulated Mattermost server.
