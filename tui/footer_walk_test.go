@@ -72,6 +72,9 @@ var walkStates = []struct {
 	{"vault, empty", harnessOpts{}, func(h *harness) { h.press("v") }},
 	{"vault", harnessOpts{}, func(h *harness) { h.signInMattermost(); h.press("esc", "v") }},
 	{"help", harnessOpts{}, func(h *harness) { h.press("?") }},
+	{"overview, nothing signed in", harnessOpts{}, func(h *harness) { h.press("i") }},
+	{"overview", harnessOpts{}, func(h *harness) { h.signInMattermost(); h.press("esc", "i") }},
+	{"history", harnessOpts{}, func(h *harness) { h.signInMattermost(); h.press("l") }},
 	{"sign-in dialog", harnessOpts{}, func(h *harness) { h.selectAccount(mmAcct); h.press("s") }},
 	{"confirm dialog", harnessOpts{}, func(h *harness) {
 		h.signInMattermost()
@@ -104,6 +107,9 @@ var walkStates = []struct {
 	}},
 }
 
+// refusals are the status lines of a key that had nothing to act on.
+var refusals = []string{"Nothing overdue", "move to one", "nothing to disable", "there is none", "is already active", "No account named"}
+
 // TestEveryFooterKeyChangesSomething walks every screen and the dialogs on
 // them, and presses each key the footer offers, each time from a fresh
 // start: every one must change what is shown, start a request, copy, or
@@ -135,6 +141,11 @@ func TestEveryFooterKeyChangesSomething(t *testing.T) {
 					h.press(b.Keys()[0])
 					if h.fingerprint() == before {
 						t.Fatalf("%s: the footer offers %q, and pressing %s changed nothing:\n%s", st.name, name, b.Keys()[0], h.dump())
+					}
+					for _, r := range refusals {
+						if strings.Contains(h.m.status, r) {
+							t.Fatalf("%s: the footer offers %q, and pressing %s only refuses: %q", st.name, name, b.Keys()[0], h.m.status)
+						}
 					}
 				})
 			}
