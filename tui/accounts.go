@@ -303,6 +303,9 @@ func (s *accountsScreen) short(k keyMap) []key.Binding {
 }
 
 func (s *accountsScreen) full(m *Model) []key.Binding {
+	if s.filtering {
+		return s.short(m.keys)
+	}
 	bs := append(s.short(m.keys), m.keys.Overview, m.keys.Refresh)
 	if s.rows.len() > 1 {
 		bs = append(bs, m.keys.Top, m.keys.Bottom)

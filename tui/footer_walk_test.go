@@ -1,8 +1,11 @@
 package tui
 
 import (
+	"slices"
 	"strings"
 	"testing"
+
+	"charm.land/bubbles/v2/key"
 
 	"keyturn/account"
 	"keyturn/sandbox/mattermostsim"
@@ -115,6 +118,28 @@ var refusals = []string{"Nothing overdue", "move to one", "nothing to disable", 
 // start: every one must change what is shown, start a request, copy, or
 // quit. A hint that does nothing is a hint that lies.
 func TestEveryFooterKeyChangesSomething(t *testing.T) {
+	walkKeys(t, func(h *harness) []key.Binding { return h.m.shortHelp() })
+}
+
+// TestEveryHelpKeyChangesSomething does the same for the keys the help
+// (?) lists for the screen under it; g and G are left out, since the
+// cursor may already be where they go.
+func TestEveryHelpKeyChangesSomething(t *testing.T) {
+	walkKeys(t, func(h *harness) []key.Binding {
+		if h.m.topDialog() != nil {
+			return nil // a dialog's help is its footer
+		}
+		var out []key.Binding
+		for _, b := range h.m.fullHelp()[0] {
+			if !slices.Contains(b.Keys(), "g") && !slices.Contains(b.Keys(), "G") {
+				out = append(out, b)
+			}
+		}
+		return out
+	})
+}
+
+func walkKeys(t *testing.T, offers func(h *harness) []key.Binding) {
 	if testing.Short() {
 		t.Skip("signs in many times")
 	}
@@ -122,10 +147,7 @@ func TestEveryFooterKeyChangesSomething(t *testing.T) {
 		t.Run(st.name, func(t *testing.T) {
 			h := newHarness(t, st.opts)
 			st.reach(h)
-			offered := h.m.shortHelp()
-			if len(offered) == 0 {
-				t.Fatalf("the footer offers nothing:\n%s", h.dump())
-			}
+			offered := offers(h)
 			for i, b := range offered {
 				if !b.Enabled() {
 					continue
@@ -140,11 +162,11 @@ func TestEveryFooterKeyChangesSomething(t *testing.T) {
 					before := h.fingerprint()
 					h.press(b.Keys()[0])
 					if h.fingerprint() == before {
-						t.Fatalf("%s: the footer offers %q, and pressing %s changed nothing:\n%s", st.name, name, b.Keys()[0], h.dump())
+						t.Fatalf("%s: %q is offered, and pressing %s changed nothing:\n%s", st.name, name, b.Keys()[0], h.dump())
 					}
 					for _, r := range refusals {
 						if strings.Contains(h.m.status, r) {
-							t.Fatalf("%s: the footer offers %q, and pressing %s only refuses: %q", st.name, name, b.Keys()[0], h.m.status)
+							t.Fatalf("%s: %q is offered, and pressing %s only refuses: %q", st.name, name, b.Keys()[0], h.m.status)
 						}
 					}
 				})
