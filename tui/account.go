@@ -701,8 +701,11 @@ func (s *accountScreen) rowText(m *Model, r acctRow, w int) string {
 		case s.mfa == nil:
 			return m.st.Subtle.Render("checking…")
 		case *s.mfa && s.st.MFAUnconfirmed != nil:
-			return m.st.Warn.Render("! secret replaced, not confirmed by a code") + m.st.Faint.Render("  · m finishes the setup") +
-				"\n " + m.st.Faint.Render(wrap("Replaced "+age(m.clock, *s.st.MFAUnconfirmed)+": sign-in needs the new secret, which keyturn no longer shows.", w-6))
+			out := m.st.Warn.Render("! secret replaced, not confirmed by a code") + m.st.Faint.Render("  · m finishes the setup")
+			for _, l := range strings.Split(wrap("Replaced "+age(m.clock, *s.st.MFAUnconfirmed)+": sign-in needs the new secret, which keyturn no longer shows.", w-6), "\n") {
+				out += "\n " + m.st.Faint.Render(l)
+			}
+			return out
 		case *s.mfa && !account.Info(s.st.Service).MFA.Replaceable:
 			return m.st.OK.Render("✓ active") + m.st.Faint.Render("  · M disables (asks for a current code)")
 		case *s.mfa:

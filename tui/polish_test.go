@@ -307,3 +307,21 @@ func TestRefusedCodeSaysToWaitForTheNext(t *testing.T) {
 	h.press("enter")
 	h.says("Not accepted", "A code works once: if you just used this one, wait for the next")
 }
+
+// The unconfirmed secret's note keeps its indent when it wraps at 80×24.
+func TestUnconfirmedMFANoteWrapsIndented(t *testing.T) {
+	h := newHarness(t, harnessOpts{w: 80, h: 24})
+	h.signInMattermost()
+	h.press("m", "y", "esc", "y")
+	lines := strings.Split(h.screen(), "\n")
+	for i, l := range lines {
+		if strings.Contains(l, "Replaced just now") && i+1 < len(lines) {
+			indent := func(s string) int { return len(s) - len(strings.TrimLeft(s, " ")) }
+			if next := lines[i+1]; strings.TrimSpace(next) == "" || indent(next) != indent(l) {
+				t.Fatalf("the note's second line is indented %d, its first %d:\n%s", indent(next), indent(l), h.dump())
+			}
+			return
+		}
+	}
+	t.Fatalf("no note:\n%s", h.dump())
+}
