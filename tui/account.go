@@ -886,5 +886,9 @@ func (s *accountScreen) full(m *Model) []key.Binding {
 		bs = append(bs, k.MFAOff)
 	}
 	again := key.NewBinding(key.WithKeys(k.SignIn.Keys()...), key.WithHelp(k.SignIn.Help().Key, "sign in again"))
-	return append(bs, again, k.SignOut, k.History, k.Top, k.Bottom)
+	bs = append(bs, again, k.SignOut, k.History)
+	if s.nav.len() > 1 {
+		bs = append(bs, k.Top, k.Bottom)
+	}
+	return bs
 }
