@@ -192,6 +192,8 @@ func TestStoreFailureKeepsTheToken(t *testing.T) {
 
 func TestUserTokenRotationRevokesOldOnlyAfterStoreAndVerify(t *testing.T) {
 	w := newWorld(t)
+	// A server without in-place rotation (before 11.10).
+	w.sb.Mattermost.Configure(func(s *mattermostsim.Settings) { s.OlderServer = true })
 	w.mattermostSignedIn()
 	ctx := context.Background()
 	first, err := w.mgr.Create(ctx, "mm", "ci-bot", false, nil)

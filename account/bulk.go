@@ -59,6 +59,9 @@ type BulkItem struct {
 	// Note says how an ok came about when it is not the plain way: a token
 	// a stopped run rotated, read back from the server on resume.
 	Note string `json:"note,omitempty"`
+	// Deliveries are what became of the token's consumers once it was
+	// stored.
+	Deliveries []Delivery `json:"deliveries,omitempty"`
 	// Value is set only when the token could not be stored: it is the only
 	// copy and the face must hand it to the person. Issued is the same
 	// token, for RetryStore.
@@ -76,6 +79,10 @@ type BulkReport struct {
 	Failed  int        `json:"failed"`
 	Unknown int        `json:"unknown"`
 	Skipped int        `json:"skipped"`
+	// CodePerToken: the server remembers no passed second factor, so the
+	// run stopped after the token its answer was for; each token left
+	// needs its own code (see NextCode).
+	CodePerToken bool `json:"code_per_token,omitempty"`
 }
 
 // AllOK reports whether every token was rotated (or already was, on resume).
@@ -156,12 +163,13 @@ func (m *Manager) RotateAll(ctx context.Context, account string, opts BulkOption
 	s.put = batch.Put
 	stopFlushing := flushEvery(ctx, batch, 500*time.Millisecond)
 	run := &bulkRun{m: m, ctx: ctx, s: s, j: j, gate: &rateGate{}, tokens: tokens, items: plan.Items, ans: opts.Answer,
-		progress: opts.Progress, prog: BulkProgress{Total: len(tokens), Skipped: plan.Settled}}
+		progress: opts.Progress, prog: BulkProgress{Total: len(tokens), Skipped: plan.Settled},
+		forgets: s.acct.Server != nil && s.acct.Server.ForgetsSecondFactor}
 	run.execute(plan, opts.Parallel)
 	stopFlushing()
 	run.markNotStarted()
 	jerr := errors.Join(j.close(), batch.Flush(ctx))
-	report := &BulkReport{Account: account, Items: run.items}
+	report := &BulkReport{Account: account, Items: run.items, CodePerToken: run.forgets}
 	if opts.Resume {
 		jerr = errors.Join(jerr, m.repairAfterResume(ctx, account, report))
 	}
@@ -216,6 +224,9 @@ type bulkRun struct {
 	gate   *rateGate
 	tokens []Token
 	ans    *Answer
+	// forgets: the server remembers no passed second factor (known from
+	// the account's facts, or found out by this run).
+	forgets bool
 
 	mu       sync.Mutex
 	items    []BulkItem
@@ -258,8 +269,10 @@ func (r *bulkRun) item(i int) BulkItem {
 	return r.items[i]
 }
 
-func (r *bulkRun) rotate(i int) {
-	r.settle(i, r.m.rotateOne(r.ctx, r.s, r.j, r.gate, r.tokens[i], r.item(i), r.ans))
+func (r *bulkRun) rotate(i int) { r.rotateAnswering(i, r.ans) }
+
+func (r *bulkRun) rotateAnswering(i int, ans *Answer) {
+	r.settle(i, r.m.rotateOne(r.ctx, r.s, r.j, r.gate, r.tokens[i], r.item(i), ans))
 }
 
 // execute reads back, then rotates, the plan's tokens: the one that signs
@@ -284,12 +297,14 @@ func (r *bulkRun) execute(plan *rotationPlan, parallel int) {
 		r.settle(i, r.m.readBack(r.ctx, r.s, r.j, r.tokens[i], r.item(i)))
 	}
 	work, last := r.m.signInLast(r.ctx, r.s, r.tokens, plan.Work)
-	// With a second-factor answer, the first token goes alone: a single-use
+	// With a second-factor answer, the first tokens go alone: a single-use
 	// code (email) must pass once, and the server then remembers it for the
-	// batch, before the rest go in parallel.
-	if r.ans != nil && len(work) > 0 && parallel > 1 {
-		r.rotate(work[0])
-		work = work[1:]
+	// batch, before the rest go in parallel; a server that remembers
+	// nothing stops the run there, one code per token (codesPerToken).
+	if stop := false; r.ans != nil || r.forgets {
+		if work, stop = r.codesPerToken(work); stop {
+			work, last = nil, nil
+		}
 	}
 feed:
 	for _, i := range work {
@@ -418,6 +433,7 @@ func (m *Manager) rotateOne(ctx context.Context, s *session, j *journal, gate *r
 		}
 		if iss != nil {
 			item.Name, item.Fingerprint, item.Stored = iss.Name, iss.Fingerprint, iss.Stored
+			item.Deliveries = iss.Deliveries
 		}
 		var ns *NotStoredError
 		var uo *UnknownOutcomeError
@@ -465,7 +481,10 @@ func unsaved(j *journal, item BulkItem, ns *NotStoredError) BulkItem {
 func (m *Manager) readBack(ctx context.Context, s *session, j *journal, t Token, item BulkItem) BulkItem {
 	iss, err := m.issueIn(ctx, s, t.Ref, t.current, nil)
 	if iss != nil {
+		// The stopped run's rotation is finished here: its consumers get it.
+		m.deliverRotated(ctx, s.acct.Name, t.Ref, iss)
 		item.Name, item.Fingerprint, item.Stored = iss.Name, iss.Fingerprint, iss.Stored
+		item.Deliveries = iss.Deliveries
 	}
 	var ns *NotStoredError
 	switch {

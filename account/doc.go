@@ -22,7 +22,8 @@
 //     reference, for the demo and the tests.
 //  3. account/<service>.go: the id constant, a ServiceInfo, and a type
 //     with the Service methods; add the optional ones it supports
-//     (creator, mfaService, tokenSignIn, fetcher, teamLister, emailCoder)
+//     (creator, mfaService, tokenSignIn, fetcher, teamLister, emailCoder,
+//     prober for doctor)
 //     and describe them in its ServiceInfo (TestServicesAnswerConsistently
 //     checks that the two agree).
 //  4. One line in the registry in services.go; its place there is the

@@ -161,6 +161,10 @@ func (m *Manager) Logout(ctx context.Context, account string) (err error) {
 			return err
 		}
 	}
+	var local *LocalOnlyError
+	if errors.As(serverErr, &local) {
+		return local
+	}
 	if serverErr != nil {
 		return fmt.Errorf("signed out locally (credential deleted), but the server's logout failed: %w", serverErr)
 	}

@@ -41,6 +41,9 @@ type Options struct {
 	// Warn is told of a problem that did not fail the operation (the audit
 	// log could not be written).
 	Warn func(msg string)
+	// DeliverTimeout bounds each consumer's command and verify command
+	// (DefaultDeliverTimeout if zero).
+	DeliverTimeout time.Duration
 }
 
 // Manager runs the operations over the config file and the store.
@@ -200,6 +203,7 @@ func (m *Manager) Show(ctx context.Context, name string) (*Status, error) {
 		return nil, &NoAccountError{Name: name, Known: accountNames(c)}
 	}
 	st := m.status(c, *a)
+	st.Expiring = expiringStored(c, name, m.opts.Now())
 	if st.SignedIn {
 		if _, err := m.vault.Get(ctx, credentialName(name)); err != nil {
 			st.SignedIn = false
@@ -216,6 +220,9 @@ func (m *Manager) Show(ctx context.Context, name string) (*Status, error) {
 func (m *Manager) status(c *config.Config, a config.Account) Status {
 	st := Status{Name: a.Name, Service: a.Service, URL: a.URL, User: a.User, Insecure: a.InsecureHTTP, MFAUnconfirmed: a.MFAUnconfirmed,
 		Extra: Extra{Brand: a.Brand, DeviceID: a.DeviceID, IdentifierType: a.IdentifierType, Identifier: a.Identifier, Region: a.Region}}
+	if a.Server != nil {
+		st.UserTokenRotation = a.Server.UserTokenRotation
+	}
 	if meta, ok := c.Secret(credentialName(a.Name)); ok {
 		st.SignedIn = true
 		st.Store = m.vault.Backend()

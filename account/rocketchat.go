@@ -2,6 +2,7 @@ package account
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -221,6 +222,9 @@ func (s *session) secondFactor(ctx context.Context, ans *Answer) *rocketchat.Sec
 func (m *Manager) rocketTokens(ctx context.Context, s *session) ([]Token, error) {
 	pats, err := s.rocketchat().ListPATs(ctx)
 	if err != nil {
+		if s.deny(err, KindPAT, "") {
+			return nil, nil
+		}
 		return nil, err
 	}
 	out := make([]Token, 0, len(pats))
@@ -252,4 +256,23 @@ func (rocketChatService) rotate(ctx context.Context, m *Manager, s *session, ref
 
 func (rocketChatService) revoke(ctx context.Context, _ *Manager, s *session, ref Ref, ans *Answer) error {
 	return s.rocketchat().RemovePAT(ctx, ref.ID, s.secondFactor(ctx, ans))
+}
+
+// probePath answers without a credential (doctor), with the version.
+func (rocketChatService) probePath() string { return "/api/info" }
+
+func (rocketChatService) version(res *client.Response) string {
+	var info struct {
+		Version string `json:"version"`
+		Info    struct {
+			Version string `json:"version"`
+		} `json:"info"`
+	}
+	if json.Unmarshal(res.Body, &info) != nil {
+		return ""
+	}
+	if info.Version == "" {
+		return info.Info.Version
+	}
+	return info.Version
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	"keyturn/client"
 	"keyturn/config"
@@ -22,6 +23,16 @@ type session struct {
 	// in with, if keyturn signs in with one (see signsInWith).
 	signInOnce sync.Once
 	signInPAT  string
+
+	// expires is the expiry the person gave for the token being issued
+	// (zero: none given).
+	expires time.Time
+	// denied are the sections a listing found not permitted for the user.
+	denied []DeniedSection
+	// factsRead: the server's facts (acct.Server) were read in this
+	// session; factsMu guards both, a bulk run's workers sharing it.
+	factsRead bool
+	factsMu   sync.Mutex
 }
 
 func (m *Manager) session(ctx context.Context, account string) (*session, error) {
@@ -93,8 +104,10 @@ func (m *Manager) Tokens(ctx context.Context, account string, f ListFilter) ([]T
 	if err != nil {
 		return nil, err
 	}
+	now := timeNow()
 	for i := range out {
 		t := &out[i]
+		t.Status = TokenState(*t, now)
 		t.RefString = t.Ref.String()
 		t.Kind = t.Ref.Kind
 		t.ID = t.Ref.ID
@@ -106,19 +119,32 @@ func (m *Manager) Tokens(ctx context.Context, account string, f ListFilter) ([]T
 		}
 		t.cleanText()
 	}
+	if len(s.denied) > 0 {
+		// The rest loaded: they come with the sections that did not.
+		return out, &PartialListError{Account: account, Denied: s.denied}
+	}
 	return out, nil
 }
 
 // Create issues a new token: a Mattermost user access token (description
 // label) or a Rocket.Chat personal access token (name label). It is stored
 // before it is returned.
-func (m *Manager) Create(ctx context.Context, account, label string, bypass2FA bool, ans *Answer) (iss *Issued, err error) {
+func (m *Manager) Create(ctx context.Context, account, label string, bypass2FA bool, ans *Answer) (*Issued, error) {
+	return m.CreateExpiring(ctx, account, label, bypass2FA, ans, time.Time{})
+}
+
+// CreateExpiring is Create for a token that expires at expires (the zero
+// time: as the server does by default), where the kind can expire.
+func (m *Manager) CreateExpiring(ctx context.Context, account, label string, bypass2FA bool, ans *Answer, expires time.Time) (iss *Issued, err error) {
 	defer func() { m.auditIssued(ctx, ActCreate, account, Ref{}, iss, err) }()
 	s, unlock, err := m.lockedSession(ctx, account, "creating a token")
 	if err != nil {
 		return nil, err
 	}
 	defer unlock()
+	if err := s.setExpiry(expires); err != nil {
+		return nil, err
+	}
 	label = strings.TrimSpace(label)
 	if label == "" {
 		return nil, fmt.Errorf("a token needs a label (its description or name)")
@@ -157,6 +183,9 @@ func checkHint(a config.Account, ref Ref) (string, Remedy) {
 	case KindCommand, KindWebhook:
 		return "Fetching it saves the token the server holds now (the new one if the rotation went through) without rotating it again. keyturn does not retry by itself.",
 			Remedy{Action: Fetch, Account: a.Name, Ref: ref}
+	case KindUserToken:
+		return "The token keeps its id, and the server never shows a secret again, so fetching cannot read it back: if the stored secret no longer works, the rotation went through and its new secret is lost; make a fresh token and revoke this one. keyturn does not retry by itself.",
+			Remedy{Action: Revoke, Account: a.Name, Ref: ref}
 	}
 	return "Check the integration, or rotate it again on purpose to get a token you hold. keyturn does not retry by itself.",
 		Remedy{Action: Rotate, Account: a.Name, Ref: ref}
@@ -196,7 +225,14 @@ func (m *Manager) Fetch(ctx context.Context, account string, ref Ref) (iss *Issu
 // Rotate replaces a token. Where the old token can live on (Mattermost user
 // access tokens): create new, store, verify, revoke old. Where the server
 // replaces in place: one request, stored on arrival, never retried.
-func (m *Manager) Rotate(ctx context.Context, account string, ref Ref, ans *Answer) (iss *Issued, err error) {
+func (m *Manager) Rotate(ctx context.Context, account string, ref Ref, ans *Answer) (*Issued, error) {
+	return m.RotateExpiring(ctx, account, ref, ans, time.Time{})
+}
+
+// RotateExpiring is Rotate giving the new token the expiry expires (the
+// zero time: the old lifetime, capped by the server's maximum), where the
+// kind can expire.
+func (m *Manager) RotateExpiring(ctx context.Context, account string, ref Ref, ans *Answer, expires time.Time) (iss *Issued, err error) {
 	defer func() { m.auditIssued(ctx, ActRotate, account, ref, iss, err) }()
 	defer func() { err = refGone(err, account) }()
 	s, unlock, err := m.lockedSession(ctx, account, "rotating "+ref.String())
@@ -204,12 +240,20 @@ func (m *Manager) Rotate(ctx context.Context, account string, ref Ref, ans *Answ
 		return nil, err
 	}
 	defer unlock()
+	if !expires.IsZero() && !tokenKindOf(s.acct.Service, ref.Kind).Expires {
+		return nil, fmt.Errorf("%s: this kind of token cannot be given an expiry", ref)
+	}
+	if err := s.setExpiry(expires); err != nil {
+		return nil, err
+	}
 	return m.rotateWith(ctx, s, ref, ans)
 }
 
 // rotateWith is Rotate for a session already open, so a bulk run reads the
 // credential once.
-func (m *Manager) rotateWith(ctx context.Context, s *session, ref Ref, ans *Answer) (*Issued, error) {
+func (m *Manager) rotateWith(ctx context.Context, s *session, ref Ref, ans *Answer) (iss *Issued, err error) {
+	// Once the new token is stored, its consumers get it.
+	defer func() { m.deliverRotated(ctx, s.acct.Name, ref, iss) }()
 	if !contains(KindsOf(s.acct.Service), ref.Kind) {
 		return nil, fmt.Errorf("%s accounts have no %s tokens", s.acct.Service, ref.Kind)
 	}

@@ -49,6 +49,13 @@ type Status struct {
 	// that no code has confirmed; finishing the setup (or switching MFA
 	// off) is the way back to a working sign-in.
 	MFAUnconfirmed *time.Time `json:"mfa_unconfirmed,omitempty"`
+
+	// Expiring are stored tokens expired or expiring within ExpiryWarning
+	// (Show only).
+	Expiring []ExpiringSecret `json:"expiring,omitempty"`
+	// UserTokenRotation is how the server rotates user tokens, once found
+	// out: "in-place" or "create-revoke" ("" not yet known).
+	UserTokenRotation string `json:"user_token_rotation,omitempty"`
 }
 
 // Extra holds the Capillary identity fields for display.
@@ -192,6 +199,7 @@ type Token struct {
 	Label       string     `json:"label"`          // description, trigger, display name or PAT name
 	Team        string     `json:"team,omitempty"` // Mattermost team name
 	Active      *bool      `json:"active,omitempty"`
+	Status      string     `json:"status,omitempty"` // TokenState: active, expired, disabled
 	Created     *time.Time `json:"created,omitempty"`
 	Expires     *time.Time `json:"expires,omitempty"`
 	LastPart    string     `json:"last_token_part,omitempty"` // Rocket.Chat lastTokenPart
@@ -234,6 +242,9 @@ type Issued struct {
 	// Next are the ways out the notes call for (revoke the old token, sign
 	// in with the new one), rendered by each face in its own words.
 	Next []Remedy `json:"-"`
+	// Deliveries are what became of the secret's consumers once the token
+	// was stored (see deliverRotated).
+	Deliveries []Delivery `json:"deliveries,omitempty"`
 
 	// What RetryStore writes: the index entry and the stored form (a
 	// credential is stored as JSON around its token).

@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"keyturn/account"
+	"keyturn/textsafe"
 )
 
 type accountShowOptions struct {
@@ -87,6 +88,17 @@ func runAccountShow(cmd *cobra.Command, app *App, o *accountShowOptions) error {
 	}
 	if st.Problem != "" {
 		fmt.Fprintf(w, "problem:    %s\n", st.Problem)
+	}
+	for i, e := range st.Expiring {
+		label := "            "
+		if i == 0 {
+			label = "warning:   "
+		}
+		verb := "expires"
+		if e.Expired {
+			verb = "expired"
+		}
+		fmt.Fprintf(w, "%s %s %s %s ('keyturn token rotate %s %s')\n", label, textsafe.Line(e.Ref), verb, when(&e.Expires, now), st.Name, account.ShellArg(e.Ref))
 	}
 	return nil
 }

@@ -113,6 +113,13 @@ func remedyLine(r account.Remedy) string {
 		return fmt.Sprintf("Revoke it with 'keyturn token revoke %s %s'", name, account.ShellArg(r.Ref.String()))
 	case account.DisableMFA:
 		return fmt.Sprintf("Disable it with 'keyturn mfa disable %s --code C'", name)
+	case account.Expire:
+		if r.After > 0 {
+			return "Add --expires-in " + account.FormatAge(r.After) + " (the server's maximum) or less"
+		}
+		return "Add --expires-in with a shorter lifetime (e.g. --expires-in 30d)"
+	case account.Deliver:
+		return fmt.Sprintf("Fix the consumer, then hand it the stored token with 'keyturn deliver %s'", account.SecretName(name, r.Ref))
 	}
 	return ""
 }

@@ -147,7 +147,20 @@ func TestSecretHygiene(t *testing.T) {
 		}
 	}
 	must(do("", false, "token", "rotate", "mm", cmdRef), 0)
+	// Consumers get each rotated token on stdin or in a file, never in an
+	// argument; leak reads it from stdin; doctor reads no secret.
+	cmdSecret := "mm/command/" + strings.TrimPrefix(cmdRef, "command:")
+	consumers := t.TempDir() // not keyturn's directory: a consumer may not write there
+	delivered := filepath.Join(consumers, "delivered")
+	must(do("", false, "consumer", "add", cmdSecret, "--command", "cat > "+delivered+"; sleep 0.05", "--verify", "sleep 0.05; test -s "+delivered), 0)
+	must(do("", false, "consumer", "add", cmdSecret, "--file", filepath.Join(consumers, "app.env"), "--env-key", "MM_TOKEN"), 0)
 	must(do("", true, "token", "rotate", "mm", cmdRef, "--json", "--reveal"), 0)
+	must(do("", false, "deliver", cmdSecret), 0)
+	current, _ := os.ReadFile(delivered)
+	must(do(string(current), false, "leak"), 0)
+	must(do(string(current), false, "leak", "--rotate", "--json"), 0)
+	must(do("", false, "consumer", "list"), 0)
+	must(do("", false, "doctor", "--json"), 0)
 	must(do("", false, "token", "rotate", "mm", "--all", "--kind", "webhook", "--json"), 0)
 	created := do("", false, "token", "create", "mm", "hygiene", "--json")
 	must(created, 0)

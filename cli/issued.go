@@ -20,11 +20,13 @@ type issuedJSON struct {
 	Expires     string   `json:"expires,omitempty"`
 	Token       string   `json:"token,omitempty"`
 	Notes       []string `json:"notes,omitempty"`
+	// Deliveries are what became of the secret's consumers.
+	Deliveries []account.Delivery `json:"deliveries,omitempty"`
 }
 
 func toIssuedJSON(iss *account.Issued, reveal bool) issuedJSON {
 	out := issuedJSON{Name: iss.Name, Account: iss.Account, Kind: iss.Kind, Ref: iss.Ref, Fingerprint: iss.Fingerprint,
-		Stored: iss.Stored, Store: iss.Store, Notes: iss.Notes}
+		Stored: iss.Stored, Store: iss.Store, Notes: iss.Notes, Deliveries: iss.Deliveries}
 	if iss.Expires != nil {
 		out.Expires = iss.Expires.UTC().Format("2006-01-02T15:04:05Z")
 	}
@@ -40,7 +42,10 @@ func toIssuedJSON(iss *account.Issued, reveal bool) issuedJSON {
 func printIssued(app *App, iss *account.Issued, asJSON, reveal bool) error {
 	printNotes(app, iss)
 	if asJSON {
-		return writeJSON(app.io.Out, toIssuedJSON(iss, reveal))
+		if err := writeJSON(app.io.Out, toIssuedJSON(iss, reveal)); err != nil {
+			return err
+		}
+		return deliveryFailures(iss.Name, iss.Deliveries)
 	}
 	fp := ""
 	if iss.Fingerprint != "" {
@@ -54,7 +59,8 @@ func printIssued(app *App, iss *account.Issued, asJSON, reveal bool) error {
 	if reveal {
 		fmt.Fprintln(app.io.Out, shownValue(app, iss.Value))
 	}
-	return nil
+	printDeliveries(app, iss.Deliveries)
+	return deliveryFailures(iss.Name, iss.Deliveries)
 }
 
 // reportNotStored handles a token the store refused (DESIGN.md rule 1): the

@@ -50,6 +50,8 @@ type Config struct {
 	// Policies are the maximum ages of tokens, per kind and optionally
 	// per account.
 	Policies []Policy `json:"policies,omitempty"`
+	// Consumers are where issued secrets are delivered after a rotation.
+	Consumers []Consumer `json:"consumers,omitempty"`
 
 	// extra keeps top-level fields this version does not know, so that a
 	// rewrite by an older keyturn does not drop what a newer one wrote.
@@ -69,6 +71,12 @@ type Account struct {
 	IdentifierType string `json:"identifier_type,omitempty"`
 	Identifier     string `json:"identifier,omitempty"`
 	Region         string `json:"region,omitempty"`
+	// MFA says whether a Capillary sign-in runs the MFA step: "auto" (or
+	// "") when the first factor's role says MFA_PENDING, "on", "off".
+	MFA string `json:"mfa,omitempty"`
+	// Mobile and Email go with a Capillary USERNAME identifier.
+	Mobile string `json:"mobile,omitempty"`
+	Email  string `json:"email,omitempty"`
 
 	InsecureHTTP bool   `json:"insecure_http,omitempty"` // allow plain http to a non-loopback host
 	CAFile       string `json:"ca_file,omitempty"`
@@ -77,6 +85,24 @@ type Account struct {
 	// secret with one no code has confirmed yet (nil: none): the
 	// authenticator's old entry no longer signs in.
 	MFAUnconfirmed *time.Time `json:"mfa_unconfirmed,omitempty"`
+	// Server is what keyturn learned of the server's behaviour, kept so it
+	// is found out once; it is found out again when the version changes.
+	Server *ServerFacts `json:"server,omitempty"`
+}
+
+// ServerFacts are capabilities keyturn learned from a server's answers.
+type ServerFacts struct {
+	Version string `json:"version,omitempty"` // the version they were learned on
+	// UserTokenRotation is how Mattermost user tokens are rotated:
+	// "in-place" (POST /users/tokens/rotate) or "create-revoke".
+	UserTokenRotation string `json:"user_token_rotation,omitempty"`
+	// MaxTokenLifetimeDays is the server's maximum token lifetime (0: none
+	// known).
+	MaxTokenLifetimeDays int `json:"max_token_lifetime_days,omitempty"`
+	// ForgetsSecondFactor: the server asks for a second factor on every
+	// call (Rocket.Chat remembering none), so a bulk run needs a code per
+	// token.
+	ForgetsSecondFactor bool `json:"forgets_second_factor,omitempty"`
 }
 
 // SecretMeta is the index entry of one stored secret: everything about it but
@@ -222,7 +248,7 @@ func decode(path string, data []byte) (*Config, error) {
 	// field is dropped here; kept, it would be written back beside the real
 	// field and win on the next read.
 	for k := range all {
-		for _, known := range []string{"version", "store", "store_file", "accounts", "secrets", "policies"} {
+		for _, known := range []string{"version", "store", "store_file", "accounts", "secrets", "policies", "consumers"} {
 			if strings.EqualFold(k, known) {
 				delete(all, k)
 				break

@@ -134,6 +134,32 @@ func diagnose(ctx context.Context) string {
 	return ""
 }
 
+// collectionLocked asks the Secret Service whether the collection
+// go-keyring writes to (login, else the default alias) is locked; known is
+// false when no such collection answers (none yet, or no service).
+func collectionLocked(ctx context.Context) (locked, known bool) {
+	conn, err := dbus.SessionBusPrivateNoAutoStartup(dbus.WithContext(ctx))
+	if err != nil {
+		return false, false
+	}
+	defer conn.Close()
+	if conn.Auth(nil) != nil || conn.Hello() != nil {
+		return false, false
+	}
+	for _, path := range []dbus.ObjectPath{"/org/freedesktop/secrets/collection/login", "/org/freedesktop/secrets/aliases/default"} {
+		var v dbus.Variant
+		err := conn.Object(secretsBusName, path).CallWithContext(ctx, "org.freedesktop.DBus.Properties.Get", 0,
+			"org.freedesktop.Secret.Collection", "Locked").Store(&v)
+		if err != nil {
+			continue
+		}
+		if l, ok := v.Value().(bool); ok {
+			return l, true
+		}
+	}
+	return false, false
+}
+
 // listKeyring names the secrets stored under service in the collection
 // go-keyring writes to (the login collection, else the default alias), by
 // the "username" attribute it gives each item. Attributes are readable

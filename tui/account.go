@@ -31,6 +31,7 @@ type accountScreen struct {
 	states    map[string]account.InventoryToken // by REF: age against the policies
 	tokLoaded bool
 	tokErr    error
+	denied    []account.DeniedSection // sections the server did not permit
 	mfa       *bool
 	mfaErr    error
 
@@ -98,11 +99,20 @@ func (s *accountScreen) loadServer(m *Model, gen int) tea.Cmd {
 	name, service := s.name, s.st.Service
 	tid, tcmd := startOp(m, "Listing tokens…", func(ctx context.Context) (judgedTokens, error) {
 		toks, err := m.mgr.Tokens(ctx, name, account.ListFilter{})
+		var pe *account.PartialListError
+		if errors.As(err, &pe) {
+			// What loaded is shown; each refused section says so itself.
+			err = nil
+		}
 		if err != nil {
 			return judgedTokens{}, err
 		}
 		states, _ := m.mgr.Judge(name, toks, overviewWarn) // no marks rather than no list
-		return judgedTokens{toks, states}, nil
+		jt := judgedTokens{tokens: toks, states: states}
+		if pe != nil {
+			jt.denied = pe.Denied
+		}
+		return jt, nil
 	}, func(jt judgedTokens, err error) []action {
 		if m.screen != screenAccount || m.acct.gen != gen {
 			return nil
@@ -110,7 +120,7 @@ func (s *accountScreen) loadServer(m *Model, gen int) tea.Cmd {
 		s := &m.acct
 		first := !s.tokLoaded
 		s.tokLoaded, s.tokErr = true, err
-		s.tokens, s.states = jt.tokens, jt.states
+		s.tokens, s.states, s.denied = jt.tokens, jt.states, jt.denied
 		s.syncRows()
 		if first {
 			// The page is complete only now: it starts at its top, not
@@ -211,11 +221,14 @@ func (s *accountScreen) sections() []section {
 		case k.Session:
 			out = append(out, section{title: k.Title, rows: []acctRow{{kind: rowSession}}})
 		case k.PerTeam:
-			out = append(out, teamSections(k, byKind(k.Kind), loading)...)
+			out = append(out, teamSections(k, byKind(k.Kind), loading, s.denied)...)
 		default:
 			empty := loading
 			if k.Kind == info.Creates {
 				empty = emptyOr(loading, "none · n creates one")
+			}
+			if d, ok := deniedIn(s.denied, k.Kind, ""); ok {
+				empty = notPermitted(d)
 			}
 			out = append(out, section{title: k.Title, rows: rows(byKind(k.Kind)), empty: empty, kind: k.Kind})
 		}
@@ -223,11 +236,36 @@ func (s *accountScreen) sections() []section {
 	return out
 }
 
-// teamSections are a kind's tokens in one section per team, by team name.
-func teamSections(k account.TokenKind, toks []*account.Token, loading string) []section {
+// deniedIn is the refused section of kind (and team), if any.
+func deniedIn(denied []account.DeniedSection, kind, team string) (account.DeniedSection, bool) {
+	for _, d := range denied {
+		if d.Kind == kind && d.Team == team {
+			return d, true
+		}
+	}
+	return account.DeniedSection{}, false
+}
+
+// notPermitted is a refused section's line: why, and what grants it.
+func notPermitted(d account.DeniedSection) string {
+	return "not permitted for this user · needs " + d.Grant
+}
+
+// teamSections are a kind's tokens in one section per team, by team name;
+// a team whose list the server refused says so in its own section.
+func teamSections(k account.TokenKind, toks []*account.Token, loading string, denied []account.DeniedSection) []section {
 	teams := map[string][]acctRow{}
 	for _, t := range toks {
 		teams[t.Team] = append(teams[t.Team], acctRow{kind: rowToken, tok: t})
+	}
+	empties := map[string]string{}
+	for _, d := range denied {
+		if d.Kind == k.Kind {
+			if _, ok := teams[d.Team]; !ok {
+				teams[d.Team] = nil // its own section, saying why it is empty
+			}
+			empties[d.Team] = notPermitted(d)
+		}
 	}
 	names := make([]string, 0, len(teams))
 	for n := range teams {
@@ -239,7 +277,7 @@ func teamSections(k account.TokenKind, toks []*account.Token, loading string) []
 	}
 	var out []section
 	for _, n := range names {
-		out = append(out, section{title: k.Title + " · team " + n, rows: teams[n], kind: k.Kind, team: n})
+		out = append(out, section{title: k.Title + " · team " + n, rows: teams[n], kind: k.Kind, team: n, empty: emptyOr(loading, empties[n])})
 	}
 	return out
 }
@@ -308,7 +346,8 @@ func (s *accountScreen) update(m *Model, msg tea.KeyPressMsg) []action {
 		}
 		return m.confirmDisableMFA(*st)
 	case key.Matches(msg, k.NewToken) && svc.Creates != "":
-		return acts(openDlg(newCreateDialog(m, *st)))
+		d := newCreateDialog(m, *st)
+		return acts(openDlg(d), runCmd(d.loadLimit(m)))
 	case key.Matches(msg, k.AutoRegen) && svc.AutoRegenerate:
 		if s.autoStopped != "" {
 			// t restarts it after a failure.
@@ -493,9 +532,21 @@ func rotateConsequence(st account.Status, t account.Token) []string {
 			"The service receiving this webhook must check the new token, or it will reject Mattermost's posts.",
 		}
 	case account.KindUserToken:
+		switch st.UserTokenRotation {
+		case account.RotatesInPlace:
+			return []string{
+				"Mattermost gives the user access token \"" + label + "\" a new secret at once; it keeps its id, and the old secret stops working immediately.",
+				"Whatever uses the old secret must get the new one. If the answer never arrives, keyturn will not retry: it tells you what to do.",
+			}
+		case account.RotatesByCreate:
+			return []string{
+				"keyturn creates a new user access token \"" + label + "\", saves it, checks that it works, then revokes the old one.",
+				"Whatever uses the old token stops working once it is revoked: give it the new one.",
+			}
+		}
 		return []string{
-			"keyturn creates a new user access token \"" + label + "\", saves it, checks that it works, then revokes the old one.",
-			"Whatever uses the old token stops working once it is revoked: give it the new one.",
+			"Mattermost gives the user access token \"" + label + "\" a new secret in place where it can (11.10 and later); otherwise keyturn creates a new token, saves it, checks that it works, then revokes the old one.",
+			"Whatever uses the old token stops working: give it the new one. The new one keeps the old one's lifetime.",
 		}
 	case account.KindPAT:
 		return []string{
@@ -599,13 +650,27 @@ func (m *Model) confirmSignOut(st account.Status) []action {
 		bindFlow(f, func(ctx context.Context, _ *account.Answer, _ bool) (struct{}, error) {
 			return struct{}{}, m.mgr.Logout(ctx, name)
 		}, func(_ struct{}, err error) []action {
-			if err != nil {
+			var local *account.LocalOnlyError
+			switch {
+			case errors.As(err, &local):
+				// Signed out here; the server has no call that ends it.
+				return acts(status("Signed out of "+name+" here; "+localOnlyWords(local)), reloadScreen())
+			case err != nil:
 				return acts(errorBanner("Sign-out of "+name, err), reloadScreen())
 			}
 			return acts(succeeded(name, "Signed out of "+name), reloadScreen())
 		}, nil)
 		return m.runAction("Sign out", f)
 	})))
+}
+
+// localOnlyWords says a session ended only here lasts on the server.
+func localOnlyWords(e *account.LocalOnlyError) string {
+	s := "the server cannot end a session without MFA: it stays valid until it expires"
+	if e.Expires != nil {
+		s += " at " + e.Expires.Local().Format("15:04")
+	}
+	return s
 }
 
 // View.
@@ -640,7 +705,15 @@ func (s *accountScreen) view(m *Model, w, h int) string {
 		}
 		state += m.st.Subtle.Render(" · credential in " + storeName(st.Store))
 	}
-	head = append(head, " "+state, "")
+	head = append(head, " "+state)
+	if soon := account.ExpiringSoon(s.tokens, m.clock); len(soon) > 0 {
+		names := make([]string, 0, len(soon))
+		for _, t := range soon {
+			names = append(names, t.Label+" (in "+roughUntil(m.clock, *t.Expires)+")")
+		}
+		head = append(head, " "+m.st.Warn.Render(truncate("⚠ expiring within 7 days: "+strings.Join(names, ", "), w-2)))
+	}
+	head = append(head, "")
 
 	type line struct {
 		text string
@@ -725,8 +798,21 @@ func (s *accountScreen) rowText(m *Model, r acctRow, w int) string {
 	if t.ID != "" && t.Kind != account.KindPAT {
 		parts = append(parts, truncate(t.ID, 10))
 	}
-	if t.Active != nil && !*t.Active {
-		parts = append(parts, "inactive")
+	status := ""
+	if t.Status == account.StateDisabled {
+		status = m.st.Warn.Render("disabled") + " "
+	}
+	mark := s.policyMark(m, t)
+	switch {
+	case mark != "": // the mark says when it expires
+	case t.Expires != nil && t.Status == account.StateExpired:
+		status = m.st.Error.Render("expired "+age(m.clock, *t.Expires)) + " "
+	case t.Expires != nil && t.Status == account.StateActive && t.Expires.Sub(m.clock) <= account.ExpiryWarning:
+		status = m.st.Warn.Render("expires in "+roughUntil(m.clock, *t.Expires)) + " "
+	case t.Expires != nil && t.Status == account.StateActive:
+		parts = append(parts, "expires in "+roughUntil(m.clock, *t.Expires))
+	case t.Expires == nil && t.Active != nil:
+		parts = append(parts, "no expiry")
 	}
 	if t.Created != nil {
 		parts = append(parts, "created "+age(m.clock, *t.Created))
@@ -741,7 +827,21 @@ func (s *accountScreen) rowText(m *Model, r acctRow, w int) string {
 	if t.Stored {
 		held = m.st.OK.Render("✓ saved …" + t.Fingerprint)
 	}
-	return m.st.Bold.Render(label) + " " + m.st.Subtle.Render(strings.Join(parts, " · ")) + "  " + held + s.policyMark(m, t)
+	return m.st.Bold.Render(label) + " " + status + m.st.Subtle.Render(strings.Join(parts, " · ")) + "  " + held + mark
+}
+
+// roughUntil is how long until t, for people: 3d, 5h, 20m.
+func roughUntil(now, t time.Time) string {
+	d := t.Sub(now)
+	switch {
+	case d >= 48*time.Hour:
+		return itoa(int(d.Hours()/24)) + "d"
+	case d >= time.Hour:
+		return itoa(int(d.Hours())) + "h"
+	case d >= time.Minute:
+		return itoa(int(d.Minutes())) + "m"
+	}
+	return "under a minute"
 }
 
 func (s *accountScreen) sessionText(m *Model, w int) string {

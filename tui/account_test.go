@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"keyturn/sandbox/mattermostsim"
 	"strings"
 	"testing"
 	"time"
@@ -189,6 +190,8 @@ func TestSignInNotStoredShowsTheCredential(t *testing.T) {
 
 func TestUserTokenCreateRotateRevoke(t *testing.T) {
 	h := newHarness(t, harnessOpts{})
+	// A server without in-place rotation (before 11.10): create, revoke.
+	h.sb.Mattermost.Configure(func(s *mattermostsim.Settings) { s.OlderServer = true })
 	h.signInMattermost()
 	h.press("n")
 	h.says("A new Mattermost user access token for admin", "Description:")
@@ -202,7 +205,8 @@ func TestUserTokenCreateRotateRevoke(t *testing.T) {
 	h.cursorTo("CI deploys")
 	h.contains("✓ saved …" + first.Fingerprint)
 	h.press("r")
-	h.says("keyturn creates a new user access token \"CI deploys\", saves it, checks that it works, then revokes the old one.")
+	// Not yet known how this server rotates: the dialog says both ways.
+	h.says("otherwise keyturn creates a new token, saves it, checks that it works, then revokes the old one.")
 	h.press("y")
 	second := h.m.topDialog().(*resultDialog).iss
 	if second.Name == first.Name {

@@ -24,6 +24,9 @@ const (
 	fIDType     = "idtype"
 	fIdentifier = "identifier"
 	fDevice     = "device"
+	fMobile     = "mobile"
+	fEmail      = "email"
+	fMFA        = "mfa"
 	fInsecure   = "insecure"
 	fSubmit     = "submit"
 )
@@ -31,7 +34,7 @@ const (
 // regionOther is the region choice that takes a URL instead.
 const regionOther = "other URL"
 
-var identifierTypes = []string{"MOBILE", "EMAIL", "USERNAME", "EXTERNALID"}
+var identifierTypes = account.CapillaryIdentifierTypes
 
 type formField struct {
 	label   string
@@ -81,6 +84,9 @@ func newAddAccountDialog(m *Model) *addAccountDialog {
 	d.fields[fIdentifier] = text("Value", "with country code: 919999000001", 256)
 	d.fields[fDevice] = text("Device ID", "any stable id for this device", 128)
 	d.fields[fDevice].input.SetValue("keyturn")
+	d.fields[fMobile] = text("Mobile", "the user's mobile, with country code", 32)
+	d.fields[fEmail] = text("Email", "or the user's email address", 256)
+	d.fields[fMFA] = &formField{label: "MFA step", choices: account.MFAModes}
 	d.fields[fInsecure] = &formField{label: "allow plain http to a host that is not this machine"}
 	d.fields[fSubmit] = &formField{label: "Add account"}
 	d.focus = fService
@@ -111,7 +117,11 @@ func (d *addAccountDialog) order() []string {
 		if d.region() == regionOther {
 			out = append(out, fURL, fInsecure)
 		}
-		return append(out, fBrand, fIDType, fIdentifier, fDevice, fSubmit)
+		out = append(out, fBrand, fIDType, fIdentifier)
+		if d.fields[fIDType].choices[d.fields[fIDType].choice] == account.IdentifierUsername {
+			out = append(out, fMobile, fEmail) // token/generate needs one with a user name
+		}
+		return append(out, fDevice, fMFA, fSubmit)
 	}
 	return []string{fService, fName, fURL, fUser, fInsecure, fSubmit}
 }
@@ -227,6 +237,10 @@ func (d *addAccountDialog) candidate() config.Account {
 		a.IdentifierType = d.fields[fIDType].choices[d.fields[fIDType].choice]
 		a.Identifier = v(fIdentifier)
 		a.DeviceID = v(fDevice)
+		a.MFA = d.fields[fMFA].choices[d.fields[fMFA].choice]
+		if a.IdentifierType == account.IdentifierUsername {
+			a.Mobile, a.Email = v(fMobile), v(fEmail)
+		}
 	default:
 		a.URL = v(fURL)
 		a.User = v(fUser)
@@ -240,7 +254,7 @@ func (d *addAccountDialog) fieldError(name string) string {
 	c := d.candidate()
 	good := config.Account{Name: "x", Service: c.Service, URL: "https://example.com", User: "x"}
 	if account.Info(c.Service).SignIn.Identity {
-		good = config.Account{Name: "x", Service: c.Service, URL: "https://example.com", Brand: "b", DeviceID: "d", IdentifierType: c.IdentifierType, Identifier: "1"}
+		good = config.Account{Name: "x", Service: c.Service, URL: "https://example.com", Brand: "b", DeviceID: "d", IdentifierType: c.IdentifierType, Identifier: "1", Mobile: "1"}
 	}
 	switch name {
 	case fName:
@@ -258,6 +272,16 @@ func (d *addAccountDialog) fieldError(name string) string {
 		}
 	case fDevice:
 		good.DeviceID = c.DeviceID
+	case fMobile:
+		good.Mobile, good.Email = c.Mobile, c.Email
+		if msg := identifierProblem("MOBILE", c.Mobile); msg != "" {
+			return msg
+		}
+	case fEmail:
+		if msg := identifierProblem("EMAIL", c.Email); msg != "" {
+			return msg
+		}
+		return ""
 	default:
 		return ""
 	}

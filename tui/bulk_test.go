@@ -700,3 +700,36 @@ func TestRotateAllRocketChatRetryFailingKeepsTheReport(t *testing.T) {
 		t.Fatal("the run is still held after its report closed")
 	}
 }
+
+// A server that remembers no passed second factor: after the first token
+// the run asks a code for each token in turn, counting those left, and
+// ends with all rotated.
+func TestRotateAllRocketChatCodePerToken(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	h.signInRocketChat()
+	ctx := context.Background()
+	for _, name := range []string{"bulk-a", "bulk-b"} {
+		ans := &account.Answer{Method: methodTOTP, Code: h.code("rocketchat alice TOTP")}
+		if _, err := h.mgr.Create(ctx, rcAcct, name, false, ans); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h.sb.RocketChat.SetForgetsSecondFactor(true)
+	h.sb.Env.Clock.Advance(31 * time.Minute)
+	h.press("ctrl+r")
+	h.cursorTo("bulk-a")
+	h.press("R", "y")
+	h.dialogSays("One answer covers the whole batch of 3 personal access tokens")
+	h.typeText(h.code("rocketchat alice TOTP"))
+	h.press("enter")
+	h.dialogSays("does not remember a passed second factor, so each token needs its own code: 2 personal access tokens are left")
+	h.sb.Env.Clock.Advance(30 * time.Second)
+	h.typeText(h.code("rocketchat alice TOTP"))
+	h.press("enter")
+	h.dialogSays("each token needs its own code: 1 personal access token is left")
+	h.sb.Env.Clock.Advance(30 * time.Second)
+	h.typeText(h.code("rocketchat alice TOTP"))
+	h.press("enter")
+	h.says("Rotated · Personal access tokens", "✓ 3 rotated")
+	h.lacks("failed")
+}

@@ -240,11 +240,14 @@ func outcomeWord(it account.BulkItem) string {
 }
 
 // bulkCounts are the report's totals by what the person must do.
-type bulkCounts struct{ ok, notSaved, failed, unknown, notStarted, skipped int }
+type bulkCounts struct{ ok, notSaved, failed, unknown, notStarted, skipped, undelivered int }
 
 func countItems(items []account.BulkItem) bulkCounts {
 	var c bulkCounts
 	for _, it := range items {
+		if deliveryFailed(it.Deliveries) > 0 {
+			c.undelivered++
+		}
 		switch outcomeWord(it) {
 		case "NOT saved":
 			c.notSaved++
@@ -284,6 +287,9 @@ func (d *bulkDialog) viewReport(m *Model, w, h int) string {
 	}
 	if c.skipped > 0 {
 		parts = append(parts, m.st.Subtle.Render("· "+itoa(c.skipped)+" already done"))
+	}
+	if c.undelivered > 0 {
+		parts = append(parts, m.st.Error.Render("✗ "+itoa(c.undelivered)+" not delivered"))
 	}
 	head = append(head, strings.Join(parts, "  "))
 	if r.stopped {
@@ -344,6 +350,11 @@ func (d *bulkDialog) list(m *Model, w, h int) []string {
 		case "rotated":
 			mark = m.st.OK.Render("✓")
 			outcome = m.st.OK.Render("rotated") + m.st.Subtle.Render(" · saved …"+it.Fingerprint)
+			if n := deliveryFailed(it.Deliveries); n > 0 {
+				outcome += m.st.Error.Render(" · " + itoa(n) + " not delivered")
+			} else if len(it.Deliveries) > 0 {
+				outcome += m.st.Subtle.Render(" · delivered")
+			}
 		case "already done":
 			mark = m.st.Faint.Render("·")
 			outcome = m.st.Subtle.Render("already done")
@@ -409,6 +420,7 @@ func (d *bulkDialog) detail(m *Model, w, maxLines int) []string {
 		if it.Note != "" {
 			add(upperFirst(it.Note)+".", m.st.Subtle.Render)
 		}
+		b = append(b, deliveryLines(m, it.Deliveries, w, "")...)
 	case "already done":
 		add("Rotated by an earlier run; saved as "+it.Name+".", m.st.Subtle.Render)
 	case "unknown":

@@ -43,13 +43,14 @@ type keyMap struct {
 	RotateOverdue key.Binding
 
 	// Secrets (result dialog, vault, MFA setup).
-	Reveal key.Binding
-	Hide   key.Binding // the reveal key while a value is shown
-	Copy   key.Binding
-	Retry  key.Binding
-	Save   key.Binding // the first save of something not saved yet
-	Delete key.Binding
-	URI    key.Binding
+	Reveal  key.Binding
+	Hide    key.Binding // the reveal key while a value is shown
+	Copy    key.Binding
+	Retry   key.Binding
+	Save    key.Binding // the first save of something not saved yet
+	Deliver key.Binding
+	Delete  key.Binding
+	URI     key.Binding
 
 	// Forms and dialogs.
 	Submit    key.Binding
@@ -113,8 +114,11 @@ func defaultKeys() keyMap {
 		Copy:   b([]string{"c"}, "c", "copy"),
 		Retry:  b([]string{"s"}, "s", "save again"),
 		Save:   b([]string{"s"}, "s", "save"),
-		Delete: b([]string{"d"}, "d", "delete"),
-		URI:    b([]string{"u"}, "u", "show URI"),
+		// Deliver hands a rotated token to its consumers again. Not d:
+		// d deletes and removes elsewhere.
+		Deliver: b([]string{"p"}, "p", "deliver again"),
+		Delete:  b([]string{"d"}, "d", "delete"),
+		URI:     b([]string{"u"}, "u", "show URI"),
 
 		Submit:    b([]string{"enter"}, "enter", "submit"),
 		NextField: b([]string{"tab", "down"}, "tab", "next field"),

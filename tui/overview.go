@@ -281,6 +281,7 @@ func (s *overviewScreen) full(m *Model) []key.Binding {
 type judgedTokens struct {
 	tokens []account.Token
 	states map[string]account.InventoryToken
+	denied []account.DeniedSection // the sections the server did not permit
 }
 
 // policyMark is the account screen's mark for a token its policy or

@@ -115,7 +115,8 @@ func TestDestructiveAndHarmlessKeysDiffer(t *testing.T) {
 	destructive := map[string]key.Binding{"rotate": k.Rotate, "rotate all": k.RotateAll, "revoke": k.Revoke,
 		"delete": k.Delete, "remove": k.Remove, "sign out": k.SignOut, "disable MFA": k.MFAOff}
 	harmless := map[string]key.Binding{"reveal": k.Reveal, "hide": k.Hide, "copy": k.Copy, "open": k.Open, "fetch": k.Fetch,
-		"refresh": k.Refresh, "show URI": k.URI, "filter": k.Filter, "vault": k.Vault, "help": k.Help, "save again": k.Retry}
+		"refresh": k.Refresh, "show URI": k.URI, "filter": k.Filter, "vault": k.Vault, "help": k.Help, "save again": k.Retry,
+		"save": k.Save, "deliver again": k.Deliver, "history": k.History, "all tokens": k.Overview}
 	for dn, d := range destructive {
 		for hn, h := range harmless {
 			for _, dk := range d.Keys() {

@@ -65,6 +65,13 @@ func (m *Model) remedyText(r account.Remedy) string {
 		return m.keys.Revoke.Help().Key + " on the old token revokes it"
 	case account.DisableMFA:
 		return m.keys.MFAOff.Help().Key + " on " + name + "'s screen disables MFA first"
+	case account.Expire:
+		if r.After > 0 {
+			return "Choose an expiry within " + account.FormatAge(r.After) + " (the server's maximum)"
+		}
+		return "Choose an expiry: the server requires one"
+	case account.Deliver:
+		return "Fix the consumer, then run 'keyturn deliver " + account.SecretName(name, r.Ref) + "' (after a single rotation, " + m.keys.Deliver.Help().Key + " in its result delivers again)"
 	}
 	return ""
 }

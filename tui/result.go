@@ -22,8 +22,10 @@ type resultDialog struct {
 	storeErr error
 	revealed bool
 	saving   int // the save-again operation
-	leaving  bool
-	note     string
+	// delivering is the deliver-again operation.
+	delivering int
+	leaving    bool
+	note       string
 }
 
 // issuedTitles name the three ends of a flow that issues or reads a token.
@@ -93,6 +95,11 @@ func (d *resultDialog) update(m *Model, msg tea.Msg) []action {
 			return nil
 		}
 		return acts(runCmd(d.retry(m)))
+	case key.Matches(k, m.keys.Deliver) && d.saved() && deliveryFailed(d.iss.Deliveries) > 0:
+		if m.running(d.delivering) {
+			return nil
+		}
+		return acts(runCmd(d.redeliver(m)))
 	case key.Matches(k, m.keys.Close):
 		if m.running(d.saving) {
 			if key.Matches(k, m.keys.Cancel) {
@@ -171,6 +178,10 @@ func (d *resultDialog) view(m *Model, w, h int) string {
 	for _, r := range iss.Next {
 		b = append(b, m.st.Warn.Render(wrap("• "+m.remedyWords(r), inner)))
 	}
+	b = append(b, deliveryLines(m, iss.Deliveries, inner, "press "+m.keys.Deliver.Help().Key+" to deliver again")...)
+	if m.running(d.delivering) {
+		b = append(b, spinnerLine(m, "Delivering…"))
+	}
 	if d.note != "" {
 		b = append(b, m.st.Accent.Render(wrap(d.note, inner)))
 	}
@@ -194,6 +205,9 @@ func (d *resultDialog) short(k keyMap) []key.Binding {
 	bs := []key.Binding{reveal, k.Copy}
 	if !d.saved() {
 		bs = append(bs, k.Retry)
+	}
+	if d.saved() && deliveryFailed(d.iss.Deliveries) > 0 {
+		bs = append(bs, k.Deliver)
 	}
 	return append(bs, k.Close)
 }
