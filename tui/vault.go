@@ -23,6 +23,10 @@ type vaultScreen struct {
 	fetching int
 }
 
+func newVaultScreen() vaultScreen {
+	return vaultScreen{rows: list[keystore.Entry]{}.identified(func(e keystore.Entry) string { return e.Name })}
+}
+
 func (s *vaultScreen) load(m *Model) tea.Cmd {
 	s.gen++
 	gen := s.gen
@@ -59,7 +63,7 @@ func (s *vaultScreen) update(m *Model, msg tea.KeyPressMsg) []action {
 	switch {
 	case key.Matches(msg, k.Back):
 		return acts(runCmd(m.back()))
-	case s.rows.navigate(msg, listKeys{up: k.Up, down: k.Down}):
+	case s.rows.navigate(msg, listKeys{up: k.Up, down: k.Down, top: k.Top, bottom: k.Bottom}):
 	case key.Matches(msg, k.Refresh):
 		s.revealed = nil
 		return acts(runCmd(s.load(m)))
@@ -106,7 +110,7 @@ func (s *vaultScreen) update(m *Model, msg tea.KeyPressMsg) []action {
 					return acts(errorBanner("Could not delete "+name, err), reloadScreen())
 				}
 				delete(m.vault.revealed, name)
-				return acts(status("Deleted "+name), reloadScreen())
+				return acts(succeeded("", "Deleted "+name), reloadScreen())
 			}, nil)
 			return m.runAction("Delete", f)
 		})))
@@ -208,8 +212,22 @@ func (s *vaultScreen) view(m *Model, w, h int) string {
 	return strings.Join(lines, "\n")
 }
 
+// short is the footer: the entry keys only when there is an entry.
 func (s *vaultScreen) short(k keyMap) []key.Binding {
-	return []key.Binding{k.Back, k.Reveal, k.Copy, k.Delete, k.Refresh}
+	e, ok := s.selected()
+	if !ok {
+		return []key.Binding{k.Back, k.Refresh}
+	}
+	reveal := k.Reveal
+	if _, shown := s.revealed[e.Name]; shown {
+		reveal = k.Hide
+	}
+	return []key.Binding{k.Back, reveal, k.Copy, k.Delete, k.Refresh}
 }
 
-func (s *vaultScreen) full(m *Model) []key.Binding { return s.short(m.keys) }
+func (s *vaultScreen) full(m *Model) []key.Binding {
+	if s.rows.len() < 2 {
+		return s.short(m.keys)
+	}
+	return append(s.short(m.keys), m.keys.Top, m.keys.Bottom)
+}
