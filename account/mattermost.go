@@ -98,6 +98,11 @@ func (mattermostService) beginMFA(ctx context.Context, m *Manager, s *session, r
 		}
 		defer done()
 		gctx = ictx
+		// Marked before the request: a lost answer still leaves the
+		// server with a secret nobody holds.
+		if err := m.markMFAUnconfirmed(ctx, account, true); err != nil {
+			return nil, err
+		}
 	}
 	sec, err := mm.GenerateMFA(gctx, me.ID)
 	if err != nil {

@@ -45,6 +45,10 @@ type Status struct {
 	PendingFor string `json:"pending_for,omitempty"`
 	Extra      Extra  `json:"extra,omitempty"`
 	Insecure   bool   `json:"insecure_http,omitempty"`
+	// MFAUnconfirmed: since then the server holds a replaced TOTP secret
+	// that no code has confirmed; finishing the setup (or switching MFA
+	// off) is the way back to a working sign-in.
+	MFAUnconfirmed *time.Time `json:"mfa_unconfirmed,omitempty"`
 
 	// Expiring are stored tokens expired or expiring within ExpiryWarning
 	// (Show only).
@@ -101,7 +105,7 @@ func (c *Challenge) Error() string {
 		noun := strings.TrimPrefix(strings.TrimPrefix(c.What(), "a "), "the ")
 		fmt.Fprintf(&b, "%s: the %s was not accepted", c.Account, noun)
 	default:
-		fmt.Fprintf(&b, "%s: %s needs %s", c.Account, c.Service, c.What())
+		fmt.Fprintf(&b, "%s: %s needs %s", c.Account, ServiceName(c.Service), c.What())
 	}
 	if c.CodeSent {
 		if c.SentTo != "" {

@@ -82,6 +82,10 @@ func runAccountShow(cmd *cobra.Command, app *App, o *accountShowOptions) error {
 	if st.Pending != "" {
 		fmt.Fprintf(w, "waiting:    for %s ('keyturn login %s --code CODE')\n", st.PendingFor, st.Name)
 	}
+	if st.MFAUnconfirmed != nil {
+		fmt.Fprintf(w, "mfa:        secret replaced %s, not confirmed by a code: the authenticator's old entry no longer signs in\n", when(st.MFAUnconfirmed, now))
+		fmt.Fprintf(w, "            finish with 'keyturn mfa activate %s --code CODE' (a code from the new secret), or start again with 'keyturn mfa setup %s --replace'\n", st.Name, st.Name)
+	}
 	if st.Problem != "" {
 		fmt.Fprintf(w, "problem:    %s\n", st.Problem)
 	}

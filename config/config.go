@@ -81,6 +81,10 @@ type Account struct {
 	InsecureHTTP bool   `json:"insecure_http,omitempty"` // allow plain http to a non-loopback host
 	CAFile       string `json:"ca_file,omitempty"`
 
+	// MFAUnconfirmed is when the server replaced the account's active TOTP
+	// secret with one no code has confirmed yet (nil: none): the
+	// authenticator's old entry no longer signs in.
+	MFAUnconfirmed *time.Time `json:"mfa_unconfirmed,omitempty"`
 	// Server is what keyturn learned of the server's behaviour, kept so it
 	// is found out once; it is found out again when the version changes.
 	Server *ServerFacts `json:"server,omitempty"`

@@ -47,7 +47,9 @@ type accountScreen struct {
 	lastAuto    string
 }
 
-func newAccountScreen(name string) accountScreen { return accountScreen{name: name} }
+func newAccountScreen(name string) accountScreen {
+	return accountScreen{name: name, nav: list[acctRow]{}.identified(acctRow.id)}
+}
 
 // load reads the account's state, then its tokens and MFA state from the
 // server.
@@ -66,9 +68,14 @@ func (s *accountScreen) load(m *Model) tea.Cmd {
 		if err != nil {
 			return acts(errorBanner("Cannot read "+name, err))
 		}
+		wasIn := s.st != nil && s.st.SignedIn
 		s.st = val
-		if !s.st.SignedIn {
+		switch {
+		case !s.st.SignedIn:
 			s.tokens, s.tokLoaded, s.tokErr, s.mfa, s.mfaErr = nil, true, nil, nil, nil
+		case !wasIn:
+			// Just signed in: the tokens are still to come.
+			s.tokLoaded = false
 		}
 		s.syncRows()
 		if !s.st.SignedIn {
@@ -111,9 +118,15 @@ func (s *accountScreen) loadServer(m *Model, gen int) tea.Cmd {
 			return nil
 		}
 		s := &m.acct
+		first := !s.tokLoaded
 		s.tokLoaded, s.tokErr = true, err
 		s.tokens, s.states, s.denied = jt.tokens, jt.states, jt.denied
 		s.syncRows()
+		if first {
+			// The page is complete only now: it starts at its top, not
+			// on the one row that was there while it loaded.
+			s.nav.moveTo(0)
+		}
 		return acts(errorBanner("Cannot list the tokens of "+name, err))
 	})
 	s.loads = append(s.loads, tid)
@@ -151,6 +164,14 @@ const (
 type acctRow struct {
 	kind rowKind
 	tok  *account.Token
+}
+
+// id tells rows apart across reloads: the token's kind and server id.
+func (r acctRow) id() string {
+	if r.tok == nil {
+		return itoa(int(r.kind))
+	}
+	return itoa(int(r.kind)) + "/" + r.tok.Kind + "/" + r.tok.Ref.String()
 }
 
 // section is a heading with its rows (or a line saying there are none).
@@ -304,7 +325,7 @@ func (s *accountScreen) update(m *Model, msg tea.KeyPressMsg) []action {
 	switch {
 	case key.Matches(msg, k.Back):
 		return acts(runCmd(m.back()))
-	case s.nav.navigate(msg, listKeys{up: k.Up, down: k.Down}):
+	case s.nav.navigate(msg, listKeys{up: k.Up, down: k.Down, top: k.Top, bottom: k.Bottom}):
 	case key.Matches(msg, k.Refresh):
 		return acts(runCmd(s.load(m)))
 	case key.Matches(msg, k.History):
@@ -325,8 +346,11 @@ func (s *accountScreen) update(m *Model, msg tea.KeyPressMsg) []action {
 	case key.Matches(msg, k.SignOut):
 		return m.confirmSignOut(*st)
 	case key.Matches(msg, k.MFA) && svc.MFA != nil:
-		return m.openMFA(*st, false)
+		return s.openMFA(m)
 	case key.Matches(msg, k.MFAOff) && svc.MFA != nil:
+		if _, off := s.mfaOffers(); !off {
+			return acts(status("MFA is not active on " + st.Name + ": there is nothing to disable"))
+		}
 		return m.confirmDisableMFA(*st)
 	case key.Matches(msg, k.NewToken) && svc.Creates != "":
 		d := newCreateDialog(m, *st)
@@ -354,7 +378,7 @@ func (s *accountScreen) update(m *Model, msg tea.KeyPressMsg) []action {
 		case ok && r.kind == rowToken:
 			return m.confirmRotate(*st, *r.tok)
 		case ok && r.kind == rowSession:
-			return m.rotateToken(*st, account.Token{Ref: account.Ref{Kind: account.KindSession}, Kind: account.KindSession, Label: "session"}, false)
+			return m.confirmRotate(*st, sessionToken)
 		}
 	case key.Matches(msg, k.Fetch):
 		if r, ok := s.selected(); ok && canFetch(r) {
@@ -366,20 +390,75 @@ func (s *accountScreen) update(m *Model, msg tea.KeyPressMsg) []action {
 		switch {
 		case ok && r.kind == rowToken:
 			return m.confirmRevoke(*st, *r.tok)
+		case ok && r.kind == rowSession && s.sessionStored():
+			return m.confirmRevoke(*st, sessionToken)
 		case ok && r.kind == rowSession:
-			return m.confirmRevoke(*st, account.Token{Ref: account.Ref{Kind: account.KindSession}, Kind: account.KindSession, Label: "session"})
+			return acts(status("No session token is stored: there is none to end. " + k.Rotate.Help().Key + " gets a new one."))
 		}
 	case key.Matches(msg, k.Open):
 		r, ok := s.selected()
 		if ok && r.kind == rowMFA {
-			return m.openMFA(*st, false)
+			return s.openMFA(m)
 		}
 		if ok {
-			return acts(status("r regenerates the selected token" + map[bool]string{true: ", x revokes it", false: ""}[canRevoke(r)] +
+			return acts(status("r rotates the selected token (asks first)" + map[bool]string{true: ", x revokes it", false: ""}[canRevoke(r)] +
 				map[bool]string{true: ", f stores the token the server holds now", false: ""}[canFetch(r)]))
 		}
 	}
 	return nil
+}
+
+// openMFA opens the MFA setup the account is ready for: a replaced secret
+// no code confirmed is resumed, not asked about again (the old one is gone
+// already); an active one is asked about at once.
+func (s *accountScreen) openMFA(m *Model) []action {
+	st := *s.st
+	if setup, _ := s.mfaOffers(); !setup {
+		return acts(status("TOTP is already active on " + st.Name + ". To set it up again, disable it first (" + m.keys.MFAOff.Help().Key + ", with a current code)."))
+	}
+	switch {
+	case st.MFAUnconfirmed != nil:
+		return m.openMFA(st, true)
+	case s.mfa != nil && *s.mfa:
+		return m.askReplaceMFA(st)
+	}
+	return m.openMFA(st, false)
+}
+
+// sessionToken stands for the Capillary session in the token operations.
+var sessionToken = account.Token{Ref: account.Ref{Kind: account.KindSession}, Kind: account.KindSession, Label: "session"}
+
+// sessionStored reports whether keyturn holds a session token: the row
+// says "no session token stored" otherwise, and there is none to end.
+func (s *accountScreen) sessionStored() bool {
+	if s.st != nil && s.st.Expires != nil {
+		return true
+	}
+	for _, t := range s.tokens {
+		if t.Kind == account.KindSession && (t.Stored || t.Expires != nil) {
+			return true
+		}
+	}
+	return false
+}
+
+// mfaOffers says whether m (set up, replace or resume) and M (disable)
+// would act on the account now, from what the server last said.
+func (s *accountScreen) mfaOffers() (setup, disable bool) {
+	if s.st == nil || !s.st.SignedIn {
+		return false, false
+	}
+	info := account.Info(s.st.Service).MFA
+	switch {
+	case info == nil:
+		return false, false
+	case s.mfa == nil:
+		// Not known yet (or the check failed): m asks the server.
+		return true, false
+	case !*s.mfa:
+		return true, false
+	}
+	return info.Replaceable || s.st.MFAUnconfirmed != nil, true
 }
 
 // canFetch: the server shows slash-command and webhook tokens, so keyturn
@@ -450,13 +529,13 @@ func rotateConsequence(st account.Status, t account.Token) []string {
 	switch t.Kind {
 	case account.KindCommand:
 		return []string{
-			"Mattermost replaces the token of the slash command " + label + " (team " + t.Team + ") at once.",
+			"Mattermost replaces the token of the slash command " + label + " in team " + t.Team + " at once.",
 			"The integration that checks this slash command's token must get the new one, or it will refuse Mattermost's requests.",
 			"If the answer never arrives, keyturn will not retry: it tells you how to check.",
 		}
 	case account.KindWebhook:
 		return []string{
-			"Mattermost replaces the token of the outgoing webhook \"" + label + "\" (team " + t.Team + ") at once.",
+			"Mattermost replaces the token of the outgoing webhook \"" + label + "\" in team " + t.Team + " at once.",
 			"The service receiving this webhook must check the new token, or it will reject Mattermost's posts.",
 		}
 	case account.KindUserToken:
@@ -481,13 +560,18 @@ func rotateConsequence(st account.Status, t account.Token) []string {
 			"Rocket.Chat replaces the personal access token \"" + label + "\" at once.",
 			"Every script or integration using it stops working until it gets the new token.",
 		}
+	case account.KindSession:
+		return []string{
+			"Capillary issues a new session token and keyturn saves it; the current one stops working at once.",
+			"Whatever uses the current session token must get the new one.",
+		}
 	}
 	return []string{"The server replaces the token."}
 }
 
 func (m *Model) confirmRotate(st account.Status, t account.Token) []action {
-	title := "Regenerate " + kindName(t.Kind) + "?"
-	return acts(openDlg(newConfirmDialog(title, rotateConsequence(st, t), "Regenerate", true, func() []action {
+	title := "Rotate " + kindName(t.Kind) + "?"
+	return acts(openDlg(newConfirmDialog(title, rotateConsequence(st, t), "Rotate", true, func() []action {
 		return m.rotateToken(st, t, true)
 	})))
 }
@@ -519,9 +603,9 @@ func (m *Model) fetchToken(st account.Status, t account.Token) []action {
 func describeToken(t account.Token) string {
 	switch t.Kind {
 	case account.KindCommand:
-		return "slash command " + t.Label + " (team " + t.Team + ")"
+		return "slash command " + t.Label + " in team " + t.Team
 	case account.KindWebhook:
-		return "outgoing webhook \"" + t.Label + "\" (team " + t.Team + ")"
+		return "outgoing webhook \"" + t.Label + "\" in team " + t.Team
 	case account.KindUserToken:
 		return "user access token \"" + t.Label + "\""
 	case account.KindPAT:
@@ -537,9 +621,9 @@ func (m *Model) confirmRevoke(st account.Status, t account.Token) []action {
 	var lines []string
 	switch t.Kind {
 	case account.KindCommand, account.KindWebhook:
-		return acts(status("Mattermost cannot revoke a " + kindName(t.Kind) + ", only regenerate it (r)"))
+		return acts(status("Mattermost cannot revoke a " + kindName(t.Kind) + ", only rotate it (r)"))
 	case account.KindSession:
-		lines = []string{"Capillary ends the current session token now. Anything using it is refused; regenerate (r) or sign in again to get a new one."}
+		lines = []string{"Capillary ends the current session token now. Anything using it is refused; rotate (r) or sign in again to get a new one."}
 	default:
 		lines = []string{
 			"The server deletes " + what + " now. Anything using it is refused from then on.",
@@ -555,7 +639,7 @@ func (m *Model) confirmRevoke(st account.Status, t account.Token) []action {
 			if err != nil {
 				return acts(errorBanner("Could not revoke "+what, err), reloadScreen())
 			}
-			return acts(status("Revoked "+what), reloadScreen())
+			return acts(succeeded(name, "Revoked "+what), reloadScreen())
 		}, nil)
 		return m.runAction("Revoke", f)
 	})))
@@ -581,7 +665,7 @@ func (m *Model) confirmSignOut(st account.Status) []action {
 			case err != nil:
 				return acts(errorBanner("Sign-out of "+name, err), reloadScreen())
 			}
-			return acts(status("Signed out of "+name), reloadScreen())
+			return acts(succeeded(name, "Signed out of "+name), reloadScreen())
 		}, nil)
 		return m.runAction("Sign out", f)
 	})))
@@ -731,6 +815,12 @@ func (s *accountScreen) rowText(m *Model, r acctRow, w int) string {
 			return m.st.Error.Render("could not check: " + truncate(s.mfaErr.Error(), w-20))
 		case s.mfa == nil:
 			return m.st.Subtle.Render("checking…")
+		case *s.mfa && s.st.MFAUnconfirmed != nil:
+			out := m.st.Warn.Render("! secret replaced, not confirmed by a code") + m.st.Faint.Render("  · m finishes the setup")
+			for _, l := range strings.Split(wrap("Replaced "+age(m.clock, *s.st.MFAUnconfirmed)+": sign-in needs the new secret, which keyturn no longer shows.", w-6), "\n") {
+				out += "\n " + m.st.Faint.Render(l)
+			}
+			return out
 		case *s.mfa && !account.Info(s.st.Service).MFA.Replaceable:
 			return m.st.OK.Render("✓ active") + m.st.Faint.Render("  · M disables (asks for a current code)")
 		case *s.mfa:
@@ -835,14 +925,20 @@ func (s *accountScreen) sessionText(m *Model, w int) string {
 			line += "\n " + m.st.Faint.Render(l)
 		}
 	}
-	return line + "\n " + m.st.Faint.Render("r regenerates now · x ends the session · t switches auto-regenerate")
+	hint := "r rotates now · t switches auto-regenerate"
+	if s.sessionStored() {
+		hint = "r rotates now · x ends the session · t switches auto-regenerate"
+	}
+	return line + "\n " + m.st.Faint.Render(hint)
 }
 
+// short is the footer: the keys that act on the screen and the row under
+// the cursor, and nothing else.
 func (s *accountScreen) short(k keyMap) []key.Binding {
 	st := s.st
 	bs := []key.Binding{k.Back}
 	if st == nil {
-		return bs
+		return append(bs, k.Refresh)
 	}
 	if !st.SignedIn {
 		return append(bs, k.SignIn, k.Refresh)
@@ -851,26 +947,91 @@ func (s *accountScreen) short(k keyMap) []key.Binding {
 	if svc.Creates != "" {
 		bs = append(bs, k.NewToken)
 	}
-	bs = append(bs, k.Rotate)
+	bs = append(bs, s.rowKeys(k)...)
 	if svc.AutoRegenerate {
 		bs = append(bs, k.AutoRegen)
 	}
-	// Slash-command and webhook tokens cannot be revoked, only
-	// regenerated: no revoke hint on those rows.
-	if r, ok := s.selected(); ok && canFetch(r) {
-		bs = append(bs, k.Fetch)
-	} else {
-		bs = append(bs, k.Revoke)
-	}
-	if svc.MFA != nil {
-		bs = append(bs, k.MFAShort)
+	if setup, _ := s.mfaOffers(); setup {
+		bs = append(bs, s.mfaKey(k, true))
 	}
 	// l (history) is in the help: the footer has no room left at 80
 	// columns.
 	return append(bs, k.SignOut)
 }
 
+// rowKeys are the keys that act on the row under the cursor.
+func (s *accountScreen) rowKeys(k keyMap) []key.Binding {
+	r, ok := s.selected()
+	switch {
+	case !ok:
+		return nil
+	case r.kind == rowSession && s.sessionStored():
+		return []key.Binding{k.Rotate, k.Revoke}
+	case r.kind == rowSession:
+		return []key.Binding{k.Rotate}
+	case r.kind != rowToken:
+		return nil
+	}
+	bs := []key.Binding{k.Rotate}
+	if canFetch(r) {
+		bs = append(bs, k.Fetch)
+	}
+	if canRevoke(r) {
+		bs = append(bs, k.Revoke)
+	}
+	return bs
+}
+
+// mfaKey is m as the footer (short) or the help names it: resuming a
+// replaced secret, replacing an active one, or a first setup.
+func (s *accountScreen) mfaKey(k keyMap, short bool) key.Binding {
+	desc := k.MFA.Help().Desc
+	switch {
+	case s.st.MFAUnconfirmed != nil:
+		desc = "finish MFA setup"
+	case short:
+		desc = k.MFAShort.Help().Desc
+	case s.mfa != nil && *s.mfa:
+		desc = "replace the MFA secret"
+	}
+	return key.NewBinding(key.WithKeys(k.MFA.Keys()...), key.WithHelp(k.MFA.Help().Key, desc))
+}
+
+// full is the help: every key that acts on this account now, the row's
+// included, with the movement keys.
 func (s *accountScreen) full(m *Model) []key.Binding {
 	k := m.keys
-	return []key.Binding{k.Back, k.SignIn, k.SignOut, k.NewToken, k.Rotate, k.RotateAll, k.Fetch, k.Revoke, k.MFA, k.MFAOff, k.AutoRegen, k.History, k.Vault, k.Edit}
+	st := s.st
+	bs := []key.Binding{k.Back, k.Refresh, k.Vault}
+	if st == nil {
+		return bs
+	}
+	bs = append(bs, k.Edit)
+	if !st.SignedIn {
+		return append(bs, k.SignIn)
+	}
+	svc := account.Info(st.Service)
+	if svc.Creates != "" {
+		bs = append(bs, k.NewToken)
+	}
+	bs = append(bs, s.rowKeys(k)...)
+	if sec, ok := s.selectedSection(); ok && sec.kind != "" && len(sec.rows) > 0 && svc.RotateAll() {
+		bs = append(bs, k.RotateAll)
+	}
+	if svc.AutoRegenerate {
+		bs = append(bs, k.AutoRegen)
+	}
+	setup, off := s.mfaOffers()
+	if setup {
+		bs = append(bs, s.mfaKey(k, false))
+	}
+	if off {
+		bs = append(bs, k.MFAOff)
+	}
+	again := key.NewBinding(key.WithKeys(k.SignIn.Keys()...), key.WithHelp(k.SignIn.Help().Key, "sign in again"))
+	bs = append(bs, again, k.SignOut, k.History)
+	if s.nav.len() > 1 {
+		bs = append(bs, k.Top, k.Bottom)
+	}
+	return bs
 }

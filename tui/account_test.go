@@ -18,6 +18,9 @@ import (
 func (h *harness) cursorTo(s string) {
 	h.t.Helper()
 	for i := 0; i < 40; i++ {
+		if i == 1 {
+			h.press("g") // not on the row already: search from the top
+		}
 		for _, l := range strings.Split(h.screen(), "\n") {
 			if strings.HasPrefix(strings.TrimSpace(l), "›") && strings.Contains(l, s) {
 				return
@@ -34,22 +37,22 @@ func TestRotateSlashCommandShowsWhereSaved(t *testing.T) {
 	h.cursorTo("/deploy")
 	h.contains("not held by keyturn")
 	h.press("r")
-	h.says("Regenerate slash-command token?",
-		"Mattermost replaces the token of the slash command /deploy (Deploy) (team ops) at once.",
+	h.says("Rotate slash-command token?",
+		"Mattermost replaces the token of the slash command /deploy (Deploy) in team ops at once.",
 		"The integration that checks this slash command's token must get the new one",
-		"y Regenerate", "n Cancel")
+		"y Rotate", "n Cancel")
 	h.press("y")
-	h.says("New slash-command token", "slash command /deploy (Deploy) (team ops)", "Token: ••••", "✓ Saved to the memory store")
+	h.says("New slash-command token", "slash command /deploy (Deploy) in team ops", "Token: ••••", "✓ Saved to the memory store")
 	iss := h.m.topDialog().(*resultDialog).iss
 	h.says("as " + iss.Name)
 	if !strings.HasPrefix(iss.Name, "mm/command/") {
 		t.Fatalf("saved as %s", iss.Name)
 	}
-	// Masked until r.
+	// Masked until space.
 	h.lacks(iss.Value)
-	h.press("r")
+	h.press("space")
 	h.contains(iss.Value)
-	h.press("r")
+	h.press("space")
 	h.lacks(iss.Value)
 	// c copies through OSC 52.
 	h.press("c")
@@ -72,9 +75,9 @@ func TestRotateCancelledAtTheConfirm(t *testing.T) {
 	h.signInMattermost()
 	h.cursorTo("CI events")
 	h.press("r")
-	h.says("Regenerate outgoing-webhook token?", "The service receiving this webhook must check the new token")
+	h.says("Rotate outgoing-webhook token?", "The service receiving this webhook must check the new token")
 	h.press("esc")
-	h.lacks("Regenerate outgoing-webhook token?")
+	h.lacks("Rotate outgoing-webhook token?")
 	for _, e := range h.ledgerOf("webhook") {
 		_ = e
 	}
@@ -275,11 +278,11 @@ func TestCapillaryRegenerateAndAutoRegenerate(t *testing.T) {
 	clock := time.Now()
 	h := newHarness(t, harnessOpts{now: func() time.Time { return clock }})
 	h.signInCapillary()
-	h.says("Session", "expires in", "auto-regenerate on", "r regenerates now")
+	h.says("Session", "expires in", "auto-regenerate on", "r rotates now")
 	before := *h.m.acct.st.Expires
-	// Regenerate now: no confirm (the old token lives until it expires).
+	// Rotate now: confirmed like every rotation.
 	h.cursorTo("expires in")
-	h.press("r")
+	h.press("r", "y")
 	h.says("New session token", "the Capillary session", "✓ Saved to the memory store (gone when keyturn exits) as cap/session")
 	h.press("enter")
 	// A minute before expiry, the open screen renews the session by itself.
@@ -357,7 +360,7 @@ func TestUnknownOutcomeIsReportedAndNotRetried(t *testing.T) {
 	h.cursorTo("/deploy")
 	h.says("f fetch")
 	h.press("f")
-	h.says("Current slash-command token", "slash command /deploy (Deploy) (team ops)", "✓ Saved to the memory store")
+	h.says("Current slash-command token", "slash command /deploy (Deploy) in team ops", "✓ Saved to the memory store")
 	iss := h.m.topDialog().(*resultDialog).iss
 	ledger := h.ledgerOf("command")
 	if len(ledger) != before+1 || iss.Value != ledger[len(ledger)-1].Token {
@@ -388,7 +391,7 @@ func TestMattermostCannotRevokeACommandToken(t *testing.T) {
 	h.signInMattermost()
 	h.cursorTo("/deploy")
 	h.press("x")
-	h.says("Mattermost cannot revoke a slash-command token, only regenerate it (r)")
+	h.says("Mattermost cannot revoke a slash-command token, only rotate it (r)")
 	if _, ok := h.m.topDialog().(*confirmDialog); ok {
 		t.Fatal("a confirm opened for an impossible revoke")
 	}
@@ -412,7 +415,9 @@ func TestResultDialogRevealIsOnDemand(t *testing.T) {
 	h.m.apply(h.m.showIssued("New session token", "", iss, nil))
 	h.says("New session token", "••••wxyz", "expires")
 	h.lacks("payload")
-	h.press("r")
+	h.press("r") // r rotates; it reveals nothing
+	h.lacks("payload")
+	h.press("space")
 	h.contains("eyJhbGciOiJIUzI1NiJ9.payload.sigwxyz")
 }
 
@@ -454,7 +459,7 @@ func TestRotateEscAfterTheServerIssuedSaysWhereItWent(t *testing.T) {
 	before := len(h.ledgerOf("webhook"))
 	h.sb.Env.Faults.Add(simnet.Rule{Path: "/regen_token", Fault: simnet.Slow, Delay: time.Second})
 	h.press("r")
-	h.says("Regenerate outgoing-webhook token?")
+	h.says("Rotate outgoing-webhook token?")
 	_, cmd := h.m.Update(keyMsg("y"))
 	h.run(cmd)
 	h.contains("Regenerating", "esc cancels")

@@ -346,7 +346,7 @@ func TestRotateAllNotSavedAsksBeforeLeavingAndQuitting(t *testing.T) {
 	h.press("y")
 	d := h.bulkDialog()
 	h.dialogSays("Rotated · Outgoing webhooks · team ops", "✗ 2 NOT saved", "✗ 2 tokens NOT saved",
-		"only in this window: s saves it again, c copies it", "The only copy: c copies it, r reveals it. Fix the store and save it again (s).",
+		"only in this window: s saves it again, c copies it", "The only copy: c copies it, space reveals it. Fix the store and save it again (s).",
 		"was issued but NOT saved", "failing on purpose")
 	if len(h.m.unsaved) != 2 {
 		t.Fatalf("unsaved: %d", len(h.m.unsaved))
@@ -360,11 +360,11 @@ func TestRotateAllNotSavedAsksBeforeLeavingAndQuitting(t *testing.T) {
 		// Masked until asked.
 		h.lacks(it.Value)
 	}
-	// r reveals the selected one, c copies it.
+	// space reveals the selected one, c copies it.
 	sel, _ := d.selected()
-	h.press("r")
+	h.press("space")
 	h.contains(sel.Value)
-	h.press("r")
+	h.press("space")
 	h.lacks(sel.Value)
 	h.press("c")
 	if len(h.clip) != 1 || h.clip[0] != sel.Value {

@@ -221,7 +221,7 @@ func (d *challengeDialog) view(m *Model, w, h int) string {
 		if ch.Locked {
 			b = append(b, wrap("Press esc, wait a few minutes, and start again.", inner))
 		} else {
-			b = append(b, m.st.Subtle.Render("Try again"+tryAgainHint(ch)+"."))
+			b = append(b, m.st.Subtle.Render(wrap("Try again"+tryAgainHint(ch)+".", inner)))
 		}
 	}
 	if d.note != "" {
@@ -249,7 +249,8 @@ func tryAgainHint(ch *account.Challenge) string {
 	case ch.IsPassword:
 		return ""
 	case ch.Method == methodTOTP:
-		return " with the code now shown in the authenticator app"
+		// Servers take each code once, and say no more than "invalid".
+		return " with the code now shown in the authenticator app. A code works once: if you just used this one, wait for the next (codes change every 30 seconds)"
 	case ch.CanResend:
 		return ", or press ctrl+r for a new code"
 	}

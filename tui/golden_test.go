@@ -143,6 +143,7 @@ func goldenScenes() map[string]func(m *Model) {
 			m.screen = screenAccount
 			m.acct = accountScreen{name: st.Name, st: &st, tokLoaded: true, tokens: []account.Token{{Ref: account.Ref{Kind: account.KindSession}, Kind: account.KindSession,
 				Label: "session of 919999000001", Expires: st.Expires, Stored: true, Fingerprint: "Q2x9"}}, lastAuto: "renewed automatically at 14:56:52, saved to the keyring as loyalty-eu/session"}
+			m.acct.syncRows() // the cursor on the session row, as the screen has it
 		},
 		"mfa-setup": func(m *Model) {
 			st := fixedAccounts()[0]
@@ -171,7 +172,7 @@ func goldenScenes() map[string]func(m *Model) {
 			m.acct = accountScreen{name: st.Name, st: &st, tokens: fixedTokens(), tokLoaded: true, mfa: pbool(true)}
 			m.acct.syncRows()
 			m.acct.nav.moveTo(2)
-			m.apply(m.showIssued("New slash-command token", "slash command /deploy (Deploy) (team ops)", &account.Issued{Name: "work-chat/command/p1s8w5n6xjgtdmc4b7y3k9h2ra",
+			m.apply(m.showIssued("New slash-command token", "slash command /deploy (Deploy) in team ops", &account.Issued{Name: "work-chat/command/p1s8w5n6xjgtdmc4b7y3k9h2ra",
 				Account: st.Name, Kind: account.KindCommand, Ref: "command:p1s8w5n6xjgtdmc4b7y3k9h2ra", Fingerprint: "x9k2", Stored: true, Store: "keyring",
 				Value: "7wq1hz3y5bsm8kq4f6j2d9e0x9k2"}, nil))
 		},

@@ -51,6 +51,7 @@ type harness struct {
 	mu       sync.Mutex
 	inflight int
 	clip     []string // what was sent to the clipboard (OSC 52)
+	quits    int      // tea.Quit commands that ran
 }
 
 type harnessOpts struct {
@@ -128,6 +129,9 @@ func (h *harness) deliver(msg tea.Msg) {
 	}()
 	switch msg := msg.(type) {
 	case nil, tickMsg, spinner.TickMsg:
+		return
+	case tea.QuitMsg:
+		h.quits++
 		return
 	case tea.BatchMsg:
 		for _, c := range msg {

@@ -76,7 +76,7 @@ func TestHostileServersReachNoScreen(t *testing.T) {
 
 	h.cursorTo("created just now") // the labels, escapes shown, leave no room for "/deploy"
 	h.press("r")
-	h.says("Regenerate slash-command token?")
+	h.says("Rotate slash-command token?")
 	check("regenerate confirm dialog")
 	h.press("y")
 	h.says("New slash-command token")

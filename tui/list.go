@@ -36,6 +36,7 @@ import (
 type list[T any] struct {
 	items  []T
 	hay    func(T) string // the text the filter searches; nil: no filter
+	id     func(T) string // what makes an item the same one after a reload; nil: its place
 	query  string         // lower case, trimmed
 	shown  []int          // indexes into items the filter keeps, in order
 	cursor int            // index into shown
@@ -45,11 +46,27 @@ type list[T any] struct {
 // case; hay nil means the list has no filter.
 func newList[T any](hay func(T) string) list[T] { return list[T]{hay: hay} }
 
-// setItems replaces the items (a reload): the cursor keeps its place,
-// clamped to the new length.
+// identified is the list with id saying which items are the same one
+// across reloads.
+func (l list[T]) identified(id func(T) string) list[T] {
+	l.id = id
+	return l
+}
+
+// setItems replaces the items (a reload): the cursor stays on the item it
+// was on when the list knows items apart (id) and the item is still
+// there, since an item inserted above must not slide another under the
+// cursor; otherwise it keeps its place, clamped to the new length.
 func (l *list[T]) setItems(items []T) {
+	was, had := l.selected()
 	l.items = items
 	l.refilter()
+	if had && l.id != nil {
+		key := l.id(was)
+		if l.selectFirst(func(it T) bool { return l.id(it) == key }) {
+			return
+		}
+	}
 	l.clamp()
 }
 

@@ -181,7 +181,7 @@ func TestMFASetupRocketChatWithBackupCodes(t *testing.T) {
 		t.Fatal("no backup codes")
 	}
 	h.lacks(d.backup[0])
-	h.press("r")
+	h.press("space")
 	h.contains(d.backup[0])
 	// Leaving without saving them asks.
 	h.press("enter")

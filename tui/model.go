@@ -96,6 +96,7 @@ type banner struct {
 	hint   string
 	remedy account.Remedy // the way out the error carries
 	key    key.Binding    // what carries it out from the banner (disabled if none)
+	acct   string         // the account it is about, if known
 }
 
 type tickMsg struct {
@@ -213,6 +214,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, cmd
 	case opDoneMsg:
 		cmd := m.handleOpDone(msg)
+		m.recheckQuit()
 		m.showWarnings()
 		return m, tea.Batch(cmd, m.settleQuit())
 	case signalMsg:
@@ -225,7 +227,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		return m, m.requestQuit()
 	case bulkProgressMsg:
-		return m, m.handleBulkProgress(msg)
+		cmd := m.handleBulkProgress(msg)
+		m.recheckQuit()
+		return m, cmd
 	case tea.KeyPressMsg:
 		return m, m.handleKey(msg)
 	}
@@ -316,10 +320,8 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 // requestQuit quits, after asking when a token exists only in memory or a
 // bulk rotation is running.
 func (m *Model) requestQuit() tea.Cmd {
-	n := len(m.unsaved)
-	rotating := m.bulk != nil && m.running(m.bulk.opID)
-	mfa := m.mfaAtRisk()
-	if n == 0 && !rotating && mfa == "" {
+	title, lines := m.quitRisks()
+	if len(lines) == 0 {
 		return m.quit()
 	}
 	for _, d := range m.dialogs {
@@ -327,6 +329,18 @@ func (m *Model) requestQuit() tea.Cmd {
 			return nil
 		}
 	}
+	c := newConfirmDialog(title, lines, "Quit anyway", true, func() []action { return acts(quitNow()) })
+	c.quit = true
+	m.pushDialog(c)
+	return nil
+}
+
+// quitRisks is what quitting now would lose, as the quit confirmation's
+// title and lines (none: nothing).
+func (m *Model) quitRisks() (string, []string) {
+	n := len(m.unsaved)
+	rotating := m.bulk != nil && m.running(m.bulk.opID)
+	mfa := m.mfaAtRisk()
 	title := "Quit with unsaved tokens?"
 	var lines []string
 	if n > 0 {
@@ -352,10 +366,25 @@ func (m *Model) requestQuit() tea.Cmd {
 		}
 		lines = append(lines, mfa)
 	}
-	c := newConfirmDialog(title, lines, "Quit anyway", true, func() []action { return acts(quitNow()) })
-	c.quit = true
-	m.pushDialog(c)
-	return nil
+	return title, lines
+}
+
+// recheckQuit keeps an open quit confirmation true after something ended:
+// it says what is still at risk, or goes when nothing is.
+func (m *Model) recheckQuit() {
+	for _, d := range m.dialogs {
+		c, ok := d.(*confirmDialog)
+		if !ok || !c.quit {
+			continue
+		}
+		title, lines := m.quitRisks()
+		if len(lines) == 0 {
+			m.closeDialog(c)
+			return
+		}
+		c.title, c.lines = title, lines
+		return
+	}
 }
 
 // quitConfirm is the quit confirmation when it is the top dialog.
@@ -428,7 +457,23 @@ func (m *Model) dialogOpen(d dialog) bool {
 
 func (m *Model) setStatus(s string) { m.status = s }
 
-// showError puts an error in the banner with what to do about it.
+// succeeded reports an action on an account that worked: the failure the
+// banner shows about that account (or about none) no longer stands.
+func (m *Model) succeeded(acct, s string) {
+	m.setStatus(s)
+	m.clearBannerFor(acct)
+}
+
+// clearBannerFor drops the banner when it is about acct, or about no
+// account in particular.
+func (m *Model) clearBannerFor(acct string) {
+	if m.banner != nil && (m.banner.acct == "" || m.banner.acct == acct) {
+		m.banner = nil
+	}
+}
+
+// showError puts an error in the banner with what to do about it. It
+// replaces the status line, which said how the last action went.
 func (m *Model) showError(title string, err error) {
 	if err == nil {
 		return
@@ -439,11 +484,18 @@ func (m *Model) showError(title string, err error) {
 	}
 	said := account.Explain(err)
 	b := &banner{title: title, msg: textsafe.Text(said.What), detail: textsafe.Text(said.Detail), hint: hintFor(err), key: key.NewBinding(key.WithDisabled())}
+	if m.screen == screenAccount {
+		b.acct = m.acct.name
+	}
 	if r, ok := m.remedyFor(err); ok {
 		b.remedy, b.key = r, m.remedyKey(r)
 		b.hint = joinHints(b.hint, m.remedyText(r))
+		if r.Account != "" {
+			b.acct = r.Account
+		}
 	}
 	m.banner = b
+	m.status = ""
 }
 
 // Unsaved tokens.
@@ -676,13 +728,17 @@ func (m *Model) shortHelp() []key.Binding {
 	case screenOverview:
 		return append(bs, m.overview.short(m.keys)...)
 	}
+	if m.accounts.filtering {
+		// q and ? are typed into the filter.
+		return m.accounts.short(m.keys)
+	}
 	return append(append(bs, m.accounts.short(m.keys)...), k.Quit)
 }
 
 // fullHelp is the help dialog's key map.
 func (m *Model) fullHelp() [][]key.Binding {
 	k := m.keys
-	global := []key.Binding{k.Up, k.Down, k.Open, k.Back, k.Refresh, k.Help, k.Quit, k.ForceQuit}
+	global := []key.Binding{k.Up, k.Down, k.Help, k.Quit, k.ForceQuit}
 	var screenKeys []key.Binding
 	switch m.screen {
 	case screenAccount:

@@ -256,13 +256,25 @@ func (s *overviewScreen) view(m *Model, w, h int) string {
 	return strings.Join(lines, "\n")
 }
 
+// short offers enter and R only where they act: on a row, and on an
+// account with something overdue.
 func (s *overviewScreen) short(k keyMap) []key.Binding {
-	return []key.Binding{k.Back, k.Open, k.RotateOverdue, k.Refresh}
+	bs := []key.Binding{k.Back}
+	if r, ok := s.rows.selected(); ok {
+		bs = append(bs, k.Open)
+		if len(s.overdue(r.acct)) > 0 {
+			bs = append(bs, k.RotateOverdue)
+		}
+	}
+	return append(bs, k.Refresh)
 }
 
 func (s *overviewScreen) full(m *Model) []key.Binding {
-	k := m.keys
-	return []key.Binding{k.Back, k.Open, k.RotateOverdue, k.Refresh, k.Top, k.Bottom}
+	bs := s.short(m.keys)
+	if s.rows.len() > 1 {
+		bs = append(bs, m.keys.Top, m.keys.Bottom)
+	}
+	return bs
 }
 
 // judgedTokens are an account's tokens with their states.

@@ -163,9 +163,9 @@ func (m *Model) loginFlow(st account.Status, password string) *flow {
 		if m.screen == screenAccounts {
 			// Opening the account clears the status line, so the
 			// "Signed in" status is not said here.
-			return acts(runCmd(tea.Batch(m.loadAccounts(), m.openAccount(name))))
+			return acts(resolved(name), runCmd(tea.Batch(m.loadAccounts(), m.openAccount(name))))
 		}
-		return acts(status("Signed in to "+name), reloadScreen())
+		return acts(succeeded(name, "Signed in to "+name), reloadScreen())
 	}, lateSignIn)
 	f.cancelled = func() []action { req.Password = ""; return nil }
 	return f

@@ -26,7 +26,8 @@ type vaultScreen struct {
 }
 
 func newVaultScreen(m *Model) vaultScreen {
-	return vaultScreen{rows: newList(vaultHay), find: newFilterBox(m, "filter by account, label, name or kind")}
+	rows := newList(vaultHay).identified(func(e keystore.Entry) string { return e.Name })
+	return vaultScreen{rows: rows, find: newFilterBox(m, "filter by account, label, name or kind")}
 }
 
 // vaultHay is what the filter searches.
@@ -145,7 +146,7 @@ func (s *vaultScreen) update(m *Model, msg tea.KeyPressMsg) []action {
 					return acts(errorBanner("Could not delete "+name, err), reloadScreen())
 				}
 				delete(m.vault.revealed, name)
-				return acts(status("Deleted "+name), reloadScreen())
+				return acts(succeeded("", "Deleted "+name), reloadScreen())
 			}, nil)
 			return m.runAction("Delete", f)
 		})))
@@ -264,11 +265,29 @@ func (s *vaultScreen) view(m *Model, w, h int) string {
 	return strings.Join(lines, "\n")
 }
 
+// short is the footer: the entry keys only when there is an entry.
 func (s *vaultScreen) short(k keyMap) []key.Binding {
 	if s.find.typing {
 		return []key.Binding{k.Submit, k.Cancel}
 	}
-	return []key.Binding{k.Back, k.Reveal, k.Copy, k.Delete, k.Filter, k.Refresh}
+	e, ok := s.selected()
+	if !ok {
+		bs := []key.Binding{k.Back, k.Refresh}
+		if len(s.rows.all()) > 0 {
+			bs = append(bs, k.Filter) // a filter that hides every row
+		}
+		return bs
+	}
+	reveal := k.Reveal
+	if _, shown := s.revealed[e.Name]; shown {
+		reveal = k.Hide
+	}
+	return []key.Binding{k.Back, reveal, k.Copy, k.Delete, k.Filter, k.Refresh}
 }
 
-func (s *vaultScreen) full(m *Model) []key.Binding { return s.short(m.keys) }
+func (s *vaultScreen) full(m *Model) []key.Binding {
+	if s.rows.len() < 2 {
+		return s.short(m.keys)
+	}
+	return append(s.short(m.keys), m.keys.Top, m.keys.Bottom)
+}

@@ -29,13 +29,13 @@ func TestVaultRevealCopyDelete(t *testing.T) {
 	for i := 0; i < 5 && !strings.Contains(h.selectedVaultName(), iss.Name); i++ {
 		h.press("down")
 	}
-	h.press("r")
+	h.press("space")
 	h.contains(iss.Value)
 	h.press("c")
 	if len(h.clip) != 1 || h.clip[0] != iss.Value {
 		t.Fatal("c did not copy the secret")
 	}
-	h.press("r")
+	h.press("space")
 	h.lacks(iss.Value)
 	h.press("d")
 	h.says("Delete "+iss.Name+"?", "The token itself keeps working on the server")
