@@ -363,9 +363,9 @@ func (s *accountScreen) update(m *Model, msg tea.KeyPressMsg) []action {
 			s.autoOff = !s.autoOff
 		}
 		if s.autoOff {
-			return acts(status("Auto-regeneration off"))
+			return acts(status("Auto-rotation off"))
 		}
-		return acts(status("Auto-regeneration on: the session is renewed a minute before it expires"), runCmd(s.autoRegen(m)))
+		return acts(status("Auto-rotation on: the session is renewed a minute before it expires"), runCmd(s.autoRegen(m)))
 	case key.Matches(msg, k.RotateAll) && svc.RotateAll():
 		sec, ok := s.selectedSection()
 		if !ok || sec.kind == "" || len(sec.rows) == 0 {
@@ -498,7 +498,7 @@ func (s *accountScreen) autoRegen(m *Model) tea.Cmd {
 	s.autoFor = *st.Expires
 	name := s.name
 	var cmd tea.Cmd
-	s.autoOp, cmd = startOpLate(m, "Regenerating the session…", func(ctx context.Context) (*account.Issued, error) {
+	s.autoOp, cmd = startOpLate(m, "Rotating the session…", func(ctx context.Context) (*account.Issued, error) {
 		return m.mgr.Rotate(ctx, name, account.Ref{Kind: account.KindSession}, nil)
 	}, func(iss *account.Issued, err error) []action {
 		var ns *account.NotStoredError
@@ -506,13 +506,13 @@ func (s *accountScreen) autoRegen(m *Model) tea.Cmd {
 			if m.screen == screenAccount && m.acct.name == name {
 				m.acct.autoStopped = "the last token was not saved"
 			}
-			return append(m.showIssued("Session regenerated, but NOT saved", "keyturn renewed the session before it expired, and the store refused the new token.", ns.Issued, ns.Err), reloadScreen())
+			return append(m.showIssued("Session rotated, but NOT saved", "keyturn renewed the session before it expired, and the store refused the new token.", ns.Issued, ns.Err), reloadScreen())
 		}
 		if err != nil {
 			if m.screen == screenAccount && m.acct.name == name {
 				m.acct.autoStopped = "stopped after a failure"
 			}
-			return acts(errorBanner("Automatic regeneration of "+name+"'s session failed", err), reloadScreen())
+			return acts(errorBanner("Automatic rotation of "+name+"'s session failed", err), reloadScreen())
 		}
 		if m.screen == screenAccount && m.acct.name == name && iss != nil {
 			m.acct.lastAuto = "renewed automatically at " + m.clock.Local().Format("15:04:05") + ", saved to " + storeName(iss.Store) + " as " + iss.Name
@@ -582,11 +582,11 @@ func (m *Model) rotateToken(st account.Status, t account.Token, _ bool) []action
 	name := st.Name
 	ref := t.Ref
 	what := describeToken(t)
-	f := &flow{title: "Regenerate · " + what, label: "Regenerating " + kindName(t.Kind) + "…", acct: name}
+	f := &flow{title: "Rotate · " + what, label: "Rotating " + kindName(t.Kind) + "…", acct: name}
 	bindFlow(f, func(ctx context.Context, ans *account.Answer, resend bool) (*account.Issued, error) {
 		return m.mgr.Rotate(ctx, name, ref, ans)
-	}, m.issuedDone(what, issuedTitles{notSaved: "Regenerated, but NOT saved", failed: "Could not regenerate " + what, saved: "New"}), lateIssued)
-	return m.runAction("Regenerate", f)
+	}, m.issuedDone(what, issuedTitles{notSaved: "Rotated, but NOT saved", failed: "Could not rotate " + what, saved: "New"}), lateIssued)
+	return m.runAction("Rotate", f)
 }
 
 // fetchToken stores the token the server holds now for a slash command or
@@ -913,11 +913,11 @@ func (s *accountScreen) sessionText(m *Model, w int) string {
 	}
 	switch {
 	case s.autoOff:
-		b = append(b, m.st.Faint.Render("auto-regenerate off (t)"))
+		b = append(b, m.st.Faint.Render("auto-rotate off (t)"))
 	case s.autoStopped != "":
-		b = append(b, m.st.Warn.Render("auto-regenerate "+s.autoStopped+" (t restarts)"))
+		b = append(b, m.st.Warn.Render("auto-rotate "+s.autoStopped+" (t restarts)"))
 	default:
-		b = append(b, m.st.Subtle.Render("auto-regenerate on"))
+		b = append(b, m.st.Subtle.Render("auto-rotate on"))
 	}
 	line := strings.Join(b, "  ·  ")
 	if s.lastAuto != "" {
@@ -925,9 +925,9 @@ func (s *accountScreen) sessionText(m *Model, w int) string {
 			line += "\n " + m.st.Faint.Render(l)
 		}
 	}
-	hint := "r rotates now · t switches auto-regenerate"
+	hint := "r rotates now · t switches auto-rotate"
 	if s.sessionStored() {
-		hint = "r rotates now · x ends the session · t switches auto-regenerate"
+		hint = "r rotates now · x ends the session · t switches auto-rotate"
 	}
 	return line + "\n " + m.st.Faint.Render(hint)
 }

@@ -112,7 +112,7 @@ func TestRotateNotSavedAsksBeforeLeavingAndQuitting(t *testing.T) {
 	if !ok {
 		t.Fatalf("no result dialog:\n%s", h.dump())
 	}
-	h.says("Regenerated, but NOT saved", "✗ NOT saved", "failing on purpose",
+	h.says("Rotated, but NOT saved", "✗ NOT saved", "failing on purpose",
 		"This window holds the only copy. Copy it (c), or fix the store and save it again (s).")
 	// The token is masked even now, until asked.
 	h.lacks(d.iss.Value)
@@ -278,7 +278,7 @@ func TestCapillaryRegenerateAndAutoRegenerate(t *testing.T) {
 	clock := time.Now()
 	h := newHarness(t, harnessOpts{now: func() time.Time { return clock }})
 	h.signInCapillary()
-	h.says("Session", "expires in", "auto-regenerate on", "r rotates now")
+	h.says("Session", "expires in", "auto-rotate on", "r rotates now")
 	before := *h.m.acct.st.Expires
 	// Rotate now: confirmed like every rotation.
 	h.cursorTo("expires in")
@@ -315,7 +315,7 @@ func TestCapillaryRegenerateAndAutoRegenerate(t *testing.T) {
 	h.sb.Env.Clock.Advance(renewed.Sub(h.sb.Env.Clock.Now()) - 20*time.Second)
 	clock = renewed.Add(-20 * time.Second)
 	h.send(tickMsg{})
-	h.says("✗ Automatic regeneration of cap's session failed", "auto-regenerate stopped after a failure (t restarts)")
+	h.says("✗ Automatic rotation of cap's session failed", "auto-rotate stopped after a failure (t restarts)")
 	attempts := len(h.ledgerOf("capillary-token"))
 	for range 3 {
 		clock = clock.Add(time.Second)
@@ -327,13 +327,13 @@ func TestCapillaryRegenerateAndAutoRegenerate(t *testing.T) {
 	// t restarts it, on purpose.
 	h.sb.Env.Faults.Clear()
 	h.press("esc", "t")
-	h.says("Auto-regeneration on", "renewed automatically")
+	h.says("Auto-rotation on", "renewed automatically")
 	if got := len(h.ledgerOf("capillary-token")); got != attempts+1 {
 		t.Fatalf("restarting ran %d regenerations, want 1", got-attempts)
 	}
 	// Off with t.
 	h.press("t")
-	h.says("Auto-regeneration off", "auto-regenerate off (t)")
+	h.says("Auto-rotation off", "auto-rotate off (t)")
 	clock = h.m.acct.st.Expires.Add(-10 * time.Second)
 	h.send(tickMsg{})
 	if got := len(h.ledgerOf("capillary-token")); got != attempts+1 {
@@ -348,13 +348,13 @@ func TestUnknownOutcomeIsReportedAndNotRetried(t *testing.T) {
 	h.sb.Env.Faults.Add(simnet.Rule{Path: "regen_token", Fault: simnet.DropAfterApply, Times: 1})
 	before := len(h.ledgerOf("command"))
 	h.press("r", "y")
-	h.says("✗ Could not regenerate slash command /deploy", "no answer came back", "the server may have rotated",
+	h.says("✗ Could not rotate slash command /deploy", "no answer came back", "the server may have rotated",
 		"What to do: Do not retry blindly", "f fetch the token the server holds now")
 	if got := len(h.ledgerOf("command")); got != before+1 {
 		t.Fatalf("the server issued %d tokens; want exactly 1 (no retry)", got-before)
 	}
 	h.press("esc")
-	h.lacks("Could not regenerate")
+	h.lacks("Could not rotate")
 
 	// f stores the token the lost answer held, and rotates nothing.
 	h.cursorTo("/deploy")
@@ -438,7 +438,7 @@ func TestHangingStoreEscStillShowsTheToken(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("the store was never called")
 	}
-	h.says("Regenerating slash-command token…", "esc cancels")
+	h.says("Rotating slash-command token…", "esc cancels")
 	_, cmd = h.m.Update(keyMsg("esc"))
 	h.run(cmd)
 	h.settle()
@@ -462,7 +462,7 @@ func TestRotateEscAfterTheServerIssuedSaysWhereItWent(t *testing.T) {
 	h.says("Rotate outgoing-webhook token?")
 	_, cmd := h.m.Update(keyMsg("y"))
 	h.run(cmd)
-	h.contains("Regenerating", "esc cancels")
+	h.contains("Rotating", "esc cancels")
 	for deadline := time.Now().Add(10 * time.Second); len(h.ledgerOf("webhook")) == before; time.Sleep(2 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatal("the regeneration never reached the server")

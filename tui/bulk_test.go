@@ -512,7 +512,7 @@ func TestRotateAllInterruptedRunOffersResume(t *testing.T) {
 			}
 		}
 	}
-	h.dialogSays("keyturn does not send it again: check the integration, or regenerate this token on its own", "no answer came back", "the server may have rotated the token")
+	h.dialogSays("keyturn does not send it again: check the integration, or rotate this token on its own", "no answer came back", "the server may have rotated the token")
 	h.press("enter")
 	h.lacks("Rotated ·")
 

@@ -424,7 +424,7 @@ func (d *bulkDialog) detail(m *Model, w, maxLines int) []string {
 	case "already done":
 		add("Rotated by an earlier run; saved as "+it.Name+".", m.st.Subtle.Render)
 	case "unknown":
-		add("keyturn does not send it again: check the integration, or regenerate this token on its own (r on the account screen).", m.st.Subtle.Render)
+		add("keyturn does not send it again: check the integration, or rotate this token on its own (r on the account screen).", m.st.Subtle.Render)
 		add(it.Error, m.st.Warn.Render)
 	case "not started":
 		add("Not started: the run was stopped before this token. It keeps its old value.", m.st.Subtle.Render)

@@ -210,7 +210,7 @@ func hintFor(err error) string {
 	case errors.As(err, &na):
 		return "Refresh the list with ctrl+r."
 	case errors.Is(err, keystore.ErrNotFound):
-		return "The store no longer holds it: sign in or regenerate to get a new one."
+		return "The store no longer holds it: sign in or rotate to get a new one."
 	case errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, keystore.ErrUnavailable):
 		return "The server or the store did not answer in time; check the connection and try again."
 	}

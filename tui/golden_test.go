@@ -277,7 +277,7 @@ func goldenScenes() map[string]func(m *Model) {
 		"banner-server": func(m *Model) {
 			m.accounts.rows.setItems(fixedAccounts())
 			m.accounts.loaded = true
-			m.showError("Could not regenerate /deploy (Deploy)", &client.APIError{Service: "mattermost", Status: 403, Code: "api.command.regen.app_error",
+			m.showError("Could not rotate /deploy (Deploy)", &client.APIError{Service: "mattermost", Status: 403, Code: "api.command.regen.app_error",
 				Message: "You do not have the appropriate permissions."})
 		},
 	}

@@ -103,7 +103,7 @@ func defaultKeys() keyMap {
 		RotateAll: b([]string{"R"}, "R", "rotate all"),
 		Fetch:     b([]string{"f"}, "f", "fetch"),
 		Revoke:    b([]string{"x"}, "x", "revoke"),
-		AutoRegen: b([]string{"t"}, "t", "auto-regenerate"),
+		AutoRegen: b([]string{"t"}, "t", "auto-rotate"),
 		History:   b([]string{"l"}, "l", "history"),
 
 		Overview:      b([]string{"i"}, "i", "all tokens"),

@@ -2,8 +2,11 @@ package tui
 
 import (
 	"context"
+	"reflect"
 	"strings"
 	"testing"
+
+	"charm.land/bubbles/v2/key"
 
 	"github.com/charmbracelet/colorprofile"
 	"github.com/charmbracelet/x/ansi"
@@ -157,4 +160,22 @@ func TestOverviewSaysMoreRowsExist(t *testing.T) {
 	h.contains("more below")
 	h.press("G")
 	h.contains("more above")
+}
+
+// One word for one action: the CLI rotates, so the app does too; no key
+// and no screen says "regenerate" (issue 16, item 10).
+func TestOneWordForRotation(t *testing.T) {
+	v := reflect.ValueOf(defaultKeys())
+	for i := range v.NumField() {
+		if b, ok := v.Field(i).Interface().(key.Binding); ok && strings.Contains(strings.ToLower(b.Help().Desc), "regenerat") {
+			t.Errorf("key %s says %q", v.Type().Field(i).Name, b.Help().Desc)
+		}
+	}
+	for name, setup := range goldenScenes() {
+		m := fixedModel(t, 120, 40, colorprofile.TrueColor)
+		setup(m)
+		if s := ansi.Strip(m.View().Content); strings.Contains(strings.ToLower(s), "regenerat") {
+			t.Errorf("%s says regenerate:\n%s", name, s)
+		}
+	}
 }

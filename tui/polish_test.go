@@ -187,7 +187,7 @@ func TestHelpAndFooterOfferOnlyWhatActs(t *testing.T) {
 	h.press("esc")
 	h.signInMattermost()
 	help := h.helpText()
-	for _, bad := range []string{"s sign in", "t auto-regenerate"} {
+	for _, bad := range []string{"s sign in", "t auto-rotate"} {
 		if strings.Contains(strings.ReplaceAll(help, "s sign in again", ""), bad) {
 			t.Errorf("a signed-in Mattermost account's help offers %q:\n%s", bad, help)
 		}

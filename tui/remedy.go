@@ -28,7 +28,7 @@ func (m *Model) remedyText(r account.Remedy) string {
 		}
 		return k.Help().Key + " " + k.Help().Desc
 	case account.Rotate:
-		return m.keys.Rotate.Help().Key + " on the token regenerates it"
+		return m.keys.Rotate.Help().Key + " on the token rotates it"
 	case account.CheckRef:
 		if r.Ref.Kind != "" {
 			return m.keys.Refresh.Help().Key + " refreshes the token list to check it"

@@ -42,7 +42,7 @@ func TestBannerOffersEveryWayOut(t *testing.T) {
 		{"locked keyring", &keystore.StoreError{Backend: "keyring", Other: keystore.KindFile, Err: keystore.ErrUnavailable}, "--store file"},
 		{"not signed in to another", wrap(account.Remedy{Action: account.SignIn, Account: "rc"}), "s sign in to rc"},
 		{"fetch", wrap(account.Remedy{Action: account.Fetch, Account: "mm", Ref: cmd}), "f fetch the token the server holds now"},
-		{"rotate", wrap(account.Remedy{Action: account.Rotate, Account: "mm", Ref: cmd}), "r on the token regenerates it"},
+		{"rotate", wrap(account.Remedy{Action: account.Rotate, Account: "mm", Ref: cmd}), "r on the token rotates it"},
 		{"ref gone", wrap(account.Remedy{Action: account.CheckRef, Account: "mm"}), "ctrl+r refreshes the token list"},
 	} {
 		h.m.showError("It failed", c.err)
@@ -65,7 +65,7 @@ func TestBannerRateLimitedSaysHowLongToWait(t *testing.T) {
 	h.cursorTo("/deploy")
 	h.sb.Env.Faults.Add(simnet.Rule{Method: "PUT", Path: "regen_token", Fault: simnet.RateLimit, Times: 1, RetryAfter: 12})
 	h.press("r", "y")
-	h.says("✗ Could not regenerate slash command /deploy", "rate limited", "wait 12s")
+	h.says("✗ Could not rotate slash command /deploy", "rate limited", "wait 12s")
 }
 
 // A credential the server no longer accepts (401) offers s, and s opens
@@ -106,7 +106,7 @@ func TestBannerFetchKeyFetchesTheRef(t *testing.T) {
 	h.sb.Env.Faults.Add(simnet.Rule{Path: "regen_token", Fault: simnet.DropAfterApply, Times: 1})
 	before := len(h.ledgerOf("command"))
 	h.press("r", "y")
-	h.says("✗ Could not regenerate slash command /deploy", "f fetch the token the server holds now")
+	h.says("✗ Could not rotate slash command /deploy", "f fetch the token the server holds now")
 	for range 12 {
 		h.press("up") // off the token: f must not depend on the cursor
 	}

@@ -174,7 +174,7 @@ func TestCapillaryOTPResendAndMFAStep(t *testing.T) {
 	h.contains("Capillary asks for the MFA", "Step done.", "MFA one-time code", "MFA password", "tab switches")
 	h.typeText(h.code("Capillary MFA OTP"))
 	h.press("enter")
-	h.contains("● Signed in with a key", "Session", "expires in", "auto-regenerate on")
+	h.contains("● Signed in with a key", "Session", "expires in", "auto-rotate on")
 }
 
 func TestRocketChatSignInOffersOnlyTheLoginMethod(t *testing.T) {
