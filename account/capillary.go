@@ -357,7 +357,7 @@ func (m *Manager) capillaryFinish(ctx context.Context, a config.Account, tokens 
 		if err != nil {
 			return err
 		}
-		return fmt.Errorf("%s: signed in, but the server sent no key, so the session cannot be regenerated; sign in again when it expires", a.Name)
+		return fmt.Errorf("%s: signed in, but the server sent no key, so the session cannot be renewed; sign in again when it expires", a.Name)
 	}
 	kerr := m.saveCredential(ctx, a.Name, credential{Via: viaKey, Key: tokens.Key, MFA: mfa})
 	if err != nil {

@@ -562,7 +562,7 @@ func TestInFlightNamesTheRequestUntilStored(t *testing.T) {
 	for deadline := time.Now().Add(5 * time.Second); len(fl) == 0 && time.Now().Before(deadline); time.Sleep(time.Millisecond) {
 		fl = w.mgr.InFlight()
 	}
-	if len(fl) != 1 || fl[0].Account != "mm" || fl[0].What != "the regeneration of mm "+ref.String() ||
+	if len(fl) != 1 || fl[0].Account != "mm" || fl[0].What != "the rotation of mm "+ref.String() ||
 		!strings.Contains(fl[0].Recover, "'keyturn token fetch mm "+ref.String()+"'") {
 		t.Fatalf("in flight: %+v", fl)
 	}

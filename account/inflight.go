@@ -13,7 +13,7 @@ import (
 // stored. Quitting waits for it; a forced quit names it and Recover.
 type InFlight struct {
 	Account string
-	What    string // "the regeneration of command:abc"
+	What    string // "the rotation of command:abc"
 	// Recover says how to find or undo what the server did if keyturn is
 	// forced to quit before the answer is stored.
 	Recover string
@@ -80,7 +80,7 @@ func inFlightIssue(acct string, ref Ref, inPlace bool) InFlight {
 
 func inFlightIssueRaw(acct string, ref Ref, inPlace bool) InFlight {
 	if inPlace {
-		return InFlight{Account: acct, What: fmt.Sprintf("the regeneration of %s %s", acct, ref), Recover: shellCheck(acct, ref)}
+		return InFlight{Account: acct, What: fmt.Sprintf("the rotation of %s %s", acct, ref), Recover: shellCheck(acct, ref)}
 	}
 	f := InFlight{Account: acct, What: fmt.Sprintf("the new %s on %s", kindNoun(ref.Kind), acct),
 		Recover: fmt.Sprintf("'keyturn token list %s' shows the tokens the server holds; revoke one keyturn does not hold with 'keyturn token revoke %s REF'.", acct, acct)}

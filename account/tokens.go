@@ -181,7 +181,7 @@ func (m *Manager) CreateExpiring(ctx context.Context, account, label string, byp
 		}
 		return iss, err
 	}
-	return nil, withRemedy(fmt.Errorf("%s accounts cannot create tokens; regenerate the session instead", s.acct.Service), Remedy{Action: Rotate, Account: account, Ref: Ref{Kind: KindSession}})
+	return nil, withRemedy(fmt.Errorf("%s accounts cannot create tokens; rotate the session instead", s.acct.Service), Remedy{Action: Rotate, Account: account, Ref: Ref{Kind: KindSession}})
 }
 
 // explainIssueError turns a failed call into what the person must know: a
@@ -340,7 +340,7 @@ func (m *Manager) Revoke(ctx context.Context, account string, ref Ref, ans *Answ
 			return fmt.Errorf("%s accounts have no Capillary session", s.acct.Service)
 		}
 	case KindCommand, KindWebhook:
-		return withRemedy(fmt.Errorf("%s tokens cannot be revoked on Mattermost, only regenerated", ref.Kind), Remedy{Action: Rotate, Account: account, Ref: ref})
+		return withRemedy(fmt.Errorf("%s tokens cannot be revoked on Mattermost, only rotated", ref.Kind), Remedy{Action: Rotate, Account: account, Ref: ref})
 	default:
 		return fmt.Errorf("cannot revoke %s", ref)
 	}

@@ -19,7 +19,8 @@ func newAccountEditCmd(app *App) *cobra.Command {
 without removing the account and adding it again. The name and the service stay.
 A signed-in account is not moved to another server or login: sign out first.`,
 		Example: `  keyturn account edit work-mm --url https://mm.example.com
-  keyturn account edit cap --region apac`,
+  keyturn account edit cap --region apac
+  keyturn account edit cap --mfa on`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.name = args[0]
@@ -31,8 +32,11 @@ A signed-in account is not moved to another server or login: sign out first.`,
 	f.StringVar(&o.user, "user", "", "the login: user name or email address")
 	f.StringVar(&o.brand, "brand", "", "Capillary: the brand")
 	f.StringVar(&o.deviceID, "device-id", "", "Capillary: the device id keyturn signs in as")
-	f.StringVar(&o.identifierType, "identifier-type", "", "Capillary: MOBILE, EMAIL, USERNAME or EXTERNALID")
+	f.StringVar(&o.identifierType, "identifier-type", "", "Capillary: MOBILE, EMAIL or USERNAME")
 	f.StringVar(&o.identifier, "identifier", "", "Capillary: the identifier's value")
+	f.StringVar(&o.mfa, "mfa", "", "Capillary: run the MFA step auto (when the token says MFA_PENDING), on or off")
+	f.StringVar(&o.mobile, "mobile", "", "Capillary: the mobile number a USERNAME identifier signs in with")
+	f.StringVar(&o.email, "email", "", "Capillary: the email address a USERNAME identifier signs in with")
 	f.StringVar(&o.region, "region", "", "Capillary: eu, apac, apac2, us or in (instead of --url)")
 	f.BoolVar(&o.insecureHTTP, "insecure-http", false, "allow plain http to a host that is not loopback")
 	f.StringVar(&o.caFile, "ca-file", "", "PEM file of CA certificates to trust for this server")
@@ -59,7 +63,7 @@ func runAccountEdit(cmd *cobra.Command, app *App, o *accountAddOptions) error {
 		return app.explain(ctx, err, "editing the account", "")
 	}
 	if !account.Info(st.Service).SignIn.Identity {
-		for _, flag := range []string{"brand", "device-id", "identifier-type", "identifier", "region"} {
+		for _, flag := range []string{"brand", "device-id", "identifier-type", "identifier", "region", "mfa", "mobile", "email"} {
 			if changed[flag] {
 				return usageError{fmt.Errorf("--%s is for Capillary accounts only", flag)}
 			}
@@ -77,6 +81,9 @@ func runAccountEdit(cmd *cobra.Command, app *App, o *accountAddOptions) error {
 		set("device-id", &a.DeviceID, o.deviceID)
 		set("identifier-type", &a.IdentifierType, o.identifierType)
 		set("identifier", &a.Identifier, o.identifier)
+		set("mfa", &a.MFA, o.mfa)
+		set("mobile", &a.Mobile, o.mobile)
+		set("email", &a.Email, o.email)
 		set("ca-file", &a.CAFile, o.caFile)
 		switch {
 		case changed["region"]:

@@ -14,6 +14,8 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"keyturn/account"
+	"keyturn/config"
+	"keyturn/sandbox/capillarysim"
 	"keyturn/sandbox/rocketchatsim"
 	"keyturn/sandbox/simnet"
 )
@@ -250,4 +252,18 @@ func TestAccountEditChangesOnlyTheFlagsGiven(t *testing.T) {
 	w.want(w.run("", "account", "edit", "mm"), ExitUsage, "edit with no flag")
 	w.want(w.run("", "account", "edit", "mm", "--brand", "x"), ExitUsage, "a Capillary flag on Mattermost")
 	w.want(w.run("", "account", "edit", "nobody", "--url", "https://x.example.com"), ExitFailure, "edit an unknown account")
+	w.want(w.run("", "account", "edit", "mm", "--mfa", "on"), ExitUsage, "a Capillary flag on Mattermost")
+
+	// Capillary's MFA mode and a USERNAME's mobile are edited like the rest.
+	w.want(w.run("", "account", "add", "cap", "--service", "capillary", "--url", w.sb.CapillaryURL, "--brand", capillarysim.SeedBrand,
+		"--device-id", capillarysim.SeedDeviceID, "--identifier-type", "USERNAME", "--identifier", "dave", "--mobile", "919999000004"), ExitOK, "add cap")
+	w.want(w.run("", "account", "edit", "cap", "--mfa", "on", "--email", "dave@example.com"), ExitOK, "edit --mfa --email")
+	cfg, err := config.Open(w.cfg).Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ := cfg.Account("cap")
+	if a.MFA != "on" || a.Email != "dave@example.com" || a.Mobile != "919999000004" {
+		t.Fatalf("after edit --mfa on --email: mfa %q email %q mobile %q", a.MFA, a.Email, a.Mobile)
+	}
 }

@@ -133,8 +133,8 @@ func TestBinarySignalDuringRegenerationStoresTheToken(t *testing.T) {
 				t.Fatalf("exit %d, want %d\nstderr: %s", code, ExitInterrupted, stderr)
 			}
 			for _, want := range []string{
-				"keyturn: " + signalName(sig) + ": waiting for the regeneration of mm " + ref + " to answer and be stored",
-				"keyturn: interrupted: waited for the regeneration of mm " + ref + " to answer before quitting",
+				"keyturn: " + signalName(sig) + ": waiting for the rotation of mm " + ref + " to answer and be stored",
+				"keyturn: interrupted: waited for the rotation of mm " + ref + " to answer before quitting",
 			} {
 				if !strings.Contains(stderr, want) {
 					t.Fatalf("stderr lacks %q:\n%s", want, stderr)
@@ -168,7 +168,7 @@ func TestBinarySecondSIGINTForcesAndNamesWhatMayBeLost(t *testing.T) {
 		t.Fatalf("exit %d, want %d\nstderr: %s", code, ExitInterrupted, stderr)
 	}
 	for _, want := range []string{
-		"quitting without waiting: the token from the regeneration of mm " + ref + " may be lost",
+		"quitting without waiting: the token from the rotation of mm " + ref + " may be lost",
 		"'keyturn token fetch mm " + ref + "' saves the token the server holds now",
 	} {
 		if !strings.Contains(stderr, want) {

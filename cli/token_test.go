@@ -85,7 +85,7 @@ func TestTokenMattermostCommandsWebhooksUserTokens(t *testing.T) {
 	}
 	r = w.run("", "token", "revoke", "mm", hook.RefString, "--yes")
 	w.want(r, 1, "revoke a webhook")
-	mustContain(t, "revoke a webhook", r.err, "only regenerate", "token rotate")
+	mustContain(t, "revoke a webhook", r.err, "only rotated", "token rotate")
 
 	// User access tokens: create, rotate (old revoked), revoke.
 	r = w.run("", "token", "create", "mm", "ci-bot", "--json")

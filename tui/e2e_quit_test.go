@@ -95,7 +95,7 @@ func TestE2ETmuxQuitDuringRegeneration(t *testing.T) {
 			default:
 				tm.keys("C-c")
 			}
-			tm.waitFor("Quitting…", "Waiting for the regeneration of mm "+ref.String()+" to answer and be stored")
+			tm.waitFor("Quitting…", "Waiting for the rotation of mm "+ref.String()+" to answer and be stored")
 			if strings.HasSuffix(how, "twice") {
 				// Forced by a signal, keyturn exits 130 as every command
 				// does; by the key, 1.
@@ -111,7 +111,7 @@ func TestE2ETmuxQuitDuringRegeneration(t *testing.T) {
 				tm.waitFor(exit)
 				// The message is wrapped at 120 columns: read it joined.
 				joined := tm.run("capture-pane", "-p", "-J", "-t", "e2e")
-				for _, want := range []string{"keyturn: quit without waiting: the token from the regeneration of mm " + ref.String() + " may be lost",
+				for _, want := range []string{"keyturn: quit without waiting: the token from the rotation of mm " + ref.String() + " may be lost",
 					"'keyturn token fetch mm " + ref.String() + "' saves the token the server holds now"} {
 					if !strings.Contains(joined, want) {
 						t.Fatalf("the terminal does not say %q:\n%s", want, joined)
@@ -122,9 +122,9 @@ func TestE2ETmuxQuitDuringRegeneration(t *testing.T) {
 			} else {
 				// After the screen closes the terminal says what the quit
 				// waited for; a signal exits 130, as for every command.
-				exit, said := "KEYTURN-EXIT=0", "keyturn: waited for the regeneration of mm "+ref.String()+" to answer and be stored before quitting"
+				exit, said := "KEYTURN-EXIT=0", "keyturn: waited for the rotation of mm "+ref.String()+" to answer and be stored before quitting"
 				if how == "SIGTERM" {
-					exit, said = "KEYTURN-EXIT=130", "keyturn: interrupted: waited for the regeneration of mm "+ref.String()+" to answer before quitting"
+					exit, said = "KEYTURN-EXIT=130", "keyturn: interrupted: waited for the rotation of mm "+ref.String()+" to answer before quitting"
 				}
 				tm.waitFor(exit)
 				if joined := tm.run("capture-pane", "-p", "-J", "-t", "e2e"); !strings.Contains(joined, said) {

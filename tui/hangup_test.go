@@ -67,7 +67,7 @@ func TestHangupQuitsEvenWhenTheAnswerCannotBeStored(t *testing.T) {
 	if _, cmd := h.m.Update(signalMsg{syscall.SIGHUP}); quits(cmd) {
 		t.Fatal("SIGHUP quit at once while a regeneration was on its way")
 	}
-	h.says("Waiting for the regeneration of mm command:")
+	h.says("Waiting for the rotation of mm command:")
 	if !h.pumpUntilQuit() {
 		t.Fatalf("stayed open after a hangup:\n%s", h.dump())
 	}

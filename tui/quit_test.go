@@ -108,7 +108,7 @@ func TestQuitWaitsForARegenerationInFlight(t *testing.T) {
 			if quits(cmd) {
 				t.Fatal(how + " quit at once while a regeneration was on its way")
 			}
-			h.says("Quitting…", "Waiting for the regeneration of mm command:", "to answer and be stored",
+			h.says("Quitting…", "Waiting for the rotation of mm command:", "to answer and be stored",
 				"ctrl+c again quits now: that token may then be lost")
 			// Other keys do nothing meanwhile.
 			_, cmd = h.m.Update(keyMsg("esc"))
@@ -162,7 +162,7 @@ func TestSecondCtrlCForcesQuitAndNamesWhatMayBeLost(t *testing.T) {
 		t.Fatalf("forced: %v", h.m.forced)
 	}
 	msg := (&ForcedQuitError{InFlight: h.m.forced}).Error()
-	for _, want := range []string{"quit without waiting: the token from the regeneration of mm command:", "may be lost", "'keyturn token fetch mm command:"} {
+	for _, want := range []string{"quit without waiting: the token from the rotation of mm command:", "may be lost", "'keyturn token fetch mm command:"} {
 		if !strings.Contains(msg, want) {
 			t.Fatalf("%q lacks %q", msg, want)
 		}
