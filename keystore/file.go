@@ -293,6 +293,11 @@ func (f *fileBackend) open(op, name string, data, pass []byte) (*payload, *sealK
 	return &p, &sealKey{salt: bytes.Clone(salt), kdf: k}, nil
 }
 
+// headerKey is the salt and parameters of a file written by seal.
+func headerKey(data []byte) *sealKey {
+	return &sealKey{salt: bytes.Clone(data[13 : 13+saltLen]), kdf: kdfParams{logN: data[10], r: data[11], p: data[12]}}
+}
+
 // seal encrypts p with pass under a fresh nonce, and under sk's salt and
 // parameters, or a fresh salt and the current parameters if sk is nil.
 func (f *fileBackend) seal(p *payload, pass []byte, sk *sealKey) ([]byte, error) {
