@@ -141,7 +141,8 @@ func (v *Vault) Delete(ctx context.Context, name string) error {
 }
 
 // List returns the index entries, sorted by name. With check, it also asks
-// the backend for each one and marks Missing those whose secret is gone; a
+// the backend which of them it holds (one List where the backend can list,
+// else a Get for each) and marks Missing those whose secret is gone; a
 // backend error other than not-found ends the check with that error.
 func (v *Vault) List(ctx context.Context, check bool) ([]Entry, error) {
 	c, err := v.idx.Load()
@@ -156,6 +157,16 @@ func (v *Vault) List(ctx context.Context, check bool) ([]Entry, error) {
 	if !check {
 		return out, nil
 	}
+	// A store that can name what it holds is asked once, not per entry
+	// (the file store decrypts the whole file on every Get).
+	if held, err := v.held(ctx); err != nil {
+		return nil, err
+	} else if held != nil {
+		for i := range out {
+			out[i].Missing = !held[out[i].Name]
+		}
+		return out, nil
+	}
 	for i := range out {
 		if _, err := v.b.Get(ctx, out[i].Name); err != nil {
 			if !errors.Is(err, ErrNotFound) {
@@ -165,6 +176,27 @@ func (v *Vault) List(ctx context.Context, check bool) ([]Entry, error) {
 		}
 	}
 	return out, nil
+}
+
+// held is the set of names the store holds, or nil when it cannot list
+// them.
+func (v *Vault) held(ctx context.Context) (map[string]bool, error) {
+	l, ok := v.b.(Lister)
+	if !ok {
+		return nil, nil
+	}
+	names, err := l.List(ctx)
+	if errors.Is(err, errors.ErrUnsupported) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	held := make(map[string]bool, len(names))
+	for _, n := range names {
+		held[n] = true
+	}
+	return held, nil
 }
 
 // ErrCannotList is wrapped by Unindexed's error when the store cannot name
