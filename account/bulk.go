@@ -114,221 +114,217 @@ func (m *Manager) RotateAll(ctx context.Context, account string, opts BulkOption
 		return nil, err
 	}
 	path := journalPath(m.cfg.Path, account, opts.Kind, opts.Team)
-	prior, err := readJournal(path)
+	prior, priorPath, err := m.readPriorJournal(path, account, opts)
 	if err != nil {
 		return nil, err
 	}
-	priorPath := path
-	if len(prior) == 0 {
-		// A run stopped by a keyturn that named journals the old way.
-		priorPath = legacyJournalPath(m.cfg.Path, account, opts.Kind, opts.Team)
-		if prior, err = readJournal(priorPath); err != nil {
-			return nil, err
-		}
-	}
-	if !opts.Resume {
-		for ref, e := range prior {
-			if e.Event == evSent || e.Event == evPlanned {
-				return nil, &InterruptedRunError{Ref: ref, Journal: priorPath}
-			}
-		}
-		prior = map[string]journalEntry{}
+	plan, err := planRotation(account, tokens, prior, opts.Resume, priorPath)
+	if err != nil {
+		return nil, err
 	}
 	j, err := openJournal(path, opts.Resume)
 	if err != nil {
 		return nil, err
+	}
+	for _, i := range plan.MarkUnknown {
+		if err := j.record(journalEntry{Ref: plan.Items[i].Ref, Event: evUnknown}); err != nil {
+			plan.Items[i].Error += "; " + err.Error()
+		}
+	}
+	for _, i := range plan.CheckStored {
+		if it := plan.Items[i]; m.holds(ctx, it.Name, it.Fingerprint) {
+			plan.Items[i] = savedSince(it)
+		}
+	}
+	// One sync puts every plan on disk before the first request.
+	if err := j.recordAll(plan.Plans); err != nil {
+		return nil, errors.Join(err, j.close())
 	}
 	// Secrets go to the store as they arrive; their index entries are
 	// written together every so often and at the end (the journal holds
 	// each one in between).
 	batch := m.vault.Batch()
 	s.put = batch.Put
-	flushDone := make(chan struct{})
-	flushed := make(chan struct{})
+	stopFlushing := flushEvery(ctx, batch, 500*time.Millisecond)
+	run := &bulkRun{m: m, ctx: ctx, s: s, j: j, gate: &rateGate{}, tokens: tokens, items: plan.Items, ans: opts.Answer,
+		progress: opts.Progress, prog: BulkProgress{Total: len(tokens), Skipped: plan.Settled}}
+	run.execute(plan, opts.Parallel)
+	stopFlushing()
+	run.markNotStarted()
+	jerr := errors.Join(j.close(), batch.Flush(ctx))
+	report := &BulkReport{Account: account, Items: run.items}
+	if opts.Resume {
+		jerr = errors.Join(jerr, m.repairAfterResume(ctx, account, report))
+	}
+	report.tally()
+	return report, jerr
+}
+
+// readPriorJournal is each ref's last event in the selection's journal,
+// and the journal it was read from: one a keyturn that named journals the
+// old way left, when the current one is empty.
+func (m *Manager) readPriorJournal(path, account string, opts BulkOptions) (map[string]journalEntry, string, error) {
+	prior, err := readJournal(path)
+	if err != nil || len(prior) > 0 {
+		return prior, path, err
+	}
+	legacy := legacyJournalPath(m.cfg.Path, account, opts.Kind, opts.Team)
+	prior, err = readJournal(legacy)
+	return prior, legacy, err
+}
+
+// flushEvery writes the batch's index entries every interval until the
+// returned stop is called, which waits for the last write to end.
+func flushEvery(ctx context.Context, batch *keystore.Batch, interval time.Duration) (stop func()) {
+	done := make(chan struct{})
+	stopped := make(chan struct{})
 	go func() {
-		defer close(flushed)
-		t := time.NewTicker(500 * time.Millisecond)
+		defer close(stopped)
+		t := time.NewTicker(interval)
 		defer t.Stop()
 		for {
 			select {
-			case <-flushDone:
+			case <-done:
 				return
 			case <-t.C:
 				_ = batch.Flush(ctx)
 			}
 		}
 	}()
-	report := &BulkReport{Account: account, Items: make([]BulkItem, len(tokens))}
-	var work, readBack []int
-	settled := 0
-	for i, t := range tokens {
-		item := BulkItem{Ref: t.Ref.String(), Label: t.Label, Team: t.Team}
-		last := prior[item.Ref]
-		switch {
-		case t.current != "" && last.Event == evNotStored:
-			// The stopped run's token was not saved; the server shows it.
-			readBack = append(readBack, i)
-			report.Items[i] = item
-			continue
-		case last.Was != "" && t.current != "" && last.Event != evDone:
-			// The server shows the token: if it is still the one the
-			// stopped run found, that run never rotated it; if not, it did
-			// and its answer (or the journal's record of it) was lost, and
-			// the server has the new one. Whatever the last event on disk:
-			// after a 429 the same ref may have been sent again.
-			if digest(t.current) == last.Was {
-				work = append(work, i)
-			} else {
-				readBack = append(readBack, i)
-			}
-			report.Items[i] = item
-			continue
-		}
-		switch last.Event {
-		case evDone:
-			item.Status, item.Fingerprint, item.Stored = BulkSkipped, prior[item.Ref].Fingerprint, true
-			item.Name = SecretName(account, t.Ref)
-			settled++
-		case evNotStored:
-			item.Name, item.Fingerprint = last.Name, last.Fingerprint
-			if m.holds(ctx, last.Name, last.Fingerprint) {
-				// Saved since (retried, or 'keyturn secret set').
-				item.Status, item.Stored = BulkSkipped, true
-			} else {
-				// Issued and handed out, never stored: keyturn has no copy.
-				item.Status, item.NotSaved = BulkFailed, true
-				item.Error = "issued by the stopped run but NOT saved: its value was printed then and keyturn has no copy; if it was not kept, rotate this token again"
-			}
-			settled++
-		case evSent, evUnknown, evPlanned:
-			item.Status = BulkUnknown
-			item.Error = "sent in the stopped run with no answer; the server may have rotated it (check the integration; rotate it on its own to be sure)"
-			settled++
-			if last.Event != evUnknown {
-				// Reported now: a later fresh run is no longer held back by it.
-				if err := j.record(journalEntry{Ref: item.Ref, Event: evUnknown}); err != nil {
-					item.Error += "; " + err.Error()
-				}
-			}
-		default:
-			work = append(work, i)
-		}
-		report.Items[i] = item
+	return func() {
+		close(done)
+		<-stopped
 	}
-	// One sync puts every plan on disk before the first request.
-	var plans []journalEntry
-	for _, i := range work {
-		if t := tokens[i]; t.current != "" {
-			plans = append(plans, journalEntry{Ref: t.Ref.String(), Event: evPlanned, Was: digest(t.current)})
-		}
-	}
-	if err := j.recordAll(plans); err != nil {
-		close(flushDone)
-		<-flushed
-		return nil, errors.Join(err, j.close())
-	}
+}
 
-	parallel := opts.Parallel
+// bulkRun is one run's workers and what they share: the items they
+// settle and the running count the Progress callback sees.
+type bulkRun struct {
+	m      *Manager
+	ctx    context.Context
+	s      *session
+	j      *journal
+	gate   *rateGate
+	tokens []Token
+	ans    *Answer
+
+	mu       sync.Mutex
+	items    []BulkItem
+	prog     BulkProgress
+	pmu      sync.Mutex // Progress calls come one at a time
+	progress func(BulkProgress)
+}
+
+// settle records a token's outcome and tells Progress.
+func (r *bulkRun) settle(i int, item BulkItem) {
+	r.mu.Lock()
+	r.items[i] = item
+	switch item.Status {
+	case BulkOK:
+		r.prog.Done++
+	case BulkUnknown:
+		r.prog.Unknown++
+	default:
+		r.prog.Failed++
+	}
+	r.prog.Last = item
+	p := r.prog
+	r.mu.Unlock()
+	r.report(p)
+}
+
+func (r *bulkRun) report(p BulkProgress) {
+	if r.progress != nil {
+		r.pmu.Lock()
+		r.progress(p)
+		r.pmu.Unlock()
+	}
+}
+
+// item is token i's item as planned; only its own worker settles it.
+func (r *bulkRun) item(i int) BulkItem {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.items[i]
+}
+
+func (r *bulkRun) rotate(i int) {
+	r.settle(i, r.m.rotateOne(r.ctx, r.s, r.j, r.gate, r.tokens[i], r.item(i), r.ans))
+}
+
+// execute reads back, then rotates, the plan's tokens: the one that signs
+// in last, the rest by parallel workers.
+func (r *bulkRun) execute(plan *rotationPlan, parallel int) {
 	if parallel <= 0 {
 		parallel = 4
 	}
-	gate := &rateGate{}
-	var (
-		mu   sync.Mutex
-		pmu  sync.Mutex // Progress calls come one at a time
-		prog = BulkProgress{Total: len(tokens), Skipped: settled}
-		wg   sync.WaitGroup
-		next = make(chan int)
-	)
-	if opts.Progress != nil {
-		opts.Progress(prog)
-	}
-	settle := func(i int, item BulkItem) {
-		mu.Lock()
-		report.Items[i] = item
-		switch item.Status {
-		case BulkOK:
-			prog.Done++
-		case BulkUnknown:
-			prog.Unknown++
-		default:
-			prog.Failed++
-		}
-		prog.Last = item
-		p := prog
-		mu.Unlock()
-		if opts.Progress != nil {
-			pmu.Lock()
-			opts.Progress(p)
-			pmu.Unlock()
-		}
-	}
+	r.report(r.prog)
+	next := make(chan int)
+	var wg sync.WaitGroup
 	for w := 0; w < parallel; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				settle(i, m.rotateOne(ctx, s, j, gate, tokens[i], report.Items[i], opts.Answer))
+				r.rotate(i)
 			}
 		}()
 	}
-	for _, i := range readBack {
-		settle(i, m.readBack(ctx, s, j, tokens[i], report.Items[i]))
+	for _, i := range plan.ReadBack {
+		r.settle(i, r.m.readBack(r.ctx, r.s, r.j, r.tokens[i], r.item(i)))
 	}
-	work, last := m.signInLast(ctx, s, tokens, work)
+	work, last := r.m.signInLast(r.ctx, r.s, r.tokens, plan.Work)
 	// With a second-factor answer, the first token goes alone: a single-use
 	// code (email) must pass once, and the server then remembers it for the
 	// batch, before the rest go in parallel.
-	if opts.Answer != nil && len(work) > 0 && parallel > 1 {
-		i := work[0]
+	if r.ans != nil && len(work) > 0 && parallel > 1 {
+		r.rotate(work[0])
 		work = work[1:]
-		settle(i, m.rotateOne(ctx, s, j, gate, tokens[i], report.Items[i], opts.Answer))
 	}
 feed:
 	for _, i := range work {
 		select {
 		case next <- i:
-		case <-ctx.Done():
+		case <-r.ctx.Done():
 			break feed
 		}
 	}
 	close(next)
 	wg.Wait()
 	for _, i := range last {
-		if ctx.Err() != nil {
-			break // left "not started" below
+		if r.ctx.Err() != nil {
+			break // left "not started" (markNotStarted)
 		}
-		settle(i, m.rotateOne(ctx, s, j, gate, tokens[i], report.Items[i], opts.Answer))
+		r.rotate(i)
 	}
-	close(flushDone)
-	<-flushed
-	for i := range report.Items {
-		if it := &report.Items[i]; it.Status == "" {
+}
+
+// markNotStarted fails the tokens a stopped run never reached.
+func (r *bulkRun) markNotStarted() {
+	for i := range r.items {
+		if it := &r.items[i]; it.Status == "" {
 			it.Status, it.Error = BulkFailed, "not started: the run was stopped"
 			// Settles its plan: a later fresh run is not held back by it.
-			j.note(journalEntry{Ref: it.Ref, Event: evFailed, Error: it.Error})
+			r.j.note(journalEntry{Ref: it.Ref, Event: evFailed, Error: it.Error})
 		}
 	}
-	ferr := batch.Flush(ctx)
-	jerr := errors.Join(j.close(), ferr)
-	if opts.Resume {
-		jerr = errors.Join(jerr, m.repairAfterResume(ctx, account, report))
-	}
+}
 
-	for i := range report.Items {
-		it := &report.Items[i]
+// tally counts the report's items by outcome.
+func (r *BulkReport) tally() {
+	r.OK, r.Skipped, r.Unknown, r.Failed = 0, 0, 0, 0
+	for _, it := range r.Items {
 		switch it.Status {
 		case BulkOK:
-			report.OK++
+			r.OK++
 		case BulkSkipped:
-			report.Skipped++
+			r.Skipped++
 		case BulkUnknown:
-			report.Unknown++
+			r.Unknown++
 		default:
-			report.Failed++
+			r.Failed++
 		}
 	}
-	return report, jerr
 }
 
 // repairAfterResume puts back the index entries a crash of the stopped

@@ -72,6 +72,9 @@ type fault struct {
 	// applied the request and before its answer arrives: it returns the
 	// operation's context and the act that ends it (quit, Esc, a signal).
 	person func(t *testing.T) (context.Context, func())
+	// pass, when set, runs the operation over a real pass store and
+	// breaks it just before the operation (faults_pass_test.go).
+	pass *passFault
 }
 
 // op is one operation that issues a token.
@@ -89,6 +92,7 @@ type faultWorld struct {
 	sb    *sandbox.Sandbox
 	mgr   *account.Manager
 	store *switchable
+	pass  *passWorld // set over a pass store
 }
 
 func newFaultWorld(t *testing.T) *faultWorld {
@@ -370,6 +374,9 @@ func TestFaultMatrix(t *testing.T) {
 		for _, f := range faultKinds {
 			t.Run(o.name+"/"+f.name, func(t *testing.T) {
 				w := newFaultWorld(t)
+				if f.pass != nil {
+					w = newPassFaultWorld(t)
+				}
 				run := o.setup(t, w)
 				before := len(w.ledger(o.service, o.kind))
 				if f.store != nil {
@@ -377,6 +384,9 @@ func TestFaultMatrix(t *testing.T) {
 				}
 				if f.rule != nil {
 					w.sb.Env.Faults.Add(f.rule(o.path, o.method))
+				}
+				if f.pass != nil {
+					f.pass.breakIt(t, w)
 				}
 				ctx := context.Background()
 				if f.person != nil {
@@ -434,6 +444,11 @@ func TestFaultMatrix(t *testing.T) {
 					if last := issued[len(issued)-1]; !inStore(t, w, last) {
 						t.Fatal("the token the server issued is not in the store")
 					}
+				case f.pass != nil:
+					if len(issued) != perRun {
+						t.Fatalf("the server issued %d tokens, a clean run %d", len(issued), perRun)
+					}
+					f.pass.check(t, w, out, err, issued[len(issued)-1])
 				case f.name == "429 storm":
 					if len(issued) >= perRun || out != outFailed {
 						t.Fatalf("a 429 applies nothing: issued %d, outcome %s", len(issued), out)

@@ -105,6 +105,11 @@ func (a *App) manager(ctx context.Context) (*account.Manager, error) {
 			opts.Passphrase, opts.AwaitUnlock = nil, true
 		}
 	}
+	if kind == keystore.KindPass {
+		// gpg-agent may ask on the person's own terminal, never on the one
+		// the TUI draws on, nor where there is none.
+		opts.Pass = keystore.PassOptions{Getenv: a.io.Getenv, Prompt: a.io.InTerminal && !a.unlockInTUI, Personal: account.PersonalSecret}
+	}
 	if t, err := keystore.KeyringTimeout(); err != nil {
 		return nil, usageError{err}
 	} else {

@@ -157,6 +157,17 @@ func exitCode(streams IO, err error, cmd *cobra.Command) int {
 	return ExitFailure
 }
 
+// newRootCmd is the cobra root, run by plain cobra rather than charm's
+// fang (v2.0.1, weighed for issue 12): fang asks the terminal for its
+// background colour (OSC 11 and DA1 on stdout, the answer read from stdin)
+// before every help page and every error whenever stdout is a terminal,
+// whatever the theme, error handler or NO_COLOR: escape sequences under
+// NO_COLOR, typed-ahead input read, and 4 s more per failing command on a
+// terminal that does not answer. Its man command also writes to the
+// process's stdout, not IO. So help stays cobra's, errors stay exitCode's,
+// completion is cobra's own command, and 'keyturn man' (man.go) uses the
+// generator fang uses, mango-cobra. TestBinaryHelpCompletionAndErrors
+// fails with fang in place.
 func newRootCmd(app *App) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "keyturn",
@@ -180,7 +191,7 @@ against built-in simulated servers.`,
 	})
 	f := root.PersistentFlags()
 	f.StringVar(&app.flags.config, "config", "", "config file (default $KEYTURN_CONFIG, else the user config dir)")
-	f.StringVar(&app.flags.store, "store", "", "where secrets live: keyring or file (default $KEYTURN_STORE, else as remembered, else keyring)")
+	f.StringVar(&app.flags.store, "store", "", "where secrets live: keyring, file or pass (a team's pass store; default $KEYTURN_STORE, else as remembered, else keyring)")
 	f.StringVar(&app.flags.storeFile, "store-file", "", "the encrypted file for --store file (default $KEYTURN_STORE_FILE)")
 	f.StringVar(&app.flags.debug, "debug", "", "trace HTTP to stderr (--debug=1) or a file (--debug=PATH), secrets redacted; also $KEYTURN_DEBUG")
 	root.Flag("debug").NoOptDefVal = "1"

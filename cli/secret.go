@@ -68,7 +68,8 @@ func newSecretListCmd(app *App) *cobra.Command {
 		Aliases: []string{"ls"},
 		Short:   "List stored secrets: names and metadata, never values",
 		Long: `Lists the index of stored secrets. Each name is also looked up in the store, and
-one whose value has gone is shown as MISSING (use --no-check to read the index only).`,
+one whose value has gone is shown as MISSING (use --no-check to read the index only).
+With --store pass, the secrets teammates added are listed too ("not indexed here").`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runSecretList(cmd, app, &o)
@@ -115,6 +116,12 @@ func runSecretList(cmd *cobra.Command, app *App, o *secretListOptions) error {
 				state = "?"
 			case e.Missing:
 				state = "MISSING"
+			case e.Unindexed:
+				// A teammate's, through the shared store.
+				state = "yes (not indexed here)"
+				if acct, ref, ok := account.ParseSecretName(e.Name); ok {
+					e.Account, e.Kind, e.ID = acct, ref.Kind, ref.ID
+				}
 			}
 			created := e.Created
 			t.row(e.Name, e.Account, e.Kind, e.ID, when(&created, now), when(e.Rotated, now), when(e.Expires, now), e.Fingerprint, state)

@@ -73,6 +73,7 @@ if all are ok.`,
 	o.out.register(cmd)
 	o.sf.register(cmd.Flags(), "code", "method")
 	o.bulk.register(cmd)
+	withSync(app, cmd)
 	return cmd
 }
 

@@ -33,7 +33,7 @@ func (b *Batch) Put(ctx context.Context, meta config.SecretMeta, value string) e
 	if value == "" {
 		return fmt.Errorf("secret %s: refusing to store an empty value", meta.Name)
 	}
-	if err := b.v.b.Set(ctx, meta.Name, value); err != nil {
+	if err := b.set(ctx, meta.Name, value); err != nil {
 		return err
 	}
 	if meta.Fingerprint == "" {
@@ -45,7 +45,17 @@ func (b *Batch) Put(ctx context.Context, meta config.SecretMeta, value string) e
 	return nil
 }
 
-// Flush writes the queued index entries in one update of the config file.
+// set writes one secret; a store that records writes (the pass store's
+// git) records the batch's together, on Flush.
+func (b *Batch) set(ctx context.Context, name, value string) error {
+	if c, ok := b.v.b.(Committer); ok {
+		return c.SetUncommitted(ctx, name, value)
+	}
+	return b.v.b.Set(ctx, name, value)
+}
+
+// Flush writes the queued index entries in one update of the config file,
+// after the store (if it records writes) has recorded the batch's as one.
 func (b *Batch) Flush(ctx context.Context) error {
 	b.mu.Lock()
 	pending := b.pending
@@ -53,6 +63,10 @@ func (b *Batch) Flush(ctx context.Context) error {
 	b.mu.Unlock()
 	if len(pending) == 0 {
 		return nil
+	}
+	var commitErr error
+	if c, ok := b.v.b.(Committer); ok {
+		commitErr = c.Commit(ctx, fmt.Sprintf("keyturn: store %d secret(s)", len(pending)))
 	}
 	now := b.v.now().UTC().Truncate(time.Second)
 	err := b.v.idx.UpdateContext(context.WithoutCancel(ctx), func(c *config.Config) error {
@@ -67,5 +81,5 @@ func (b *Batch) Flush(ctx context.Context) error {
 		b.mu.Unlock()
 		return fmt.Errorf("%d stored secrets: %w in %s (%w)", len(pending), ErrIndexNotUpdated, b.v.idx.Path, err)
 	}
-	return nil
+	return commitErr
 }

@@ -24,7 +24,7 @@ import (
 
 // Environment variables read by this package (or meant for the CLI to read).
 const (
-	EnvStore          = "KEYTURN_STORE"           // keyring | file | memory
+	EnvStore          = "KEYTURN_STORE"           // keyring | file | pass | memory
 	EnvStoreFile      = "KEYTURN_STORE_FILE"      // the file store's path
 	EnvPassphrase     = "KEYTURN_FILE_PASSPHRASE" // the file store's passphrase
 	EnvKeyringTimeout = "KEYTURN_KEYRING_TIMEOUT" // e.g. "10s" or "10"
@@ -238,7 +238,7 @@ func Choose(flag, env string, cfg *config.Config) (kind string, err error) {
 	}
 	kind = strings.ToLower(strings.TrimSpace(v))
 	switch kind {
-	case KindKeyring, KindFile:
+	case KindKeyring, KindFile, KindPass:
 		return kind, nil
 	case KindMemory:
 		if from == "--store" || from == EnvStore {
@@ -246,7 +246,7 @@ func Choose(flag, env string, cfg *config.Config) (kind string, err error) {
 		}
 		return "", fmt.Errorf("%s says %q: the memory store is only for the demo and tests and is never remembered; use --store keyring or --store file", from, v)
 	}
-	return "", fmt.Errorf("unknown store %q from %s: use keyring or file", v, from)
+	return "", fmt.Errorf("unknown store %q from %s: use keyring, file or pass", v, from)
 }
 
 // DefaultFilePath is where the file store lives unless told otherwise:
@@ -283,6 +283,9 @@ type Options struct {
 	// AwaitUnlock, without Passphrase, opens the file store locked: its
 	// passphrase comes from a dialog, through the vault's Unlocker.
 	AwaitUnlock bool
+
+	// Pass configures the pass store (its Timeout defaults to Timeout).
+	Pass PassOptions
 }
 
 // Open returns the backend of the given kind (see Choose).
@@ -301,10 +304,20 @@ func Open(kind string, o Options) (Backend, error) {
 			return nil, errors.New("file store: no way to get the passphrase")
 		}
 		return NewFile(o.File, o.Passphrase), nil
+	case KindPass:
+		po := o.Pass
+		if po.Timeout <= 0 {
+			po.Timeout = o.Timeout
+		}
+		p, err := NewPass(po)
+		if err != nil {
+			return nil, err
+		}
+		return p, nil
 	case KindMemory:
 		return NewMemory(), nil
 	}
-	return nil, fmt.Errorf("unknown store %q: use keyring or file", kind)
+	return nil, fmt.Errorf("unknown store %q: use keyring, file or pass", kind)
 }
 
 // kindErr marks err as one of this package's sentinel errors (for errors.Is)

@@ -30,6 +30,17 @@ type Entry struct {
 	// Missing is set (by List with check) when the index names a secret
 	// that the store no longer holds.
 	Missing bool `json:"missing,omitempty"`
+	// Unindexed is set (by List with check, for a store shared with a
+	// team) on a secret the store holds and this index does not name: a
+	// teammate's.
+	Unindexed bool `json:"unindexed,omitempty"`
+}
+
+// shared is a store others write to (the pass store): what it holds
+// beyond this index is theirs, and worth listing.
+type shared interface {
+	Lister
+	Shared() bool
 }
 
 // NewVault pairs backend b with the index in the config file cfg.
@@ -165,7 +176,7 @@ func (v *Vault) List(ctx context.Context, check bool) ([]Entry, error) {
 		for i := range out {
 			out[i].Missing = !held[out[i].Name]
 		}
-		return out, nil
+		return v.withUnindexed(ctx, out)
 	}
 	for i := range out {
 		if _, err := v.b.Get(ctx, out[i].Name); err != nil {
@@ -175,6 +186,23 @@ func (v *Vault) List(ctx context.Context, check bool) ([]Entry, error) {
 			out[i].Missing = true
 		}
 	}
+	return v.withUnindexed(ctx, out)
+}
+
+// withUnindexed adds to a shared store's list the secrets it holds that
+// the index does not name, sorted in with the rest.
+func (v *Vault) withUnindexed(ctx context.Context, out []Entry) ([]Entry, error) {
+	if s, ok := v.b.(shared); !ok || !s.Shared() {
+		return out, nil
+	}
+	names, err := v.Unindexed(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range names {
+		out = append(out, Entry{SecretMeta: config.SecretMeta{Name: n}, Unindexed: true})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out, nil
 }
 
@@ -197,6 +225,16 @@ func (v *Vault) held(ctx context.Context) (map[string]bool, error) {
 		held[n] = true
 	}
 	return held, nil
+}
+
+// Sync pulls and pushes a store shared through a remote (the pass store's
+// git); other stores have nothing to sync (the error wraps ErrNoSync).
+func (v *Vault) Sync(ctx context.Context) (*SyncReport, error) {
+	s, ok := v.b.(Syncer)
+	if !ok {
+		return nil, fmt.Errorf("the %s store is not shared: %w (use --store pass)", v.b.Name(), ErrNoSync)
+	}
+	return s.Sync(ctx)
 }
 
 // ErrCannotList is wrapped by Unindexed's error when the store cannot name

@@ -33,7 +33,7 @@ type accountScreen struct {
 	mfa       *bool
 	mfaErr    error
 
-	cursor int
+	nav list[acctRow] // the cursor over rows()
 
 	loads []int // loads in flight, cancelled when the screen is left
 
@@ -68,6 +68,9 @@ func (s *accountScreen) load(m *Model) tea.Cmd {
 		s.st = val.(*account.Status)
 		if !s.st.SignedIn {
 			s.tokens, s.tokLoaded, s.tokErr, s.mfa, s.mfaErr = nil, true, nil, nil, nil
+		}
+		s.syncRows()
+		if !s.st.SignedIn {
 			return nil
 		}
 		return s.loadServer(m, gen)
@@ -98,7 +101,7 @@ func (s *accountScreen) loadServer(m *Model, gen int) tea.Cmd {
 		if err != nil {
 			m.showError("Cannot list the tokens of "+name, err)
 		}
-		s.clamp()
+		s.syncRows()
 		return nil
 	})
 	s.loads = append(s.loads, tid)
@@ -225,13 +228,15 @@ func (s *accountScreen) rows() []acctRow {
 	return out
 }
 
-func (s *accountScreen) clamp() { s.cursor = clampCursor(s.cursor, len(s.rows())) }
+// syncRows gives the cursor the rows of the state just loaded (the
+// rows change only with the status and the tokens).
+func (s *accountScreen) syncRows() { s.nav.setItems(s.rows()) }
 
 // selectedSection is the section holding the row under the cursor.
 func (s *accountScreen) selectedSection() (section, bool) {
-	i := 0
+	i, cur := 0, s.nav.index()
 	for _, sec := range s.sections() {
-		if s.cursor >= i && s.cursor < i+len(sec.rows) {
+		if cur >= i && cur < i+len(sec.rows) {
 			return sec, true
 		}
 		i += len(sec.rows)
@@ -239,13 +244,7 @@ func (s *accountScreen) selectedSection() (section, bool) {
 	return section{}, false
 }
 
-func (s *accountScreen) selected() (acctRow, bool) {
-	rs := s.rows()
-	if s.cursor < 0 || s.cursor >= len(rs) {
-		return acctRow{}, false
-	}
-	return rs[s.cursor], true
-}
+func (s *accountScreen) selected() (acctRow, bool) { return s.nav.selected() }
 
 func (s *accountScreen) update(m *Model, msg tea.KeyPressMsg) tea.Cmd {
 	k := m.keys
@@ -253,12 +252,7 @@ func (s *accountScreen) update(m *Model, msg tea.KeyPressMsg) tea.Cmd {
 	switch {
 	case key.Matches(msg, k.Back):
 		return m.back()
-	case key.Matches(msg, k.Up):
-		s.cursor--
-		s.clamp()
-	case key.Matches(msg, k.Down):
-		s.cursor++
-		s.clamp()
+	case s.nav.navigate(msg, listKeys{up: k.Up, down: k.Down}):
 	case key.Matches(msg, k.Refresh):
 		return s.load(m)
 	case st == nil:
@@ -561,10 +555,10 @@ func (s *accountScreen) view(m *Model, w, h int) string {
 		row  int
 	}
 	var lines []line
-	ri := 0
+	ri, cur := 0, s.nav.index()
 	for _, sec := range s.sections() {
 		heading := " " + m.st.Section.Render(sec.title)
-		if sec.kind != "" && s.cursor >= ri && s.cursor < ri+len(sec.rows) {
+		if sec.kind != "" && cur >= ri && cur < ri+len(sec.rows) {
 			heading += m.st.Faint.Render("   R rotates all " + itoa(len(sec.rows)))
 		}
 		lines = append(lines, line{text: heading, row: -1})
@@ -573,14 +567,14 @@ func (s *accountScreen) view(m *Model, w, h int) string {
 		}
 		for _, r := range sec.rows {
 			mark := "  "
-			if ri == s.cursor {
+			if ri == cur {
 				mark = m.st.Cursor.Render("› ")
 			}
 			for j, part := range strings.Split(s.rowText(m, r, w-4), "\n") {
 				text := "    " + part
 				if j == 0 {
 					text = " " + mark + part
-					if ri == s.cursor {
+					if ri == cur {
 						text = " " + mark + m.st.Selected.Render(pad(ansi.Strip(part), w-3))
 					}
 				}
@@ -590,17 +584,18 @@ func (s *accountScreen) view(m *Model, w, h int) string {
 		}
 		lines = append(lines, line{row: -1})
 	}
-	avail := h - len(head)
-	// Scroll so the selected row shows.
-	start := 0
+	// The list's window, line by line (headings scroll too): the selected
+	// row's last line stays in view.
+	last := -1
 	for i, l := range lines {
-		if l.row == s.cursor && i >= avail {
-			start = i - avail + 1
+		if l.row == cur {
+			last = i
 		}
 	}
+	start, end := fitWindow(len(lines), last, h-len(head), nil)
 	out := head
-	for i := start; i < len(lines) && i-start < avail; i++ {
-		out = append(out, lines[i].text)
+	for _, l := range lines[start:end] {
+		out = append(out, l.text)
 	}
 	return strings.Join(out, "\n")
 }

@@ -16,9 +16,8 @@ import (
 // accountsScreen lists every account with its service, server, sign-in
 // state and the credential's age, or the Capillary session's countdown.
 type accountsScreen struct {
-	list      []account.Status
+	rows      list[account.Status]
 	loaded    bool
-	cursor    int
 	filter    textinput.Model
 	filtering bool
 	gen       int
@@ -31,7 +30,12 @@ func newAccountsScreen() accountsScreen {
 	f.Prompt = "/ "
 	f.Placeholder = "filter by name, service, server or user"
 	f.SetWidth(40)
-	return accountsScreen{filter: f}
+	return accountsScreen{filter: f, rows: newList(accountHay)}
+}
+
+// accountHay is what the filter searches: name, service, server and user.
+func accountHay(a account.Status) string {
+	return strings.Join([]string{a.Name, a.Service, serviceName(a.Service), a.URL, a.User}, " ")
 }
 
 // loadAccounts reads the account list (config file only: no server, no
@@ -53,49 +57,21 @@ func (m *Model) loadAccounts() tea.Cmd {
 			return nil
 		}
 		list, _ := val.([]account.Status)
-		s.list = list
+		s.rows.setItems(list)
 		if s.want != "" {
 			s.selectName(s.want)
 			s.want = ""
 		}
-		s.clamp()
 		return nil
 	})
 	return cmd
 }
 
-func (s *accountsScreen) visible() []account.Status {
-	q := strings.ToLower(strings.TrimSpace(s.filter.Value()))
-	if q == "" {
-		return s.list
-	}
-	var out []account.Status
-	for _, a := range s.list {
-		hay := strings.ToLower(strings.Join([]string{a.Name, a.Service, serviceName(a.Service), a.URL, a.User}, " "))
-		if strings.Contains(hay, q) {
-			out = append(out, a)
-		}
-	}
-	return out
-}
-
-func (s *accountsScreen) clamp() { s.cursor = clampCursor(s.cursor, len(s.visible())) }
-
-func (s *accountsScreen) selected() (account.Status, bool) {
-	v := s.visible()
-	if s.cursor < 0 || s.cursor >= len(v) {
-		return account.Status{}, false
-	}
-	return v[s.cursor], true
-}
+func (s *accountsScreen) selected() (account.Status, bool) { return s.rows.selected() }
 
 // selectName moves the cursor to the named account.
 func (s *accountsScreen) selectName(name string) {
-	for i, a := range s.visible() {
-		if a.Name == name {
-			s.cursor = i
-		}
-	}
+	s.rows.selectFirst(func(a account.Status) bool { return a.Name == name })
 }
 
 func (s *accountsScreen) update(m *Model, msg tea.KeyPressMsg) tea.Cmd {
@@ -112,30 +88,20 @@ func (s *accountsScreen) update(m *Model, msg tea.KeyPressMsg) tea.Cmd {
 		default:
 			var cmd tea.Cmd
 			s.filter, cmd = s.filter.Update(msg)
-			s.clamp()
+			s.rows.filter(s.filter.Value())
 			return cmd
 		}
-		s.clamp()
+		s.rows.filter(s.filter.Value())
 		return nil
 	}
 	switch {
-	case key.Matches(msg, k.Up):
-		s.cursor--
-		s.clamp()
-	case key.Matches(msg, k.Down):
-		s.cursor++
-		s.clamp()
-	case key.Matches(msg, k.Top):
-		s.cursor = 0
-	case key.Matches(msg, k.Bottom):
-		s.cursor = len(s.visible()) - 1
-		s.clamp()
+	case s.rows.navigate(msg, listKeys{up: k.Up, down: k.Down, top: k.Top, bottom: k.Bottom}):
 	case key.Matches(msg, k.Filter):
 		s.filtering = true
 		return s.filter.Focus()
 	case key.Matches(msg, k.Clear) && s.filter.Value() != "":
 		s.filter.SetValue("")
-		s.clamp()
+		s.rows.filter("")
 	case key.Matches(msg, k.Refresh):
 		return m.loadAccounts()
 	case key.Matches(msg, k.Vault):
@@ -237,11 +203,11 @@ func (s *accountsScreen) view(m *Model, w, h int) string {
 	if s.filtering || s.filter.Value() != "" {
 		lines = append(lines, s.filter.View())
 	}
-	vis := s.visible()
+	all, vis := s.rows.all(), s.rows.visible()
 	// Sized over every account, not only those the filter shows, so the
 	// columns stay put while a filter is typed.
 	var nameW, serverW, userW, stateW int
-	for _, a := range s.list {
+	for _, a := range all {
 		nameW = max(nameW, ansi.StringWidth(a.Name))
 		serverW = max(serverW, ansi.StringWidth(host(a.URL)))
 		userW = max(userW, ansi.StringWidth(userOf(a)))
@@ -254,38 +220,31 @@ func (s *accountsScreen) view(m *Model, w, h int) string {
 	switch {
 	case !s.loaded:
 		lines = append(lines, "  "+m.st.Subtle.Render("Loading accounts…"))
-	case len(s.list) == 0:
+	case len(all) == 0:
 		lines = append(lines, "", "  "+m.st.Bold.Render("No accounts yet."), "  "+m.st.Subtle.Render("Press a to add a Mattermost, Rocket.Chat or Capillary account."))
 	case len(vis) == 0:
 		lines = append(lines, "  "+m.st.Subtle.Render("No account matches the filter (esc clears it)."))
 	}
-	rows := h - len(lines) - 2
-	start := 0
-	if s.cursor >= rows && rows > 0 {
-		start = s.cursor - rows + 1
-	}
-	for i := start; i < len(vis) && i-start < max(rows, 1); i++ {
-		a := vis[i]
+	lines = append(lines, s.rows.render(h-len(lines)-2, nil, func(a account.Status, sel bool) []string {
 		mark := "  "
-		if i == s.cursor {
+		if sel {
 			mark = m.st.Cursor.Render("› ")
 		}
 		rest := pad(m.st.Bold.Render(truncate(a.Name, col.name)), col.name) + gap +
 			pad(truncate(host(a.URL), col.server), col.server) + gap + pad(truncate(userOf(a), col.user), col.user) + gap + stateCell(m, a, m.clock)
-		if i == s.cursor {
+		if sel {
 			rest = m.st.Selected.Render(pad(ansi.Strip(rest), w-2-colBadge-col.gap))
 		}
-		line := mark + m.st.badge(a.Service) + gap + rest
-		lines = append(lines, line)
-	}
+		return []string{mark + m.st.badge(a.Service) + gap + rest}
+	})...)
 	if len(vis) > 0 {
 		signedIn := 0
-		for _, a := range s.list {
+		for _, a := range all {
 			if a.SignedIn {
 				signedIn++
 			}
 		}
-		lines = append(lines, "", "  "+m.st.Faint.Render(plural(len(s.list), "account", "accounts")+", "+itoa(signedIn)+" signed in · enter opens · s signs in"))
+		lines = append(lines, "", "  "+m.st.Faint.Render(plural(len(all), "account", "accounts")+", "+itoa(signedIn)+" signed in · enter opens · s signs in"))
 	}
 	return strings.Join(lines, "\n")
 }

@@ -54,9 +54,9 @@ func TestCapillaryCountdownIsLive(t *testing.T) {
 	h := newHarness(t, harnessOpts{now: func() time.Time { return clock }})
 	h.signInCapillary()
 	h.press("esc") // back to the list
-	exp := h.m.accounts.list[2].Expires
+	exp := h.m.accounts.rows.all()[2].Expires
 	if exp == nil {
-		t.Fatalf("no expiry for the Capillary session: %+v", h.m.accounts.list[2])
+		t.Fatalf("no expiry for the Capillary session: %+v", h.m.accounts.rows.all()[2])
 	}
 	clock = exp.Add(-10*time.Minute - 5*time.Second)
 	h.send(tickMsg{})
@@ -200,5 +200,23 @@ func TestQuitKeys(t *testing.T) {
 	_, cmd = h.m.Update(keyMsg("ctrl+c"))
 	if _, ok := cmd().(tea.QuitMsg); !ok {
 		t.Fatal("ctrl+c did not quit")
+	}
+}
+
+// TestAccountsFilterKeepsTheSelectedAccount: a filter that keeps the
+// selected account leaves the cursor on it, even when rows above it drop
+// out; clearing the filter does too.
+func TestAccountsFilterKeepsTheSelectedAccount(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	h.cursorTo(" " + rcAcct + " ")
+	h.press("/")
+	h.typeText("c") // rc and cap; not mm (no c in its name, service, server or user)
+	h.lacks(" " + mmAcct + " ")
+	if a, _ := h.m.accounts.selected(); a.Name != rcAcct {
+		t.Fatalf("the filter moved the cursor to %q, want %q:\n%s", a.Name, rcAcct, h.dump())
+	}
+	h.press("esc")
+	if a, _ := h.m.accounts.selected(); a.Name != rcAcct {
+		t.Fatalf("clearing the filter moved the cursor to %q, want %q:\n%s", a.Name, rcAcct, h.dump())
 	}
 }

@@ -210,8 +210,8 @@ func TestRotateAllSlashCommandsConfirmProgressReport(t *testing.T) {
 	// The details of the selected token; the list scrolls.
 	h.says("Rotated and saved as mm/command/")
 	h.press("G")
-	if d.cursor != n-1 {
-		t.Fatalf("G put the cursor on %d of %d", d.cursor, n)
+	if d.rows.index() != n-1 {
+		t.Fatalf("G put the cursor on %d of %d", d.rows.index(), n)
 	}
 	last := d.run.items[n-1]
 	h.says("Rotated and saved as " + last.Name)
@@ -277,7 +277,7 @@ func TestRotateAllEscLetsRequestsInFlightFinishAndResumes(t *testing.T) {
 	// A not-started one says it keeps its old value.
 	for i, it := range d.run.items {
 		if notStarted(it) {
-			for d.cursor != i {
+			for d.rows.index() != i {
 				h.press("down")
 			}
 			break
@@ -507,7 +507,7 @@ func TestRotateAllInterruptedRunOffersResume(t *testing.T) {
 	for i, it := range d.run.items {
 		if it.Status == account.BulkUnknown {
 			lost = it
-			for d.cursor != i {
+			for d.rows.index() != i {
 				h.press("down")
 			}
 		}
@@ -539,7 +539,7 @@ func TestRotateAllInterruptedRunOffersResume(t *testing.T) {
 	// The lost answer's token was read back from the server, not sent again.
 	for i, it := range d.run.items {
 		if it.Ref == lost.Ref {
-			for d.cursor != i {
+			for d.rows.index() != i {
 				h.press("down")
 			}
 		}

@@ -105,15 +105,18 @@ var goldenSizes = [][2]int{{80, 24}, {120, 40}}
 func TestGoldenScreens(t *testing.T) {
 	scenes := map[string]func(m *Model){
 		"accounts": func(m *Model) {
-			m.accounts.list, m.accounts.loaded = fixedAccounts(), true
-			m.accounts.cursor = 2
+			m.accounts.rows.setItems(fixedAccounts())
+			m.accounts.loaded = true
+			m.accounts.rows.moveTo(2)
 			m.setStatus("Signed in to loyalty-eu")
 		},
 		"accounts-empty": func(m *Model) { m.accounts.loaded = true },
 		"account-mattermost": func(m *Model) {
 			st := fixedAccounts()[0]
 			m.screen = screenAccount
-			m.acct = accountScreen{name: st.Name, st: &st, tokens: fixedTokens(), tokLoaded: true, mfa: pbool(true), cursor: 2}
+			m.acct = accountScreen{name: st.Name, st: &st, tokens: fixedTokens(), tokLoaded: true, mfa: pbool(true)}
+			m.acct.syncRows()
+			m.acct.nav.moveTo(2)
 		},
 		"account-capillary": func(m *Model) {
 			st := fixedAccounts()[2]
@@ -145,7 +148,9 @@ func TestGoldenScreens(t *testing.T) {
 		"result-saved": func(m *Model) {
 			st := fixedAccounts()[0]
 			m.screen = screenAccount
-			m.acct = accountScreen{name: st.Name, st: &st, tokens: fixedTokens(), tokLoaded: true, mfa: pbool(true), cursor: 2}
+			m.acct = accountScreen{name: st.Name, st: &st, tokens: fixedTokens(), tokLoaded: true, mfa: pbool(true)}
+			m.acct.syncRows()
+			m.acct.nav.moveTo(2)
 			m.showIssued("New slash-command token", "slash command /deploy (Deploy) (team ops)", &account.Issued{Name: "work-chat/command/p1s8w5n6xjgtdmc4b7y3k9h2ra",
 				Account: st.Name, Kind: account.KindCommand, Ref: "command:p1s8w5n6xjgtdmc4b7y3k9h2ra", Fingerprint: "x9k2", Stored: true, Store: "keyring",
 				Value: "7wq1hz3y5bsm8kq4f6j2d9e0x9k2"}, nil)
@@ -161,7 +166,9 @@ func TestGoldenScreens(t *testing.T) {
 		"bulk-progress": func(m *Model) {
 			st := fixedAccounts()[0]
 			m.screen = screenAccount
-			m.acct = accountScreen{name: st.Name, st: &st, tokens: fixedTokens(), tokLoaded: true, mfa: pbool(true), cursor: 2}
+			m.acct = accountScreen{name: st.Name, st: &st, tokens: fixedTokens(), tokLoaded: true, mfa: pbool(true)}
+			m.acct.syncRows()
+			m.acct.nav.moveTo(2)
 			r := &bulkRun{acct: st.Name, service: st.Service, kind: account.KindCommand, team: "ops", section: "Slash commands · team ops", listed: 40}
 			m.bulk = r
 			r.dlg = newBulkDialog(m, r)
@@ -172,7 +179,9 @@ func TestGoldenScreens(t *testing.T) {
 		"bulk-report": func(m *Model) {
 			st := fixedAccounts()[0]
 			m.screen = screenAccount
-			m.acct = accountScreen{name: st.Name, st: &st, tokens: fixedTokens(), tokLoaded: true, mfa: pbool(true), cursor: 2}
+			m.acct = accountScreen{name: st.Name, st: &st, tokens: fixedTokens(), tokLoaded: true, mfa: pbool(true)}
+			m.acct.syncRows()
+			m.acct.nav.moveTo(2)
 			r := &bulkRun{acct: st.Name, service: st.Service, kind: account.KindCommand, team: "ops", section: "Slash commands · team ops", listed: 14}
 			m.bulk = r
 			r.dlg = newBulkDialog(m, r)
@@ -211,7 +220,8 @@ func TestGoldenScreens(t *testing.T) {
 			r.dlg.toReport()
 		},
 		"add-account": func(m *Model) {
-			m.accounts.list, m.accounts.loaded = fixedAccounts(), true
+			m.accounts.rows.setItems(fixedAccounts())
+			m.accounts.loaded = true
 			d := newAddAccountDialog(m)
 			d.fields[fService].choice = 2
 			d.focus = fName
@@ -222,20 +232,24 @@ func TestGoldenScreens(t *testing.T) {
 		},
 		"vault": func(m *Model) {
 			m.screen = screenVault
-			m.vault = vaultScreen{loaded: true, entries: []keystore.Entry{
+			m.vault = vaultScreen{loaded: true}
+			m.vault.rows.setItems([]keystore.Entry{
 				{SecretMeta: config.SecretMeta{Name: "loyalty-eu/credential", Account: "loyalty-eu", Kind: account.KindCredential, ID: "key", Created: goldenNow.Add(-3 * time.Minute), Fingerprint: "k3Y9"}},
 				{SecretMeta: config.SecretMeta{Name: "loyalty-eu/session", Account: "loyalty-eu", Kind: account.KindSession, Created: goldenNow.Add(-3 * time.Minute), Expires: ptime(goldenNow.Add(12*time.Minute + 34*time.Second)), Fingerprint: "Q2x9"}},
 				{SecretMeta: config.SecretMeta{Name: "work-chat/command/p1s8w5n6xjgtdmc4b7y3k9h2ra", Account: "work-chat", Kind: account.KindCommand, ID: "p1s8w5n6xjgtdmc4b7y3k9h2ra", Created: goldenNow.Add(-26 * time.Hour), Rotated: ptime(goldenNow.Add(-time.Hour)), Fingerprint: "a1b2"}},
 				{SecretMeta: config.SecretMeta{Name: "work-chat/credential", Account: "work-chat", Kind: account.KindCredential, ID: "session", Created: goldenNow.Add(-2 * time.Hour), Fingerprint: "s3ss"}},
 				{SecretMeta: config.SecretMeta{Name: "work-chat/user-token/gone", Account: "work-chat", Kind: account.KindUserToken, ID: "gone", Created: goldenNow.Add(-48 * time.Hour), Fingerprint: "0000"}, Missing: true},
-			}, cursor: 2}
+			})
+			m.vault.rows.moveTo(2)
 		},
 		"help": func(m *Model) {
-			m.accounts.list, m.accounts.loaded = fixedAccounts(), true
+			m.accounts.rows.setItems(fixedAccounts())
+			m.accounts.loaded = true
 			m.pushDialog(newHelpDialog(m))
 		},
 		"banner": func(m *Model) {
-			m.accounts.list, m.accounts.loaded = fixedAccounts(), true
+			m.accounts.rows.setItems(fixedAccounts())
+			m.accounts.loaded = true
 			m.showError("Sign-in to work-chat failed", errors.New("mattermost: POST /api/v4/users/login: 401 Unauthorized (api.user.login.invalid_credentials_email_username): Enter a valid email or username and/or password."))
 		},
 	}
@@ -267,7 +281,8 @@ func TestGoldenTooSmall(t *testing.T) {
 
 func TestGoldenNoColor(t *testing.T) {
 	m := fixedModel(t, 80, 24, colorprofile.ASCII)
-	m.accounts.list, m.accounts.loaded = fixedAccounts(), true
+	m.accounts.rows.setItems(fixedAccounts())
+	m.accounts.loaded = true
 	// Under NO_COLOR Bubble Tea strips the colours; states still read in
 	// words and symbols.
 	var b strings.Builder

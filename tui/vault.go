@@ -16,9 +16,8 @@ import (
 // vaultScreen lists every stored secret with its metadata (never its value
 // until asked): reveal, copy, delete.
 type vaultScreen struct {
-	entries  []keystore.Entry
+	rows     list[keystore.Entry]
 	loaded   bool
-	cursor   int
 	gen      int
 	revealed map[string]string // name → value, while shown
 	fetching int
@@ -42,40 +41,28 @@ func (s *vaultScreen) load(m *Model) tea.Cmd {
 				return m.mgr.Vault().List(ctx, false)
 			}, func(val any, err error) tea.Cmd {
 				if m.screen == screenVault && err == nil {
-					m.vault.entries, _ = val.([]keystore.Entry)
-					m.vault.clamp()
+					entries, _ := val.([]keystore.Entry)
+					m.vault.rows.setItems(entries)
 				}
 				return nil
 			})
 			return cmd
 		}
-		s.entries, _ = val.([]keystore.Entry)
-		s.clamp()
+		entries, _ := val.([]keystore.Entry)
+		s.rows.setItems(entries)
 		return nil
 	})
 	return cmd
 }
 
-func (s *vaultScreen) clamp() { s.cursor = clampCursor(s.cursor, len(s.entries)) }
-
-func (s *vaultScreen) selected() (keystore.Entry, bool) {
-	if s.cursor < 0 || s.cursor >= len(s.entries) {
-		return keystore.Entry{}, false
-	}
-	return s.entries[s.cursor], true
-}
+func (s *vaultScreen) selected() (keystore.Entry, bool) { return s.rows.selected() }
 
 func (s *vaultScreen) update(m *Model, msg tea.KeyPressMsg) tea.Cmd {
 	k := m.keys
 	switch {
 	case key.Matches(msg, k.Back):
 		return m.back()
-	case key.Matches(msg, k.Up):
-		s.cursor--
-		s.clamp()
-	case key.Matches(msg, k.Down):
-		s.cursor++
-		s.clamp()
+	case s.rows.navigate(msg, listKeys{up: k.Up, down: k.Down}):
 	case key.Matches(msg, k.Refresh):
 		s.revealed = nil
 		return s.load(m)
@@ -179,33 +166,20 @@ func (s *vaultScreen) view(m *Model, w, h int) string {
 	switch {
 	case !s.loaded:
 		lines = append(lines, "  "+m.st.Subtle.Render("Loading…"))
-	case len(s.entries) == 0:
+	case s.rows.len() == 0:
 		lines = append(lines, "", "  "+m.st.Subtle.Render("Nothing stored yet. Sign in or issue a token and it shows up here."))
 	}
-	rows := h - len(lines) - 1
-	// A revealed value takes lines of its own under its entry; start late
-	// enough that the cursor's entry, and what it reveals, is in view.
+	// A revealed value takes lines of its own under its entry; the window
+	// keeps the cursor's entry, and what it reveals, in view.
+	entries := s.rows.visible()
 	height := func(i int) int {
-		v, ok := s.revealed[s.entries[i].Name]
+		v, ok := s.revealed[entries[i].Name]
 		if !ok {
 			return 1
 		}
 		return 1 + strings.Count(wrap(v, w-8), "\n") + 1
 	}
-	// The first entry shown is the earliest that keeps the cursor's entry
-	// on screen.
-	start, used := 0, 0
-	if s.cursor >= 0 && s.cursor < len(s.entries) {
-		for i := 0; i <= s.cursor; i++ {
-			used += height(i)
-		}
-		for start < s.cursor && used > rows {
-			used -= height(start)
-			start++
-		}
-	}
-	for i := start; i < len(s.entries) && len(lines) < h-1; i++ {
-		e := s.entries[i]
+	lines = append(lines, s.rows.render(h-len(lines)-1, height, func(e keystore.Entry, sel bool) []string {
 		saved := e.Created
 		if e.Rotated != nil {
 			saved = *e.Rotated
@@ -225,17 +199,18 @@ func (s *vaultScreen) view(m *Model, w, h int) string {
 			rest = pad(truncate(e.Name, colName), colName) + " " + m.st.Error.Render("listed, but missing from the store")
 		}
 		mark := "  "
-		if i == s.cursor {
+		if sel {
 			mark = m.st.Cursor.Render("› ")
 			rest = m.st.Selected.Render(pad(ansi.Strip(rest), w-2))
 		}
-		lines = append(lines, mark+rest)
+		out := []string{mark + rest}
 		if v, ok := s.revealed[e.Name]; ok {
 			for _, l := range strings.Split(wrap(v, w-8), "\n") {
-				lines = append(lines, "      "+m.st.Warn.Render(l))
+				out = append(out, "      "+m.st.Warn.Render(l))
 			}
 		}
-	}
+		return out
+	})...)
 	return strings.Join(lines, "\n")
 }
 

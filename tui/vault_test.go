@@ -40,7 +40,7 @@ func TestVaultRevealCopyDelete(t *testing.T) {
 	h.says("Delete "+iss.Name+"?", "The token itself keeps working on the server")
 	h.press("y")
 	h.says("Deleted " + iss.Name)
-	for _, e := range h.m.vault.entries {
+	for _, e := range h.m.vault.rows.all() {
 		if e.Name == iss.Name {
 			t.Fatal("the vault still lists the deleted secret")
 		}
