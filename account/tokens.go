@@ -146,13 +146,15 @@ func (m *Manager) Tokens(ctx context.Context, account string, f ListFilter) ([]T
 	if err != nil {
 		return nil, err
 	}
+	at := c.SecretIndex() // one lookup per token, not a scan of the index
 	for i := range out {
 		t := &out[i]
 		t.RefString = t.Ref.String()
 		t.Kind = t.Ref.Kind
 		t.ID = t.Ref.ID
 		name := SecretName(account, t.Ref)
-		if meta, ok := c.Secret(name); ok {
+		if k, ok := at[name]; ok {
+			meta := &c.Secrets[k]
 			t.Stored = true
 			t.Secret = name
 			t.Fingerprint = meta.Fingerprint

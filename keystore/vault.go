@@ -103,19 +103,37 @@ func (v *Vault) Put(ctx context.Context, meta config.SecretMeta, value string) e
 // overwrite and Rotated set to now; a new entry gets Created = now unless
 // meta has one.
 func indexEntry(c *config.Config, meta config.SecretMeta, now time.Time) {
-	if old, ok := c.Secret(meta.Name); ok {
-		meta.Created = old.Created
-		meta.Rotated = &now
-		if meta.Account == "" {
-			meta.Account = old.Account
+	indexEntries(c, []config.SecretMeta{meta}, now, false)
+}
+
+// indexEntries records metas as indexEntry does, with one lookup table
+// for them all (a batch of thousands into an index of thousands). With
+// onlyNew, a name the index has already is left as it is.
+func indexEntries(c *config.Config, metas []config.SecretMeta, now time.Time, onlyNew bool) {
+	at := c.SecretIndex()
+	for _, meta := range metas {
+		i, ok := at[meta.Name]
+		switch {
+		case ok && onlyNew:
+			continue
+		case ok:
+			old := c.Secrets[i]
+			rotated := now
+			meta.Created, meta.Rotated = old.Created, &rotated
+			if meta.Account == "" {
+				meta.Account = old.Account
+			}
+			if meta.Kind == "" {
+				meta.Kind = old.Kind
+			}
+			c.Secrets[i] = meta
+			continue
+		case meta.Created.IsZero():
+			meta.Created = now
 		}
-		if meta.Kind == "" {
-			meta.Kind = old.Kind
-		}
-	} else if meta.Created.IsZero() {
-		meta.Created = now
+		at[meta.Name] = len(c.Secrets)
+		c.Secrets = append(c.Secrets, meta)
 	}
-	c.PutSecret(meta)
 }
 
 // Get returns the value stored under name.
@@ -280,11 +298,7 @@ func (v *Vault) Reindex(ctx context.Context, metas []config.SecretMeta) error {
 	}
 	now := v.now().UTC().Truncate(time.Second)
 	return v.idx.UpdateContext(context.WithoutCancel(ctx), func(c *config.Config) error {
-		for _, m := range metas {
-			if _, ok := c.Secret(m.Name); !ok {
-				indexEntry(c, m, now)
-			}
-		}
+		indexEntries(c, metas, now, true)
 		return nil
 	})
 }
