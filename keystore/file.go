@@ -6,13 +6,16 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
+	"slices"
 	"sort"
+	"strconv"
 	"sync"
 	"sync/atomic"
 
@@ -293,6 +296,56 @@ func (f *fileBackend) open(op, name string, data, pass []byte) (*payload, *sealK
 	return &p, &sealKey{salt: bytes.Clone(salt), kdf: k}, nil
 }
 
+// encode is json.Marshal(p), byte for byte, without reflection: every
+// write encodes every secret in the file, and json.Marshal's sorting of
+// the map by reflection was half the CPU of a 10,000-token bulk run.
+func (p *payload) encode() []byte {
+	names := make([]string, 0, len(p.Secrets))
+	size := 32
+	for n, v := range p.Secrets {
+		names = append(names, n)
+		size += len(n) + base64.StdEncoding.EncodedLen(len(v)) + 6
+	}
+	slices.Sort(names)
+	b := make([]byte, 0, size)
+	b = append(b, `{"version":`...)
+	b = strconv.AppendInt(b, int64(p.Version), 10)
+	b = append(b, `,"secrets":`...)
+	if p.Secrets == nil {
+		return append(b, "null}"...)
+	}
+	b = append(b, '{')
+	for i, n := range names {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendJSONString(b, n)
+		b = append(b, ':')
+		if v := p.Secrets[n]; v == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '"')
+			b = base64.StdEncoding.AppendEncode(b, v)
+			b = append(b, '"')
+		}
+	}
+	return append(b, "}}"...)
+}
+
+// appendJSONString appends s as json.Marshal writes it: as it is when it
+// is plain printable ASCII that needs no escape, else by json.Marshal.
+func appendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			q, _ := json.Marshal(s)
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
+}
+
 // headerKey is the salt and parameters of a file written by seal.
 func headerKey(data []byte) *sealKey {
 	return &sealKey{salt: bytes.Clone(data[13 : 13+saltLen]), kdf: kdfParams{logN: data[10], r: data[11], p: data[12]}}
@@ -301,10 +354,7 @@ func headerKey(data []byte) *sealKey {
 // seal encrypts p with pass under a fresh nonce, and under sk's salt and
 // parameters, or a fresh salt and the current parameters if sk is nil.
 func (f *fileBackend) seal(p *payload, pass []byte, sk *sealKey) ([]byte, error) {
-	plain, err := json.Marshal(p)
-	if err != nil {
-		return nil, err
-	}
+	plain := p.encode()
 	hdr := make([]byte, headerLen, headerLen+len(plain)+chacha20poly1305.Overhead)
 	copy(hdr, fileMagic)
 	k := f.kdf
