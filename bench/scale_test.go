@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -62,7 +63,11 @@ func BenchmarkScale(b *testing.B) {
 		for k := range sizes {
 			i := (r + k) % len(sizes)
 			e := sizes[i]
+			// Each measurement starts from a collected heap, as a command
+			// does in its own process: not paying for the last one's garbage.
+			runtime.GC()
 			ds[i][list] = append(ds[i][list], e.list())
+			runtime.GC()
 			if i == 1 && r == 0 {
 				idle := rss(b, "VmRSS")
 				resetPeakRSS(b)
@@ -71,7 +76,9 @@ func BenchmarkScale(b *testing.B) {
 			} else {
 				ds[i][rotate] = append(ds[i][rotate], e.rotate())
 			}
+			runtime.GC()
 			ds[i][secrets] = append(ds[i][secrets], e.secretList())
+			runtime.GC()
 			f, s := e.screen()
 			ds[i][frame] = append(ds[i][frame], f)
 			ds[i][scroll] = append(ds[i][scroll], s)
