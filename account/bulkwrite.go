@@ -21,6 +21,14 @@ import (
 // how far requests run ahead of a slow store.
 const bulkWriteQueue = 64
 
+// bulkParallel is BulkOptions.Parallel, 4 unless set.
+func bulkParallel(p int) int {
+	if p <= 0 {
+		return 4
+	}
+	return p
+}
+
 // requestSlots bounds a run's requests to its Parallel.
 type requestSlots chan struct{}
 
@@ -87,10 +95,13 @@ func storeWriters(backend string, parallel int) int {
 	return parallel
 }
 
-// freesSlotAtStore reports whether a rotation of kind is one request and
-// then its store write, so its slot can go to the next request once the
-// answer is in. A user token's rotation still verifies the new token and
-// revokes the old after storing it, so it keeps its slot to the end.
-func freesSlotAtStore(kind string) bool {
-	return kind != KindUserToken && kind != KindSession
+// freesSlotAtStore reports whether t's rotation may give its request slot
+// away once its answer is in, and queue for the store. Only a token the
+// server shows qualifies: its plan is on disk, so if keyturn is killed with
+// the answer still queued, a resume reads the token back from the server
+// rather than reporting it unknown; the queue loses nothing that four
+// workers would not. A user token's rotation also verifies the new token
+// and revokes the old after storing it, so it keeps its slot to the end.
+func freesSlotAtStore(t Token) bool {
+	return t.current != "" && t.Ref.Kind != KindUserToken && t.Ref.Kind != KindSession
 }
