@@ -13,7 +13,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"slices"
 	"sort"
 	"strconv"
 	"sync"
@@ -296,17 +295,15 @@ func (f *fileBackend) open(op, name string, data, pass []byte) (*payload, *sealK
 	return &p, &sealKey{salt: bytes.Clone(salt), kdf: k}, nil
 }
 
-// encode is json.Marshal(p), byte for byte, without reflection: every
-// write encodes every secret in the file, and json.Marshal's sorting of
-// the map by reflection was half the CPU of a 10,000-token bulk run.
+// encode writes p as json.Marshal would, but without reflection and with
+// the secrets in map order instead of sorted: every write encodes every
+// secret in the file, and json.Marshal (its reflective sort of the map
+// above all) was half the CPU of a 10,000-token bulk run.
 func (p *payload) encode() []byte {
-	names := make([]string, 0, len(p.Secrets))
 	size := 32
 	for n, v := range p.Secrets {
-		names = append(names, n)
 		size += len(n) + base64.StdEncoding.EncodedLen(len(v)) + 6
 	}
-	slices.Sort(names)
 	b := make([]byte, 0, size)
 	b = append(b, `{"version":`...)
 	b = strconv.AppendInt(b, int64(p.Version), 10)
@@ -315,13 +312,15 @@ func (p *payload) encode() []byte {
 		return append(b, "null}"...)
 	}
 	b = append(b, '{')
-	for i, n := range names {
-		if i > 0 {
+	first := true
+	for n, v := range p.Secrets {
+		if !first {
 			b = append(b, ',')
 		}
+		first = false
 		b = appendJSONString(b, n)
 		b = append(b, ':')
-		if v := p.Secrets[n]; v == nil {
+		if v == nil {
 			b = append(b, "null"...)
 		} else {
 			b = append(b, '"')
