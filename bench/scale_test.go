@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"testing"
@@ -168,6 +169,7 @@ func (e *scaleEnv) floor() {
 // peakGrowth is how far this process's peak RSS rises over its RSS while
 // fn runs.
 func peakGrowth(tb testing.TB, fn func()) int64 {
+	debug.FreeOSMemory() // what earlier rounds left mapped is not idle use
 	idle := rss(tb, "VmRSS")
 	resetPeakRSS(tb)
 	fn()
