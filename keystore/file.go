@@ -82,6 +82,8 @@ type sealKey struct {
 type payload struct {
 	Version int               `json:"version"`
 	Secrets map[string][]byte `json:"secrets"` // values are bytes (base64 in JSON) so any value survives
+
+	enc map[string]encoded // each secret's text as the last encode wrote it
 }
 
 type fileBackend struct {
@@ -295,14 +297,30 @@ func (f *fileBackend) open(op, name string, data, pass []byte) (*payload, *sealK
 	return &p, &sealKey{salt: bytes.Clone(salt), kdf: k}, nil
 }
 
-// encode writes p as json.Marshal would, but without reflection and with
-// the secrets in map order instead of sorted: every write encodes every
-// secret in the file, and json.Marshal (its reflective sort of the map
-// above all) was half the CPU of a 10,000-token bulk run.
+// encode writes p as json.Marshal would, but without reflection, with the
+// secrets in map order instead of sorted, and reusing each secret's text
+// from the last encode while its value is the same: every write encodes
+// every secret in the file, and json.Marshal (its reflective sort of the
+// map above all) was half the CPU of a 10,000-token bulk run.
 func (p *payload) encode() []byte {
+	if p.enc == nil {
+		p.enc = make(map[string]encoded, len(p.Secrets))
+	}
 	size := 32
 	for n, v := range p.Secrets {
-		size += len(n) + base64.StdEncoding.EncodedLen(len(v)) + 6
+		e, ok := p.enc[n]
+		if !ok || !bytes.Equal(e.val, v) || (e.val == nil) != (v == nil) {
+			e = encoded{val: v, frag: encodeSecret(n, v)}
+			p.enc[n] = e
+		}
+		size += len(e.frag) + 1
+	}
+	if len(p.enc) > len(p.Secrets) {
+		for n := range p.enc {
+			if _, ok := p.Secrets[n]; !ok {
+				delete(p.enc, n)
+			}
+		}
 	}
 	b := make([]byte, 0, size)
 	b = append(b, `{"version":`...)
@@ -313,22 +331,29 @@ func (p *payload) encode() []byte {
 	}
 	b = append(b, '{')
 	first := true
-	for n, v := range p.Secrets {
+	for n := range p.Secrets {
 		if !first {
 			b = append(b, ',')
 		}
 		first = false
-		b = appendJSONString(b, n)
-		b = append(b, ':')
-		if v == nil {
-			b = append(b, "null"...)
-		} else {
-			b = append(b, '"')
-			b = base64.StdEncoding.AppendEncode(b, v)
-			b = append(b, '"')
-		}
+		b = append(b, p.enc[n].frag...)
 	}
 	return append(b, "}}"...)
+}
+
+// encoded is one secret's text in the file, and the value it holds.
+type encoded struct{ val, frag []byte }
+
+// encodeSecret is "name":"base64 of v" (null for a nil v).
+func encodeSecret(name string, v []byte) []byte {
+	b := appendJSONString(make([]byte, 0, len(name)+base64.StdEncoding.EncodedLen(len(v))+5), name)
+	b = append(b, ':')
+	if v == nil {
+		return append(b, "null"...)
+	}
+	b = append(b, '"')
+	b = base64.StdEncoding.AppendEncode(b, v)
+	return append(b, '"')
 }
 
 // appendJSONString appends s as json.Marshal writes it: as it is when it
