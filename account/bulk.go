@@ -18,7 +18,11 @@ type BulkOptions struct {
 	Team     string // Mattermost team; "" for every team the account sees
 	Parallel int    // concurrent requests; default 4
 	Resume   bool   // continue a stopped run from its journal
-	Answer   *Answer
+	// Overdue rotates only the tokens past their policy's age or their
+	// server's expiry, of the kinds a bulk rotation takes (and those a
+	// stopped run left unsettled).
+	Overdue bool
+	Answer  *Answer
 	// Progress, when set, is called after each token settles.
 	Progress func(BulkProgress)
 }
@@ -55,6 +59,9 @@ type BulkItem struct {
 	// Note says how an ok came about when it is not the plain way: a token
 	// a stopped run rotated, read back from the server on resume.
 	Note string `json:"note,omitempty"`
+	// Deliveries are what became of the token's consumers once it was
+	// stored.
+	Deliveries []Delivery `json:"deliveries,omitempty"`
 	// Value is set only when the token could not be stored: it is the only
 	// copy and the face must hand it to the person. Issued is the same
 	// token, for RetryStore.
@@ -89,7 +96,7 @@ type InterruptedRunError struct {
 }
 
 func (e *InterruptedRunError) Error() string {
-	return fmt.Sprintf("%v (%s was sent with no answer); run again with --resume to finish it, or delete %s to start over", ErrInterruptedRun, e.Ref, e.Journal)
+	return fmt.Sprintf("%v (%s was sent with no answer); resuming finishes it, deleting %s starts over", ErrInterruptedRun, e.Ref, e.Journal)
 }
 
 func (e *InterruptedRunError) Is(target error) bool { return target == ErrInterruptedRun }
@@ -117,6 +124,11 @@ func (m *Manager) RotateAll(ctx context.Context, account string, opts BulkOption
 	prior, priorPath, err := m.readPriorJournal(path, account, opts)
 	if err != nil {
 		return nil, err
+	}
+	if opts.Overdue {
+		if tokens, err = m.overdueOnly(account, s.acct.Service, tokens, prior); err != nil {
+			return nil, err
+		}
 	}
 	plan, err := planRotation(account, tokens, prior, opts.Resume, priorPath)
 	if err != nil {
@@ -230,6 +242,7 @@ func (r *bulkRun) settle(i int, item BulkItem) {
 	r.prog.Last = item
 	p := r.prog
 	r.mu.Unlock()
+	r.m.record(r.ctx, Event{Action: ActRotate, Account: r.s.acct.Name, Ref: item.Ref, Secret: item.Name}, bulkOutcome(item.Status))
 	r.report(p)
 }
 
@@ -408,6 +421,7 @@ func (m *Manager) rotateOne(ctx context.Context, s *session, j *journal, gate *r
 		}
 		if iss != nil {
 			item.Name, item.Fingerprint, item.Stored = iss.Name, iss.Fingerprint, iss.Stored
+			item.Deliveries = iss.Deliveries
 		}
 		var ns *NotStoredError
 		var uo *UnknownOutcomeError
@@ -455,7 +469,10 @@ func unsaved(j *journal, item BulkItem, ns *NotStoredError) BulkItem {
 func (m *Manager) readBack(ctx context.Context, s *session, j *journal, t Token, item BulkItem) BulkItem {
 	iss, err := m.issueIn(ctx, s, t.Ref, t.current, nil)
 	if iss != nil {
+		// The stopped run's rotation is finished here: its consumers get it.
+		m.deliverRotated(ctx, s.acct.Name, t.Ref, iss)
 		item.Name, item.Fingerprint, item.Stored = iss.Name, iss.Fingerprint, iss.Stored
+		item.Deliveries = iss.Deliveries
 	}
 	var ns *NotStoredError
 	switch {

@@ -33,14 +33,14 @@ const (
 func (m *Manager) loadCredential(ctx context.Context, account string) (*credential, error) {
 	raw, err := m.vault.Get(ctx, credentialName(account))
 	if errors.Is(err, keystore.ErrNotFound) {
-		return nil, fmt.Errorf("%s: %w: run 'keyturn login %s'", account, ErrNotSignedIn, account)
+		return nil, withRemedy(fmt.Errorf("%s: %w", account, ErrNotSignedIn), Remedy{Action: SignIn, Account: account})
 	}
 	if err != nil {
 		return nil, err
 	}
 	var c credential
 	if err := json.Unmarshal([]byte(raw), &c); err != nil {
-		return nil, fmt.Errorf("%s: the stored credential is damaged; sign in again ('keyturn login %s')", account, account)
+		return nil, withRemedy(fmt.Errorf("%s: the stored credential is damaged", account), Remedy{Action: SignIn, Account: account})
 	}
 	return &c, nil
 }
@@ -201,7 +201,8 @@ func (m *Manager) switchCredential(ctx context.Context, s *session, iss *Issued)
 	c := *s.cred
 	c.Token = iss.Value
 	if err := m.saveCredential(ctx, s.acct.Name, c); err != nil {
-		iss.Notes = append(iss.Notes, fmt.Sprintf("keyturn signed in with the token this one replaces, and could not save the new one as its credential (%v): sign in again with 'keyturn login %s --token-stdin' and the new token", unwrapNotStored(err), s.acct.Name))
+		iss.Notes = append(iss.Notes, fmt.Sprintf("keyturn signed in with the token this one replaces, and could not save the new one as its credential (%v): sign in again with the new token", unwrapNotStored(err)))
+		iss.Next = append(iss.Next, Remedy{Action: SignIn, Account: s.acct.Name, Flag: "--token-stdin"})
 		return false
 	}
 	s.cred = &c

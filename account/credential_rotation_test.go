@@ -160,8 +160,10 @@ func TestRevokingTheSignInTokenIsRefused(t *testing.T) {
 		w := newWorld(t)
 		ans := w.rocketAliceByPAT()
 		err := w.mgr.Revoke(ctx, "rc", account.Ref{Kind: account.KindPAT, ID: rocketchatsim.AlicePATName}, ans)
-		if err == nil || !strings.Contains(err.Error(), "keyturn signs in to rc with") || !strings.Contains(err.Error(), "token rotate rc") {
-			t.Fatalf("revoking the sign-in PAT: %v, want a refusal naming rotate", err)
+		ref := account.Ref{Kind: account.KindPAT, ID: rocketchatsim.AlicePATName}
+		r, _ := account.RemedyFor(err)
+		if err == nil || !strings.Contains(err.Error(), "keyturn signs in to rc with") || r != (account.Remedy{Action: account.Rotate, Account: "rc", Ref: ref}) {
+			t.Fatalf("revoking the sign-in PAT: %v (remedy %+v), want a refusal with rotate as the way out", err, r)
 		}
 		if _, err := w.mgr.Tokens(ctx, "rc", account.ListFilter{}); err != nil {
 			t.Fatalf("a call after the refused revoke: %v", err)

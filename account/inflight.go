@@ -6,7 +6,6 @@ import (
 	"sort"
 	"sync"
 
-	"keyturn/config"
 	"keyturn/textsafe"
 )
 
@@ -81,7 +80,7 @@ func inFlightIssue(acct string, ref Ref, inPlace bool) InFlight {
 
 func inFlightIssueRaw(acct string, ref Ref, inPlace bool) InFlight {
 	if inPlace {
-		return InFlight{Account: acct, What: fmt.Sprintf("the regeneration of %s %s", acct, ref), Recover: checkHint(config.Account{Name: acct}, ref)}
+		return InFlight{Account: acct, What: fmt.Sprintf("the regeneration of %s %s", acct, ref), Recover: shellCheck(acct, ref)}
 	}
 	f := InFlight{Account: acct, What: fmt.Sprintf("the new %s on %s", kindNoun(ref.Kind), acct),
 		Recover: fmt.Sprintf("'keyturn token list %s' shows the tokens the server holds; revoke one keyturn does not hold with 'keyturn token revoke %s REF'.", acct, acct)}
@@ -89,6 +88,20 @@ func inFlightIssueRaw(acct string, ref Ref, inPlace bool) InFlight {
 		f.Recover = fmt.Sprintf("If it was issued, revoke it with 'keyturn token revoke %s %s' and create it again.", acct, ShellArg(ref.String()))
 	}
 	return f
+}
+
+// shellCheck is checkHint for InFlight.Recover, which both faces print
+// at the shell once keyturn has quit: there the way out is a command.
+func shellCheck(acct string, ref Ref) string {
+	switch ref.Kind {
+	case KindPAT:
+		return fmt.Sprintf("Check with 'keyturn token list %s --kind pat': if the PAT's last_token_part no longer ends with the stored fingerprint, it was rotated and the new token is lost; rotate it again. keyturn does not retry by itself.", acct)
+	case KindSession:
+		return fmt.Sprintf("The old token stays valid until it expires; run 'keyturn token rotate %s session' again when you are ready. keyturn does not retry by itself.", acct)
+	case KindCommand, KindWebhook:
+		return fmt.Sprintf("'keyturn token fetch %s %s' saves the token the server holds now (the new one if the rotation went through) without rotating it again. keyturn does not retry by itself.", acct, ref)
+	}
+	return fmt.Sprintf("Check the integration, or run 'keyturn token rotate %s %s' again on purpose to get a token you hold. keyturn does not retry by itself.", acct, ref)
 }
 
 // inFlightLogin describes a sign-in request that opens a session.

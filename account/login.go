@@ -8,9 +8,6 @@ import (
 	"time"
 
 	"keyturn/client"
-	"keyturn/client/capillary"
-	"keyturn/client/mattermost"
-	"keyturn/client/rocketchat"
 	"keyturn/config"
 	"keyturn/textsafe"
 )
@@ -32,13 +29,11 @@ type LoginRequest struct {
 	Resend bool
 }
 
-// capillaryPendingTTL is how long Capillary keeps a session id.
-const capillaryPendingTTL = 15 * time.Minute
-
 // Login signs in. It returns the account's new state, a *Challenge when a
 // second factor is needed, or a *NotStoredError when the server issued a
 // session the store refused (the token is in the error: nothing is lost).
-func (m *Manager) Login(ctx context.Context, req LoginRequest) (*Status, error) {
+func (m *Manager) Login(ctx context.Context, req LoginRequest) (st *Status, err error) {
+	defer func() { m.auditStep(ctx, Event{Action: ActLogin, Account: req.Account}, err) }()
 	a, err := m.account(req.Account)
 	if err != nil {
 		return nil, err
@@ -52,15 +47,9 @@ func (m *Manager) Login(ctx context.Context, req LoginRequest) (*Status, error) 
 		return nil, err
 	}
 	defer unlock()
-	switch a.Service {
-	case Mattermost:
-		err = m.loginMattermost(ctx, a, req)
-	case RocketChat:
-		err = m.loginRocketChat(ctx, a, req)
-	case Capillary:
-		err = m.loginCapillary(ctx, a, req)
-	default:
-		err = fmt.Errorf("unknown service %q", a.Service)
+	svc, err := serviceOf(a.Service)
+	if err == nil {
+		err = svc.login(ctx, m, a, req)
 	}
 	if err != nil {
 		return nil, err
@@ -68,91 +57,6 @@ func (m *Manager) Login(ctx context.Context, req LoginRequest) (*Status, error) 
 	// Signed in: the state is read back even if the caller gave up meanwhile,
 	// so it reports the session that was stored.
 	return m.Show(context.WithoutCancel(ctx), a.Name)
-}
-
-func (m *Manager) loginMattermost(ctx context.Context, a config.Account, req LoginRequest) error {
-	if req.Password == "" {
-		return fmt.Errorf("%s: a password is needed to sign in", a.Name)
-	}
-	hc, err := m.httpClient(a)
-	if err != nil {
-		return err
-	}
-	code := ""
-	if req.Answer != nil {
-		code = strings.TrimSpace(req.Answer.Code)
-	}
-	ctx, done, err := m.issuing(ctx, inFlightLogin(a.Name))
-	if err != nil {
-		return err
-	}
-	defer done()
-	token, me, err := mattermost.New(hc, "").Login(ctx, a.User, req.Password, code)
-	if err != nil && token != "" {
-		// Signed in, but the answer did not say who: ask, with the token.
-		me, err = mattermost.New(hc, token).Me(ctx)
-		if err != nil {
-			// Without the user the session cannot be used, and dropped it
-			// would stay valid on the server, unknown to anyone: end it.
-			msg := "keyturn ended that session"
-			if lerr := mattermost.New(hc, token).Logout(context.WithoutCancel(ctx)); lerr != nil {
-				msg = fmt.Sprintf("ending that session failed too (%v); it lapses when the server expires it", lerr)
-			}
-			return fmt.Errorf("%s: the server signed in but did not say which user, and asking failed (%w); %s. Run 'keyturn login %s' again", a.Name, err, msg, a.Name)
-		}
-	}
-	var sf *client.SecondFactorRequired
-	if errors.As(err, &sf) {
-		return &Challenge{Account: a.Name, Service: a.Service, Step: "mfa", Method: client.MethodTOTP,
-			Methods: []string{client.MethodTOTP}, Invalid: sf.Invalid, Locked: sf.Locked, Message: textsafe.Line(sf.Message)}
-	}
-	if err != nil {
-		return err
-	}
-	return m.saveCredential(ctx, a.Name, credential{Via: viaSession, Token: token, UserID: me.ID})
-}
-
-func (m *Manager) loginRocketChat(ctx context.Context, a config.Account, req LoginRequest) error {
-	hc, err := m.httpClient(a)
-	if err != nil {
-		return err
-	}
-	rc := rocketchat.New(hc, rocketchat.Credentials{})
-	if req.Resend {
-		if err := rc.SendEmailCode(ctx, a.User); err != nil {
-			return err
-		}
-		p, _ := m.loadPending(ctx, a.Name)
-		ch := &Challenge{Account: a.Name, Service: a.Service, Step: "2fa", Method: client.MethodEmail,
-			Methods: []string{client.MethodEmail}, CodeSent: true, SentTo: a.User, CanResend: true}
-		if p != nil && p.SentTo != "" {
-			ch.SentTo = p.SentTo
-		}
-		m.rememberChallenge(ctx, a, ch)
-		return ch
-	}
-	if req.Password == "" {
-		return fmt.Errorf("%s: a password is needed to sign in", a.Name)
-	}
-	code := ""
-	if req.Answer != nil {
-		code = strings.TrimSpace(req.Answer.Code)
-	}
-	ctx, done, err := m.issuing(ctx, inFlightLogin(a.Name))
-	if err != nil {
-		return err
-	}
-	defer done()
-	res, err := rc.Login(ctx, a.User, req.Password, code)
-	if ch := m.challengeFrom(a, "2fa", err); ch != nil {
-		m.rememberChallenge(ctx, a, ch)
-		return ch
-	}
-	if err != nil {
-		return err
-	}
-	_ = m.clearPending(ctx, a.Name)
-	return m.saveCredential(ctx, a.Name, credential{Via: viaSession, Token: res.Credentials.AuthToken, UserID: res.Credentials.UserID})
 }
 
 // challengeFrom turns a client's second-factor error into a Challenge.
@@ -189,270 +93,6 @@ func (m *Manager) rememberChallenge(ctx context.Context, a config.Account, ch *C
 	_ = m.savePending(ctx, a.Name, pending{Step: ch.Step, Method: ch.Method, Methods: ch.Methods, SentTo: ch.SentTo, Expires: exp})
 }
 
-func (m *Manager) capillary(a config.Account) (*capillary.Client, error) {
-	hc, err := m.httpClient(a)
-	if err != nil {
-		return nil, err
-	}
-	return capillary.New(hc, capillary.Identity{IdentifierType: a.IdentifierType, IdentifierValue: a.Identifier, Brand: a.Brand, DeviceID: a.DeviceID}), nil
-}
-
-// loginCapillary walks Capillary's steps: token/generate, then the OTP or
-// password first factor, then, for users enrolled in MFA, the MFA OTP or
-// MFA password. Each step that waits for the person is kept in the store,
-// so a later call (or a later process) resumes it.
-func (m *Manager) loginCapillary(ctx context.Context, a config.Account, req LoginRequest) error {
-	cp, err := m.capillary(a)
-	if err != nil {
-		return err
-	}
-	p, err := m.loadPending(ctx, a.Name)
-	if err != nil {
-		return err
-	}
-	if p == nil && req.Answer != nil && req.Answer.Code != "" && req.Password == "" {
-		return fmt.Errorf("%s: no sign-in is waiting for a code (it may have expired); run 'keyturn login %s' again without --code", a.Name, a.Name)
-	}
-	if p == nil {
-		return m.capillaryStart(ctx, a, cp, req)
-	}
-	return m.capillaryResume(ctx, a, cp, p, req)
-}
-
-func (m *Manager) capillaryStart(ctx context.Context, a config.Account, cp *capillary.Client, req LoginRequest) error {
-	sess, err := cp.GenerateToken(ctx, "", "")
-	if err != nil {
-		return err
-	}
-	factor := req.FirstFactor
-	if factor == "" {
-		factor = "otp"
-		if sess.UserRegisteredForPassword {
-			factor = "password"
-		}
-	}
-	switch factor {
-	case "password":
-		if req.Password == "" {
-			p := pending{Step: "password", Method: client.MethodPassword, SessionID: sess.SessionID, Expires: m.opts.Now().Add(capillaryPendingTTL)}
-			if err := m.savePending(ctx, a.Name, p); err != nil {
-				return err
-			}
-			return p.challenge(a)
-		}
-		ctx, done, err := m.issuing(ctx, inFlightLogin(a.Name))
-		if err != nil {
-			return err
-		}
-		defer done()
-		tokens, err := cp.ValidatePassword(ctx, sess.SessionID, req.Password)
-		if err != nil {
-			return err
-		}
-		return m.capillaryAfterFirst(ctx, a, cp, tokens, req)
-	case "otp":
-		if err := cp.GenerateOTP(ctx, sess.SessionID); err != nil {
-			return err
-		}
-		p := pending{Step: "otp", Method: client.MethodOTP, Methods: []string{client.MethodOTP}, SessionID: sess.SessionID,
-			SentTo: strings.ToLower(a.IdentifierType) + " " + a.Identifier, Expires: m.opts.Now().Add(capillaryPendingTTL)}
-		if err := m.savePending(ctx, a.Name, p); err != nil {
-			return err
-		}
-		ch := p.challenge(a)
-		ch.CodeSent = true
-		return ch
-	}
-	return fmt.Errorf("first factor %q: use otp or password", factor)
-}
-
-func (m *Manager) capillaryResume(ctx context.Context, a config.Account, cp *capillary.Client, p *pending, req LoginRequest) error {
-	answer := ""
-	method := ""
-	if req.Answer != nil {
-		answer = strings.TrimSpace(req.Answer.Code)
-		method = req.Answer.Method
-	}
-	switch p.Step {
-	case "password":
-		pw := req.Password
-		if pw == "" {
-			pw = answer
-		}
-		if pw == "" {
-			return p.challenge(a)
-		}
-		ctx, done, err := m.issuing(ctx, inFlightLogin(a.Name))
-		if err != nil {
-			return err
-		}
-		defer done()
-		tokens, err := cp.ValidatePassword(ctx, p.SessionID, pw)
-		if err != nil {
-			return m.capillaryStepError(ctx, a, p, err)
-		}
-		return m.capillaryAfterFirst(ctx, a, cp, tokens, req)
-	case "otp":
-		if req.Resend {
-			if err := cp.GenerateOTP(ctx, p.SessionID); err != nil {
-				return err
-			}
-			ch := p.challenge(a)
-			ch.CodeSent = true
-			return ch
-		}
-		if answer == "" {
-			return p.challenge(a)
-		}
-		ctx, done, err := m.issuing(ctx, inFlightLogin(a.Name))
-		if err != nil {
-			return err
-		}
-		defer done()
-		tokens, err := cp.ValidateOTP(ctx, p.SessionID, answer)
-		if err != nil {
-			return m.capillaryStepError(ctx, a, p, err)
-		}
-		return m.capillaryAfterFirst(ctx, a, cp, tokens, req)
-	case "mfa-otp", "mfa-password":
-		// The person may switch between the MFA OTP and the MFA password.
-		if method == client.MethodPassword && p.Step == "mfa-otp" {
-			p.Step, p.Method = "mfa-password", client.MethodPassword
-		}
-		if (method == client.MethodOTP && p.Step == "mfa-password") || (req.Resend && p.Step == "mfa-otp") {
-			if err := cp.GenerateMFAOTP(ctx, p.SessionID); err != nil {
-				return err
-			}
-			p.Step, p.Method = "mfa-otp", client.MethodOTP
-			p.SentTo = strings.ToLower(a.IdentifierType) + " " + a.Identifier
-			if err := m.savePending(ctx, a.Name, *p); err != nil {
-				return err
-			}
-			ch := p.challenge(a)
-			ch.CodeSent = true
-			return ch
-		}
-		if answer == "" && p.Step == "mfa-password" {
-			answer = req.MFAPassword
-		}
-		if answer == "" {
-			return p.challenge(a)
-		}
-		ctx, done, err := m.issuing(ctx, inFlightLogin(a.Name))
-		if err != nil {
-			return err
-		}
-		defer done()
-		var tokens *capillary.Tokens
-		if p.Step == "mfa-otp" {
-			tokens, err = cp.ValidateMFAOTP(ctx, p.SessionID, answer)
-		} else {
-			tokens, err = cp.ValidateMFAPassword(ctx, p.SessionID, answer)
-		}
-		if err != nil {
-			return m.capillaryStepError(ctx, a, p, err)
-		}
-		return m.capillaryFinish(ctx, a, tokens, true)
-	}
-	_ = m.clearPending(ctx, a.Name)
-	return fmt.Errorf("%s: the waiting sign-in step %q is unknown; run 'keyturn login %s' again", a.Name, p.Step, a.Name)
-}
-
-// capillaryStepError keeps the challenge open on a wrong code, and drops
-// it when the server says the session is gone.
-func (m *Manager) capillaryStepError(ctx context.Context, a config.Account, p *pending, err error) error {
-	switch {
-	case capillary.IsInvalidCode(err):
-		ch := p.challenge(a)
-		ch.Invalid = true
-		var ae *client.APIError
-		if errors.As(err, &ae) {
-			ch.Message = textsafe.Line(ae.Message)
-		}
-		return ch
-	case capillary.IsLocked(err), capillary.IsSessionExpired(err):
-		_ = m.clearPending(ctx, a.Name)
-		return fmt.Errorf("%w; start again with 'keyturn login %s'", err, a.Name)
-	}
-	return err
-}
-
-// capillaryAfterFirst goes on to MFA when the first-factor token says the
-// user is enrolled, or finishes.
-func (m *Manager) capillaryAfterFirst(ctx context.Context, a config.Account, cp *capillary.Client, tokens *capillary.Tokens, req LoginRequest) error {
-	if tokens.Role != "MFA_PENDING" {
-		return m.capillaryFinish(ctx, a, tokens, false)
-	}
-	sess, err := cp.GenerateMFAToken(ctx, tokens.Token, "", "")
-	if err != nil {
-		return err
-	}
-	p := pending{SessionID: sess.SessionID, AuthorizedToken: tokens.Token, Methods: []string{client.MethodPassword, client.MethodOTP},
-		Expires: m.opts.Now().Add(capillaryPendingTTL)}
-	wantPassword := req.MFAPassword != "" || (req.Answer != nil && req.Answer.Method == client.MethodPassword)
-	if req.Answer != nil && req.Answer.Method == client.MethodOTP {
-		wantPassword = false
-	} else if !wantPassword {
-		wantPassword = sess.UserRegisteredForPassword
-	}
-	if wantPassword {
-		if req.MFAPassword != "" {
-			t, err := cp.ValidateMFAPassword(ctx, sess.SessionID, req.MFAPassword)
-			if err == nil {
-				return m.capillaryFinish(ctx, a, t, true)
-			}
-			p.Step, p.Method = "mfa-password", client.MethodPassword
-			if serr := m.savePending(ctx, a.Name, p); serr != nil {
-				return serr
-			}
-			return m.capillaryStepError(ctx, a, &p, err)
-		}
-		p.Step, p.Method = "mfa-password", client.MethodPassword
-		if err := m.savePending(ctx, a.Name, p); err != nil {
-			return err
-		}
-		return p.challenge(a)
-	}
-	if err := cp.GenerateMFAOTP(ctx, sess.SessionID); err != nil {
-		return err
-	}
-	p.Step, p.Method = "mfa-otp", client.MethodOTP
-	p.SentTo = strings.ToLower(a.IdentifierType) + " " + a.Identifier
-	if err := m.savePending(ctx, a.Name, p); err != nil {
-		return err
-	}
-	ch := p.challenge(a)
-	ch.CodeSent = true
-	return ch
-}
-
-// capillaryFinish stores the session token first (it is the issued
-// secret people use), then the key keyturn regenerates it from. The key is
-// stored even when the session was not: a *NotStoredError for the session
-// must not cost the key too. If neither could be stored, saving the
-// session again (RetryStore) saves the key with it.
-func (m *Manager) capillaryFinish(ctx context.Context, a config.Account, tokens *capillary.Tokens, mfa bool) error {
-	_ = m.clearPending(ctx, a.Name)
-	exp := expiryPtr(tokens.Expires)
-	iss, err := m.issue(ctx, a.Name, Ref{Kind: KindSession}, tokens.Token, exp)
-	if tokens.Key == "" {
-		if err != nil {
-			return err
-		}
-		return fmt.Errorf("%s: signed in, but the server sent no key, so the session cannot be regenerated; sign in again when it expires", a.Name)
-	}
-	kerr := m.saveCredential(ctx, a.Name, credential{Via: viaKey, Key: tokens.Key, MFA: mfa})
-	if err != nil {
-		var kns *NotStoredError
-		if errors.As(kerr, &kns) {
-			iss.also = kns.Issued
-			iss.Notes = append(iss.Notes, "the key keyturn renews the session from was not saved either: until it is (save again, or sign in again once the store works), the session cannot be renewed")
-		}
-		return err
-	}
-	return kerr
-}
-
 func expiryPtr(t time.Time) *time.Time {
 	if t.IsZero() {
 		return nil
@@ -463,7 +103,8 @@ func expiryPtr(t time.Time) *time.Time {
 // LoginWithToken signs in with a token made elsewhere: a Mattermost
 // personal access token, or a Rocket.Chat PAT with its user id. The token
 // is checked against the server before it is stored.
-func (m *Manager) LoginWithToken(ctx context.Context, account, token, userID string) (*Status, error) {
+func (m *Manager) LoginWithToken(ctx context.Context, account, token, userID string) (st *Status, err error) {
+	defer func() { m.auditStep(ctx, Event{Action: ActLogin, Account: account}, err) }()
 	a, err := m.account(account)
 	if err != nil {
 		return nil, err
@@ -481,27 +122,12 @@ func (m *Manager) LoginWithToken(ctx context.Context, account, token, userID str
 	if err != nil {
 		return nil, err
 	}
-	switch a.Service {
-	case Mattermost:
-		me, err := mattermost.New(hc, token).Me(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("checking the token: %w", err)
-		}
-		if err := m.saveCredential(ctx, a.Name, credential{Via: viaPAT, Token: token, UserID: me.ID}); err != nil {
-			return nil, err
-		}
-	case RocketChat:
-		if userID == "" {
-			return nil, fmt.Errorf("%s: a Rocket.Chat token needs its user id (--user-id)", account)
-		}
-		if _, err := rocketchat.New(hc, rocketchat.Credentials{UserID: userID, AuthToken: token, IsPAT: true}).Me(ctx); err != nil {
-			return nil, fmt.Errorf("checking the token: %w", err)
-		}
-		if err := m.saveCredential(ctx, a.Name, credential{Via: viaPAT, Token: token, UserID: userID}); err != nil {
-			return nil, err
-		}
-	default:
+	t, ok := capability[tokenSignIn](a.Service)
+	if !ok {
 		return nil, fmt.Errorf("%s: signing in with a token works for Mattermost and Rocket.Chat only", account)
+	}
+	if err := t.loginWithToken(ctx, m, a, hc, token, userID); err != nil {
+		return nil, err
 	}
 	return m.Show(ctx, account)
 }
@@ -509,7 +135,8 @@ func (m *Manager) LoginWithToken(ctx context.Context, account, token, userID str
 // Logout ends the session on the server where the API has it and deletes
 // the credential. A Rocket.Chat PAT is never logged out: that would delete
 // it. A Mattermost PAT survives a logout, so none is sent.
-func (m *Manager) Logout(ctx context.Context, account string) error {
+func (m *Manager) Logout(ctx context.Context, account string) (err error) {
+	defer func() { m.audit(ctx, Event{Action: ActLogout, Account: account}, err) }()
 	a, err := m.account(account)
 	if err != nil {
 		return err
@@ -545,34 +172,8 @@ func (m *Manager) serverLogout(ctx context.Context, a config.Account, cred *cred
 	if err != nil {
 		return err
 	}
-	switch a.Service {
-	case Mattermost:
-		if cred.Via == viaPAT {
-			return nil
-		}
-		return mattermost.New(hc, cred.Token).Logout(ctx)
-	case RocketChat:
-		if cred.Via == viaPAT {
-			return nil
-		}
-		return rocketchat.New(hc, rocketchat.Credentials{UserID: cred.UserID, AuthToken: cred.Token}).Logout(ctx)
-	case Capillary:
-		// An expired token has nothing left to end; the server would only
-		// refuse to expire it.
-		if c, err := m.cfg.Load(); err == nil {
-			if meta, ok := c.Secret(SecretName(a.Name, Ref{Kind: KindSession})); ok && meta.Expires != nil && !meta.Expires.After(m.opts.Now()) {
-				return nil
-			}
-		}
-		token, err := m.vault.Get(ctx, SecretName(a.Name, Ref{Kind: KindSession}))
-		if err != nil {
-			return nil
-		}
-		cp, err := m.capillary(a)
-		if err != nil {
-			return err
-		}
-		return cp.ExpireMFAToken(ctx, token)
+	if svc, ok := Lookup(a.Service); ok {
+		return svc.logout(ctx, m, a, hc, cred)
 	}
 	return nil
 }

@@ -1,7 +1,3 @@
-// Package account holds keyturn's accounts and every operation both faces
-// share: signing in, MFA setup, issuing, rotating and revoking tokens. All
-// decisions about secrets live here: what to store, in what order, and what
-// to tell the person. It knows nothing of terminals.
 package account
 
 import (
@@ -15,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"keyturn/audit"
 	"keyturn/client"
 	"keyturn/client/capillary"
 	"keyturn/config"
@@ -36,6 +33,17 @@ type Options struct {
 	// LockWaiting, when set, is told once, naming the holder, that an
 	// operation waits for another keyturn process holding the account.
 	LockWaiting func(msg string)
+	// Face ("cli", "tui") is written in each audit log entry.
+	Face string
+	// HoldAudit keeps audit entries until FlushAudit, which adds the exit
+	// code (the CLI knows it only at the end).
+	HoldAudit bool
+	// Warn is told of a problem that did not fail the operation (the audit
+	// log could not be written).
+	Warn func(msg string)
+	// DeliverTimeout bounds each consumer's command and verify command
+	// (DefaultDeliverTimeout if zero).
+	DeliverTimeout time.Duration
 }
 
 // Manager runs the operations over the config file and the store.
@@ -44,6 +52,7 @@ type Manager struct {
 	vault *keystore.Vault
 	opts  Options
 	fly   inflightSet
+	aud   auditState
 }
 
 // New is a manager over a config file and a store.
@@ -51,7 +60,12 @@ func New(cfg *config.File, vault *keystore.Vault, opts Options) *Manager {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Manager{cfg: cfg, vault: vault, opts: opts}
+	m := &Manager{cfg: cfg, vault: vault, opts: opts}
+	m.aud.warn = opts.Warn
+	if cfg.Path != "" {
+		m.aud.log = audit.Beside(cfg.Path)
+	}
+	return m
 }
 
 // Store names the backend secrets go to ("keyring", "file", "memory").
@@ -78,45 +92,15 @@ func Normalize(a config.Account) (config.Account, error) {
 		return a, err
 	}
 	a.Service = strings.ToLower(strings.TrimSpace(a.Service))
-	switch a.Service {
-	case Mattermost, RocketChat:
-		if strings.TrimSpace(a.User) == "" {
-			return a, fmt.Errorf("%s account needs a login (--user)", a.Service)
-		}
-	case Capillary:
-		if a.Region != "" {
-			u, err := capillary.RegionURL(a.Region)
-			if err != nil {
-				return a, err
-			}
-			if a.URL != "" && a.URL != u {
-				return a, fmt.Errorf("give either --region or --url, not both")
-			}
-			a.URL = u
-		}
-		if a.Brand == "" {
-			return a, fmt.Errorf("capillary account needs a brand (--brand)")
-		}
-		a.IdentifierType = strings.ToUpper(strings.TrimSpace(a.IdentifierType))
-		if err := capillary.ValidIdentifierType(a.IdentifierType); err != nil {
-			return a, err
-		}
-		if a.Identifier == "" {
-			a.Identifier = a.User
-		}
-		if a.Identifier == "" {
-			return a, fmt.Errorf("capillary account needs an identifier value (--identifier)")
-		}
-		if a.User == "" {
-			a.User = a.Identifier
-		}
-		if a.DeviceID == "" {
-			return a, fmt.Errorf("capillary account needs a device id (--device-id)")
-		}
-	case "":
+	if a.Service == "" {
 		return a, fmt.Errorf("account needs a service: mattermost, rocketchat or capillary")
-	default:
+	}
+	svc, ok := Lookup(a.Service)
+	if !ok {
 		return a, fmt.Errorf("unknown service %q: use mattermost, rocketchat or capillary", a.Service)
+	}
+	if err := svc.normalize(&a); err != nil {
+		return a, err
 	}
 	u, err := client.ParseBaseURL(a.URL, a.InsecureHTTP)
 	if err != nil {
@@ -149,7 +133,7 @@ func (m *Manager) AddAll(ctx context.Context, accounts ...config.Account) ([]con
 	err := m.cfg.UpdateContext(ctx, func(c *config.Config) error {
 		for _, a := range out {
 			if _, ok := c.Account(a.Name); ok {
-				return fmt.Errorf("an account named %q exists already (keyturn account remove %s first)", a.Name, a.Name)
+				return withRemedy(fmt.Errorf("an account named %q exists already", a.Name), Remedy{Action: RemoveAccount, Account: a.Name})
 			}
 			c.PutAccount(a)
 		}
@@ -179,7 +163,7 @@ type NoAccountError struct {
 
 func (e *NoAccountError) Error() string {
 	if len(e.Known) == 0 {
-		return fmt.Sprintf("no account named %q; add one with 'keyturn account add'", e.Name)
+		return fmt.Sprintf("no account named %q; there are none yet", e.Name)
 	}
 	return fmt.Sprintf("no account named %q (accounts: %s)", e.Name, strings.Join(e.Known, ", "))
 }
@@ -245,7 +229,7 @@ func (m *Manager) status(c *config.Config, a config.Account) Status {
 		st.Since = &created
 		st.Via = meta.ID
 	}
-	if meta, ok := c.Secret(SecretName(a.Name, Ref{Kind: KindSession})); ok && a.Service == Capillary {
+	if meta, ok := c.Secret(SecretName(a.Name, Ref{Kind: KindSession})); ok && Info(a.Service).HasSession() {
 		st.Expires = meta.Expires
 	}
 	if meta, ok := c.Secret(pendingName(a.Name)); ok {
@@ -279,6 +263,11 @@ func (m *Manager) Remove(ctx context.Context, name string) error {
 	}
 	return m.cfg.UpdateContext(ctx, func(c *config.Config) error {
 		c.RemoveAccount(name)
+		// Its own policies go with it: one left behind would bind a new
+		// account that takes the name.
+		for _, k := range PolicyKinds() {
+			c.RemovePolicy(k, name)
+		}
 		return nil
 	})
 }
@@ -331,7 +320,11 @@ func (m *Manager) RetryStore(ctx context.Context, iss *Issued) error {
 	if iss.meta.Name == "" || iss.stored == "" {
 		return fmt.Errorf("%s: keyturn does not know how to store this again; copy the token instead", iss.Name)
 	}
-	if err := m.put(ctx, iss.meta, iss.stored); err != nil {
+	err := m.put(ctx, iss.meta, iss.stored)
+	// The issuing entry said failed (not stored): this one says whether
+	// the token was kept after all.
+	m.audit(ctx, Event{Action: ActSecretSet, Account: iss.Account, Ref: iss.Ref, Secret: iss.Name}, err)
+	if err != nil {
 		return &NotStoredError{Issued: iss, Err: err}
 	}
 	iss.Stored = true

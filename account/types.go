@@ -14,16 +14,6 @@ import (
 	"keyturn/textsafe"
 )
 
-// Services keyturn speaks to.
-const (
-	Mattermost = "mattermost"
-	RocketChat = "rocketchat"
-	Capillary  = "capillary"
-)
-
-// Services lists them in display order.
-var Services = []string{Mattermost, RocketChat, Capillary}
-
 // Kinds of issued secret, as used in secret names and token REFs.
 const (
 	KindCommand    = "command"    // Mattermost slash-command token
@@ -237,6 +227,12 @@ type Issued struct {
 	// Notes are things the person should know: an old token that could
 	// not be revoked, a verification that failed.
 	Notes []string `json:"notes,omitempty"`
+	// Next are the ways out the notes call for (revoke the old token, sign
+	// in with the new one), rendered by each face in its own words.
+	Next []Remedy `json:"-"`
+	// Deliveries are what became of the secret's consumers once the token
+	// was stored (see deliverRotated).
+	Deliveries []Delivery `json:"deliveries,omitempty"`
 
 	// What RetryStore writes: the index entry and the stored form (a
 	// credential is stored as JSON around its token).
@@ -266,7 +262,8 @@ type UnknownOutcomeError struct {
 	Account string
 	Ref     Ref
 	Err     error
-	Check   string // how to find out
+	Check   string // how to find out, in words
+	Remedy  Remedy // the way out, for RemedyFor
 }
 
 func (e *UnknownOutcomeError) Error() string {

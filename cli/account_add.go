@@ -68,7 +68,7 @@ func runAccountAdd(cmd *cobra.Command, app *App, o *accountAddOptions) error {
 	if o.url == "" && o.region == "" {
 		return usageError{fmt.Errorf("--url is required (Capillary: or --region)")}
 	}
-	if o.service != account.Capillary {
+	if !account.Info(o.service).SignIn.Identity {
 		for flag, v := range map[string]string{"--brand": o.brand, "--device-id": o.deviceID, "--identifier-type": o.identifierType, "--identifier": o.identifier, "--region": o.region} {
 			if v != "" {
 				return usageError{fmt.Errorf("%s is for Capillary accounts only", flag)}
@@ -91,7 +91,7 @@ func runAccountAdd(cmd *cobra.Command, app *App, o *accountAddOptions) error {
 	if o.json {
 		return writeJSON(app.io.Out, acct)
 	}
-	fmt.Fprintf(app.io.Out, "added %s (%s at %s", acct.Name, serviceName(acct.Service), acct.URL)
+	fmt.Fprintf(app.io.Out, "added %s (%s at %s", acct.Name, account.ServiceName(acct.Service), acct.URL)
 	if acct.User != "" {
 		fmt.Fprintf(app.io.Out, ", as %s", acct.User)
 	}

@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"keyturn/account"
 )
 
 type accountShowOptions struct {
@@ -45,7 +47,7 @@ func runAccountShow(cmd *cobra.Command, app *App, o *accountShowOptions) error {
 	now := time.Now()
 	w := app.io.Out
 	fmt.Fprintf(w, "name:       %s\n", st.Name)
-	fmt.Fprintf(w, "service:    %s\n", serviceName(st.Service))
+	fmt.Fprintf(w, "service:    %s\n", account.ServiceName(st.Service))
 	fmt.Fprintf(w, "url:        %s\n", st.URL)
 	if st.Insecure {
 		fmt.Fprintln(w, "            (plain http allowed)")

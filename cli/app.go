@@ -51,6 +51,15 @@ func (a *App) inFlight() []account.InFlight {
 
 func newApp(streams IO) *App { return &App{io: streams} }
 
+// flushAudit writes the audit entries the command held back, with its exit
+// code; a failure is a warning on stderr (the manager says it), never a
+// different exit.
+func (a *App) flushAudit(code int) {
+	if m := a.live.Load(); m != nil {
+		_ = m.FlushAudit(code)
+	}
+}
+
 func (a *App) close() {
 	for i := len(a.closers) - 1; i >= 0; i-- {
 		_ = a.closers[i]()
@@ -142,8 +151,11 @@ func (a *App) manager(ctx context.Context) (*account.Manager, error) {
 		return nil, err
 	}
 	a.closers = append(a.closers, closeTrace)
-	mopts := account.Options{Trace: trace, Transport: a.transport}
+	mopts := account.Options{Trace: trace, Transport: a.transport, Face: "tui"}
 	if !a.unlockInTUI {
+		// The audit log's entries carry the exit code, known at the end.
+		mopts.Face, mopts.HoldAudit = "cli", true
+		mopts.Warn = func(msg string) { fmt.Fprintln(a.io.Err, "keyturn: warning: "+textsafe.Text(msg)) }
 		// A wait of up to 15 s must not look like a hang. (The interactive
 		// app's spinner already says something is going on.)
 		mopts.LockWaiting = func(msg string) { fmt.Fprintln(a.io.Err, "keyturn: "+textsafe.Text(msg)) }

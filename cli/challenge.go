@@ -104,12 +104,12 @@ func challengeText(label string, ch *account.Challenge) string {
 	case ch.Locked:
 		fmt.Fprintf(&b, "%s: too many wrong answers", label)
 	case ch.Invalid:
-		fmt.Fprintf(&b, "%s: the server did not accept %s", label, what(ch))
+		fmt.Fprintf(&b, "%s: the server did not accept %s", label, ch.What())
 		if ch.Message != "" {
 			fmt.Fprintf(&b, " (%s)", ch.Message)
 		}
 	default:
-		fmt.Fprintf(&b, "%s: the server asks for %s", label, what(ch))
+		fmt.Fprintf(&b, "%s: the server asks for %s", label, ch.What())
 	}
 	switch {
 	case ch.CodeSent && ch.SentTo != "":
@@ -120,15 +120,6 @@ func challengeText(label string, ch *account.Challenge) string {
 		fmt.Fprintf(&b, " (codes go to %s)", ch.SentTo)
 	}
 	return b.String()
-}
-
-// what is ch.What(), except for Capillary's password first factor, which
-// is the account password itself, not a second factor.
-func what(ch *account.Challenge) string {
-	if ch.Service == account.Capillary && ch.Step == "password" {
-		return "the account password"
-	}
-	return ch.What()
 }
 
 // run calls op until it returns something other than a challenge.
@@ -204,7 +195,7 @@ func (an *answerer) ask(ch *account.Challenge) (string, error) {
 		}
 		fmt.Fprintf(w, "That was not accepted (%s); try again.\n", msg)
 	} else {
-		fmt.Fprintf(w, "%s asks for %s.\n", serviceName(ch.Service), what(ch))
+		fmt.Fprintf(w, "%s asks for %s.\n", account.ServiceName(ch.Service), ch.What())
 		if ch.CodeSent {
 			if ch.SentTo != "" {
 				fmt.Fprintf(w, "A code was sent to %s.\n", ch.SentTo)
@@ -285,18 +276,6 @@ func needCode(what string, ch *account.Challenge, rerun, codeFlag, methodFlag st
 		b.WriteString("; --resend asks for a new code")
 	}
 	return exitf(ExitNeedCode, "%s", b.String())
-}
-
-func serviceName(s string) string {
-	switch s {
-	case account.Mattermost:
-		return "Mattermost"
-	case account.RocketChat:
-		return "Rocket.Chat"
-	case account.Capillary:
-		return "Capillary"
-	}
-	return s
 }
 
 func contains(list []string, s string) bool {

@@ -63,7 +63,9 @@ const (
 
 // startDemo builds the demo world.
 func startDemo(ctx context.Context, hostile bool) (*Demo, error) {
-	sb, err := sandbox.Start(sandbox.Options{Hostile: hostile})
+	// Some seeded tokens look old and slash commands have a 90-day policy,
+	// so the overview (i) has an overdue token to show.
+	sb, err := sandbox.Start(sandbox.Options{Hostile: hostile, Aged: true})
 	if err != nil {
 		return nil, err
 	}
@@ -73,7 +75,7 @@ func startDemo(ctx context.Context, hostile bool) (*Demo, error) {
 		return nil, err
 	}
 	cf := config.Open(filepath.Join(dir, "config.json"))
-	mgr := account.New(cf, keystore.NewVault(keystore.NewMemory(), cf), account.Options{})
+	mgr := account.New(cf, keystore.NewVault(keystore.NewMemory(), cf), account.Options{Face: "tui"})
 	d := &Demo{Sandbox: sb, Manager: mgr, dir: dir}
 	accounts := []config.Account{
 		{Name: DemoMattermost, Service: account.Mattermost, URL: sb.MattermostURL, User: mattermostsim.AdminUsername},
@@ -82,6 +84,10 @@ func startDemo(ctx context.Context, hostile bool) (*Demo, error) {
 			DeviceID: capillarysim.SeedDeviceID, IdentifierType: "MOBILE", Identifier: capillarysim.BobMobile},
 	}
 	if _, err := mgr.AddAll(ctx, accounts...); err != nil {
+		d.Close()
+		return nil, fmt.Errorf("demo: %w", err)
+	}
+	if _, err := mgr.SetPolicy(ctx, account.KindCommand, "90d", ""); err != nil {
 		d.Close()
 		return nil, fmt.Errorf("demo: %w", err)
 	}

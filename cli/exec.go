@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"keyturn/account"
 	"keyturn/keystore"
 )
 
@@ -146,7 +147,7 @@ func runExec(cmd *cobra.Command, app *App, o *execOptions) error {
 	v := m.Vault()
 	env := childEnv(os.Environ())
 	for _, s := range o.secrets {
-		value, err := v.Get(ctx, s.name)
+		value, err := m.ReadSecret(ctx, s.name, account.ActExec)
 		if errors.Is(err, keystore.ErrNotFound) {
 			return exitf(ExitFailure, "secret %s is not in the %s store; see 'keyturn secret list'", s.name, v.Backend())
 		}

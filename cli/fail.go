@@ -4,12 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"keyturn/account"
-	"keyturn/client"
-	"keyturn/keystore"
 )
 
 // explain turns an operation's error into what the person reads on stderr,
@@ -38,54 +35,86 @@ func (a *App) explain(ctx context.Context, err error, doing, acct string) error 
 	var uo *account.UnknownOutcomeError
 	var ch *account.Challenge
 	var na *account.NoAccountError
+	var ie *account.InputError
 	switch {
+	case errors.As(err, &ie):
+		return usageError{err}
 	case errors.As(err, &nse):
 		return exitf(ExitNotStored, "%s: %v", prefix, err)
 	case errors.As(err, &uo):
-		return exitf(ExitUnknownState, "%s: %v", prefix, err)
+		return exitf(ExitUnknownState, "%s: %v%s", prefix, err, hint(err, acct, doing))
 	case errors.As(err, &ch):
 		return exitf(ExitNeedCode, "%s", challengeText(where, ch))
 	case errors.As(err, &na):
-		return exitf(ExitFailure, "%v", err)
+		return exitf(ExitFailure, "%v%s", err, hint(err, "", doing))
 	}
 	return exitf(ExitFailure, "%s: %v%s", prefix, err, hint(err, acct, doing))
 }
 
-// hint is what to do next for the errors that do not say it themselves.
+// hint is what to do next, as a command line: the remedy the error carries
+// or implies (account.RemedyFor), for acct when the error names no account.
 func hint(err error, acct, doing string) string {
-	var rl *client.RateLimitedError
-	var te *client.TransportError
-	var ae *client.APIError
-	var be *client.BadResponseError
-	var se *keystore.StoreError
-	switch {
-	case errors.As(err, &rl):
-		if rl.RetryAfter > 0 {
-			return fmt.Sprintf(". The server limits requests: wait %s, then run the command again", rl.RetryAfter.Round(time.Second))
+	r, ok := account.RemedyFor(err)
+	if !ok {
+		return ""
+	}
+	if r.Account == "" {
+		r.Account = acct
+	}
+	return ". " + remedyLine(r)
+}
+
+// remedyLine is a remedy in the CLI's words: the command to run.
+func remedyLine(r account.Remedy) string {
+	name := r.Account
+	if name == "" {
+		name = "NAME"
+	}
+	switch r.Action {
+	case account.SignIn:
+		if r.Flag != "" {
+			return fmt.Sprintf("Sign in with 'keyturn login %s %s'", name, r.Flag)
 		}
-		return ". The server limits requests: wait a little, then run the command again"
-	case errors.As(err, &te):
-		if te.Canceled {
-			return ""
+		return fmt.Sprintf("Sign in with 'keyturn login %s'", name)
+	case account.Fetch:
+		return fmt.Sprintf("'keyturn token fetch %s %s' saves the token the server holds now, without rotating it again", name, account.ShellArg(r.Ref.String()))
+	case account.Rotate:
+		return fmt.Sprintf("Rotate it with 'keyturn token rotate %s %s'", name, account.ShellArg(r.Ref.String()))
+	case account.CheckRef:
+		if r.Ref.Kind != "" {
+			return fmt.Sprintf("See 'keyturn token list %s --kind %s'", name, r.Ref.Kind)
 		}
-		if te.MayHaveReached {
-			return ". Check the server's state before trying again"
+		return fmt.Sprintf("Check the REF against 'keyturn token list %s'", name)
+	case account.CheckServer:
+		return fmt.Sprintf("Check that the server is up, with no proxy in the way, and that its URL is right ('keyturn account show %s')", name)
+	case account.CheckState:
+		return "Check the server's state before trying again"
+	case account.Wait:
+		if r.After > 0 {
+			return fmt.Sprintf("The server limits requests: wait %s, then run the command again", r.After.Round(time.Second))
 		}
-		return fmt.Sprintf(". Check that the server is reachable and its URL is right ('keyturn account show %s')", acct)
-	case errors.As(err, &ae):
-		if ae.Unauthorized() && acct != "" && !strings.Contains(err.Error(), "keyturn login") {
-			return fmt.Sprintf(". Sign in again with 'keyturn login %s'", acct)
+		return "The server limits requests: wait a little, then run the command again"
+	case account.TryLater:
+		return "The server failed: try again later"
+	case account.UnlockStore:
+		if r.Flag != "" {
+			return "Or use " + r.Flag // the store's error says how to unlock it
 		}
-		if ae.Status >= 500 {
-			return ". The server failed: try again later"
-		}
-		if (ae.Status == 400 || ae.Status == 404) && (strings.HasPrefix(doing, "rotating ") || strings.HasPrefix(doing, "revoking ")) {
-			return fmt.Sprintf(". Check the REF against 'keyturn token list %s'", acct)
-		}
-	case errors.As(err, &be):
-		return ". Is the URL right, or is a proxy in the way? ('keyturn account show " + acct + "')"
-	case errors.As(err, &se):
-		// StoreError carries its own way out.
+		return "Unlock the store, then run the command again"
+	case account.UseFlag:
+		return "Use " + r.Flag
+	case account.AddAccount:
+		return "Add one with 'keyturn account add'"
+	case account.RemoveAccount:
+		return fmt.Sprintf("Pick another name, or remove that account first with 'keyturn account remove %s'", name)
+	case account.Resume:
+		return "Run the same command again with --resume to finish it"
+	case account.Revoke:
+		return fmt.Sprintf("Revoke it with 'keyturn token revoke %s %s'", name, account.ShellArg(r.Ref.String()))
+	case account.DisableMFA:
+		return fmt.Sprintf("Disable it with 'keyturn mfa disable %s --code C'", name)
+	case account.Deliver:
+		return fmt.Sprintf("Fix the consumer, then hand it the stored token with 'keyturn deliver %s'", account.SecretName(name, r.Ref))
 	}
 	return ""
 }
@@ -102,7 +131,7 @@ func (a *App) accountLabel(ctx context.Context, name string) string {
 	}
 	for _, st := range list {
 		if st.Name == name {
-			return fmt.Sprintf("%s, %s at %s", name, serviceName(st.Service), st.URL)
+			return fmt.Sprintf("%s, %s at %s", name, account.ServiceName(st.Service), st.URL)
 		}
 	}
 	return name

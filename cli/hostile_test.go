@@ -73,6 +73,14 @@ func TestHostileServersReachNoTerminal(t *testing.T) {
 
 	run("secret list", 0, "", "secret", "list")
 	run("secret list --json", 0, "", "secret", "list", "--json")
+	run("policy set", 0, "", "policy", "set", "command", "1h")
+	run("status", 0, "", "status")
+	run("status --json", 0, "", "status", "--json")
+	// Every command was made just now: due within the day.
+	run("check", ExitAttention, "", "check", "--warn-within", "1d")
+	run("check --json", ExitAttention, "", "check", "--warn-within", "1d", "--json")
+	run("log", 0, "", "log")
+	run("log --json", 0, "", "log", "--json")
 
 	// The hostile text did reach keyturn, and was shown defused.
 	if !strings.Contains(shown.String(), "]52;c;") {

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -22,7 +23,7 @@ import (
 
 // TestSecretHygiene runs every command of a full session through the built
 // binary with debug logging on, then searches stdout, stderr, the debug log,
-// the config file, the rotation journal and every process argument seen
+// the config file, the rotation journal, the audit log and every process argument seen
 // during the run for every password, code and token involved: a secret may
 // appear only on the stdout of a command that was asked to reveal it.
 func TestSecretHygiene(t *testing.T) {
@@ -52,7 +53,9 @@ func TestSecretHygiene(t *testing.T) {
 		"KEYTURN_CONFIG="+cfg, "KEYTURN_STORE=file", "KEYTURN_STORE_FILE="+filepath.Join(dir, "secrets.enc"),
 		"KEYTURN_FILE_PASSPHRASE="+passphrase, "KEYTURN_DEBUG="+logFile, "NO_COLOR=1")
 
-	// Every process argument on the machine while the session runs.
+	// Every argument of this test's descendants (keyturn and whatever it
+	// runs) while the session runs. Other processes on the machine are not
+	// ours to judge: another test's sandbox sends the same seeded codes.
 	argvs := map[string]bool{}
 	var argMu sync.Mutex
 	stop := make(chan struct{})
@@ -62,7 +65,11 @@ func TestSecretHygiene(t *testing.T) {
 		defer watch.Done()
 		for {
 			matches, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+			parents := procParents()
 			for _, m := range matches {
+				if !descendsFrom(parents, filepath.Base(filepath.Dir(m)), strconv.Itoa(os.Getpid())) {
+					continue
+				}
 				if b, err := os.ReadFile(m); err == nil && len(b) > 0 {
 					argMu.Lock()
 					argvs[string(b)] = true
@@ -140,7 +147,20 @@ func TestSecretHygiene(t *testing.T) {
 		}
 	}
 	must(do("", false, "token", "rotate", "mm", cmdRef), 0)
+	// Consumers get each rotated token on stdin or in a file, never in an
+	// argument; leak reads it from stdin; doctor reads no secret.
+	cmdSecret := "mm/command/" + strings.TrimPrefix(cmdRef, "command:")
+	consumers := t.TempDir() // not keyturn's directory: a consumer may not write there
+	delivered := filepath.Join(consumers, "delivered")
+	must(do("", false, "consumer", "add", cmdSecret, "--command", "cat > "+delivered+"; sleep 0.05", "--verify", "sleep 0.05; test -s "+delivered), 0)
+	must(do("", false, "consumer", "add", cmdSecret, "--file", filepath.Join(consumers, "app.env"), "--env-key", "MM_TOKEN"), 0)
 	must(do("", true, "token", "rotate", "mm", cmdRef, "--json", "--reveal"), 0)
+	must(do("", false, "deliver", cmdSecret), 0)
+	current, _ := os.ReadFile(delivered)
+	must(do(string(current), false, "leak"), 0)
+	must(do(string(current), false, "leak", "--rotate", "--json"), 0)
+	must(do("", false, "consumer", "list"), 0)
+	must(do("", false, "doctor", "--json"), 0)
 	must(do("", false, "token", "rotate", "mm", "--all", "--kind", "webhook", "--json"), 0)
 	created := do("", false, "token", "create", "mm", "hygiene", "--json")
 	must(created, 0)
@@ -170,9 +190,14 @@ func TestSecretHygiene(t *testing.T) {
 	must(do(code(mfa.Secret, 30*time.Second)+"\n", false, "mfa", "activate", "mm", "--code", "-"), 0)
 	// A failing call still says nothing secret.
 	must(do("wrong-password\n000000\n", false, "login", "rc", "--password-stdin", "--code", "-"), 1)
+	must(do("", false, "policy", "set", "command", "90d"), 0)
+	must(do("", false, "status", "--json"), 0)
+	must(do("", false, "check"), 0)
 	must(do("", false, "logout", "mm"), 0)
 	must(do("", false, "logout", "rc"), 0)
 	must(do("", false, "logout", "cap"), 0)
+	must(do("", false, "log"), 0)
+	must(do("", false, "log", "--json"), 0)
 
 	close(stop)
 	watch.Wait()
@@ -209,7 +234,8 @@ func TestSecretHygiene(t *testing.T) {
 	if len(journals) == 0 {
 		t.Fatal("the bulk rotation left no journal to check")
 	}
-	for _, f := range append([]string{logFile, cfg}, journals...) {
+	auditLog := filepath.Join(dir, "audit.jsonl")
+	for _, f := range append([]string{logFile, cfg, auditLog}, journals...) {
 		b, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatalf("%s: %v", f, err)
@@ -219,14 +245,26 @@ func TestSecretHygiene(t *testing.T) {
 		}
 		leaks(filepath.Base(f), string(b))
 	}
+	// The audit log saw the whole session, so its check means something.
+	audited, _ := os.ReadFile(auditLog)
+	for _, act := range []string{"login", "rotate", "create", "revoke", "reveal", "exec", "mfa-setup", "mfa-activate", "logout"} {
+		if !strings.Contains(string(audited), `"action":"`+act+`"`) {
+			t.Errorf("the audit log has no %s entry", act)
+		}
+	}
 	if log, _ := os.ReadFile(logFile); !strings.Contains(string(log), "[redacted]") {
 		t.Error("the debug log shows no redaction: was debug logging on?")
 	}
 	argMu.Lock()
+	sawKeyturn := false
 	for a := range argvs {
 		leaks("a process argument", strings.ReplaceAll(a, "\x00", " "))
+		sawKeyturn = sawKeyturn || strings.HasPrefix(a, bin+"\x00")
 	}
 	argMu.Unlock()
+	if !sawKeyturn {
+		t.Error("the process watch never saw keyturn's own arguments: is it watching the right processes?")
+	}
 	// And the reveals really revealed.
 	for _, r := range runs {
 		if r.reveal && strings.TrimSpace(r.out) == "" {
@@ -271,4 +309,37 @@ func TestContainsSecret(t *testing.T) {
 			t.Errorf("containsSecret(%q, %q) = %v", c.text, c.s, got)
 		}
 	}
+}
+
+// procParents maps every process id to its parent's, from /proc/PID/stat.
+func procParents() map[string]string {
+	out := map[string]string{}
+	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
+	for _, st := range stats {
+		b, err := os.ReadFile(st)
+		if err != nil {
+			continue
+		}
+		// "pid (comm) state ppid ...": comm may hold spaces and parentheses.
+		rest := string(b[strings.LastIndexByte(string(b), ')')+1:])
+		if f := strings.Fields(rest); len(f) >= 2 {
+			out[filepath.Base(filepath.Dir(st))] = f[1]
+		}
+	}
+	return out
+}
+
+// descendsFrom reports whether pid is root or one of its descendants.
+func descendsFrom(parents map[string]string, pid, root string) bool {
+	for range 64 {
+		if pid == root {
+			return true
+		}
+		next, ok := parents[pid]
+		if !ok || next == "0" || next == pid {
+			return false
+		}
+		pid = next
+	}
+	return false
 }

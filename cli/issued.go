@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"keyturn/account"
+	"keyturn/keystore"
 	"keyturn/textsafe"
 )
 
@@ -19,11 +20,13 @@ type issuedJSON struct {
 	Expires     string   `json:"expires,omitempty"`
 	Token       string   `json:"token,omitempty"`
 	Notes       []string `json:"notes,omitempty"`
+	// Deliveries are what became of the secret's consumers.
+	Deliveries []account.Delivery `json:"deliveries,omitempty"`
 }
 
 func toIssuedJSON(iss *account.Issued, reveal bool) issuedJSON {
 	out := issuedJSON{Name: iss.Name, Account: iss.Account, Kind: iss.Kind, Ref: iss.Ref, Fingerprint: iss.Fingerprint,
-		Stored: iss.Stored, Store: iss.Store, Notes: iss.Notes}
+		Stored: iss.Stored, Store: iss.Store, Notes: iss.Notes, Deliveries: iss.Deliveries}
 	if iss.Expires != nil {
 		out.Expires = iss.Expires.UTC().Format("2006-01-02T15:04:05Z")
 	}
@@ -37,11 +40,12 @@ func toIssuedJSON(iss *account.Issued, reveal bool) issuedJSON {
 // "saved prod/command/abc (…f3a9) to the keyring". With reveal, the token
 // too. Notes go to stderr.
 func printIssued(app *App, iss *account.Issued, asJSON, reveal bool) error {
-	for _, n := range iss.Notes {
-		fmt.Fprintf(app.io.Err, "note: %s\n", textsafe.Line(n))
-	}
+	printNotes(app, iss)
 	if asJSON {
-		return writeJSON(app.io.Out, toIssuedJSON(iss, reveal))
+		if err := writeJSON(app.io.Out, toIssuedJSON(iss, reveal)); err != nil {
+			return err
+		}
+		return deliveryFailures(iss.Name, iss.Deliveries)
 	}
 	fp := ""
 	if iss.Fingerprint != "" {
@@ -55,7 +59,8 @@ func printIssued(app *App, iss *account.Issued, asJSON, reveal bool) error {
 	if reveal {
 		fmt.Fprintln(app.io.Out, shownValue(app, iss.Value))
 	}
-	return nil
+	printDeliveries(app, iss.Deliveries)
+	return deliveryFailures(iss.Name, iss.Deliveries)
 }
 
 // reportNotStored handles a token the store refused (DESIGN.md rule 1): the
@@ -63,9 +68,7 @@ func printIssued(app *App, iss *account.Issued, asJSON, reveal bool) error {
 // and the exit code is 3.
 func reportNotStored(app *App, nse *account.NotStoredError, asJSON bool) error {
 	iss := nse.Issued
-	for _, n := range iss.Notes {
-		fmt.Fprintf(app.io.Err, "note: %s\n", textsafe.Line(n))
-	}
+	printNotes(app, iss)
 	if asJSON {
 		if err := writeJSON(app.io.Out, toIssuedJSON(iss, true)); err != nil {
 			return err
@@ -80,13 +83,16 @@ func reportNotStored(app *App, nse *account.NotStoredError, asJSON bool) error {
 	return exitf(ExitNotStored, "%v\nThe token printed on stdout is the ONLY copy: copy it now, then %s.", nse, how)
 }
 
-// storeName is "the keyring", "the file store" and so on.
-func storeName(backend string) string {
-	switch backend {
-	case "":
-		return "the store"
-	case "keyring":
-		return "the keyring"
+// storeName is how a backend is named in sentences, as the TUI names it.
+func storeName(backend string) string { return keystore.DisplayName(backend) }
+
+// printNotes puts an issued token's notes and the ways out they call for
+// on stderr.
+func printNotes(app *App, iss *account.Issued) {
+	for _, n := range iss.Notes {
+		fmt.Fprintf(app.io.Err, "note: %s\n", textsafe.Line(n))
 	}
-	return "the " + backend + " store"
+	for _, r := range iss.Next {
+		fmt.Fprintf(app.io.Err, "note: %s\n", textsafe.Line(remedyLine(r)))
+	}
 }

@@ -130,7 +130,7 @@ func runLogin(cmd *cobra.Command, app *App, o *loginOptions) error {
 			return usageError{err}
 		}
 		req.Password = pw
-		if st.Service == account.Capillary {
+		if account.Info(st.Service).SignIn.MFAPassword {
 			// The MFA password may follow on the second line.
 			if line, err := app.atPrompt("", func() (string, error) { return readLine(app.io.In) }); err == nil {
 				req.MFAPassword = strings.TrimRight(line, "\r")
@@ -187,10 +187,11 @@ func runLogin(cmd *cobra.Command, app *App, o *loginOptions) error {
 // first call: always for Mattermost and Rocket.Chat (except a bare
 // --resend); for Capillary never, since its steps ask as they go.
 func needsPasswordFirst(st *account.Status, o *loginOptions, interactive bool) bool {
-	switch st.Service {
-	case account.Capillary:
+	form := account.Info(st.Service).SignIn
+	switch {
+	case form.PasswordOptional:
 		return false
-	case account.RocketChat:
+	case form.ResendWithoutPassword:
 		// A bare --resend needs no password; at a terminal the code that
 		// follows does (Rocket.Chat's login takes both at once).
 		return !o.resend || o.sf.Code != "" || interactive
@@ -211,7 +212,7 @@ func printSignedIn(app *App, st *account.Status) {
 		return
 	}
 	w := app.io.Out
-	fmt.Fprintf(w, "signed in to %s (%s at %s", st.Name, serviceName(st.Service), st.URL)
+	fmt.Fprintf(w, "signed in to %s (%s at %s", st.Name, account.ServiceName(st.Service), st.URL)
 	if st.User != "" {
 		fmt.Fprintf(w, " as %s", st.User)
 	}

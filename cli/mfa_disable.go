@@ -68,7 +68,7 @@ func runMFADisable(cmd *cobra.Command, app *App, o *mfaDisableOptions) error {
 		if ans != nil {
 			code = ans.Code
 		}
-		if code == "" && st.Service == account.RocketChat {
+		if mfa := account.Info(st.Service).MFA; code == "" && mfa != nil && mfa.DisableNeedsCode {
 			// Rocket.Chat needs a current code: ask for one like a challenge.
 			return &account.Challenge{Account: o.name, Service: st.Service, Step: "2fa", Method: "totp", Methods: []string{"totp"}}
 		}

@@ -26,6 +26,7 @@ const (
 	ExitNotStored    = 3 // a token was issued but could not be stored: it is on stdout
 	ExitNeedCode     = 4 // a second factor is needed and none was given
 	ExitUnknownState = 5 // the request was sent and no answer came: the server may have applied it
+	ExitAttention    = 6 // keyturn check found tokens overdue, expired or expiring
 )
 
 // IO is where a command reads and writes.
@@ -109,7 +110,10 @@ func execute(ctx context.Context, args []string, streams IO, sigs <-chan os.Sign
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithCancel(ctx)
 		defer cancel()
-		app.sig = &interrupts{app: app, cancel: cancel, exit: os.Exit}
+		app.sig = &interrupts{app: app, cancel: cancel, exit: func(code int) {
+			app.flushAudit(code)
+			os.Exit(code)
+		}}
 		stop := make(chan struct{})
 		defer close(stop)
 		go app.sig.watch(sigs, stop)
@@ -124,6 +128,7 @@ func execute(ctx context.Context, args []string, streams IO, sigs <-chan os.Sign
 	if app.sig != nil {
 		code = app.sig.finish(code)
 	}
+	app.flushAudit(code)
 	return code
 }
 

@@ -19,6 +19,7 @@ type sandboxOptions struct {
 	listen  string
 	latency time.Duration
 	hostile bool
+	aged    bool
 }
 
 func newSandboxCmd(app *App) *cobra.Command {
@@ -38,6 +39,7 @@ secrets), then serves until interrupted. Nothing leaves this machine.`,
 	cmd.Flags().StringVar(&o.listen, "listen", "127.0.0.1:0", "host:port of the first server; the others take the next ports (port 0: free ports)")
 	cmd.Flags().DurationVar(&o.latency, "latency", 0, "delay added to every request")
 	cmd.Flags().BoolVar(&o.hostile, "hostile", false, "put terminal escape sequences in every name, description and error message the servers send")
+	cmd.Flags().BoolVar(&o.aged, "aged", false, "make some seeded tokens look old (Mattermost's /oncall command 100 days, Alerts webhook 60 days), to try status and check")
 	return cmd
 }
 
@@ -45,7 +47,7 @@ func runSandbox(app *App, cmd *cobra.Command, o sandboxOptions) error {
 	if o.latency < 0 {
 		return usageError{fmt.Errorf("--latency must not be negative")}
 	}
-	sb, err := sandbox.Start(sandbox.Options{Listen: o.listen, Latency: o.latency, Hostile: o.hostile})
+	sb, err := sandbox.Start(sandbox.Options{Listen: o.listen, Latency: o.latency, Hostile: o.hostile, Aged: o.aged})
 	if err != nil {
 		return err
 	}

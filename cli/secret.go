@@ -35,15 +35,6 @@ do not revoke or create anything on a server.`,
 	return cmd
 }
 
-// vault opens the chosen store with its index.
-func (a *App) vault(cmd *cobra.Command) (*keystore.Vault, error) {
-	m, err := a.manager(cmd.Context())
-	if err != nil {
-		return nil, err
-	}
-	return m.Vault(), nil
-}
-
 // secretFailure turns a store error into an exit error (not found gets a hint).
 func secretFailure(v *keystore.Vault, name, doing string, err error) error {
 	if errors.Is(err, keystore.ErrNotFound) {
@@ -157,11 +148,12 @@ follows only when stdout is a terminal.`,
 			if err := validSecretName(name); err != nil {
 				return usageError{err}
 			}
-			v, err := app.vault(cmd)
+			m, err := app.manager(cmd.Context())
 			if err != nil {
 				return err
 			}
-			value, err := v.Get(cmd.Context(), name)
+			v := m.Vault()
+			value, err := m.ReadSecret(cmd.Context(), name, account.ActReveal)
 			if err != nil {
 				return secretFailure(v, name, "reading secret", err)
 			}
@@ -223,11 +215,12 @@ func runSecretSet(cmd *cobra.Command, app *App, name string, o *secretSetOptions
 	if err != nil {
 		return err
 	}
-	v, err := app.vault(cmd)
+	m, err := app.manager(cmd.Context())
 	if err != nil {
 		return err
 	}
-	if err := v.Put(cmd.Context(), meta, value); err != nil {
+	v := m.Vault()
+	if err := m.SetSecret(cmd.Context(), meta, value); err != nil {
 		if errors.Is(err, keystore.ErrIndexNotUpdated) {
 			return exitf(ExitFailure, "%v", err)
 		}
@@ -314,10 +307,11 @@ still has its index entry removed.`,
 			if err := validSecretName(name); err != nil {
 				return usageError{err}
 			}
-			v, err := app.vault(cmd)
+			m, err := app.manager(cmd.Context())
 			if err != nil {
 				return err
 			}
+			v := m.Vault()
 			if !o.yes {
 				ok, err := app.confirm(fmt.Sprintf("Delete secret %s from the %s store? (It is not revoked on the server.)", name, v.Backend()))
 				if err != nil {
@@ -327,7 +321,7 @@ still has its index entry removed.`,
 					return exitf(ExitFailure, "not deleted")
 				}
 			}
-			if err := v.Delete(cmd.Context(), name); err != nil {
+			if err := m.DeleteSecret(cmd.Context(), name); err != nil {
 				return secretFailure(v, name, "deleting secret", err)
 			}
 			fmt.Fprintf(app.io.Out, "deleted %s\n", name)

@@ -18,6 +18,7 @@ type bulkFlags struct {
 	team     string
 	parallel int
 	resume   bool
+	overdue  bool
 }
 
 func (b *bulkFlags) register(cmd *cobra.Command) {
@@ -27,11 +28,12 @@ func (b *bulkFlags) register(cmd *cobra.Command) {
 	f.StringVar(&b.team, "team", "", "with --all: only this Mattermost team (name or id)")
 	f.IntVar(&b.parallel, "parallel", 4, "with --all: requests at a time")
 	f.BoolVar(&b.resume, "resume", false, "with --all: finish a stopped run from its journal")
+	f.BoolVar(&b.overdue, "overdue", false, "with --all: only tokens past their policy's age or their expiry (see 'keyturn check')")
 }
 
 // set reports whether any --all-only flag was given.
 func (b *bulkFlags) set(cmd *cobra.Command) bool {
-	for _, n := range []string{"kind", "team", "parallel", "resume"} {
+	for _, n := range []string{"kind", "team", "parallel", "resume", "overdue"} {
 		if cmd.Flags().Changed(n) {
 			return true
 		}
@@ -68,7 +70,7 @@ func runTokenRotateAll(cmd *cobra.Command, app *App, o *tokenRotateOptions) erro
 	if err != nil {
 		return err
 	}
-	opts := account.BulkOptions{Kind: b.kind, Team: b.team, Parallel: b.parallel, Resume: b.resume}
+	opts := account.BulkOptions{Kind: b.kind, Team: b.team, Parallel: b.parallel, Resume: b.resume, Overdue: b.overdue}
 	if code != "" {
 		opts.Answer = &account.Answer{Method: o.sf.Method, Code: code}
 	}
@@ -122,7 +124,22 @@ func runTokenRotateAll(cmd *cobra.Command, app *App, o *tokenRotateOptions) erro
 	case rep.Failed > 0 || err != nil:
 		return exitf(ExitFailure, "%d of %d token(s) failed; run the same command with --resume to retry those not yet sent", rep.Failed, len(rep.Items))
 	}
-	return nil
+	return bulkDeliveryFailures(rep)
+}
+
+// bulkDeliveryFailures is exit 1 when a rotated token did not reach one of
+// its consumers (the token is stored).
+func bulkDeliveryFailures(rep *account.BulkReport) error {
+	var secrets []string
+	for _, it := range rep.Items {
+		if deliveryFailures(it.Name, it.Deliveries) != nil {
+			secrets = append(secrets, it.Name)
+		}
+	}
+	if len(secrets) == 0 {
+		return nil
+	}
+	return exitf(ExitFailure, "every token was rotated and stored, but %d did not reach all their consumers; fix them and run 'keyturn deliver SECRET' for: %s", len(secrets), strings.Join(secrets, ", "))
 }
 
 // printBulkReport writes the report and returns how many tokens could not
@@ -168,6 +185,9 @@ func printBulkReport(ctx context.Context, app *App, m *account.Manager, rep *acc
 		t.row(it.Ref, it.Label, result, saved)
 	}
 	_ = t.flush()
+	for _, it := range rep.Items {
+		printDeliveries(app, it.Deliveries)
+	}
 	for _, it := range rep.Items {
 		switch {
 		case it.Value != "":

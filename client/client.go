@@ -184,6 +184,8 @@ type Response struct {
 	StatusText string
 	Header     http.Header
 	Body       []byte
+	// TLS is the connection's TLS state (nil over plain http).
+	TLS *tls.ConnectionState
 }
 
 // Do sends the request and reads the answer (capped). A 429, or a 503 with
@@ -276,7 +278,7 @@ func (c *Client) once(ctx context.Context, req *Request, body []byte) (*Response
 		// The status line came back: the server has the request.
 		return nil, c.transportErr(req, err, true)
 	}
-	out := &Response{Status: res.StatusCode, StatusText: http.StatusText(res.StatusCode), Header: res.Header, Body: data}
+	out := &Response{Status: res.StatusCode, StatusText: http.StatusText(res.StatusCode), Header: res.Header, Body: data, TLS: res.TLS}
 	c.trace.response(id, out, time.Since(start), req.Secrets)
 	if len(data) > MaxBodyBytes {
 		return nil, &BadResponseError{Service: c.service, Status: out.Status, StatusText: out.StatusText,

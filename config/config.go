@@ -47,6 +47,11 @@ type Config struct {
 	StoreFile string       `json:"store_file,omitempty"` // the file store's path, when not the default
 	Accounts  []Account    `json:"accounts"`
 	Secrets   []SecretMeta `json:"secrets"` // the index of stored secrets, never their values
+	// Policies are the maximum ages of tokens, per kind and optionally
+	// per account.
+	Policies []Policy `json:"policies,omitempty"`
+	// Consumers are where issued secrets are delivered after a rotation.
+	Consumers []Consumer `json:"consumers,omitempty"`
 
 	// extra keeps top-level fields this version does not know, so that a
 	// rewrite by an older keyturn does not drop what a newer one wrote.
@@ -214,7 +219,7 @@ func decode(path string, data []byte) (*Config, error) {
 	// field is dropped here; kept, it would be written back beside the real
 	// field and win on the next read.
 	for k := range all {
-		for _, known := range []string{"version", "store", "store_file", "accounts", "secrets"} {
+		for _, known := range []string{"version", "store", "store_file", "accounts", "secrets", "policies", "consumers"} {
 			if strings.EqualFold(k, known) {
 				delete(all, k)
 				break

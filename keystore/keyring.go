@@ -20,7 +20,7 @@ const KeyringService = "keyturn"
 // DefaultKeyringTimeout bounds each keyring call unless KEYTURN_KEYRING_TIMEOUT says otherwise.
 const DefaultKeyringTimeout = 5 * time.Second
 
-const keyringHint = "unlock your keyring, or use --store file"
+const keyringHint = "unlock your keyring"
 
 // provider is the slice of go-keyring that the backend uses; tests swap in fakes.
 type provider interface {
@@ -153,7 +153,7 @@ func (k *keyringBackend) call(ctx context.Context, op, name string, fn func() (s
 		if hint == "" {
 			hint = keyringHint
 		}
-		return &StoreError{Backend: KindKeyring, Op: op, Name: name, Cause: cause, Hint: hint, Err: err}
+		return &StoreError{Backend: KindKeyring, Op: op, Name: name, Cause: cause, Hint: hint, Other: KindFile, Err: err}
 	}
 	if name == "" && op != "list" {
 		return "", &StoreError{Backend: KindKeyring, Op: op, Cause: "empty name", Err: errors.New("a secret needs a name")}
@@ -163,7 +163,7 @@ func (k *keyringBackend) call(ctx context.Context, op, name string, fn func() (s
 	}
 	if k.preflight != nil {
 		if err := k.preflight(); err != nil {
-			return "", fail("no D-Bus session", "start a desktop session or `dbus-run-session` with an unlocked keyring daemon, or use --store file",
+			return "", fail("no D-Bus session", "start a desktop session or `dbus-run-session` with an unlocked keyring daemon",
 				withKind(ErrUnavailable, err))
 		}
 	}
@@ -184,7 +184,7 @@ func (k *keyringBackend) call(ctx context.Context, op, name string, fn func() (s
 		}
 		if errors.Is(r.err, gokeyring.ErrSetDataTooBig) {
 			return "", &StoreError{Backend: KindKeyring, Op: op, Name: name, Cause: "value too large for the OS keyring",
-				Hint: "use --store file for values this large", Err: withKind(ErrTooLarge, r.err)}
+				Other: KindFile, Err: withKind(ErrTooLarge, r.err)}
 		}
 		cause, hint := classify(r.err)
 		if cause == "" {
@@ -227,7 +227,7 @@ func (k *keyringBackend) Set(ctx context.Context, name, value string) error {
 	if limit, what := maxKeyringValue(k.goos, KeyringService, name); len(value) > limit {
 		return &StoreError{Backend: KindKeyring, Op: "set", Name: name,
 			Cause: fmt.Sprintf("value is %d bytes and %s takes at most %d", len(value), what, limit),
-			Hint:  "use --store file for values this large", Err: ErrTooLarge}
+			Other: KindFile, Err: ErrTooLarge}
 	}
 	_, err := k.call(ctx, "set", name, func() (string, error) {
 		return "", k.p.Set(KeyringService, name, value)

@@ -51,10 +51,10 @@ func classify(err error) (cause, hint string) {
 	case "org.freedesktop.DBus.Error.ServiceUnknown", "org.freedesktop.DBus.Error.NameHasNoOwner",
 		"org.freedesktop.DBus.Error.Spawn.ChildExited", "org.freedesktop.DBus.Error.Spawn.Failed":
 		return "no Secret Service on the session bus (no keyring daemon such as gnome-keyring or KeePassXC is running)",
-			"start and unlock a keyring daemon, or use --store file"
+			"start and unlock a keyring daemon"
 	case "org.freedesktop.DBus.Error.UnknownObject", "org.freedesktop.Secret.Error.NoSuchObject":
 		return "the Secret Service has no default collection to store secrets in",
-			"create a default keyring (for example \"login\") in your keyring app, or use --store file"
+			"create a default keyring (for example \"login\") in your keyring app"
 	case "org.freedesktop.Secret.Error.IsLocked":
 		return "the keyring collection is locked", ""
 	case "org.freedesktop.DBus.Error.NoReply", "org.freedesktop.DBus.Error.Timeout":
@@ -74,7 +74,7 @@ func classify(err error) (cause, hint string) {
 		strings.HasPrefix(msg, "dbus: couldn't determine address"), strings.Contains(msg, "dbus-launch"),
 		strings.HasPrefix(msg, "dbus: authentication failed"):
 		return "no D-Bus session (cannot connect to the session bus)",
-			"start a desktop session or `dbus-run-session` with an unlocked keyring daemon, or use --store file"
+			"start a desktop session or `dbus-run-session` with an unlocked keyring daemon"
 	}
 	return "", ""
 }
@@ -132,6 +132,32 @@ func diagnose(ctx context.Context) string {
 		return ""
 	}
 	return ""
+}
+
+// collectionLocked asks the Secret Service whether the collection
+// go-keyring writes to (login, else the default alias) is locked; known is
+// false when no such collection answers (none yet, or no service).
+func collectionLocked(ctx context.Context) (locked, known bool) {
+	conn, err := dbus.SessionBusPrivateNoAutoStartup(dbus.WithContext(ctx))
+	if err != nil {
+		return false, false
+	}
+	defer conn.Close()
+	if conn.Auth(nil) != nil || conn.Hello() != nil {
+		return false, false
+	}
+	for _, path := range []dbus.ObjectPath{"/org/freedesktop/secrets/collection/login", "/org/freedesktop/secrets/aliases/default"} {
+		var v dbus.Variant
+		err := conn.Object(secretsBusName, path).CallWithContext(ctx, "org.freedesktop.DBus.Properties.Get", 0,
+			"org.freedesktop.Secret.Collection", "Locked").Store(&v)
+		if err != nil {
+			continue
+		}
+		if l, ok := v.Value().(bool); ok {
+			return l, true
+		}
+	}
+	return false, false
 }
 
 // listKeyring names the secrets stored under service in the collection

@@ -78,7 +78,13 @@ func TestHelperKeyringChild(t *testing.T) {
 	}
 	k := NewKeyring(2 * time.Second)
 	err := k.Set(context.Background(), "child/credential", "child-secret-value-123456")
-	fmt.Printf("CHILD-RESULT: %v\n", err)
+	// The way out to another store is data, not words: print it too.
+	other := ""
+	var se *StoreError
+	if errors.As(err, &se) {
+		other = se.Other
+	}
+	fmt.Printf("CHILD-RESULT: %v [other store: %s]\n", err, other)
 }
 
 func lockDefaultCollection() error {
@@ -98,13 +104,13 @@ func TestKeyringNoDBusSession(t *testing.T) {
 			t.Skip("this user has a session bus at /run/user/UID/bus, which godbus finds without DBUS_SESSION_BUS_ADDRESS")
 		}
 		res := runKeyringChild(t, []string{"DBUS_SESSION_BUS_ADDRESS="})
-		if !strings.Contains(res, "no D-Bus session") || !strings.Contains(res, "--store file") || !strings.Contains(res, "DBUS_SESSION_BUS_ADDRESS is not set") {
+		if !strings.Contains(res, "no D-Bus session") || !strings.Contains(res, "[other store: file]") || !strings.Contains(res, "DBUS_SESSION_BUS_ADDRESS is not set") {
 			t.Errorf("with no session bus: %q, want the cause \"no D-Bus session\" and the way out", res)
 		}
 	})
 	t.Run("dead address", func(t *testing.T) {
 		res := runKeyringChild(t, []string{"DBUS_SESSION_BUS_ADDRESS=unix:path=" + filepath.Join(t.TempDir(), "no-bus")})
-		if !strings.Contains(res, "no D-Bus session") || !strings.Contains(res, "--store file") {
+		if !strings.Contains(res, "no D-Bus session") || !strings.Contains(res, "[other store: file]") {
 			t.Errorf("with a dead bus address: %q, want the cause \"no D-Bus session\" and the way out", res)
 		}
 	})
@@ -136,7 +142,7 @@ func TestKeyringNoSecretService(t *testing.T) {
 		t.Fatalf("dbus-daemon printed no address: %v", err)
 	}
 	res := runKeyringChild(t, []string{"DBUS_SESSION_BUS_ADDRESS=" + strings.TrimSpace(line)})
-	if !strings.Contains(res, "no Secret Service") || !strings.Contains(res, "--store file") {
+	if !strings.Contains(res, "no Secret Service") || !strings.Contains(res, "[other store: file]") {
 		t.Errorf("with no Secret Service: %q, want the cause \"no Secret Service\" and the way out", res)
 	}
 }

@@ -18,3 +18,5 @@ func diagnoseSecretService(context.Context) string { return "" }
 // listKeyring: go-keyring offers no listing of the macOS keychain or the
 // Windows Credential Manager, so keyturn cannot tell what they hold.
 func listKeyring(string) ([]string, error) { return nil, errors.ErrUnsupported }
+
+func collectionLocked(context.Context) (locked, known bool) { return false, false }

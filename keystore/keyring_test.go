@@ -192,7 +192,7 @@ func TestKeyringTimeout(t *testing.T) {
 	if !strings.Contains(se.Cause, "timed out after 50ms") || !errors.Is(err, ErrUnavailable) || !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("timeout error = %q, want cause \"timed out after 50ms\" wrapping ErrUnavailable and DeadlineExceeded", err)
 	}
-	if !strings.Contains(err.Error(), "--store file") || !strings.Contains(err.Error(), "unlock") {
+	if se.Other != KindFile || !strings.Contains(err.Error(), "unlock") || strings.Contains(err.Error(), "--store") {
 		t.Errorf("timeout error gives no way out: %q", err)
 	}
 	if !strings.Contains(err.Error(), "may still carry out this set") {
@@ -253,7 +253,8 @@ func TestKeyringSizeLimit(t *testing.T) {
 				t.Fatalf("value of exactly the limit (%d bytes): %v", limit, err)
 			}
 			err := k.Set(context.Background(), name, strings.Repeat("y", limit+1))
-			if !errors.Is(err, ErrTooLarge) || !strings.Contains(err.Error(), fmt.Sprint(limit)) || !strings.Contains(err.Error(), "--store file") {
+			var se *StoreError
+			if !errors.Is(err, ErrTooLarge) || !strings.Contains(err.Error(), fmt.Sprint(limit)) || !errors.As(err, &se) || se.Other != KindFile {
 				t.Fatalf("value over the limit: %v, want ErrTooLarge naming the limit and the way out", err)
 			}
 			p.mu.Lock()
@@ -288,7 +289,8 @@ func TestKeyringUnclassifiedError(t *testing.T) {
 	k := newKeyring(&fakeProvider{err: errors.New("weird failure")}, time.Second)
 	k.preflight, k.diagnose = nil, nil
 	err := k.Set(context.Background(), "a/b", "value-value-value")
-	if err == nil || !strings.Contains(err.Error(), "weird failure") || !strings.Contains(err.Error(), "--store file") {
+	var se *StoreError
+	if err == nil || !strings.Contains(err.Error(), "weird failure") || !errors.As(err, &se) || se.Other != KindFile {
 		t.Errorf("unclassified error: %v", err)
 	}
 }

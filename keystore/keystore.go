@@ -37,6 +37,21 @@ const (
 	KindMemory  = "memory"
 )
 
+// DisplayName is how both faces name a backend kind in sentences.
+func DisplayName(kind string) string {
+	switch kind {
+	case KindKeyring:
+		return "the keyring"
+	case KindFile:
+		return "the encrypted secrets file"
+	case KindMemory:
+		return "the memory store (gone when keyturn exits)"
+	case "":
+		return "the store"
+	}
+	return "the " + kind + " store"
+}
+
 var (
 	// ErrNotFound means the secret is not in the store.
 	ErrNotFound = errors.New("secret not found in the store")
@@ -82,7 +97,8 @@ type StoreError struct {
 	Op      string // "set", "get", "delete"
 	Name    string // the secret's name
 	Cause   string // what went wrong, in words: "timed out after 5s", "no D-Bus session"
-	Hint    string // the way out: "unlock your keyring, or use --store file"
+	Hint    string // the way out in words: "unlock your keyring"
+	Other   string // a store kind that avoids this failure ("file"); each face says how to choose it
 	Err     error  // the underlying error, also shown
 }
 

@@ -165,8 +165,8 @@ func TestMemory(t *testing.T) {
 }
 
 func TestStoreErrorMessage(t *testing.T) {
-	e := &StoreError{Backend: "keyring", Op: "set", Name: "a/b", Cause: "timed out after 5s", Hint: "unlock your keyring, or use --store file", Err: context.DeadlineExceeded}
-	want := "keyring store: set a/b: timed out after 5s (context deadline exceeded); unlock your keyring, or use --store file"
+	e := &StoreError{Backend: "keyring", Op: "set", Name: "a/b", Cause: "timed out after 5s", Hint: "unlock your keyring", Other: KindFile, Err: context.DeadlineExceeded}
+	want := "keyring store: set a/b: timed out after 5s (context deadline exceeded); unlock your keyring"
 	if e.Error() != want {
 		t.Errorf("Error() = %q\nwant      %q", e.Error(), want)
 	}
@@ -176,5 +176,21 @@ func TestStoreErrorMessage(t *testing.T) {
 	nf := notFound("file", "get", "a/b")
 	if nf.Error() != "file store: get a/b: secret not found in the store" || !errors.Is(nf, ErrNotFound) {
 		t.Errorf("not found: %q", nf)
+	}
+}
+
+// Both faces name a store with these words (the CLI said "the file store"
+// where the TUI said "the encrypted secrets file").
+func TestDisplayName(t *testing.T) {
+	for kind, want := range map[string]string{
+		KindKeyring: "the keyring",
+		KindFile:    "the encrypted secrets file",
+		KindMemory:  "the memory store (gone when keyturn exits)",
+		"":          "the store",
+		"pass":      "the pass store",
+	} {
+		if got := DisplayName(kind); got != want {
+			t.Errorf("DisplayName(%q) = %q, want %q", kind, got, want)
+		}
 	}
 }

@@ -31,6 +31,9 @@ type Options struct {
 	// (names, descriptions, user names, error messages and ids) starts
 	// with simnet.HostileText, terminal escape sequences included.
 	Hostile bool
+	// Aged makes some seeded tokens look old (mattermostsim.AgeSeeds), to
+	// try status, check and policies.
+	Aged bool
 }
 
 // Sandbox is the three servers, running.
@@ -54,6 +57,9 @@ func Start(opts Options) (*Sandbox, error) {
 	env.Faults.SetLatency(opts.Latency)
 	env.Hostile = opts.Hostile
 	s := &Sandbox{Env: env, Mattermost: mattermostsim.New(env), RocketChat: rocketchatsim.New(env), Capillary: capillarysim.New(env)}
+	if opts.Aged {
+		s.Mattermost.AgeSeeds()
+	}
 	listeners, err := listen(opts.Listen, 3)
 	if err != nil {
 		return nil, err
@@ -62,7 +68,7 @@ func Start(opts Options) (*Sandbox, error) {
 	fields := []simnet.TaintFields{mattermostsim.HostileFields, rocketchatsim.HostileFields, capillarysim.HostileFields}
 	urls := []*string{&s.MattermostURL, &s.RocketChatURL, &s.CapillaryURL}
 	for i, l := range listeners {
-		h := env.Faults.Wrap(handlers[i])
+		h := simnet.DateFrom(env.Clock, env.Faults.Wrap(handlers[i]))
 		if opts.Hostile {
 			h = simnet.Taint(h, fields[i]) // injected faults' answers too
 		}

@@ -28,6 +28,7 @@ type accountScreen struct {
 	gen  int
 
 	tokens    []account.Token
+	states    map[string]account.InventoryToken // by REF: age against the policies
 	tokLoaded bool
 	tokErr    error
 	mfa       *bool
@@ -57,18 +58,17 @@ func (s *accountScreen) load(m *Model) tea.Cmd {
 	gen := s.gen
 	name := s.name
 	s.loads = slices.DeleteFunc(s.loads, func(id int) bool { return !m.running(id) })
-	id, cmd := m.start("Loading "+name+"…", func(ctx context.Context) (any, error) {
+	id, cmd := startOpLate(m, "Loading "+name+"…", func(ctx context.Context) (*account.Status, error) {
 		return m.mgr.Show(ctx, name)
-	}, func(val any, err error) tea.Cmd {
+	}, func(val *account.Status, err error) []action {
 		if m.screen != screenAccount || m.acct.gen != gen {
 			return nil
 		}
 		s := &m.acct
 		if err != nil {
-			m.showError("Cannot read "+name, err)
-			return nil
+			return acts(errorBanner("Cannot read "+name, err))
 		}
-		s.st = val.(*account.Status)
+		s.st = val
 		if !s.st.SignedIn {
 			s.tokens, s.tokLoaded, s.tokErr, s.mfa, s.mfaErr = nil, true, nil, nil, nil
 		}
@@ -76,8 +76,8 @@ func (s *accountScreen) load(m *Model) tea.Cmd {
 		if !s.st.SignedIn {
 			return nil
 		}
-		return s.loadServer(m, gen)
-	})
+		return acts(runCmd(s.loadServer(m, gen)))
+	}, nil) // a read: when it is cancelled (the screen left), there is nothing to say
 	s.loads = append(s.loads, id)
 	return cmd
 }
@@ -92,35 +92,37 @@ func (s *accountScreen) cancelLoads(m *Model) {
 
 func (s *accountScreen) loadServer(m *Model, gen int) tea.Cmd {
 	name, service := s.name, s.st.Service
-	tid, tcmd := m.start("Listing tokens…", func(ctx context.Context) (any, error) {
-		return m.mgr.Tokens(ctx, name, account.ListFilter{})
-	}, func(val any, err error) tea.Cmd {
+	tid, tcmd := startOp(m, "Listing tokens…", func(ctx context.Context) (judgedTokens, error) {
+		toks, err := m.mgr.Tokens(ctx, name, account.ListFilter{})
+		if err != nil {
+			return judgedTokens{}, err
+		}
+		states, _ := m.mgr.Judge(name, toks, overviewWarn) // no marks rather than no list
+		return judgedTokens{toks, states}, nil
+	}, func(jt judgedTokens, err error) []action {
 		if m.screen != screenAccount || m.acct.gen != gen {
 			return nil
 		}
 		s := &m.acct
 		s.tokLoaded, s.tokErr = true, err
-		s.tokens, _ = val.([]account.Token)
-		if err != nil {
-			m.showError("Cannot list the tokens of "+name, err)
-		}
+		s.tokens, s.states = jt.tokens, jt.states
 		s.syncRows()
-		return nil
+		return acts(errorBanner("Cannot list the tokens of "+name, err))
 	})
 	s.loads = append(s.loads, tid)
-	if service != account.Mattermost && service != account.RocketChat {
+	if account.Info(service).MFA == nil {
 		return tcmd
 	}
-	mid, mcmd := m.start("", func(ctx context.Context) (any, error) {
+	mid, mcmd := startOp(m, "", func(ctx context.Context) (bool, error) {
 		return m.mgr.MFAActive(ctx, name)
-	}, func(val any, err error) tea.Cmd {
+	}, func(val bool, err error) []action {
 		if m.screen != screenAccount || m.acct.gen != gen {
 			return nil
 		}
 		s := &m.acct
 		s.mfaErr = err
 		if err == nil {
-			on := val.(bool)
+			on := val
 			s.mfa = &on
 		}
 		return nil
@@ -181,37 +183,45 @@ func (s *accountScreen) sections() []section {
 	if s.tokErr != nil {
 		loading = "could not list them (ctrl+r retries)"
 	}
+	info := account.Info(s.st.Service)
 	var out []section
-	switch s.st.Service {
-	case account.Mattermost:
-		out = append(out, section{title: "Multi-factor authentication", rows: []acctRow{{kind: rowMFA}}})
-		out = append(out, section{title: "User access tokens", rows: rows(byKind(account.KindUserToken)), empty: emptyOr(loading, "none · n creates one"), kind: account.KindUserToken})
-		for _, kind := range []string{account.KindCommand, account.KindWebhook} {
-			teams := map[string][]*account.Token{}
-			for _, t := range byKind(kind) {
-				teams[t.Team] = append(teams[t.Team], t)
+	for _, part := range info.Page {
+		k, _ := info.Kind(part)
+		switch {
+		case part == account.SectionMFA:
+			out = append(out, section{title: info.MFA.Title, rows: []acctRow{{kind: rowMFA}}})
+		case k.Session:
+			out = append(out, section{title: k.Title, rows: []acctRow{{kind: rowSession}}})
+		case k.PerTeam:
+			out = append(out, teamSections(k, byKind(k.Kind), loading)...)
+		default:
+			empty := loading
+			if k.Kind == info.Creates {
+				empty = emptyOr(loading, "none · n creates one")
 			}
-			names := make([]string, 0, len(teams))
-			for n := range teams {
-				names = append(names, n)
-			}
-			sort.Strings(names)
-			title := "Slash commands"
-			if kind == account.KindWebhook {
-				title = "Outgoing webhooks"
-			}
-			if len(names) == 0 {
-				out = append(out, section{title: title, empty: loading})
-			}
-			for _, n := range names {
-				out = append(out, section{title: title + " · team " + n, rows: rows(teams[n]), kind: kind, team: n})
-			}
+			out = append(out, section{title: k.Title, rows: rows(byKind(k.Kind)), empty: empty, kind: k.Kind})
 		}
-	case account.RocketChat:
-		out = append(out, section{title: "Personal access tokens", rows: rows(byKind(account.KindPAT)), empty: emptyOr(loading, "none · n creates one"), kind: account.KindPAT})
-		out = append(out, section{title: "Two-factor authentication (TOTP)", rows: []acctRow{{kind: rowMFA}}})
-	case account.Capillary:
-		out = append(out, section{title: "Session", rows: []acctRow{{kind: rowSession}}})
+	}
+	return out
+}
+
+// teamSections are a kind's tokens in one section per team, by team name.
+func teamSections(k account.TokenKind, toks []*account.Token, loading string) []section {
+	teams := map[string][]acctRow{}
+	for _, t := range toks {
+		teams[t.Team] = append(teams[t.Team], acctRow{kind: rowToken, tok: t})
+	}
+	names := make([]string, 0, len(teams))
+	for n := range teams {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	if len(names) == 0 {
+		return []section{{title: k.Title, empty: loading}}
+	}
+	var out []section
+	for _, n := range names {
+		out = append(out, section{title: k.Title + " · team " + n, rows: teams[n], kind: k.Kind, team: n})
 	}
 	return out
 }
@@ -249,30 +259,36 @@ func (s *accountScreen) selectedSection() (section, bool) {
 
 func (s *accountScreen) selected() (acctRow, bool) { return s.nav.selected() }
 
-func (s *accountScreen) update(m *Model, msg tea.KeyPressMsg) tea.Cmd {
+func (s *accountScreen) update(m *Model, msg tea.KeyPressMsg) []action {
 	k := m.keys
 	st := s.st
+	var svc *account.ServiceInfo
+	if st != nil {
+		svc = account.Info(st.Service)
+	}
 	switch {
 	case key.Matches(msg, k.Back):
-		return m.back()
+		return acts(runCmd(m.back()))
 	case s.nav.navigate(msg, listKeys{up: k.Up, down: k.Down}):
 	case key.Matches(msg, k.Refresh):
-		return s.load(m)
+		return acts(runCmd(s.load(m)))
+	case key.Matches(msg, k.History):
+		return m.openHistory(s.name)
 	case st == nil:
 		return nil
 	case key.Matches(msg, k.SignIn):
-		m.pushDialog(newSignInDialog(m, *st))
+		return acts(openDlg(newSignInDialog(m, *st)))
 	case !st.SignedIn:
 		return nil
 	case key.Matches(msg, k.SignOut):
 		return m.confirmSignOut(*st)
-	case key.Matches(msg, k.MFA) && (st.Service == account.Mattermost || st.Service == account.RocketChat):
+	case key.Matches(msg, k.MFA) && svc.MFA != nil:
 		return m.openMFA(*st, false)
-	case key.Matches(msg, k.MFAOff) && (st.Service == account.Mattermost || st.Service == account.RocketChat):
+	case key.Matches(msg, k.MFAOff) && svc.MFA != nil:
 		return m.confirmDisableMFA(*st)
-	case key.Matches(msg, k.NewToken) && (st.Service == account.Mattermost || st.Service == account.RocketChat):
-		m.pushDialog(newCreateDialog(m, *st))
-	case key.Matches(msg, k.AutoRegen) && st.Service == account.Capillary:
+	case key.Matches(msg, k.NewToken) && svc.Creates != "":
+		return acts(openDlg(newCreateDialog(m, *st)))
+	case key.Matches(msg, k.AutoRegen) && svc.AutoRegenerate:
 		if s.autoStopped != "" {
 			// t restarts it after a failure.
 			s.autoOff, s.autoStopped, s.autoFor = false, "", time.Time{}
@@ -280,16 +296,13 @@ func (s *accountScreen) update(m *Model, msg tea.KeyPressMsg) tea.Cmd {
 			s.autoOff = !s.autoOff
 		}
 		if s.autoOff {
-			m.setStatus("Auto-regeneration off")
-			return nil
+			return acts(status("Auto-regeneration off"))
 		}
-		m.setStatus("Auto-regeneration on: the session is renewed a minute before it expires")
-		return s.autoRegen(m)
-	case key.Matches(msg, k.RotateAll) && (st.Service == account.Mattermost || st.Service == account.RocketChat):
+		return acts(status("Auto-regeneration on: the session is renewed a minute before it expires"), runCmd(s.autoRegen(m)))
+	case key.Matches(msg, k.RotateAll) && svc.RotateAll():
 		sec, ok := s.selectedSection()
 		if !ok || sec.kind == "" || len(sec.rows) == 0 {
-			m.setStatus("R rotates every token of a section: move to one of its tokens first")
-			return nil
+			return acts(status("R rotates every token of a section: move to one of its tokens first"))
 		}
 		return m.confirmRotateAll(*st, sec)
 	case key.Matches(msg, k.Rotate):
@@ -304,8 +317,7 @@ func (s *accountScreen) update(m *Model, msg tea.KeyPressMsg) tea.Cmd {
 		if r, ok := s.selected(); ok && canFetch(r) {
 			return m.fetchToken(*st, *r.tok)
 		}
-		m.setStatus("f stores the token the server holds for a slash command or webhook: move to one first")
-		return nil
+		return acts(status("f stores the token the server holds for a slash command or webhook: move to one first"))
 	case key.Matches(msg, k.Revoke):
 		r, ok := s.selected()
 		switch {
@@ -320,8 +332,8 @@ func (s *accountScreen) update(m *Model, msg tea.KeyPressMsg) tea.Cmd {
 			return m.openMFA(*st, false)
 		}
 		if ok {
-			m.setStatus("r regenerates the selected token" + map[bool]string{true: ", x revokes it", false: ""}[canRevoke(r)] +
-				map[bool]string{true: ", f stores the token the server holds now", false: ""}[canFetch(r)])
+			return acts(status("r regenerates the selected token" + map[bool]string{true: ", x revokes it", false: ""}[canRevoke(r)] +
+				map[bool]string{true: ", f stores the token the server holds now", false: ""}[canFetch(r)]))
 		}
 	}
 	return nil
@@ -330,14 +342,24 @@ func (s *accountScreen) update(m *Model, msg tea.KeyPressMsg) tea.Cmd {
 // canFetch: the server shows slash-command and webhook tokens, so keyturn
 // can store the current one without rotating it.
 func canFetch(r acctRow) bool {
-	return r.kind == rowToken && r.tok != nil && (r.tok.Kind == account.KindCommand || r.tok.Kind == account.KindWebhook)
+	return r.kind == rowToken && r.tok != nil && tokenKind(r.tok.Kind).Fetchable
 }
 
 func canRevoke(r acctRow) bool {
 	if r.kind == rowSession {
 		return true
 	}
-	return r.kind == rowToken && (r.tok.Kind == account.KindUserToken || r.tok.Kind == account.KindPAT)
+	return r.kind == rowToken && tokenKind(r.tok.Kind).Revocable
+}
+
+// tokenKind describes a kind, whichever service has it.
+func tokenKind(kind string) account.TokenKind {
+	for _, svc := range account.All() {
+		if k, ok := svc.Info().Kind(kind); ok {
+			return k
+		}
+	}
+	return account.TokenKind{Kind: kind}
 }
 
 // autoRegen renews the Capillary session a minute before it expires, once
@@ -345,7 +367,7 @@ func canRevoke(r acctRow) bool {
 // retried by itself.
 func (s *accountScreen) autoRegen(m *Model) tea.Cmd {
 	st := s.st
-	if st == nil || st.Service != account.Capillary || !st.SignedIn || st.Expires == nil || s.autoOff || s.autoStopped != "" {
+	if st == nil || !account.Info(st.Service).AutoRegenerate || !st.SignedIn || st.Expires == nil || s.autoOff || s.autoStopped != "" {
 		return nil
 	}
 	if m.running(s.autoOp) || st.Expires.Sub(m.clock) > autoRegenBefore || s.autoFor.Equal(*st.Expires) {
@@ -354,29 +376,27 @@ func (s *accountScreen) autoRegen(m *Model) tea.Cmd {
 	s.autoFor = *st.Expires
 	name := s.name
 	var cmd tea.Cmd
-	s.autoOp, cmd = m.start("Regenerating the session…", func(ctx context.Context) (any, error) {
+	s.autoOp, cmd = startOpLate(m, "Regenerating the session…", func(ctx context.Context) (*account.Issued, error) {
 		return m.mgr.Rotate(ctx, name, account.Ref{Kind: account.KindSession}, nil)
-	}, func(val any, err error) tea.Cmd {
+	}, func(iss *account.Issued, err error) []action {
 		var ns *account.NotStoredError
 		if errors.As(err, &ns) {
 			if m.screen == screenAccount && m.acct.name == name {
 				m.acct.autoStopped = "the last token was not saved"
 			}
-			return tea.Batch(m.showIssued("Session regenerated, but NOT saved", "keyturn renewed the session before it expired, and the store refused the new token.", ns.Issued, ns.Err), m.reload())
+			return append(m.showIssued("Session regenerated, but NOT saved", "keyturn renewed the session before it expired, and the store refused the new token.", ns.Issued, ns.Err), reloadScreen())
 		}
 		if err != nil {
 			if m.screen == screenAccount && m.acct.name == name {
 				m.acct.autoStopped = "stopped after a failure"
 			}
-			m.showError("Automatic regeneration of "+name+"'s session failed", err)
-			return m.reload()
+			return acts(errorBanner("Automatic regeneration of "+name+"'s session failed", err), reloadScreen())
 		}
-		iss, _ := val.(*account.Issued)
 		if m.screen == screenAccount && m.acct.name == name && iss != nil {
 			m.acct.lastAuto = "renewed automatically at " + m.clock.Local().Format("15:04:05") + ", saved to " + storeName(iss.Store) + " as " + iss.Name
 		}
-		return m.reload()
-	})
+		return acts(reloadScreen())
+	}, lateIssued)
 	return cmd
 }
 
@@ -410,37 +430,34 @@ func rotateConsequence(st account.Status, t account.Token) []string {
 	return []string{"The server replaces the token."}
 }
 
-func (m *Model) confirmRotate(st account.Status, t account.Token) tea.Cmd {
+func (m *Model) confirmRotate(st account.Status, t account.Token) []action {
 	title := "Regenerate " + kindName(t.Kind) + "?"
-	m.pushDialog(newConfirmDialog(title, rotateConsequence(st, t), "Regenerate", true, func() tea.Cmd {
+	return acts(openDlg(newConfirmDialog(title, rotateConsequence(st, t), "Regenerate", true, func() []action {
 		return m.rotateToken(st, t, true)
-	}))
-	return nil
+	})))
 }
 
 // rotateToken regenerates a token (or the Capillary session) and shows the
 // result dialog: where the new token was saved, or that it was NOT.
-func (m *Model) rotateToken(st account.Status, t account.Token, _ bool) tea.Cmd {
+func (m *Model) rotateToken(st account.Status, t account.Token, _ bool) []action {
 	name := st.Name
 	ref := t.Ref
 	what := describeToken(t)
 	f := &flow{title: "Regenerate · " + what, label: "Regenerating " + kindName(t.Kind) + "…", acct: name}
-	f.run = func(ctx context.Context, ans *account.Answer, resend bool) (any, error) {
+	bindFlow(f, func(ctx context.Context, ans *account.Answer, resend bool) (*account.Issued, error) {
 		return m.mgr.Rotate(ctx, name, ref, ans)
-	}
-	f.done = m.issuedDone(what, issuedTitles{notSaved: "Regenerated, but NOT saved", failed: "Could not regenerate " + what, saved: "New"})
+	}, m.issuedDone(what, issuedTitles{notSaved: "Regenerated, but NOT saved", failed: "Could not regenerate " + what, saved: "New"}), lateIssued)
 	return m.runAction("Regenerate", f)
 }
 
 // fetchToken stores the token the server holds now for a slash command or
 // webhook, and shows where it went.
-func (m *Model) fetchToken(st account.Status, t account.Token) tea.Cmd {
+func (m *Model) fetchToken(st account.Status, t account.Token) []action {
 	name, ref, what := st.Name, t.Ref, describeToken(t)
 	f := &flow{title: "Fetch · " + what, label: "Reading the " + kindName(t.Kind) + "…", acct: name}
-	f.run = func(ctx context.Context, _ *account.Answer, _ bool) (any, error) {
+	bindFlow(f, func(ctx context.Context, _ *account.Answer, _ bool) (*account.Issued, error) {
 		return m.mgr.Fetch(ctx, name, ref)
-	}
-	f.done = m.issuedDone(what, issuedTitles{notSaved: "Fetched, but NOT saved", failed: "Could not fetch " + what, saved: "Current"})
+	}, m.issuedDone(what, issuedTitles{notSaved: "Fetched, but NOT saved", failed: "Could not fetch " + what, saved: "Current"}), lateIssued)
 	return m.runAction("Fetch", f)
 }
 
@@ -460,13 +477,12 @@ func describeToken(t account.Token) string {
 	return t.Ref.String()
 }
 
-func (m *Model) confirmRevoke(st account.Status, t account.Token) tea.Cmd {
+func (m *Model) confirmRevoke(st account.Status, t account.Token) []action {
 	what := describeToken(t)
 	var lines []string
 	switch t.Kind {
 	case account.KindCommand, account.KindWebhook:
-		m.setStatus("Mattermost cannot revoke a " + kindName(t.Kind) + ", only regenerate it (r)")
-		return nil
+		return acts(status("Mattermost cannot revoke a " + kindName(t.Kind) + ", only regenerate it (r)"))
 	case account.KindSession:
 		lines = []string{"Capillary ends the current session token now. Anything using it is refused; regenerate (r) or sign in again to get a new one."}
 	default:
@@ -475,48 +491,40 @@ func (m *Model) confirmRevoke(st account.Status, t account.Token) tea.Cmd {
 			"keyturn also deletes its stored copy.",
 		}
 	}
-	m.pushDialog(newConfirmDialog("Revoke "+kindName(t.Kind)+"?", lines, "Revoke", true, func() tea.Cmd {
+	return acts(openDlg(newConfirmDialog("Revoke "+kindName(t.Kind)+"?", lines, "Revoke", true, func() []action {
 		name, ref := st.Name, t.Ref
 		f := &flow{title: "Revoke · " + what, label: "Revoking…", acct: name}
-		f.run = func(ctx context.Context, ans *account.Answer, _ bool) (any, error) {
-			return nil, m.mgr.Revoke(ctx, name, ref, ans)
-		}
-		f.done = func(_ any, err error) tea.Cmd {
+		bindFlow(f, func(ctx context.Context, ans *account.Answer, _ bool) (struct{}, error) {
+			return struct{}{}, m.mgr.Revoke(ctx, name, ref, ans)
+		}, func(_ struct{}, err error) []action {
 			if err != nil {
-				m.showError("Could not revoke "+what, err)
-			} else {
-				m.setStatus("Revoked " + what)
+				return acts(errorBanner("Could not revoke "+what, err), reloadScreen())
 			}
-			return m.reload()
-		}
+			return acts(status("Revoked "+what), reloadScreen())
+		}, nil)
 		return m.runAction("Revoke", f)
-	}))
-	return nil
+	})))
 }
 
-func (m *Model) confirmSignOut(st account.Status) tea.Cmd {
+func (m *Model) confirmSignOut(st account.Status) []action {
 	lines := []string{"keyturn ends the session on " + host(st.URL) + " and deletes the credential from " + storeName(m.mgr.Store()) + "."}
 	if st.Via == "personal access token" {
 		lines = []string{"keyturn deletes the credential from " + storeName(m.mgr.Store()) + ". The personal access token itself stays valid on the server (a logout would delete it)."}
 	}
 	lines = append(lines, "Tokens keyturn issued stay in the store and keep working.")
 	name := st.Name
-	m.pushDialog(newConfirmDialog("Sign out of "+name+"?", lines, "Sign out", false, func() tea.Cmd {
+	return acts(openDlg(newConfirmDialog("Sign out of "+name+"?", lines, "Sign out", false, func() []action {
 		f := &flow{title: "Sign out · " + name, label: "Signing out…", acct: name}
-		f.run = func(ctx context.Context, _ *account.Answer, _ bool) (any, error) {
-			return nil, m.mgr.Logout(ctx, name)
-		}
-		f.done = func(_ any, err error) tea.Cmd {
+		bindFlow(f, func(ctx context.Context, _ *account.Answer, _ bool) (struct{}, error) {
+			return struct{}{}, m.mgr.Logout(ctx, name)
+		}, func(_ struct{}, err error) []action {
 			if err != nil {
-				m.showError("Sign-out of "+name, err)
-			} else {
-				m.setStatus("Signed out of " + name)
+				return acts(errorBanner("Sign-out of "+name, err), reloadScreen())
 			}
-			return m.reload()
-		}
+			return acts(status("Signed out of "+name), reloadScreen())
+		}, nil)
 		return m.runAction("Sign out", f)
-	}))
-	return nil
+	})))
 }
 
 // View.
@@ -528,7 +536,7 @@ func (s *accountScreen) view(m *Model, w, h int) string {
 	}
 	var head []string
 	who := st.User
-	if st.Service == account.Capillary {
+	if account.Info(st.Service).SignIn.Identity {
 		who = strings.ToLower(st.Extra.IdentifierType) + " " + st.Extra.Identifier + " · brand " + st.Extra.Brand
 	}
 	head = append(head, " "+m.st.badge(st.Service)+" "+m.st.Bold.Render(st.Name)+m.st.Subtle.Render("  "+serviceName(st.Service)+" at "+host(st.URL)+" · "+who))
@@ -622,7 +630,7 @@ func (s *accountScreen) rowText(m *Model, r acctRow, w int) string {
 			return m.st.Error.Render("could not check: " + truncate(s.mfaErr.Error(), w-20))
 		case s.mfa == nil:
 			return m.st.Subtle.Render("checking…")
-		case *s.mfa && s.st.Service == account.RocketChat:
+		case *s.mfa && !account.Info(s.st.Service).MFA.Replaceable:
 			return m.st.OK.Render("✓ active") + m.st.Faint.Render("  · M disables (asks for a current code)")
 		case *s.mfa:
 			return m.st.OK.Render("✓ active") + m.st.Faint.Render("  · m replaces the secret (asks first) · M disables")
@@ -657,7 +665,7 @@ func (s *accountScreen) rowText(m *Model, r acctRow, w int) string {
 	if t.Stored {
 		held = m.st.OK.Render("✓ saved …" + t.Fingerprint)
 	}
-	return m.st.Bold.Render(label) + " " + m.st.Subtle.Render(strings.Join(parts, " · ")) + "  " + held
+	return m.st.Bold.Render(label) + " " + m.st.Subtle.Render(strings.Join(parts, " · ")) + "  " + held + s.policyMark(m, t)
 }
 
 func (s *accountScreen) sessionText(m *Model, w int) string {
@@ -702,8 +710,7 @@ func (s *accountScreen) sessionText(m *Model, w int) string {
 	return line + "\n " + m.st.Faint.Render("r regenerates now · x ends the session · t switches auto-regenerate")
 }
 
-func (s *accountScreen) short(m *Model) []key.Binding {
-	k := m.keys
+func (s *accountScreen) short(k keyMap) []key.Binding {
 	st := s.st
 	bs := []key.Binding{k.Back}
 	if st == nil {
@@ -712,24 +719,30 @@ func (s *accountScreen) short(m *Model) []key.Binding {
 	if !st.SignedIn {
 		return append(bs, k.SignIn, k.Refresh)
 	}
-	switch st.Service {
-	case account.Mattermost, account.RocketChat:
-		bs = append(bs, k.NewToken, k.Rotate)
-		// Mattermost cannot revoke slash-command and webhook tokens, only
-		// regenerate them: no revoke hint on those rows.
-		if r, ok := s.selected(); ok && canFetch(r) {
-			bs = append(bs, k.Fetch)
-		} else {
-			bs = append(bs, k.Revoke)
-		}
-		bs = append(bs, k.MFAShort)
-	case account.Capillary:
-		bs = append(bs, k.Rotate, k.AutoRegen, k.Revoke)
+	svc := account.Info(st.Service)
+	if svc.Creates != "" {
+		bs = append(bs, k.NewToken)
 	}
+	bs = append(bs, k.Rotate)
+	if svc.AutoRegenerate {
+		bs = append(bs, k.AutoRegen)
+	}
+	// Slash-command and webhook tokens cannot be revoked, only
+	// regenerated: no revoke hint on those rows.
+	if r, ok := s.selected(); ok && canFetch(r) {
+		bs = append(bs, k.Fetch)
+	} else {
+		bs = append(bs, k.Revoke)
+	}
+	if svc.MFA != nil {
+		bs = append(bs, k.MFAShort)
+	}
+	// l (history) is in the help: the footer has no room left at 80
+	// columns.
 	return append(bs, k.SignOut)
 }
 
 func (s *accountScreen) full(m *Model) []key.Binding {
 	k := m.keys
-	return []key.Binding{k.Back, k.SignIn, k.SignOut, k.NewToken, k.Rotate, k.RotateAll, k.Fetch, k.Revoke, k.MFA, k.MFAOff, k.AutoRegen}
+	return []key.Binding{k.Back, k.SignIn, k.SignOut, k.NewToken, k.Rotate, k.RotateAll, k.Fetch, k.Revoke, k.MFA, k.MFAOff, k.AutoRegen, k.History}
 }

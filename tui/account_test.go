@@ -342,7 +342,7 @@ func TestUnknownOutcomeIsReportedAndNotRetried(t *testing.T) {
 	before := len(h.ledgerOf("command"))
 	h.press("r", "y")
 	h.says("✗ Could not regenerate slash command /deploy", "no answer came back", "the server may have rotated",
-		"What to do: Do not retry blindly. Press f on the token to store the one the server holds now")
+		"What to do: Do not retry blindly", "f fetch the token the server holds now")
 	if got := len(h.ledgerOf("command")); got != before+1 {
 		t.Fatalf("the server issued %d tokens; want exactly 1 (no retry)", got-before)
 	}
@@ -405,7 +405,7 @@ func TestResultDialogRevealIsOnDemand(t *testing.T) {
 	exp := time.Now().Add(15 * time.Minute)
 	iss := &account.Issued{Name: "cap/session", Account: capAcct, Kind: account.KindSession, Ref: "session",
 		Fingerprint: "wxyz", Stored: true, Store: "memory", Expires: &exp, Value: "eyJhbGciOiJIUzI1NiJ9.payload.sigwxyz"}
-	h.m.showIssued("New session token", "", iss, nil)
+	h.m.apply(h.m.showIssued("New session token", "", iss, nil))
 	h.says("New session token", "••••wxyz", "expires")
 	h.lacks("payload")
 	h.press("r")
@@ -437,4 +437,43 @@ func TestHangingStoreEscStillShowsTheToken(t *testing.T) {
 	if len(h.m.unsaved) != 1 {
 		t.Fatalf("unsaved: %d", len(h.m.unsaved))
 	}
+}
+
+// TestRotateEscAfterTheServerIssuedSaysWhereItWent: Esc on a regeneration
+// whose request the server has already answered closes the progress at
+// once, but the new token, the only copy, is still saved and the status line
+// says where: an op's late-result handler is what reports it.
+func TestRotateEscAfterTheServerIssuedSaysWhereItWent(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	h.signInMattermost()
+	h.cursorTo("CI events")
+	before := len(h.ledgerOf("webhook"))
+	h.sb.Env.Faults.Add(simnet.Rule{Path: "/regen_token", Fault: simnet.Slow, Delay: time.Second})
+	h.press("r")
+	h.says("Regenerate outgoing-webhook token?")
+	_, cmd := h.m.Update(keyMsg("y"))
+	h.run(cmd)
+	h.contains("Regenerating", "esc cancels")
+	for deadline := time.Now().Add(10 * time.Second); len(h.ledgerOf("webhook")) == before; time.Sleep(2 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the regeneration never reached the server")
+		}
+	}
+	_, cmd = h.m.Update(keyMsg("esc"))
+	h.run(cmd)
+	h.lacks("esc cancels")
+	h.settleAll()
+	h.says("Cancelled too late: the server issued a token, saved as mm/webhook/")
+	issued := h.ledgerOf("webhook")
+	last := issued[len(issued)-1]
+	entries, err := h.mgr.Vault().List(context.Background(), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if v, err := h.mgr.Vault().Get(context.Background(), e.Name); err == nil && v == last.Token {
+			return
+		}
+	}
+	t.Fatalf("the token the server issued after the esc is not in the store")
 }

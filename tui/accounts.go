@@ -43,9 +43,9 @@ func accountHay(a account.Status) string {
 func (m *Model) loadAccounts() tea.Cmd {
 	m.accounts.gen++
 	gen := m.accounts.gen
-	_, cmd := m.startQuiet("", func(ctx context.Context) (any, error) {
+	_, cmd := startQuietOp(m, "", func(ctx context.Context) ([]account.Status, error) {
 		return m.mgr.List(ctx)
-	}, func(val any, err error) tea.Cmd {
+	}, func(list []account.Status, err error) []action {
 		if gen != m.accounts.gen {
 			return nil
 		}
@@ -53,10 +53,8 @@ func (m *Model) loadAccounts() tea.Cmd {
 		s.loaded = true
 		s.err = err
 		if err != nil {
-			m.showError("Cannot read the accounts", err)
-			return nil
+			return acts(errorBanner("Cannot read the accounts", err))
 		}
-		list, _ := val.([]account.Status)
 		s.rows.setItems(list)
 		if s.want != "" {
 			s.selectName(s.want)
@@ -74,7 +72,7 @@ func (s *accountsScreen) selectName(name string) {
 	s.rows.selectFirst(func(a account.Status) bool { return a.Name == name })
 }
 
-func (s *accountsScreen) update(m *Model, msg tea.KeyPressMsg) tea.Cmd {
+func (s *accountsScreen) update(m *Model, msg tea.KeyPressMsg) []action {
 	k := m.keys
 	if s.filtering {
 		switch {
@@ -89,7 +87,7 @@ func (s *accountsScreen) update(m *Model, msg tea.KeyPressMsg) tea.Cmd {
 			var cmd tea.Cmd
 			s.filter, cmd = s.filter.Update(msg)
 			s.rows.filter(s.filter.Value())
-			return cmd
+			return acts(runCmd(cmd))
 		}
 		s.rows.filter(s.filter.Value())
 		return nil
@@ -98,16 +96,18 @@ func (s *accountsScreen) update(m *Model, msg tea.KeyPressMsg) tea.Cmd {
 	case s.rows.navigate(msg, listKeys{up: k.Up, down: k.Down, top: k.Top, bottom: k.Bottom}):
 	case key.Matches(msg, k.Filter):
 		s.filtering = true
-		return s.filter.Focus()
+		return acts(runCmd(s.filter.Focus()))
 	case key.Matches(msg, k.Clear) && s.filter.Value() != "":
 		s.filter.SetValue("")
 		s.rows.filter("")
 	case key.Matches(msg, k.Refresh):
-		return m.loadAccounts()
+		return acts(runCmd(m.loadAccounts()))
 	case key.Matches(msg, k.Vault):
-		return m.openVault()
+		return acts(runCmd(m.openVault()))
+	case key.Matches(msg, k.Overview):
+		return acts(runCmd(m.openOverview()))
 	case key.Matches(msg, k.Add):
-		m.pushDialog(newAddAccountDialog(m))
+		return acts(openDlg(newAddAccountDialog(m)))
 	case key.Matches(msg, k.Open):
 		a, ok := s.selected()
 		if !ok {
@@ -115,39 +115,36 @@ func (s *accountsScreen) update(m *Model, msg tea.KeyPressMsg) tea.Cmd {
 		}
 		cmd := m.openAccount(a.Name)
 		if !a.SignedIn {
-			m.pushDialog(newSignInDialog(m, a))
+			return acts(openDlg(newSignInDialog(m, a)), runCmd(cmd))
 		}
-		return cmd
+		return acts(runCmd(cmd))
 	case key.Matches(msg, k.SignIn):
 		if a, ok := s.selected(); ok {
-			m.pushDialog(newSignInDialog(m, a))
+			return acts(openDlg(newSignInDialog(m, a)))
 		}
 	case key.Matches(msg, k.Remove):
 		a, ok := s.selected()
 		if !ok {
 			return nil
 		}
-		m.pushDialog(newConfirmDialog("Remove "+a.Name+"?", []string{
+		return acts(openDlg(newConfirmDialog("Remove "+a.Name+"?", []string{
 			"keyturn forgets the account " + a.Name + " (" + serviceName(a.Service) + ", " + host(a.URL) + ") and deletes its sign-in credential from " + storeName(m.mgr.Store()) + ".",
 			"Tokens keyturn issued for it stay in the store and keep working on the server; the vault (v) still lists them.",
-		}, "Remove", true, func() tea.Cmd { return m.removeAccount(a.Name) }))
+		}, "Remove", true, func() []action { return m.removeAccount(a.Name) })))
 	}
 	return nil
 }
 
-func (m *Model) removeAccount(name string) tea.Cmd {
+func (m *Model) removeAccount(name string) []action {
 	f := &flow{title: "Remove " + name, label: "Removing " + name + "…", acct: name}
-	f.run = func(ctx context.Context, _ *account.Answer, _ bool) (any, error) {
-		return nil, m.mgr.Remove(ctx, name)
-	}
-	f.done = func(_ any, err error) tea.Cmd {
+	bindFlow(f, func(ctx context.Context, _ *account.Answer, _ bool) (struct{}, error) {
+		return struct{}{}, m.mgr.Remove(ctx, name)
+	}, func(_ struct{}, err error) []action {
 		if err != nil {
-			m.showError("Could not remove "+name, err)
-		} else {
-			m.setStatus("Removed " + name)
+			return acts(errorBanner("Could not remove "+name, err), runCmd(m.loadAccounts()))
 		}
-		return m.loadAccounts()
-	}
+		return acts(status("Removed "+name), runCmd(m.loadAccounts()))
+	}, nil)
 	return m.runAction("Remove "+name, f)
 }
 
@@ -192,7 +189,7 @@ func layoutList(w int, name, server, user, state int) listLayout {
 
 // userOf is the user an account signs in as: for Capillary, the identifier.
 func userOf(a account.Status) string {
-	if a.Service == account.Capillary && a.Extra.Identifier != "" {
+	if account.Info(a.Service).SignIn.Identity && a.Extra.Identifier != "" {
 		return a.Extra.Identifier
 	}
 	return a.User
@@ -244,7 +241,7 @@ func (s *accountsScreen) view(m *Model, w, h int) string {
 				signedIn++
 			}
 		}
-		lines = append(lines, "", "  "+m.st.Faint.Render(plural(len(all), "account", "accounts")+", "+itoa(signedIn)+" signed in · enter opens · s signs in"))
+		lines = append(lines, "", "  "+m.st.Faint.Render(plural(len(all), "account", "accounts")+", "+itoa(signedIn)+" signed in · enter opens · s signs in · i lists every token"))
 	}
 	return strings.Join(lines, "\n")
 }
@@ -259,7 +256,7 @@ func stateCell(m *Model, a account.Status, now time.Time) string {
 		return m.st.Warn.Render("◐ waiting for a code")
 	case !a.SignedIn:
 		return m.st.Faint.Render("○ not signed in")
-	case a.Service == account.Capillary && a.Expires != nil:
+	case account.Info(a.Service).HasSession() && a.Expires != nil:
 		left := countdown(now, *a.Expires)
 		switch {
 		case left == "":
@@ -279,15 +276,16 @@ func stateCell(m *Model, a account.Status, now time.Time) string {
 	return m.st.OK.Render("● " + via)
 }
 
-func (s *accountsScreen) short(m *Model) []key.Binding {
-	k := m.keys
+func (s *accountsScreen) short(k keyMap) []key.Binding {
 	if s.filtering {
 		return []key.Binding{k.Submit, k.Clear}
 	}
+	// i (every token) is in the help and the list's last line: the
+	// footer has no room left at 80 columns.
 	return []key.Binding{k.Open, k.Add, k.SignIn, k.Remove, k.Filter, k.Vault}
 }
 
 func (s *accountsScreen) full(m *Model) []key.Binding {
 	k := m.keys
-	return []key.Binding{k.Open, k.Add, k.SignIn, k.Remove, k.Filter, k.Vault, k.Top, k.Bottom}
+	return []key.Binding{k.Open, k.Add, k.SignIn, k.Remove, k.Filter, k.Vault, k.Overview, k.Top, k.Bottom}
 }

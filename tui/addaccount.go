@@ -65,7 +65,7 @@ func newAddAccountDialog(m *Model) *addAccountDialog {
 		in.SetStyles(m.st.Input)
 		return &formField{label: label, input: in}
 	}
-	d.fields[fService] = &formField{label: "Service", choices: []string{account.Mattermost, account.RocketChat, account.Capillary}}
+	d.fields[fService] = &formField{label: "Service", choices: account.Services}
 	d.fields[fName] = text("Name", "what keyturn calls it, e.g. work-chat", 64)
 	d.fields[fURL] = text("Server URL", "https://chat.example.com", 512)
 	d.fields[fUser] = text("Login", "user name or email", 256)
@@ -105,8 +105,8 @@ func (d *addAccountDialog) region() string {
 
 // order is the fields the chosen service needs, top to bottom.
 func (d *addAccountDialog) order() []string {
-	switch d.service() {
-	case account.Capillary:
+	switch {
+	case account.Info(d.service()).SignIn.Identity:
 		out := []string{fService, fName, fRegion}
 		if d.region() == regionOther {
 			out = append(out, fURL, fInsecure)
@@ -143,7 +143,7 @@ func (d *addAccountDialog) move(delta int) tea.Cmd {
 	return nil
 }
 
-func (d *addAccountDialog) update(m *Model, msg tea.Msg) tea.Cmd {
+func (d *addAccountDialog) update(m *Model, msg tea.Msg) []action {
 	k, ok := msg.(tea.KeyPressMsg)
 	if !ok {
 		if d.isText(d.focus) {
@@ -151,7 +151,7 @@ func (d *addAccountDialog) update(m *Model, msg tea.Msg) tea.Cmd {
 			f := d.fields[d.focus]
 			f.input, cmd = f.input.Update(msg)
 			f.touched = true
-			return cmd
+			return acts(runCmd(cmd))
 		}
 		return nil
 	}
@@ -160,8 +160,7 @@ func (d *addAccountDialog) update(m *Model, msg tea.Msg) tea.Cmd {
 			m.cancelOp(d.op)
 			return nil
 		}
-		m.closeDialog(d)
-		return nil
+		return acts(closeDlg(d))
 	}
 	if m.running(d.op) {
 		return nil
@@ -169,9 +168,9 @@ func (d *addAccountDialog) update(m *Model, msg tea.Msg) tea.Cmd {
 	f := d.fields[d.focus]
 	switch {
 	case key.Matches(k, m.keys.NextField):
-		return d.move(1)
+		return acts(runCmd(d.move(1)))
 	case key.Matches(k, m.keys.PrevField):
-		return d.move(-1)
+		return acts(runCmd(d.move(-1)))
 	case f.choices != nil && (key.Matches(k, m.keys.Left) || key.Matches(k, m.keys.Right) || key.Matches(k, m.keys.Toggle)):
 		delta := 1
 		if key.Matches(k, m.keys.Left) {
@@ -185,16 +184,16 @@ func (d *addAccountDialog) update(m *Model, msg tea.Msg) tea.Cmd {
 		return nil
 	case key.Matches(k, m.keys.Submit):
 		if d.focus != fSubmit {
-			return d.move(1)
+			return acts(runCmd(d.move(1)))
 		}
-		return d.submit(m)
+		return acts(runCmd(d.submit(m)))
 	}
 	if d.isText(d.focus) {
 		var cmd tea.Cmd
 		f.input, cmd = f.input.Update(k)
 		f.touched = true
 		d.err = ""
-		return cmd
+		return acts(runCmd(cmd))
 	}
 	return nil
 }
@@ -217,8 +216,8 @@ func (d *addAccountDialog) retarget() {
 func (d *addAccountDialog) candidate() config.Account {
 	v := func(n string) string { return strings.TrimSpace(d.fields[n].input.Value()) }
 	a := config.Account{Name: v(fName), Service: d.service(), InsecureHTTP: d.fields[fInsecure].on}
-	switch a.Service {
-	case account.Capillary:
+	switch {
+	case account.Info(a.Service).SignIn.Identity:
 		if r := d.region(); r != regionOther {
 			a.Region = r
 		} else {
@@ -240,7 +239,7 @@ func (d *addAccountDialog) candidate() config.Account {
 func (d *addAccountDialog) fieldError(name string) string {
 	c := d.candidate()
 	good := config.Account{Name: "x", Service: c.Service, URL: "https://example.com", User: "x"}
-	if c.Service == account.Capillary {
+	if account.Info(c.Service).SignIn.Identity {
 		good = config.Account{Name: "x", Service: c.Service, URL: "https://example.com", Brand: "b", DeviceID: "d", IdentifierType: c.IdentifierType, Identifier: "1"}
 	}
 	switch name {
@@ -310,17 +309,15 @@ func (d *addAccountDialog) submit(m *Model) tea.Cmd {
 	a := d.candidate()
 	d.err = ""
 	var cmd tea.Cmd
-	d.op, cmd = m.start("Adding "+a.Name+"…", func(ctx context.Context) (any, error) {
+	d.op, cmd = startOp(m, "Adding "+a.Name+"…", func(ctx context.Context) (config.Account, error) {
 		return m.mgr.Add(ctx, a)
-	}, func(val any, err error) tea.Cmd {
+	}, func(_ config.Account, err error) []action {
 		if err != nil {
-			d.err = err.Error()
+			d.err = m.errText(err)
 			return nil
 		}
-		m.closeDialog(d)
-		m.setStatus("Added " + a.Name + ". Press enter to sign in.")
 		m.accounts.want = a.Name
-		return m.loadAccounts()
+		return acts(closeDlg(d), status("Added "+a.Name+". Press enter to sign in."), runCmd(m.loadAccounts()))
 	})
 	return cmd
 }
@@ -369,8 +366,8 @@ func (d *addAccountDialog) view(m *Model, w, h int) string {
 			}
 		default:
 			label := f.label
-			if n == fUser && d.service() == account.RocketChat {
-				label = "Login"
+			if ul := account.Info(d.service()).SignIn.UserLabel; n == fUser && ul != "" {
+				label = ul
 			}
 			b = append(b, lst.Render(pad(label, labelW))+f.input.View())
 			if msg := d.fieldError(n); msg != "" && (f.touched || focused && f.input.Value() != "") {
@@ -389,8 +386,7 @@ func (d *addAccountDialog) view(m *Model, w, h int) string {
 	return frame(m, "Add account", strings.Join(b, "\n"), dw, false)
 }
 
-func (d *addAccountDialog) short(m *Model) []key.Binding {
-	k := m.keys
+func (d *addAccountDialog) short(k keyMap) []key.Binding {
 	bs := []key.Binding{k.NextField, k.PrevField}
 	f := d.fields[d.focus]
 	if f.choices != nil {

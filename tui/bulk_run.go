@@ -44,6 +44,7 @@ type bulkRun struct {
 	kind    string
 	team    string
 	section string // the section's title
+	overdue bool   // only the account's overdue tokens (the overview's R)
 	listed  int    // tokens the section showed
 
 	resume   bool            // the next attempt resumes the journal
@@ -73,6 +74,9 @@ type bulkRun struct {
 
 // what names the tokens in words: "3 slash-command tokens of mm (team ops)".
 func (r *bulkRun) what(n int) string {
+	if r.overdue {
+		return plural(n, "overdue token", "overdue tokens") + " of " + r.acct
+	}
 	s := plural(n, kindName(r.kind), kindName(r.kind)+"s") + " of " + r.acct
 	if r.team != "" {
 		s += " (team " + r.team + ")"
@@ -116,22 +120,20 @@ func rotateAllConsequence(st account.Status, sec section, n int) []string {
 }
 
 // confirmRotateAll asks before rotating every token of a section.
-func (m *Model) confirmRotateAll(st account.Status, sec section) tea.Cmd {
+func (m *Model) confirmRotateAll(st account.Status, sec section) []action {
 	n := len(sec.rows)
 	r := &bulkRun{acct: st.Name, service: st.Service, kind: sec.kind, team: sec.team, section: sec.title, listed: n}
 	title := "Rotate all " + plural(n, kindName(sec.kind), kindName(sec.kind)+"s") + "?"
-	m.pushDialog(newConfirmDialog(title, rotateAllConsequence(st, sec, n), "Rotate all "+itoa(n), true, func() tea.Cmd {
+	return acts(openDlg(newConfirmDialog(title, rotateAllConsequence(st, sec, n), "Rotate all "+itoa(n), true, func() []action {
 		return m.startBulk(r)
-	}))
-	return nil
+	})))
 }
 
 // startBulk opens the progress dialog and runs the first attempt.
-func (m *Model) startBulk(r *bulkRun) tea.Cmd {
+func (m *Model) startBulk(r *bulkRun) []action {
 	m.bulk = r
 	r.dlg = newBulkDialog(m, r)
-	m.pushDialog(r.dlg)
-	return r.attempt(m)
+	return acts(openDlg(r.dlg), runCmd(r.attempt(m)))
 }
 
 // attempt runs RotateAll once, with the run's answer and resume flag.
@@ -141,14 +143,13 @@ func (r *bulkRun) attempt(m *Model) tea.Cmd {
 	r.dlg.phase = bulkRunning
 	feed := newBulkFeed()
 	r.feed = feed
-	opts := account.BulkOptions{Kind: r.kind, Team: r.team, Parallel: bulkParallel, Resume: r.resume, Answer: r.ans, Progress: feed.push}
+	opts := account.BulkOptions{Kind: r.kind, Team: r.team, Parallel: bulkParallel, Resume: r.resume, Answer: r.ans, Progress: feed.push, Overdue: r.overdue}
 	name := r.acct
 	var cmd tea.Cmd
-	r.opID, cmd = m.start("Rotating "+r.what(r.listed)+"…", func(ctx context.Context) (any, error) {
+	r.opID, cmd = startOp(m, "Rotating "+r.what(r.listed)+"…", func(ctx context.Context) (*account.BulkReport, error) {
 		defer feed.finish()
 		return m.mgr.RotateAll(ctx, name, opts)
-	}, func(val any, err error) tea.Cmd {
-		rep, _ := val.(*account.BulkReport)
+	}, func(rep *account.BulkReport, err error) []action {
 		return r.finished(m, rep, err)
 	})
 	return tea.Batch(cmd, feed.wait(r))
@@ -156,34 +157,32 @@ func (r *bulkRun) attempt(m *Model) tea.Cmd {
 
 // stop cancels the running attempt: RotateAll sends nothing more and
 // reports what became of each token.
-func (r *bulkRun) stop(m *Model) {
+func (r *bulkRun) stop(m *Model) []action {
 	if r.stopping || r.feed == nil {
-		return
+		return nil
 	}
 	r.stopping = true
 	m.stopOp(r.opID)
-	m.setStatus("Stopping the rotation: nothing more is sent")
+	return acts(status("Stopping the rotation: nothing more is sent"))
 }
 
 // finished takes an attempt's result: the report, a second-factor
 // question, the offer to resume an interrupted run, or an error.
-func (r *bulkRun) finished(m *Model, rep *account.BulkReport, err error) tea.Cmd {
+func (r *bulkRun) finished(m *Model, rep *account.BulkReport, err error) []action {
 	r.feed = nil
 	if rep == nil && len(r.items) > 0 {
 		// A later attempt failed outright: the earlier report stands, with
 		// the tokens it holds.
 		r.runErr, r.stopped = err, r.stopping
 		r.dlg.toReport()
-		return m.reload()
+		return acts(reloadScreen())
 	}
 	if rep == nil {
-		m.closeDialog(r.dlg)
 		if errors.Is(err, account.ErrInterruptedRun) && !r.resume {
-			return m.offerResume(r, err)
+			return append(acts(closeDlg(r.dlg)), m.offerResume(r, err)...)
 		}
 		m.bulk = nil
-		m.showError("Could not rotate the "+r.what(r.listed), err)
-		return m.reload()
+		return acts(closeDlg(r.dlg), errorBanner("Could not rotate the "+r.what(r.listed), err), reloadScreen())
 	}
 	for _, it := range rep.Items {
 		r.register(m, it)
@@ -192,18 +191,17 @@ func (r *bulkRun) finished(m *Model, rep *account.BulkReport, err error) tea.Cmd
 	r.runErr = err
 	r.stopped = r.stopping
 	if ch := bulkChallenge(r.service, rep); ch != nil && !r.stopped && err == nil {
-		return tea.Batch(r.askSecondFactor(m, ch), m.reload())
+		return append(r.askSecondFactor(m, ch), reloadScreen())
 	}
 	r.dlg.toReport()
 	switch n := len(r.unsaved); {
 	case n > 0:
-		m.setStatus(plural(n, "token was", "tokens were") + " issued but NOT saved: save them again (s) or copy them from the report")
+		return acts(status(plural(n, "token was", "tokens were")+" issued but NOT saved: save them again (s) or copy them from the report"), reloadScreen())
 	case r.stopped:
-		m.setStatus("Rotation stopped")
+		return acts(status("Rotation stopped"), reloadScreen())
 	default:
-		m.setStatus("Rotation finished")
+		return acts(status("Rotation finished"), reloadScreen())
 	}
-	return m.reload()
 }
 
 // merge makes the report from an attempt's, keeping what earlier attempts
@@ -252,15 +250,14 @@ func (r *bulkRun) saveAgain(m *Model, it account.BulkItem) tea.Cmd {
 		r.saving = map[string]int{}
 	}
 	var cmd tea.Cmd
-	r.saving[ref], cmd = m.start("Saving "+iss.Name+"…", func(ctx context.Context) (any, error) {
-		return nil, m.mgr.RetryStore(ctx, iss)
-	}, func(_ any, err error) tea.Cmd {
+	r.saving[ref], cmd = startOp(m, "Saving "+iss.Name+"…", func(ctx context.Context) (struct{}, error) {
+		return struct{}{}, m.mgr.RetryStore(ctx, iss)
+	}, func(_ struct{}, err error) []action {
 		delete(r.saving, ref)
 		if err != nil {
 			r.update(ref, func(it *account.BulkItem) { it.Error = err.Error() })
 			r.dlg.noteFor(ref, "Still NOT saved.")
-			m.setStatus(iss.Name + " is still NOT saved")
-			return nil
+			return acts(status(iss.Name + " is still NOT saved"))
 		}
 		r.update(ref, func(it *account.BulkItem) {
 			it.Status, it.Stored, it.Value, it.Error, it.NotSaved = account.BulkOK, true, "", "", false
@@ -269,8 +266,7 @@ func (r *bulkRun) saveAgain(m *Model, it account.BulkItem) tea.Cmd {
 		delete(r.unsaved, iss.Name)
 		m.dropUnsaved(iss)
 		r.dlg.noteFor(ref, "Saved.")
-		m.setStatus("Saved " + iss.Name)
-		return m.reload()
+		return acts(status("Saved "+iss.Name), reloadScreen())
 	})
 	return cmd
 }
@@ -318,32 +314,32 @@ func (r *bulkRun) discard(m *Model) int {
 
 // askSecondFactor asks once for the batch, then runs it again with the
 // answer; the journal skips the tokens already done.
-func (r *bulkRun) askSecondFactor(m *Model, ch *account.Challenge) tea.Cmd {
+func (r *bulkRun) askSecondFactor(m *Model, ch *account.Challenge) []action {
 	if r.f == nil {
 		f := &flow{title: "Rotate all · " + r.acct, label: "Rotating…", acct: r.acct}
-		f.intro = "One answer covers the whole batch of " + plural(r.listed, kindName(r.kind), kindName(r.kind)+"s") + ": keyturn runs it again with your answer, skipping the tokens already done."
-		f.answer = func(ans *account.Answer) tea.Cmd {
+		f.intro = "One answer covers the whole batch of " + r.what(r.listed) + ": keyturn runs it again with your answer, skipping the tokens already done."
+		f.answer = func(ans *account.Answer) []action {
+			var as []action
 			if f.chal != nil {
-				m.closeDialog(f.chal)
+				as = append(as, closeDlg(f.chal))
 				f.chal = nil
 			}
 			r.ans, r.resume = ans, true
-			return r.attempt(m)
+			return append(as, runCmd(r.attempt(m)))
 		}
-		f.cancelled = func() tea.Cmd {
+		f.cancelled = func() []action {
 			r.dlg.toReport()
 			return nil
 		}
 		r.f = f
 	}
 	r.f.chal = newChallengeDialog(m, r.f, ch)
-	m.pushDialog(r.f.chal)
-	return nil
+	return acts(openDlg(r.f.chal))
 }
 
 // offerResume asks to finish a run that was interrupted with a request
 // sent and no answer; a fresh run is refused until then.
-func (m *Model) offerResume(r *bulkRun, err error) tea.Cmd {
+func (m *Model) offerResume(r *bulkRun, err error) []action {
 	lines := []string{"A previous rotation run of " + r.acct + " stopped with a request sent and no answer."}
 	path := ""
 	var ir *account.InterruptedRunError
@@ -357,24 +353,22 @@ func (m *Model) offerResume(r *bulkRun, err error) tea.Cmd {
 	if path != "" {
 		lines = append(lines, "To start over instead, delete "+path+".")
 	}
-	c := newConfirmDialog("Resume the interrupted rotation?", lines, "Resume", true, func() tea.Cmd {
+	c := newConfirmDialog("Resume the interrupted rotation?", lines, "Resume", true, func() []action {
 		r.resume = true
 		return m.startBulk(r)
 	})
-	c.onNo = func() tea.Cmd {
+	c.onNo = func() []action {
 		m.bulk = nil
-		m.setStatus("Nothing was rotated")
-		return nil
+		return acts(status("Nothing was rotated"))
 	}
-	m.pushDialog(c)
-	return nil
+	return acts(openDlg(c))
 }
 
 // bulkChallenge is the second factor a Rocket.Chat batch was refused
 // for: the challenge of its first token that failed for want of one. Only
 // Rocket.Chat takes an answer for a batch.
 func bulkChallenge(service string, rep *account.BulkReport) *account.Challenge {
-	if service != account.RocketChat {
+	if !account.Info(service).Challenge.BulkAnswer {
 		return nil
 	}
 	for _, it := range rep.Items {

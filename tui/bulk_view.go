@@ -87,7 +87,7 @@ func (d *bulkDialog) resumable() bool {
 	return false
 }
 
-func (d *bulkDialog) update(m *Model, msg tea.Msg) tea.Cmd {
+func (d *bulkDialog) update(m *Model, msg tea.Msg) []action {
 	k, ok := msg.(tea.KeyPressMsg)
 	if !ok {
 		return nil
@@ -95,7 +95,7 @@ func (d *bulkDialog) update(m *Model, msg tea.Msg) tea.Cmd {
 	r := d.run
 	if d.phase == bulkRunning {
 		if key.Matches(k, m.keys.Stop) {
-			r.stop(m)
+			return r.stop(m)
 		}
 		return nil
 	}
@@ -103,9 +103,8 @@ func (d *bulkDialog) update(m *Model, msg tea.Msg) tea.Cmd {
 		switch {
 		case key.Matches(k, m.keys.Yes):
 			n := r.discard(m)
-			m.closeDialog(d)
 			m.bulk = nil
-			m.setStatus(plural(n, "token was", "tokens were") + " discarded: never saved")
+			return acts(closeDlg(d), status(plural(n, "token was", "tokens were")+" discarded: never saved"))
 		case key.Matches(k, m.keys.No), key.Matches(k, m.keys.Cancel):
 			d.leaving = false
 		}
@@ -121,16 +120,16 @@ func (d *bulkDialog) update(m *Model, msg tea.Msg) tea.Cmd {
 	case key.Matches(k, m.keys.Copy):
 		if it, ok := d.selected(); ok && it.Value != "" {
 			d.note = "Copied to the clipboard (OSC 52). Your terminal must allow it."
-			return tea.SetClipboard(it.Value)
+			return acts(runCmd(tea.SetClipboard(it.Value)))
 		}
 	case key.Matches(k, m.keys.Retry):
 		if it, ok := d.selected(); ok && it.Value != "" {
 			d.note = ""
-			return r.saveAgain(m, it)
+			return acts(runCmd(r.saveAgain(m, it)))
 		}
 	case key.Matches(k, m.keys.RotateAll) && d.resumable():
 		r.resume = true
-		return r.attempt(m)
+		return acts(runCmd(r.attempt(m)))
 	case key.Matches(k, m.keys.Close):
 		if r.savingAny(m) {
 			// The report waits for a save in flight; esc stops it.
@@ -144,8 +143,8 @@ func (d *bulkDialog) update(m *Model, msg tea.Msg) tea.Cmd {
 			d.leaving = true
 			return nil
 		}
-		m.closeDialog(d)
 		m.bulk = nil
+		return acts(closeDlg(d))
 	}
 	return nil
 }
@@ -241,11 +240,14 @@ func outcomeWord(it account.BulkItem) string {
 }
 
 // bulkCounts are the report's totals by what the person must do.
-type bulkCounts struct{ ok, notSaved, failed, unknown, notStarted, skipped int }
+type bulkCounts struct{ ok, notSaved, failed, unknown, notStarted, skipped, undelivered int }
 
 func countItems(items []account.BulkItem) bulkCounts {
 	var c bulkCounts
 	for _, it := range items {
+		if deliveryFailed(it.Deliveries) > 0 {
+			c.undelivered++
+		}
 		switch outcomeWord(it) {
 		case "NOT saved":
 			c.notSaved++
@@ -285,6 +287,9 @@ func (d *bulkDialog) viewReport(m *Model, w, h int) string {
 	}
 	if c.skipped > 0 {
 		parts = append(parts, m.st.Subtle.Render("· "+itoa(c.skipped)+" already done"))
+	}
+	if c.undelivered > 0 {
+		parts = append(parts, m.st.Error.Render("✗ "+itoa(c.undelivered)+" not delivered"))
 	}
 	head = append(head, strings.Join(parts, "  "))
 	if r.stopped {
@@ -345,6 +350,11 @@ func (d *bulkDialog) list(m *Model, w, h int) []string {
 		case "rotated":
 			mark = m.st.OK.Render("✓")
 			outcome = m.st.OK.Render("rotated") + m.st.Subtle.Render(" · saved …"+it.Fingerprint)
+			if n := deliveryFailed(it.Deliveries); n > 0 {
+				outcome += m.st.Error.Render(" · " + itoa(n) + " not delivered")
+			} else if len(it.Deliveries) > 0 {
+				outcome += m.st.Subtle.Render(" · delivered")
+			}
 		case "already done":
 			mark = m.st.Faint.Render("·")
 			outcome = m.st.Subtle.Render("already done")
@@ -410,6 +420,7 @@ func (d *bulkDialog) detail(m *Model, w, maxLines int) []string {
 		if it.Note != "" {
 			add(upperFirst(it.Note)+".", m.st.Subtle.Render)
 		}
+		b = append(b, deliveryLines(m, it.Deliveries, w, "")...)
 	case "already done":
 		add("Rotated by an earlier run; saved as "+it.Name+".", m.st.Subtle.Render)
 	case "unknown":
@@ -432,24 +443,24 @@ func firstLine(s string) string {
 	return l
 }
 
-func (d *bulkDialog) short(m *Model) []key.Binding {
+func (d *bulkDialog) short(k keyMap) []key.Binding {
 	if d.phase == bulkRunning {
-		return []key.Binding{m.keys.Stop}
+		return []key.Binding{k.Stop}
 	}
 	if d.leaving {
-		return []key.Binding{m.keys.Yes, m.keys.No}
+		return []key.Binding{k.Yes, k.No}
 	}
-	bs := []key.Binding{m.keys.Up, m.keys.Down}
+	bs := []key.Binding{k.Up, k.Down}
 	if it, ok := d.selected(); ok && it.Value != "" {
-		reveal := m.keys.Reveal
+		reveal := k.Reveal
 		if d.revealed {
 			reveal = key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "hide"))
 		}
 		// "save" for short: the footer holds the whole list at 80 columns.
-		bs = append(bs, reveal, m.keys.Copy, key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "save")))
+		bs = append(bs, reveal, k.Copy, key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "save")))
 	}
 	if d.resumable() {
 		bs = append(bs, key.NewBinding(key.WithKeys("R"), key.WithHelp("R", "resume")))
 	}
-	return append(bs, m.keys.Close)
+	return append(bs, k.Close)
 }

@@ -36,7 +36,7 @@ type challengeDialog struct {
 // only the user's first enabled method at sign-in (TOTP before email), so
 // offering the others there would lead nowhere.
 func (d *challengeDialog) methods() []string {
-	if d.f.login && d.ch.Service == account.RocketChat {
+	if d.f.login && account.Info(d.ch.Service).Challenge.OneMethodAtSignIn {
 		return []string{d.ch.Method}
 	}
 	return d.ch.Methods
@@ -86,7 +86,7 @@ func (d *challengeDialog) capturesText() bool { return d.ch.IsPassword }
 
 func (d *challengeDialog) busy(m *Model) bool { return m.running(d.f.opID) }
 
-func (d *challengeDialog) update(m *Model, msg tea.Msg) tea.Cmd {
+func (d *challengeDialog) update(m *Model, msg tea.Msg) []action {
 	k, ok := msg.(tea.KeyPressMsg)
 	if !ok {
 		if p, ok := msg.(tea.PasteMsg); ok && !d.busy(m) {
@@ -94,7 +94,7 @@ func (d *challengeDialog) update(m *Model, msg tea.Msg) tea.Cmd {
 		}
 		var cmd tea.Cmd
 		d.input, cmd = d.input.Update(msg)
-		return cmd
+		return acts(runCmd(cmd))
 	}
 	if key.Matches(k, m.keys.Cancel) {
 		return m.cancelFlow(d.f)
@@ -114,7 +114,7 @@ func (d *challengeDialog) update(m *Model, msg tea.Msg) tea.Cmd {
 		if d.f.answer != nil {
 			return d.f.answer(ans)
 		}
-		return m.runFlow(d.f, ans, false)
+		return acts(runCmd(m.runFlow(d.f, ans, false)))
 	case key.Matches(k, m.keys.Method):
 		next := d.nextMethod()
 		if next == "" {
@@ -122,18 +122,18 @@ func (d *challengeDialog) update(m *Model, msg tea.Msg) tea.Cmd {
 		}
 		d.note = ""
 		if d.rocketREST() {
-			return d.switchLocally(m, next)
+			return acts(runCmd(d.switchLocally(m, next)))
 		}
-		return m.runFlow(d.f, &account.Answer{Method: next}, false)
+		return acts(runCmd(m.runFlow(d.f, &account.Answer{Method: next}, false)))
 	case key.Matches(k, m.keys.Resend):
 		if !d.ch.CanResend {
 			return nil
 		}
 		d.note = ""
 		if d.rocketREST() && d.ch.Method == methodEmail {
-			return d.sendEmailCode(m)
+			return acts(runCmd(d.sendEmailCode(m)))
 		}
-		return m.runFlow(d.f, &account.Answer{Method: d.ch.Method}, true)
+		return acts(runCmd(m.runFlow(d.f, &account.Answer{Method: d.ch.Method}, true)))
 	}
 	if t := k.Text; t != "" {
 		t = d.filter(t)
@@ -144,7 +144,7 @@ func (d *challengeDialog) update(m *Model, msg tea.Msg) tea.Cmd {
 	}
 	var cmd tea.Cmd
 	d.input, cmd = d.input.Update(k)
-	return cmd
+	return acts(runCmd(cmd))
 }
 
 // filter keeps what the answer can hold: anything for a password, digits
@@ -153,7 +153,7 @@ func (d *challengeDialog) filter(s string) string {
 	if d.ch.IsPassword {
 		return s
 	}
-	allowLetters := d.ch.Service == account.RocketChat && d.ch.Method == methodTOTP
+	allowLetters := account.Info(d.ch.Service).Challenge.LettersInTOTP && d.ch.Method == methodTOTP
 	var b strings.Builder
 	for _, r := range s {
 		if unicode.IsDigit(r) || (allowLetters && (unicode.IsLetter(r))) {
@@ -186,7 +186,7 @@ func (d *challengeDialog) view(m *Model, w, h int) string {
 		b = append(b, wrap(d.f.intro, inner))
 	}
 	switch {
-	case ch.Service == account.RocketChat && ch.Method == methodPassword:
+	case account.Info(ch.Service).Challenge.PasswordFallback && ch.Method == methodPassword:
 		b = append(b, wrap("This is Rocket.Chat's fallback: type your account password as the code. keyturn sends only its SHA-256.", inner))
 	case ch.Step == "mfa-password":
 		b = append(b, wrap("Your MFA password is not your account password.", inner))
@@ -256,18 +256,18 @@ func tryAgainHint(ch *account.Challenge) string {
 	return ""
 }
 
-func (d *challengeDialog) short(m *Model) []key.Binding {
+func (d *challengeDialog) short(k keyMap) []key.Binding {
 	if d.ch.Locked {
-		return []key.Binding{m.keys.Cancel}
+		return []key.Binding{k.Cancel}
 	}
-	bs := []key.Binding{m.keys.Submit}
+	bs := []key.Binding{k.Submit}
 	if len(d.methods()) > 1 {
-		bs = append(bs, m.keys.Method)
+		bs = append(bs, k.Method)
 	}
 	if d.ch.CanResend {
-		bs = append(bs, m.keys.Resend)
+		bs = append(bs, k.Resend)
 	}
-	return append(bs, m.keys.Cancel)
+	return append(bs, k.Cancel)
 }
 
 // noun names what the person types.
@@ -286,7 +286,7 @@ func isMFAStep(step string) bool { return strings.HasPrefix(step, "mfa-") }
 // methodLabel names a method for the person; Capillary's MFA step has its
 // own password and one-time code.
 func methodLabel(ch *account.Challenge, method string) string {
-	if ch.Service == account.Capillary && isMFAStep(ch.Step) {
+	if isMFAStep(ch.Step) {
 		switch method {
 		case methodPassword:
 			return "MFA password"
@@ -311,7 +311,7 @@ func methodLabel(ch *account.Challenge, method string) string {
 // answer travels in the x-2fa-method and x-2fa-code headers, so the method
 // is chosen here; only an email code needs asking for first.
 func (d *challengeDialog) rocketREST() bool {
-	return d.ch.Service == account.RocketChat && !d.f.login
+	return account.Info(d.ch.Service).Challenge.MethodInAnswer && !d.f.login
 }
 
 // switchLocally changes the method a Rocket.Chat call will be answered
@@ -335,9 +335,9 @@ func (d *challengeDialog) switchLocally(m *Model, next string) tea.Cmd {
 func (d *challengeDialog) sendEmailCode(m *Model) tea.Cmd {
 	name := d.ch.Account
 	var cmd tea.Cmd
-	d.f.opID, cmd = m.start("Asking for an email code…", func(ctx context.Context) (any, error) {
+	d.f.opID, cmd = startOp(m, "Asking for an email code…", func(ctx context.Context) (*account.Challenge, error) {
 		return m.mgr.SendEmailCode(ctx, name)
-	}, func(val any, err error) tea.Cmd {
+	}, func(ch *account.Challenge, err error) []action {
 		if err != nil {
 			d.note = "Could not send an email code: " + err.Error()
 			return nil
@@ -345,7 +345,7 @@ func (d *challengeDialog) sendEmailCode(m *Model) tea.Cmd {
 		c := *d.ch
 		c.Method, c.Invalid, c.Locked, c.Message, c.IsPassword, c.CanResend = methodEmail, false, false, "", false, true
 		c.CodeSent, c.SentTo, c.Expires = true, "", time.Time{}
-		if ch, ok := val.(*account.Challenge); ok && ch != nil {
+		if ch != nil {
 			c.SentTo, c.Expires = ch.SentTo, ch.Expires
 		}
 		d.setChallenge(&c)

@@ -17,6 +17,7 @@ import (
 // two-factor.
 type createDialog struct {
 	st     account.Status
+	kind   account.TokenKind // the kind it creates
 	input  textinput.Model
 	bypass bool
 	focus  int // 0 label, 1 bypass (Rocket.Chat)
@@ -24,18 +25,20 @@ type createDialog struct {
 	err    string
 }
 
+// createKind is the kind of token the account's service creates.
+func createKind(st account.Status) account.TokenKind {
+	k, _ := account.Info(st.Service).CreateKind()
+	return k
+}
+
 func newCreateDialog(m *Model, st account.Status) *createDialog {
-	d := &createDialog{st: st}
+	d := &createDialog{st: st, kind: createKind(st)}
 	d.input = textinput.New()
 	d.input.Prompt = "› "
 	d.input.CharLimit = 64
 	d.input.SetWidth(36)
 	d.input.SetStyles(m.st.Input)
-	if st.Service == account.RocketChat {
-		d.input.Placeholder = "name, e.g. ci-deploy"
-	} else {
-		d.input.Placeholder = "description, e.g. CI deploys"
-	}
+	d.input.Placeholder = strings.ToLower(d.kind.Label) + ", e.g. " + d.kind.Example
 	d.input.Focus()
 	return d
 }
@@ -46,20 +49,19 @@ func (d *createDialog) capturesText() bool { return d.focus == 0 }
 
 func (d *createDialog) busy(m *Model) bool { return d.f != nil && m.running(d.f.opID) }
 
-func (d *createDialog) update(m *Model, msg tea.Msg) tea.Cmd {
+func (d *createDialog) update(m *Model, msg tea.Msg) []action {
 	k, ok := msg.(tea.KeyPressMsg)
 	if !ok {
 		var cmd tea.Cmd
 		d.input, cmd = d.input.Update(msg)
-		return cmd
+		return acts(runCmd(cmd))
 	}
 	switch {
 	case key.Matches(k, m.keys.Cancel):
 		if d.busy(m) {
 			return m.cancelFlow(d.f)
 		}
-		m.closeDialog(d)
-		return nil
+		return acts(closeDlg(d))
 	case d.busy(m):
 		return nil
 	case key.Matches(k, m.keys.Submit):
@@ -71,11 +73,11 @@ func (d *createDialog) update(m *Model, msg tea.Msg) tea.Cmd {
 		d.err = ""
 		d.f = m.createFlow(d.st, label, d.bypass)
 		d.f.owner, d.f.replaceOwner = d, true
-		return m.runFlow(d.f, nil, false)
-	case d.st.Service == account.RocketChat && (key.Matches(k, m.keys.NextField) || key.Matches(k, m.keys.PrevField)):
+		return acts(runCmd(m.runFlow(d.f, nil, false)))
+	case d.kind.Bypass2FA && (key.Matches(k, m.keys.NextField) || key.Matches(k, m.keys.PrevField)):
 		d.focus = 1 - d.focus
 		if d.focus == 0 {
-			return d.input.Focus()
+			return acts(runCmd(d.input.Focus()))
 		}
 		d.input.Blur()
 		return nil
@@ -92,7 +94,7 @@ func (d *createDialog) update(m *Model, msg tea.Msg) tea.Cmd {
 	if d.input.Value() == "" {
 		d.err = ""
 	}
-	return cmd
+	return acts(runCmd(cmd))
 }
 
 // validate checks the label as it is typed. A PAT's name becomes part of
@@ -101,8 +103,8 @@ func (d *createDialog) validate(label string) string {
 	if label == "" {
 		return "A token needs a label."
 	}
-	if d.st.Service == account.RocketChat {
-		if err := account.CheckStorable(d.st.Name, account.Ref{Kind: account.KindPAT, ID: label}); err != nil {
+	if d.kind.LabelIsID {
+		if err := account.CheckStorable(d.st.Name, account.Ref{Kind: d.kind.Kind, ID: label}); err != nil {
 			return "Too long: the name becomes part of the secret's name, which the store limits."
 		}
 	}
@@ -113,17 +115,14 @@ func (d *createDialog) view(m *Model, w, h int) string {
 	dw := dialogWidth(66, w)
 	inner := dw - 4
 	var b []string
-	what, label := "Mattermost user access token", "Description: "
-	if d.st.Service == account.RocketChat {
-		what, label = "Rocket.Chat personal access token", "Name: "
-	}
+	what, label := serviceName(d.st.Service)+" "+d.kind.Noun, d.kind.Label+": "
 	b = append(b, wrap("A new "+what+" for "+d.st.User+". keyturn saves it to "+storeName(m.mgr.Store())+" before showing it.", inner), "")
 	lst := m.st.FieldFocus
 	if d.focus != 0 {
 		lst = m.st.Field
 	}
 	b = append(b, lst.Render(label)+d.input.View())
-	if d.st.Service == account.RocketChat {
+	if d.kind.Bypass2FA {
 		box := "[ ]"
 		if d.bypass {
 			box = "[x]"
@@ -148,24 +147,19 @@ func (d *createDialog) view(m *Model, w, h int) string {
 	return frame(m, "New token · "+d.st.Name, strings.Join(b, "\n"), dw, false)
 }
 
-func (d *createDialog) short(m *Model) []key.Binding {
-	bs := []key.Binding{m.keys.Submit}
-	if d.st.Service == account.RocketChat {
-		bs = append(bs, m.keys.NextField, m.keys.Toggle)
+func (d *createDialog) short(k keyMap) []key.Binding {
+	bs := []key.Binding{k.Submit}
+	if d.kind.Bypass2FA {
+		bs = append(bs, k.NextField, k.Toggle)
 	}
-	return append(bs, m.keys.Cancel)
+	return append(bs, k.Cancel)
 }
 
 func (m *Model) createFlow(st account.Status, label string, bypass bool) *flow {
 	name := st.Name
-	what := "user access token \"" + label + "\""
-	if st.Service == account.RocketChat {
-		what = "personal access token \"" + label + "\""
-	}
+	what := createKind(st).Noun + " \"" + label + "\""
 	f := &flow{title: "New token · " + name, label: "Creating the " + what + "…", acct: name}
-	f.run = func(ctx context.Context, ans *account.Answer, _ bool) (any, error) {
+	return bindFlow(f, func(ctx context.Context, ans *account.Answer, _ bool) (*account.Issued, error) {
 		return m.mgr.Create(ctx, name, label, bypass, ans)
-	}
-	f.done = m.issuedDone(what, issuedTitles{notSaved: "Created, but NOT saved", failed: "Could not create the " + what, saved: "New"})
-	return f
+	}, m.issuedDone(what, issuedTitles{notSaved: "Created, but NOT saved", failed: "Could not create the " + what, saved: "New"}), lateIssued)
 }

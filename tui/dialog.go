@@ -8,14 +8,16 @@ import (
 	"charm.land/lipgloss/v2"
 )
 
-// dialog is one entry of the dialog stack. The top dialog gets the keys;
-// it closes itself through the model (closeDialog, replaceDialog).
+// dialog is one entry of the dialog stack. The top dialog gets the keys
+// and answers with actions (action.go): it closes or replaces itself, opens
+// another dialog, reports an error or a status by returning them, and the
+// model applies them.
 type dialog interface {
-	update(m *Model, msg tea.Msg) tea.Cmd
+	update(m *Model, msg tea.Msg) []action
 	// view draws the dialog, frame included, in at most w×h cells.
 	view(m *Model, w, h int) string
 	// short is the footer's key list while the dialog is on top.
-	short(m *Model) []key.Binding
+	short(k keyMap) []key.Binding
 }
 
 // textCapturer is a dialog whose focused input takes printable keys, so
@@ -65,15 +67,15 @@ type helpDialog struct {
 func newHelpDialog(m *Model) *helpDialog {
 	groups := m.fullHelp()
 	if d := m.topDialog(); d != nil {
-		groups = append([][]key.Binding{d.short(m)}, groups[1:]...)
+		groups = append([][]key.Binding{d.short(m.keys)}, groups[1:]...)
 	}
 	return &helpDialog{groups: groups}
 }
 
-func (h *helpDialog) update(m *Model, msg tea.Msg) tea.Cmd {
+func (h *helpDialog) update(m *Model, msg tea.Msg) []action {
 	if k, ok := msg.(tea.KeyPressMsg); ok {
 		if key.Matches(k, m.keys.Close) || key.Matches(k, m.keys.Help) || key.Matches(k, m.keys.Quit) {
-			m.closeDialog(h)
+			return acts(closeDlg(h))
 		}
 	}
 	return nil
@@ -89,7 +91,7 @@ func (h *helpDialog) view(m *Model, w, hgt int) string {
 	return frame(m, "Keys", body, dw, false)
 }
 
-func (h *helpDialog) short(m *Model) []key.Binding { return []key.Binding{m.keys.Close} }
+func (h *helpDialog) short(k keyMap) []key.Binding { return []key.Binding{k.Close} }
 
 // ---- confirm ----
 
@@ -100,42 +102,43 @@ type confirmDialog struct {
 	lines  []string
 	yes    string
 	danger bool
-	onYes  func() tea.Cmd
-	onNo   func() tea.Cmd
+	onYes  func() []action
+	onNo   func() []action
 	focus  bool // true: the yes button has the focus
 	quit   bool // the quit confirmation (only one at a time)
 }
 
-func newConfirmDialog(title string, lines []string, yes string, danger bool, onYes func() tea.Cmd) *confirmDialog {
+func newConfirmDialog(title string, lines []string, yes string, danger bool, onYes func() []action) *confirmDialog {
 	return &confirmDialog{title: title, lines: lines, yes: yes, danger: danger, onYes: onYes}
 }
 
-func (c *confirmDialog) update(m *Model, msg tea.Msg) tea.Cmd {
+func (c *confirmDialog) update(m *Model, msg tea.Msg) []action {
 	k, ok := msg.(tea.KeyPressMsg)
 	if !ok {
 		return nil
 	}
 	switch {
 	case key.Matches(k, m.keys.Yes):
-		m.closeDialog(c)
-		return c.onYes()
+		return c.answer(true)
 	case key.Matches(k, m.keys.No), key.Matches(k, m.keys.Cancel), key.Matches(k, m.keys.Quit):
-		m.closeDialog(c)
-		if c.onNo != nil {
-			return c.onNo()
-		}
+		return c.answer(false)
 	case key.Matches(k, m.keys.Left), key.Matches(k, m.keys.Right), key.Matches(k, m.keys.NextField), key.Matches(k, m.keys.PrevField):
 		c.focus = !c.focus
 	case key.Matches(k, m.keys.Submit):
-		m.closeDialog(c)
-		if c.focus {
-			return c.onYes()
-		}
-		if c.onNo != nil {
-			return c.onNo()
-		}
+		return c.answer(c.focus)
 	}
 	return nil
+}
+
+// answer closes the dialog and runs the chosen callback.
+func (c *confirmDialog) answer(yes bool) []action {
+	switch {
+	case yes:
+		return append(acts(closeDlg(c)), c.onYes()...)
+	case c.onNo != nil:
+		return append(acts(closeDlg(c)), c.onNo()...)
+	}
+	return acts(closeDlg(c))
 }
 
 func (c *confirmDialog) view(m *Model, w, h int) string {
@@ -154,8 +157,8 @@ func (c *confirmDialog) view(m *Model, w, h int) string {
 	return frame(m, c.title, strings.Join(b, "\n"), dw, c.danger)
 }
 
-func (c *confirmDialog) short(m *Model) []key.Binding {
-	return []key.Binding{m.keys.Yes, m.keys.No, m.keys.Cancel}
+func (c *confirmDialog) short(k keyMap) []key.Binding {
+	return []key.Binding{k.Yes, k.No, k.Cancel}
 }
 
 // ---- progress ----
@@ -166,10 +169,9 @@ type progressDialog struct {
 	flow  *flow
 }
 
-func (p *progressDialog) update(m *Model, msg tea.Msg) tea.Cmd {
+func (p *progressDialog) update(m *Model, msg tea.Msg) []action {
 	if k, ok := msg.(tea.KeyPressMsg); ok && key.Matches(k, m.keys.Cancel) {
-		m.closeDialog(p)
-		return m.cancelFlow(p.flow)
+		return append(acts(closeDlg(p)), m.cancelFlow(p.flow)...)
 	}
 	return nil
 }
@@ -178,12 +180,11 @@ func (p *progressDialog) view(m *Model, w, h int) string {
 	return frame(m, p.title, spinnerLine(m, p.flow.label), dialogWidth(60, w), false)
 }
 
-func (p *progressDialog) short(m *Model) []key.Binding { return []key.Binding{m.keys.Cancel} }
+func (p *progressDialog) short(k keyMap) []key.Binding { return []key.Binding{k.Cancel} }
 
 // runAction shows a progress dialog for a flow and starts it.
-func (m *Model) runAction(title string, f *flow) tea.Cmd {
+func (m *Model) runAction(title string, f *flow) []action {
 	p := &progressDialog{title: title, flow: f}
 	f.owner, f.replaceOwner = p, true
-	m.pushDialog(p)
-	return m.runFlow(f, nil, false)
+	return acts(openDlg(p), runCmd(m.runFlow(f, nil, false)))
 }

@@ -163,19 +163,7 @@ func mask(value string) string {
 }
 
 // storeName is how a backend is named in sentences.
-func storeName(backend string) string {
-	switch backend {
-	case keystore.KindKeyring:
-		return "the keyring"
-	case keystore.KindFile:
-		return "the encrypted secrets file"
-	case keystore.KindMemory:
-		return "the memory store (gone when keyturn exits)"
-	case "":
-		return "the store"
-	}
-	return "the " + backend + " store"
-}
+func storeName(backend string) string { return keystore.DisplayName(backend) }
 
 // kindName names a token kind in words.
 func kindName(kind string) string {
@@ -200,35 +188,41 @@ func kindName(kind string) string {
 	return kind
 }
 
-// hintFor says what to do about an error, when the error itself does not.
+// hintFor says what to do about an error that carries no remedy (or what
+// to know before using it; the remedy itself is added by showError).
 func hintFor(err error) string {
 	var ch *account.Challenge
 	var uo *account.UnknownOutcomeError
 	var ns *account.NotStoredError
 	var na *account.NoAccountError
 	switch {
-	case errors.As(err, &uo) && (uo.Ref.Kind == account.KindCommand || uo.Ref.Kind == account.KindWebhook):
-		return "Do not retry blindly. Press f on the token to store the one the server holds now: the new one if the regeneration went through."
 	case errors.As(err, &uo):
-		return "Do not retry blindly. " + uo.Check
+		return "Do not retry blindly."
 	case errors.As(err, &ns):
 		return "Copy the token now, or free the store and save it again."
 	case errors.As(err, &ch) && ch.Locked:
 		return "Wait a few minutes, then sign in again."
-	case errors.Is(err, account.ErrNotSignedIn):
-		return "Press s on the account to sign in."
 	case errors.Is(err, account.ErrMFAActive):
 		return "Replacing the secret breaks the current authenticator entry; confirm only if you mean to."
 	case errors.As(err, &na):
 		return "Refresh the list with ctrl+r."
-	case errors.Is(err, keystore.ErrUnavailable):
-		return "Unlock your keyring (or start one), or run keyturn with --store file."
 	case errors.Is(err, keystore.ErrNotFound):
 		return "The store no longer holds it: sign in or regenerate to get a new one."
-	case errors.Is(err, context.DeadlineExceeded):
+	case errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, keystore.ErrUnavailable):
 		return "The server or the store did not answer in time; check the connection and try again."
 	}
 	return ""
+}
+
+// joinHints puts a remedy's words after a hint, as sentences.
+func joinHints(hint, more string) string {
+	if more != "" && !strings.HasSuffix(more, ".") {
+		more += "."
+	}
+	if hint == "" {
+		return more
+	}
+	return hint + " " + more
 }
 
 // upperFirst starts a sentence made from a phrase.

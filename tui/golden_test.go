@@ -140,10 +140,10 @@ func TestGoldenScreens(t *testing.T) {
 			m.screen = screenAccount
 			m.acct = accountScreen{name: st.Name, st: &st, tokLoaded: true}
 			f := &flow{title: "Sign in · loyalty-us", label: "Signing in…", login: true, acct: st.Name}
-			m.flowResult(f, nil, &account.Challenge{Account: st.Name, Service: account.Capillary, Step: "otp", Method: methodOTP, Methods: []string{methodOTP},
-				CodeSent: true, SentTo: "email ann@example.com", Expires: goldenNow.Add(14*time.Minute + 59*time.Second), CanResend: true})
-			m.flowResult(f, nil, &account.Challenge{Account: st.Name, Service: account.Capillary, Step: "otp", Method: methodOTP, Methods: []string{methodOTP},
-				SentTo: "email ann@example.com", Expires: goldenNow.Add(14*time.Minute + 2*time.Second), CanResend: true, Invalid: true, Message: "Invalid OTP"})
+			m.apply(m.flowResult(f, &account.Challenge{Account: st.Name, Service: account.Capillary, Step: "otp", Method: methodOTP, Methods: []string{methodOTP},
+				CodeSent: true, SentTo: "email ann@example.com", Expires: goldenNow.Add(14*time.Minute + 59*time.Second), CanResend: true}, nil))
+			m.apply(m.flowResult(f, &account.Challenge{Account: st.Name, Service: account.Capillary, Step: "otp", Method: methodOTP, Methods: []string{methodOTP},
+				SentTo: "email ann@example.com", Expires: goldenNow.Add(14*time.Minute + 2*time.Second), CanResend: true, Invalid: true, Message: "Invalid OTP"}, nil))
 		},
 		"result-saved": func(m *Model) {
 			st := fixedAccounts()[0]
@@ -151,17 +151,17 @@ func TestGoldenScreens(t *testing.T) {
 			m.acct = accountScreen{name: st.Name, st: &st, tokens: fixedTokens(), tokLoaded: true, mfa: pbool(true)}
 			m.acct.syncRows()
 			m.acct.nav.moveTo(2)
-			m.showIssued("New slash-command token", "slash command /deploy (Deploy) (team ops)", &account.Issued{Name: "work-chat/command/p1s8w5n6xjgtdmc4b7y3k9h2ra",
+			m.apply(m.showIssued("New slash-command token", "slash command /deploy (Deploy) (team ops)", &account.Issued{Name: "work-chat/command/p1s8w5n6xjgtdmc4b7y3k9h2ra",
 				Account: st.Name, Kind: account.KindCommand, Ref: "command:p1s8w5n6xjgtdmc4b7y3k9h2ra", Fingerprint: "x9k2", Stored: true, Store: "keyring",
-				Value: "7wq1hz3y5bsm8kq4f6j2d9e0x9k2"}, nil)
+				Value: "7wq1hz3y5bsm8kq4f6j2d9e0x9k2"}, nil))
 		},
 		"result-not-saved": func(m *Model) {
 			st := fixedAccounts()[1]
 			m.screen = screenAccount
 			m.acct = accountScreen{name: st.Name, st: &st, tokLoaded: true}
-			m.showIssued("Created, but NOT saved", `personal access token "ci-bot"`, &account.Issued{Name: "ops-rocket/pat/ci-bot",
+			m.apply(m.showIssued("Created, but NOT saved", `personal access token "ci-bot"`, &account.Issued{Name: "ops-rocket/pat/ci-bot",
 				Account: st.Name, Kind: account.KindPAT, Ref: "pat:ci-bot", Fingerprint: "Zq7T", Store: "keyring",
-				Value: "pL9xR2vB7nK4mQ8wE1tY6uI3oZq7T"}, errors.New("keyring store: set ops-rocket/pat/ci-bot: timed out after 5s; unlock your keyring, or use --store file"))
+				Value: "pL9xR2vB7nK4mQ8wE1tY6uI3oZq7T"}, errors.New("keyring store: set ops-rocket/pat/ci-bot: timed out after 5s; unlock your keyring, or use --store file")))
 		},
 		"bulk-progress": func(m *Model) {
 			st := fixedAccounts()[0]

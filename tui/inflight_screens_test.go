@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"charm.land/bubbles/v2/spinner"
+	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
 	"keyturn/account"
@@ -114,4 +116,47 @@ func TestQuitWhileReplacingMFAWaitsAndStaysOnTheSecret(t *testing.T) {
 	}
 	h.says("Not quitting: the MFA secret of mm is already replaced")
 	h.mfaSetup()
+}
+
+// TestLeavingAnAccountWhileItLoadsSaysNothing: Esc while the account screen
+// is still reading the account cancels the read; its result used to be
+// taken for a sign-in that had gone through ("Cancelled too late: the
+// server signed in to mm"), though nobody was signing in.
+func TestLeavingAnAccountWhileItLoadsSaysNothing(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	h.signInMattermost()
+	h.press("esc")
+	h.selectAccount(mmAcct)
+	_, open := h.m.Update(keyMsg("enter"))
+	// The read finishes, and its answer is on its way back to Update, when
+	// the person leaves.
+	done := runNow(open)
+	_, back := h.m.Update(keyMsg("esc"))
+	for _, msg := range done {
+		_, cmd := h.m.Update(msg)
+		h.run(cmd)
+	}
+	h.run(back)
+	h.settle()
+	h.lacks("Cancelled too late", "signed in to "+mmAcct+"; the session is saved")
+}
+
+// runNow runs cmd and the commands of its batches synchronously, and returns
+// the messages they produced (spinner ticks left out).
+func runNow(cmd tea.Cmd) []tea.Msg {
+	if cmd == nil {
+		return nil
+	}
+	switch msg := cmd().(type) {
+	case tea.BatchMsg:
+		var out []tea.Msg
+		for _, c := range msg {
+			out = append(out, runNow(c)...)
+		}
+		return out
+	case spinner.TickMsg, nil:
+		return nil
+	default:
+		return []tea.Msg{msg}
+	}
 }

@@ -36,13 +36,19 @@ type keyMap struct {
 	Fetch     key.Binding // store the token the server shows (commands, webhooks)
 	Revoke    key.Binding
 	AutoRegen key.Binding
+	History   key.Binding // the account's recent audit log
+
+	// Overview (all tokens), opened from the accounts screen.
+	Overview      key.Binding
+	RotateOverdue key.Binding
 
 	// Secrets (result dialog, vault, MFA setup).
-	Reveal key.Binding
-	Copy   key.Binding
-	Retry  key.Binding
-	Delete key.Binding
-	URI    key.Binding
+	Reveal  key.Binding
+	Copy    key.Binding
+	Retry   key.Binding
+	Deliver key.Binding
+	Delete  key.Binding
+	URI     key.Binding
 
 	// Forms and dialogs.
 	Submit    key.Binding
@@ -94,12 +100,18 @@ func defaultKeys() keyMap {
 		Fetch:     b([]string{"f"}, "f", "fetch"),
 		Revoke:    b([]string{"x"}, "x", "revoke"),
 		AutoRegen: b([]string{"t"}, "t", "auto-regenerate"),
+		History:   b([]string{"l"}, "l", "history"),
+
+		Overview:      b([]string{"i"}, "i", "all tokens"),
+		RotateOverdue: b([]string{"R"}, "R", "rotate overdue"),
 
 		Reveal: b([]string{"r"}, "r", "reveal"),
 		Copy:   b([]string{"c"}, "c", "copy"),
 		Retry:  b([]string{"s"}, "s", "save again"),
-		Delete: b([]string{"d"}, "d", "delete"),
-		URI:    b([]string{"u"}, "u", "show URI"),
+		// Deliver hands a rotated token to its consumers again.
+		Deliver: b([]string{"d"}, "d", "deliver again"),
+		Delete:  b([]string{"d"}, "d", "delete"),
+		URI:     b([]string{"u"}, "u", "show URI"),
 
 		Submit:    b([]string{"enter"}, "enter", "submit"),
 		NextField: b([]string{"tab", "down"}, "tab", "next field"),

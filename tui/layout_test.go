@@ -113,7 +113,7 @@ func TestResultDialogNamesTheAccountInFull(t *testing.T) {
 	h := newHarness(t, harnessOpts{w: 80, h: 24})
 	iss := &account.Issued{Name: "demo-mattermost/command/j5rrya6z8dbdngcynwa1jdiewy", Account: "demo-mattermost", Kind: account.KindCommand,
 		Ref: "command:j5rrya6z8dbdngcynwa1jdiewy", Fingerprint: "8tbo", Stored: true, Store: "memory", Value: "secretvalue0123456789abcd8tbo"}
-	h.run(h.m.showIssued("New slash-command token", "slash command /oncall (On call) (team ops)", iss, nil))
+	h.run(h.m.apply(h.m.showIssued("New slash-command token", "slash command /oncall (On call) (team ops)", iss, nil)))
 	h.settle()
 	h.says("slash-command token · command:j5rrya6z8dbdngcynwa1jdiewy · account demo-mattermost")
 }

@@ -52,10 +52,9 @@ type mfaDialog struct {
 
 // openMFA opens the MFA setup for an account and asks the server for a new
 // secret.
-func (m *Model) openMFA(st account.Status, replace bool) tea.Cmd {
+func (m *Model) openMFA(st account.Status, replace bool) []action {
 	d := &mfaDialog{st: st, input: newCodeInput(m)}
-	m.pushDialog(d)
-	return d.begin(m, replace)
+	return acts(openDlg(d), runCmd(d.begin(m, replace)))
 }
 
 func newCodeInput(m *Model) textinput.Model {
@@ -76,33 +75,28 @@ func (d *mfaDialog) begin(m *Model, replace bool) tea.Cmd {
 	d.phase, d.replace, d.err, d.note = mfaStarting, replace, "", ""
 	name := d.st.Name
 	f := &flow{title: "Set up MFA · " + name, label: "Asking " + serviceName(d.st.Service) + " for a new secret…", acct: name, owner: d}
-	f.run = func(ctx context.Context, ans *account.Answer, _ bool) (any, error) {
+	bindFlow(f, func(ctx context.Context, ans *account.Answer, _ bool) (*account.MFASetup, error) {
 		return m.mgr.BeginMFA(ctx, name, replace, ans)
-	}
-	f.done = func(val any, err error) tea.Cmd {
+	}, func(val *account.MFASetup, err error) []action {
 		if !m.dialogOpen(d) {
 			return nil
 		}
 		switch {
-		case errors.Is(err, account.ErrMFAActive) && d.st.Service == account.RocketChat:
+		case errors.Is(err, account.ErrMFAActive) && !account.Info(d.st.Service).MFA.Replaceable:
 			// Rocket.Chat cannot replace an active secret at all.
-			m.closeDialog(d)
-			m.setStatus("TOTP is already active on " + name + ". To set it up again, disable it first (M, with a current code).")
-			return nil
+			return acts(closeDlg(d), status("TOTP is already active on "+name+". To set it up again, disable it first (M, with a current code)."))
 		case errors.Is(err, account.ErrMFAActive):
 			d.phase = mfaAskReplace
 			return nil
 		case err != nil:
-			m.closeDialog(d)
-			m.showError("MFA setup for "+name+" failed", err)
-			return nil
+			return acts(closeDlg(d), errorBanner("MFA setup for "+name+" failed", err))
 		}
-		d.setup = val.(*account.MFASetup)
+		d.setup = val
 		d.qr, d.qrErr = qr.Render(d.setup.URL)
 		d.phase = mfaShow
-		return d.input.Focus()
-	}
-	f.cancelled = func() tea.Cmd { m.closeDialog(d); return nil }
+		return acts(runCmd(d.input.Focus()))
+	}, nil)
+	f.cancelled = func() []action { return acts(closeDlg(d)) }
 	d.f = f
 	return m.runFlow(f, nil, false)
 }
@@ -110,35 +104,33 @@ func (d *mfaDialog) begin(m *Model, replace bool) tea.Cmd {
 func (d *mfaDialog) activate(m *Model, code string) tea.Cmd {
 	name := d.st.Name
 	f := &flow{title: "Activate MFA · " + name, label: "Activating…", acct: name, owner: d}
-	f.run = func(ctx context.Context, ans *account.Answer, _ bool) (any, error) {
+	bindFlow(f, func(ctx context.Context, ans *account.Answer, _ bool) ([]string, error) {
 		return m.mgr.ActivateMFA(ctx, name, code, ans)
-	}
-	f.done = func(val any, err error) tea.Cmd {
+	}, func(val []string, err error) []action {
 		if !m.dialogOpen(d) {
 			if err == nil {
-				m.setStatus("MFA is active on " + name)
+				return acts(status("MFA is active on "+name), reloadScreen())
 			}
-			return m.reload()
+			return acts(reloadScreen())
 		}
 		if err != nil {
 			// A wrong code keeps the setup open with the server's words.
-			d.err = err.Error()
+			d.err = m.errText(err)
 			d.input.SetValue("")
 			return nil
 		}
 		d.phase = mfaDone
-		d.backup, _ = val.([]string)
+		d.backup = val
 		d.input.Blur()
-		m.setStatus("MFA is active on " + name)
-		return m.reload()
-	}
+		return acts(status("MFA is active on "+name), reloadScreen())
+	}, nil)
 	d.f = f
 	return m.runFlow(f, nil, false)
 }
 
 func (d *mfaDialog) capturesText() bool { return false }
 
-func (d *mfaDialog) update(m *Model, msg tea.Msg) tea.Cmd {
+func (d *mfaDialog) update(m *Model, msg tea.Msg) []action {
 	k, ok := msg.(tea.KeyPressMsg)
 	if !ok {
 		if p, ok := msg.(tea.PasteMsg); ok && d.phase == mfaShow {
@@ -149,8 +141,7 @@ func (d *mfaDialog) update(m *Model, msg tea.Msg) tea.Cmd {
 	if d.leaving {
 		switch {
 		case key.Matches(k, m.keys.Yes):
-			m.closeDialog(d)
-			m.setStatus("MFA setup left unfinished")
+			return acts(closeDlg(d), status("MFA setup left unfinished"))
 		case key.Matches(k, m.keys.No), key.Matches(k, m.keys.Cancel):
 			d.leaving = false
 		}
@@ -162,15 +153,13 @@ func (d *mfaDialog) update(m *Model, msg tea.Msg) tea.Cmd {
 			// Once sent, the replacement runs to its answer (the new
 			// secret, the only copy), which this dialog still shows.
 			m.stopOp(d.f.opID)
-			m.setStatus("Cancelling: if the server has already replaced the secret, the new one is shown")
-			return nil
+			return acts(status("Cancelling: if the server has already replaced the secret, the new one is shown"))
 		case d.busy(m):
 			m.cancelOp(d.f.opID)
 			if d.phase == mfaStarting {
-				m.closeDialog(d)
+				return acts(closeDlg(d), status("Cancelled"))
 			}
-			m.setStatus("Cancelled")
-			return nil
+			return acts(status("Cancelled"))
 		case d.phase == mfaShow && d.replace:
 			d.leaving = true
 			return nil
@@ -178,8 +167,7 @@ func (d *mfaDialog) update(m *Model, msg tea.Msg) tea.Cmd {
 			d.leaving = true
 			return nil
 		}
-		m.closeDialog(d)
-		return nil
+		return acts(closeDlg(d))
 	}
 	if d.busy(m) {
 		return nil
@@ -188,15 +176,15 @@ func (d *mfaDialog) update(m *Model, msg tea.Msg) tea.Cmd {
 	case mfaAskReplace:
 		switch {
 		case key.Matches(k, m.keys.Yes):
-			return d.begin(m, true)
+			return acts(runCmd(d.begin(m, true)))
 		case key.Matches(k, m.keys.No):
-			m.closeDialog(d)
+			return acts(closeDlg(d))
 		}
 	case mfaShow:
 		switch {
 		case key.Matches(k, m.keys.Copy):
 			d.note = "Secret copied to the clipboard (OSC 52). Your terminal must allow it."
-			return tea.SetClipboard(d.setup.Secret)
+			return acts(runCmd(tea.SetClipboard(d.setup.Secret)))
 		case key.Matches(k, m.keys.URI):
 			d.showURI = !d.showURI
 		case key.Matches(k, m.keys.Submit):
@@ -206,7 +194,7 @@ func (d *mfaDialog) update(m *Model, msg tea.Msg) tea.Cmd {
 				return nil
 			}
 			d.err = ""
-			return d.activate(m, code)
+			return acts(runCmd(d.activate(m, code)))
 		default:
 			if k.Text != "" {
 				k.Text = digits(k.Text)
@@ -216,7 +204,7 @@ func (d *mfaDialog) update(m *Model, msg tea.Msg) tea.Cmd {
 			}
 			var cmd tea.Cmd
 			d.input, cmd = d.input.Update(k)
-			return cmd
+			return acts(runCmd(cmd))
 		}
 	case mfaDone:
 		switch {
@@ -224,15 +212,15 @@ func (d *mfaDialog) update(m *Model, msg tea.Msg) tea.Cmd {
 			d.backupRevealed = !d.backupRevealed
 		case key.Matches(k, m.keys.Copy) && len(d.backup) > 0:
 			d.note = "Backup codes copied to the clipboard (OSC 52)."
-			return tea.SetClipboard(strings.Join(d.backup, "\n"))
+			return acts(runCmd(tea.SetClipboard(strings.Join(d.backup, "\n"))))
 		case key.Matches(k, m.keys.Retry) && len(d.backup) > 0 && d.backupSaved == nil && !m.running(d.backupOp):
-			return d.storeBackup(m)
+			return acts(runCmd(d.storeBackup(m)))
 		case key.Matches(k, m.keys.Submit):
 			if len(d.backup) > 0 && d.backupSaved == nil {
 				d.leaving = true
 				return nil
 			}
-			m.closeDialog(d)
+			return acts(closeDlg(d))
 		}
 	}
 	return nil
@@ -241,34 +229,33 @@ func (d *mfaDialog) update(m *Model, msg tea.Msg) tea.Cmd {
 func (d *mfaDialog) storeBackup(m *Model) tea.Cmd {
 	name, codes := d.st.Name, d.backup
 	var cmd tea.Cmd
-	d.backupOp, cmd = m.start("Saving the backup codes…", func(ctx context.Context) (any, error) {
+	d.backupOp, cmd = startOpLate(m, "Saving the backup codes…", func(ctx context.Context) (*account.Issued, error) {
 		return m.mgr.StoreBackupCodes(ctx, name, codes)
-	}, func(val any, err error) tea.Cmd {
-		d.backupStored(m, val, err)
+	}, func(val *account.Issued, err error) []action {
+		as := d.backupStored(m, val, err)
 		if m.hungUp {
 			// Nobody is left to see what came of it: on to the quit.
-			return m.quit()
+			return append(as, quitNow())
 		}
-		return nil
-	})
+		return as
+	}, lateIssued)
 	return cmd
 }
 
 // backupStored shows what came of saving the backup codes.
-func (d *mfaDialog) backupStored(m *Model, val any, err error) {
+func (d *mfaDialog) backupStored(m *Model, val *account.Issued, err error) []action {
 	var ns *account.NotStoredError
 	if errors.As(err, &ns) {
-		m.closeDialog(d)
 		rd := &resultDialog{title: "Backup codes NOT saved", what: "Rocket.Chat's one-time TOTP backup codes", iss: ns.Issued, storeErr: ns.Err}
 		m.addUnsaved(ns.Issued)
-		m.pushDialog(rd)
-		return
+		return acts(closeDlg(d), openDlg(rd))
 	}
 	if err != nil {
-		d.err = err.Error()
-		return
+		d.err = m.errText(err)
+		return nil
 	}
-	d.backupSaved, _ = val.(*account.Issued)
+	d.backupSaved = val
+	return nil
 }
 
 func digits(s string) string {
@@ -474,8 +461,7 @@ func (d *mfaDialog) textBlock(m *Model, w int, withURI bool) string {
 	return strings.Join(b, "\n")
 }
 
-func (d *mfaDialog) short(m *Model) []key.Binding {
-	k := m.keys
+func (d *mfaDialog) short(k keyMap) []key.Binding {
 	if d.leaving {
 		return []key.Binding{k.Yes, k.No}
 	}
@@ -495,19 +481,17 @@ func (d *mfaDialog) short(m *Model) []key.Binding {
 
 // confirmDisableMFA switches TOTP off: Mattermost after a confirmation,
 // Rocket.Chat with a current code.
-func (m *Model) confirmDisableMFA(st account.Status) tea.Cmd {
+func (m *Model) confirmDisableMFA(st account.Status) []action {
 	name := st.Name
 	f := &flow{title: "Disable MFA · " + name, label: "Disabling MFA…", acct: name}
-	f.done = func(_ any, err error) tea.Cmd {
+	done := func(_ struct{}, err error) []action {
 		if err != nil {
-			m.showError("Could not disable MFA on "+name, err)
-		} else {
-			m.setStatus("MFA is off on " + name)
+			return acts(errorBanner("Could not disable MFA on "+name, err), reloadScreen())
 		}
-		return m.reload()
+		return acts(status("MFA is off on "+name), reloadScreen())
 	}
-	if st.Service == account.RocketChat {
-		f.run = func(ctx context.Context, ans *account.Answer, _ bool) (any, error) {
+	if mfa := account.Info(st.Service).MFA; mfa != nil && mfa.DisableNeedsCode {
+		bindFlow(f, func(ctx context.Context, ans *account.Answer, _ bool) (struct{}, error) {
 			code := ""
 			if ans != nil {
 				code = ans.Code
@@ -517,23 +501,21 @@ func (m *Model) confirmDisableMFA(st account.Status) tea.Cmd {
 			if err != nil && !errors.As(err, &ch) && ctx.Err() == nil {
 				// A refused code comes back as a plain error: keep the
 				// dialog open with the server's words.
-				return nil, &account.Challenge{Account: name, Service: account.RocketChat, Step: "2fa", Method: methodTOTP,
+				return struct{}{}, &account.Challenge{Account: name, Service: st.Service, Step: "2fa", Method: methodTOTP,
 					Methods: []string{methodTOTP}, Invalid: true, Message: err.Error()}
 			}
-			return nil, err
-		}
+			return struct{}{}, err
+		}, done, nil)
 		// Rocket.Chat wants a current code: ask for it as a challenge.
 		f.chal = newChallengeDialog(m, f, &account.Challenge{Account: name, Service: st.Service, Step: "2fa",
 			Method: methodTOTP, Methods: []string{methodTOTP}})
-		m.pushDialog(f.chal)
-		return nil
+		return acts(openDlg(f.chal))
 	}
-	f.run = func(ctx context.Context, _ *account.Answer, _ bool) (any, error) {
-		return nil, m.mgr.DisableMFA(ctx, name, "")
-	}
-	m.pushDialog(newConfirmDialog("Disable MFA on "+name+"?", []string{
+	bindFlow(f, func(ctx context.Context, _ *account.Answer, _ bool) (struct{}, error) {
+		return struct{}{}, m.mgr.DisableMFA(ctx, name, "")
+	}, done, nil)
+	return acts(openDlg(newConfirmDialog("Disable MFA on "+name+"?", []string{
 		"Signing in to " + name + " will no longer ask for a code from the authenticator app.",
 		"The entry in your app stops being useful; setting MFA up again makes a new secret.",
-	}, "Disable", true, func() tea.Cmd { return m.runAction("Disable MFA", f) }))
-	return nil
+	}, "Disable", true, func() []action { return m.runAction("Disable MFA", f) })))
 }

@@ -32,6 +32,7 @@ const (
 	screenAccounts screen = iota
 	screenAccount
 	screenVault
+	screenOverview
 )
 
 // Model is the root model: the current screen, the dialog stack on top of
@@ -58,6 +59,7 @@ type Model struct {
 	accounts accountsScreen
 	acct     accountScreen
 	vault    vaultScreen
+	overview overviewScreen
 
 	dialogs []dialog
 	banner  *banner
@@ -88,9 +90,11 @@ type Model struct {
 // banner is a dismissable error: what failed, the server's words, and what
 // to do next.
 type banner struct {
-	title string
-	msg   string
-	hint  string
+	title  string
+	msg    string
+	hint   string
+	remedy account.Remedy // the way out the error carries
+	key    key.Binding    // what carries it out from the banner (disabled if none)
 }
 
 type tickMsg struct {
@@ -207,6 +211,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, cmd
 	case opDoneMsg:
 		cmd := m.handleOpDone(msg)
+		m.showWarnings()
 		return m, tea.Batch(cmd, m.settleQuit())
 	case signalMsg:
 		m.quitSig = msg.sig
@@ -225,7 +230,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	// Anything else (a paste, an input's own messages) goes to whatever has
 	// the focus.
 	if d := m.topDialog(); d != nil {
-		return m, d.update(m, msg)
+		return m, m.apply(d.update(m, msg))
 	}
 	if m.screen == screenAccounts && m.accounts.filtering {
 		var cmd tea.Cmd
@@ -261,7 +266,7 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		// dialog nobody sees. Only q works, and the quit confirmation it
 		// may raise is drawn over the notice.
 		if c := m.quitConfirm(); c != nil {
-			return c.update(m, msg)
+			return m.apply(c.update(m, msg))
 		}
 		if key.Matches(msg, m.keys.Quit) {
 			return m.keyQuit()
@@ -275,10 +280,13 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 				return nil
 			}
 		}
-		return d.update(m, msg)
+		return m.apply(d.update(m, msg))
 	}
 	if m.screen == screenAccounts && m.accounts.filtering {
-		return m.accounts.update(m, msg)
+		return m.apply(m.accounts.update(m, msg))
+	}
+	if cmd, ok := m.bannerKey(msg); ok {
+		return cmd
 	}
 	if m.banner != nil && key.Matches(msg, m.keys.Dismiss) {
 		m.banner = nil
@@ -293,11 +301,13 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	}
 	switch m.screen {
 	case screenAccount:
-		return m.acct.update(m, msg)
+		return m.apply(m.acct.update(m, msg))
 	case screenVault:
-		return m.vault.update(m, msg)
+		return m.apply(m.vault.update(m, msg))
+	case screenOverview:
+		return m.apply(m.overview.update(m, msg))
 	default:
-		return m.accounts.update(m, msg)
+		return m.apply(m.accounts.update(m, msg))
 	}
 }
 
@@ -340,7 +350,7 @@ func (m *Model) requestQuit() tea.Cmd {
 		}
 		lines = append(lines, mfa)
 	}
-	c := newConfirmDialog(title, lines, "Quit anyway", true, func() tea.Cmd { return m.quit() })
+	c := newConfirmDialog(title, lines, "Quit anyway", true, func() []action { return acts(quitNow()) })
 	c.quit = true
 	m.pushDialog(c)
 	return nil
@@ -425,7 +435,12 @@ func (m *Model) showError(title string, err error) {
 		m.setStatus("Cancelled")
 		return
 	}
-	m.banner = &banner{title: title, msg: textsafe.Text(err.Error()), hint: hintFor(err)}
+	b := &banner{title: title, msg: textsafe.Text(err.Error()), hint: hintFor(err), key: key.NewBinding(key.WithDisabled())}
+	if r, ok := m.remedyFor(err); ok {
+		b.remedy, b.key = r, m.remedyKey(r)
+		b.hint = joinHints(b.hint, m.remedyText(r))
+	}
+	m.banner = b
 }
 
 // Unsaved tokens.
@@ -470,6 +485,7 @@ func (m *Model) back() tea.Cmd {
 	m.screen = screenAccounts
 	m.acct = accountScreen{}
 	m.vault = vaultScreen{}
+	m.overview = overviewScreen{}
 	m.status = ""
 	return m.loadAccounts()
 }
@@ -481,6 +497,8 @@ func (m *Model) reload() tea.Cmd {
 		return tea.Batch(m.loadAccounts(), m.acct.load(m))
 	case screenVault:
 		return m.vault.load(m)
+	case screenOverview:
+		return m.overview.load(m)
 	}
 	return m.loadAccounts()
 }
@@ -520,6 +538,8 @@ func (m *Model) render() string {
 		body = m.acct.view(m, m.width, bodyH)
 	case screenVault:
 		body = m.vault.view(m, m.width, bodyH)
+	case screenOverview:
+		body = m.overview.view(m, m.width, bodyH)
 	default:
 		body = m.accounts.view(m, m.width, bodyH)
 	}
@@ -557,6 +577,8 @@ func (m *Model) headerView() string {
 		crumb = "Accounts › " + m.acct.name
 	case screenVault:
 		crumb = "Vault"
+	case screenOverview:
+		crumb = "Overview"
 	}
 	left := m.st.Title.Render("keyturn") + " " + m.st.Crumb.Render(crumb)
 	if m.opts.DemoCodes != nil {
@@ -630,20 +652,25 @@ func (m *Model) shortHelp() []key.Binding {
 		return []key.Binding{key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "quit now"))}
 	}
 	if d := m.topDialog(); d != nil {
-		return d.short(m)
+		return d.short(m.keys)
 	}
 	// Help comes first so a narrow footer never drops it.
 	bs := []key.Binding{k.Help}
 	if m.banner != nil {
 		bs = append(bs, k.Dismiss)
+		if m.banner.key.Enabled() {
+			bs = append(bs, m.banner.key)
+		}
 	}
 	switch m.screen {
 	case screenAccount:
-		return append(bs, m.acct.short(m)...)
+		return append(bs, m.acct.short(m.keys)...)
 	case screenVault:
-		return append(bs, m.vault.short(m)...)
+		return append(bs, m.vault.short(m.keys)...)
+	case screenOverview:
+		return append(bs, m.overview.short(m.keys)...)
 	}
-	return append(append(bs, m.accounts.short(m)...), k.Quit)
+	return append(append(bs, m.accounts.short(m.keys)...), k.Quit)
 }
 
 // fullHelp is the help dialog's key map.
@@ -656,6 +683,8 @@ func (m *Model) fullHelp() [][]key.Binding {
 		screenKeys = m.acct.full(m)
 	case screenVault:
 		screenKeys = m.vault.full(m)
+	case screenOverview:
+		screenKeys = m.overview.full(m)
 	default:
 		screenKeys = m.accounts.full(m)
 	}

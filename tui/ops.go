@@ -14,33 +14,52 @@ import (
 // result comes back as an opDoneMsg and goes to the closure that started it,
 // which runs inside Update and only changes the model.
 
-// opDoneMsg is the result of one operation.
+// opDoneMsg is the result of one operation, already bound to the typed
+// functions that handle it: nothing in Update asserts a result's type.
 type opDoneMsg struct {
 	id  int
-	val any
 	err error
+	// done hands the result to the op's done function; nil when it has none.
+	done func() []action
+	// late hands the result to the op's late-result handler, for when the
+	// op was cancelled; nil when it has none.
+	late func() []action
 }
 
 // opRecord is an operation in flight.
 type opRecord struct {
 	label     string
 	cancel    context.CancelFunc
-	done      func(val any, err error) tea.Cmd
 	cancelled bool
 	quiet     bool // a background refresh: no spinner in the header
 }
 
-// start runs fn in a command. done is called in Update with its result,
-// unless the operation was cancelled first (see cancelled).
-func (m *Model) start(label string, fn func(ctx context.Context) (any, error), done func(val any, err error) tea.Cmd) (int, tea.Cmd) {
+// startOp runs fn in a command. done is called in Update with its result,
+// unless the operation was cancelled first (see finishCancelled). A generic
+// function rather than a method: methods cannot have type parameters.
+func startOp[T any](m *Model, label string, fn func(ctx context.Context) (T, error), done func(val T, err error) []action) (int, tea.Cmd) {
+	return startOpLate(m, label, fn, done, nil)
+}
+
+// startOpLate is startOp with a late-result handler: what a result that
+// comes back after the person cancelled still says (see lateIssued,
+// lateSignIn).
+func startOpLate[T any](m *Model, label string, fn func(ctx context.Context) (T, error), done, late func(val T, err error) []action) (int, tea.Cmd) {
 	m.nextOp++
 	id := m.nextOp
 	ctx, cancel := context.WithCancel(m.ctx)
-	m.ops[id] = &opRecord{label: label, cancel: cancel, done: done}
+	m.ops[id] = &opRecord{label: label, cancel: cancel}
 	run := func() tea.Msg {
 		defer cancel()
 		val, err := fn(ctx)
-		return opDoneMsg{id: id, val: val, err: err}
+		msg := opDoneMsg{id: id, err: err}
+		if done != nil {
+			msg.done = func() []action { return done(val, err) }
+		}
+		if late != nil {
+			msg.late = func() []action { return late(val, err) }
+		}
+		return msg
 	}
 	cmds := []tea.Cmd{run}
 	if !m.spinning {
@@ -50,9 +69,9 @@ func (m *Model) start(label string, fn func(ctx context.Context) (any, error), d
 	return id, tea.Batch(cmds...)
 }
 
-// startQuiet is start for background refreshes.
-func (m *Model) startQuiet(label string, fn func(ctx context.Context) (any, error), done func(val any, err error) tea.Cmd) (int, tea.Cmd) {
-	id, cmd := m.start(label, fn, done)
+// startQuietOp is startOp for background refreshes.
+func startQuietOp[T any](m *Model, label string, fn func(ctx context.Context) (T, error), done func(val T, err error) []action) (int, tea.Cmd) {
+	id, cmd := startOp(m, label, fn, done)
 	m.ops[id].quiet = true
 	return id, cmd
 }
@@ -100,10 +119,10 @@ func (m *Model) handleOpDone(msg opDoneMsg) tea.Cmd {
 	if r.cancelled {
 		return m.finishCancelled(msg)
 	}
-	if r.done == nil {
+	if msg.done == nil {
 		return nil
 	}
-	return r.done(msg.val, msg.err)
+	return m.apply(msg.done())
 }
 
 // finishCancelled handles the result of an operation the person cancelled.
@@ -115,22 +134,32 @@ func (m *Model) finishCancelled(msg opDoneMsg) tea.Cmd {
 	var uo *account.UnknownOutcomeError
 	switch {
 	case errors.As(msg.err, &ns):
-		return m.showIssued("Token issued before you cancelled", "", ns.Issued, ns.Err)
+		return m.apply(m.showIssued("Token issued before you cancelled", "", ns.Issued, ns.Err))
 	case errors.As(msg.err, &uo):
-		m.showError("Cancelled while the server was working", msg.err)
-	default:
-		if iss, ok := msg.val.(*account.Issued); ok && iss != nil && iss.Stored {
-			// What happened comes first: a narrow status line cuts the name.
-			m.setStatus("Cancelled too late: the server issued a token, saved as " + iss.Name)
-			return m.reload()
-		}
-		if st, ok := msg.val.(*account.Status); ok && st != nil && st.SignedIn && msg.err == nil {
-			// A sign-in request, once sent, runs to its answer.
-			m.setStatus("Cancelled too late: the server signed in to " + st.Name + "; the session is saved")
-			return m.reload()
-		}
+		m.apply(acts(errorBanner("Cancelled while the server was working", msg.err)))
+	case msg.late != nil:
+		return m.apply(msg.late())
 	}
 	return nil
+}
+
+// lateIssued is the late-result handler of an op that issues a token: a
+// token saved after the person cancelled is still reported.
+func lateIssued(iss *account.Issued, _ error) []action {
+	if iss == nil || !iss.Stored {
+		return nil
+	}
+	// What happened comes first: a narrow status line cuts the name.
+	return acts(status("Cancelled too late: the server issued a token, saved as "+iss.Name), reloadScreen())
+}
+
+// lateSignIn is the late-result handler of an op that returns an account's
+// status: a sign-in request, once sent, runs to its answer.
+func lateSignIn(st *account.Status, err error) []action {
+	if st == nil || !st.SignedIn || err != nil {
+		return nil
+	}
+	return acts(status("Cancelled too late: the server signed in to "+st.Name+"; the session is saved"), reloadScreen())
 }
 
 // flow is an operation the server may answer with a second-factor
@@ -142,17 +171,14 @@ type flow struct {
 	intro string // said under the challenge's first line, when set
 	login bool   // a sign-in: Esc also forgets the server's pending challenge
 	acct  string
-	// run performs the operation with an answer (nil the first time) or a
-	// request for a new code.
-	run func(ctx context.Context, ans *account.Answer, resend bool) (any, error)
-	// done gets the final result: a value, or an error that is not a
-	// challenge.
-	done func(val any, err error) tea.Cmd
+	// launch starts the operation with an answer (nil the first time) or
+	// a request for a new code; set by bindFlow.
+	launch func(m *Model, ans *account.Answer, resend bool) (int, tea.Cmd)
 	// cancelled is called when the person gives up (Esc).
-	cancelled func() tea.Cmd
+	cancelled func() []action
 	// answer, when set, takes the person's answer instead of running the
 	// flow again (a bulk rotation runs its batch again itself).
-	answer func(ans *account.Answer) tea.Cmd
+	answer func(ans *account.Answer) []action
 
 	// owner is the dialog that started the flow; with replaceOwner the
 	// challenge dialog takes its place, else it opens on top of it.
@@ -163,62 +189,83 @@ type flow struct {
 	chal *challengeDialog
 }
 
+// bindFlow gives a flow its typed operation: run performs it with an answer
+// (nil the first time) or a request for a new code; done gets the final
+// result, a value or an error that is not a challenge; late, when set, is the
+// op's late-result handler (see startOpLate).
+func bindFlow[T any](f *flow, run func(ctx context.Context, ans *account.Answer, resend bool) (T, error), done, late func(val T, err error) []action) *flow {
+	f.launch = func(m *Model, ans *account.Answer, resend bool) (int, tea.Cmd) {
+		return startOpLate(m, f.label, func(ctx context.Context) (T, error) {
+			return run(ctx, ans, resend)
+		}, func(val T, err error) []action {
+			return m.flowResult(f, err, func() []action { return done(val, err) })
+		}, late)
+	}
+	return f
+}
+
 // runFlow starts or continues a flow.
 func (m *Model) runFlow(f *flow, ans *account.Answer, resend bool) tea.Cmd {
-	id, cmd := m.start(f.label, func(ctx context.Context) (any, error) {
-		return f.run(ctx, ans, resend)
-	}, func(val any, err error) tea.Cmd {
-		return m.flowResult(f, val, err)
-	})
+	if f.launch == nil {
+		// A flow that only takes answers (a bulk run asks its own batch
+		// again) has nothing to run: a method switch or a resend there is
+		// handled by the challenge dialog itself or not offered.
+		return nil
+	}
+	id, cmd := f.launch(m, ans, resend)
 	f.opID = id
 	return cmd
 }
 
-func (m *Model) flowResult(f *flow, val any, err error) tea.Cmd {
+// flowResult routes a flow's result: a challenge opens or updates the
+// challenge dialog, anything else closes the flow's dialogs and goes to
+// finish (the flow's done function with the result).
+func (m *Model) flowResult(f *flow, err error, finish func() []action) []action {
 	var ch *account.Challenge
 	if errors.As(err, &ch) {
-		if f.chal == nil {
-			f.chal = newChallengeDialog(m, f, ch)
-			if f.owner != nil && f.replaceOwner {
-				m.replaceDialog(f.owner, f.chal)
-			} else {
-				m.pushDialog(f.chal)
-			}
-		} else {
+		if f.chal != nil {
 			f.chal.setChallenge(ch)
+			return nil
 		}
-		return nil
+		f.chal = newChallengeDialog(m, f, ch)
+		if f.owner != nil && f.replaceOwner {
+			return acts(replaceDlg(f.owner, f.chal))
+		}
+		return acts(openDlg(f.chal))
 	}
+	// The flow's dialogs close before finish runs: it may look at what is
+	// open.
+	cmd := m.apply(f.closeDialogs())
+	return append(acts(runCmd(cmd)), finish()...)
+}
+
+// closeDialogs closes the challenge dialog, and the owner the challenge
+// took the place of.
+func (f *flow) closeDialogs() []action {
+	var as []action
 	if f.chal != nil {
-		m.closeDialog(f.chal)
+		as = append(as, closeDlg(f.chal))
 	}
 	if f.owner != nil && f.replaceOwner {
-		m.closeDialog(f.owner)
+		as = append(as, closeDlg(f.owner))
 	}
-	return f.done(val, err)
+	return as
 }
 
 // cancelFlow gives up on a flow: its request is cancelled and, for a
 // sign-in, the server's pending challenge is forgotten.
-func (m *Model) cancelFlow(f *flow) tea.Cmd {
+func (m *Model) cancelFlow(f *flow) []action {
 	m.cancelOp(f.opID)
-	if f.chal != nil {
-		m.closeDialog(f.chal)
-	}
-	if f.owner != nil && f.replaceOwner {
-		m.closeDialog(f.owner)
-	}
-	var cmds []tea.Cmd
+	as := f.closeDialogs()
 	if f.login {
 		acct := f.acct
-		_, cmd := m.startQuiet("", func(ctx context.Context) (any, error) {
-			return nil, m.mgr.CancelPending(context.WithoutCancel(ctx), acct)
-		}, func(any, error) tea.Cmd { return m.reload() })
-		cmds = append(cmds, cmd)
+		_, cmd := startQuietOp(m, "", func(ctx context.Context) (struct{}, error) {
+			return struct{}{}, m.mgr.CancelPending(context.WithoutCancel(ctx), acct)
+		}, func(struct{}, error) []action { return acts(reloadScreen()) })
+		as = append(as, runCmd(cmd))
 	}
 	if f.cancelled != nil {
-		cmds = append(cmds, f.cancelled())
+		as = append(as, f.cancelled()...)
 	}
-	m.setStatus("Cancelled")
-	return tea.Batch(cmds...)
+	return append(as, status("Cancelled"))
 }

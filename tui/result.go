@@ -22,8 +22,10 @@ type resultDialog struct {
 	storeErr error
 	revealed bool
 	saving   int // the save-again operation
-	leaving  bool
-	note     string
+	// delivering is the deliver-again operation.
+	delivering int
+	leaving    bool
+	note       string
 }
 
 // issuedTitles name the three ends of a flow that issues or reads a token.
@@ -36,27 +38,24 @@ type issuedTitles struct {
 // issuedDone ends such a flow: the result dialog says where the token was
 // saved, or that it was NOT (and keeps it), or the error; then the screen
 // is reloaded.
-func (m *Model) issuedDone(what string, t issuedTitles) func(any, error) tea.Cmd {
-	return func(val any, err error) tea.Cmd {
+func (m *Model) issuedDone(what string, t issuedTitles) func(*account.Issued, error) []action {
+	return func(iss *account.Issued, err error) []action {
 		var ns *account.NotStoredError
 		switch {
 		case errors.As(err, &ns):
-			return tea.Batch(m.showIssued(t.notSaved, what, ns.Issued, ns.Err), m.reload())
+			return append(m.showIssued(t.notSaved, what, ns.Issued, ns.Err), reloadScreen())
 		case err != nil:
-			m.showError(t.failed, err)
-			return m.reload()
+			return acts(errorBanner(t.failed, err), reloadScreen())
 		}
-		iss, _ := val.(*account.Issued)
-		return tea.Batch(m.showIssued(t.saved+" "+kindName(iss.Kind), what, iss, nil), m.reload())
+		return append(m.showIssued(t.saved+" "+kindName(iss.Kind), what, iss, nil), reloadScreen())
 	}
 }
 
 // showIssued opens the result dialog for a token. storeErr non-nil means
 // the store refused it: it is remembered as unsaved until saved.
-func (m *Model) showIssued(title, what string, iss *account.Issued, storeErr error) tea.Cmd {
+func (m *Model) showIssued(title, what string, iss *account.Issued, storeErr error) []action {
 	if iss == nil {
-		m.showError(title, storeErr)
-		return nil
+		return acts(errorBanner(title, storeErr))
 	}
 	if storeErr == nil && !iss.Stored {
 		storeErr = errors.New("the store did not confirm it")
@@ -65,13 +64,12 @@ func (m *Model) showIssued(title, what string, iss *account.Issued, storeErr err
 	if storeErr != nil {
 		m.addUnsaved(iss)
 	}
-	m.pushDialog(d)
-	return nil
+	return acts(openDlg(d))
 }
 
 func (d *resultDialog) saved() bool { return d.storeErr == nil }
 
-func (d *resultDialog) update(m *Model, msg tea.Msg) tea.Cmd {
+func (d *resultDialog) update(m *Model, msg tea.Msg) []action {
 	k, ok := msg.(tea.KeyPressMsg)
 	if !ok {
 		return nil
@@ -80,8 +78,7 @@ func (d *resultDialog) update(m *Model, msg tea.Msg) tea.Cmd {
 		switch {
 		case key.Matches(k, m.keys.Yes):
 			m.dropUnsaved(d.iss)
-			m.closeDialog(d)
-			m.setStatus(d.iss.Name + " was discarded: it was never saved")
+			return acts(closeDlg(d), status(d.iss.Name+" was discarded: it was never saved"))
 		case key.Matches(k, m.keys.No), key.Matches(k, m.keys.Cancel):
 			d.leaving = false
 		}
@@ -92,12 +89,17 @@ func (d *resultDialog) update(m *Model, msg tea.Msg) tea.Cmd {
 		d.revealed = !d.revealed
 	case key.Matches(k, m.keys.Copy):
 		d.note = "Copied to the clipboard (OSC 52). Your terminal must allow it."
-		return tea.SetClipboard(d.iss.Value)
+		return acts(runCmd(tea.SetClipboard(d.iss.Value)))
 	case key.Matches(k, m.keys.Retry) && !d.saved():
 		if m.running(d.saving) {
 			return nil
 		}
-		return d.retry(m)
+		return acts(runCmd(d.retry(m)))
+	case key.Matches(k, m.keys.Deliver) && d.saved() && deliveryFailed(d.iss.Deliveries) > 0:
+		if m.running(d.delivering) {
+			return nil
+		}
+		return acts(runCmd(d.redeliver(m)))
 	case key.Matches(k, m.keys.Close):
 		if m.running(d.saving) {
 			if key.Matches(k, m.keys.Cancel) {
@@ -109,7 +111,7 @@ func (d *resultDialog) update(m *Model, msg tea.Msg) tea.Cmd {
 			d.leaving = true
 			return nil
 		}
-		m.closeDialog(d)
+		return acts(closeDlg(d))
 	}
 	return nil
 }
@@ -118,9 +120,9 @@ func (d *resultDialog) retry(m *Model) tea.Cmd {
 	iss := d.iss
 	d.note = ""
 	var cmd tea.Cmd
-	d.saving, cmd = m.start("Saving "+iss.Name+"…", func(ctx context.Context) (any, error) {
-		return nil, m.mgr.RetryStore(ctx, iss)
-	}, func(val any, err error) tea.Cmd {
+	d.saving, cmd = startOp(m, "Saving "+iss.Name+"…", func(ctx context.Context) (struct{}, error) {
+		return struct{}{}, m.mgr.RetryStore(ctx, iss)
+	}, func(_ struct{}, err error) []action {
 		if err != nil {
 			var ns *account.NotStoredError
 			if errors.As(err, &ns) {
@@ -133,7 +135,7 @@ func (d *resultDialog) retry(m *Model) tea.Cmd {
 		d.storeErr = nil
 		m.dropUnsaved(iss)
 		d.note = "Saved."
-		return m.reload()
+		return acts(reloadScreen())
 	})
 	return cmd
 }
@@ -167,11 +169,18 @@ func (d *resultDialog) view(m *Model, w, h int) string {
 		b = append(b, m.st.OK.Render(wrap("✓ Saved to "+storeName(iss.Store)+" as "+textsafe.Line(iss.Name), inner)))
 	} else {
 		b = append(b, m.st.ErrorBG.Render("✗ NOT saved"))
-		b = append(b, m.st.Error.Render(wrap(d.storeErr.Error(), inner)))
+		b = append(b, m.st.Error.Render(wrap(m.errText(d.storeErr), inner)))
 		b = append(b, wrap("This window holds the only copy. Copy it (c), or fix the store and save it again (s).", inner))
 	}
 	for _, n := range iss.Notes {
 		b = append(b, m.st.Warn.Render(wrap("• "+n, inner)))
+	}
+	for _, r := range iss.Next {
+		b = append(b, m.st.Warn.Render(wrap("• "+m.remedyWords(r), inner)))
+	}
+	b = append(b, deliveryLines(m, iss.Deliveries, inner, "press d to deliver again")...)
+	if m.running(d.delivering) {
+		b = append(b, spinnerLine(m, "Delivering…"))
 	}
 	if d.note != "" {
 		b = append(b, m.st.Accent.Render(wrap(d.note, inner)))
@@ -185,17 +194,20 @@ func (d *resultDialog) view(m *Model, w, h int) string {
 	return frame(m, d.title, strings.Join(b, "\n"), dw, !d.saved())
 }
 
-func (d *resultDialog) short(m *Model) []key.Binding {
+func (d *resultDialog) short(k keyMap) []key.Binding {
 	if d.leaving {
-		return []key.Binding{m.keys.Yes, m.keys.No}
+		return []key.Binding{k.Yes, k.No}
 	}
-	reveal := m.keys.Reveal
+	reveal := k.Reveal
 	if d.revealed {
 		reveal = key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "hide"))
 	}
-	bs := []key.Binding{reveal, m.keys.Copy}
+	bs := []key.Binding{reveal, k.Copy}
 	if !d.saved() {
-		bs = append(bs, m.keys.Retry)
+		bs = append(bs, k.Retry)
 	}
-	return append(bs, m.keys.Close)
+	if d.saved() && deliveryFailed(d.iss.Deliveries) > 0 {
+		bs = append(bs, k.Deliver)
+	}
+	return append(bs, k.Close)
 }

@@ -31,7 +31,7 @@ func newSignInDialog(m *Model, st account.Status) *signInDialog {
 	d.input.CharLimit = 256
 	d.input.SetWidth(36)
 	d.input.SetStyles(m.st.Input)
-	if st.Service == account.Capillary {
+	if account.Info(st.Service).SignIn.PasswordOptional {
 		d.input.Placeholder = "empty: sign in with a one-time code"
 	}
 	d.input.Focus()
@@ -44,25 +44,24 @@ func (d *signInDialog) capturesText() bool { return true }
 
 func (d *signInDialog) busy(m *Model) bool { return d.f != nil && m.running(d.f.opID) }
 
-func (d *signInDialog) update(m *Model, msg tea.Msg) tea.Cmd {
+func (d *signInDialog) update(m *Model, msg tea.Msg) []action {
 	k, ok := msg.(tea.KeyPressMsg)
 	if !ok {
 		var cmd tea.Cmd
 		d.input, cmd = d.input.Update(msg)
-		return cmd
+		return acts(runCmd(cmd))
 	}
 	switch {
 	case key.Matches(k, m.keys.Cancel):
 		if d.f != nil && d.busy(m) {
 			return m.cancelFlow(d.f)
 		}
-		m.closeDialog(d)
-		return nil
+		return acts(closeDlg(d))
 	case d.busy(m):
 		return nil
 	case key.Matches(k, m.keys.Submit):
 		pw := d.input.Value()
-		if pw == "" && d.st.Service != account.Capillary {
+		if pw == "" && !account.Info(d.st.Service).SignIn.PasswordOptional {
 			d.err = "Type the password first."
 			return nil
 		}
@@ -72,11 +71,11 @@ func (d *signInDialog) update(m *Model, msg tea.Msg) tea.Cmd {
 		// The password lives on in the flow (Mattermost wants it again with
 		// the code); the input forgets it.
 		d.input.SetValue("")
-		return m.runFlow(d.f, nil, false)
+		return acts(runCmd(m.runFlow(d.f, nil, false)))
 	}
 	var cmd tea.Cmd
 	d.input, cmd = d.input.Update(k)
-	return cmd
+	return acts(runCmd(cmd))
 }
 
 func (d *signInDialog) view(m *Model, w, h int) string {
@@ -85,13 +84,13 @@ func (d *signInDialog) view(m *Model, w, h int) string {
 	st := d.st
 	var b []string
 	who := st.User
-	if st.Service == account.Capillary {
+	if account.Info(st.Service).SignIn.Identity {
 		who = strings.ToLower(st.Extra.IdentifierType) + " " + st.Extra.Identifier + " (brand " + st.Extra.Brand + ")"
 	}
 	b = append(b, m.st.badge(st.Service)+" "+m.st.Bold.Render(st.Name))
 	b = append(b, wrap("Signing in as "+who+" on "+host(st.URL)+".", inner), "")
 	label := "Password: "
-	if st.Service == account.Capillary {
+	if account.Info(st.Service).SignIn.PasswordOptional {
 		b = append(b, wrap("Type the account password, or leave it empty and press enter to get a one-time code.", inner), "")
 	}
 	b = append(b, m.st.FieldFocus.Render(label)+d.input.View())
@@ -104,20 +103,20 @@ func (d *signInDialog) view(m *Model, w, h int) string {
 	return frame(m, "Sign in · "+st.Name, strings.Join(b, "\n"), dw, false)
 }
 
-func (d *signInDialog) short(m *Model) []key.Binding {
-	return []key.Binding{m.keys.Submit, m.keys.Cancel}
+func (d *signInDialog) short(k keyMap) []key.Binding {
+	return []key.Binding{k.Submit, k.Cancel}
 }
 
 // loginFlow signs in with a password and answers challenges until done.
 func (m *Model) loginFlow(st account.Status, password string) *flow {
 	req := account.LoginRequest{Account: st.Name, Password: password}
-	if st.Service == account.Capillary {
+	if account.Info(st.Service).SignIn.PasswordOptional {
 		req.FirstFactor = "otp"
 		if password != "" {
 			req.FirstFactor = "password"
 		}
 	}
-	startOver := st.Service == account.Capillary && st.Pending != ""
+	startOver := account.Info(st.Service).SignIn.PasswordOptional && st.Pending != ""
 	name := st.Name
 	f := &flow{
 		title: "Sign in · " + name,
@@ -125,7 +124,7 @@ func (m *Model) loginFlow(st account.Status, password string) *flow {
 		login: true,
 		acct:  name,
 	}
-	f.run = func(ctx context.Context, ans *account.Answer, resend bool) (any, error) {
+	bindFlow(f, func(ctx context.Context, ans *account.Answer, resend bool) (*account.Status, error) {
 		r := req
 		if ans == nil && !resend && startOver {
 			// A sign-in left waiting (by an earlier run) would otherwise
@@ -136,23 +135,22 @@ func (m *Model) loginFlow(st account.Status, password string) *flow {
 		}
 		r.Answer, r.Resend = ans, resend
 		return m.mgr.Login(ctx, r)
-	}
-	f.done = func(val any, err error) tea.Cmd {
+	}, func(_ *account.Status, err error) []action {
 		req.Password = ""
 		var ns *account.NotStoredError
 		switch {
 		case errors.As(err, &ns):
-			return tea.Batch(m.showIssued("Signed in, but NOT saved", "The server signed you in, but the store refused the credential.", ns.Issued, ns.Err), m.reload())
+			return append(m.showIssued("Signed in, but NOT saved", "The server signed you in, but the store refused the credential.", ns.Issued, ns.Err), reloadScreen())
 		case err != nil:
-			m.showError("Sign-in to "+name+" failed", err)
-			return m.reload()
+			return acts(errorBanner("Sign-in to "+name+" failed", err), reloadScreen())
 		}
-		m.setStatus("Signed in to " + name)
 		if m.screen == screenAccounts {
-			return tea.Batch(m.loadAccounts(), m.openAccount(name))
+			// Opening the account clears the status line, so the
+			// "Signed in" status is not said here.
+			return acts(runCmd(tea.Batch(m.loadAccounts(), m.openAccount(name))))
 		}
-		return m.reload()
-	}
-	f.cancelled = func() tea.Cmd { req.Password = ""; return nil }
+		return acts(status("Signed in to "+name), reloadScreen())
+	}, lateSignIn)
+	f.cancelled = func() []action { req.Password = ""; return nil }
 	return f
 }

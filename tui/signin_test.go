@@ -191,8 +191,8 @@ func TestRocketChatSignInOffersOnlyTheLoginMethod(t *testing.T) {
 func TestRocketChatPasswordFallbackIsExplained(t *testing.T) {
 	h := newHarness(t, harnessOpts{})
 	f := &flow{title: "New token · rc", label: "Creating…", acct: rcAcct}
-	h.m.flowResult(f, nil, &account.Challenge{Account: rcAcct, Service: account.RocketChat, Step: "2fa",
-		Method: methodPassword, Methods: []string{methodPassword}, IsPassword: true})
+	h.m.apply(h.m.flowResult(f, &account.Challenge{Account: rcAcct, Service: account.RocketChat, Step: "2fa",
+		Method: methodPassword, Methods: []string{methodPassword}, IsPassword: true}, nil))
 	h.says("Rocket.Chat asks for the account password (as the second factor).",
 		"type your account password as the code", "SHA-256", "Password:")
 	h.typeText("s3cret?")
@@ -203,8 +203,8 @@ func TestRocketChatPasswordFallbackIsExplained(t *testing.T) {
 func TestLockedChallengeSaysSo(t *testing.T) {
 	h := newHarness(t, harnessOpts{})
 	f := &flow{title: "Sign in · mm", label: "Signing in…", acct: mmAcct}
-	h.m.flowResult(f, nil, &account.Challenge{Account: mmAcct, Service: account.Mattermost, Step: "mfa",
-		Method: methodTOTP, Methods: []string{methodTOTP}, Locked: true, Message: "Too many attempts"})
+	h.m.apply(h.m.flowResult(f, &account.Challenge{Account: mmAcct, Service: account.Mattermost, Step: "mfa",
+		Method: methodTOTP, Methods: []string{methodTOTP}, Locked: true, Message: "Too many attempts"}, nil))
 	h.says("Too many wrong answers", "Too many attempts", "wait a few minutes")
 	h.typeText("123456")
 	h.lacks("123456")

@@ -99,10 +99,9 @@ func newStyles(dark bool) Styles {
 	badge := func(bg string) lipgloss.Style {
 		return lipgloss.NewStyle().Bold(true).Foreground(lipgloss.Color("#FFFFFF")).Background(lipgloss.Color(bg)).Width(5).Align(lipgloss.Center)
 	}
-	s.Badge = map[string]lipgloss.Style{
-		account.Mattermost: badge("#1E59C7"),
-		account.RocketChat: badge("#D1243E"),
-		account.Capillary:  badge("#0F7B6C"),
+	s.Badge = map[string]lipgloss.Style{}
+	for _, svc := range account.All() {
+		s.Badge[svc.Info().ID] = badge(svc.Info().Color)
 	}
 
 	s.Dialog = lipgloss.NewStyle().Border(lipgloss.RoundedBorder()).BorderForeground(accent).Padding(0, 1)
@@ -149,26 +148,7 @@ func (s Styles) badge(service string) string {
 	return st.Render(serviceShort(service))
 }
 
-func serviceShort(service string) string {
-	switch service {
-	case account.Mattermost:
-		return "MM"
-	case account.RocketChat:
-		return "RC"
-	case account.Capillary:
-		return "CAP"
-	}
-	return "?"
-}
+func serviceShort(service string) string { return account.Info(service).Short }
 
-func serviceName(service string) string {
-	switch service {
-	case account.Mattermost:
-		return "Mattermost"
-	case account.RocketChat:
-		return "Rocket.Chat"
-	case account.Capillary:
-		return "Capillary"
-	}
-	return service
-}
+// serviceName is the service's name for people; the words live in account.
+func serviceName(service string) string { return account.ServiceName(service) }

@@ -5,6 +5,27 @@
 //
 // The layout follows charmbracelet/crush's internal/ui: one root model with a
 // screen enum and a dialog stack, one keys.go, one styles.go.
+//
+// Dialogs and screens do not change the root themselves: their update
+// returns actions (action.go: close, replace, open, error, status, reload,
+// quit, or a command), which Model.apply carries out within the same Update.
+// Work that waits on a server or a store is an operation (ops.go): startOp
+// runs a typed function in a command and hands its result, typed, to a done
+// function that returns actions; bindFlow does the same for an operation the
+// server may answer with a second-factor challenge.
+//
+// Where to add a dialog: a type in its own file with update (returning
+// actions), view (frame included, within w×h) and short (its footer keys);
+// open it by returning openDlg(d) from the screen or dialog that offers it,
+// and close it by returning closeDlg(d). Its requests go through startOp or
+// bindFlow (with runAction for a progress dialog); a confirmation is
+// newConfirmDialog with an onYes that returns actions.
+//
+// Where to add a screen: a value in Model next to accounts, acct and vault,
+// a constant in the screen enum, its update (returning actions), view, short
+// and full; a case for it in Model.handleKey, render, headerView, shortHelp,
+// fullHelp and reload; and a function that opens it (like openVault). A list
+// on it is a list[T] (list.go).
 package tui
 
 import (

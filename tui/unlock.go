@@ -39,12 +39,11 @@ func (m *Model) openStore() tea.Cmd {
 	d.first, d.second = passphraseInput(m), passphraseInput(m)
 	d.first.Focus()
 	m.pushDialog(d)
-	_, cmd := m.startQuiet("", func(context.Context) (any, error) {
+	_, cmd := startQuietOp(m, "", func(context.Context) (bool, error) {
 		return u.Exists()
-	}, func(val any, err error) tea.Cmd {
+	}, func(exists bool, err error) []action {
 		d.checking = false
 		// An error here shows again, with its cause, when the file is read.
-		exists, _ := val.(bool)
 		d.create = err == nil && !exists
 		return nil
 	})
@@ -76,30 +75,29 @@ func (d *unlockDialog) focused() *textinput.Model {
 	return &d.first
 }
 
-func (d *unlockDialog) update(m *Model, msg tea.Msg) tea.Cmd {
+func (d *unlockDialog) update(m *Model, msg tea.Msg) []action {
 	k, ok := msg.(tea.KeyPressMsg)
 	if !ok {
 		in := d.focused()
 		var cmd tea.Cmd
 		*in, cmd = in.Update(msg)
-		return cmd
+		return acts(runCmd(cmd))
 	}
 	switch {
 	case key.Matches(k, m.keys.Cancel):
 		m.cancelOp(d.opID)
 		d.u.Close()
-		m.closeDialog(d)
 		m.storeClosed(d.u.Path())
-		return nil
+		return acts(closeDlg(d))
 	case m.running(d.opID) || d.checking:
 		return nil
 	case key.Matches(k, m.keys.Submit):
-		return d.submit(m)
+		return acts(runCmd(d.submit(m)))
 	}
 	in := d.focused()
 	var cmd tea.Cmd
 	*in, cmd = in.Update(k)
-	return cmd
+	return acts(runCmd(cmd))
 }
 
 func (d *unlockDialog) submit(m *Model) tea.Cmd {
@@ -122,21 +120,20 @@ func (d *unlockDialog) submit(m *Model) tea.Cmd {
 		return nil
 	}
 	var cmd tea.Cmd
-	d.opID, cmd = m.start("Opening the secrets file…", func(ctx context.Context) (any, error) {
-		return nil, d.u.Unlock(ctx, pass)
-	}, func(_ any, err error) tea.Cmd {
+	d.opID, cmd = startOp(m, "Opening the secrets file…", func(ctx context.Context) (struct{}, error) {
+		return struct{}{}, d.u.Unlock(ctx, pass)
+	}, func(_ struct{}, err error) []action {
 		switch {
 		case err == nil:
-			m.closeDialog(d)
-			m.setStatus("Opened the secrets file " + d.u.Path())
+			return acts(closeDlg(d), status("Opened the secrets file "+d.u.Path()))
 		case errors.Is(err, keystore.ErrWrongPassphrase):
 			d.err = "Wrong passphrase: it does not open " + d.u.Path() + ". Try again."
 		default:
 			// A damaged or unreadable file: asking again cannot help.
 			d.u.Close()
-			m.closeDialog(d)
 			m.storeClosed(d.u.Path())
 			m.banner.msg = err.Error() + "\n" + m.banner.msg
+			return acts(closeDlg(d))
 		}
 		return nil
 	})
@@ -207,6 +204,6 @@ func (d *unlockDialog) view(m *Model, w, h int) string {
 	return frame(m, "Open the secrets file", strings.Join(b, "\n"), dw, false)
 }
 
-func (d *unlockDialog) short(m *Model) []key.Binding {
-	return []key.Binding{m.keys.Submit, m.keys.Cancel}
+func (d *unlockDialog) short(k keyMap) []key.Binding {
+	return []key.Binding{k.Submit, k.Cancel}
 }

@@ -26,29 +26,26 @@ type vaultScreen struct {
 func (s *vaultScreen) load(m *Model) tea.Cmd {
 	s.gen++
 	gen := s.gen
-	_, cmd := m.start("Checking the store…", func(ctx context.Context) (any, error) {
+	_, cmd := startOp(m, "Checking the store…", func(ctx context.Context) ([]keystore.Entry, error) {
 		return m.mgr.Vault().List(ctx, true)
-	}, func(val any, err error) tea.Cmd {
+	}, func(entries []keystore.Entry, err error) []action {
 		if m.screen != screenVault || m.vault.gen != gen {
 			return nil
 		}
 		s := &m.vault
 		s.loaded = true
 		if err != nil {
-			m.showError("Cannot list the stored secrets", err)
 			// The index alone still says what should be there.
-			_, cmd := m.startQuiet("", func(ctx context.Context) (any, error) {
+			_, cmd := startQuietOp(m, "", func(ctx context.Context) ([]keystore.Entry, error) {
 				return m.mgr.Vault().List(ctx, false)
-			}, func(val any, err error) tea.Cmd {
+			}, func(entries []keystore.Entry, err error) []action {
 				if m.screen == screenVault && err == nil {
-					entries, _ := val.([]keystore.Entry)
 					m.vault.rows.setItems(entries)
 				}
 				return nil
 			})
-			return cmd
+			return acts(errorBanner("Cannot list the stored secrets", err), runCmd(cmd))
 		}
-		entries, _ := val.([]keystore.Entry)
 		s.rows.setItems(entries)
 		return nil
 	})
@@ -57,15 +54,15 @@ func (s *vaultScreen) load(m *Model) tea.Cmd {
 
 func (s *vaultScreen) selected() (keystore.Entry, bool) { return s.rows.selected() }
 
-func (s *vaultScreen) update(m *Model, msg tea.KeyPressMsg) tea.Cmd {
+func (s *vaultScreen) update(m *Model, msg tea.KeyPressMsg) []action {
 	k := m.keys
 	switch {
 	case key.Matches(msg, k.Back):
-		return m.back()
+		return acts(runCmd(m.back()))
 	case s.rows.navigate(msg, listKeys{up: k.Up, down: k.Down}):
 	case key.Matches(msg, k.Refresh):
 		s.revealed = nil
-		return s.load(m)
+		return acts(runCmd(s.load(m)))
 	case key.Matches(msg, k.Reveal), key.Matches(msg, k.Open):
 		e, ok := s.selected()
 		if !ok {
@@ -75,17 +72,16 @@ func (s *vaultScreen) update(m *Model, msg tea.KeyPressMsg) tea.Cmd {
 			delete(s.revealed, e.Name)
 			return nil
 		}
-		return s.fetch(m, e.Name, false)
+		return acts(runCmd(s.fetch(m, e.Name, false)))
 	case key.Matches(msg, k.Copy):
 		e, ok := s.selected()
 		if !ok {
 			return nil
 		}
 		if v, shown := s.revealed[e.Name]; shown {
-			m.setStatus("Copied " + e.Name + " to the clipboard (OSC 52)")
-			return tea.SetClipboard(v)
+			return acts(status("Copied "+e.Name+" to the clipboard (OSC 52)"), runCmd(tea.SetClipboard(v)))
 		}
-		return s.fetch(m, e.Name, true)
+		return acts(runCmd(s.fetch(m, e.Name, true)))
 	case key.Matches(msg, k.Delete):
 		e, ok := s.selected()
 		if !ok {
@@ -101,22 +97,19 @@ func (s *vaultScreen) update(m *Model, msg tea.KeyPressMsg) tea.Cmd {
 			lines = append(lines, "The token itself keeps working on the server: revoke it from the account screen to end it. This only drops keyturn's copy.")
 		}
 		name := e.Name
-		m.pushDialog(newConfirmDialog("Delete "+name+"?", lines, "Delete", true, func() tea.Cmd {
+		return acts(openDlg(newConfirmDialog("Delete "+name+"?", lines, "Delete", true, func() []action {
 			f := &flow{title: "Delete " + name, label: "Deleting " + name + "…"}
-			f.run = func(ctx context.Context, _ *account.Answer, _ bool) (any, error) {
-				return nil, m.mgr.Vault().Delete(ctx, name)
-			}
-			f.done = func(_ any, err error) tea.Cmd {
+			bindFlow(f, func(ctx context.Context, _ *account.Answer, _ bool) (struct{}, error) {
+				return struct{}{}, m.mgr.DeleteSecret(ctx, name)
+			}, func(_ struct{}, err error) []action {
 				if err != nil {
-					m.showError("Could not delete "+name, err)
-				} else {
-					m.setStatus("Deleted " + name)
-					delete(m.vault.revealed, name)
+					return acts(errorBanner("Could not delete "+name, err), reloadScreen())
 				}
-				return m.reload()
-			}
+				delete(m.vault.revealed, name)
+				return acts(status("Deleted "+name), reloadScreen())
+			}, nil)
 			return m.runAction("Delete", f)
-		}))
+		})))
 	}
 	return nil
 }
@@ -127,17 +120,18 @@ func (s *vaultScreen) fetch(m *Model, name string, copyIt bool) tea.Cmd {
 		return nil
 	}
 	var cmd tea.Cmd
-	s.fetching, cmd = m.start("Reading "+name+"…", func(ctx context.Context) (any, error) {
-		return m.mgr.Vault().Get(ctx, name)
-	}, func(val any, err error) tea.Cmd {
+	use := account.ActReveal
+	if copyIt {
+		use = account.ActCopy
+	}
+	s.fetching, cmd = startOp(m, "Reading "+name+"…", func(ctx context.Context) (string, error) {
+		return m.mgr.ReadSecret(ctx, name, use)
+	}, func(v string, err error) []action {
 		if err != nil {
-			m.showError("Cannot read "+name, err)
-			return nil
+			return acts(errorBanner("Cannot read "+name, err))
 		}
-		v, _ := val.(string)
 		if copyIt {
-			m.setStatus("Copied " + name + " to the clipboard (OSC 52)")
-			return tea.SetClipboard(v)
+			return acts(status("Copied "+name+" to the clipboard (OSC 52)"), runCmd(tea.SetClipboard(v)))
 		}
 		if m.screen == screenVault {
 			if m.vault.revealed == nil {
@@ -214,9 +208,8 @@ func (s *vaultScreen) view(m *Model, w, h int) string {
 	return strings.Join(lines, "\n")
 }
 
-func (s *vaultScreen) short(m *Model) []key.Binding {
-	k := m.keys
+func (s *vaultScreen) short(k keyMap) []key.Binding {
 	return []key.Binding{k.Back, k.Reveal, k.Copy, k.Delete, k.Refresh}
 }
 
-func (s *vaultScreen) full(m *Model) []key.Binding { return s.short(m) }
+func (s *vaultScreen) full(m *Model) []key.Binding { return s.short(m.keys) }

@@ -182,6 +182,8 @@ type UserAccessToken struct {
 	UserID      string `json:"user_id"`
 	Description string `json:"description"`
 	IsActive    bool   `json:"is_active"`
+	// ExpiresAt is Unix ms; 0 or absent (before 11.10) means never.
+	ExpiresAt int64 `json:"expires_at,omitempty"`
 }
 
 // MFASecret is a freshly generated TOTP secret and its QR code (a PNG).

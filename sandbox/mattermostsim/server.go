@@ -175,6 +175,8 @@ type accessToken struct {
 	UserID      string `json:"user_id"`
 	Description string `json:"description"`
 	IsActive    bool   `json:"is_active"`
+	// ExpiresAt is set by ExpireUserToken (11.10's expires_at, Unix ms).
+	ExpiresAt *int64 `json:"expires_at,omitempty"`
 }
 
 // Server is the simulated Mattermost server.
@@ -331,6 +333,18 @@ func (s *Server) SeedCommands(teamName string, n int) []string {
 func itoa(i int) string {
 	b, _ := json.Marshal(i)
 	return string(b)
+}
+
+// CommandToken is a slash command's current token, as the integration that
+// uses it holds it ("" for no such command): tests hand it to keyturn as
+// a leaked token.
+func (s *Server) CommandToken(id string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c := s.commands[id]; c != nil {
+		return c.Token
+	}
+	return ""
 }
 
 // Configure changes the server's settings.
@@ -574,6 +588,7 @@ func init() {
 		routes = append(routes, route{method: method, pattern: strings.Split(pattern, "/"), session: session, h: h})
 	}
 	// Literal routes come before the ones with parameters they overlap.
+	add("GET", "system/ping", false, (*ctx).statusOK)
 	add("POST", "users/login", false, (*ctx).login)
 	add("POST", "users/logout", false, (*ctx).logout)
 	add("GET", "users/tokens", true, (*ctx).listAllTokens)

@@ -57,6 +57,15 @@ func (c *Clock) Advance(d time.Duration) {
 	c.mu.Unlock()
 }
 
+// DateFrom sets each answer's Date header from the clock, as a server
+// whose clock is that far off would (keyturn doctor compares it).
+func DateFrom(c *Clock, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Date", c.Now().UTC().Format(http.TimeFormat))
+		h.ServeHTTP(w, r)
+	})
+}
+
 // Issued is one token a server handed out.
 type Issued struct {
 	Service string    `json:"service"`
