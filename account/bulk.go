@@ -156,11 +156,12 @@ func (m *Manager) RotateAll(ctx context.Context, account string, opts BulkOption
 	// written together every so often and at the end (the journal holds
 	// each one in between).
 	batch := m.vault.Batch()
-	s.put = batch.Put
+	parallel := bulkParallel(opts.Parallel)
+	s.put = queuedPut(batch.Put, storeWriters(m.vault.Backend(), parallel))
 	stopFlushing := flushEvery(ctx, batch, 500*time.Millisecond)
 	run := &bulkRun{m: m, ctx: ctx, s: s, j: j, gate: &rateGate{}, tokens: tokens, items: plan.Items, ans: opts.Answer,
 		progress: opts.Progress, prog: BulkProgress{Total: len(tokens), Skipped: plan.Settled}}
-	run.execute(plan, opts.Parallel)
+	run.execute(plan, parallel)
 	stopFlushing()
 	run.markNotStarted()
 	jerr := errors.Join(j.close(), batch.Flush(ctx))
@@ -186,20 +187,26 @@ func (m *Manager) readPriorJournal(path, account string, opts BulkOptions) (map[
 }
 
 // flushEvery writes the batch's index entries every interval until the
-// returned stop is called, which waits for the last write to end.
+// returned stop is called, which waits for the last write to end. Each
+// write rewrites the whole config file, so the pause after one is also at
+// least flushPause times as long as it took: with an index of 10,000
+// entries a flush every interval took a third of a run's CPU.
 func flushEvery(ctx context.Context, batch *keystore.Batch, interval time.Duration) (stop func()) {
 	done := make(chan struct{})
 	stopped := make(chan struct{})
 	go func() {
 		defer close(stopped)
-		t := time.NewTicker(interval)
-		defer t.Stop()
+		wait := interval
 		for {
+			t := time.NewTimer(wait)
 			select {
 			case <-done:
+				t.Stop()
 				return
 			case <-t.C:
+				t0 := time.Now()
 				_ = batch.Flush(ctx)
+				wait = max(interval, flushPause*time.Since(t0))
 			}
 		}
 	}()
@@ -219,6 +226,7 @@ type bulkRun struct {
 	gate   *rateGate
 	tokens []Token
 	ans    *Answer
+	slots  requestSlots // the run's requests in flight (execute makes it)
 
 	mu       sync.Mutex
 	items    []BulkItem
@@ -261,20 +269,30 @@ func (r *bulkRun) item(i int) BulkItem {
 	return r.items[i]
 }
 
+// rotate rotates token i within a request slot. Where the answer is all
+// there is to wait for, the store write gives the slot to the next request
+// (queuedPut); a run being stopped makes rotateOne stop before sending.
 func (r *bulkRun) rotate(i int) {
-	r.settle(i, r.m.rotateOne(r.ctx, r.s, r.j, r.gate, r.tokens[i], r.item(i), r.ans))
+	ctx := r.ctx
+	if slot, err := r.slots.acquire(ctx); err == nil {
+		defer slot.release()
+		if freesSlotAtStore(r.tokens[i]) {
+			ctx = withSlot(ctx, slot)
+		}
+	}
+	r.settle(i, r.m.rotateOne(ctx, r.s, r.j, r.gate, r.tokens[i], r.item(i), r.ans))
 }
 
 // execute reads back, then rotates, the plan's tokens: the one that signs
-// in last, the rest by parallel workers.
+// in last, the rest by workers, parallel requests at a time.
 func (r *bulkRun) execute(plan *rotationPlan, parallel int) {
-	if parallel <= 0 {
-		parallel = 4
-	}
 	r.report(r.prog)
+	r.slots = make(requestSlots, parallel)
 	next := make(chan int)
 	var wg sync.WaitGroup
-	for w := 0; w < parallel; w++ {
+	// parallel workers send; the others wait on the store with their
+	// tokens while the next requests go (the writer queue).
+	for w := 0; w < parallel+bulkWriteQueue; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

@@ -19,7 +19,7 @@ import (
 // bulkWriteQueue is how many answered tokens a run may hold waiting for
 // the store beyond its requests in flight: it bounds the run's memory and
 // how far requests run ahead of a slow store.
-const bulkWriteQueue = 64
+const bulkWriteQueue = 256
 
 // bulkParallel is BulkOptions.Parallel, 4 unless set.
 func bulkParallel(p int) int {
@@ -105,3 +105,7 @@ func storeWriters(backend string, parallel int) int {
 func freesSlotAtStore(t Token) bool {
 	return t.current != "" && t.Ref.Kind != KindUserToken && t.Ref.Kind != KindSession
 }
+
+// flushPause is how many times as long as an index flush took a bulk run
+// waits before the next: flushing costs at most a twentieth of the run.
+const flushPause = 20
