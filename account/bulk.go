@@ -158,13 +158,16 @@ func (m *Manager) RotateAll(ctx context.Context, account string, opts BulkOption
 	batch := m.vault.Batch()
 	parallel := bulkParallel(opts.Parallel)
 	s.put = queuedPut(batch.Put, storeWriters(m.vault.Backend(), parallel))
-	stopFlushing := flushEvery(ctx, batch, 500*time.Millisecond)
+	// The audit log's entries go with them.
+	aud := &auditLater{m: m}
+	stopFlushing := flushEvery(ctx, func(ctx context.Context) { _ = batch.Flush(ctx); aud.flush(ctx) }, 500*time.Millisecond)
 	run := &bulkRun{m: m, ctx: ctx, s: s, j: j, gate: &rateGate{}, tokens: tokens, items: plan.Items, ans: opts.Answer,
-		progress: opts.Progress, prog: BulkProgress{Total: len(tokens), Skipped: plan.Settled}}
+		progress: opts.Progress, prog: BulkProgress{Total: len(tokens), Skipped: plan.Settled}, audit: aud}
 	run.execute(plan, parallel)
 	stopFlushing()
 	run.markNotStarted()
 	jerr := errors.Join(j.close(), batch.Flush(ctx))
+	aud.flush(ctx)
 	report := &BulkReport{Account: account, Items: run.items}
 	if opts.Resume {
 		jerr = errors.Join(jerr, m.repairAfterResume(ctx, account, report))
@@ -186,12 +189,12 @@ func (m *Manager) readPriorJournal(path, account string, opts BulkOptions) (map[
 	return prior, legacy, err
 }
 
-// flushEvery writes the batch's index entries every interval until the
+// flushEvery writes a run's index (and audit) entries every interval until the
 // returned stop is called, which waits for the last write to end. Each
 // write rewrites the whole config file, so the pause after one is also at
 // least flushPause times as long as it took: with an index of 10,000
 // entries a flush every interval took a third of a run's CPU.
-func flushEvery(ctx context.Context, batch *keystore.Batch, interval time.Duration) (stop func()) {
+func flushEvery(ctx context.Context, flush func(context.Context), interval time.Duration) (stop func()) {
 	done := make(chan struct{})
 	stopped := make(chan struct{})
 	go func() {
@@ -205,7 +208,7 @@ func flushEvery(ctx context.Context, batch *keystore.Batch, interval time.Durati
 				return
 			case <-t.C:
 				t0 := time.Now()
-				_ = batch.Flush(ctx)
+				flush(ctx)
 				wait = max(interval, flushPause*time.Since(t0))
 			}
 		}
@@ -227,6 +230,7 @@ type bulkRun struct {
 	tokens []Token
 	ans    *Answer
 	slots  requestSlots // the run's requests in flight (execute makes it)
+	audit  *auditLater
 
 	mu       sync.Mutex
 	items    []BulkItem
@@ -250,7 +254,7 @@ func (r *bulkRun) settle(i int, item BulkItem) {
 	r.prog.Last = item
 	p := r.prog
 	r.mu.Unlock()
-	r.m.record(r.ctx, Event{Action: ActRotate, Account: r.s.acct.Name, Ref: item.Ref, Secret: item.Name}, bulkOutcome(item.Status))
+	r.audit.add(Event{Action: ActRotate, Account: r.s.acct.Name, Ref: item.Ref, Secret: item.Name}, bulkOutcome(item.Status))
 	r.report(p)
 }
 
