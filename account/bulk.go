@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"keyturn/client"
+	"keyturn/config"
 	"keyturn/keystore"
 )
 
@@ -156,6 +157,10 @@ func (m *Manager) RotateAll(ctx context.Context, account string, opts BulkOption
 	// written together every so often and at the end (the journal holds
 	// each one in between).
 	batch := m.vault.Batch()
+	// The consumers are read once for the run, not once per token.
+	if c, err := m.cfg.Load(); err == nil {
+		s.consumers = &config.Config{Consumers: c.Consumers}
+	}
 	parallel := bulkParallel(opts.Parallel)
 	s.put = queuedPut(batch.Put, storeWriters(m.vault.Backend(), parallel))
 	// The audit log's entries go with them.
@@ -492,7 +497,7 @@ func (m *Manager) readBack(ctx context.Context, s *session, j *journal, t Token,
 	iss, err := m.issueIn(ctx, s, t.Ref, t.current, nil)
 	if iss != nil {
 		// The stopped run's rotation is finished here: its consumers get it.
-		m.deliverRotated(ctx, s.acct.Name, t.Ref, iss)
+		m.deliverRotated(ctx, s, t.Ref, iss)
 		item.Name, item.Fingerprint, item.Stored = iss.Name, iss.Fingerprint, iss.Stored
 		item.Deliveries = iss.Deliveries
 	}

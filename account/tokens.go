@@ -22,6 +22,10 @@ type session struct {
 	// in with, if keyturn signs in with one (see signsInWith).
 	signInOnce sync.Once
 	signInPAT  string
+
+	// consumers, set by a bulk run, are the consumers as the run found
+	// them; nil means read the config at each delivery.
+	consumers *config.Config
 }
 
 func (m *Manager) session(ctx context.Context, account string) (*session, error) {
@@ -213,7 +217,7 @@ func (m *Manager) Rotate(ctx context.Context, account string, ref Ref, ans *Answ
 // credential once.
 func (m *Manager) rotateWith(ctx context.Context, s *session, ref Ref, ans *Answer) (iss *Issued, err error) {
 	// Once the new token is stored, its consumers get it.
-	defer func() { m.deliverRotated(ctx, s.acct.Name, ref, iss) }()
+	defer func() { m.deliverRotated(ctx, s, ref, iss) }()
 	if !contains(KindsOf(s.acct.Service), ref.Kind) {
 		return nil, fmt.Errorf("%s accounts have no %s tokens", s.acct.Service, ref.Kind)
 	}
