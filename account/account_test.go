@@ -192,6 +192,8 @@ func TestStoreFailureKeepsTheToken(t *testing.T) {
 
 func TestUserTokenRotationRevokesOldOnlyAfterStoreAndVerify(t *testing.T) {
 	w := newWorld(t)
+	// A server without in-place rotation (before 11.10).
+	w.sb.Mattermost.Configure(func(s *mattermostsim.Settings) { s.OlderServer = true })
 	w.mattermostSignedIn()
 	ctx := context.Background()
 	first, err := w.mgr.Create(ctx, "mm", "ci-bot", false, nil)
@@ -501,8 +503,8 @@ func TestChallengeWording(t *testing.T) {
 		want string
 	}{
 		{account.Challenge{Account: "a", Service: "mattermost", Method: client.MethodTOTP, Invalid: true}, "a: the code from the authenticator app was not accepted"},
-		{account.Challenge{Account: "a", Service: "capillary", Step: "otp", Method: client.MethodOTP, CodeSent: true, SentTo: "mobile 1"}, "a: capillary needs the one-time code (OTP); a code was sent to mobile 1"},
-		{account.Challenge{Account: "a", Service: "capillary", Step: "password", Method: client.MethodPassword}, "a: capillary needs the account password"},
+		{account.Challenge{Account: "a", Service: "capillary", Step: "otp", Method: client.MethodOTP, CodeSent: true, SentTo: "mobile 1"}, "a: Capillary needs the one-time code (OTP); a code was sent to mobile 1"},
+		{account.Challenge{Account: "a", Service: "capillary", Step: "password", Method: client.MethodPassword}, "a: Capillary needs the account password"},
 		{account.Challenge{Account: "a", Service: "rocketchat", Method: client.MethodPassword, Invalid: true, Message: "TOTP Invalid"}, "a: the account password (as the second factor) was not accepted (TOTP Invalid)"},
 		{account.Challenge{Account: "a", Service: "rocketchat", Method: client.MethodEmail, Locked: true}, "a: too many wrong codes"},
 	}

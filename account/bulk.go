@@ -80,6 +80,10 @@ type BulkReport struct {
 	Failed  int        `json:"failed"`
 	Unknown int        `json:"unknown"`
 	Skipped int        `json:"skipped"`
+	// CodePerToken: the server remembers no passed second factor, so the
+	// run stopped after the token its answer was for; each token left
+	// needs its own code (see NextCode).
+	CodePerToken bool `json:"code_per_token,omitempty"`
 }
 
 // AllOK reports whether every token was rotated (or already was, on resume).
@@ -167,13 +171,14 @@ func (m *Manager) RotateAll(ctx context.Context, account string, opts BulkOption
 	aud := &auditLater{m: m}
 	stopFlushing := flushEvery(ctx, func(ctx context.Context) { _ = batch.Flush(ctx); aud.flush(ctx) }, 500*time.Millisecond)
 	run := &bulkRun{m: m, ctx: ctx, s: s, j: j, gate: &rateGate{}, tokens: tokens, items: plan.Items, ans: opts.Answer,
-		progress: opts.Progress, prog: BulkProgress{Total: len(tokens), Skipped: plan.Settled}, audit: aud}
+		progress: opts.Progress, prog: BulkProgress{Total: len(tokens), Skipped: plan.Settled}, audit: aud,
+		forgets: s.acct.Server != nil && s.acct.Server.ForgetsSecondFactor}
 	run.execute(plan, parallel)
 	stopFlushing()
 	run.markNotStarted()
 	jerr := errors.Join(j.close(), batch.Flush(ctx))
 	aud.flush(ctx)
-	report := &BulkReport{Account: account, Items: run.items}
+	report := &BulkReport{Account: account, Items: run.items, CodePerToken: run.forgets}
 	if opts.Resume {
 		jerr = errors.Join(jerr, m.repairAfterResume(ctx, account, report))
 	}
@@ -236,6 +241,9 @@ type bulkRun struct {
 	ans    *Answer
 	slots  requestSlots // the run's requests in flight (execute makes it)
 	audit  *auditLater
+	// forgets: the server remembers no passed second factor (known from
+	// the account's facts, or found out by this run).
+	forgets bool
 
 	mu       sync.Mutex
 	items    []BulkItem
@@ -278,10 +286,13 @@ func (r *bulkRun) item(i int) BulkItem {
 	return r.items[i]
 }
 
-// rotate rotates token i within a request slot. Where the answer is all
-// there is to wait for, the store write gives the slot to the next request
-// (queuedPut); a run being stopped makes rotateOne stop before sending.
-func (r *bulkRun) rotate(i int) {
+func (r *bulkRun) rotate(i int) { r.rotateAnswering(i, r.ans) }
+
+// rotateAnswering rotates token i within a request slot. Where the answer
+// is all there is to wait for, the store write gives the slot to the next
+// request (queuedPut); a run being stopped makes rotateOne stop before
+// sending.
+func (r *bulkRun) rotateAnswering(i int, ans *Answer) {
 	ctx := r.ctx
 	if slot, err := r.slots.acquire(ctx); err == nil {
 		defer slot.release()
@@ -289,7 +300,7 @@ func (r *bulkRun) rotate(i int) {
 			ctx = withSlot(ctx, slot)
 		}
 	}
-	r.settle(i, r.m.rotateOne(ctx, r.s, r.j, r.gate, r.tokens[i], r.item(i), r.ans))
+	r.settle(i, r.m.rotateOne(ctx, r.s, r.j, r.gate, r.tokens[i], r.item(i), ans))
 }
 
 // execute reads back, then rotates, the plan's tokens: the one that signs
@@ -314,12 +325,14 @@ func (r *bulkRun) execute(plan *rotationPlan, parallel int) {
 		r.settle(i, r.m.readBack(r.ctx, r.s, r.j, r.tokens[i], r.item(i)))
 	}
 	work, last := r.m.signInLast(r.ctx, r.s, r.tokens, plan.Work)
-	// With a second-factor answer, the first token goes alone: a single-use
+	// With a second-factor answer, the first tokens go alone: a single-use
 	// code (email) must pass once, and the server then remembers it for the
-	// batch, before the rest go in parallel.
-	if r.ans != nil && len(work) > 0 && parallel > 1 {
-		r.rotate(work[0])
-		work = work[1:]
+	// batch, before the rest go in parallel; a server that remembers
+	// nothing stops the run there, one code per token (codesPerToken).
+	if stop := false; r.ans != nil || r.forgets {
+		if work, stop = r.codesPerToken(work); stop {
+			work, last = nil, nil
+		}
 	}
 feed:
 	for _, i := range work {

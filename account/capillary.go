@@ -63,20 +63,28 @@ func (capillaryService) normalize(a *config.Account) error {
 	if a.DeviceID == "" {
 		return withRemedy(errors.New("capillary account needs a device id"), Remedy{Action: UseFlag, Flag: "--device-id"})
 	}
-	return nil
+	return checkCapillaryExtras(a)
 }
 
 func (capillaryService) login(ctx context.Context, m *Manager, a config.Account, req LoginRequest) error {
 	return m.loginCapillary(ctx, a, req)
 }
 
-func (capillaryService) logout(ctx context.Context, m *Manager, a config.Account, _ *client.Client, _ *credential) error {
+func (capillaryService) logout(ctx context.Context, m *Manager, a config.Account, _ *client.Client, cred *credential) error {
 	// An expired token has nothing left to end; the server would only
 	// refuse to expire it.
+	var expires *time.Time
 	if c, err := m.cfg.Load(); err == nil {
-		if meta, ok := c.Secret(SecretName(a.Name, Ref{Kind: KindSession})); ok && meta.Expires != nil && !meta.Expires.After(m.opts.Now()) {
-			return nil
+		if meta, ok := c.Secret(SecretName(a.Name, Ref{Kind: KindSession})); ok && meta.Expires != nil {
+			if !meta.Expires.After(m.opts.Now()) {
+				return nil
+			}
+			expires = meta.Expires
 		}
+	}
+	if !cred.MFA {
+		// mfa/token/expire takes only the MFA step's tokens.
+		return &LocalOnlyError{Account: a.Name, Expires: expires}
 	}
 	token, err := m.vault.Get(ctx, SecretName(a.Name, Ref{Kind: KindSession}))
 	if err != nil {
@@ -101,7 +109,7 @@ func (m *Manager) capillary(a config.Account) (*capillary.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	return capillary.New(hc, capillary.Identity{IdentifierType: a.IdentifierType, IdentifierValue: a.Identifier, Brand: a.Brand, DeviceID: a.DeviceID}), nil
+	return capillary.New(hc, capillaryIdentity(a)), nil
 }
 
 // loginCapillary walks Capillary's steps: token/generate, then the OTP or
@@ -177,8 +185,11 @@ func (m *Manager) capillaryResume(ctx context.Context, a config.Account, cp *cap
 	answer := ""
 	method := ""
 	if req.Answer != nil {
-		answer = strings.TrimSpace(req.Answer.Code)
+		answer = req.Answer.Code
 		method = req.Answer.Method
+	}
+	if !passwordStep(p.Step, method) {
+		answer = strings.TrimSpace(answer) // a code; a password goes as typed
 	}
 	switch p.Step {
 	case "password":
@@ -287,7 +298,7 @@ func (m *Manager) capillaryStepError(ctx context.Context, a config.Account, p *p
 // capillaryAfterFirst goes on to MFA when the first-factor token says the
 // user is enrolled, or finishes.
 func (m *Manager) capillaryAfterFirst(ctx context.Context, a config.Account, cp *capillary.Client, tokens *capillary.Tokens, req LoginRequest) error {
-	if tokens.Role != "MFA_PENDING" {
+	if !needsMFA(a, tokens.Role) {
 		return m.capillaryFinish(ctx, a, tokens, false)
 	}
 	sess, err := cp.GenerateMFAToken(ctx, tokens.Token, "", "")
@@ -378,7 +389,7 @@ func (m *Manager) capillaryTokens(ctx context.Context, s *session) ([]Token, err
 }
 
 func (s *session) capillary() *capillary.Client {
-	return capillary.New(s.hc, capillary.Identity{IdentifierType: s.acct.IdentifierType, IdentifierValue: s.acct.Identifier, Brand: s.acct.Brand, DeviceID: s.acct.DeviceID})
+	return capillary.New(s.hc, capillaryIdentity(s.acct))
 }
 
 func (capillaryService) rotate(ctx context.Context, m *Manager, s *session, _ Ref, _ *Answer) (*Issued, error) {
@@ -386,6 +397,19 @@ func (capillaryService) rotate(ctx context.Context, m *Manager, s *session, _ Re
 }
 
 func (capillaryService) revoke(ctx context.Context, m *Manager, s *session, ref Ref, _ *Answer) error {
+	if !s.cred.MFA {
+		// mfa/token/expire takes only the MFA step's tokens: forget it.
+		var expires *time.Time
+		if c, err := m.cfg.Load(); err == nil {
+			if meta, ok := c.Secret(SecretName(s.acct.Name, ref)); ok {
+				expires = meta.Expires
+			}
+		}
+		if err := m.vault.Delete(ctx, SecretName(s.acct.Name, ref)); err != nil && !isNotFound(err) {
+			return err
+		}
+		return &LocalOnlyError{Account: s.acct.Name, Expires: expires}
+	}
 	tok, err := m.vault.Get(ctx, SecretName(s.acct.Name, ref))
 	if err != nil {
 		return err

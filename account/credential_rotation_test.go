@@ -3,6 +3,8 @@ package account_test
 import (
 	"context"
 	"encoding/json"
+	"keyturn/sandbox/mattermostsim"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -86,8 +88,10 @@ func TestRotateAllRotatesTheSignInPATLast(t *testing.T) {
 // the credential to the new token before the old one is revoked, whether
 // keyturn holds the old one's copy or not.
 func TestRotatingTheSignInUserTokenUpdatesTheCredential(t *testing.T) {
-	for _, held := range []bool{true, false} {
+	for _, c := range []struct{ held, older bool }{{true, true}, {false, true}, {true, false}, {false, false}} {
+		held := c.held
 		w := newWorld(t)
+		w.sb.Mattermost.Configure(func(s *mattermostsim.Settings) { s.OlderServer = c.older })
 		w.mattermostSignedIn()
 		ctx := context.Background()
 		created, err := w.mgr.Create(ctx, "mm", "keyturn itself", false, nil)
@@ -114,8 +118,13 @@ func TestRotatingTheSignInUserTokenUpdatesTheCredential(t *testing.T) {
 		if err != nil {
 			t.Fatalf("held %v: a call after rotating the sign-in token: %v", held, err)
 		}
-		if activeToken(toks, ref.ID) {
+		switch {
+		case c.older && activeToken(toks, ref.ID):
 			t.Fatalf("held %v: the old token is still active", held)
+		case !c.older && (iss.Ref != created.Ref || !activeToken(toks, ref.ID)):
+			t.Fatalf("held %v: rotated in place, the token keeps its id and stays active (%s)", held, iss.Ref)
+		case !c.older && w.mattermostTokenWorks(created.Value):
+			t.Fatalf("held %v: the old secret still works", held)
 		}
 	}
 }
@@ -200,4 +209,20 @@ func TestRevokingTheSignInTokenIsRefused(t *testing.T) {
 			t.Fatalf("revoking another token: %v", err)
 		}
 	})
+}
+
+// mattermostTokenWorks asks the sandbox's Mattermost who tok signs in as.
+func (w *world) mattermostTokenWorks(tok string) bool {
+	w.t.Helper()
+	req, err := http.NewRequest(http.MethodGet, w.sb.MattermostURL+"/api/v4/users/me", nil)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+tok)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode == http.StatusOK
 }

@@ -155,6 +155,18 @@ func capLogin(ctx context.Context, w *faultWorld) (*account.Issued, error) {
 	return nil, err
 }
 
+// mmUserTokenRotation signs in, makes a user token that expires in 30
+// days, and rotates it.
+func mmUserTokenRotation(t *testing.T, w *faultWorld) func(context.Context) (*account.Issued, error) {
+	mmSignIn(t, w)
+	iss, err := w.mgr.CreateExpiring(context.Background(), "mm", "matrix", false, nil, time.Now().Add(30*24*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, _ := account.ParseRef(iss.Ref)
+	return func(ctx context.Context) (*account.Issued, error) { return w.mgr.Rotate(ctx, "mm", ref, nil) }
+}
+
 func firstRef(t *testing.T, w *faultWorld, acct, kind string) account.Ref {
 	t.Helper()
 	toks, err := w.mgr.Tokens(context.Background(), acct, account.ListFilter{Kind: kind})
@@ -183,16 +195,13 @@ var faultOps = []op{
 				return w.mgr.Create(ctx, "mm", "matrix", false, nil)
 			}
 		}},
-	{name: "mattermost user-token rotate", service: "mattermost", kind: "user-token", path: "/tokens", method: "POST",
+	{name: "mattermost user-token rotate (create, revoke: before 11.10)", service: "mattermost", kind: "user-token", path: "/tokens", method: "POST",
 		setup: func(t *testing.T, w *faultWorld) func(context.Context) (*account.Issued, error) {
-			mmSignIn(t, w)
-			iss, err := w.mgr.Create(context.Background(), "mm", "matrix", false, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			ref, _ := account.ParseRef(iss.Ref)
-			return func(ctx context.Context) (*account.Issued, error) { return w.mgr.Rotate(ctx, "mm", ref, nil) }
+			w.sb.Mattermost.Configure(func(s *mattermostsim.Settings) { s.OlderServer = true })
+			return mmUserTokenRotation(t, w)
 		}},
+	{name: "mattermost user-token rotate in place", service: "mattermost", kind: "user-token", path: "/users/tokens/rotate", method: "POST", inPlace: true,
+		setup: mmUserTokenRotation},
 	{name: "mattermost command regen", service: "mattermost", kind: "command", path: "/regen_token", method: "PUT", inPlace: true,
 		setup: func(t *testing.T, w *faultWorld) func(context.Context) (*account.Issued, error) {
 			mmSignIn(t, w)

@@ -52,11 +52,22 @@ func (m *Manager) Login(ctx context.Context, req LoginRequest) (st *Status, err 
 		err = svc.login(ctx, m, a, req)
 	}
 	if err != nil {
-		return nil, err
+		return nil, refusedSignIn(err)
 	}
 	// Signed in: the state is read back even if the caller gave up meanwhile,
 	// so it reports the session that was stored.
 	return m.Show(context.WithoutCancel(ctx), a.Name)
+}
+
+// refusedSignIn words a sign-in the server refused outright: at this step
+// a 401 is the first factor, not a session that ended.
+func refusedSignIn(err error) error {
+	var ae *client.APIError
+	var ch *Challenge
+	if errors.As(err, &ae) && ae.Unauthorized() && !errors.As(err, &ch) {
+		return say(err, "The server did not accept the user name or password.")
+	}
+	return err
 }
 
 // challengeFrom turns a client's second-factor error into a Challenge.
@@ -160,6 +171,10 @@ func (m *Manager) Logout(ctx context.Context, account string) (err error) {
 		if err := m.vault.Delete(ctx, n); err != nil && !isNotFound(err) {
 			return err
 		}
+	}
+	var local *LocalOnlyError
+	if errors.As(serverErr, &local) {
+		return local
 	}
 	if serverErr != nil {
 		return fmt.Errorf("signed out locally (credential deleted), but the server's logout failed: %w", serverErr)

@@ -85,6 +85,14 @@ func ValidAccountName(name string) error {
 	return nil
 }
 
+// UnknownServiceError is an account whose service keyturn does not speak:
+// a usage error in the CLI.
+type UnknownServiceError struct{ Service string }
+
+func (e *UnknownServiceError) Error() string {
+	return fmt.Sprintf("unknown service %q: use %s", e.Service, strings.Join(Services[:len(Services)-1], ", ")+" or "+Services[len(Services)-1])
+}
+
 // Normalize checks an account and fills what follows from it (a Capillary
 // region's URL, a default device id). It does not touch the config.
 func Normalize(a config.Account) (config.Account, error) {
@@ -97,7 +105,7 @@ func Normalize(a config.Account) (config.Account, error) {
 	}
 	svc, ok := Lookup(a.Service)
 	if !ok {
-		return a, fmt.Errorf("unknown service %q: use mattermost, rocketchat or capillary", a.Service)
+		return a, &UnknownServiceError{Service: a.Service}
 	}
 	if err := svc.normalize(&a); err != nil {
 		return a, err
@@ -203,6 +211,7 @@ func (m *Manager) Show(ctx context.Context, name string) (*Status, error) {
 		return nil, &NoAccountError{Name: name, Known: accountNames(c)}
 	}
 	st := m.status(c, *a)
+	st.Expiring = expiringStored(c, name, m.opts.Now())
 	if st.SignedIn {
 		if _, err := m.vault.Get(ctx, credentialName(name)); err != nil {
 			st.SignedIn = false
@@ -217,8 +226,11 @@ func (m *Manager) Show(ctx context.Context, name string) (*Status, error) {
 }
 
 func (m *Manager) status(c *config.Config, a config.Account) Status {
-	st := Status{Name: a.Name, Service: a.Service, URL: a.URL, User: a.User, Insecure: a.InsecureHTTP,
+	st := Status{Name: a.Name, Service: a.Service, URL: a.URL, User: a.User, Insecure: a.InsecureHTTP, MFAUnconfirmed: a.MFAUnconfirmed,
 		Extra: Extra{Brand: a.Brand, DeviceID: a.DeviceID, IdentifierType: a.IdentifierType, Identifier: a.Identifier, Region: a.Region}}
+	if a.Server != nil {
+		st.UserTokenRotation = a.Server.UserTokenRotation
+	}
 	if meta, ok := c.Secret(credentialName(a.Name)); ok {
 		st.SignedIn = true
 		st.Store = m.vault.Backend()
@@ -348,4 +360,55 @@ func CapillaryRegions() []Region {
 		out = append(out, Region{Name: n, URL: capillary.Regions[n]})
 	}
 	return out
+}
+
+// Edit changes an account's settings, as change sets them: a typo in a URL
+// is fixed in place. The name and the service stay (every secret's name
+// starts with the name and holds the service's kinds). A signed-in account
+// is not moved to another server or login behind its session: sign out
+// first. A sign-in left waiting for a code is dropped when it moves.
+func (m *Manager) Edit(ctx context.Context, name string, change func(*config.Account)) (config.Account, error) {
+	old, err := m.account(name)
+	if err != nil {
+		return old, err
+	}
+	a := old
+	change(&a)
+	a.Name, a.Service = old.Name, old.Service
+	n, err := Normalize(a)
+	if err != nil {
+		return old, err
+	}
+	unlock, err := m.lockAccount(ctx, name, "editing the account")
+	if err != nil {
+		return old, err
+	}
+	defer unlock()
+	if moved(old, n) {
+		_, err := m.vault.Get(ctx, credentialName(name))
+		switch {
+		case err == nil:
+			return old, fmt.Errorf("%s is signed in to %s: sign out first, then change its server or login", name, old.URL)
+		case !errors.Is(err, keystore.ErrNotFound):
+			return old, err
+		}
+		if err := m.vault.Delete(ctx, pendingName(name)); err != nil && !errors.Is(err, keystore.ErrNotFound) {
+			return old, err
+		}
+	}
+	err = m.cfg.UpdateContext(ctx, func(c *config.Config) error {
+		if _, ok := c.Account(name); !ok {
+			return &NoAccountError{Name: name, Known: accountNames(c)}
+		}
+		c.PutAccount(n)
+		return nil
+	})
+	return n, err
+}
+
+// moved reports whether an edit points the account at another server or
+// login.
+func moved(old, n config.Account) bool {
+	return old.URL != n.URL || old.User != n.User || old.Brand != n.Brand || old.DeviceID != n.DeviceID ||
+		old.IdentifierType != n.IdentifierType || old.Identifier != n.Identifier
 }

@@ -27,7 +27,7 @@ var mattermostInfo = &ServiceInfo{
 	Page:   []string{SectionMFA, KindUserToken, KindCommand, KindWebhook},
 	MFA:    &MFAInfo{Title: "Multi-factor authentication", Replaceable: true},
 	Kinds: []TokenKind{
-		{Kind: KindUserToken, Title: "User access tokens", Noun: "user access token", Label: "Description", Example: "CI deploys", Revocable: true, RotateAll: true},
+		{Kind: KindUserToken, Title: "User access tokens", Noun: "user access token", Label: "Description", Example: "CI deploys", Revocable: true, RotateAll: true, Expires: true},
 		{Kind: KindCommand, Title: "Slash commands", Noun: "slash-command token", PerTeam: true, Fetchable: true, RotateAll: true},
 		{Kind: KindWebhook, Title: "Outgoing webhooks", Noun: "outgoing-webhook token", PerTeam: true, Fetchable: true, RotateAll: true},
 	},
@@ -98,6 +98,11 @@ func (mattermostService) beginMFA(ctx context.Context, m *Manager, s *session, r
 		}
 		defer done()
 		gctx = ictx
+		// Marked before the request: a lost answer still leaves the
+		// server with a secret nobody holds.
+		if err := m.markMFAUnconfirmed(ctx, account, true); err != nil {
+			return nil, err
+		}
 	}
 	sec, err := mm.GenerateMFA(gctx, me.ID)
 	if err != nil {
@@ -115,17 +120,7 @@ func (mattermostService) disableMFA(ctx context.Context, _ *Manager, s *session,
 }
 
 func (mattermostService) create(ctx context.Context, m *Manager, s *session, label string, _ bool, _ *Answer) (*Issued, error) {
-	account := s.acct.Name
-	ictx, done, err := m.issuing(ctx, inFlightIssue(account, Ref{Kind: KindUserToken}, false))
-	if err != nil {
-		return nil, err
-	}
-	defer done()
-	ut, err := s.mattermost().CreateUserAccessToken(ictx, s.cred.UserID, label)
-	if err != nil {
-		return nil, m.explainIssueError(s, Ref{Kind: KindUserToken}, err, false)
-	}
-	return m.issue(ictx, account, Ref{Kind: KindUserToken, ID: ut.ID}, ut.Token, nil)
+	return m.createUserTokenExpiring(ctx, s, label, s.expires)
 }
 
 func (m *Manager) loginMattermost(ctx context.Context, a config.Account, req LoginRequest) error {
@@ -177,17 +172,12 @@ func (m *Manager) mattermostTokens(ctx context.Context, s *session, kinds []stri
 	var out []Token
 	if contains(kinds, KindUserToken) {
 		uts, err := mm.ListUserAccessTokens(ctx, s.cred.UserID)
-		if err != nil {
+		if err != nil && !s.deny(err, KindUserToken, "") {
 			return nil, err
 		}
 		for _, ut := range uts {
 			active := ut.IsActive
-			t := Token{Ref: Ref{Kind: KindUserToken, ID: ut.ID}, Label: ut.Description, Active: &active}
-			if ut.ExpiresAt > 0 {
-				exp := time.UnixMilli(ut.ExpiresAt)
-				t.Expires = &exp
-			}
-			out = append(out, t)
+			out = append(out, Token{Ref: Ref{Kind: KindUserToken, ID: ut.ID}, Label: ut.Description, Active: &active, Expires: expiryPtrMillis(ut.ExpiresAt)})
 		}
 	}
 	if !contains(kinds, KindCommand) && !contains(kinds, KindWebhook) {
@@ -206,7 +196,7 @@ func (m *Manager) mattermostTokens(ctx context.Context, s *session, kinds []stri
 		matched = true
 		if contains(kinds, KindCommand) {
 			cmds, err := mm.ListCommands(ctx, t.ID)
-			if err != nil {
+			if err != nil && !s.deny(err, KindCommand, t.Name) {
 				return nil, err
 			}
 			for _, c := range cmds {
@@ -220,7 +210,7 @@ func (m *Manager) mattermostTokens(ctx context.Context, s *session, kinds []stri
 		}
 		if contains(kinds, KindWebhook) {
 			hooks, err := mm.ListOutgoingWebhooks(ctx, t.ID)
-			if err != nil {
+			if err != nil && !s.deny(err, KindWebhook, t.Name) {
 				return nil, err
 			}
 			for _, h := range hooks {
@@ -291,74 +281,6 @@ func (mattermostService) fetch(ctx context.Context, s *session, ref Ref) (string
 		return h.Token, nil
 	}
 	return "", fmt.Errorf("cannot fetch %s", ref)
-}
-
-// rotateUserToken never leaves the person without a working token: the
-// old one is revoked only once the new one is stored and verified.
-func (m *Manager) rotateUserToken(ctx context.Context, s *session, ref Ref) (*Issued, error) {
-	mm := s.mattermost()
-	signIn := m.signsInWith(ctx, s, ref)
-	old, err := mm.GetUserAccessToken(ctx, ref.ID)
-	if err != nil {
-		return nil, err
-	}
-	desc := old.Description
-	iss, ut, err := m.createUserToken(ctx, s, ref, old.UserID, desc)
-	if err != nil {
-		if iss != nil {
-			iss.Notes = append(iss.Notes, fmt.Sprintf("the old token %s was NOT revoked, since the new one is not saved", ref.ID))
-		}
-		return iss, err
-	}
-	// The new token is stored: checking it and revoking the old one follow
-	// the caller again, and a cancelled caller leaves the old one active.
-	if ctx.Err() != nil {
-		iss.Notes = append(iss.Notes, fmt.Sprintf("stopped before the old token %s was revoked: it is still active", ref.ID))
-		iss.Next = append(iss.Next, Remedy{Action: Revoke, Account: s.acct.Name, Ref: ref})
-		return iss, nil
-	}
-	if _, err := mattermost.New(s.hc, ut.Token).Me(ctx); err != nil {
-		iss.Notes = append(iss.Notes, fmt.Sprintf("the new token did not work when checked (%v); the old token %s was left active", err, ref.ID))
-		return iss, nil
-	}
-	if signIn {
-		// keyturn signs in with the old token: it must sign in with the
-		// new one before the old one is revoked.
-		if !m.switchCredential(ctx, s, iss) {
-			iss.Notes = append(iss.Notes, fmt.Sprintf("the old token %s was left active, since keyturn still signs in with it", ref.ID))
-			return iss, nil
-		}
-		mm = s.mattermost()
-	}
-	if err := mm.RevokeUserAccessToken(ctx, ref.ID); err != nil {
-		iss.Notes = append(iss.Notes, fmt.Sprintf("the old token %s could not be revoked (%v)", ref.ID, err))
-		iss.Next = append(iss.Next, Remedy{Action: Revoke, Account: s.acct.Name, Ref: ref})
-		return iss, nil
-	}
-	if !signIn {
-		m.keepSignedIn(ctx, s, iss)
-	}
-	if err := m.vault.Delete(ctx, SecretName(s.acct.Name, ref)); err != nil && !isNotFound(err) {
-		iss.Notes = append(iss.Notes, fmt.Sprintf("the old token was revoked but its stored copy could not be deleted: %v", err))
-	}
-	iss.Notes = append(iss.Notes, fmt.Sprintf("old token %s revoked", ref.ID))
-	return iss, nil
-}
-
-// createUserToken issues the new user token of a rotation and stores it,
-// past the caller's cancellation once sent.
-func (m *Manager) createUserToken(ctx context.Context, s *session, ref Ref, userID, desc string) (*Issued, *mattermost.UserAccessToken, error) {
-	ictx, done, err := m.issuing(ctx, inFlightIssue(s.acct.Name, Ref{Kind: KindUserToken}, false))
-	if err != nil {
-		return nil, nil, err
-	}
-	defer done()
-	ut, err := s.mattermost().CreateUserAccessToken(ictx, userID, desc)
-	if err != nil {
-		return nil, nil, m.explainIssueError(s, ref, err, false)
-	}
-	iss, err := m.issueIn(ictx, s, Ref{Kind: KindUserToken, ID: ut.ID}, ut.Token, nil)
-	return iss, ut, err
 }
 
 // probePath answers without a credential (doctor); every answer names the

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"strings"
+
+	"keyturn/config"
 )
 
 // mfaOf is the account's service when keyturn sets up its TOTP.
@@ -24,7 +26,37 @@ func (m *Manager) MFAActive(ctx context.Context, account string) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	return svc.mfaActive(ctx, s)
+	on, err := svc.mfaActive(ctx, s)
+	if err == nil && !on {
+		// Switched off elsewhere: no replaced secret is waiting any more.
+		m.clearMFAUnconfirmed(ctx, account)
+	}
+	return on, err
+}
+
+// clearMFAUnconfirmed drops the mark once the server's secret is
+// confirmed or gone. It does not fail the operation that confirmed it
+// (whose answer, backup codes included, must reach the person), nor stop
+// for a cancelled context: a mark left behind only warns once too often.
+func (m *Manager) clearMFAUnconfirmed(ctx context.Context, name string) {
+	_ = m.markMFAUnconfirmed(context.WithoutCancel(ctx), name, false)
+}
+
+// markMFAUnconfirmed records (or clears) that the account's active TOTP
+// secret was replaced by one no code has confirmed yet.
+func (m *Manager) markMFAUnconfirmed(ctx context.Context, name string, on bool) error {
+	return m.cfg.UpdateContext(ctx, func(c *config.Config) error {
+		a, ok := c.Account(name)
+		if !ok || (a.MFAUnconfirmed != nil) == on {
+			return nil
+		}
+		a.MFAUnconfirmed = nil
+		if on {
+			now := m.opts.Now()
+			a.MFAUnconfirmed = &now
+		}
+		return nil
+	})
 }
 
 // BeginMFA makes a new TOTP secret. It refuses when MFA is already active,
@@ -63,7 +95,12 @@ func (m *Manager) ActivateMFA(ctx context.Context, account, code string, ans *An
 	if err != nil {
 		return nil, err
 	}
-	return svc.activateMFA(ctx, m, s, code, ans)
+	codes, err := svc.activateMFA(ctx, m, s, code, ans)
+	if err != nil {
+		return nil, err
+	}
+	m.clearMFAUnconfirmed(ctx, account)
+	return codes, nil
 }
 
 // DisableMFA switches TOTP off. Rocket.Chat wants a current code;
@@ -79,7 +116,11 @@ func (m *Manager) DisableMFA(ctx context.Context, account, code string) (err err
 	if err != nil {
 		return err
 	}
-	return svc.disableMFA(ctx, m, s, code)
+	if err := svc.disableMFA(ctx, m, s, code); err != nil {
+		return err
+	}
+	m.clearMFAUnconfirmed(ctx, account)
+	return nil
 }
 
 // StoreBackupCodes keeps Rocket.Chat's one-time backup codes as a secret,

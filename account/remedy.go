@@ -35,6 +35,7 @@ const (
 	DisableMFA                 // MFA is on: disable it on Account first
 	Resume                     // a rotation run was interrupted: finish it
 	Revoke                     // an old token is still active: revoke Ref
+	Expire                     // the server requires tokens to expire: give one an expiry within After
 	Deliver                    // a consumer did not get Ref's new token: deliver the stored one again
 	lastRemedy
 )
@@ -45,7 +46,7 @@ type Remedy struct {
 	Account string        // the account to act on, when known
 	Ref     Ref           // Fetch, Rotate: the token
 	Flag    string        // UseFlag, UnlockStore: "--brand", "--store file"
-	After   time.Duration // Wait: how long the server asked to wait (0: it did not say)
+	After   time.Duration // Wait: how long the server asked to wait (0: it did not say); Expire: the server's maximum lifetime (0: unknown)
 	Until   time.Time     // Wait: when that is over
 }
 

@@ -11,6 +11,7 @@ import (
 	"keyturn/client"
 	"keyturn/client/rocketchat"
 	"keyturn/config"
+	"keyturn/textsafe"
 )
 
 // RocketChat is the service id of Rocket.Chat accounts.
@@ -146,6 +147,12 @@ func (rocketChatService) create(ctx context.Context, m *Manager, s *session, lab
 	}
 	defer done()
 	tok, err := s.rocketchat().GeneratePAT(ictx, label, bypass2FA, sf)
+	switch {
+	case rocketchat.IsTokenExists(err):
+		return nil, say(err, fmt.Sprintf("The server already has a token called %q: choose another name.", textsafe.Line(label)))
+	case rocketchat.IsPermissionDenied(err):
+		return nil, say(err, "The server refused: this account lacks the permission to create personal access tokens.")
+	}
 	if err != nil {
 		return nil, m.explainIssueError(s, ref, err, false)
 	}
@@ -222,6 +229,9 @@ func (s *session) secondFactor(ctx context.Context, ans *Answer) *rocketchat.Sec
 func (m *Manager) rocketTokens(ctx context.Context, s *session) ([]Token, error) {
 	pats, err := s.rocketchat().ListPATs(ctx)
 	if err != nil {
+		if s.deny(err, KindPAT, "") {
+			return nil, nil
+		}
 		return nil, err
 	}
 	out := make([]Token, 0, len(pats))

@@ -180,6 +180,10 @@ type TokenKind struct {
 	RotateAll bool
 	// Session: the account's one current token, not a listed one.
 	Session bool
+	// Expires: a token of the kind can be given an expiry, and the server
+	// may have a maximum lifetime (TokenLifetimeLimit); its rotation keeps
+	// the lifetime. (Mattermost from 11.10; older servers ignore it.)
+	Expires bool
 }
 
 // ChallengeRules say how the service's second-factor challenges are

@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	"keyturn/client"
 	"keyturn/config"
+	"keyturn/textsafe"
 )
 
 // session is an account with its signed-in clients.
@@ -26,6 +28,15 @@ type session struct {
 	// consumers, set by a bulk run, are the consumers as the run found
 	// them; nil means read the config at each delivery.
 	consumers *config.Config
+	// expires is the expiry the person gave for the token being issued
+	// (zero: none given).
+	expires time.Time
+	// denied are the sections a listing found not permitted for the user.
+	denied []DeniedSection
+	// factsRead: the server's facts (acct.Server) were read in this
+	// session; factsMu guards both, a bulk run's workers sharing it.
+	factsRead bool
+	factsMu   sync.Mutex
 }
 
 func (m *Manager) session(ctx context.Context, account string) (*session, error) {
@@ -98,39 +109,83 @@ func (m *Manager) Tokens(ctx context.Context, account string, f ListFilter) ([]T
 		return nil, err
 	}
 	at := c.SecretIndex() // one lookup per token, not a scan of the index
+	relabel := map[string]string{}
+	now := timeNow()
 	for i := range out {
 		t := &out[i]
+		t.Status = TokenState(*t, now)
 		t.RefString = t.Ref.String()
 		t.Kind = t.Ref.Kind
 		t.ID = t.Ref.ID
 		name := SecretName(account, t.Ref)
-		if k, ok := at[name]; ok {
-			meta := &c.Secrets[k]
+		var meta *config.SecretMeta
+		k, stored := at[name]
+		if stored {
+			meta = &c.Secrets[k]
 			t.Stored = true
 			t.Secret = name
 			t.Fingerprint = meta.Fingerprint
 		}
 		t.cleanText()
+		if stored && meta.Label != t.Label {
+			relabel[name] = t.Label
+		}
+	}
+	m.relabel(ctx, relabel)
+	if len(s.denied) > 0 {
+		// The rest loaded: they come with the sections that did not.
+		return out, &PartialListError{Account: account, Denied: s.denied}
 	}
 	return out, nil
+}
+
+// relabel records in the index the labels the server gives stored tokens
+// now, so the vault names them as the account screen does. A failure only
+// leaves the old labels: listing does not fail for it.
+func (m *Manager) relabel(ctx context.Context, labels map[string]string) {
+	if len(labels) == 0 {
+		return
+	}
+	_ = m.cfg.UpdateContext(ctx, func(c *config.Config) error {
+		for name, label := range labels {
+			if meta, ok := c.Secret(name); ok {
+				meta.Label = label
+			}
+		}
+		return nil
+	})
 }
 
 // Create issues a new token: a Mattermost user access token (description
 // label) or a Rocket.Chat personal access token (name label). It is stored
 // before it is returned.
-func (m *Manager) Create(ctx context.Context, account, label string, bypass2FA bool, ans *Answer) (iss *Issued, err error) {
+func (m *Manager) Create(ctx context.Context, account, label string, bypass2FA bool, ans *Answer) (*Issued, error) {
+	return m.CreateExpiring(ctx, account, label, bypass2FA, ans, time.Time{})
+}
+
+// CreateExpiring is Create for a token that expires at expires (the zero
+// time: as the server does by default), where the kind can expire.
+func (m *Manager) CreateExpiring(ctx context.Context, account, label string, bypass2FA bool, ans *Answer, expires time.Time) (iss *Issued, err error) {
 	defer func() { m.auditIssued(ctx, ActCreate, account, Ref{}, iss, err) }()
 	s, unlock, err := m.lockedSession(ctx, account, "creating a token")
 	if err != nil {
 		return nil, err
 	}
 	defer unlock()
+	if err := s.setExpiry(expires); err != nil {
+		return nil, err
+	}
 	label = strings.TrimSpace(label)
 	if label == "" {
 		return nil, fmt.Errorf("a token needs a label (its description or name)")
 	}
 	if c, ok := capability[creator](s.acct.Service); ok {
-		return c.create(ctx, m, s, label, bypass2FA, ans)
+		iss, err := c.create(ctx, m, s, label, bypass2FA, ans)
+		if iss != nil && iss.Stored {
+			// The vault names it by its label before any list does.
+			m.relabel(context.WithoutCancel(ctx), map[string]string{iss.Name: textsafe.Line(label)})
+		}
+		return iss, err
 	}
 	return nil, withRemedy(fmt.Errorf("%s accounts cannot create tokens; regenerate the session instead", s.acct.Service), Remedy{Action: Rotate, Account: account, Ref: Ref{Kind: KindSession}})
 }
@@ -163,6 +218,9 @@ func checkHint(a config.Account, ref Ref) (string, Remedy) {
 	case KindCommand, KindWebhook:
 		return "Fetching it saves the token the server holds now (the new one if the rotation went through) without rotating it again. keyturn does not retry by itself.",
 			Remedy{Action: Fetch, Account: a.Name, Ref: ref}
+	case KindUserToken:
+		return "The token keeps its id, and the server never shows a secret again, so fetching cannot read it back: if the stored secret no longer works, the rotation went through and its new secret is lost; make a fresh token and revoke this one. keyturn does not retry by itself.",
+			Remedy{Action: Revoke, Account: a.Name, Ref: ref}
 	}
 	return "Check the integration, or rotate it again on purpose to get a token you hold. keyturn does not retry by itself.",
 		Remedy{Action: Rotate, Account: a.Name, Ref: ref}
@@ -202,7 +260,14 @@ func (m *Manager) Fetch(ctx context.Context, account string, ref Ref) (iss *Issu
 // Rotate replaces a token. Where the old token can live on (Mattermost user
 // access tokens): create new, store, verify, revoke old. Where the server
 // replaces in place: one request, stored on arrival, never retried.
-func (m *Manager) Rotate(ctx context.Context, account string, ref Ref, ans *Answer) (iss *Issued, err error) {
+func (m *Manager) Rotate(ctx context.Context, account string, ref Ref, ans *Answer) (*Issued, error) {
+	return m.RotateExpiring(ctx, account, ref, ans, time.Time{})
+}
+
+// RotateExpiring is Rotate giving the new token the expiry expires (the
+// zero time: the old lifetime, capped by the server's maximum), where the
+// kind can expire.
+func (m *Manager) RotateExpiring(ctx context.Context, account string, ref Ref, ans *Answer, expires time.Time) (iss *Issued, err error) {
 	defer func() { m.auditIssued(ctx, ActRotate, account, ref, iss, err) }()
 	defer func() { err = refGone(err, account) }()
 	s, unlock, err := m.lockedSession(ctx, account, "rotating "+ref.String())
@@ -210,6 +275,12 @@ func (m *Manager) Rotate(ctx context.Context, account string, ref Ref, ans *Answ
 		return nil, err
 	}
 	defer unlock()
+	if !expires.IsZero() && !tokenKindOf(s.acct.Service, ref.Kind).Expires {
+		return nil, fmt.Errorf("%s: this kind of token cannot be given an expiry", ref)
+	}
+	if err := s.setExpiry(expires); err != nil {
+		return nil, err
+	}
 	return m.rotateWith(ctx, s, ref, ans)
 }
 

@@ -45,6 +45,17 @@ type Status struct {
 	PendingFor string `json:"pending_for,omitempty"`
 	Extra      Extra  `json:"extra,omitempty"`
 	Insecure   bool   `json:"insecure_http,omitempty"`
+	// MFAUnconfirmed: since then the server holds a replaced TOTP secret
+	// that no code has confirmed; finishing the setup (or switching MFA
+	// off) is the way back to a working sign-in.
+	MFAUnconfirmed *time.Time `json:"mfa_unconfirmed,omitempty"`
+
+	// Expiring are stored tokens expired or expiring within ExpiryWarning
+	// (Show only).
+	Expiring []ExpiringSecret `json:"expiring,omitempty"`
+	// UserTokenRotation is how the server rotates user tokens, once found
+	// out: "in-place" or "create-revoke" ("" not yet known).
+	UserTokenRotation string `json:"user_token_rotation,omitempty"`
 }
 
 // Extra holds the Capillary identity fields for display.
@@ -94,7 +105,7 @@ func (c *Challenge) Error() string {
 		noun := strings.TrimPrefix(strings.TrimPrefix(c.What(), "a "), "the ")
 		fmt.Fprintf(&b, "%s: the %s was not accepted", c.Account, noun)
 	default:
-		fmt.Fprintf(&b, "%s: %s needs %s", c.Account, c.Service, c.What())
+		fmt.Fprintf(&b, "%s: %s needs %s", c.Account, ServiceName(c.Service), c.What())
 	}
 	if c.CodeSent {
 		if c.SentTo != "" {
@@ -188,6 +199,7 @@ type Token struct {
 	Label       string     `json:"label"`          // description, trigger, display name or PAT name
 	Team        string     `json:"team,omitempty"` // Mattermost team name
 	Active      *bool      `json:"active,omitempty"`
+	Status      string     `json:"status,omitempty"` // TokenState: active, expired, disabled
 	Created     *time.Time `json:"created,omitempty"`
 	Expires     *time.Time `json:"expires,omitempty"`
 	LastPart    string     `json:"last_token_part,omitempty"` // Rocket.Chat lastTokenPart

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -19,6 +20,9 @@ type accountAddOptions struct {
 	identifierType string
 	identifier     string
 	region         string
+	mfa            string
+	mobile         string
+	email          string
 	insecureHTTP   bool
 	caFile         string
 	json           bool
@@ -33,14 +37,20 @@ func newAccountAddCmd(app *App) *cobra.Command {
 '.', '_', '-', '@'); it starts the name of every secret the account gets.
 
 Capillary accounts also need --brand, --device-id, --identifier-type and
---identifier, and may give --region instead of --url.
+--identifier, and may give --region instead of --url. A USERNAME identifier
+needs --mobile or --email too (the Auth Engine's token/generate asks for one).
+--mfa says whether a sign-in runs the MFA step: auto (the default) when the
+first factor's token says MFA_PENDING, on for a brand that requires MFA without
+saying so in the token, off never.
 
 Plain http is allowed only to loopback addresses unless --insecure-http is given.`,
 		Example: `  keyturn account add work-mm --service mattermost --url https://mm.example.com --user alice
   keyturn account add chat --service rocketchat --url https://chat.example.com --user alice@example.com
   keyturn account add cap --service capillary --region eu --brand DemoBrand \
-      --device-id laptop-1 --identifier-type MOBILE --identifier 919999000001`,
-		Args: cobra.ExactArgs(1),
+      --device-id laptop-1 --identifier-type MOBILE --identifier 919999000001
+  keyturn account add cap2 --service capillary --region eu --brand DemoBrand \
+      --device-id laptop-1 --identifier-type USERNAME --identifier dave --mobile 919999000004 --mfa on`,
+		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.name = args[0]
 			return runAccountAdd(cmd, app, &o)
@@ -52,9 +62,12 @@ Plain http is allowed only to loopback addresses unless --insecure-http is given
 	f.StringVar(&o.user, "user", "", "the login: user name or email address")
 	f.StringVar(&o.brand, "brand", "", "Capillary: the brand")
 	f.StringVar(&o.deviceID, "device-id", "", "Capillary: the device id keyturn signs in as")
-	f.StringVar(&o.identifierType, "identifier-type", "", "Capillary: MOBILE, EMAIL, USERNAME or EXTERNALID")
+	f.StringVar(&o.identifierType, "identifier-type", "", "Capillary: MOBILE, EMAIL or USERNAME")
 	f.StringVar(&o.identifier, "identifier", "", "Capillary: the identifier's value")
 	f.StringVar(&o.region, "region", "", "Capillary: eu, apac, apac2, us or in (instead of --url)")
+	f.StringVar(&o.mfa, "mfa", "", "Capillary: run the MFA step auto (when the token says MFA_PENDING), on or off")
+	f.StringVar(&o.mobile, "mobile", "", "Capillary: the mobile number a USERNAME identifier signs in with")
+	f.StringVar(&o.email, "email", "", "Capillary: the email address a USERNAME identifier signs in with")
 	f.BoolVar(&o.insecureHTTP, "insecure-http", false, "allow plain http to a host that is not loopback")
 	f.StringVar(&o.caFile, "ca-file", "", "PEM file of CA certificates to trust for this server")
 	f.BoolVar(&o.json, "json", false, "print the account as JSON")
@@ -69,7 +82,8 @@ func runAccountAdd(cmd *cobra.Command, app *App, o *accountAddOptions) error {
 		return usageError{fmt.Errorf("--url is required (Capillary: or --region)")}
 	}
 	if !account.Info(o.service).SignIn.Identity {
-		for flag, v := range map[string]string{"--brand": o.brand, "--device-id": o.deviceID, "--identifier-type": o.identifierType, "--identifier": o.identifier, "--region": o.region} {
+		for flag, v := range map[string]string{"--brand": o.brand, "--device-id": o.deviceID, "--identifier-type": o.identifierType, "--identifier": o.identifier, "--region": o.region,
+			"--mfa": o.mfa, "--mobile": o.mobile, "--email": o.email} {
 			if v != "" {
 				return usageError{fmt.Errorf("%s is for Capillary accounts only", flag)}
 			}
@@ -83,10 +97,15 @@ func runAccountAdd(cmd *cobra.Command, app *App, o *accountAddOptions) error {
 	acct, err := m.Add(ctx, config.Account{
 		Name: o.name, Service: o.service, URL: o.url, User: o.user,
 		Brand: o.brand, DeviceID: o.deviceID, IdentifierType: o.identifierType, Identifier: o.identifier, Region: o.region,
+		MFA: o.mfa, Mobile: o.mobile, Email: o.email,
 		InsecureHTTP: o.insecureHTTP, CAFile: o.caFile,
 	})
+	var us *account.UnknownServiceError
+	if errors.As(err, &us) {
+		return usageError{err}
+	}
 	if err != nil {
-		return exitf(ExitFailure, "adding account %s: %v", o.name, err)
+		return exitf(ExitFailure, "adding account %s: %v%s", o.name, err, hint(err, "", "adding"))
 	}
 	if o.json {
 		return writeJSON(app.io.Out, acct)

@@ -14,14 +14,14 @@ type accountRemoveOptions struct {
 func newAccountRemoveCmd(app *App) *cobra.Command {
 	var o accountRemoveOptions
 	cmd := &cobra.Command{
-		Use:     "remove NAME",
+		Use:     "remove ACCOUNT",
 		Aliases: []string{"rm"},
 		Short:   "Remove an account and delete its credential",
 		Long: `Removes the account from the config file and deletes its credential (and any
 sign-in waiting for a code) from the store. It does not sign out on the server.
 Tokens issued to the account stay in the store: they still work on the server;
 see 'keyturn secret list'.`,
-		Args: cobra.ExactArgs(1),
+		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.name = args[0]
 			return runAccountRemove(cmd, app, &o)

@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"keyturn/account"
+	"keyturn/textsafe"
 )
 
 type accountShowOptions struct {
@@ -17,11 +18,11 @@ type accountShowOptions struct {
 func newAccountShowCmd(app *App) *cobra.Command {
 	var o accountShowOptions
 	cmd := &cobra.Command{
-		Use:   "show NAME",
+		Use:   "show ACCOUNT",
 		Short: "Show an account: signed in or not, where its credential lives, its age or expiry",
 		Long: `Shows one account. It checks that the credential the config file lists is really
 in the store (so it may ask the keyring), but it asks no server.`,
-		Args: cobra.ExactArgs(1),
+		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.name = args[0]
 			return runAccountShow(cmd, app, &o)
@@ -81,8 +82,23 @@ func runAccountShow(cmd *cobra.Command, app *App, o *accountShowOptions) error {
 	if st.Pending != "" {
 		fmt.Fprintf(w, "waiting:    for %s ('keyturn login %s --code CODE')\n", st.PendingFor, st.Name)
 	}
+	if st.MFAUnconfirmed != nil {
+		fmt.Fprintf(w, "mfa:        secret replaced %s, not confirmed by a code: the authenticator's old entry no longer signs in\n", when(st.MFAUnconfirmed, now))
+		fmt.Fprintf(w, "            finish with 'keyturn mfa activate %s --code CODE' (a code from the new secret), or start again with 'keyturn mfa setup %s --replace'\n", st.Name, st.Name)
+	}
 	if st.Problem != "" {
 		fmt.Fprintf(w, "problem:    %s\n", st.Problem)
+	}
+	for i, e := range st.Expiring {
+		label := "            "
+		if i == 0 {
+			label = "warning:   "
+		}
+		verb := "expires"
+		if e.Expired {
+			verb = "expired"
+		}
+		fmt.Fprintf(w, "%s %s %s %s ('keyturn token rotate %s %s')\n", label, textsafe.Line(e.Ref), verb, when(&e.Expires, now), st.Name, account.ShellArg(e.Ref))
 	}
 	return nil
 }

@@ -218,7 +218,9 @@ func (an *answerer) ask(ch *account.Challenge) (string, error) {
 	if err != nil {
 		return "", exitf(ExitNeedCode, "%s: no answer read (%v)", an.describe(ch), err)
 	}
-	code = strings.TrimSpace(code)
+	if !ch.IsPassword {
+		code = strings.TrimSpace(code) // a password goes as typed, spaces and all
+	}
 	if code == "" && !ch.IsPassword {
 		return "", exitf(ExitNeedCode, "%s: no code given; run '%s' again", an.describe(ch), an.rerun)
 	}

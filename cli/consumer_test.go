@@ -39,7 +39,7 @@ func TestConsumerDeliveryAfterBulkRotation(t *testing.T) {
 	w.want(w.run("", "consumer", "add", names[0]), ExitUsage, "no --file or --command")
 	r := w.run("", "consumer", "add", "mm/command/nosuch", "--file", envFile)
 	w.want(r, ExitUsage, "unknown secret")
-	mustContain(t, "stderr", r.err, "keyturn secret list")
+	mustContain(t, "stderr", r.err, "no secret named", "keyturn token list mm")
 	w.want(w.run("", "consumer", "remove", names[0]), ExitUsage, "remove without a consumer")
 
 	w.want(w.run("", "consumer", "add", names[0], "--file", envFile, "--env-key", "MM_TOKEN", "--verify", "grep -q MM_TOKEN "+envFile), ExitOK, "consumer add .env")

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -46,16 +45,6 @@ is reported delivered or failed (why); the exit code is 1 if any failed.`,
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
-}
-
-// exactArgs is cobra.ExactArgs with keyturn's usage error.
-func exactArgs(n int, msg string) cobra.PositionalArgs {
-	return func(cmd *cobra.Command, args []string) error {
-		if len(args) != n {
-			return usageError{errors.New(msg)}
-		}
-		return nil
-	}
 }
 
 // consumerErr turns an error of the consumer commands into an exit: bad

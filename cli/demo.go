@@ -98,10 +98,11 @@ func startDemo(ctx context.Context, hostile bool) (*Demo, error) {
 // expect right now.
 func (d *Demo) Footer() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "demo passwords: mattermost %s · rocketchat %s · capillary: OTP only", mattermostsim.AdminPassword, rocketchatsim.AlicePassword)
+	// Capillary signs in with a one-time code: its sign-in says so.
+	fmt.Fprintf(&b, "demo passwords: mattermost %s · rocketchat %s", mattermostsim.AdminPassword, rocketchatsim.AlicePassword)
 	codes := d.Sandbox.Codes()
 	if len(codes) > 0 {
-		b.WriteString("\ncodes:")
+		b.WriteString(" · codes:") // one paragraph: at 80 columns it wraps to two lines, not three
 		for _, c := range codes {
 			fmt.Fprintf(&b, " %s %s ·", c.Label, c.Code)
 		}

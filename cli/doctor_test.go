@@ -11,7 +11,7 @@ func TestDoctorHealthyThenBroken(t *testing.T) {
 	w.rocketAlice("rc")
 	r := w.run("", "doctor")
 	w.want(r, ExitOK, "doctor on a healthy setup")
-	mustContain(t, "stdout", r.out, "account mm\n", "ok      version: 11.2.0", "ok      clock: within", "0 problem(s)",
+	mustContain(t, "stdout", r.out, "account mm\n", "ok      version: 11.10.0", "ok      clock: within", "0 problem(s)",
 		"ok      answers: the store answered a read")
 
 	// A server nobody answers at, and a config file others can read.

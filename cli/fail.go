@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"keyturn/account"
@@ -48,7 +49,13 @@ func (a *App) explain(ctx context.Context, err error, doing, acct string) error 
 	case errors.As(err, &na):
 		return exitf(ExitFailure, "%v%s", err, hint(err, "", doing))
 	}
-	return exitf(ExitFailure, "%s: %v%s", prefix, err, hint(err, acct, doing))
+	said := account.Explain(err)
+	if said.Detail == "" {
+		return exitf(ExitFailure, "%s: %v%s", prefix, err, hint(err, acct, doing))
+	}
+	// keyturn's words first, the server's own (its error id) on a line
+	// of their own.
+	return exitf(ExitFailure, "%s: %s%s\n  %s", prefix, strings.TrimSuffix(said.What, "."), hint(err, acct, doing), said.Detail)
 }
 
 // hint is what to do next, as a command line: the remedy the error carries
@@ -68,7 +75,7 @@ func hint(err error, acct, doing string) string {
 func remedyLine(r account.Remedy) string {
 	name := r.Account
 	if name == "" {
-		name = "NAME"
+		name = "ACCOUNT"
 	}
 	switch r.Action {
 	case account.SignIn:
@@ -86,7 +93,7 @@ func remedyLine(r account.Remedy) string {
 		}
 		return fmt.Sprintf("Check the REF against 'keyturn token list %s'", name)
 	case account.CheckServer:
-		return fmt.Sprintf("Check that the server is up, with no proxy in the way, and that its URL is right ('keyturn account show %s')", name)
+		return fmt.Sprintf("Check that the server is up, with no proxy in the way, and that its URL is right ('keyturn account show %s'; 'keyturn account edit %s --url URL' fixes it)", name, name)
 	case account.CheckState:
 		return "Check the server's state before trying again"
 	case account.Wait:
@@ -113,6 +120,11 @@ func remedyLine(r account.Remedy) string {
 		return fmt.Sprintf("Revoke it with 'keyturn token revoke %s %s'", name, account.ShellArg(r.Ref.String()))
 	case account.DisableMFA:
 		return fmt.Sprintf("Disable it with 'keyturn mfa disable %s --code C'", name)
+	case account.Expire:
+		if r.After > 0 {
+			return "Add --expires-in " + account.FormatAge(r.After) + " (the server's maximum) or less"
+		}
+		return "Add --expires-in with a shorter lifetime (e.g. --expires-in 30d)"
 	case account.Deliver:
 		return fmt.Sprintf("Fix the consumer, then hand it the stored token with 'keyturn deliver %s'", account.SecretName(name, r.Ref))
 	}

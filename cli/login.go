@@ -27,7 +27,7 @@ type loginOptions struct {
 func newLoginCmd(app *App) *cobra.Command {
 	var o loginOptions
 	cmd := &cobra.Command{
-		Use:   "login NAME",
+		Use:   "login ACCOUNT",
 		Short: "Sign in, answering the second factor the server asks for",
 		Long: `Signs in to the account and keeps the credential in the store.
 
@@ -59,7 +59,7 @@ not be stored (it is printed on stdout), 4 a second factor is needed.`,
   keyturn login cap --first-factor otp                                 # exits 4: OTP sent
   keyturn login cap --first-factor otp --code 123456
   printf '%s\n' "$PAT" | keyturn login chat --token-stdin --user-id AbCdEf123`,
-		Args: cobra.ExactArgs(1),
+		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.name = args[0]
 			return runLogin(cmd, app, &o)

@@ -105,7 +105,7 @@ func TestLoginWithoutAnswersExits4(t *testing.T) {
 	w.want(w.run("", "login", "mm", "--method", "sms"), 2, "bad --method")
 	w.want(w.run("", "login", "mm", "--first-factor", "magic"), 2, "bad --first-factor")
 	w.want(w.run("", "login", "mm", "--token-stdin", "--password-stdin"), 2, "token and password")
-	w.want(w.run("", "login"), 2, "no NAME")
+	w.want(w.run("", "login"), 2, "no ACCOUNT")
 	w.want(w.run("", "login", "nope", "--password-stdin"), 1, "unknown account")
 }
 

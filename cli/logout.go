@@ -1,9 +1,12 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
+
+	"keyturn/account"
 )
 
 type logoutOptions struct {
@@ -15,13 +18,15 @@ func init() { register(newLogoutCmd) }
 func newLogoutCmd(app *App) *cobra.Command {
 	var o logoutOptions
 	return &cobra.Command{
-		Use:   "logout NAME",
+		Use:   "logout ACCOUNT",
 		Short: "End the session on the server and delete the credential",
 		Long: `Ends the session on the server where the API has it and deletes the credential
 from the store. A personal access token keyturn signed in with is never logged
 out on the server (for Rocket.Chat that would delete the token); only keyturn's
-copy is deleted. Issued tokens stay in the store.`,
-		Args: cobra.ExactArgs(1),
+copy is deleted. A Capillary session signed in without MFA cannot be ended on
+the server (its mfa/token/expire takes only MFA tokens): keyturn forgets it and
+says when it expires. Issued tokens stay in the store.`,
+		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.name = args[0]
 			return runLogout(cmd, app, &o)
@@ -35,7 +40,15 @@ func runLogout(cmd *cobra.Command, app *App, o *logoutOptions) error {
 	if err != nil {
 		return err
 	}
-	if err := m.Logout(ctx, o.name); err != nil {
+	err = m.Logout(ctx, o.name)
+	var local *account.LocalOnlyError
+	if errors.As(err, &local) {
+		// Signed out here; the server has no call that ends this session.
+		fmt.Fprintf(app.io.Out, "signed out of %s\n", o.name)
+		fmt.Fprintf(app.io.Err, "keyturn: %s\n", local)
+		return nil
+	}
+	if err != nil {
 		return app.explain(ctx, err, "signing out", o.name)
 	}
 	fmt.Fprintf(app.io.Out, "signed out of %s\n", o.name)

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"os"
@@ -10,6 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/charmbracelet/x/ansi"
+
+	"keyturn/account"
 	"keyturn/sandbox/rocketchatsim"
 	"keyturn/sandbox/simnet"
 )
@@ -127,14 +131,43 @@ func TestUsageErrorNamesTheCommandsUsage(t *testing.T) {
 		args []string
 		want []string
 	}{
-		{[]string{"secret", "get"}, []string{"accepts 1 arg(s), received 0", "Usage: keyturn secret get NAME", "Run 'keyturn secret get --help' for more."}},
-		{[]string{"token", "create", "mm"}, []string{"Usage: keyturn token create NAME LABEL", "Run 'keyturn token create --help' for more."}},
+		{[]string{"secret", "get"}, []string{"missing NAME", "Usage: keyturn secret get NAME", "Run 'keyturn secret get --help' for more."}},
+		{[]string{"token", "create", "mm"}, []string{"Usage: keyturn token create ACCOUNT LABEL", "Run 'keyturn token create --help' for more."}},
 		{[]string{"token", "rotate", "mm", "--bogus"}, []string{"unknown flag: --bogus", "Run 'keyturn token rotate --help' for more."}},
 		{[]string{"nosuch"}, []string{"unknown command", "Run 'keyturn --help' for more."}},
 	} {
 		r := w.run("", c.args...)
 		w.want(r, ExitUsage, strings.Join(c.args, " "))
 		mustContain(t, strings.Join(c.args, " "), r.err, c.want...)
+	}
+}
+
+// Wrong words get what a person needs to fix them in place: the closest
+// command or flag, the argument that is missing by name, and exit 2 for a
+// service keyturn does not know (issue 16, item 10).
+func TestUsageErrorsSuggestAndNameWhatIsMissing(t *testing.T) {
+	w := newWorld(t)
+	for _, c := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"tokens"}, []string{`keyturn: unknown command "tokens" for "keyturn" (did you mean "token"?)`, "Run 'keyturn --help' for more."}},
+		{[]string{"acount", "list"}, []string{`(did you mean "account"?)`}},
+		{[]string{"token", "lis"}, []string{`keyturn: unknown command "lis" for "keyturn token" (did you mean "list"?)`, "Run 'keyturn token --help' for more."}},
+		{[]string{"token", "rotate", "mm", "--al"}, []string{"keyturn: unknown flag: --al (did you mean --all?)", "Run 'keyturn token rotate --help' for more."}},
+		{[]string{"account", "add", "x", "--servce", "mattermost"}, []string{"unknown flag: --servce (did you mean --service?)"}},
+		{[]string{"login"}, []string{"keyturn: missing ACCOUNT", "Usage: keyturn login ACCOUNT", "Run 'keyturn login --help' for more."}},
+		{[]string{"login", "a", "b"}, []string{`keyturn: unexpected argument "b" (keyturn login takes ACCOUNT)`}},
+		{[]string{"token", "create", "mm"}, []string{"keyturn: missing LABEL", "Usage: keyturn token create ACCOUNT LABEL"}},
+		{[]string{"account", "add", "x", "--service", "slack", "--url", "https://chat.example.com"}, []string{`keyturn: unknown service "slack": use mattermost, rocketchat or capillary`, "Run 'keyturn account add --help' for more."}},
+	} {
+		r := w.run("", c.args...)
+		w.want(r, ExitUsage, strings.Join(c.args, " "))
+		mustContain(t, strings.Join(c.args, " "), r.err, c.want...)
+	}
+	// A group with no command still shows its help.
+	if r := w.run("", "token"); r.code != ExitOK || !strings.Contains(r.out, "Available Commands") {
+		t.Errorf("keyturn token: exit %d, out %q", r.code, r.out)
 	}
 }
 
@@ -166,4 +199,55 @@ func TestSecondSignalAtAPromptSaysWhatItWasFor(t *testing.T) {
 		t.Fatalf("exit %d, terminal restored %v", exited, restored)
 	}
 	mustContain(t, "stderr", errw.String(), "keyturn: quitting at once", "keyturn: MFA is not active yet; run 'keyturn mfa activate mm --code CODE'")
+}
+
+// A refused sign-in says so in keyturn's words, the server's error id on
+// a line of its own (issue 16, item 6).
+func TestRefusedSignInSaysWordsThenServersId(t *testing.T) {
+	w := newWorld(t)
+	w.addMattermost("mm", "admin")
+	r := w.run("wrong\n", "login", "mm", "--password-stdin")
+	w.want(r, ExitFailure, "wrong password")
+	lines := strings.Split(strings.TrimSpace(r.err), "\n")
+	if len(lines) != 2 || !strings.Contains(lines[0], "The server did not accept the user name or password") ||
+		strings.Contains(lines[0], "api.user.login") || !strings.Contains(lines[1], "api.user.login.invalid_credentials_email_username") {
+		t.Fatalf("stderr %q: want keyturn's words, then the server's id on the next line", r.err)
+	}
+}
+
+// The demo's footer, passwords and the codes due now, takes at most two
+// lines at 80 columns: at 80×24 a third of the screen went to it (issue
+// 16, item 5).
+func TestDemoFooterFitsTwoLinesAt80(t *testing.T) {
+	d, err := startDemo(context.Background(), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	f := d.Footer()
+	if !strings.Contains(f, "codes:") {
+		t.Fatalf("no codes in %q", f)
+	}
+	if n := len(strings.Split(ansi.Wordwrap(f, 80, ""), "\n")); n > 2 {
+		t.Fatalf("the footer takes %d lines at 80 columns:\n%s", n, ansi.Wordwrap(f, 80, ""))
+	}
+}
+
+// 'keyturn account edit' fixes a typo in place: only the flags given
+// change; a signed-in account is not moved behind its session (issue 16,
+// item 6).
+func TestAccountEditChangesOnlyTheFlagsGiven(t *testing.T) {
+	w := newWorld(t)
+	w.want(w.run("", "account", "add", "mm", "--service", "mattermost", "--url", "http://127.0.0.1:1", "--user", "admin"), ExitOK, "add")
+	r := w.run("", "account", "edit", "mm", "--url", w.sb.MattermostURL)
+	w.want(r, ExitOK, "edit --url")
+	mustContain(t, "edit --url", r.out, "saved mm (Mattermost at "+w.sb.MattermostURL+", as admin)")
+	r = w.run("", "account", "show", "mm", "--json")
+	st := decodeJSON[account.Status](t, r.out)
+	if st.URL != w.sb.MattermostURL || st.User != "admin" {
+		t.Fatalf("after edit: %+v", st)
+	}
+	w.want(w.run("", "account", "edit", "mm"), ExitUsage, "edit with no flag")
+	w.want(w.run("", "account", "edit", "mm", "--brand", "x"), ExitUsage, "a Capillary flag on Mattermost")
+	w.want(w.run("", "account", "edit", "nobody", "--url", "https://x.example.com"), ExitFailure, "edit an unknown account")
 }

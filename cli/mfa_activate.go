@@ -19,14 +19,14 @@ type mfaActivateOptions struct {
 func newMFAActivateCmd(app *App) *cobra.Command {
 	var o mfaActivateOptions
 	cmd := &cobra.Command{
-		Use:   "activate NAME --code CODE",
+		Use:   "activate ACCOUNT --code CODE",
 		Short: "Activate the TOTP secret from 'mfa setup' with a first code",
 		Long: `Switches TOTP on with a code from the authenticator app that holds the secret
 'keyturn mfa setup' made. Rocket.Chat answers with one-time backup codes: they
-are printed once on stdout, and kept in the store as NAME/backup-codes/totp with
+are printed once on stdout, and kept in the store as ACCOUNT/backup-codes/totp with
 --store-backup-codes.`,
 		Example: `  keyturn mfa activate work-mm --code 123456`,
-		Args:    cobra.ExactArgs(1),
+		Args:    exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.name = args[0]
 			return runMFAActivate(cmd, app, &o)

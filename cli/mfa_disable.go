@@ -18,14 +18,14 @@ type mfaDisableOptions struct {
 func newMFADisableCmd(app *App) *cobra.Command {
 	var o mfaDisableOptions
 	cmd := &cobra.Command{
-		Use:   "disable NAME --code CODE",
+		Use:   "disable ACCOUNT --code CODE",
 		Short: "Switch TOTP off",
 		Long: `Switches TOTP sign-in off. Rocket.Chat wants a current code from the
 authenticator app (--code); Mattermost needs none. Without --code, keyturn asks
 for confirmation (and, for Rocket.Chat, the code) unless --yes is given.`,
 		Example: `  keyturn mfa disable chat --code 123456
   keyturn mfa disable work-mm --yes`,
-		Args: cobra.ExactArgs(1),
+		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.name = args[0]
 			return runMFADisable(cmd, app, &o)

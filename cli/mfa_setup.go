@@ -26,7 +26,7 @@ type mfaSetupOptions struct {
 func newMFASetupCmd(app *App) *cobra.Command {
 	var o mfaSetupOptions
 	cmd := &cobra.Command{
-		Use:   "setup NAME",
+		Use:   "setup ACCOUNT",
 		Short: "Generate a TOTP secret, draw its QR code, and activate it with a first code",
 		Long: `Generates a new TOTP secret on the server, draws the QR code of its otpauth URI
 in the terminal (when the terminal is too small, it says so and shows the secret
@@ -35,17 +35,17 @@ the authenticator app and activates it.
 
 Without a terminal to ask at, or with --json (which prints
 {"secret":…,"otpauth_url":…} instead of drawing), finish with
-'keyturn mfa activate NAME --code CODE'.
+'keyturn mfa activate ACCOUNT --code CODE'.
 
 If MFA is already active, setup refuses: Mattermost would silently replace the
 secret and break the authenticator entry in use. --replace does it on purpose,
 after a confirmation (or --yes).
 
 Rocket.Chat answers activation with one-time backup codes: they are shown once,
-and stored as the secret NAME/backup-codes/totp with --store-backup-codes.`,
+and stored as the secret ACCOUNT/backup-codes/totp with --store-backup-codes.`,
 		Example: `  keyturn mfa setup work-mm
   keyturn mfa setup work-mm --json > setup.json && keyturn mfa activate work-mm --code 123456`,
-		Args: cobra.ExactArgs(1),
+		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.name = args[0]
 			return runMFASetup(cmd, app, &o)

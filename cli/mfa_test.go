@@ -34,12 +34,22 @@ func TestMFASetupRefusesWhenActiveAndReplaces(t *testing.T) {
 		t.Fatalf("setup JSON keys: secret %v, otpauth_url %v", setup["secret"] != "", setup["otpauth_url"] != "")
 	}
 	mustContain(t, "replace --json", r.err, "keyturn mfa activate mm --code CODE")
+	// Until a code confirms it, account show warns: the authenticator's
+	// entry no longer signs in.
+	r = w.run("", "account", "show", "mm")
+	w.want(r, 0, "show with the secret replaced")
+	mustContain(t, "show with the secret replaced", r.out, "mfa:", "replaced", "not confirmed", "keyturn mfa activate mm --code CODE", "keyturn mfa setup mm --replace")
 	w.want(w.run("", "mfa", "activate", "mm"), 2, "activate without --code")
 	w.want(w.run("", "mfa", "activate", "mm", "--code", "000000"), 1, "activate with a wrong code")
 	// The login used this time step; the server refuses a step twice.
 	r = w.run(totp(setup["secret"], time.Now().Add(30*time.Second))+"\n", "mfa", "activate", "mm", "--code", "-")
 	w.want(r, 0, "activate --code -")
 	mustContain(t, "activate", r.out, "MFA is active on mm")
+	r = w.run("", "account", "show", "mm")
+	w.want(r, 0, "show once activated")
+	if strings.Contains(r.out, "not confirmed") {
+		t.Fatalf("account show still warns after activation:\n%s", r.out)
+	}
 
 	// The new secret signs in; the seeded one no longer does.
 	w.want(w.run("", "logout", "mm"), 0, "logout")

@@ -191,9 +191,7 @@ against built-in simulated servers.`,
 			return app.runTUI(cmd.Context(), false)
 		},
 	}
-	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
-		return usageError{err}
-	})
+	root.SetFlagErrorFunc(flagError)
 	f := root.PersistentFlags()
 	f.StringVar(&app.flags.config, "config", "", "config file (default $KEYTURN_CONFIG, else the user config dir)")
 	f.StringVar(&app.flags.store, "store", "", "where secrets live: keyring, file or pass (a team's pass store; default $KEYTURN_STORE, else as remembered, else keyring)")
@@ -204,6 +202,7 @@ against built-in simulated servers.`,
 	for _, add := range commands {
 		root.AddCommand(add(app))
 	}
+	groupsRefuseUnknownWords(root)
 	return root
 }
 

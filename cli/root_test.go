@@ -29,7 +29,7 @@ func TestManPageNamesEveryCommandAndExitCode(t *testing.T) {
 			mustContain(t, "man page", r.out, c.Name())
 		}
 	}
-	mustContain(t, "man page", r.out, `\fBrotate\fP NAME (REF | --all)`, `\fB--resume\fP`, `\fB--store-file\fP`, `\fB--config\fP`)
+	mustContain(t, "man page", r.out, `\fBrotate\fP ACCOUNT (REF | --all)`, `\fB--resume\fP`, `\fB--store-file\fP`, `\fB--config\fP`)
 	if r := w.run("", "man", "extra"); r.code != ExitUsage {
 		t.Errorf("man extra: exit %d, want %d", r.code, ExitUsage)
 	}

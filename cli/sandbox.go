@@ -19,6 +19,7 @@ type sandboxOptions struct {
 	listen  string
 	latency time.Duration
 	hostile bool
+	as      sandbox.Behaviour
 	aged    bool
 }
 
@@ -30,8 +31,10 @@ func newSandboxCmd(app *App) *cobra.Command {
 		Long: `Runs the simulated servers in the foreground and prints, as one JSON line on
 stdout, each server's URL and the seeded users' credentials (including their TOTP
 secrets), then serves until interrupted. Nothing leaves this machine.`,
-		Example: `  keyturn sandbox --listen 127.0.0.1:8065 --latency 10ms`,
-		Args:    cobra.NoArgs,
+		Example: `  keyturn sandbox --listen 127.0.0.1:8065 --latency 10ms
+  keyturn sandbox --mattermost-max-token-days 30 --rocketchat-forgets-2fa
+  keyturn sandbox --mattermost-older --rocketchat-older-logout`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runSandbox(app, cmd, o)
 		},
@@ -39,6 +42,12 @@ secrets), then serves until interrupted. Nothing leaves this machine.`,
 	cmd.Flags().StringVar(&o.listen, "listen", "127.0.0.1:0", "host:port of the first server; the others take the next ports (port 0: free ports)")
 	cmd.Flags().DurationVar(&o.latency, "latency", 0, "delay added to every request")
 	cmd.Flags().BoolVar(&o.hostile, "hostile", false, "put terminal escape sequences in every name, description and error message the servers send")
+	f := cmd.Flags()
+	f.BoolVar(&o.as.MattermostOlder, "mattermost-older", false, "Mattermost answers as 11.2: no token expiry, no in-place rotation")
+	f.IntVar(&o.as.MattermostMaxTokenDays, "mattermost-max-token-days", 0, "Mattermost's maximum token lifetime in days (0: none)")
+	f.BoolVar(&o.as.RocketChatOlderLogout, "rocketchat-older-logout", false, "Rocket.Chat answers logout as before 7.4 (a JSON body)")
+	f.BoolVar(&o.as.RocketChatForgets2FA, "rocketchat-forgets-2fa", false, "Rocket.Chat remembers no passed second factor (8.5 until #41065)")
+	f.BoolVar(&o.as.CapillaryRoleUnmarked, "capillary-role-unmarked", false, "Capillary's first-factor tokens say USER even when MFA is required")
 	cmd.Flags().BoolVar(&o.aged, "aged", false, "make some seeded tokens look old (Mattermost's /oncall command 100 days, Alerts webhook 60 days), to try status and check")
 	return cmd
 }
@@ -47,7 +56,10 @@ func runSandbox(app *App, cmd *cobra.Command, o sandboxOptions) error {
 	if o.latency < 0 {
 		return usageError{fmt.Errorf("--latency must not be negative")}
 	}
-	sb, err := sandbox.Start(sandbox.Options{Listen: o.listen, Latency: o.latency, Hostile: o.hostile, Aged: o.aged})
+	if d := o.as.MattermostMaxTokenDays; d < 0 || d > 36500 {
+		return usageError{fmt.Errorf("--mattermost-max-token-days %d: use 0 to 36500", d)}
+	}
+	sb, err := sandbox.Start(sandbox.Options{Listen: o.listen, Latency: o.latency, Hostile: o.hostile, Aged: o.aged, Behaviour: o.as})
 	if err != nil {
 		return err
 	}

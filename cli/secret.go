@@ -142,7 +142,7 @@ func newSecretGetCmd(app *App) *cobra.Command {
 		Short: "Print a secret's value alone on stdout",
 		Long: `Prints the value and nothing else, for $(keyturn secret get NAME). A newline
 follows only when stdout is a terminal.`,
-		Args: cobra.ExactArgs(1),
+		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			name := args[0]
 			if err := validSecretName(name); err != nil {
@@ -180,7 +180,7 @@ no echo on a terminal, and stores it under NAME, replacing any value there. Name
 are like "work/pat" or "prod/command/abc123": letters, digits and . _ - / @ : %
 (keyturn writes other characters of a token's name as %XX: chat/pat/ci%20token).`,
 		Example: `  printf %s "$TOKEN" | keyturn secret set work/pat --account work --kind pat`,
-		Args:    cobra.ExactArgs(1),
+		Args:    exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runSecretSet(cmd, app, args[0], &o)
 		},
@@ -301,7 +301,7 @@ func newSecretDeleteCmd(app *App) *cobra.Command {
 		Long: `Deletes the value from the store and its entry from the index. It does not
 revoke the token on the server. A name whose value is already gone from the store
 still has its index entry removed.`,
-		Args: cobra.ExactArgs(1),
+		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			name := args[0]
 			if err := validSecretName(name); err != nil {

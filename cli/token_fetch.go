@@ -15,7 +15,7 @@ type tokenFetchOptions struct {
 func newTokenFetchCmd(app *App) *cobra.Command {
 	var o tokenFetchOptions
 	cmd := &cobra.Command{
-		Use:   "fetch NAME REF",
+		Use:   "fetch ACCOUNT REF",
 		Short: "Store the token the server holds now for a slash command or webhook",
 		Long: `Reads the token the server holds now for a Mattermost slash command or outgoing
 webhook and stores it, without rotating it: to keep an existing integration's
@@ -24,7 +24,7 @@ keep the new token if the rotation went through. REF is command:<id> or
 webhook:<id>; other tokens are shown by their servers only when issued.`,
 		Example: `  keyturn token fetch work-mm command:kq3n9x8f4bgzjm5t1d6wyc7hra
   keyturn token fetch work-mm webhook:5bq1x9tj3ffd8cyzuaxpnm4o7r --json`,
-		Args: cobra.ExactArgs(2),
+		Args: exactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.name = args[0]
 			if err := parseRefArg(args[1], &o.ref); err != nil {

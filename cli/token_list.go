@@ -1,12 +1,14 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"keyturn/account"
+	"keyturn/textsafe"
 )
 
 type tokenListOptions struct {
@@ -19,7 +21,7 @@ type tokenListOptions struct {
 func newTokenListCmd(app *App) *cobra.Command {
 	var o tokenListOptions
 	cmd := &cobra.Command{
-		Use:     "list NAME",
+		Use:     "list ACCOUNT",
 		Aliases: []string{"ls"},
 		Short:   "List the account's tokens on the server, marking those keyturn holds",
 		Long: `Lists the account's tokens as the server knows them (never their values):
@@ -29,7 +31,7 @@ bypass two-factor; Capillary's session with its expiry. STORED shows the
 fingerprint (last 4 characters, none of a short token) of the copy keyturn holds.`,
 		Example: `  keyturn token list work-mm --kind command --team dev
   keyturn token list chat --json`,
-		Args: cobra.ExactArgs(1),
+		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.name = args[0]
 			return runTokenList(cmd, app, &o)
@@ -53,6 +55,12 @@ func runTokenList(cmd *cobra.Command, app *App, o *tokenListOptions) error {
 		return err
 	}
 	toks, err := m.Tokens(ctx, o.name, account.ListFilter{Kind: o.kind, Team: o.team})
+	var pe *account.PartialListError
+	if errors.As(err, &pe) && (len(toks) > 0 || o.kind == "") {
+		// What loaded is printed; each section the server refused says so.
+		defer deniedNotes(app, pe)
+		err = nil
+	}
 	if err != nil {
 		return app.explain(ctx, err, "listing tokens", o.name)
 	}
@@ -67,7 +75,7 @@ func runTokenList(cmd *cobra.Command, app *App, o *tokenListOptions) error {
 		return nil
 	}
 	now := time.Now()
-	t := newTable(app.io.Out, "REF", "LABEL", "TEAM", "STORED", "DETAILS")
+	t := newTable(app.io.Out, "REF", "LABEL", "TEAM", "STATUS", "EXPIRES", "STORED", "DETAILS")
 	for _, tk := range toks {
 		stored := "no"
 		if tk.Stored {
@@ -76,29 +84,47 @@ func runTokenList(cmd *cobra.Command, app *App, o *tokenListOptions) error {
 				stored += " (…" + tk.Fingerprint + ")"
 			}
 		}
-		t.row(tk.RefString, tk.Label, tk.Team, stored, tokenDetails(tk, now))
+		t.row(tk.RefString, tk.Label, tk.Team, tk.Status, tokenExpires(tk, now), stored, tokenDetails(tk, now))
 	}
 	return t.flush()
 }
 
+// tokenExpires is a token's EXPIRES cell: when, "never" for a kind that
+// can be switched off but has no expiry, "" for the rest.
+func tokenExpires(tk account.Token, now time.Time) string {
+	switch {
+	case tk.Expires != nil:
+		s := when(tk.Expires, now)
+		if tk.Status == account.StateActive && tk.Expires.Sub(now) <= account.ExpiryWarning {
+			s += " soon"
+		}
+		return s
+	case tk.Active != nil:
+		return "never"
+	}
+	return ""
+}
+
+// deniedNotes says on stderr which sections the server did not permit.
+func deniedNotes(app *App, pe *account.PartialListError) {
+	for _, d := range pe.Denied {
+		what := d.Kind
+		if d.Team != "" {
+			what += " (team " + d.Team + ")"
+		}
+		fmt.Fprintf(app.io.Err, "keyturn: %s: not permitted for this user; needs %s\n", textsafe.Line(what), d.Grant)
+	}
+}
+
 func tokenDetails(tk account.Token, now time.Time) string {
 	var parts []string
-	if tk.Active != nil && !*tk.Active {
-		parts = append(parts, "inactive")
-	}
 	if tk.LastPart != "" {
 		parts = append(parts, "ends …"+tk.LastPart)
 	}
 	if tk.Bypass2FA != nil && *tk.Bypass2FA {
 		parts = append(parts, "bypasses 2FA")
 	}
-	if tk.Expires != nil {
-		if tk.Expires.Before(now) {
-			parts = append(parts, "expired "+when(tk.Expires, now))
-		} else {
-			parts = append(parts, "expires "+when(tk.Expires, now))
-		}
-	} else if tk.Created != nil {
+	if tk.Expires == nil && tk.Created != nil {
 		parts = append(parts, "created "+tk.Created.Local().Format("2006-01-02"))
 	}
 	s := ""

@@ -18,13 +18,13 @@ type tokenRevokeOptions struct {
 func newTokenRevokeCmd(app *App) *cobra.Command {
 	var o tokenRevokeOptions
 	cmd := &cobra.Command{
-		Use:   "revoke NAME REF",
+		Use:   "revoke ACCOUNT REF",
 		Short: "Revoke a token on the server and delete keyturn's copy",
 		Long: `Revokes a token on the server and deletes the copy in the store. REF is
 user-token:<id>, pat:<name> or session. Mattermost slash-command and webhook
 tokens cannot be revoked, only rotated. Asks for confirmation unless --yes.`,
 		Example: `  keyturn token revoke work-mm user-token:8xk3tq1ew7yd5q8u9j4gmqzwbc --yes`,
-		Args:    cobra.ExactArgs(2),
+		Args:    exactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.name = args[0]
 			if err := parseRefArg(args[1], &o.ref); err != nil {

@@ -9,26 +9,32 @@ import (
 )
 
 type tokenRotateOptions struct {
-	name string
-	ref  account.Ref
-	out  tokenOutput
-	sf   secondFactorFlags
-	bulk bulkFlags
+	name   string
+	ref    account.Ref
+	expiry expiryFlags
+	out    tokenOutput
+	sf     secondFactorFlags
+	bulk   bulkFlags
 }
 
 func newTokenRotateCmd(app *App) *cobra.Command {
 	var o tokenRotateOptions
 	cmd := &cobra.Command{
-		Use:   "rotate NAME (REF | --all)",
+		Use:   "rotate ACCOUNT (REF | --all)",
 		Short: "Replace a token with a new one and store it",
 		Long: `Replaces a token. REF is command:<id>, webhook:<id>, user-token:<id>, pat:<name>
 or session (Capillary: a new token from the stored key).
 
-Mattermost user access tokens are rotated without a gap: a new token is created,
-stored, checked, and only then is the old one revoked. Slash-command, webhook and
-Rocket.Chat tokens are replaced in place by the server: if the request was sent
-and no answer came, keyturn exits 5 and says how to check, and never retries by
-itself.
+Mattermost user access tokens are rotated in place where the server can
+(Mattermost 11.10 and later: one request, the token keeps its id, the old secret
+stops at once); on an older server without a gap: a new token is created,
+stored, checked, and only then is the old one revoked. keyturn finds out which
+once per account and remembers it until the server's version changes. The new
+token keeps its lifetime (capped by the server's maximum) unless --expires-in or
+--expires-at says otherwise; one that never expired stays so where the server
+allows it. Slash-command, webhook, Rocket.Chat and in-place user-token rotations
+are replaced by the server: if the request was sent and no answer came, keyturn
+exits 5 and says how to check, and never retries by itself.
 
 With --all it rotates every matching token of the account (after a leak):
 --parallel requests at a time over one connection pool, each new token stored
@@ -40,6 +46,7 @@ the server on resume (the server shows those tokens). The report lists each
 token as ok, failed (why) or unknown (sent, no answer); the exit code is 0 only
 if all are ok.`,
 		Example: `  keyturn token rotate work-mm command:kq3n9x8f4bgzjm5t1d6wyc7hra
+  keyturn token rotate work-mm user-token:5o8r3ntqkbga58cj8pkj46runc --expires-in 30d
   keyturn token rotate chat pat:deploy --json
   keyturn token rotate cap session
   keyturn token rotate work-mm --all --kind command --team ops --parallel 8
@@ -47,18 +54,21 @@ if all are ok.`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if o.bulk.all {
 				if len(args) != 1 {
-					return usageError{fmt.Errorf("token rotate NAME --all takes no REF")}
+					return usageError{fmt.Errorf("token rotate ACCOUNT --all takes no REF")}
 				}
 				return nil
 			}
-			if len(args) != 2 {
-				return usageError{fmt.Errorf("token rotate needs NAME and REF (or NAME --all)")}
+			if len(args) == 1 {
+				return usageError{fmt.Errorf("missing REF (or --all)")}
 			}
-			return nil
+			return exactArgs(2)(cmd, args)
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.name = args[0]
 			if o.bulk.all {
+				if o.expiry.in != "" || o.expiry.at != "" {
+					return usageError{fmt.Errorf("--expires-in and --expires-at go with one REF; --all keeps each token's lifetime")}
+				}
 				return runTokenRotateAll(cmd, app, &o)
 			}
 			if o.bulk.set(cmd) {
@@ -73,6 +83,7 @@ if all are ok.`,
 	o.out.register(cmd)
 	o.sf.register(cmd.Flags(), "code", "method")
 	o.bulk.register(cmd)
+	o.expiry.register(cmd, "the new token")
 	withSync(app, cmd)
 	return cmd
 }
@@ -81,16 +92,20 @@ func runTokenRotate(cmd *cobra.Command, app *App, o *tokenRotateOptions) error {
 	if err := o.sf.prepare(app, "--code"); err != nil {
 		return err
 	}
+	expires, err := o.expiry.when()
+	if err != nil {
+		return err
+	}
 	ctx := cmd.Context()
 	m, err := app.manager(ctx)
 	if err != nil {
 		return err
 	}
 	var iss *account.Issued
-	rerun := fmt.Sprintf("keyturn token rotate %s %s", o.name, account.ShellArg(o.ref.String()))
+	rerun := fmt.Sprintf("keyturn token rotate %s %s", o.name, account.ShellArg(o.ref.String())) + o.expiry.rerun()
 	err = tokenAnswerer(app, o.sf, rerun).run(ctx, func(ans *account.Answer) error {
 		var err error
-		iss, err = m.Rotate(ctx, o.name, o.ref, ans)
+		iss, err = m.RotateExpiring(ctx, o.name, o.ref, ans, expires)
 		return err
 	})
 	return finishIssued(app, cmd, iss, err, o.out, "rotating "+o.ref.String(), o.name)

@@ -61,6 +61,7 @@ func runTokenRotateAll(cmd *cobra.Command, app *App, o *tokenRotateOptions) erro
 	if b.parallel < 1 || b.parallel > 64 {
 		return usageError{fmt.Errorf("--parallel %d: use 1 to 64", b.parallel)}
 	}
+	codesOnStdin := o.sf.Code == "-"
 	if err := o.sf.prepare(app, "--code"); err != nil {
 		return err
 	}
@@ -86,6 +87,12 @@ func runTokenRotateAll(cmd *cobra.Command, app *App, o *tokenRotateOptions) erro
 	if rep == nil {
 		return app.explain(ctx, err, "rotating every token", o.name)
 	}
+	if codesOnStdin {
+		rep, err = codePerTokenFromStdin(ctx, app, m, o.name, opts, rep, err)
+		if rep == nil {
+			return app.explain(ctx, err, "rotating every token", o.name)
+		}
+	}
 	notStored := printBulkReport(ctx, app, m, rep, o.out.json, o.out.reveal)
 	if err != nil {
 		fmt.Fprintf(app.io.Err, "keyturn: %v\n", err)
@@ -107,6 +114,14 @@ func runTokenRotateAll(cmd *cobra.Command, app *App, o *tokenRotateOptions) erro
 		return exitf(ExitNotStored, "%d token(s) were issued but NOT saved%s", notStored, unsavedHints(rep))
 	case rep.Unknown > 0:
 		return exitf(ExitUnknownState, "%d token(s) were sent with no answer: the server may have rotated them; keyturn does not retry by itself (check each integration, or rotate it on its own)", rep.Unknown)
+	case rep.CodePerToken && ch != nil:
+		// The server remembers no passed factor: a code for each token.
+		next, left := rep.NextCode()
+		rerun := bulkRerun(o.name, b) + " --resume --method " + next.Method
+		what := fmt.Sprintf("%s asks for a new code for each token (it does not remember a passed second factor): %d token(s) left. %s",
+			app.accountLabel(ctx, o.name), left, challengeText(app.accountLabel(ctx, o.name), next))
+		err := needCode(what, next, rerun, "--code", "--method", false, false)
+		return exitf(ExitNeedCode, "%v; or give --code - and one code per line on stdin", err)
 	case ch != nil && code == "":
 		rerun := "keyturn token rotate " + o.name + " --all"
 		if b.kind != "" {
@@ -216,4 +231,54 @@ func unsavedHints(rep *account.BulkReport) string {
 		}
 	}
 	return b.String()
+}
+
+// bulkRerun is the command line of a bulk run, for messages.
+func bulkRerun(name string, b bulkFlags) string {
+	rerun := "keyturn token rotate " + name + " --all"
+	if b.kind != "" {
+		rerun += " --kind " + b.kind
+	}
+	if b.team != "" {
+		rerun += " --team " + b.team
+	}
+	return rerun
+}
+
+// codePerTokenFromStdin answers a server that asks a code for each token
+// with one line of stdin per token (--code -), each in a resumed run, and
+// returns the report of the whole: the tokens each run rotated are ok,
+// not "already done".
+func codePerTokenFromStdin(ctx context.Context, app *App, m *account.Manager, name string, opts account.BulkOptions, rep *account.BulkReport, err error) (*account.BulkReport, error) {
+	done := map[string]account.BulkItem{}
+	for err == nil && rep.CodePerToken {
+		ch, left := rep.NextCode()
+		for _, it := range rep.Items {
+			if it.Status == account.BulkOK {
+				done[it.Ref] = it
+			}
+		}
+		if ch == nil || left == 0 || ctx.Err() != nil {
+			break
+		}
+		fmt.Fprintf(app.io.Err, "keyturn: %d token(s) left; reading the next code from stdin (%s)\n", left, challengeText(app.accountLabel(ctx, name), ch))
+		line, _ := app.atPrompt("", func() (string, error) { return readLine(app.io.In) })
+		if line = strings.TrimSpace(line); line == "" {
+			break
+		}
+		opts.Resume, opts.Answer = true, &account.Answer{Method: ch.Method, Code: line}
+		var next *account.BulkReport
+		if next, err = m.RotateAll(ctx, name, opts); next == nil {
+			return nil, err
+		}
+		rep = next
+	}
+	for i, it := range rep.Items {
+		if d, ok := done[it.Ref]; ok && it.Status == account.BulkSkipped {
+			rep.Items[i] = d
+			rep.OK++
+			rep.Skipped--
+		}
+	}
+	return rep, err
 }

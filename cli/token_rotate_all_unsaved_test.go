@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"keyturn/config"
+	"keyturn/sandbox/mattermostsim"
 	"keyturn/sandbox/rocketchatsim"
 )
 
@@ -34,6 +35,8 @@ func TestTokenRotateAllResumeReportsUnsavedTokens(t *testing.T) {
 // old ref's secret, which holds the old token.
 func TestTokenRotateAllNamesTheNewSecretOfAnUnsavedUserToken(t *testing.T) {
 	w := newWorld(t)
+	// Before 11.10 a rotation makes a new token under a new name.
+	w.sb.Mattermost.Configure(func(s *mattermostsim.Settings) { s.OlderServer = true })
 	w.mattermostAdmin("mm")
 	w.want(w.run("", "token", "create", "mm", "ci"), ExitOK, "create a user token")
 	old := w.ledger("mattermost", "user-token")

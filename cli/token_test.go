@@ -97,13 +97,14 @@ func TestTokenMattermostCommandsWebhooksUserTokens(t *testing.T) {
 	oldRef := created["ref"].(string)
 	r = w.run("", "token", "rotate", "mm", oldRef)
 	w.want(r, 0, "rotate user token")
-	mustContain(t, "rotate user token", r.err, "revoked")
+	// 11.10 rotates in place: the same ref, its stored copy the new secret.
+	mustContain(t, "rotate user token", r.err, "rotated in place")
 	uts := w.tokens("mm", "--kind", "user-token")
-	if len(uts) != 1 || uts[0].RefString == oldRef || !uts[0].Stored {
+	if len(uts) != 1 || uts[0].RefString != oldRef || !uts[0].Stored {
 		t.Fatalf("user tokens after rotate: %+v", uts)
 	}
-	if _, ok := w.stored(created["name"].(string)); ok {
-		t.Fatal("the old user token's copy is still stored")
+	if v, ok := w.stored(created["name"].(string)); !ok || v != w.lastIssued("mattermost", "user-token") {
+		t.Fatal("the user token's stored copy is not its new secret")
 	}
 	newRef := uts[0].RefString
 	w.want(w.run("", "token", "revoke", "mm", newRef), 2, "revoke without --yes or terminal")
@@ -193,7 +194,7 @@ func TestTokenCapillarySessionAndExpiry(t *testing.T) {
 		t.Fatalf("expiry after the clock moved: %v", st.Expires)
 	}
 	r := w.run("", "token", "list", "cap")
-	mustContain(t, "list expired", r.out, "session", "expire")
+	mustContain(t, "list expired", r.out, "session", "EXPIRES", "STATUS")
 	r = w.run("", "token", "rotate", "cap", "session")
 	w.want(r, 0, "rotate expired session")
 	mustContain(t, "rotate session", r.out, "saved cap/session", "expires")
@@ -243,7 +244,9 @@ func TestTokenStoreFailsTokenOnStdout(t *testing.T) {
 	if got["stored"] != false || got["token"] != w.lastIssued("mattermost", "user-token") {
 		t.Fatalf("create JSON: stored %v, token matches %v", got["stored"], got["token"] == w.lastIssued("mattermost", "user-token"))
 	}
-	// A user-token rotation whose new token is not stored leaves the old one active.
+	// On a server without in-place rotation (before 11.10), a user-token
+	// rotation whose new token is not stored leaves the old one active.
+	w.sb.Mattermost.Configure(func(s *mattermostsim.Settings) { s.OlderServer = true })
 	w.store.Ops = []string{"none"}
 	r = w.run("", "token", "create", "mm", "ci-bot2", "--json")
 	w.want(r, 0, "create")

@@ -71,9 +71,38 @@ type Account struct {
 	IdentifierType string `json:"identifier_type,omitempty"`
 	Identifier     string `json:"identifier,omitempty"`
 	Region         string `json:"region,omitempty"`
+	// MFA says whether a Capillary sign-in runs the MFA step: "auto" (or
+	// "") when the first factor's role says MFA_PENDING, "on", "off".
+	MFA string `json:"mfa,omitempty"`
+	// Mobile and Email go with a Capillary USERNAME identifier.
+	Mobile string `json:"mobile,omitempty"`
+	Email  string `json:"email,omitempty"`
 
 	InsecureHTTP bool   `json:"insecure_http,omitempty"` // allow plain http to a non-loopback host
 	CAFile       string `json:"ca_file,omitempty"`
+
+	// MFAUnconfirmed is when the server replaced the account's active TOTP
+	// secret with one no code has confirmed yet (nil: none): the
+	// authenticator's old entry no longer signs in.
+	MFAUnconfirmed *time.Time `json:"mfa_unconfirmed,omitempty"`
+	// Server is what keyturn learned of the server's behaviour, kept so it
+	// is found out once; it is found out again when the version changes.
+	Server *ServerFacts `json:"server,omitempty"`
+}
+
+// ServerFacts are capabilities keyturn learned from a server's answers.
+type ServerFacts struct {
+	Version string `json:"version,omitempty"` // the version they were learned on
+	// UserTokenRotation is how Mattermost user tokens are rotated:
+	// "in-place" (POST /users/tokens/rotate) or "create-revoke".
+	UserTokenRotation string `json:"user_token_rotation,omitempty"`
+	// MaxTokenLifetimeDays is the server's maximum token lifetime (0: none
+	// known).
+	MaxTokenLifetimeDays int `json:"max_token_lifetime_days,omitempty"`
+	// ForgetsSecondFactor: the server asks for a second factor on every
+	// call (Rocket.Chat remembering none), so a bulk run needs a code per
+	// token.
+	ForgetsSecondFactor bool `json:"forgets_second_factor,omitempty"`
 }
 
 // SecretMeta is the index entry of one stored secret: everything about it but
@@ -87,6 +116,9 @@ type SecretMeta struct {
 	Rotated     *time.Time `json:"rotated,omitempty"`
 	Expires     *time.Time `json:"expires,omitempty"`
 	Fingerprint string     `json:"fingerprint"` // keystore.Fingerprint: at most 4 characters, none of a short value
+	// Label is the token's name on its server as last listed ("/deploy
+	// (Deploy)", "CI events"), so the vault can say what a row is.
+	Label string `json:"label,omitempty"`
 }
 
 // New returns an empty config of the current version.

@@ -126,6 +126,9 @@ func indexEntries(c *config.Config, metas []config.SecretMeta, now time.Time, on
 			if meta.Kind == "" {
 				meta.Kind = old.Kind
 			}
+			if meta.Label == "" {
+				meta.Label = old.Label
+			}
 			c.Secrets[i] = meta
 			continue
 		case meta.Created.IsZero():

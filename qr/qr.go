@@ -51,6 +51,13 @@ func Render(text string) (lines []string, err error) {
 	for _, l := range raw {
 		width = max(width, ansi.StringWidth(l))
 	}
+	// An odd number of module rows leaves the last line half code, half
+	// outside it, drawn dark: light it whole so the quiet zone ends clean
+	// on any background (one module more of margin).
+	last := len(raw) - 1
+	if strings.Trim(raw[last], qrterminal.WHITE_BLACK) == "" {
+		raw[last] = strings.Repeat(qrterminal.WHITE_WHITE, ansi.StringWidth(raw[last]))
+	}
 	// Pad short lines with light cells so the field is a clean rectangle.
 	for i, l := range raw {
 		if w := ansi.StringWidth(l); w < width {

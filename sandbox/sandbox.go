@@ -31,9 +31,38 @@ type Options struct {
 	// (names, descriptions, user names, error messages and ids) starts
 	// with simnet.HostileText, terminal escape sequences included.
 	Hostile bool
+	// Server behaviours, each as some real servers have it.
+	Behaviour Behaviour
 	// Aged makes some seeded tokens look old (mattermostsim.AgeSeeds), to
 	// try status, check and policies.
 	Aged bool
+}
+
+// Behaviour switches the simulated servers between behaviours real
+// servers show. The zero value is current servers' defaults.
+type Behaviour struct {
+	// MattermostOlder answers as Mattermost 11.2: no token expiry, no
+	// in-place rotation (the route answers 404).
+	MattermostOlder bool
+	// MattermostMaxTokenDays is MaximumPersonalAccessTokenLifetimeDays.
+	MattermostMaxTokenDays int
+	// RocketChatOlderLogout answers logout as before 7.4, with a JSON body.
+	RocketChatOlderLogout bool
+	// RocketChatForgets2FA remembers no passed second factor.
+	RocketChatForgets2FA bool
+	// CapillaryRoleUnmarked: first-factor tokens say USER even for people
+	// enrolled in MFA.
+	CapillaryRoleUnmarked bool
+}
+
+// apply sets the behaviour on the servers.
+func (s *Sandbox) apply(b Behaviour) {
+	s.Mattermost.Configure(func(st *mattermostsim.Settings) {
+		st.OlderServer, st.MaximumPersonalAccessTokenLifetimeDays = b.MattermostOlder, b.MattermostMaxTokenDays
+	})
+	s.RocketChat.SetOlderLogout(b.RocketChatOlderLogout)
+	s.RocketChat.SetForgetsSecondFactor(b.RocketChatForgets2FA)
+	s.Capillary.SetMFARoleMarked(!b.CapillaryRoleUnmarked)
 }
 
 // Sandbox is the three servers, running.
@@ -57,6 +86,7 @@ func Start(opts Options) (*Sandbox, error) {
 	env.Faults.SetLatency(opts.Latency)
 	env.Hostile = opts.Hostile
 	s := &Sandbox{Env: env, Mattermost: mattermostsim.New(env), RocketChat: rocketchatsim.New(env), Capillary: capillarysim.New(env)}
+	s.apply(opts.Behaviour)
 	if opts.Aged {
 		s.Mattermost.AgeSeeds()
 	}

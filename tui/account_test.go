@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"keyturn/sandbox/mattermostsim"
 	"strings"
 	"testing"
 	"time"
@@ -17,6 +18,9 @@ import (
 func (h *harness) cursorTo(s string) {
 	h.t.Helper()
 	for i := 0; i < 40; i++ {
+		if i == 1 {
+			h.press("g") // not on the row already: search from the top
+		}
 		for _, l := range strings.Split(h.screen(), "\n") {
 			if strings.HasPrefix(strings.TrimSpace(l), "›") && strings.Contains(l, s) {
 				return
@@ -33,22 +37,22 @@ func TestRotateSlashCommandShowsWhereSaved(t *testing.T) {
 	h.cursorTo("/deploy")
 	h.contains("not held by keyturn")
 	h.press("r")
-	h.says("Regenerate slash-command token?",
-		"Mattermost replaces the token of the slash command /deploy (Deploy) (team ops) at once.",
+	h.says("Rotate slash-command token?",
+		"Mattermost replaces the token of the slash command /deploy (Deploy) in team ops at once.",
 		"The integration that checks this slash command's token must get the new one",
-		"y Regenerate", "n Cancel")
+		"y Rotate", "n Cancel")
 	h.press("y")
-	h.says("New slash-command token", "slash command /deploy (Deploy) (team ops)", "Token: ••••", "✓ Saved to the memory store")
+	h.says("New slash-command token", "slash command /deploy (Deploy) in team ops", "Token: ••••", "✓ Saved to the memory store")
 	iss := h.m.topDialog().(*resultDialog).iss
 	h.says("as " + iss.Name)
 	if !strings.HasPrefix(iss.Name, "mm/command/") {
 		t.Fatalf("saved as %s", iss.Name)
 	}
-	// Masked until r.
+	// Masked until space.
 	h.lacks(iss.Value)
-	h.press("r")
+	h.press("space")
 	h.contains(iss.Value)
-	h.press("r")
+	h.press("space")
 	h.lacks(iss.Value)
 	// c copies through OSC 52.
 	h.press("c")
@@ -71,9 +75,9 @@ func TestRotateCancelledAtTheConfirm(t *testing.T) {
 	h.signInMattermost()
 	h.cursorTo("CI events")
 	h.press("r")
-	h.says("Regenerate outgoing-webhook token?", "The service receiving this webhook must check the new token")
+	h.says("Rotate outgoing-webhook token?", "The service receiving this webhook must check the new token")
 	h.press("esc")
-	h.lacks("Regenerate outgoing-webhook token?")
+	h.lacks("Rotate outgoing-webhook token?")
 	for _, e := range h.ledgerOf("webhook") {
 		_ = e
 	}
@@ -108,7 +112,7 @@ func TestRotateNotSavedAsksBeforeLeavingAndQuitting(t *testing.T) {
 	if !ok {
 		t.Fatalf("no result dialog:\n%s", h.dump())
 	}
-	h.says("Regenerated, but NOT saved", "✗ NOT saved", "failing on purpose",
+	h.says("Rotated, but NOT saved", "✗ NOT saved", "failing on purpose",
 		"This window holds the only copy. Copy it (c), or fix the store and save it again (s).")
 	// The token is masked even now, until asked.
 	h.lacks(d.iss.Value)
@@ -186,11 +190,13 @@ func TestSignInNotStoredShowsTheCredential(t *testing.T) {
 
 func TestUserTokenCreateRotateRevoke(t *testing.T) {
 	h := newHarness(t, harnessOpts{})
+	// A server without in-place rotation (before 11.10): create, revoke.
+	h.sb.Mattermost.Configure(func(s *mattermostsim.Settings) { s.OlderServer = true })
 	h.signInMattermost()
 	h.press("n")
 	h.says("A new Mattermost user access token for admin", "Description:")
 	h.press("enter")
-	h.says("✗ A token needs a label.")
+	h.says("✗ Type a description first.")
 	h.typeText("CI deploys")
 	h.press("enter")
 	h.says("New user access token", `user access token "CI deploys"`, "✓ Saved to the memory store")
@@ -199,7 +205,8 @@ func TestUserTokenCreateRotateRevoke(t *testing.T) {
 	h.cursorTo("CI deploys")
 	h.contains("✓ saved …" + first.Fingerprint)
 	h.press("r")
-	h.says("keyturn creates a new user access token \"CI deploys\", saves it, checks that it works, then revokes the old one.")
+	// Not yet known how this server rotates: the dialog says both ways.
+	h.says("otherwise keyturn creates a new token, saves it, checks that it works, then revokes the old one.")
 	h.press("y")
 	second := h.m.topDialog().(*resultDialog).iss
 	if second.Name == first.Name {
@@ -239,7 +246,7 @@ func TestRocketChatPATThroughTwoFactor(t *testing.T) {
 	h.says("New token · rc", "Rocket.Chat asks for a code from the authenticator app.", "Method:", "authenticator app", "email code")
 	h.typeText("000000")
 	h.press("enter")
-	h.says("✗ Not accepted:")
+	h.says("✗ The server did not accept that")
 	// Switch to an email code.
 	h.press("tab")
 	h.says("Rocket.Chat asks for the code sent by email.", "A code was sent", "Switched to email code.")
@@ -271,11 +278,11 @@ func TestCapillaryRegenerateAndAutoRegenerate(t *testing.T) {
 	clock := time.Now()
 	h := newHarness(t, harnessOpts{now: func() time.Time { return clock }})
 	h.signInCapillary()
-	h.says("Session", "expires in", "auto-regenerate on", "r regenerates now")
+	h.says("Session", "expires in", "auto-rotate on", "r rotates now")
 	before := *h.m.acct.st.Expires
-	// Regenerate now: no confirm (the old token lives until it expires).
+	// Rotate now: confirmed like every rotation.
 	h.cursorTo("expires in")
-	h.press("r")
+	h.press("r", "y")
 	h.says("New session token", "the Capillary session", "✓ Saved to the memory store (gone when keyturn exits) as cap/session")
 	h.press("enter")
 	// A minute before expiry, the open screen renews the session by itself.
@@ -308,7 +315,7 @@ func TestCapillaryRegenerateAndAutoRegenerate(t *testing.T) {
 	h.sb.Env.Clock.Advance(renewed.Sub(h.sb.Env.Clock.Now()) - 20*time.Second)
 	clock = renewed.Add(-20 * time.Second)
 	h.send(tickMsg{})
-	h.says("✗ Automatic regeneration of cap's session failed", "auto-regenerate stopped after a failure (t restarts)")
+	h.says("✗ Automatic rotation of cap's session failed", "auto-rotate stopped after a failure (t restarts)")
 	attempts := len(h.ledgerOf("capillary-token"))
 	for range 3 {
 		clock = clock.Add(time.Second)
@@ -320,13 +327,13 @@ func TestCapillaryRegenerateAndAutoRegenerate(t *testing.T) {
 	// t restarts it, on purpose.
 	h.sb.Env.Faults.Clear()
 	h.press("esc", "t")
-	h.says("Auto-regeneration on", "renewed automatically")
+	h.says("Auto-rotation on", "renewed automatically")
 	if got := len(h.ledgerOf("capillary-token")); got != attempts+1 {
 		t.Fatalf("restarting ran %d regenerations, want 1", got-attempts)
 	}
 	// Off with t.
 	h.press("t")
-	h.says("Auto-regeneration off", "auto-regenerate off (t)")
+	h.says("Auto-rotation off", "auto-rotate off (t)")
 	clock = h.m.acct.st.Expires.Add(-10 * time.Second)
 	h.send(tickMsg{})
 	if got := len(h.ledgerOf("capillary-token")); got != attempts+1 {
@@ -341,19 +348,19 @@ func TestUnknownOutcomeIsReportedAndNotRetried(t *testing.T) {
 	h.sb.Env.Faults.Add(simnet.Rule{Path: "regen_token", Fault: simnet.DropAfterApply, Times: 1})
 	before := len(h.ledgerOf("command"))
 	h.press("r", "y")
-	h.says("✗ Could not regenerate slash command /deploy", "no answer came back", "the server may have rotated",
+	h.says("✗ Could not rotate slash command /deploy", "no answer came back", "the server may have rotated",
 		"What to do: Do not retry blindly", "f fetch the token the server holds now")
 	if got := len(h.ledgerOf("command")); got != before+1 {
 		t.Fatalf("the server issued %d tokens; want exactly 1 (no retry)", got-before)
 	}
 	h.press("esc")
-	h.lacks("Could not regenerate")
+	h.lacks("Could not rotate")
 
 	// f stores the token the lost answer held, and rotates nothing.
 	h.cursorTo("/deploy")
 	h.says("f fetch")
 	h.press("f")
-	h.says("Current slash-command token", "slash command /deploy (Deploy) (team ops)", "✓ Saved to the memory store")
+	h.says("Current slash-command token", "slash command /deploy (Deploy) in team ops", "✓ Saved to the memory store")
 	iss := h.m.topDialog().(*resultDialog).iss
 	ledger := h.ledgerOf("command")
 	if len(ledger) != before+1 || iss.Value != ledger[len(ledger)-1].Token {
@@ -384,7 +391,7 @@ func TestMattermostCannotRevokeACommandToken(t *testing.T) {
 	h.signInMattermost()
 	h.cursorTo("/deploy")
 	h.press("x")
-	h.says("Mattermost cannot revoke a slash-command token, only regenerate it (r)")
+	h.says("Mattermost cannot revoke a slash-command token, only rotate it (r)")
 	if _, ok := h.m.topDialog().(*confirmDialog); ok {
 		t.Fatal("a confirm opened for an impossible revoke")
 	}
@@ -408,7 +415,9 @@ func TestResultDialogRevealIsOnDemand(t *testing.T) {
 	h.m.apply(h.m.showIssued("New session token", "", iss, nil))
 	h.says("New session token", "••••wxyz", "expires")
 	h.lacks("payload")
-	h.press("r")
+	h.press("r") // r rotates; it reveals nothing
+	h.lacks("payload")
+	h.press("space")
 	h.contains("eyJhbGciOiJIUzI1NiJ9.payload.sigwxyz")
 }
 
@@ -429,7 +438,7 @@ func TestHangingStoreEscStillShowsTheToken(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("the store was never called")
 	}
-	h.says("Regenerating slash-command token…", "esc cancels")
+	h.says("Rotating slash-command token…", "esc cancels")
 	_, cmd = h.m.Update(keyMsg("esc"))
 	h.run(cmd)
 	h.settle()
@@ -450,10 +459,10 @@ func TestRotateEscAfterTheServerIssuedSaysWhereItWent(t *testing.T) {
 	before := len(h.ledgerOf("webhook"))
 	h.sb.Env.Faults.Add(simnet.Rule{Path: "/regen_token", Fault: simnet.Slow, Delay: time.Second})
 	h.press("r")
-	h.says("Regenerate outgoing-webhook token?")
+	h.says("Rotate outgoing-webhook token?")
 	_, cmd := h.m.Update(keyMsg("y"))
 	h.run(cmd)
-	h.contains("Regenerating", "esc cancels")
+	h.contains("Rotating", "esc cancels")
 	for deadline := time.Now().Add(10 * time.Second); len(h.ledgerOf("webhook")) == before; time.Sleep(2 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatal("the regeneration never reached the server")

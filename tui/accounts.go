@@ -30,7 +30,7 @@ func newAccountsScreen() accountsScreen {
 	f.Prompt = "/ "
 	f.Placeholder = "filter by name, service, server or user"
 	f.SetWidth(40)
-	return accountsScreen{filter: f, rows: newList(accountHay)}
+	return accountsScreen{filter: f, rows: newList(accountHay).identified(func(a account.Status) string { return a.Name })}
 }
 
 // accountHay is what the filter searches: name, service, server and user.
@@ -108,6 +108,10 @@ func (s *accountsScreen) update(m *Model, msg tea.KeyPressMsg) []action {
 		return acts(runCmd(m.openOverview()))
 	case key.Matches(msg, k.Add):
 		return acts(openDlg(newAddAccountDialog(m)))
+	case key.Matches(msg, k.Edit):
+		if a, ok := s.selected(); ok {
+			return acts(openDlg(newEditAccountDialog(m, a)))
+		}
 	case key.Matches(msg, k.Open):
 		a, ok := s.selected()
 		if !ok {
@@ -143,7 +147,7 @@ func (m *Model) removeAccount(name string) []action {
 		if err != nil {
 			return acts(errorBanner("Could not remove "+name, err), runCmd(m.loadAccounts()))
 		}
-		return acts(status("Removed "+name), runCmd(m.loadAccounts()))
+		return acts(succeeded(name, "Removed "+name), runCmd(m.loadAccounts()))
 	}, nil)
 	return m.runAction("Remove "+name, f)
 }
@@ -222,7 +226,7 @@ func (s *accountsScreen) view(m *Model, w, h int) string {
 	case len(vis) == 0:
 		lines = append(lines, "  "+m.st.Subtle.Render("No account matches the filter (esc clears it)."))
 	}
-	lines = append(lines, s.rows.render(h-len(lines)-2, nil, func(a account.Status, sel bool) []string {
+	lines = append(lines, s.rows.renderMarked(h-len(lines)-2, nil, func(a account.Status, sel bool) []string {
 		mark := "  "
 		if sel {
 			mark = m.st.Cursor.Render("› ")
@@ -233,7 +237,7 @@ func (s *accountsScreen) view(m *Model, w, h int) string {
 			rest = m.st.Selected.Render(pad(ansi.Strip(rest), w-2-colBadge-col.gap))
 		}
 		return []string{mark + m.st.badge(a.Service) + gap + rest}
-	})...)
+	}, m.st.Faint.Render)...)
 	if len(vis) > 0 {
 		signedIn := 0
 		for _, a := range all {
@@ -252,6 +256,9 @@ func stateCell(m *Model, a account.Status, now time.Time) string {
 	switch {
 	case a.Problem != "":
 		return m.st.Error.Render("! " + truncate(a.Problem, colState-2))
+	case a.MFAUnconfirmed != nil:
+		// The next sign-in needs a secret no code has confirmed.
+		return m.st.Warn.Render("! MFA not confirmed")
 	case a.Pending != "" && !a.SignedIn:
 		return m.st.Warn.Render("◐ waiting for a code")
 	case !a.SignedIn:
@@ -280,12 +287,35 @@ func (s *accountsScreen) short(k keyMap) []key.Binding {
 	if s.filtering {
 		return []key.Binding{k.Submit, k.Clear}
 	}
+	var bs []key.Binding
+	if _, ok := s.selected(); ok {
+		bs = append(bs, k.Open)
+	}
+	bs = append(bs, k.Add)
+	if _, ok := s.selected(); ok {
+		bs = append(bs, k.SignIn, k.Remove)
+	}
+	if len(s.rows.all()) > 0 {
+		bs = append(bs, k.Filter)
+	}
+	if s.filter.Value() != "" {
+		bs = append(bs, k.Clear)
+	}
 	// i (every token) is in the help and the list's last line: the
 	// footer has no room left at 80 columns.
-	return []key.Binding{k.Open, k.Add, k.SignIn, k.Remove, k.Filter, k.Vault}
+	return append(bs, k.Vault)
 }
 
 func (s *accountsScreen) full(m *Model) []key.Binding {
-	k := m.keys
-	return []key.Binding{k.Open, k.Add, k.SignIn, k.Remove, k.Filter, k.Vault, k.Overview, k.Top, k.Bottom}
+	if s.filtering {
+		return s.short(m.keys)
+	}
+	bs := append(s.short(m.keys), m.keys.Overview, m.keys.Refresh)
+	if _, ok := s.selected(); ok {
+		bs = append(bs, m.keys.Edit)
+	}
+	if s.rows.len() > 1 {
+		bs = append(bs, m.keys.Top, m.keys.Bottom)
+	}
+	return bs
 }

@@ -115,8 +115,8 @@ func TestAddAccountValidatesAsYouType(t *testing.T) {
 func TestAddAccountCapillaryPresets(t *testing.T) {
 	h := newHarness(t, harnessOpts{})
 	h.press("a", "right", "right")
-	h.contains("Capillary", "Region", "apac", "eu", "other URL", "Brand", "MOBILE", "Device ID")
-	h.lacks("Server URL")
+	h.contains("Capillary", "Region", "apac", "eu", "other URL", "Brand", "MOBILE", "USERNAME", "Device ID")
+	h.lacks("Server URL", "EXTERNALID", "Mobile ")
 	h.press("tab")
 	h.typeText("prod-cap")
 	h.press("tab", "right", "right") // region eu
@@ -137,7 +137,8 @@ func TestAddAccountCapillaryPresets(t *testing.T) {
 	h.contains("Server URL")
 	h.press("left")
 	h.lacks("Server URL")
-	h.press("tab", "tab", "tab", "tab", "tab", "enter")
+	h.contains("MFA step", "auto", "on", "off")
+	h.press("tab", "tab", "tab", "tab", "tab", "tab", "enter")
 	h.contains("Added prod-cap")
 	st, err := h.mgr.Show(h.m.ctx, "prod-cap")
 	if err != nil {
@@ -218,5 +219,35 @@ func TestAccountsFilterKeepsTheSelectedAccount(t *testing.T) {
 	h.press("esc")
 	if a, _ := h.m.accounts.selected(); a.Name != rcAcct {
 		t.Fatalf("clearing the filter moved the cursor to %q, want %q:\n%s", a.Name, rcAcct, h.dump())
+	}
+}
+
+// A USERNAME identifier asks for the user's mobile or email too; the MFA
+// step's mode is kept with the account.
+func TestAddAccountCapillaryUsername(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	h.press("a", "right", "right", "tab")
+	h.typeText("dave")
+	h.press("tab", "right", "right") // region eu
+	h.press("tab")
+	h.typeText("DemoBrand")
+	h.press("tab", "right", "right") // USERNAME
+	h.contains("Mobile", "Email")
+	h.press("tab")
+	h.typeText("dave")
+	h.press("tab", "tab", "tab", "tab", "right") // mobile, email, device left empty-ish; MFA on
+	h.press("tab", "enter")
+	h.says("mobile number or email address")
+	h.press("shift+tab", "shift+tab", "shift+tab", "shift+tab")
+	h.typeText("919999000004")
+	h.press("tab", "tab", "tab", "tab", "enter")
+	h.says("Added dave")
+	c, err := h.cf.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, ok := c.Account("dave")
+	if !ok || a.IdentifierType != "USERNAME" || a.Mobile != "919999000004" || a.MFA != "on" {
+		t.Fatalf("added %+v", a)
 	}
 }

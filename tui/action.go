@@ -18,20 +18,24 @@ type (
 		title string
 		err   error
 	}
-	statusAction struct{ text string }
-	reloadAction struct{}
-	quitAction   struct{}
-	cmdAction    struct{ cmd tea.Cmd }
+	statusAction   struct{ text string }
+	successAction  struct{ acct, text string }
+	resolvedAction struct{ acct string }
+	reloadAction   struct{}
+	quitAction     struct{}
+	cmdAction      struct{ cmd tea.Cmd }
 )
 
-func (closeAction) isAction()   {}
-func (replaceAction) isAction() {}
-func (openAction) isAction()    {}
-func (errorAction) isAction()   {}
-func (statusAction) isAction()  {}
-func (reloadAction) isAction()  {}
-func (quitAction) isAction()    {}
-func (cmdAction) isAction()     {}
+func (closeAction) isAction()    {}
+func (replaceAction) isAction()  {}
+func (openAction) isAction()     {}
+func (errorAction) isAction()    {}
+func (statusAction) isAction()   {}
+func (successAction) isAction()  {}
+func (resolvedAction) isAction() {}
+func (reloadAction) isAction()   {}
+func (quitAction) isAction()     {}
+func (cmdAction) isAction()      {}
 
 // closeDlg closes d wherever it is in the stack.
 func closeDlg(d dialog) action { return closeAction{d} }
@@ -44,6 +48,15 @@ func openDlg(d dialog) action { return openAction{d} }
 
 // errorBanner puts err in the banner under title (nothing when err is nil).
 func errorBanner(title string, err error) action { return errorAction{title, err} }
+
+// succeeded says text in the status line for an action on acct that
+// worked, and drops the banner's failure about acct (or about no account):
+// it no longer stands.
+func succeeded(acct, text string) action { return successAction{acct, text} }
+
+// resolved drops the banner's failure about acct (or about no account):
+// an action on acct just worked.
+func resolved(acct string) action { return resolvedAction{acct} }
 
 // status says text in the status line.
 func status(text string) action { return statusAction{text} }
@@ -76,6 +89,10 @@ func (m *Model) apply(as []action) tea.Cmd {
 			m.showError(a.title, a.err)
 		case statusAction:
 			m.setStatus(a.text)
+		case successAction:
+			m.succeeded(a.acct, a.text)
+		case resolvedAction:
+			m.clearBannerFor(a.acct)
 		case reloadAction:
 			cmds = append(cmds, m.reload())
 		case quitAction:

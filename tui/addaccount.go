@@ -24,6 +24,9 @@ const (
 	fIDType     = "idtype"
 	fIdentifier = "identifier"
 	fDevice     = "device"
+	fMobile     = "mobile"
+	fEmail      = "email"
+	fMFA        = "mfa"
 	fInsecure   = "insecure"
 	fSubmit     = "submit"
 )
@@ -31,7 +34,7 @@ const (
 // regionOther is the region choice that takes a URL instead.
 const regionOther = "other URL"
 
-var identifierTypes = []string{"MOBILE", "EMAIL", "USERNAME", "EXTERNALID"}
+var identifierTypes = account.CapillaryIdentifierTypes
 
 type formField struct {
 	label   string
@@ -52,6 +55,51 @@ type addAccountDialog struct {
 	err    string
 	// regionURL is each Capillary region preset's base URL.
 	regionURL map[string]string
+	// editing is the account being edited, if any: its name and service
+	// are fixed, the rest is filled in from it.
+	editing string
+}
+
+// newEditAccountDialog is the add-account form over an account's settings,
+// to change them in place.
+func newEditAccountDialog(m *Model, st account.Status) *addAccountDialog {
+	d := newAddAccountDialog(m)
+	d.editing = st.Name
+	for i, s := range d.fields[fService].choices {
+		if s == st.Service {
+			d.fields[fService].choice = i
+		}
+	}
+	set := func(f, v string) {
+		d.fields[f].input.SetValue(v)
+		d.fields[f].touched = v != ""
+	}
+	set(fName, st.Name)
+	set(fURL, st.URL)
+	set(fUser, st.User)
+	set(fBrand, st.Extra.Brand)
+	set(fIdentifier, st.Extra.Identifier)
+	set(fDevice, st.Extra.DeviceID)
+	d.fields[fInsecure].on = st.Insecure
+	f := d.fields[fRegion]
+	f.choice = len(f.choices) - 1 // other URL
+	for i, r := range f.choices {
+		if r == st.Extra.Region {
+			f.choice = i
+		}
+	}
+	for i, t := range d.fields[fIDType].choices {
+		if t == st.Extra.IdentifierType {
+			d.fields[fIDType].choice = i
+		}
+	}
+	d.retarget()
+	d.fields[fSubmit].label = "Save changes"
+	d.focus = d.order()[0]
+	if d.isText(d.focus) {
+		d.fields[d.focus].input.Focus()
+	}
+	return d
 }
 
 func newAddAccountDialog(m *Model) *addAccountDialog {
@@ -81,6 +129,9 @@ func newAddAccountDialog(m *Model) *addAccountDialog {
 	d.fields[fIdentifier] = text("Value", "with country code: 919999000001", 256)
 	d.fields[fDevice] = text("Device ID", "any stable id for this device", 128)
 	d.fields[fDevice].input.SetValue("keyturn")
+	d.fields[fMobile] = text("Mobile", "the user's mobile, with country code", 32)
+	d.fields[fEmail] = text("Email", "or the user's email address", 256)
+	d.fields[fMFA] = &formField{label: "MFA step", choices: account.MFAModes}
 	d.fields[fInsecure] = &formField{label: "allow plain http to a host that is not this machine"}
 	d.fields[fSubmit] = &formField{label: "Add account"}
 	d.focus = fService
@@ -103,15 +154,35 @@ func (d *addAccountDialog) region() string {
 	return f.choices[f.choice]
 }
 
-// order is the fields the chosen service needs, top to bottom.
+// order is the fields the chosen service needs, top to bottom; an edit
+// leaves out the name and service, which stay.
 func (d *addAccountDialog) order() []string {
+	if d.editing == "" {
+		return d.fieldOrder()
+	}
+	// The name and service stay; Capillary's MFA step and contact fields
+	// are not in what the account screen knows, so an edit keeps them.
+	var out []string
+	for _, n := range d.fieldOrder()[2:] {
+		if n != fMFA && n != fMobile && n != fEmail {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+func (d *addAccountDialog) fieldOrder() []string {
 	switch {
 	case account.Info(d.service()).SignIn.Identity:
 		out := []string{fService, fName, fRegion}
 		if d.region() == regionOther {
 			out = append(out, fURL, fInsecure)
 		}
-		return append(out, fBrand, fIDType, fIdentifier, fDevice, fSubmit)
+		out = append(out, fBrand, fIDType, fIdentifier)
+		if d.fields[fIDType].choices[d.fields[fIDType].choice] == account.IdentifierUsername {
+			out = append(out, fMobile, fEmail) // token/generate needs one with a user name
+		}
+		return append(out, fDevice, fMFA, fSubmit)
 	}
 	return []string{fService, fName, fURL, fUser, fInsecure, fSubmit}
 }
@@ -227,6 +298,10 @@ func (d *addAccountDialog) candidate() config.Account {
 		a.IdentifierType = d.fields[fIDType].choices[d.fields[fIDType].choice]
 		a.Identifier = v(fIdentifier)
 		a.DeviceID = v(fDevice)
+		a.MFA = d.fields[fMFA].choices[d.fields[fMFA].choice]
+		if a.IdentifierType == account.IdentifierUsername {
+			a.Mobile, a.Email = v(fMobile), v(fEmail)
+		}
 	default:
 		a.URL = v(fURL)
 		a.User = v(fUser)
@@ -240,7 +315,7 @@ func (d *addAccountDialog) fieldError(name string) string {
 	c := d.candidate()
 	good := config.Account{Name: "x", Service: c.Service, URL: "https://example.com", User: "x"}
 	if account.Info(c.Service).SignIn.Identity {
-		good = config.Account{Name: "x", Service: c.Service, URL: "https://example.com", Brand: "b", DeviceID: "d", IdentifierType: c.IdentifierType, Identifier: "1"}
+		good = config.Account{Name: "x", Service: c.Service, URL: "https://example.com", Brand: "b", DeviceID: "d", IdentifierType: c.IdentifierType, Identifier: "1", Mobile: "1"}
 	}
 	switch name {
 	case fName:
@@ -258,6 +333,16 @@ func (d *addAccountDialog) fieldError(name string) string {
 		}
 	case fDevice:
 		good.DeviceID = c.DeviceID
+	case fMobile:
+		good.Mobile, good.Email = c.Mobile, c.Email
+		if msg := identifierProblem("MOBILE", c.Mobile); msg != "" {
+			return msg
+		}
+	case fEmail:
+		if msg := identifierProblem("EMAIL", c.Email); msg != "" {
+			return msg
+		}
+		return ""
 	default:
 		return ""
 	}
@@ -308,6 +393,9 @@ func (d *addAccountDialog) submit(m *Model) tea.Cmd {
 	}
 	a := d.candidate()
 	d.err = ""
+	if d.editing != "" {
+		return d.save(m, a)
+	}
 	var cmd tea.Cmd
 	d.op, cmd = startOp(m, "Adding "+a.Name+"…", func(ctx context.Context) (config.Account, error) {
 		return m.mgr.Add(ctx, a)
@@ -318,6 +406,25 @@ func (d *addAccountDialog) submit(m *Model) tea.Cmd {
 		}
 		m.accounts.want = a.Name
 		return acts(closeDlg(d), status("Added "+a.Name+". Press enter to sign in."), runCmd(m.loadAccounts()))
+	})
+	return cmd
+}
+
+// save changes the edited account to a, but its name and service.
+func (d *addAccountDialog) save(m *Model, a config.Account) tea.Cmd {
+	name := d.editing
+	var cmd tea.Cmd
+	d.op, cmd = startOp(m, "Saving "+name+"…", func(ctx context.Context) (config.Account, error) {
+		return m.mgr.Edit(ctx, name, func(old *config.Account) {
+			old.URL, old.User, old.Region, old.InsecureHTTP = a.URL, a.User, a.Region, a.InsecureHTTP
+			old.Brand, old.IdentifierType, old.Identifier, old.DeviceID = a.Brand, a.IdentifierType, a.Identifier, a.DeviceID
+		})
+	}, func(_ config.Account, err error) []action {
+		if err != nil {
+			d.err = m.errText(err)
+			return nil
+		}
+		return acts(closeDlg(d), status("Saved "+name), reloadScreen())
 	})
 	return cmd
 }
@@ -380,10 +487,15 @@ func (d *addAccountDialog) view(m *Model, w, h int) string {
 	if d.err != "" {
 		b = append(b, m.st.Error.Render(wrap("✗ "+d.err, inner)))
 	}
-	if m.running(d.op) {
-		b = append(b, spinnerLine(m, "Adding…"))
+	title, doing := "Add account", "Adding…"
+	if d.editing != "" {
+		title, doing = "Edit account · "+d.editing, "Saving…"
+		b = append([]string{m.st.badge(d.service()) + " " + m.st.Bold.Render(d.editing) + m.st.Faint.Render("  name and service stay"), ""}, b...)
 	}
-	return frame(m, "Add account", strings.Join(b, "\n"), dw, false)
+	if m.running(d.op) {
+		b = append(b, spinnerLine(m, doing))
+	}
+	return frame(m, title, strings.Join(b, "\n"), dw, false)
 }
 
 func (d *addAccountDialog) short(k keyMap) []key.Binding {

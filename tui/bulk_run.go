@@ -105,9 +105,17 @@ func rotateAllConsequence(st account.Status, sec section, n int) []string {
 			"Every service receiving these " + plural(n, "outgoing webhook", "outgoing webhooks") + " must check its new token, or it will reject Mattermost's posts.",
 		}
 	case account.KindUserToken:
-		lines = []string{
-			"For each of these " + tokens + ", keyturn creates a new one, saves it, checks that it works, then revokes the old one, " + at + ".",
-			"Whatever uses the old tokens stops working as they are revoked: every integration using these " + tokens + " must get its new token.",
+		switch st.UserTokenRotation {
+		case account.RotatesInPlace:
+			lines = []string{
+				"Mattermost gives each of these " + tokens + " a new secret in place, " + at + "; each keeps its id and lifetime, and its old secret stops working at once.",
+				"Every integration using these " + tokens + " must get its new one.",
+			}
+		default:
+			lines = []string{
+				"For each of these " + tokens + ", keyturn creates a new one, saves it, checks that it works, then revokes the old one, " + at + " (in place instead, where the server can: Mattermost 11.10 and later).",
+				"Whatever uses the old tokens stops working as they are revoked: every integration using these " + tokens + " must get its new token.",
+			}
 		}
 	case account.KindPAT:
 		lines = []string{
@@ -191,7 +199,7 @@ func (r *bulkRun) finished(m *Model, rep *account.BulkReport, err error) []actio
 	r.runErr = err
 	r.stopped = r.stopping
 	if ch := bulkChallenge(r.service, rep); ch != nil && !r.stopped && err == nil {
-		return append(r.askSecondFactor(m, ch), reloadScreen())
+		return append(r.askSecondFactor(m, ch, rep), reloadScreen())
 	}
 	r.dlg.toReport()
 	switch n := len(r.unsaved); {
@@ -314,7 +322,16 @@ func (r *bulkRun) discard(m *Model) int {
 
 // askSecondFactor asks once for the batch, then runs it again with the
 // answer; the journal skips the tokens already done.
-func (r *bulkRun) askSecondFactor(m *Model, ch *account.Challenge) []action {
+// A server that remembers no passed factor is asked a code for each token
+// in turn, the prompt counting those left.
+func (r *bulkRun) askSecondFactor(m *Model, ch *account.Challenge, rep *account.BulkReport) []action {
+	defer func() {
+		if rep.CodePerToken {
+			_, left := rep.NextCode()
+			r.f.intro = "This server does not remember a passed second factor, so each token needs its own code: " +
+				plural(left, kindName(r.kind)+" is", kindName(r.kind)+"s are") + " left. keyturn rotates the next one with your answer."
+		}
+	}()
 	if r.f == nil {
 		f := &flow{title: "Rotate all · " + r.acct, label: "Rotating…", acct: r.acct}
 		f.intro = "One answer covers the whole batch of " + r.what(r.listed) + ": keyturn runs it again with your answer, skipping the tokens already done."

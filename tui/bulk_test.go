@@ -346,7 +346,7 @@ func TestRotateAllNotSavedAsksBeforeLeavingAndQuitting(t *testing.T) {
 	h.press("y")
 	d := h.bulkDialog()
 	h.dialogSays("Rotated · Outgoing webhooks · team ops", "✗ 2 NOT saved", "✗ 2 tokens NOT saved",
-		"only in this window: s saves it again, c copies it", "The only copy: c copies it, r reveals it. Fix the store and save it again (s).",
+		"only in this window: s saves it again, c copies it", "The only copy: c copies it, space reveals it. Fix the store and save it again (s).",
 		"was issued but NOT saved", "failing on purpose")
 	if len(h.m.unsaved) != 2 {
 		t.Fatalf("unsaved: %d", len(h.m.unsaved))
@@ -360,11 +360,11 @@ func TestRotateAllNotSavedAsksBeforeLeavingAndQuitting(t *testing.T) {
 		// Masked until asked.
 		h.lacks(it.Value)
 	}
-	// r reveals the selected one, c copies it.
+	// space reveals the selected one, c copies it.
 	sel, _ := d.selected()
-	h.press("r")
+	h.press("space")
 	h.contains(sel.Value)
-	h.press("r")
+	h.press("space")
 	h.lacks(sel.Value)
 	h.press("c")
 	if len(h.clip) != 1 || h.clip[0] != sel.Value {
@@ -512,7 +512,7 @@ func TestRotateAllInterruptedRunOffersResume(t *testing.T) {
 			}
 		}
 	}
-	h.dialogSays("keyturn does not send it again: check the integration, or regenerate this token on its own", "no answer came back", "the server may have rotated the token")
+	h.dialogSays("keyturn does not send it again: check the integration, or rotate this token on its own", "no answer came back", "the server may have rotated the token")
 	h.press("enter")
 	h.lacks("Rotated ·")
 
@@ -699,4 +699,37 @@ func TestRotateAllRocketChatRetryFailingKeepsTheReport(t *testing.T) {
 	if h.m.bulk != nil {
 		t.Fatal("the run is still held after its report closed")
 	}
+}
+
+// A server that remembers no passed second factor: after the first token
+// the run asks a code for each token in turn, counting those left, and
+// ends with all rotated.
+func TestRotateAllRocketChatCodePerToken(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	h.signInRocketChat()
+	ctx := context.Background()
+	for _, name := range []string{"bulk-a", "bulk-b"} {
+		ans := &account.Answer{Method: methodTOTP, Code: h.code("rocketchat alice TOTP")}
+		if _, err := h.mgr.Create(ctx, rcAcct, name, false, ans); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h.sb.RocketChat.SetForgetsSecondFactor(true)
+	h.sb.Env.Clock.Advance(31 * time.Minute)
+	h.press("ctrl+r")
+	h.cursorTo("bulk-a")
+	h.press("R", "y")
+	h.dialogSays("One answer covers the whole batch of 3 personal access tokens")
+	h.typeText(h.code("rocketchat alice TOTP"))
+	h.press("enter")
+	h.dialogSays("does not remember a passed second factor, so each token needs its own code: 2 personal access tokens are left")
+	h.sb.Env.Clock.Advance(30 * time.Second)
+	h.typeText(h.code("rocketchat alice TOTP"))
+	h.press("enter")
+	h.dialogSays("each token needs its own code: 1 personal access token is left")
+	h.sb.Env.Clock.Advance(30 * time.Second)
+	h.typeText(h.code("rocketchat alice TOTP"))
+	h.press("enter")
+	h.says("Rotated · Personal access tokens", "✓ 3 rotated")
+	h.lacks("failed")
 }

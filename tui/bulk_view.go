@@ -412,7 +412,7 @@ func (d *bulkDialog) detail(m *Model, w, maxLines int) []string {
 		if d.savingSelected(m) {
 			b = append(b, m.spin.View()+" Saving…"+m.st.Faint.Render("  (esc stops)"))
 		} else {
-			add("The only copy: c copies it, r reveals it. Fix the store and save it again (s).", m.st.Subtle.Render)
+			add("The only copy: c copies it, "+m.keys.Reveal.Help().Key+" reveals it. Fix the store and save it again (s).", m.st.Subtle.Render)
 		}
 		add(it.Error, m.st.Error.Render)
 	case "rotated":
@@ -424,7 +424,7 @@ func (d *bulkDialog) detail(m *Model, w, maxLines int) []string {
 	case "already done":
 		add("Rotated by an earlier run; saved as "+it.Name+".", m.st.Subtle.Render)
 	case "unknown":
-		add("keyturn does not send it again: check the integration, or regenerate this token on its own (r on the account screen).", m.st.Subtle.Render)
+		add("keyturn does not send it again: check the integration, or rotate this token on its own (r on the account screen).", m.st.Subtle.Render)
 		add(it.Error, m.st.Warn.Render)
 	case "not started":
 		add("Not started: the run was stopped before this token. It keeps its old value.", m.st.Subtle.Render)
@@ -454,7 +454,7 @@ func (d *bulkDialog) short(k keyMap) []key.Binding {
 	if it, ok := d.selected(); ok && it.Value != "" {
 		reveal := k.Reveal
 		if d.revealed {
-			reveal = key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "hide"))
+			reveal = k.Hide
 		}
 		// "save" for short: the footer holds the whole list at 80 columns.
 		bs = append(bs, reveal, k.Copy, key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "save")))

@@ -211,18 +211,18 @@ func (d *challengeDialog) view(m *Model, w, h int) string {
 	label := strings.ToUpper(noun(ch)[:1]) + noun(ch)[1:]
 	b = append(b, m.st.FieldFocus.Render(label+": ")+d.input.View())
 	switch {
-	case ch.Locked:
-		msg := "Too many wrong answers: the server locked this sign-in."
-		if ch.Message != "" {
-			msg += " (" + ch.Message + ")"
+	case ch.Locked, ch.Invalid:
+		// keyturn's words, the server's own on a line apart.
+		said := account.Explain(ch)
+		b = append(b, m.st.Error.Render("✗ "+wrap(said.What, inner-2)))
+		if said.Detail != "" {
+			b = append(b, m.st.Faint.Render(wrap(said.Detail, inner)))
 		}
-		b = append(b, m.st.Error.Render("✗ "+wrap(msg, inner-2)), wrap("Press esc, wait a few minutes, and start again.", inner))
-	case ch.Invalid:
-		msg := "The server did not accept that " + noun(ch) + "."
-		if ch.Message != "" {
-			msg = "Not accepted: " + ch.Message
+		if ch.Locked {
+			b = append(b, wrap("Press esc, wait a few minutes, and start again.", inner))
+		} else {
+			b = append(b, m.st.Subtle.Render(wrap("Try again"+tryAgainHint(ch)+".", inner)))
 		}
-		b = append(b, m.st.Error.Render("✗ "+wrap(msg, inner-2)), m.st.Subtle.Render("Try again"+tryAgainHint(ch)+"."))
 	}
 	if d.note != "" {
 		b = append(b, m.st.Accent.Render(wrap(d.note, inner)))
@@ -249,7 +249,8 @@ func tryAgainHint(ch *account.Challenge) string {
 	case ch.IsPassword:
 		return ""
 	case ch.Method == methodTOTP:
-		return " with the code now shown in the authenticator app"
+		// Servers take each code once, and say no more than "invalid".
+		return " with the code now shown in the authenticator app. A code works once: if you just used this one, wait for the next (codes change every 30 seconds)"
 	case ch.CanResend:
 		return ", or press ctrl+r for a new code"
 	}

@@ -46,15 +46,15 @@ func TestRotationsReportEachConsumer(t *testing.T) {
 	h.settle()
 
 	// One token: the result dialog says its consumer failed and why; once
-	// the consumer is fixed, d delivers the saved token again.
+	// the consumer is fixed, p delivers the saved token again.
 	h.cursorTo("/deploy")
 	h.press("r")
 	h.press("y")
 	h.settle()
 	iss := h.m.topDialog().(*resultDialog).iss
 	h.dialogSays("✓ Saved to", "✗ Delivery to command", "failed:", "exited with status 5: app is down",
-		"The token stays saved. Fix the consumer, then press d to deliver again (or run 'keyturn deliver "+iss.Name+"').")
-	h.says("d deliver again")
+		"The token stays saved. Fix the consumer, then press p to deliver again (or run 'keyturn deliver "+iss.Name+"').")
+	h.says("p deliver again")
 	fixed := filepath.Join(t.TempDir(), "fixed")
 	if _, err := h.mgr.RemoveConsumers(ctx, names[0], failing); err != nil {
 		t.Fatal(err)
@@ -62,13 +62,13 @@ func TestRotationsReportEachConsumer(t *testing.T) {
 	if _, err := h.mgr.AddConsumer(ctx, config.Consumer{Secret: names[0], File: fixed}); err != nil {
 		t.Fatal(err)
 	}
-	h.press("d")
+	h.press("p")
 	h.settle()
 	h.dialogSays("✓ Delivered to file " + fixed)
 	if data, _ := os.ReadFile(fixed); string(data) != iss.Value {
-		t.Fatal("d did not deliver the saved token")
+		t.Fatal("p did not deliver the saved token")
 	}
-	h.lacks(iss.Value, "d deliver again")
+	h.lacks(iss.Value, "p deliver again")
 	h.press("enter")
 	if _, err := h.mgr.RemoveConsumers(ctx, names[0], config.Consumer{}); err != nil {
 		t.Fatal(err)

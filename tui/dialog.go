@@ -87,7 +87,7 @@ func (h *helpDialog) view(m *Model, w, hgt int) string {
 	hm.SetWidth(w - 4)
 	keys := hm.FullHelpView(h.groups)
 	dw := dialogWidth(max(lipgloss.Width(keys), 56)+4, w)
-	body := keys + "\n\n" + m.st.Faint.Render(wrap("Esc cancels any request in flight. Secrets stay masked until you press r; c copies through the terminal (OSC 52).", dw-4))
+	body := keys + "\n\n" + m.st.Faint.Render(wrap("Esc cancels any request in flight. Secrets stay masked until you press "+m.keys.Reveal.Help().Key+"; c copies through the terminal (OSC 52).", dw-4))
 	return frame(m, "Keys", body, dw, false)
 }
 

@@ -78,7 +78,7 @@ func TestE2ETmuxQuitDuringRegeneration(t *testing.T) {
 			before := len(commands())
 			sb.Env.Faults.Add(simnet.Rule{Path: "/regen_token", Method: "PUT", Fault: simnet.Slow, Delay: 3 * time.Second, Times: 1})
 			tm.keys("r")
-			tm.waitFor("Regenerate slash-command token?")
+			tm.waitFor("Rotate slash-command token?")
 			tm.keys("y")
 			for deadline := time.Now().Add(15 * time.Second); len(commands()) == before; time.Sleep(5 * time.Millisecond) {
 				if time.Now().After(deadline) {

@@ -49,7 +49,7 @@ func TestE2ETmux(t *testing.T) {
 	tm.keys("m")
 	tm.waitFor("Replace the secret?")
 	tm.keys("y")
-	tm.waitFor("Code from the app:", "▀▀▀▀▀▀▀▀▀▀", "c copies the secret")
+	tm.waitFor("Code from the app:", "██████████", "c copies the secret")
 	tm.save("mfa-setup")
 	// Activate with the new secret's code (the sandbox takes each 30 s step
 	// once, and the sign-in used this one: wait for the next if need be).
@@ -77,7 +77,7 @@ func TestE2ETmux(t *testing.T) {
 	// Regenerate the /deploy slash command's token and see where it went.
 	tm.cursorTo("/deploy")
 	tm.keys("r")
-	tm.waitFor("Regenerate slash-command token?")
+	tm.waitFor("Rotate slash-command token?")
 	tm.keys("y")
 	tm.waitFor("New slash-command token", "Saved to the memory store")
 	s := tm.waitGone("Listing tokens…")
@@ -130,6 +130,8 @@ func TestE2ETmux(t *testing.T) {
 	tm.keys("Enter")
 	tm.waitFor("● Signed in with a key", "Session", "expires in")
 	tm.keys("r")
+	tm.waitFor("Rotate session token?")
+	tm.keys("y")
 	tm.waitFor("New session token", "Saved to the memory store", "demo-capillary/session")
 	tm.keys("Enter")
 	tm.waitGone("Listing tokens…")

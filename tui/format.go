@@ -56,7 +56,10 @@ func overlay(base, box string, w, h int) string {
 	bw, bh := lipgloss.Size(box)
 	x := max(0, (w-bw)/2)
 	y := max(0, (h-bh)/2)
-	return lipgloss.NewCompositor(lipgloss.NewLayer(base), lipgloss.NewLayer(box).X(x).Y(y).Z(1)).Render()
+	// A blank band the box's height across the screen: the screen's text
+	// does not peek out beside the frame as stray characters.
+	band := strings.TrimSuffix(strings.Repeat(strings.Repeat(" ", w)+"\n", bh), "\n")
+	return lipgloss.NewCompositor(lipgloss.NewLayer(base), lipgloss.NewLayer(band).Y(y).Z(1), lipgloss.NewLayer(box).X(x).Y(y).Z(2)).Render()
 }
 
 // wrap breaks text at spaces to width w, hard-breaking only words longer
@@ -207,7 +210,7 @@ func hintFor(err error) string {
 	case errors.As(err, &na):
 		return "Refresh the list with ctrl+r."
 	case errors.Is(err, keystore.ErrNotFound):
-		return "The store no longer holds it: sign in or regenerate to get a new one."
+		return "The store no longer holds it: sign in or rotate to get a new one."
 	case errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, keystore.ErrUnavailable):
 		return "The server or the store did not answer in time; check the connection and try again."
 	}

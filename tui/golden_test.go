@@ -14,6 +14,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"keyturn/account"
+	"keyturn/client"
 	"keyturn/config"
 	"keyturn/keystore"
 	"keyturn/qr"
@@ -75,8 +76,14 @@ func fixedTokens() []account.Token {
 // profile, with testdata/<name>.golden.
 func goldenCheck(t *testing.T, m *Model, name string) {
 	t.Helper()
+	goldenCheckAs(t, m, name, colorprofile.ANSI)
+}
+
+// goldenCheckAs is goldenCheck through the given profile.
+func goldenCheckAs(t *testing.T, m *Model, name string, profile colorprofile.Profile) {
+	t.Helper()
 	var b strings.Builder
-	w := &colorprofile.Writer{Forward: &b, Profile: colorprofile.ANSI}
+	w := &colorprofile.Writer{Forward: &b, Profile: profile}
 	if _, err := w.WriteString(m.View().Content); err != nil {
 		t.Fatal(err)
 	}
@@ -100,10 +107,23 @@ func goldenCheck(t *testing.T, m *Model, name string) {
 	}
 }
 
-var goldenSizes = [][2]int{{80, 24}, {120, 40}}
+var goldenSizes = [][2]int{{80, 24}, {100, 30}, {120, 40}}
 
-func TestGoldenScreens(t *testing.T) {
-	scenes := map[string]func(m *Model){
+// goldenModes are the looks every scene is drawn in: a dark background (the
+// files with no suffix), a light one, and NO_COLOR (on a dark background).
+var goldenModes = []struct {
+	suffix  string
+	dark    bool
+	profile colorprofile.Profile
+}{
+	{"", true, colorprofile.ANSI},
+	{"-light", false, colorprofile.ANSI},
+	{"-nocolor", true, colorprofile.ASCII},
+}
+
+// goldenScenes are the screens the goldens draw, by name.
+func goldenScenes() map[string]func(m *Model) {
+	return map[string]func(m *Model){
 		"accounts": func(m *Model) {
 			m.accounts.rows.setItems(fixedAccounts())
 			m.accounts.loaded = true
@@ -123,6 +143,7 @@ func TestGoldenScreens(t *testing.T) {
 			m.screen = screenAccount
 			m.acct = accountScreen{name: st.Name, st: &st, tokLoaded: true, tokens: []account.Token{{Ref: account.Ref{Kind: account.KindSession}, Kind: account.KindSession,
 				Label: "session of 919999000001", Expires: st.Expires, Stored: true, Fingerprint: "Q2x9"}}, lastAuto: "renewed automatically at 14:56:52, saved to the keyring as loyalty-eu/session"}
+			m.acct.syncRows() // the cursor on the session row, as the screen has it
 		},
 		"mfa-setup": func(m *Model) {
 			st := fixedAccounts()[0]
@@ -151,7 +172,7 @@ func TestGoldenScreens(t *testing.T) {
 			m.acct = accountScreen{name: st.Name, st: &st, tokens: fixedTokens(), tokLoaded: true, mfa: pbool(true)}
 			m.acct.syncRows()
 			m.acct.nav.moveTo(2)
-			m.apply(m.showIssued("New slash-command token", "slash command /deploy (Deploy) (team ops)", &account.Issued{Name: "work-chat/command/p1s8w5n6xjgtdmc4b7y3k9h2ra",
+			m.apply(m.showIssued("New slash-command token", "slash command /deploy (Deploy) in team ops", &account.Issued{Name: "work-chat/command/p1s8w5n6xjgtdmc4b7y3k9h2ra",
 				Account: st.Name, Kind: account.KindCommand, Ref: "command:p1s8w5n6xjgtdmc4b7y3k9h2ra", Fingerprint: "x9k2", Stored: true, Store: "keyring",
 				Value: "7wq1hz3y5bsm8kq4f6j2d9e0x9k2"}, nil))
 		},
@@ -236,7 +257,7 @@ func TestGoldenScreens(t *testing.T) {
 			m.vault.rows.setItems([]keystore.Entry{
 				{SecretMeta: config.SecretMeta{Name: "loyalty-eu/credential", Account: "loyalty-eu", Kind: account.KindCredential, ID: "key", Created: goldenNow.Add(-3 * time.Minute), Fingerprint: "k3Y9"}},
 				{SecretMeta: config.SecretMeta{Name: "loyalty-eu/session", Account: "loyalty-eu", Kind: account.KindSession, Created: goldenNow.Add(-3 * time.Minute), Expires: ptime(goldenNow.Add(12*time.Minute + 34*time.Second)), Fingerprint: "Q2x9"}},
-				{SecretMeta: config.SecretMeta{Name: "work-chat/command/p1s8w5n6xjgtdmc4b7y3k9h2ra", Account: "work-chat", Kind: account.KindCommand, ID: "p1s8w5n6xjgtdmc4b7y3k9h2ra", Created: goldenNow.Add(-26 * time.Hour), Rotated: ptime(goldenNow.Add(-time.Hour)), Fingerprint: "a1b2"}},
+				{SecretMeta: config.SecretMeta{Name: "work-chat/command/p1s8w5n6xjgtdmc4b7y3k9h2ra", Account: "work-chat", Kind: account.KindCommand, ID: "p1s8w5n6xjgtdmc4b7y3k9h2ra", Label: "/deploy (Deploy)", Created: goldenNow.Add(-26 * time.Hour), Rotated: ptime(goldenNow.Add(-time.Hour)), Fingerprint: "a1b2"}},
 				{SecretMeta: config.SecretMeta{Name: "work-chat/credential", Account: "work-chat", Kind: account.KindCredential, ID: "session", Created: goldenNow.Add(-2 * time.Hour), Fingerprint: "s3ss"}},
 				{SecretMeta: config.SecretMeta{Name: "work-chat/user-token/gone", Account: "work-chat", Kind: account.KindUserToken, ID: "gone", Created: goldenNow.Add(-48 * time.Hour), Fingerprint: "0000"}, Missing: true},
 			})
@@ -252,24 +273,42 @@ func TestGoldenScreens(t *testing.T) {
 			m.accounts.loaded = true
 			m.showError("Sign-in to work-chat failed", errors.New("mattermost: POST /api/v4/users/login: 401 Unauthorized (api.user.login.invalid_credentials_email_username): Enter a valid email or username and/or password."))
 		},
+		// A server's error: keyturn's words, the server's id on a line apart.
+		"banner-server": func(m *Model) {
+			m.accounts.rows.setItems(fixedAccounts())
+			m.accounts.loaded = true
+			m.showError("Could not rotate /deploy (Deploy)", &client.APIError{Service: "mattermost", Status: 403, Code: "api.command.regen.app_error",
+				Message: "You do not have the appropriate permissions."})
+		},
 	}
-	for name, setup := range scenes {
+}
+
+func TestGoldenScreens(t *testing.T) {
+	for name, setup := range goldenScenes() {
 		for _, size := range goldenSizes {
-			t.Run(fmt.Sprintf("%s-%dx%d", name, size[0], size[1]), func(t *testing.T) {
-				m := fixedModel(t, size[0], size[1], colorprofile.TrueColor)
-				setup(m)
-				goldenCheck(t, m, fmt.Sprintf("%s-%dx%d", name, size[0], size[1]))
-				// Nothing is wider or taller than the terminal.
-				lines := strings.Split(ansi.Strip(m.View().Content), "\n")
-				if len(lines) > size[1] {
-					t.Fatalf("%d lines for a %d-line terminal", len(lines), size[1])
-				}
-				for i, l := range lines {
-					if w := ansi.StringWidth(l); w > size[0] {
-						t.Fatalf("line %d is %d cells wide in a %d-cell terminal: %q", i, w, size[0], l)
+			for _, mode := range goldenModes {
+				file := fmt.Sprintf("%s-%dx%d%s", name, size[0], size[1], mode.suffix)
+				t.Run(file, func(t *testing.T) {
+					profile := colorprofile.TrueColor
+					if mode.profile == colorprofile.ASCII {
+						profile = colorprofile.ASCII
 					}
-				}
-			})
+					m := fixedModel(t, size[0], size[1], profile)
+					m.setDark(mode.dark)
+					setup(m)
+					goldenCheckAs(t, m, file, mode.profile)
+					// Nothing is wider or taller than the terminal.
+					lines := strings.Split(ansi.Strip(m.View().Content), "\n")
+					if len(lines) > size[1] {
+						t.Fatalf("%d lines for a %d-line terminal", len(lines), size[1])
+					}
+					for i, l := range lines {
+						if w := ansi.StringWidth(l); w > size[0] {
+							t.Fatalf("line %d is %d cells wide in a %d-cell terminal: %q", i, w, size[0], l)
+						}
+					}
+				})
+			}
 		}
 	}
 }

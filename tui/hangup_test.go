@@ -22,7 +22,7 @@ func TestHangupQuitsPastTheQuitConfirmation(t *testing.T) {
 	h.cursorTo("/oncall")
 	store.Ops = []string{"set"}
 	h.press("r", "y")
-	h.says("Regenerated, but NOT saved")
+	h.says("Rotated, but NOT saved")
 	if _, cmd := h.m.Update(keyMsg("ctrl+c")); cmd != nil {
 		t.Fatal("ctrl+c quit with an unsaved token")
 	}

@@ -51,6 +51,7 @@ type harness struct {
 	mu       sync.Mutex
 	inflight int
 	clip     []string // what was sent to the clipboard (OSC 52)
+	quits    int      // tea.Quit commands that ran
 }
 
 type harnessOpts struct {
@@ -128,6 +129,9 @@ func (h *harness) deliver(msg tea.Msg) {
 	}()
 	switch msg := msg.(type) {
 	case nil, tickMsg, spinner.TickMsg:
+		return
+	case tea.QuitMsg:
+		h.quits++
 		return
 	case tea.BatchMsg:
 		for _, c := range msg {
@@ -287,8 +291,18 @@ func (h *harness) selectAccount(name string) {
 // flat is the screen as one line of words: borders and QR blocks dropped, runs of
 // spaces and line breaks collapsed, so wrapped sentences can be found.
 func (h *harness) flat() string {
-	s := strings.NewReplacer("│", " ", "╭", " ", "╮", " ", "╰", " ", "╯", " ", "─", " ", "█", " ", "▀", " ", "▄", " ").Replace(h.screen())
-	return strings.Join(strings.Fields(s), " ")
+	flatten := func(s string) string {
+		s = strings.NewReplacer("│", " ", "╭", " ", "╮", " ", "╰", " ", "╯", " ", "─", " ", "█", " ", "▀", " ", "▄", " ").Replace(s)
+		return strings.Join(strings.Fields(s), " ")
+	}
+	out := flatten(h.screen())
+	// A dialog drawn over the list reads with the list's text beside
+	// its lines: its own view reads alone.
+	if d := h.m.topDialog(); d != nil && !h.m.tooSmall() {
+		w, dh := h.m.dialogArea(h.m.footerView())
+		out += " " + flatten(ansi.Strip(d.view(h.m, w, dh)))
+	}
+	return out
 }
 
 // says checks for sentences however they wrap.

@@ -25,8 +25,8 @@ func TestE2EHostileTmux(t *testing.T) {
 	tm.waitFor("Password:")
 	tm.text("wrong-password")
 	tm.keys("Enter")
-	tm.waitFor("Sign-in to demo-mattermost failed")
-	tm.noEscapesActed("the sign-in error banner")
+	tm.waitFor("did not accept the user name or password")
+	tm.noEscapesActed("the sign-in error in the dialog")
 	tm.waitFor("?]52;c;") // shown as text
 	tm.keys("Escape", "s")
 	tm.waitFor("Password:")

@@ -58,8 +58,8 @@ func TestHostileServersReachNoScreen(t *testing.T) {
 	h.press("enter")
 	h.typeText("wrong")
 	h.press("enter")
-	h.contains("✗ Sign-in to mm failed")
-	check("sign-in error banner")
+	h.contains("✗ The server did not accept the user name or password.")
+	check("sign-in error in the dialog")
 	h.press("esc")
 
 	h.press("s")
@@ -67,7 +67,7 @@ func TestHostileServersReachNoScreen(t *testing.T) {
 	h.press("enter")
 	h.typeText("000000")
 	h.press("enter")
-	h.says("✗ Not accepted:")
+	h.says("✗ The server did not accept that")
 	check("challenge dialog after a wrong code")
 	h.typeText(h.mattermostCode())
 	h.press("enter")
@@ -76,7 +76,7 @@ func TestHostileServersReachNoScreen(t *testing.T) {
 
 	h.cursorTo("created just now") // the labels, escapes shown, leave no room for "/deploy"
 	h.press("r")
-	h.says("Regenerate slash-command token?")
+	h.says("Rotate slash-command token?")
 	check("regenerate confirm dialog")
 	h.press("y")
 	h.says("New slash-command token")

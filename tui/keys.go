@@ -23,6 +23,7 @@ type keyMap struct {
 	Remove  key.Binding
 	Filter  key.Binding
 	Vault   key.Binding
+	Edit    key.Binding
 	SignIn  key.Binding
 	SignOut key.Binding
 
@@ -44,8 +45,10 @@ type keyMap struct {
 
 	// Secrets (result dialog, vault, MFA setup).
 	Reveal  key.Binding
+	Hide    key.Binding // the reveal key while a value is shown
 	Copy    key.Binding
 	Retry   key.Binding
+	Save    key.Binding // the first save of something not saved yet
 	Deliver key.Binding
 	Delete  key.Binding
 	URI     key.Binding
@@ -88,6 +91,7 @@ func defaultKeys() keyMap {
 		Remove:  b([]string{"d"}, "d", "remove"),
 		Filter:  b([]string{"/"}, "/", "filter"),
 		Vault:   b([]string{"v"}, "v", "vault"),
+		Edit:    b([]string{"e"}, "e", "edit"),
 		SignIn:  b([]string{"s"}, "s", "sign in"),
 		SignOut: b([]string{"o"}, "o", "sign out"),
 
@@ -95,21 +99,26 @@ func defaultKeys() keyMap {
 		MFAOff:    b([]string{"M"}, "M", "disable MFA"),
 		NewToken:  b([]string{"n"}, "n", "new token"),
 		MFAShort:  b([]string{"m"}, "m", "MFA"),
-		Rotate:    b([]string{"r"}, "r", "regenerate"),
+		Rotate:    b([]string{"r"}, "r", "rotate"),
 		RotateAll: b([]string{"R"}, "R", "rotate all"),
 		Fetch:     b([]string{"f"}, "f", "fetch"),
 		Revoke:    b([]string{"x"}, "x", "revoke"),
-		AutoRegen: b([]string{"t"}, "t", "auto-regenerate"),
+		AutoRegen: b([]string{"t"}, "t", "auto-rotate"),
 		History:   b([]string{"l"}, "l", "history"),
 
 		Overview:      b([]string{"i"}, "i", "all tokens"),
 		RotateOverdue: b([]string{"R"}, "R", "rotate overdue"),
 
-		Reveal: b([]string{"r"}, "r", "reveal"),
+		// Not r: r rotates, and a key that reveals on one screen must not
+		// break a token on the next.
+		Reveal: b([]string{"space"}, "space", "reveal"),
+		Hide:   b([]string{"space"}, "space", "hide"),
 		Copy:   b([]string{"c"}, "c", "copy"),
 		Retry:  b([]string{"s"}, "s", "save again"),
-		// Deliver hands a rotated token to its consumers again.
-		Deliver: b([]string{"d"}, "d", "deliver again"),
+		Save:   b([]string{"s"}, "s", "save"),
+		// Deliver hands a rotated token to its consumers again. Not d:
+		// d deletes and removes elsewhere.
+		Deliver: b([]string{"p"}, "p", "deliver again"),
 		Delete:  b([]string{"d"}, "d", "delete"),
 		URI:     b([]string{"u"}, "u", "show URI"),
 

@@ -52,7 +52,7 @@ func TestVaultKeepsTheCursorInViewBelowARevealedValue(t *testing.T) {
 		put(fmt.Sprintf("rc/pat/p%d", i), account.KindPAT, fmt.Sprintf("token-value-%04d", i))
 	}
 	h.press("v")
-	h.press("r") // the backup codes, first in the list
+	h.press("space") // the backup codes, first in the list
 	h.contains("bk000000", "bk000011")
 	for range 6 {
 		h.press("down")
@@ -113,7 +113,7 @@ func TestResultDialogNamesTheAccountInFull(t *testing.T) {
 	h := newHarness(t, harnessOpts{w: 80, h: 24})
 	iss := &account.Issued{Name: "demo-mattermost/command/j5rrya6z8dbdngcynwa1jdiewy", Account: "demo-mattermost", Kind: account.KindCommand,
 		Ref: "command:j5rrya6z8dbdngcynwa1jdiewy", Fingerprint: "8tbo", Stored: true, Store: "memory", Value: "secretvalue0123456789abcd8tbo"}
-	h.run(h.m.apply(h.m.showIssued("New slash-command token", "slash command /oncall (On call) (team ops)", iss, nil)))
+	h.run(h.m.apply(h.m.showIssued("New slash-command token", "slash command /oncall (On call) in team ops", iss, nil)))
 	h.settle()
 	h.says("slash-command token · command:j5rrya6z8dbdngcynwa1jdiewy · account demo-mattermost")
 }
@@ -124,7 +124,7 @@ func TestTooSmallKeysDoNotReachAHiddenDialog(t *testing.T) {
 	h := newHarness(t, harnessOpts{})
 	h.signInMattermost()
 	h.cursorTo("/deploy")
-	h.press("r") // asks to regenerate
+	h.press("r") // asks to rotate
 	if _, ok := h.m.topDialog().(*confirmDialog); !ok {
 		t.Fatalf("no confirmation:\n%s", h.dump())
 	}
@@ -136,7 +136,7 @@ func TestTooSmallKeysDoNotReachAHiddenDialog(t *testing.T) {
 		t.Fatal("y regenerated a token behind the size notice")
 	}
 	h.send(tea.WindowSizeMsg{Width: 120, Height: 40})
-	h.says("Regenerate slash-command token?")
+	h.says("Rotate slash-command token?")
 	h.send(tea.WindowSizeMsg{Width: 60, Height: 20})
 	_, cmd := h.m.Update(keyMsg("q"))
 	if cmd == nil {

@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 )
 
@@ -35,6 +36,7 @@ import (
 type list[T any] struct {
 	items  []T
 	hay    func(T) string // the text the filter searches; nil: no filter
+	id     func(T) string // what makes an item the same one after a reload; nil: its place
 	query  string         // lower case, trimmed
 	shown  []int          // indexes into items the filter keeps, in order
 	cursor int            // index into shown
@@ -44,11 +46,27 @@ type list[T any] struct {
 // case; hay nil means the list has no filter.
 func newList[T any](hay func(T) string) list[T] { return list[T]{hay: hay} }
 
-// setItems replaces the items (a reload): the cursor keeps its place,
-// clamped to the new length.
+// identified is the list with id saying which items are the same one
+// across reloads.
+func (l list[T]) identified(id func(T) string) list[T] {
+	l.id = id
+	return l
+}
+
+// setItems replaces the items (a reload): the cursor stays on the item it
+// was on when the list knows items apart (id) and the item is still
+// there, since an item inserted above must not slide another under the
+// cursor; otherwise it keeps its place, clamped to the new length.
 func (l *list[T]) setItems(items []T) {
+	was, had := l.selected()
 	l.items = items
 	l.refilter()
+	if had && l.id != nil {
+		key := l.id(was)
+		if l.selectFirst(func(it T) bool { return l.id(it) == key }) {
+			return
+		}
+	}
 	l.clamp()
 }
 
@@ -173,6 +191,53 @@ func (l *list[T]) render(rows int, height func(i int) int, row func(it T, select
 	return out
 }
 
+// renderMarked is render for a list that may be longer than its rows: a
+// line, drawn by mark, says how many items are hidden above the window and
+// another how many below, so a cut list never looks complete.
+func (l *list[T]) renderMarked(rows int, height func(i int) int, row func(it T, selected bool) []string, mark func(...string) string) []string {
+	last := -1
+	if l.cursor >= 0 && l.cursor < len(l.shown) {
+		last = l.cursor
+	}
+	start, end := scrollWindow(len(l.shown), last, rows, height)
+	var out []string
+	if start > 0 {
+		out = append(out, mark(moreAbove(start)))
+	}
+	for i := start; i < end; i++ {
+		out = append(out, row(l.items[l.shown[i]], i == l.cursor)...)
+	}
+	if end < len(l.shown) {
+		out = append(out, mark(moreBelow(len(l.shown)-end)))
+	}
+	return out
+}
+
+func moreAbove(n int) string { return "  ↑ " + itoa(n) + " more above" }
+func moreBelow(n int) string { return "  ↓ " + itoa(n) + " more below" }
+
+// scrollWindow is fitWindow with a line kept for each mark the window
+// needs: one when it starts past the first unit, one when it ends before
+// the last.
+func scrollWindow(n, last, rows int, height func(i int) int) (start, end int) {
+	marks := 0
+	for range 3 {
+		start, end = fitWindow(n, last, rows-marks, height)
+		need := 0
+		if start > 0 {
+			need++
+		}
+		if end < n {
+			need++
+		}
+		if need <= marks {
+			break
+		}
+		marks = need
+	}
+	return start, end
+}
+
 // fitWindow is the window of n units (items, or lines) shown in rows lines,
 // unit i taking height(i) lines (nil: one each): it starts at the earliest
 // unit that keeps units start..last in view (0 when last < 0), and holds
@@ -198,3 +263,59 @@ func fitWindow(n, last, rows int, height func(i int) int) (start, end int) {
 	}
 	return start, end
 }
+
+// filterBox is the "/" line that narrows a list as it is typed.
+type filterBox struct {
+	input  textinput.Model
+	typing bool
+}
+
+func newFilterBox(m *Model, placeholder string) filterBox {
+	in := textinput.New()
+	in.Prompt = "/ "
+	in.Placeholder = placeholder
+	in.SetWidth(40)
+	in.SetStyles(m.st.Input)
+	return filterBox{input: in}
+}
+
+// open starts typing in the filter.
+func (f *filterBox) open() tea.Cmd {
+	f.typing = true
+	return f.input.Focus()
+}
+
+// key takes a key while the filter is typed: submit keeps the filter and
+// leaves the line, cancel empties it, any other key edits it.
+func (f *filterBox) key(msg tea.KeyPressMsg, submit, cancel key.Binding) tea.Cmd {
+	switch {
+	case key.Matches(msg, cancel):
+		f.typing = false
+		f.input.SetValue("")
+		f.input.Blur()
+	case key.Matches(msg, submit):
+		f.typing = false
+		f.input.Blur()
+	default:
+		var cmd tea.Cmd
+		f.input, cmd = f.input.Update(msg)
+		return cmd
+	}
+	return nil
+}
+
+// clear empties a kept filter and reports whether there was one.
+func (f *filterBox) clear() bool {
+	if f.input.Value() == "" {
+		return false
+	}
+	f.input.SetValue("")
+	return true
+}
+
+func (f *filterBox) value() string { return f.input.Value() }
+
+// shown reports whether the filter line is on screen.
+func (f *filterBox) shown() bool { return f.typing || f.input.Value() != "" }
+
+func (f *filterBox) view() string { return f.input.View() }

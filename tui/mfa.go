@@ -57,6 +57,13 @@ func (m *Model) openMFA(st account.Status, replace bool) []action {
 	return acts(openDlg(d), runCmd(d.begin(m, replace)))
 }
 
+// askReplaceMFA opens the MFA setup on its replace question, for an
+// account the screen already knows has TOTP active: no check runs first,
+// so a y typed right after m answers it instead of being dropped.
+func (m *Model) askReplaceMFA(st account.Status) []action {
+	return acts(openDlg(&mfaDialog{st: st, phase: mfaAskReplace, input: newCodeInput(m)}))
+}
+
 func newCodeInput(m *Model) textinput.Model {
 	in := textinput.New()
 	in.Prompt = "› "
@@ -109,7 +116,7 @@ func (d *mfaDialog) activate(m *Model, code string) tea.Cmd {
 	}, func(val []string, err error) []action {
 		if !m.dialogOpen(d) {
 			if err == nil {
-				return acts(status("MFA is active on "+name), reloadScreen())
+				return acts(succeeded(name, "MFA is active on "+name), reloadScreen())
 			}
 			return acts(reloadScreen())
 		}
@@ -122,7 +129,7 @@ func (d *mfaDialog) activate(m *Model, code string) tea.Cmd {
 		d.phase = mfaDone
 		d.backup = val
 		d.input.Blur()
-		return acts(status("MFA is active on "+name), reloadScreen())
+		return acts(succeeded(name, "MFA is active on "+name), reloadScreen())
 	}, nil)
 	d.f = f
 	return m.runFlow(f, nil, false)
@@ -141,7 +148,8 @@ func (d *mfaDialog) update(m *Model, msg tea.Msg) []action {
 	if d.leaving {
 		switch {
 		case key.Matches(k, m.keys.Yes):
-			return acts(closeDlg(d), status("MFA setup left unfinished"))
+			// The row shows the unconfirmed secret.
+			return acts(closeDlg(d), status("MFA setup left unfinished"), reloadScreen())
 		case key.Matches(k, m.keys.No), key.Matches(k, m.keys.Cancel):
 			d.leaving = false
 		}
@@ -348,7 +356,9 @@ func (d *mfaDialog) showView(m *Model, w, h int) string {
 	case above:
 		body = lipgloss.JoinVertical(lipgloss.Center, d.qrBlock(m), "", text)
 	default:
-		why := "The window is too small for the QR code: it needs " + itoa(qw+4) + "×" + itoa(qh+4) + " cells, this one gives " + itoa(w) + "×" + itoa(h) + ". Enlarge the window to scan it, or type the secret into your app by hand:"
+		// The least the code takes is the whole window with one caption
+		// line (fullScreenView): say that, against the window's own size.
+		why := "The window is too small for the QR code: it needs " + itoa(qw) + "×" + itoa(qh+1) + " cells, this one is " + itoa(m.width) + "×" + itoa(m.height) + ". Enlarge the window to scan it, or type the secret into your app by hand:"
 		switch {
 		case d.qrErr != nil:
 			why = "The QR code cannot be drawn (" + d.qrErr.Error() + "). Type the secret into your app by hand:"
@@ -444,7 +454,7 @@ func (d *mfaDialog) textBlock(m *Model, w int, withURI bool) string {
 	if withURI || d.showURI {
 		b = append(b, m.st.Subtle.Render("otpauth URI:"), wrap(d.setup.URL, w), "")
 	}
-	b = append(b, m.st.Faint.Render("c copies the secret"+map[bool]string{true: "", false: " · u shows the URI"}[withURI]), "")
+	b = append(b, m.st.Faint.Render("c copies the secret"+map[bool]string{true: "", false: " · u " + map[bool]string{true: "hides", false: "shows"}[d.showURI] + " the URI"}[withURI]), "")
 	b = append(b, m.st.FieldFocus.Render("Code from the app: ")+d.input.View())
 	if d.err != "" {
 		b = append(b, m.st.Error.Render(wrap("✗ "+d.err, w)))
@@ -469,12 +479,24 @@ func (d *mfaDialog) short(k keyMap) []key.Binding {
 	case mfaAskReplace:
 		return []key.Binding{k.Yes, k.No, k.Cancel}
 	case mfaShow:
-		return []key.Binding{k.Submit, k.Copy, k.URI, k.Cancel}
-	case mfaDone:
-		if len(d.backup) > 0 {
-			return []key.Binding{k.Reveal, k.Copy, k.Retry, k.Close}
+		uri := k.URI
+		if d.showURI {
+			uri = key.NewBinding(key.WithKeys(k.URI.Keys()...), key.WithHelp(k.URI.Help().Key, "hide URI"))
 		}
-		return []key.Binding{k.Close}
+		return []key.Binding{k.Submit, k.Copy, uri, k.Cancel}
+	case mfaDone:
+		if len(d.backup) == 0 {
+			return []key.Binding{k.Close}
+		}
+		reveal := k.Reveal
+		if d.backupRevealed {
+			reveal = k.Hide
+		}
+		bs := []key.Binding{reveal, k.Copy}
+		if d.backupSaved == nil {
+			bs = append(bs, k.Save)
+		}
+		return append(bs, k.Close)
 	}
 	return []key.Binding{k.Cancel}
 }
@@ -488,7 +510,7 @@ func (m *Model) confirmDisableMFA(st account.Status) []action {
 		if err != nil {
 			return acts(errorBanner("Could not disable MFA on "+name, err), reloadScreen())
 		}
-		return acts(status("MFA is off on "+name), reloadScreen())
+		return acts(succeeded(name, "MFA is off on "+name), reloadScreen())
 	}
 	if mfa := account.Info(st.Service).MFA; mfa != nil && mfa.DisableNeedsCode {
 		bindFlow(f, func(ctx context.Context, ans *account.Answer, _ bool) (struct{}, error) {

@@ -91,10 +91,12 @@ type Model struct {
 // to do next.
 type banner struct {
 	title  string
-	msg    string
+	msg    string // what happened, in keyturn's words
+	detail string // the server's or the system's own words, on a line apart
 	hint   string
 	remedy account.Remedy // the way out the error carries
 	key    key.Binding    // what carries it out from the banner (disabled if none)
+	acct   string         // the account it is about, if known
 }
 
 type tickMsg struct {
@@ -147,6 +149,7 @@ func (m *Model) setDark(dark bool) {
 	m.help.Styles = m.st.Help
 	m.spin.Style = m.st.Accent
 	m.accounts.filter.SetStyles(m.st.Input)
+	m.vault.find.input.SetStyles(m.st.Input)
 	for _, d := range m.dialogs {
 		if s, ok := d.(interface{ restyle(*Model) }); ok {
 			s.restyle(m)
@@ -211,6 +214,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, cmd
 	case opDoneMsg:
 		cmd := m.handleOpDone(msg)
+		m.recheckQuit()
 		m.showWarnings()
 		return m, tea.Batch(cmd, m.settleQuit())
 	case signalMsg:
@@ -223,7 +227,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		return m, m.requestQuit()
 	case bulkProgressMsg:
-		return m, m.handleBulkProgress(msg)
+		cmd := m.handleBulkProgress(msg)
+		m.recheckQuit()
+		return m, cmd
 	case tea.KeyPressMsg:
 		return m, m.handleKey(msg)
 	}
@@ -314,10 +320,8 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 // requestQuit quits, after asking when a token exists only in memory or a
 // bulk rotation is running.
 func (m *Model) requestQuit() tea.Cmd {
-	n := len(m.unsaved)
-	rotating := m.bulk != nil && m.running(m.bulk.opID)
-	mfa := m.mfaAtRisk()
-	if n == 0 && !rotating && mfa == "" {
+	title, lines := m.quitRisks()
+	if len(lines) == 0 {
 		return m.quit()
 	}
 	for _, d := range m.dialogs {
@@ -325,6 +329,18 @@ func (m *Model) requestQuit() tea.Cmd {
 			return nil
 		}
 	}
+	c := newConfirmDialog(title, lines, "Quit anyway", true, func() []action { return acts(quitNow()) })
+	c.quit = true
+	m.pushDialog(c)
+	return nil
+}
+
+// quitRisks is what quitting now would lose, as the quit confirmation's
+// title and lines (none: nothing).
+func (m *Model) quitRisks() (string, []string) {
+	n := len(m.unsaved)
+	rotating := m.bulk != nil && m.running(m.bulk.opID)
+	mfa := m.mfaAtRisk()
 	title := "Quit with unsaved tokens?"
 	var lines []string
 	if n > 0 {
@@ -350,10 +366,25 @@ func (m *Model) requestQuit() tea.Cmd {
 		}
 		lines = append(lines, mfa)
 	}
-	c := newConfirmDialog(title, lines, "Quit anyway", true, func() []action { return acts(quitNow()) })
-	c.quit = true
-	m.pushDialog(c)
-	return nil
+	return title, lines
+}
+
+// recheckQuit keeps an open quit confirmation true after something ended:
+// it says what is still at risk, or goes when nothing is.
+func (m *Model) recheckQuit() {
+	for _, d := range m.dialogs {
+		c, ok := d.(*confirmDialog)
+		if !ok || !c.quit {
+			continue
+		}
+		title, lines := m.quitRisks()
+		if len(lines) == 0 {
+			m.closeDialog(c)
+			return
+		}
+		c.title, c.lines = title, lines
+		return
+	}
 }
 
 // quitConfirm is the quit confirmation when it is the top dialog.
@@ -426,7 +457,23 @@ func (m *Model) dialogOpen(d dialog) bool {
 
 func (m *Model) setStatus(s string) { m.status = s }
 
-// showError puts an error in the banner with what to do about it.
+// succeeded reports an action on an account that worked: the failure the
+// banner shows about that account (or about none) no longer stands.
+func (m *Model) succeeded(acct, s string) {
+	m.setStatus(s)
+	m.clearBannerFor(acct)
+}
+
+// clearBannerFor drops the banner when it is about acct, or about no
+// account in particular.
+func (m *Model) clearBannerFor(acct string) {
+	if m.banner != nil && (m.banner.acct == "" || m.banner.acct == acct) {
+		m.banner = nil
+	}
+}
+
+// showError puts an error in the banner with what to do about it. It
+// replaces the status line, which said how the last action went.
 func (m *Model) showError(title string, err error) {
 	if err == nil {
 		return
@@ -435,12 +482,20 @@ func (m *Model) showError(title string, err error) {
 		m.setStatus("Cancelled")
 		return
 	}
-	b := &banner{title: title, msg: textsafe.Text(err.Error()), hint: hintFor(err), key: key.NewBinding(key.WithDisabled())}
+	said := account.Explain(err)
+	b := &banner{title: title, msg: textsafe.Text(said.What), detail: textsafe.Text(said.Detail), hint: hintFor(err), key: key.NewBinding(key.WithDisabled())}
+	if m.screen == screenAccount {
+		b.acct = m.acct.name
+	}
 	if r, ok := m.remedyFor(err); ok {
 		b.remedy, b.key = r, m.remedyKey(r)
 		b.hint = joinHints(b.hint, m.remedyText(r))
+		if r.Account != "" {
+			b.acct = r.Account
+		}
 	}
 	m.banner = b
+	m.status = ""
 }
 
 // Unsaved tokens.
@@ -474,7 +529,7 @@ func (m *Model) openAccount(name string) tea.Cmd {
 
 func (m *Model) openVault() tea.Cmd {
 	m.screen = screenVault
-	m.vault = vaultScreen{}
+	m.vault = newVaultScreen(m)
 	m.status = ""
 	return m.vault.load(m)
 }
@@ -555,8 +610,8 @@ func (m *Model) render() string {
 				return v
 			}
 		}
-		box := d.view(m, m.width-2, m.height-2)
-		return overlay(base, box, m.width, m.height)
+		w, h := m.dialogArea(footer)
+		return overlay(base, d.view(m, w, h), m.width, h+2)
 	}
 	return base
 }
@@ -615,6 +670,9 @@ func (m *Model) bannerView() string {
 	w := m.width - 4
 	lines := []string{m.st.BannerTitle.Render("✗ " + b.title)}
 	lines = append(lines, wrap(b.msg, w))
+	if b.detail != "" {
+		lines = append(lines, m.st.Faint.Render(wrap(b.detail, w)))
+	}
 	if b.hint != "" {
 		lines = append(lines, m.st.Bold.Render("What to do: ")+wrap(b.hint, w-12))
 	}
@@ -630,7 +688,7 @@ func (m *Model) footerView() string {
 	}
 	lines = append(lines, ansi.Truncate(status, m.width, "…"))
 	m.help.SetWidth(m.width)
-	lines = append(lines, m.help.ShortHelpView(m.shortHelp()))
+	lines = append(lines, m.help.ShortHelpView(m.fitHints(m.shortHelp())))
 	if m.opts.DemoCodes != nil && m.demo != "" {
 		// Every code must stay readable at 80 columns, where the line
 		// wraps; a third of the window is the most it takes.
@@ -670,13 +728,17 @@ func (m *Model) shortHelp() []key.Binding {
 	case screenOverview:
 		return append(bs, m.overview.short(m.keys)...)
 	}
+	if m.accounts.filtering {
+		// q and ? are typed into the filter.
+		return m.accounts.short(m.keys)
+	}
 	return append(append(bs, m.accounts.short(m.keys)...), k.Quit)
 }
 
 // fullHelp is the help dialog's key map.
 func (m *Model) fullHelp() [][]key.Binding {
 	k := m.keys
-	global := []key.Binding{k.Up, k.Down, k.Open, k.Back, k.Refresh, k.Help, k.Quit, k.ForceQuit}
+	global := []key.Binding{k.Up, k.Down, k.Help, k.Quit, k.ForceQuit}
 	var screenKeys []key.Binding
 	switch m.screen {
 	case screenAccount:
@@ -689,4 +751,29 @@ func (m *Model) fullHelp() [][]key.Binding {
 		screenKeys = m.accounts.full(m)
 	}
 	return [][]key.Binding{screenKeys, global}
+}
+
+// fitHints drops whole hints from the end until the footer fits the
+// width, keeping the ways out (esc, ?, ctrl+c) wherever they are: help's
+// own cut would end mid-list with "…" and lose esc.
+func (m *Model) fitHints(bs []key.Binding) []key.Binding {
+	keep := func(b key.Binding) bool {
+		k := b.Help().Key
+		return k == m.keys.Back.Help().Key || k == m.keys.Cancel.Help().Key || k == m.keys.Help.Help().Key || k == "ctrl+c"
+	}
+	full := m.help // measured uncut
+	full.SetWidth(0)
+	out := append([]key.Binding(nil), bs...)
+	for i := len(out) - 1; i >= 0 && ansi.StringWidth(full.ShortHelpView(out)) > m.width; i-- {
+		if !keep(out[i]) {
+			out = append(out[:i], out[i+1:]...)
+		}
+	}
+	return out
+}
+
+// dialogArea is the room a dialog is drawn in: the screen above the
+// footer's hint line (its keys are read there), less a margin.
+func (m *Model) dialogArea(footer string) (w, h int) {
+	return m.width - 2, m.height - (lipgloss.Height(footer) - 1) - 2
 }

@@ -184,6 +184,10 @@ type flow struct {
 	// challenge dialog takes its place, else it opens on top of it.
 	owner        dialog
 	replaceOwner bool
+	// inline, when set, lets the owner keep an error the person can fix
+	// there (a wrong password, a name taken): it reports whether it did,
+	// and the owner comes back in the challenge dialog's place.
+	inline func(err error) bool
 
 	opID int
 	chal *challengeDialog
@@ -233,10 +237,27 @@ func (m *Model) flowResult(f *flow, err error, finish func() []action) []action 
 		}
 		return acts(openDlg(f.chal))
 	}
+	if err != nil && f.owner != nil && f.inline != nil && f.inline(err) {
+		return f.backToOwner()
+	}
 	// The flow's dialogs close before finish runs: it may look at what is
 	// open.
 	cmd := m.apply(f.closeDialogs())
 	return append(acts(runCmd(cmd)), finish()...)
+}
+
+// backToOwner puts the flow's owner back where its challenge dialog is,
+// if one took its place, for another try.
+func (f *flow) backToOwner() []action {
+	ch := f.chal
+	f.chal = nil
+	switch {
+	case ch == nil:
+		return nil
+	case f.replaceOwner:
+		return acts(replaceDlg(ch, f.owner))
+	}
+	return acts(closeDlg(ch))
 }
 
 // closeDialogs closes the challenge dialog, and the owner the challenge

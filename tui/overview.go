@@ -218,7 +218,7 @@ func (s *overviewScreen) view(m *Model, w, h int) string {
 	case len(all) == 0:
 		lines = append(lines, "", "  "+m.st.Subtle.Render("No tokens yet: add an account (a) and sign in."))
 	}
-	lines = append(lines, s.rows.render(h-len(lines)-2, nil, func(r overviewRow, sel bool) []string {
+	lines = append(lines, s.rows.renderMarked(h-len(lines)-2, nil, func(r overviewRow, sel bool) []string {
 		mark := "  "
 		if sel {
 			mark = m.st.Cursor.Render("› ")
@@ -243,7 +243,7 @@ func (s *overviewScreen) view(m *Model, w, h int) string {
 			rest = m.st.Selected.Render(pad(ansi.Strip(rest), w-2))
 		}
 		return []string{mark + rest}
-	})...)
+	}, m.st.Faint.Render)...)
 	if s.loaded && len(all) > 0 {
 		n := 0
 		for _, r := range all {
@@ -256,19 +256,32 @@ func (s *overviewScreen) view(m *Model, w, h int) string {
 	return strings.Join(lines, "\n")
 }
 
+// short offers enter and R only where they act: on a row, and on an
+// account with something overdue.
 func (s *overviewScreen) short(k keyMap) []key.Binding {
-	return []key.Binding{k.Back, k.Open, k.RotateOverdue, k.Refresh}
+	bs := []key.Binding{k.Back}
+	if r, ok := s.rows.selected(); ok {
+		bs = append(bs, k.Open)
+		if len(s.overdue(r.acct)) > 0 {
+			bs = append(bs, k.RotateOverdue)
+		}
+	}
+	return append(bs, k.Refresh)
 }
 
 func (s *overviewScreen) full(m *Model) []key.Binding {
-	k := m.keys
-	return []key.Binding{k.Back, k.Open, k.RotateOverdue, k.Refresh, k.Top, k.Bottom}
+	bs := s.short(m.keys)
+	if s.rows.len() > 1 {
+		bs = append(bs, m.keys.Top, m.keys.Bottom)
+	}
+	return bs
 }
 
 // judgedTokens are an account's tokens with their states.
 type judgedTokens struct {
 	tokens []account.Token
 	states map[string]account.InventoryToken
+	denied []account.DeniedSection // the sections the server did not permit
 }
 
 // policyMark is the account screen's mark for a token its policy or

@@ -28,14 +28,18 @@ func (m *Model) remedyText(r account.Remedy) string {
 		}
 		return k.Help().Key + " " + k.Help().Desc
 	case account.Rotate:
-		return m.keys.Rotate.Help().Key + " on the token regenerates it"
+		return m.keys.Rotate.Help().Key + " on the token rotates it"
 	case account.CheckRef:
 		if r.Ref.Kind != "" {
 			return m.keys.Refresh.Help().Key + " refreshes the token list to check it"
 		}
 		return m.keys.Refresh.Help().Key + " refreshes the token list: the server does not have that token (any more)"
 	case account.CheckServer:
-		return "Check that the server is up, with no proxy in the way, and that its URL (on the account screen) is right; " + m.keys.Refresh.Help().Key + " tries again"
+		edit := "its URL is right (" + m.keys.Edit.Help().Key + " on the account edits it)"
+		if k := m.remedyKey(r); k.Enabled() {
+			edit = "its URL is right (" + k.Help().Key + " " + k.Help().Desc + ")"
+		}
+		return "Check that the server is up, with no proxy in the way, and that " + edit + "; " + m.keys.Refresh.Help().Key + " tries again"
 	case account.CheckState:
 		return m.keys.Refresh.Help().Key + " shows the server's state now: look before trying again"
 	case account.Wait:
@@ -65,6 +69,11 @@ func (m *Model) remedyText(r account.Remedy) string {
 		return m.keys.Revoke.Help().Key + " on the old token revokes it"
 	case account.DisableMFA:
 		return m.keys.MFAOff.Help().Key + " on " + name + "'s screen disables MFA first"
+	case account.Expire:
+		if r.After > 0 {
+			return "Choose an expiry within " + account.FormatAge(r.After) + " (the server's maximum)"
+		}
+		return "Choose an expiry: the server requires one"
 	case account.Deliver:
 		return "Fix the consumer, then run 'keyturn deliver " + account.SecretName(name, r.Ref) + "' (after a single rotation, " + m.keys.Deliver.Help().Key + " in its result delivers again)"
 	}
@@ -83,6 +92,18 @@ func (m *Model) errText(err error) string {
 	return joinHints(strings.TrimSuffix(s, ".")+".", m.remedyWords(r)) // a key name keeps its case
 }
 
+// errWords is err for a dialog, as account.Explain says it: keyturn's
+// words with the way out (but the one the dialog itself is, skip), and the
+// server's own words for a line apart.
+func (m *Model) errWords(err error, skip account.RemedyAction) (words, detail string) {
+	said := account.Explain(err)
+	words = said.What
+	if r, ok := m.remedyFor(err); ok && r.Action != skip {
+		words = joinHints(strings.TrimSuffix(words, ".")+".", m.remedyWords(r))
+	}
+	return words, said.Detail
+}
+
 // remedyWords is remedyText for a dialog: the banner's own keys are named
 // as the screen's keys.
 func (m *Model) remedyWords(r account.Remedy) string {
@@ -94,6 +115,9 @@ func (m *Model) remedyWords(r account.Remedy) string {
 		return m.keys.SignIn.Help().Key + " on " + r.Account + " signs in"
 	case account.Fetch:
 		return m.keys.Fetch.Help().Key + " on the token fetches the one the server holds now"
+	case account.CheckServer:
+		r.Account = "" // the dialog's keys are its own: name the account's key
+		return m.remedyText(r)
 	}
 	return m.remedyText(r)
 }
@@ -102,7 +126,7 @@ func (m *Model) remedyWords(r account.Remedy) string {
 // out itself; the other remedies name a screen's own key.
 func (m *Model) remedyKey(r account.Remedy) key.Binding {
 	switch r.Action {
-	case account.SignIn, account.Fetch:
+	case account.SignIn, account.Fetch, account.CheckServer:
 		if r.Account == "" {
 			// No account to act on: the text names the screen's key.
 			return key.NewBinding(key.WithDisabled())
@@ -113,6 +137,8 @@ func (m *Model) remedyKey(r account.Remedy) key.Binding {
 		return key.NewBinding(key.WithKeys(m.keys.SignIn.Keys()...), key.WithHelp(m.keys.SignIn.Help().Key, "sign in to "+r.Account))
 	case account.Fetch:
 		return key.NewBinding(key.WithKeys(m.keys.Fetch.Keys()...), key.WithHelp(m.keys.Fetch.Help().Key, "fetch the token the server holds now"))
+	case account.CheckServer:
+		return key.NewBinding(key.WithKeys(m.keys.Edit.Keys()...), key.WithHelp(m.keys.Edit.Help().Key, "edit "+r.Account+"'s server"))
 	}
 	return key.NewBinding(key.WithDisabled())
 }
@@ -143,6 +169,8 @@ func (m *Model) bannerKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 		return m.apply(acts(openDlg(newSignInDialog(m, st)))), true
 	case account.Fetch:
 		return m.apply(m.fetchToken(st, m.tokenOf(b.remedy.Ref))), true
+	case account.CheckServer:
+		return m.apply(acts(openDlg(newEditAccountDialog(m, st)))), true
 	}
 	return nil, true
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"keyturn/sandbox/mattermostsim"
 	"strings"
 	"testing"
 	"time"
@@ -41,7 +42,7 @@ func TestBannerOffersEveryWayOut(t *testing.T) {
 		{"locked keyring", &keystore.StoreError{Backend: "keyring", Other: keystore.KindFile, Err: keystore.ErrUnavailable}, "--store file"},
 		{"not signed in to another", wrap(account.Remedy{Action: account.SignIn, Account: "rc"}), "s sign in to rc"},
 		{"fetch", wrap(account.Remedy{Action: account.Fetch, Account: "mm", Ref: cmd}), "f fetch the token the server holds now"},
-		{"rotate", wrap(account.Remedy{Action: account.Rotate, Account: "mm", Ref: cmd}), "r on the token regenerates it"},
+		{"rotate", wrap(account.Remedy{Action: account.Rotate, Account: "mm", Ref: cmd}), "r on the token rotates it"},
 		{"ref gone", wrap(account.Remedy{Action: account.CheckRef, Account: "mm"}), "ctrl+r refreshes the token list"},
 	} {
 		h.m.showError("It failed", c.err)
@@ -64,7 +65,7 @@ func TestBannerRateLimitedSaysHowLongToWait(t *testing.T) {
 	h.cursorTo("/deploy")
 	h.sb.Env.Faults.Add(simnet.Rule{Method: "PUT", Path: "regen_token", Fault: simnet.RateLimit, Times: 1, RetryAfter: 12})
 	h.press("r", "y")
-	h.says("✗ Could not regenerate slash command /deploy", "rate limited", "wait 12s")
+	h.says("✗ Could not rotate slash command /deploy", "rate limited", "wait 12s")
 }
 
 // A credential the server no longer accepts (401) offers s, and s opens
@@ -105,7 +106,7 @@ func TestBannerFetchKeyFetchesTheRef(t *testing.T) {
 	h.sb.Env.Faults.Add(simnet.Rule{Path: "regen_token", Fault: simnet.DropAfterApply, Times: 1})
 	before := len(h.ledgerOf("command"))
 	h.press("r", "y")
-	h.says("✗ Could not regenerate slash command /deploy", "f fetch the token the server holds now")
+	h.says("✗ Could not rotate slash command /deploy", "f fetch the token the server holds now")
 	for range 12 {
 		h.press("up") // off the token: f must not depend on the cursor
 	}
@@ -144,6 +145,8 @@ func TestDialogErrorsNameTheirWayOut(t *testing.T) {
 // the result, with the screen's key, not a command line.
 func TestResultNamesTheRevokeOfTheOldToken(t *testing.T) {
 	h := newHarness(t, harnessOpts{})
+	// Before 11.10 a rotation makes a new token and revokes the old one.
+	h.sb.Mattermost.Configure(func(s *mattermostsim.Settings) { s.OlderServer = true })
 	h.signInMattermost()
 	h.press("n")
 	h.typeText("CI deploys")
@@ -166,4 +169,30 @@ func TestBanner401OnTheListNamesTheListKey(t *testing.T) {
 	h.says("What to do: s on the account signs in")
 	h.press("s")
 	h.says("Sign in · rc")
+}
+
+// The banner says what happened in keyturn's words; the server's error id
+// and message come on a detail line of their own (issue 16, item 6).
+func TestBannerSaysWhatHappenedWithTheServersWordsApart(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	_, err := h.mgr.Login(context.Background(), account.LoginRequest{Account: mmAcct, Password: "wrong"})
+	if err == nil {
+		t.Fatal("a wrong password signed in")
+	}
+	h.m.showError("Sign-in to "+mmAcct+" failed", err)
+	what, detail := -1, -1
+	for i, l := range strings.Split(h.screen(), "\n") {
+		if strings.Contains(l, "The server did not accept the user name or password.") {
+			what = i
+			if strings.Contains(l, "api.user.login") {
+				t.Fatalf("the server's id is in the sentence: %q", l)
+			}
+		}
+		if strings.Contains(l, "api.user.login.invalid_credentials_email_username") {
+			detail = i
+		}
+	}
+	if what < 0 || detail <= what {
+		t.Fatalf("want the words, then the server's id on a later line:\n%s", h.dump())
+	}
 }

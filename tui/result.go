@@ -47,7 +47,7 @@ func (m *Model) issuedDone(what string, t issuedTitles) func(*account.Issued, er
 		case err != nil:
 			return acts(errorBanner(t.failed, err), reloadScreen())
 		}
-		return append(m.showIssued(t.saved+" "+kindName(iss.Kind), what, iss, nil), reloadScreen())
+		return append(acts(resolved(iss.Account)), append(m.showIssued(t.saved+" "+kindName(iss.Kind), what, iss, nil), reloadScreen())...)
 	}
 }
 
@@ -178,7 +178,7 @@ func (d *resultDialog) view(m *Model, w, h int) string {
 	for _, r := range iss.Next {
 		b = append(b, m.st.Warn.Render(wrap("• "+m.remedyWords(r), inner)))
 	}
-	b = append(b, deliveryLines(m, iss.Deliveries, inner, "press d to deliver again")...)
+	b = append(b, deliveryLines(m, iss.Deliveries, inner, "press "+m.keys.Deliver.Help().Key+" to deliver again")...)
 	if m.running(d.delivering) {
 		b = append(b, spinnerLine(m, "Delivering…"))
 	}
@@ -200,7 +200,7 @@ func (d *resultDialog) short(k keyMap) []key.Binding {
 	}
 	reveal := k.Reveal
 	if d.revealed {
-		reveal = key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "hide"))
+		reveal = k.Hide
 	}
 	bs := []key.Binding{reveal, k.Copy}
 	if !d.saved() {

@@ -16,10 +16,11 @@ import (
 // challenge dialog whenever the server wants a second factor. For Capillary
 // the password is optional: without one the server sends a one-time code.
 type signInDialog struct {
-	st    account.Status
-	input textinput.Model
-	f     *flow
-	err   string
+	st     account.Status
+	input  textinput.Model
+	f      *flow
+	err    string
+	detail string // the server's own words for err
 }
 
 func newSignInDialog(m *Model, st account.Status) *signInDialog {
@@ -65,9 +66,10 @@ func (d *signInDialog) update(m *Model, msg tea.Msg) []action {
 			d.err = "Type the password first."
 			return nil
 		}
-		d.err = ""
+		d.err, d.detail = "", ""
 		d.f = m.loginFlow(d.st, pw)
 		d.f.owner, d.f.replaceOwner = d, true
+		d.f.inline = func(err error) bool { return d.failed(m, err) }
 		// The password lives on in the flow (Mattermost wants it again with
 		// the code); the input forgets it.
 		d.input.SetValue("")
@@ -76,6 +78,17 @@ func (d *signInDialog) update(m *Model, msg tea.Msg) []action {
 	var cmd tea.Cmd
 	d.input, cmd = d.input.Update(k)
 	return acts(runCmd(cmd))
+}
+
+// failed keeps a sign-in error in the dialog, for another try: all but a
+// session the store refused, which has its own dialog.
+func (d *signInDialog) failed(m *Model, err error) bool {
+	var ns *account.NotStoredError
+	if errors.As(err, &ns) || errors.Is(err, context.Canceled) {
+		return false
+	}
+	d.err, d.detail = m.errWords(err, account.SignIn) // this is the sign-in
+	return true
 }
 
 func (d *signInDialog) view(m *Model, w, h int) string {
@@ -95,7 +108,10 @@ func (d *signInDialog) view(m *Model, w, h int) string {
 	}
 	b = append(b, m.st.FieldFocus.Render(label)+d.input.View())
 	if d.err != "" {
-		b = append(b, m.st.Error.Render("✗ "+d.err))
+		b = append(b, m.st.Error.Render(wrap("✗ "+d.err, inner)))
+	}
+	if d.detail != "" {
+		b = append(b, m.st.Faint.Render(wrap(d.detail, inner)))
 	}
 	if d.busy(m) {
 		b = append(b, "", spinnerLine(m, d.f.label))
@@ -147,9 +163,9 @@ func (m *Model) loginFlow(st account.Status, password string) *flow {
 		if m.screen == screenAccounts {
 			// Opening the account clears the status line, so the
 			// "Signed in" status is not said here.
-			return acts(runCmd(tea.Batch(m.loadAccounts(), m.openAccount(name))))
+			return acts(resolved(name), runCmd(tea.Batch(m.loadAccounts(), m.openAccount(name))))
 		}
-		return acts(status("Signed in to "+name), reloadScreen())
+		return acts(succeeded(name, "Signed in to "+name), reloadScreen())
 	}, lateSignIn)
 	f.cancelled = func() []action { req.Password = ""; return nil }
 	return f

@@ -64,7 +64,7 @@ func TestSignInMattermostWithMFA(t *testing.T) {
 	// A wrong code keeps the dialog open with the server's message.
 	h.typeText("000000")
 	h.press("enter")
-	h.contains("Mattermost asks for a code", "✗ Not accepted:", "Try again with the code now shown")
+	h.contains("Mattermost asks for a code", "✗ The server did not accept that", "Try again with the code now shown")
 	h.typeText(h.mattermostCode())
 	h.press("enter")
 	h.lacks("Sign in · mm")
@@ -74,20 +74,22 @@ func TestSignInMattermostWithMFA(t *testing.T) {
 	h.contains("● signed in · just now", "1 signed in")
 }
 
-func TestSignInWrongPasswordShowsBanner(t *testing.T) {
+// A wrong password stays in the dialog (TestSignInWrongPasswordStaysInTheDialog
+// tries again); esc then leaves it, the account still signed out.
+func TestSignInWrongPasswordSaysSoInTheDialog(t *testing.T) {
 	h := newHarness(t, harnessOpts{})
 	h.selectAccount(mmAcct)
 	h.press("enter")
 	h.typeText("wrong")
 	h.press("enter")
-	h.contains("✗ Sign-in to mm failed", "esc dismisses")
+	h.contains("Sign in · mm", "✗ The server did not accept the user name or password.")
 	s := h.screen()
 	if !strings.Contains(s, "401") && !strings.Contains(strings.ToLower(s), "invalid") {
-		t.Fatalf("the banner does not carry the server's words:\n%s", s)
+		t.Fatalf("the dialog does not carry the server's words:\n%s", s)
 	}
 	h.lacks("wrong")
 	h.press("esc")
-	h.lacks("Sign-in to mm failed")
+	h.lacks("Sign in · mm", "did not accept")
 	h.contains("Not signed in")
 }
 
@@ -165,14 +167,14 @@ func TestCapillaryOTPResendAndMFAStep(t *testing.T) {
 	// A wrong code keeps the dialog with the server's words.
 	h.typeText("111111")
 	h.press("enter")
-	h.contains("✗ Not accepted:", "Capillary asks for the one-time code")
+	h.contains("✗ The server did not accept that", "Capillary asks for the one-time code")
 	_ = first
 	h.typeText(h.code("Capillary OTP"))
 	h.press("enter")
 	h.contains("Capillary asks for the MFA", "Step done.", "MFA one-time code", "MFA password", "tab switches")
 	h.typeText(h.code("Capillary MFA OTP"))
 	h.press("enter")
-	h.contains("● Signed in with a key", "Session", "expires in", "auto-regenerate on")
+	h.contains("● Signed in with a key", "Session", "expires in", "auto-rotate on")
 }
 
 func TestRocketChatSignInOffersOnlyTheLoginMethod(t *testing.T) {

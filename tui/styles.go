@@ -71,11 +71,16 @@ func newStyles(dark bool) Styles {
 
 	fg := c("#1F2328", "#E6EDF3")
 	subtle := c("#57606A", "#9DA7B3")
-	faint := c("#8C959F", "#6E7681")
+	// faint still reads at 4.5:1 on common light and dark themes
+	// (TestStylesContrast); the hierarchy is fg > subtle > faint. Neutral
+	// greys: a 16-colour terminal gets bright black or white for them, not
+	// the blue a bluish grey rounds to.
+	faint := c("#6B6B6B", "#949494")
 	accent := c("#6639BA", "#B392F0")
 	green := c("#1A7F37", "#3FB950")
 	amber := c("#9A6700", "#D29922")
-	red := c("#CF222E", "#F85149")
+	red := c("#CF222E", "#FF7B72")
+	redBG := c("#CF222E", "#B62324") // under white text
 	selBG := c("#DDF4FF", "#1F3A5F")
 
 	s := Styles{dark: dark}
@@ -94,7 +99,7 @@ func newStyles(dark bool) Styles {
 	s.OK = lipgloss.NewStyle().Foreground(green)
 	s.Warn = lipgloss.NewStyle().Foreground(amber)
 	s.Error = lipgloss.NewStyle().Foreground(red).Bold(true)
-	s.ErrorBG = lipgloss.NewStyle().Foreground(lipgloss.Color("#FFFFFF")).Background(red).Bold(true).Padding(0, 1)
+	s.ErrorBG = lipgloss.NewStyle().Foreground(lipgloss.Color("#FFFFFF")).Background(redBG).Bold(true).Padding(0, 1)
 
 	badge := func(bg string) lipgloss.Style {
 		return lipgloss.NewStyle().Bold(true).Foreground(lipgloss.Color("#FFFFFF")).Background(lipgloss.Color(bg)).Width(5).Align(lipgloss.Center)
@@ -130,12 +135,20 @@ func newStyles(dark bool) Styles {
 	s.Help.FullKey = s.Help.FullKey.Foreground(accent)
 	s.Help.ShortDesc = s.Help.ShortDesc.Foreground(subtle)
 	s.Help.FullDesc = s.Help.FullDesc.Foreground(subtle)
+	s.Help.ShortSeparator = s.Help.ShortSeparator.Foreground(faint)
+	s.Help.FullSeparator = s.Help.FullSeparator.Foreground(faint)
+	s.Help.Ellipsis = s.Help.Ellipsis.Foreground(faint)
 
 	s.Input = textinput.DefaultStyles(dark)
 	s.Input.Cursor.Blink = false // a steady cursor: calmer, and stable in goldens
 	s.Input.Cursor.Color = accent
 	s.Input.Focused.Prompt = lipgloss.NewStyle().Foreground(accent)
 	s.Input.Blurred.Prompt = lipgloss.NewStyle().Foreground(faint)
+	s.Input.Blurred.Text = lipgloss.NewStyle().Foreground(subtle)
+	// Italic survives NO_COLOR, so a placeholder never reads as typed.
+	hint := lipgloss.NewStyle().Foreground(faint).Italic(true)
+	s.Input.Focused.Placeholder, s.Input.Blurred.Placeholder = hint, hint
+	s.Input.Focused.Suggestion, s.Input.Blurred.Suggestion = hint, hint
 	return s
 }
 

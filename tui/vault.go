@@ -17,10 +17,31 @@ import (
 // until asked): reveal, copy, delete.
 type vaultScreen struct {
 	rows     list[keystore.Entry]
+	find     filterBox
 	loaded   bool
 	gen      int
 	revealed map[string]string // name → value, while shown
 	fetching int
+	from     string // the account screen it was opened from, if any
+}
+
+func newVaultScreen(m *Model) vaultScreen {
+	rows := newList(vaultHay).identified(func(e keystore.Entry) string { return e.Name })
+	return vaultScreen{rows: rows, find: newFilterBox(m, "filter by account, label, name or kind")}
+}
+
+// vaultHay is what the filter searches.
+func vaultHay(e keystore.Entry) string {
+	return strings.Join([]string{e.Name, e.Account, e.Label, kindName(e.Kind)}, " ")
+}
+
+// title is how a row names its secret: the token's label on its server
+// when the index knows it, else the store name.
+func vaultTitle(e keystore.Entry) string {
+	if e.Label != "" {
+		return e.Account + " · " + e.Label
+	}
+	return e.Name
 }
 
 func (s *vaultScreen) load(m *Model) tea.Cmd {
@@ -56,10 +77,29 @@ func (s *vaultScreen) selected() (keystore.Entry, bool) { return s.rows.selected
 
 func (s *vaultScreen) update(m *Model, msg tea.KeyPressMsg) []action {
 	k := m.keys
+	if s.find.typing {
+		cmd := s.find.key(msg, k.Submit, k.Cancel)
+		s.rows.filter(s.find.value())
+		return acts(runCmd(cmd))
+	}
+	was, _ := s.selected()
 	switch {
+	case key.Matches(msg, k.Clear) && s.find.clear():
+		s.rows.filter("")
 	case key.Matches(msg, k.Back):
+		if s.from != "" {
+			m.cancelOp(s.fetching)
+			return acts(runCmd(m.openAccount(s.from)))
+		}
 		return acts(runCmd(m.back()))
-	case s.rows.navigate(msg, listKeys{up: k.Up, down: k.Down}):
+	case s.rows.navigate(msg, listKeys{up: k.Up, down: k.Down, top: k.Top, bottom: k.Bottom}):
+		// A value is shown for the row it was asked on only.
+		if now, _ := s.selected(); now.Name != was.Name {
+			s.revealed = nil
+		}
+	case key.Matches(msg, k.Filter):
+		s.revealed = nil
+		return acts(runCmd(s.find.open()))
 	case key.Matches(msg, k.Refresh):
 		s.revealed = nil
 		return acts(runCmd(s.load(m)))
@@ -106,7 +146,7 @@ func (s *vaultScreen) update(m *Model, msg tea.KeyPressMsg) []action {
 					return acts(errorBanner("Could not delete "+name, err), reloadScreen())
 				}
 				delete(m.vault.revealed, name)
-				return acts(status("Deleted "+name), reloadScreen())
+				return acts(succeeded("", "Deleted "+name), reloadScreen())
 			}, nil)
 			return m.runAction("Delete", f)
 		})))
@@ -150,6 +190,9 @@ func (s *vaultScreen) view(m *Model, w, h int) string {
 		lines = append(lines, " "+m.st.Subtle.Render(l))
 	}
 	lines = append(lines, "")
+	if s.find.shown() {
+		lines = append(lines, " "+s.find.view())
+	}
 	colKind, colDate, stamp := 22, 17, dateTime
 	if w < 110 {
 		colKind, colDate, stamp = 20, 11, shortDateTime
@@ -160,8 +203,15 @@ func (s *vaultScreen) view(m *Model, w, h int) string {
 	switch {
 	case !s.loaded:
 		lines = append(lines, "  "+m.st.Subtle.Render("Loading…"))
-	case s.rows.len() == 0:
+	case len(s.rows.all()) == 0:
 		lines = append(lines, "", "  "+m.st.Subtle.Render("Nothing stored yet. Sign in or issue a token and it shows up here."))
+	case s.rows.len() == 0:
+		lines = append(lines, "  "+m.st.Subtle.Render("No secret matches the filter (esc clears it)."))
+	}
+	// The selected row's store name, as the CLI takes it, on the last line.
+	detail := ""
+	if e, ok := s.selected(); ok && e.Label != "" {
+		detail = "  " + m.st.Faint.Render(truncate("stored as "+e.Name, w-2))
 	}
 	// A revealed value takes lines of its own under its entry; the window
 	// keeps the cursor's entry, and what it reveals, in view.
@@ -173,7 +223,11 @@ func (s *vaultScreen) view(m *Model, w, h int) string {
 		}
 		return 1 + strings.Count(wrap(v, w-8), "\n") + 1
 	}
-	lines = append(lines, s.rows.render(h-len(lines)-1, height, func(e keystore.Entry, sel bool) []string {
+	rows := h - len(lines) - 1
+	if detail != "" {
+		rows--
+	}
+	lines = append(lines, s.rows.renderMarked(rows, height, func(e keystore.Entry, sel bool) []string {
 		saved := e.Created
 		if e.Rotated != nil {
 			saved = *e.Rotated
@@ -188,9 +242,9 @@ func (s *vaultScreen) view(m *Model, w, h int) string {
 			}
 		}
 		fp := "…" + e.Fingerprint
-		rest := pad(truncate(e.Name, colName), colName) + " " + pad(truncate(kindName(e.Kind), colKind), colKind) + " " + pad(stamp(saved), colDate) + " " + pad(exp, colDate) + " " + fp
+		rest := pad(truncate(vaultTitle(e), colName), colName) + " " + pad(truncate(kindName(e.Kind), colKind), colKind) + " " + pad(stamp(saved), colDate) + " " + pad(exp, colDate) + " " + fp
 		if e.Missing {
-			rest = pad(truncate(e.Name, colName), colName) + " " + m.st.Error.Render("listed, but missing from the store")
+			rest = pad(truncate(vaultTitle(e), colName), colName) + " " + m.st.Error.Render("listed, but missing from the store")
 		}
 		mark := "  "
 		if sel {
@@ -204,12 +258,36 @@ func (s *vaultScreen) view(m *Model, w, h int) string {
 			}
 		}
 		return out
-	})...)
+	}, m.st.Faint.Render)...)
+	if detail != "" {
+		lines = append(lines, detail)
+	}
 	return strings.Join(lines, "\n")
 }
 
+// short is the footer: the entry keys only when there is an entry.
 func (s *vaultScreen) short(k keyMap) []key.Binding {
-	return []key.Binding{k.Back, k.Reveal, k.Copy, k.Delete, k.Refresh}
+	if s.find.typing {
+		return []key.Binding{k.Submit, k.Cancel}
+	}
+	e, ok := s.selected()
+	if !ok {
+		bs := []key.Binding{k.Back, k.Refresh}
+		if len(s.rows.all()) > 0 {
+			bs = append(bs, k.Filter) // a filter that hides every row
+		}
+		return bs
+	}
+	reveal := k.Reveal
+	if _, shown := s.revealed[e.Name]; shown {
+		reveal = k.Hide
+	}
+	return []key.Binding{k.Back, reveal, k.Copy, k.Delete, k.Filter, k.Refresh}
 }
 
-func (s *vaultScreen) full(m *Model) []key.Binding { return s.short(m.keys) }
+func (s *vaultScreen) full(m *Model) []key.Binding {
+	if s.rows.len() < 2 {
+		return s.short(m.keys)
+	}
+	return append(s.short(m.keys), m.keys.Top, m.keys.Bottom)
+}

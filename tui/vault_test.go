@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"charm.land/bubbles/v2/key"
 	"github.com/charmbracelet/colorprofile"
 
 	"keyturn/account"
@@ -28,13 +29,13 @@ func TestVaultRevealCopyDelete(t *testing.T) {
 	for i := 0; i < 5 && !strings.Contains(h.selectedVaultName(), iss.Name); i++ {
 		h.press("down")
 	}
-	h.press("r")
+	h.press("space")
 	h.contains(iss.Value)
 	h.press("c")
 	if len(h.clip) != 1 || h.clip[0] != iss.Value {
 		t.Fatal("c did not copy the secret")
 	}
-	h.press("r")
+	h.press("space")
 	h.lacks(iss.Value)
 	h.press("d")
 	h.says("Delete "+iss.Name+"?", "The token itself keeps working on the server")
@@ -105,5 +106,76 @@ func TestRunDrawsAndQuits(t *testing.T) {
 		if !strings.Contains(s, want) {
 			t.Fatalf("output lacks %q", want)
 		}
+	}
+}
+
+// keyOf is the first key a binding answers to, so tests follow the key map.
+func keyOf(b key.Binding) string { return b.Keys()[0] }
+
+// The vault from an account screen: v opens it and esc comes back; rows
+// name the token by its label on the server; a revealed value hides when
+// the cursor moves on; / filters (issue 16, item 7).
+func TestVaultLabelsFilterHideOnMoveAndOpenFromAccount(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	h.signInMattermost()
+	var deploy account.Token
+	for _, tok := range h.m.acct.tokens {
+		if strings.HasPrefix(tok.Label, "/deploy") {
+			deploy = tok
+		}
+	}
+	if deploy.Label == "" {
+		t.Fatalf("no /deploy command on the account screen:\n%s", h.dump())
+	}
+	iss, err := h.mgr.Fetch(context.Background(), mmAcct, deploy.Ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.press("ctrl+r") // the account screen lists the tokens again
+	h.press("v")
+	h.says("Vault", mmAcct+" · "+deploy.Label)
+	for i := 0; i < 5 && h.selectedVaultName() != iss.Name; i++ {
+		h.press("down")
+	}
+	if h.selectedVaultName() != iss.Name {
+		t.Fatalf("no row for %s:\n%s", iss.Name, h.dump())
+	}
+	h.says(iss.Name) // the selected row's store name, for the CLI
+	h.press(keyOf(h.m.keys.Reveal))
+	h.contains(iss.Value)
+	h.press("down", "up")
+	if h.selectedVaultName() != iss.Name {
+		t.Fatal("down, up did not come back to the row")
+	}
+	h.lacks(iss.Value)
+
+	h.press("/")
+	h.typeText("deploy")
+	h.contains(deploy.Label)
+	h.lacks(mmAcct + "/credential")
+	h.press("enter")
+	if h.selectedVaultName() != iss.Name {
+		t.Fatalf("the filter left the cursor on %q", h.selectedVaultName())
+	}
+	h.press("esc") // clears the filter first
+	h.contains(mmAcct + "/credential")
+	h.press("esc")
+	if h.m.screen != screenAccount || h.m.acct.name != mmAcct {
+		t.Fatalf("esc from a vault opened on %s went to screen %v:\n%s", mmAcct, h.m.screen, h.dump())
+	}
+}
+
+// TOTP backup codes are short: the vault shows no part of them.
+func TestVaultShowsNoPartOfBackupCodes(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	codes := []string{"a1b2c3d4", "e5f6g7h8", "k9m2n3p4"}
+	meta := config.SecretMeta{Name: mmAcct + "/backup-codes/totp", Account: mmAcct, Kind: account.KindBackup, ID: "totp"}
+	if err := h.mgr.Vault().Put(context.Background(), meta, strings.Join(codes, "\n")); err != nil {
+		t.Fatal(err)
+	}
+	h.press("v")
+	h.says(meta.Name)
+	for _, c := range codes {
+		h.lacks(c[len(c)-4:])
 	}
 }

@@ -29,22 +29,32 @@ const (
 	IdentifierMobile     = "MOBILE"
 	IdentifierEmail      = "EMAIL"
 	IdentifierUsername   = "USERNAME"
-	IdentifierExternalID = "EXTERNALID" // needs "external ID login" on the brand (code 3005)
+	IdentifierExternalID = "EXTERNALID" // in the engine's enum, but not for signing in: see ErrExternalIDUnsupported
 )
 
-var identifierTypes = []string{IdentifierMobile, IdentifierEmail, IdentifierUsername, IdentifierExternalID}
+// identifierTypes are the ones the first-factor calls take (the docs list
+// MOBILE, EMAIL and USERNAME).
+var identifierTypes = []string{IdentifierMobile, IdentifierEmail, IdentifierUsername}
 
-// ValidIdentifierType checks s against the engine's enum. The engine is
-// strict (an unknown value is a plain-text Jersey 400), so keyturn checks
-// before sending anything.
+// ErrExternalIDUnsupported: EXTERNALID is in the engine's enum, but the
+// Auth Engine docs list only MOBILE, EMAIL and USERNAME for token/generate
+// and the other first-factor calls, so an account cannot sign in with it.
+var ErrExternalIDUnsupported = errors.New("identifier type EXTERNALID cannot sign in: the Auth Engine's first-factor calls take only MOBILE, EMAIL or USERNAME (with the mobile number or e-mail address); use one of those")
+
+// ValidIdentifierType checks s against the types an account can sign in
+// with. The engine is strict (an unknown value is a plain-text Jersey
+// 400), so keyturn checks before sending anything.
 func ValidIdentifierType(s string) error {
+	if s == IdentifierExternalID {
+		return ErrExternalIDUnsupported
+	}
 	for _, t := range identifierTypes {
 		if s == t {
 			return nil
 		}
 	}
 	if up := strings.ToUpper(strings.TrimSpace(s)); up != s {
-		for _, t := range identifierTypes {
+		for _, t := range append(identifierTypes, IdentifierExternalID) {
 			if up == t {
 				return fmt.Errorf("identifier type %q must be written in capitals: %s", s, t)
 			}
@@ -83,10 +93,14 @@ func RegionURL(name string) (string, error) {
 
 // Identity is who the calls are about; it is sent on every call.
 type Identity struct {
-	IdentifierType  string // MOBILE, EMAIL, USERNAME or EXTERNALID
+	IdentifierType  string // MOBILE, EMAIL or USERNAME
 	IdentifierValue string // e.g. "919999000001"
 	Brand           string // the brand (org) name; case-insensitive on the server
 	DeviceID        string // the device the session and tokens are bound to
+	// Mobile and Email go with a USERNAME identifier on token/generate and
+	// token/regenerate, which need one of them.
+	Mobile string
+	Email  string
 }
 
 // Check reports what is missing or wrong in the identity.
@@ -106,6 +120,9 @@ func (id Identity) Check() error {
 	}
 	if len(missing) > 0 {
 		return fmt.Errorf("capillary account lacks its %s", strings.Join(missing, " and "))
+	}
+	if id.IdentifierType == IdentifierUsername && strings.TrimSpace(id.Mobile) == "" && strings.TrimSpace(id.Email) == "" {
+		return errors.New("a USERNAME identifier signs in with the account's mobile or email as well (token/generate needs one): add it to the account")
 	}
 	return nil
 }
@@ -148,7 +165,7 @@ type Tokens struct {
 // first-time password user, password and confirmPassword register the
 // password (it takes effect after the OTP is validated); otherwise pass "".
 func (c *Client) GenerateToken(ctx context.Context, password, confirmPassword string) (*Session, error) {
-	body := c.body()
+	body := c.firstFactorBody()
 	setIf(body, "password", password)
 	setIf(body, "confirmPassword", confirmPassword)
 	var w wireResponse
@@ -245,7 +262,9 @@ func (c *Client) validate(ctx context.Context, path, sessionID, field, secret st
 	if strings.TrimSpace(sessionID) == "" {
 		return nil, errors.New("capillary: no session id: generate a session first")
 	}
-	secret = strings.TrimSpace(secret)
+	if field == "otp" {
+		secret = strings.TrimSpace(secret) // a code; a password goes exactly as typed
+	}
 	if secret == "" {
 		what := "password"
 		if field == "otp" {
@@ -270,6 +289,9 @@ func (c *Client) regenerate(ctx context.Context, path, key string) (*Tokens, err
 		return nil, errors.New("capillary: no key to regenerate the token with: sign in again")
 	}
 	body := c.body()
+	if path == "/auth/v1/token/regenerate" {
+		body = c.firstFactorBody()
+	}
 	body["key"] = key
 	var w wireResponse
 	if err := c.call(ctx, http.MethodPost, path, body, []string{key}, &w); err != nil {
@@ -286,6 +308,17 @@ func (c *Client) body() map[string]any {
 		"brand":           c.id.Brand,
 		"deviceId":        c.id.DeviceID,
 	}
+}
+
+// firstFactorBody is body plus, for a USERNAME identifier, the mobile or
+// email that token/generate and token/regenerate need with it.
+func (c *Client) firstFactorBody() map[string]any {
+	b := c.body()
+	if c.id.IdentifierType == IdentifierUsername {
+		setIf(b, "mobile", strings.TrimSpace(c.id.Mobile))
+		setIf(b, "email", strings.TrimSpace(c.id.Email))
+	}
+	return b
 }
 
 func setIf(m map[string]any, k, v string) {

@@ -449,12 +449,12 @@ func TestRegions(t *testing.T) {
 }
 
 func TestValidIdentifierType(t *testing.T) {
-	for _, ok := range []string{"MOBILE", "EMAIL", "USERNAME", "EXTERNALID"} {
+	for _, ok := range []string{"MOBILE", "EMAIL", "USERNAME"} {
 		if err := ValidIdentifierType(ok); err != nil {
 			t.Errorf("%s: %v", ok, err)
 		}
 	}
-	for _, bad := range []string{"", "MOBIL", "Email", "PHONE"} {
+	for _, bad := range []string{"", "MOBIL", "Email", "PHONE", "EXTERNALID", "externalid"} {
 		if ValidIdentifierType(bad) == nil {
 			t.Errorf("%q accepted", bad)
 		}

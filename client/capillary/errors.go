@@ -157,6 +157,8 @@ func Hint(err error) string {
 		return "the two passwords differ: type them again"
 	case c == CodePasswordPolicy:
 		return "the password does not meet the brand's rules: choose another"
+	case c == CodeResponseTampered:
+		return "this org encrypts its OTP calls (payload encryption, which needs a hash keyturn cannot compute): payload encryption is not supported; sign in with a password if the brand allows it"
 	case c == CodeExternalIDDisabled:
 		return "this brand does not allow EXTERNALID sign-in: use another identifier type"
 	}

@@ -11,6 +11,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"keyturn/client/clienttest"
 	"keyturn/client/mattermost"
@@ -180,6 +181,20 @@ func FuzzMattermostResponses(f *testing.F) {
 					return err
 				}
 				return want(tk != nil, "GetUserAccessToken: a token")
+			}},
+			{Name: "RotateUserAccessToken", Run: func(ctx context.Context) error {
+				tok, err := mm.RotateUserAccessToken(ctx, "tok1", time.UnixMilli(1797616892480))
+				if err != nil {
+					return err
+				}
+				return want(tok != nil && tok.Token != "" && tok.ID != "", "RotateUserAccessToken: a token and its id")
+			}},
+			{Name: "ClientConfig", Run: func(ctx context.Context) error {
+				cc, err := mm.ClientConfig(ctx)
+				if err != nil {
+					return err
+				}
+				return want(cc != nil && cc.MaxTokenLifetimeDays >= 0, "ClientConfig: a lifetime of zero or more days")
 			}},
 			{Name: "RevokeUserAccessToken", Run: func(ctx context.Context) error { return mm.RevokeUserAccessToken(ctx, "tok1") }},
 			{Name: "DisableUserAccessToken", Run: func(ctx context.Context) error { return mm.DisableUserAccessToken(ctx, "tok1") }},

@@ -15,8 +15,10 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"keyturn/client"
 )
@@ -44,6 +46,13 @@ const (
 	ErrInvalidURLParam   = "api.context.invalid_url_param.app_error"
 	ErrDuplicateTrigger  = "api.command.duplicate_trigger.app_error"
 	ErrTokenInQueryParam = "api.context.token_provided.app_error"
+
+	// Refusals of a token's lifetime (create and rotate alike), from
+	// servers with expiring tokens (11.10 recorded).
+	ErrExpiresAtRequired = "app.user_access_token.expires_at_required.app_error"
+	ErrExpiresAtInPast   = "app.user_access_token.expires_at_in_past.app_error"
+	ErrExpiresAtTooFar   = "app.user_access_token.expires_at_too_far.app_error"
+	ErrRotateDisabled    = "api.user.rotate_user_access_token.disabled_token.app_error"
 )
 
 // PerPage is the page size the list calls ask for (the server's maximum).
@@ -175,15 +184,34 @@ type OutgoingWebhook struct {
 }
 
 // UserAccessToken is a personal access token. Token is set only in the
-// answer to CreateUserAccessToken; the server never shows it again.
+// answers to CreateUserAccessToken and RotateUserAccessToken; the server
+// never shows it again.
 type UserAccessToken struct {
 	ID          string `json:"id"`
 	Token       string `json:"token,omitempty"`
 	UserID      string `json:"user_id"`
 	Description string `json:"description"`
 	IsActive    bool   `json:"is_active"`
-	// ExpiresAt is Unix ms; 0 or absent (before 11.10) means never.
-	ExpiresAt int64 `json:"expires_at,omitempty"`
+	ExpiresAt   int64  `json:"expires_at"` // Unix ms; 0 never (and on servers without expiry)
+}
+
+// Expires is ExpiresAt as a time; zero when the token never expires.
+func (t *UserAccessToken) Expires() time.Time { return FromMillis(t.ExpiresAt) }
+
+// FromMillis is a server's Unix-millisecond time; 0 is the zero time.
+func FromMillis(ms int64) time.Time {
+	if ms <= 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(ms)
+}
+
+// Millis is t in the server's Unix milliseconds; the zero time is 0.
+func Millis(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
 }
 
 // MFASecret is a freshly generated TOTP secret and its QR code (a PNG).
@@ -573,19 +601,36 @@ func (m *Client) RegenOutgoingWebhookToken(ctx context.Context, id string) (*Out
 }
 
 // CreateUserAccessToken makes a personal access token for the user ("me"
-// for oneself). The answer is the only time the token is shown: store it
-// before anything else.
+// for oneself) that never expires. The answer is the only time the token
+// is shown: store it before anything else.
 func (m *Client) CreateUserAccessToken(ctx context.Context, userID, description string) (*UserAccessToken, error) {
+	return m.CreateExpiringUserAccessToken(ctx, userID, description, time.Time{})
+}
+
+// CreateExpiringUserAccessToken is CreateUserAccessToken with an expiry
+// (the zero time sends none). A server older than expiring tokens ignores
+// expires_at and answers without it: compare the answer's ExpiresAt. A
+// refusal of the lifetime is a *LifetimeError.
+func (m *Client) CreateExpiringUserAccessToken(ctx context.Context, userID, description string, expires time.Time) (*UserAccessToken, error) {
 	if err := need("user id", userID); err != nil {
 		return nil, err
 	}
 	if err := need("token description", description); err != nil {
 		return nil, err
 	}
-	resp, err := m.call(ctx, http.MethodPost, "/api/v4/users/"+seg(userID)+"/tokens", nil, map[string]string{"description": description})
+	body := struct {
+		Description string `json:"description"`
+		ExpiresAt   int64  `json:"expires_at,omitempty"`
+	}{description, Millis(expires)}
+	resp, err := m.call(ctx, http.MethodPost, "/api/v4/users/"+seg(userID)+"/tokens", nil, body)
 	if err != nil {
-		return nil, err
+		return nil, lifetimeError(err)
 	}
+	return m.decodeIssued(resp)
+}
+
+// decodeIssued reads a token answer that must carry the secret.
+func (m *Client) decodeIssued(resp *client.Response) (*UserAccessToken, error) {
 	var t UserAccessToken
 	if err := client.Decode(m.service(), resp, &t); err != nil {
 		return nil, err
@@ -594,6 +639,126 @@ func (m *Client) CreateUserAccessToken(ctx context.Context, userID, description 
 		return nil, m.badResponse(resp, "the answer has no token or token id")
 	}
 	return &t, nil
+}
+
+// RotateUserAccessToken gives the token a new secret in place (same id and
+// description) and returns it with the secret, shown this once; the old
+// secret and its sessions stop working at once. expires is always sent,
+// as 0 for the zero time: the server reads an absent expires_at as "never
+// expires", so a caller keeping a lifetime must pass it. After an error
+// for which client.MayHaveApplied is true the server may have rotated: do
+// not retry blindly. A server without the route (older than 11.10) answers
+// a routing 404: see RotateUnsupported. A refusal of the lifetime is a
+// *LifetimeError.
+func (m *Client) RotateUserAccessToken(ctx context.Context, tokenID string, expires time.Time) (*UserAccessToken, error) {
+	if err := need("token id", tokenID); err != nil {
+		return nil, err
+	}
+	body := struct {
+		TokenID   string `json:"token_id"`
+		ExpiresAt int64  `json:"expires_at"`
+	}{tokenID, Millis(expires)}
+	resp, err := m.call(ctx, http.MethodPost, "/api/v4/users/tokens/rotate", nil, body)
+	if err != nil {
+		return nil, lifetimeError(err)
+	}
+	return m.decodeIssued(resp)
+}
+
+// RotateUnsupported reports the answer of a server that has no rotate
+// route (Mattermost before 11.10): a routing 404, whose id differs from
+// the 404 for an unknown token id (ErrTokenNotFound).
+func RotateUnsupported(err error) bool {
+	var ae *client.APIError
+	return errors.As(err, &ae) && ae.Status == http.StatusNotFound && ae.Code == ErrRouteNotFound
+}
+
+// LifetimeError is the server's refusal of a token's expiry: required (the
+// server has a maximum lifetime and none was given), in the past, or
+// beyond the maximum. MaxDays is the maximum when the message names it.
+type LifetimeError struct {
+	*client.APIError
+	MaxDays int
+}
+
+func (e *LifetimeError) Unwrap() error { return e.APIError }
+
+// Required, InPast and TooFar say which refusal it is.
+func (e *LifetimeError) Required() bool { return e.Code == ErrExpiresAtRequired }
+func (e *LifetimeError) InPast() bool   { return e.Code == ErrExpiresAtInPast }
+func (e *LifetimeError) TooFar() bool   { return e.Code == ErrExpiresAtTooFar }
+
+// lifetimeDays finds "(30 days)" in the too-far message.
+var lifetimeDays = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\((\d{1,5}) days?\)`) })
+
+// lifetimeError turns a lifetime refusal into a *LifetimeError; other
+// errors pass unchanged.
+func lifetimeError(err error) error {
+	var ae *client.APIError
+	if !errors.As(err, &ae) || ae.Status != http.StatusBadRequest {
+		return err
+	}
+	switch ae.Code {
+	case ErrExpiresAtRequired, ErrExpiresAtInPast, ErrExpiresAtTooFar:
+	default:
+		return err
+	}
+	le := &LifetimeError{APIError: ae}
+	if m := lifetimeDays().FindStringSubmatch(ae.Message); m != nil && ae.Code == ErrExpiresAtTooFar {
+		le.MaxDays, _ = strconv.Atoi(m[1])
+	}
+	return le
+}
+
+// ClientConfig is what keyturn reads of the server's client configuration
+// (GET /config/client?format=old, any signed-in user).
+type ClientConfig struct {
+	// Version is the server's version ("11.10.0"), from X-Version-Id.
+	Version string
+	// UserAccessTokens: personal access tokens are enabled.
+	UserAccessTokens bool
+	// LifetimePolicyKnown: the server has the lifetime setting at all
+	// (absent before expiring tokens).
+	LifetimePolicyKnown bool
+	// MaxTokenLifetimeDays: every new or rotated token must expire within
+	// this many days; 0 no maximum.
+	MaxTokenLifetimeDays int
+}
+
+// ClientConfig reads the server's client configuration. The server sends
+// every value as a string, the lifetime too ("30").
+func (m *Client) ClientConfig(ctx context.Context) (*ClientConfig, error) {
+	resp, err := m.call(ctx, http.MethodGet, "/api/v4/config/client", url.Values{"format": {"old"}}, nil)
+	if err != nil {
+		return nil, err
+	}
+	var raw struct {
+		EnableUserAccessTokens                 string  `json:"EnableUserAccessTokens"`
+		MaximumPersonalAccessTokenLifetimeDays *string `json:"MaximumPersonalAccessTokenLifetimeDays"`
+	}
+	if err := client.Decode(m.service(), resp, &raw); err != nil {
+		return nil, err
+	}
+	cc := &ClientConfig{Version: VersionOf(resp.Header.Get("X-Version-Id")), UserAccessTokens: raw.EnableUserAccessTokens == "true"}
+	if v := raw.MaximumPersonalAccessTokenLifetimeDays; v != nil {
+		days, err := strconv.Atoi(*v)
+		if err != nil || days < 0 {
+			return nil, m.badResponse(resp, "MaximumPersonalAccessTokenLifetimeDays is not a number of days")
+		}
+		cc.LifetimePolicyKnown, cc.MaxTokenLifetimeDays = true, days
+	}
+	return cc, nil
+}
+
+// VersionOf is the version in an X-Version-Id header
+// ("11.10.0..<config hash>.false" → "11.10.0"): the last three fields are
+// build number, config hash and enterprise flag.
+func VersionOf(header string) string {
+	f := strings.Split(strings.TrimSpace(header), ".")
+	if len(f) < 4 {
+		return ""
+	}
+	return strings.Join(f[:len(f)-3], ".")
 }
 
 // ListUserAccessTokens is all of a user's tokens (without their secrets),

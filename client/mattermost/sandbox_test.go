@@ -411,3 +411,50 @@ func TestSandboxAmbiguousRegen(t *testing.T) {
 		t.Fatalf("dropped hook regen: %v", err)
 	}
 }
+
+// Expiry, the lifetime policy and in-place rotation against the simulated
+// 11.10 server, and the older-server switch.
+func TestSandboxExpiryAndRotation(t *testing.T) {
+	r := newRig(t)
+	alice := r.login(t, mattermostsim.AliceUsername, mattermostsim.AlicePassword, "")
+	cc, err := alice.ClientConfig(bg)
+	if err != nil || cc.Version != "11.10.0" || !cc.LifetimePolicyKnown || cc.MaxTokenLifetimeDays != 0 || !cc.UserAccessTokens {
+		t.Fatalf("config = %+v, %v", cc, err)
+	}
+	at := r.env.Clock.Now().Add(7 * 24 * time.Hour).Truncate(time.Millisecond)
+	pat, err := alice.CreateExpiringUserAccessToken(bg, "me", "ci", at)
+	if err != nil || !pat.Expires().Equal(at) {
+		t.Fatalf("create = %+v, %v", pat, err)
+	}
+	later := at.Add(7 * 24 * time.Hour)
+	rot, err := alice.RotateUserAccessToken(bg, pat.ID, later)
+	if err != nil || rot.ID != pat.ID || rot.Token == pat.Token || !rot.Expires().Equal(later) || rot.Token != r.lastToken(mattermostsim.KindUserToken, pat.ID) {
+		t.Fatalf("rotate = %+v, %v", rot, err)
+	}
+	if _, err := alice.WithToken(pat.Token).Me(bg); err == nil {
+		t.Fatal("the old secret still works after rotation")
+	}
+	r.sim.Configure(func(s *mattermostsim.Settings) { s.MaximumPersonalAccessTokenLifetimeDays = 3 })
+	if cc, _ := alice.ClientConfig(bg); cc == nil || cc.MaxTokenLifetimeDays != 3 {
+		t.Fatalf("policy not read: %+v", cc)
+	}
+	_, err = alice.RotateUserAccessToken(bg, pat.ID, later)
+	var le *LifetimeError
+	if !errors.As(err, &le) || !le.TooFar() || le.MaxDays != 3 {
+		t.Fatalf("rotate beyond the policy: %v", err)
+	}
+	if _, err := alice.CreateUserAccessToken(bg, "me", "no expiry"); !errors.As(err, &le) || !le.Required() {
+		t.Fatalf("create without expiry under the policy: %v", err)
+	}
+	r.sim.Configure(func(s *mattermostsim.Settings) { s.OlderServer = true; s.MaximumPersonalAccessTokenLifetimeDays = 0 })
+	if _, err := alice.RotateUserAccessToken(bg, pat.ID, later); !RotateUnsupported(err) {
+		t.Fatalf("older server: %v, want RotateUnsupported", err)
+	}
+	old, err := alice.CreateExpiringUserAccessToken(bg, "me", "old", at)
+	if err != nil || old.ExpiresAt != 0 {
+		t.Fatalf("older server ignores the expiry: %+v, %v", old, err)
+	}
+	if cc, _ := alice.ClientConfig(bg); cc == nil || cc.LifetimePolicyKnown || cc.Version != "11.2.0" {
+		t.Fatalf("older config: %+v", cc)
+	}
+}

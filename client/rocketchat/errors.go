@@ -19,8 +19,8 @@ const (
 	CodeTOTPRequired       = "totp-required"
 	CodeTOTPInvalid        = "totp-invalid"
 	CodeTOTPMaxAttempts    = "totp-max-attempts"
-	CodeUnauthorized       = "error-unauthorized" // 403: lacks a permission (current servers)
-	CodeNotAuthorized      = "not-authorized"     // 400: lacks a permission (older servers)
+	CodeUnauthorized       = "error-unauthorized" // 403: lacks a permission a route declares (permissionsRequired)
+	CodeNotAuthorized      = "not-authorized"     // 400: lacks a permission the method checks itself (the token routes, on current servers too)
 	CodeTokenExists        = "error-token-already-exists"
 	CodeTokenMissing       = "error-token-does-not-exists"
 	CodeTOTPAlreadyEnabled = "error-2fa-already-enabled"
@@ -32,8 +32,10 @@ const (
 )
 
 // IsPermissionDenied reports whether err says the user lacks a permission:
-// 403 error-unauthorized on current servers, 400 not-authorized on older
-// ones.
+// 403 error-unauthorized where the route declares the permission, 400
+// not-authorized where the method behind it checks (generate, regenerate
+// and remove of personal access tokens answer that on current servers as
+// well as older ones).
 func IsPermissionDenied(err error) bool {
 	var ae *client.APIError
 	if !errors.As(err, &ae) {

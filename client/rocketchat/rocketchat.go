@@ -19,6 +19,7 @@
 package rocketchat
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -230,6 +231,12 @@ func (r *Client) do(ctx context.Context, c call) error {
 	if resp.Status < 200 || resp.Status > 299 {
 		return r.errorFrom(resp)
 	}
+	if c.out == nil && len(bytes.TrimSpace(resp.Body)) == 0 {
+		// Nothing is needed from the answer and nothing came: 7.4 and
+		// later answer logout with 200 and no body at all
+		// (RocketChat/Rocket.Chat#35922), and a 204 carries none.
+		return nil
+	}
 	if la != nil {
 		if la.env.Success != nil && !*la.env.Success {
 			resp.Body = la.failed
@@ -367,8 +374,9 @@ func (r *Client) Me(ctx context.Context) (*User, error) {
 	return &u, nil
 }
 
-// Logout ends the login session: the server deletes the token sent. It
-// refuses (ErrLogoutWithPAT, nothing sent) when the credentials are marked
+// Logout ends the login session: the server deletes the token sent. Any
+// 2xx is success: 7.4 and later answer 200 with an empty body, older
+// servers {"status":"success","data":{…}}. It refuses (ErrLogoutWithPAT, nothing sent) when the credentials are marked
 // as a personal access token, which /logout would delete too.
 func (r *Client) Logout(ctx context.Context) error {
 	if r.cred.IsPAT {

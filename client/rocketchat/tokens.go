@@ -40,8 +40,11 @@ func checkTokenName(name string) error {
 }
 
 // GeneratePAT creates a personal access token and returns it (the only
-// time the server shows it). The route requires a second factor: without
-// sf, or with a wrong one, it returns a *client.SecondFactorRequired. A
+// time the server shows it). The route asks for a second factor when two-
+// factor authentication applies to the user (TOTP or e-mail on, or the
+// password fallback; not for a user without a local password, nor while
+// the server remembers a passed factor): then, without sf or with a wrong
+// one, it returns a *client.SecondFactorRequired. A
 // name in use is a *client.APIError with Code CodeTokenExists; a user
 // without the permission create-personal-access-tokens gets one that
 // IsPermissionDenied recognises.
@@ -101,7 +104,8 @@ func (r *Client) ListPATs(ctx context.Context) ([]PAT, error) {
 	return pats, nil
 }
 
-// RemovePAT deletes the named token; the route requires a second factor.
+// RemovePAT deletes the named token; like GeneratePAT, the route asks for a
+// second factor when two-factor authentication applies to the user.
 // A name that does not exist is a *client.APIError with Code CodeTokenMissing.
 func (r *Client) RemovePAT(ctx context.Context, name string, sf *SecondFactor) error {
 	if err := checkTokenName(name); err != nil {

@@ -5,7 +5,9 @@ import "sort"
 // The seeded brand, device and users. Alice signs in with a password or an
 // OTP and passes MFA with her MFA password or an MFA OTP; Bob has no
 // password (OTP first factor, or register one with token/generate) and
-// passes MFA with an MFA OTP (or sets an MFA password); Carol has no MFA.
+// passes MFA with an MFA OTP (or sets an MFA password); Carol has no MFA;
+// Dave signs in by user name (with his mobile or email alongside) and has
+// no MFA.
 const (
 	SeedBrand    = "DemoBrand"
 	SeedDeviceID = "keyturn-demo-device"
@@ -23,6 +25,12 @@ const (
 	CarolEmail    = "carol@example.com"
 	CarolPassword = "Carol#1234"
 	CarolUID      = "1780003"
+
+	DaveUsername = "dave"
+	DaveMobile   = "919999000004"
+	DaveEmail    = "dave@example.com"
+	DavePassword = " dave pass " // spaces are part of it
+	DaveUID      = "1780004"
 )
 
 func (s *Server) seed() {
@@ -31,6 +39,7 @@ func (s *Server) seed() {
 		{uid: AliceUID, idType: "MOBILE", value: AliceMobile, password: AlicePassword, mfaEnrolled: true, mfaPassword: AliceMFAPassword},
 		{uid: BobUID, idType: "MOBILE", value: BobMobile, mfaEnrolled: true},
 		{uid: CarolUID, idType: "EMAIL", value: CarolEmail, password: CarolPassword},
+		{uid: DaveUID, idType: "USERNAME", value: DaveUsername, mobile: DaveMobile, email: DaveEmail, password: DavePassword},
 	} {
 		b.users[userKey(u.idType, u.value)] = u
 	}
@@ -41,6 +50,8 @@ func (s *Server) seed() {
 type SeedUser struct {
 	IdentifierType  string `json:"identifierType"`
 	IdentifierValue string `json:"identifierValue"`
+	Mobile          string `json:"mobile,omitempty"` // USERNAME users: sent with token/generate
+	Email           string `json:"email,omitempty"`
 	UID             string `json:"uid"`
 	Password        string `json:"password,omitempty"`    // "" : OTP only (or register one)
 	MFA             bool   `json:"mfa"`                   // first factor yields MFA_PENDING
@@ -63,7 +74,7 @@ func (s *Server) Seeds() any {
 		OTPs: "OTPs (6 digits) are not sent anywhere: they appear in the sandbox's codes list"}
 	b := s.brands[normBrand(SeedBrand)]
 	for _, u := range b.users {
-		info.Users = append(info.Users, SeedUser{IdentifierType: u.idType, IdentifierValue: u.value, UID: u.uid,
+		info.Users = append(info.Users, SeedUser{IdentifierType: u.idType, IdentifierValue: u.value, Mobile: u.mobile, Email: u.email, UID: u.uid,
 			Password: u.password, MFA: u.mfaEnrolled, MFAPassword: u.mfaPassword})
 	}
 	sort.Slice(info.Users, func(i, j int) bool { return info.Users[i].UID < info.Users[j].UID })

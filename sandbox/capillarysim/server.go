@@ -25,6 +25,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -61,8 +62,6 @@ const (
 	OTPLength               = 6
 	MaxOTPsPerWindow        = 10               // otpMaxCount …
 	OTPWindow               = 15 * time.Minute // … within otpTimeOut
-	MinPasswordLength       = 6
-	MinMFAPasswordLength    = 4
 	maxBodyBytes            = 64 << 10
 	sessionPrefix           = "P-"
 	identifierTypeJavaClass = "com.capillary.solutions.auth.domain.IdentifierType"
@@ -86,6 +85,7 @@ const (
 	codePasswordLocked   = 1530
 	codeExpireFailed     = 1531
 	codeOTPLimit         = 1534
+	codeNoChannel        = 1540
 	codeOTPNotGenerated  = 1537
 	codeSessionIdent     = 1541
 	codePasswordPolicy   = 1542
@@ -111,6 +111,7 @@ var messages = map[int]string{
 	codePasswordLocked:   "Reached the maximum allowed password retry attempts, please reset your password.",
 	codeExpireFailed:     "Unable to expire token.",
 	codeOTPLimit:         "Reached the maximum number of OTPs allowed per customer.",
+	codeNoChannel:        "Either mobile or email is required to send OTP.",
 	codeOTPNotGenerated:  "OTP is not generated for the provided details. Please generate OTP and try again.",
 	codeSessionIdent:     "Identifier used to generate session does not match with the identifier used to generate or validate OTP.",
 	codePasswordPolicy:   "Password does not meet the requirements.",
@@ -130,12 +131,21 @@ type brand struct {
 	orgCode    string
 	externalID bool // EXTERNALID login enabled
 	users      map[string]*user
+	// mfaRoleUnmarked: first-factor tokens say USER even for people
+	// enrolled in MFA (MFA_ROLE / CONF_FORCED_MFA not set to mark them), as
+	// in the docs' own sample authorizedToken.
+	mfaRoleUnmarked bool
+	// mfaPasswordRule is MFA_PASSWORD_REGEX; nil: none. The docs set no
+	// rule for first-factor passwords.
+	mfaPasswordRule *regexp.Regexp
 }
 
 type user struct {
 	uid         string
 	idType      string
 	value       string
+	mobile      string // a USERNAME user's mobile and email, one of which
+	email       string // token/generate and token/regenerate need with it
 	password    string
 	pwFails     int
 	pwLocked    time.Time
@@ -192,6 +202,7 @@ type Server struct {
 	sessions        map[string]*session
 	keys            map[string]*keyRecord
 	expired         map[string]bool // jti of tokens expired by mfa/token/expire
+	mfaTokens       map[string]bool // jti of tokens from the MFA step (the only ones mfa/token/expire takes)
 	outbox          []Sent
 	primaryLifetime time.Duration
 }
@@ -211,6 +222,7 @@ func New(env *simnet.Env) *Server {
 		sessions:        map[string]*session{},
 		keys:            map[string]*keyRecord{},
 		expired:         map[string]bool{},
+		mfaTokens:       map[string]bool{},
 		primaryLifetime: DefaultPrimaryLifetime,
 	}
 	s.seed()
@@ -226,6 +238,32 @@ func (s *Server) SetPrimaryTokenLifetime(d time.Duration) {
 	s.mu.Unlock()
 }
 
+// SetMFARoleMarked says whether the seeded brand's first-factor tokens
+// carry the role MFA_PENDING for people enrolled in MFA (the default). Off,
+// they say USER, as the docs' sample authorizedToken does: the MFA step is
+// still required, but the token does not tell.
+func (s *Server) SetMFARoleMarked(on bool) {
+	s.mu.Lock()
+	s.brands[normBrand(SeedBrand)].mfaRoleUnmarked = !on
+	s.mu.Unlock()
+}
+
+// SetMFAPasswordRule sets the seeded brand's MFA_PASSWORD_REGEX ("" none):
+// a new MFA password that does not match is refused with 1542.
+func (s *Server) SetMFAPasswordRule(pattern string) error {
+	var re *regexp.Regexp
+	if pattern != "" {
+		var err error
+		if re, err = regexp.Compile(pattern); err != nil {
+			return err
+		}
+	}
+	s.mu.Lock()
+	s.brands[normBrand(SeedBrand)].mfaPasswordRule = re
+	s.mu.Unlock()
+	return nil
+}
+
 // request is every field any endpoint reads.
 type request struct {
 	IdentifierType  identifierType  `json:"identifierType"`
@@ -239,6 +277,8 @@ type request struct {
 	AuthorizedToken string          `json:"authorizedToken"`
 	Key             string          `json:"key"`
 	Token           string          `json:"token"`
+	Mobile          string          `json:"mobile"`
+	Email           string          `json:"email"`
 }
 
 // identifierType fails to decode on a value outside the enum, like the
@@ -472,6 +512,16 @@ func (s *Server) mintToken(now time.Time, b *brand, u *user, device, role string
 	return tok
 }
 
+// mintMFAToken is mintToken for the MFA step's tokens, which
+// mfa/token/expire takes.
+func (s *Server) mintMFAToken(now time.Time, b *brand, u *user, device string) string {
+	tok := s.mintToken(now, b, u, device, RoleUser, MFATokenLifetime, ledgerID(b, u))
+	if _, c, err := verifyJWT(s.secret, tok); err == nil {
+		s.mfaTokens[c.Jti] = true
+	}
+	return tok
+}
+
 // mintKey signs a key (rol AUTH, no exp), remembers and records it.
 func (s *Server) mintKey(now time.Time, b *brand, u *user, device string, mfa bool) string {
 	m := mfa
@@ -483,12 +533,29 @@ func (s *Server) mintKey(now time.Time, b *brand, u *user, device string, mfa bo
 }
 
 // firstFactorRole is the role of a first-factor token: MFA_PENDING for a
-// person enrolled in MFA, USER otherwise.
-func firstFactorRole(u *user) string {
-	if u.mfaEnrolled {
+// person enrolled in MFA where the brand marks it, USER otherwise.
+func firstFactorRole(b *brand, u *user) string {
+	if u.mfaEnrolled && !b.mfaRoleUnmarked {
 		return RoleMFAPending
 	}
 	return RoleUser
+}
+
+// usernameChannel checks the mobile or email a USERNAME identifier needs
+// on token/generate and token/regenerate (one of them; a given one must
+// be the user's).
+func usernameChannel(req *request, u *user) *apiError {
+	if string(req.IdentifierType) != "USERNAME" {
+		return nil
+	}
+	mobile, email := strings.TrimSpace(req.Mobile), strings.ToLower(strings.TrimSpace(req.Email))
+	switch {
+	case mobile == "" && email == "":
+		return fail(codeNoChannel)
+	case mobile != "" && mobile != u.mobile, email != "" && email != u.email:
+		return fail(codeIdentifier)
+	}
+	return nil
 }
 
 func sessionAnswer(ss *session, viewToken string, registered bool) *answer {
@@ -506,12 +573,13 @@ func tokenAnswer(token string, key *string, role string, registered, withIdentif
 	return a
 }
 
-// checkNewPassword checks password+confirmPassword for a registration.
-func checkNewPassword(pw, confirm string, min int) *apiError {
+// checkNewPassword checks password+confirmPassword for a registration
+// against rule (nil: any password).
+func checkNewPassword(pw, confirm string, rule *regexp.Regexp) *apiError {
 	if pw != confirm {
 		return fail(codePasswordMismatch)
 	}
-	if len([]rune(pw)) < min {
+	if rule != nil && !rule.MatchString(pw) {
 		return fail(codePasswordPolicy)
 	}
 	return nil
@@ -530,17 +598,20 @@ func (s *Server) tokenGenerate(now time.Time, req *request) (any, *apiError) {
 	if u == nil {
 		return nil, fail(codeUserNotFound)
 	}
-	return s.openSession(now, req, b, u, false, u.password, MinPasswordLength, SessionLifetime)
+	if aerr := usernameChannel(req, u); aerr != nil {
+		return nil, aerr
+	}
+	return s.openSession(now, req, b, u, false, u.password, nil, SessionLifetime)
 }
 
 // openSession starts a first-factor or MFA session. A person with no
 // password of that kind may set one (password+confirmPassword); it takes
 // effect when the session's OTP is validated.
-func (s *Server) openSession(now time.Time, req *request, b *brand, u *user, mfa bool, current string, minLen int, viewLife time.Duration) (any, *apiError) {
+func (s *Server) openSession(now time.Time, req *request, b *brand, u *user, mfa bool, current string, rule *regexp.Regexp, viewLife time.Duration) (any, *apiError) {
 	ss := &session{id: newSessionID(), mfa: mfa, brand: b, user: u, idType: u.idType, value: u.value,
 		device: req.DeviceID, expires: now.Add(SessionLifetime)}
 	if (req.Password != "" || req.ConfirmPassword != "") && current == "" {
-		if aerr := checkNewPassword(req.Password, req.ConfirmPassword, minLen); aerr != nil {
+		if aerr := checkNewPassword(req.Password, req.ConfirmPassword, rule); aerr != nil {
 			return nil, aerr
 		}
 		ss.pendingPassword = req.Password
@@ -575,7 +646,7 @@ func (s *Server) mfaTokenGenerate(now time.Time, req *request) (any, *apiError) 
 	if u == nil || u.uid != c.UID {
 		return nil, fail(codeUserNotFound)
 	}
-	return s.openSession(now, req, b, u, true, u.mfaPassword, MinMFAPasswordLength, MFATokenLifetime)
+	return s.openSession(now, req, b, u, true, u.mfaPassword, b.mfaPasswordRule, MFATokenLifetime)
 }
 
 // otp/generate and mfa/otp/generate: a new 6-digit OTP for the session,
@@ -685,14 +756,14 @@ func (s *Server) otpValidate(mfa bool) func(time.Time, *request) (any, *apiError
 }
 
 func (s *Server) finishPrimary(now time.Time, b *brand, u *user, device string, withIdentifiers bool) *answer {
-	role := firstFactorRole(u)
+	role := firstFactorRole(b, u)
 	tok := s.mintToken(now, b, u, device, role, s.primaryLifetime, ledgerID(b, u))
 	key := s.mintKey(now, b, u, device, false)
 	return tokenAnswer(tok, &key, role, u.password != "", withIdentifiers)
 }
 
 func (s *Server) finishMFA(now time.Time, b *brand, u *user, device string, withIdentifiers bool) *answer {
-	tok := s.mintToken(now, b, u, device, RoleUser, MFATokenLifetime, ledgerID(b, u))
+	tok := s.mintMFAToken(now, b, u, device)
 	key := s.mintKey(now, b, u, device, true)
 	return tokenAnswer(tok, &key, RoleUser, u.mfaPassword != "", withIdentifiers)
 }
@@ -757,16 +828,21 @@ func (s *Server) regenerate(mfa bool) func(time.Time, *request) (any, *apiError)
 		}
 		u := k.user
 		if mfa {
-			tok := s.mintToken(now, b, u, k.device, RoleUser, MFATokenLifetime, ledgerID(b, u))
+			tok := s.mintMFAToken(now, b, u, k.device)
 			return tokenAnswer(tok, nil, RoleUser, u.mfaPassword != "", false), nil
 		}
-		role := firstFactorRole(u)
+		if aerr := usernameChannel(req, u); aerr != nil {
+			return nil, aerr
+		}
+		role := firstFactorRole(b, u)
 		tok := s.mintToken(now, b, u, k.device, role, s.primaryLifetime, ledgerID(b, u))
 		return tokenAnswer(tok, nil, role, u.password != "", false), nil
 	}
 }
 
-// mfa/token/expire (DELETE with a JSON body): the token stops working.
+// mfa/token/expire (DELETE with a JSON body): the token stops working. The
+// docs limit it to tokens from mfa/otp/validate or mfa/password/validate
+// (and mfa/token/regenerate): a first-factor token is refused (1531).
 func (s *Server) tokenExpire(now time.Time, req *request) (any, *apiError) {
 	b, aerr := s.identify(req)
 	if aerr != nil {
@@ -779,7 +855,7 @@ func (s *Server) tokenExpire(now time.Time, req *request) (any, *apiError) {
 	if aerr := checkIdentity(req, b, h.Org, *h.Dev, h.IDV[0]); aerr != nil {
 		return nil, aerr
 	}
-	if s.expired[c.Jti] || !now.Before(time.Unix(c.Exp, 0)) {
+	if s.expired[c.Jti] || !now.Before(time.Unix(c.Exp, 0)) || !s.mfaTokens[c.Jti] {
 		return nil, fail(codeExpireFailed)
 	}
 	s.expired[c.Jti] = true

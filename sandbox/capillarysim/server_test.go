@@ -341,10 +341,10 @@ func TestPasswordAndMFAPassword(t *testing.T) {
 	h.failsWithMethod(1531, http.MethodDelete, "mfa/token/expire", id.with("token", mfaKey))
 	h.failsWithMethod(1508, http.MethodDelete, "mfa/token/expire", id.with("token", r.Auth.Token, "deviceId", "other"))
 
-	// An expired first-factor token no longer opens MFA.
+	// The docs limit mfa/token/expire to the MFA step's tokens: a
+	// first-factor token is refused and keeps working.
+	h.failsWithMethod(1531, http.MethodDelete, "mfa/token/expire", id.with("token", first))
 	h.ok("mfa/token/generate", id.with("authorizedToken", first))
-	h.call(http.MethodDelete, "mfa/token/expire", id.with("token", first))
-	h.failsWith(1529, "mfa/token/generate", id.with("authorizedToken", first))
 }
 
 func TestRegistrationAndFirstTimeMFAPassword(t *testing.T) {
@@ -352,7 +352,8 @@ func TestRegistrationAndFirstTimeMFAPassword(t *testing.T) {
 	id := ident("MOBILE", BobMobile)
 	h.failsWith(1521, "token/generate", id.with("password", "secret-1", "confirmPassword", "secret-2"))
 	h.failsWith(1521, "token/generate", id.with("password", "secret-1"))
-	h.failsWith(1542, "token/generate", id.with("password", "abc", "confirmPassword", "abc"))
+	// The docs set no rule for first-factor passwords: a short one is taken.
+	h.ok("token/generate", id.with("password", "abc", "confirmPassword", "abc"))
 	r := h.ok("token/generate", id.with("password", "Bob-secret1", "confirmPassword", "Bob-secret1"))
 	if r.User.UserRegisteredForPassword {
 		t.Fatal("bob has no password yet")
@@ -374,6 +375,11 @@ func TestRegistrationAndFirstTimeMFAPassword(t *testing.T) {
 
 	// MFA: bob has no MFA password; he sets one while passing the MFA OTP.
 	h.failsWith(1521, "mfa/token/generate", id.with("authorizedToken", first, "password", "1357", "confirmPassword", "1358"))
+	// MFA passwords follow the brand's MFA_PASSWORD_REGEX, when it has one.
+	h.ok("mfa/token/generate", id.with("authorizedToken", first, "password", "13", "confirmPassword", "13"))
+	if err := h.sim.SetMFAPasswordRule(`^[0-9]{4,}$`); err != nil {
+		t.Fatal(err)
+	}
 	h.failsWith(1542, "mfa/token/generate", id.with("authorizedToken", first, "password", "13", "confirmPassword", "13"))
 	m := h.ok("mfa/token/generate", id.with("authorizedToken", first, "password", "1357", "confirmPassword", "1357"))
 	if m.User.UserRegisteredForPassword {
@@ -640,10 +646,13 @@ func TestSeedsAndCodes(t *testing.T) {
 	if err := json.Unmarshal(b, &info); err != nil {
 		t.Fatal(err)
 	}
-	if info.Brand != SeedBrand || info.DeviceID != SeedDeviceID || len(info.Users) != 3 {
+	if info.Brand != SeedBrand || info.DeviceID != SeedDeviceID || len(info.Users) != 4 {
 		t.Fatalf("seeds: brand %q device %q users %d", info.Brand, info.DeviceID, len(info.Users))
 	}
-	alice, bob, carol := info.Users[0], info.Users[1], info.Users[2]
+	alice, bob, carol, dave := info.Users[0], info.Users[1], info.Users[2], info.Users[3]
+	if dave.IdentifierType != "USERNAME" || dave.IdentifierValue != DaveUsername || dave.Mobile != DaveMobile || dave.Email != DaveEmail || dave.Password != DavePassword {
+		t.Error("dave's seed is wrong")
+	}
 	if alice.IdentifierValue != AliceMobile || alice.Password != AlicePassword || alice.MFAPassword != AliceMFAPassword || !alice.MFA {
 		t.Error("alice's seed is wrong")
 	}
@@ -676,4 +685,37 @@ func TestSeedsAndCodes(t *testing.T) {
 	if h.sim.LastOTP("nobody") != "" {
 		t.Error("LastOTP for an unknown identifier")
 	}
+}
+
+// A USERNAME identifier needs mobile or email alongside on token/generate
+// and token/regenerate; a password is compared exactly, spaces included.
+func TestUsernameIdentifier(t *testing.T) {
+	h := newHarness(t)
+	id := ident("USERNAME", DaveUsername)
+	h.failsWith(1540, "token/generate", id)
+	h.failsWith(1507, "token/generate", id.with("mobile", "910000000000"))
+	r := h.ok("token/generate", id.with("mobile", DaveMobile))
+	h.failsWith(1528, "password/validate", id.with("sessionId", *r.User.SessionID, "password", "dave pass"))
+	r = h.ok("token/generate", id.with("email", DaveEmail))
+	v := h.ok("password/validate", id.with("sessionId", *r.User.SessionID, "password", DavePassword))
+	if v.User.Role != RoleUser || v.Auth.Key == nil {
+		t.Fatalf("dave signed in: role %q", v.User.Role)
+	}
+	h.failsWith(1540, "token/regenerate", id.with("key", *v.Auth.Key))
+	h.ok("token/regenerate", id.with("key", *v.Auth.Key, "mobile", DaveMobile))
+}
+
+// A brand that does not mark MFA in the first-factor role answers USER for
+// a person enrolled in MFA; the MFA step still works.
+func TestMFARoleUnmarked(t *testing.T) {
+	h := newHarness(t)
+	h.sim.SetMFARoleMarked(false)
+	id := ident("MOBILE", AliceMobile)
+	r := h.ok("token/generate", id)
+	v := h.ok("password/validate", id.with("sessionId", *r.User.SessionID, "password", AlicePassword))
+	if v.User.Role != RoleUser {
+		t.Fatalf("first-factor role %q, want USER", v.User.Role)
+	}
+	m := h.ok("mfa/token/generate", id.with("authorizedToken", v.Auth.Token))
+	h.ok("mfa/password/validate", id.with("sessionId", *m.User.SessionID, "password", AliceMFAPassword))
 }

@@ -22,11 +22,9 @@ func (s *Server) Backdate(id string, age time.Duration) bool {
 	return false
 }
 
-// ExpireUserToken gives the user access token with this id an expiry, as a
-// Mattermost 11.10 server does for a token made with expires_at: the token
-// objects then carry expires_at (Unix ms) and the token stops working at
-// that time. (Without it the sandbox answers like 11.2, which has no such
-// field.) It reports whether there was such a token.
+// ExpireUserToken gives the user access token with this id the expiry at,
+// as if it had been made with that expires_at: the lists show it, and the
+// token stops working then. It reports whether there was such a token.
 func (s *Server) ExpireUserToken(id string, at time.Time) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -34,13 +32,7 @@ func (s *Server) ExpireUserToken(id string, at time.Time) bool {
 	if p == nil {
 		return false
 	}
-	ms := at.UnixMilli()
-	p.ExpiresAt = &ms
-	for _, sess := range s.sessions {
-		if sess.PATID == id {
-			sess.ExpiresAt = at
-		}
-	}
+	p.ExpiresAt = at.UnixMilli()
 	return true
 }
 

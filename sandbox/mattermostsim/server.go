@@ -1,9 +1,11 @@
 // Package mattermostsim is a simulated Mattermost server (API v4, as server
-// 11.2 answers) for keyturn's demo and tests: login with password then TOTP,
-// MFA setup, slash commands, outgoing webhooks and personal access tokens,
-// with the real server's error ids, permissions and rate limiting. It is
-// written from ../shared/api/mattermost.md and the recorded exchanges, and
-// imports nothing of keyturn's clients.
+// 11.10 answers, or 11.2 with Settings.OlderServer) for keyturn's demo and
+// tests: login with password then TOTP, MFA setup, slash commands, outgoing
+// webhooks and personal access tokens (with expiry, the lifetime policy and
+// in-place rotation from 11.10 on), with the real server's error ids,
+// permissions and rate limiting. It is written from
+// ../shared/api/mattermost.md, mattermost-2026.md and the recorded
+// exchanges, and imports nothing of keyturn's clients.
 package mattermostsim
 
 import (
@@ -49,10 +51,19 @@ const (
 	BobPassword = "Bob-Passw0rd!"
 	BobEmail    = "bob@example.com"
 
+	// Carol is a team admin of "ops" without the personal access token
+	// role: she manages the team's commands and webhooks but gets 403 on
+	// user tokens, as such users do on real servers.
+	CarolID       = "c7q3wmd8xpb5ne1tkg6zrh2yfa"
+	CarolUsername = "carol"
+	CarolPassword = "Carol-Passw0rd!"
+	CarolEmail    = "carol@example.com"
+
 	TeamID         = "57catpyyyjnapdfnfe414y934o"
 	TeamName       = "ops"
 	TownSquareID   = "fg9amsre3jd4ur46dbsnhcnryr"
-	versionID      = "11.2.0.0.sandbox.false"
+	versionID      = "11.10.0..sandbox.false"
+	olderVersionID = "11.2.0..sandbox.false"
 	maxBodyBytes   = 1 << 20
 	perPageDefault = 60
 	perPageMaximum = 200
@@ -66,6 +77,15 @@ type Settings struct {
 	EnableUserAccessTokens          bool          // false: PATs cannot be made and stop working
 	MaximumLoginAttempts            int           // failed attempts before the account locks
 	SessionLength                   time.Duration // how long a login session lives
+	// MaximumPersonalAccessTokenLifetimeDays: above 0, every new or
+	// rotated token must expire within that many days.
+	MaximumPersonalAccessTokenLifetimeDays int
+	// TokenCleanupInterval is how often the job that deletes expired
+	// tokens runs (on the server's clock; 0 never).
+	TokenCleanupInterval time.Duration
+	// OlderServer answers as 11.2: no expiry (expires_at is ignored and
+	// not shown), no lifetime setting, no rotate route (404).
+	OlderServer bool
 }
 
 // DefaultSettings are a fresh server's.
@@ -77,6 +97,7 @@ func DefaultSettings() Settings {
 		EnableUserAccessTokens:          true,
 		MaximumLoginAttempts:            10,
 		SessionLength:                   30 * 24 * time.Hour,
+		TokenCleanupInterval:            time.Hour,
 	}
 }
 
@@ -175,8 +196,7 @@ type accessToken struct {
 	UserID      string `json:"user_id"`
 	Description string `json:"description"`
 	IsActive    bool   `json:"is_active"`
-	// ExpiresAt is set by ExpireUserToken (11.10's expires_at, Unix ms).
-	ExpiresAt *int64 `json:"expires_at,omitempty"`
+	ExpiresAt   int64  `json:"expires_at"` // Unix ms, 0 never
 }
 
 // Server is the simulated Mattermost server.
@@ -204,12 +224,13 @@ type Server struct {
 	patOrder     []*accessToken
 	seedCommands []string
 	seedHooks    []string
+	lastCleanup  time.Time
 }
 
 // New is a server seeded with admin (system admin, MFA active with
-// AdminTOTPSecret), alice (may make personal access tokens, no MFA) and bob
-// (a plain user), the team "ops" (admin and alice are its team admins, bob
-// a member), three slash commands and two outgoing webhooks owned by admin.
+// AdminTOTPSecret), alice (may make personal access tokens, no MFA), bob
+// (a plain user) and carol (no personal access tokens), the team "ops"
+// (admin, alice and carol are its team admins, bob a member), three slash commands and two outgoing webhooks owned by admin.
 func New(env *simnet.Env) *Server {
 	if env == nil {
 		env = simnet.NewEnv()
@@ -233,6 +254,7 @@ func New(env *simnet.Env) *Server {
 	}
 	s.limiter.clock = env.Clock
 	s.seed()
+	s.lastCleanup = s.now()
 	return s
 }
 
@@ -256,9 +278,10 @@ func (s *Server) seed() {
 	admin.MFASecret = AdminTOTPSecret
 	add(AliceID, AliceUsername, AliceEmail, AlicePassword, "system_user system_user_access_token")
 	add(BobID, BobUsername, BobEmail, BobPassword, "system_user")
+	add(CarolID, CarolUsername, CarolEmail, CarolPassword, "system_user")
 
 	t := &team{ID: TeamID, Name: TeamName, DisplayName: "Ops", InviteID: "8ihe6zog6tfxdmkybuwubw1mco", CreateAt: now,
-		admins: map[string]bool{AdminID: true, AliceID: true, BobID: false}}
+		admins: map[string]bool{AdminID: true, AliceID: true, BobID: false, CarolID: true}}
 	s.teams[t.ID] = t
 	s.teamByName[t.Name] = t
 	s.channels[TownSquareID] = &channel{ID: TownSquareID, TeamID: TeamID}
@@ -583,6 +606,10 @@ type route struct {
 
 var routes []route
 
+// newerRoutes are the routes 11.2 does not have (OlderServer answers them
+// with the routing 404).
+var newerRoutes = map[string]bool{"POST users/tokens/rotate": true}
+
 func init() {
 	add := func(method, pattern string, session bool, h func(*ctx)) {
 		routes = append(routes, route{method: method, pattern: strings.Split(pattern, "/"), session: session, h: h})
@@ -595,7 +622,9 @@ func init() {
 	add("POST", "users/tokens/revoke", true, (*ctx).revokeToken)
 	add("POST", "users/tokens/disable", true, (*ctx).disableToken)
 	add("POST", "users/tokens/enable", true, (*ctx).enableToken)
+	add("POST", "users/tokens/rotate", true, (*ctx).rotateToken)
 	add("GET", "users/tokens/{token_id}", true, (*ctx).getToken)
+	add("GET", "config/client", true, (*ctx).clientConfig)
 	add("GET", "users/{user_id}", true, (*ctx).getUser)
 	add("GET", "users/{user_id}/teams", true, (*ctx).getTeamsForUser)
 	add("POST", "users/{user_id}/mfa/generate", true, (*ctx).generateMFA)
@@ -656,15 +685,23 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !s.limiter.allow(w, r) {
 		return
 	}
+	s.mu.Lock()
+	older := s.settings.OlderServer
+	s.mu.Unlock()
 	rt, params := match(r.Method, r.URL.Path)
-	if rt == nil {
+	if rt == nil || older && newerRoutes[r.Method+" "+strings.Join(rt.pattern, "/")] {
 		routeNotFound(w, r)
 		return
 	}
 	c := &ctx{s: s, w: w, r: r, reqID: newID(), params: params}
 	w.Header().Set("X-Request-Id", c.reqID)
-	w.Header().Set("X-Version-Id", versionID)
+	if older {
+		w.Header().Set("X-Version-Id", olderVersionID)
+	} else {
+		w.Header().Set("X-Version-Id", versionID)
+	}
 	s.mu.Lock()
+	s.cleanupJob()
 	c.handle(rt)
 	s.mu.Unlock()
 	writeJSON(w, c.status, c.out)
@@ -721,7 +758,7 @@ func (c *ctx) loadSession() {
 	}
 	if sess.PATID != "" {
 		pat := s.pats[sess.PATID]
-		if pat == nil || !pat.IsActive || !s.settings.EnableUserAccessTokens {
+		if pat == nil || !pat.IsActive || !s.settings.EnableUserAccessTokens || s.expired(pat) {
 			return
 		}
 	}

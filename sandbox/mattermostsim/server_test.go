@@ -635,7 +635,7 @@ func TestUserAccessTokens(t *testing.T) {
 	h.expectErr(h.call("POST", tokens, alice, map[string]string{"description": ""}), 400, idBodyParam, "Invalid or missing description in request body.")
 	h.expectErr(h.call("POST", tokens, alice, nil), 400, idBodyParam, "Invalid or missing user_access_token in request body.")
 	a := h.call("POST", tokens, alice, map[string]string{"description": "rotation-1"})
-	if a.status != 200 || !reflect.DeepEqual(a.keys(t), []string{"description", "id", "is_active", "token", "user_id"}) {
+	if a.status != 200 || !reflect.DeepEqual(a.keys(t), []string{"description", "expires_at", "id", "is_active", "token", "user_id"}) {
 		t.Fatalf("create: %d %v", a.status, a.keys(t))
 	}
 	var pat accessToken
@@ -648,7 +648,7 @@ func TestUserAccessTokens(t *testing.T) {
 		t.Errorf("list: %d tokens, or one shows its secret or the wrong id", len(list))
 	}
 	a = h.call("GET", "/api/v4/users/tokens/"+pat.ID, alice, nil)
-	if !reflect.DeepEqual(a.keys(t), []string{"description", "id", "is_active", "user_id"}) {
+	if !reflect.DeepEqual(a.keys(t), []string{"description", "expires_at", "id", "is_active", "user_id"}) {
 		t.Errorf("get shows %v", a.keys(t))
 	}
 	if a := h.call("GET", "/api/v4/users/me", pat.Token, nil); a.status != 200 {
@@ -803,7 +803,7 @@ func TestSeedsAndCodes(t *testing.T) {
 	if err := json.Unmarshal(b, &seed); err != nil {
 		t.Fatal(err)
 	}
-	if len(seed.Users) != 3 || seed.Users[0].Username != "admin" || seed.Users[0].Password != AdminPassword ||
+	if len(seed.Users) != 4 || !seed.Users[3].TeamAdmin || seed.Users[3].Roles != "system_user" || seed.Users[0].Username != "admin" || seed.Users[0].Password != AdminPassword ||
 		seed.Users[0].TOTPSecret != AdminTOTPSecret || !seed.Users[0].MFAActive || !seed.Users[1].TeamAdmin || seed.Users[2].TeamAdmin ||
 		seed.Users[2].Roles != "system_user" || len(seed.Commands) != 3 || len(seed.OutgoingWebhooks) != 2 || seed.TeamName != "ops" {
 		t.Fatalf("seeds differ from the seeding (%d users, %d commands, %d hooks)", len(seed.Users), len(seed.Commands), len(seed.OutgoingWebhooks))

@@ -71,6 +71,12 @@ type Server struct {
 	limiter   map[string]*window
 	rateLimit bool
 	failures  map[string][]time.Time // failed logins per user id
+	// olderLogout answers logout as before 7.4 (a JSON body); current
+	// servers send 200 with an empty body.
+	olderLogout bool
+	// forgets2FA: a passed second factor is not remembered (8.5 until
+	// RocketChat/Rocket.Chat#41065 over REST, or RememberFor set to 0).
+	forgets2FA bool
 }
 
 type user struct {
@@ -189,6 +195,25 @@ func (s *Server) SetRateLimit(on bool) {
 	s.mu.Lock()
 	s.rateLimit = on
 	s.limiter = map[string]*window{}
+	s.mu.Unlock()
+}
+
+// SetOlderLogout makes logout answer as before 7.4, with
+// {"status":"success","data":{"message":…}}; by default it answers as
+// current servers do, 200 with an empty body (RocketChat/Rocket.Chat#35922).
+func (s *Server) SetOlderLogout(on bool) {
+	s.mu.Lock()
+	s.olderLogout = on
+	s.mu.Unlock()
+}
+
+// SetForgetsSecondFactor makes the server remember no passed second
+// factor: every call that needs one asks again, so a single-use e-mail
+// code serves one call only (8.5 until RocketChat/Rocket.Chat#41065, or
+// Accounts_TwoFactorAuthentication_RememberFor at 0).
+func (s *Server) SetForgetsSecondFactor(on bool) {
+	s.mu.Lock()
+	s.forgets2FA = on
 	s.mu.Unlock()
 }
 

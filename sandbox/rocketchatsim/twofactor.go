@@ -110,7 +110,7 @@ func (s *Server) authorizedForToken(conn *connection, u *user, opt tfaOptions, n
 	if t.BypassTwoFactor {
 		return true
 	}
-	if opt.disableRememberMe {
+	if opt.disableRememberMe || s.forgets2FA {
 		return false
 	}
 	if !u.CreatedAt.Add(rememberFor).Before(now) && len(s.availableMethods(u)) == 0 {
