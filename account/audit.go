@@ -97,7 +97,7 @@ func (m *Manager) record(ctx context.Context, ev Event, outcome string) {
 	if m.aud.log == nil {
 		return
 	}
-	e := audit.Entry{Time: m.opts.Now(), Action: ev.Action, Account: ev.Account, Ref: ev.Ref, Secret: ev.Secret, Outcome: outcome, Face: m.opts.Face}
+	e := m.auditEntry(ev, outcome)
 	if m.opts.HoldAudit {
 		m.aud.mu.Lock()
 		m.aud.held = append(m.aud.held, e)
@@ -107,6 +107,43 @@ func (m *Manager) record(ctx context.Context, ev Event, outcome string) {
 	// Written even when the caller has gone: what was done was done.
 	if werr := m.aud.log.Append(context.WithoutCancel(ctx), e); werr != nil {
 		m.warn(fmt.Sprintf("the audit log could not be written (%v); %s on %s was done all the same", werr, ev.Action, ev.Account))
+	}
+}
+
+func (m *Manager) auditEntry(ev Event, outcome string) audit.Entry {
+	return audit.Entry{Time: m.opts.Now(), Action: ev.Action, Account: ev.Account, Ref: ev.Ref, Secret: ev.Secret, Outcome: outcome, Face: m.opts.Face}
+}
+
+// auditLater holds a bulk run's entries and writes them together at each
+// flush (with the run's index entries, and at its end): one lock and one
+// fsync for many tokens, where an entry at a time cost both per token.
+type auditLater struct {
+	m   *Manager
+	mu  sync.Mutex
+	evs []audit.Entry
+}
+
+func (a *auditLater) add(ev Event, outcome string) {
+	if a.m.aud.log == nil || a.m.opts.HoldAudit {
+		a.m.record(context.Background(), ev, outcome) // nothing, or held already
+		return
+	}
+	e := a.m.auditEntry(ev, outcome)
+	a.mu.Lock()
+	a.evs = append(a.evs, e)
+	a.mu.Unlock()
+}
+
+func (a *auditLater) flush(ctx context.Context) {
+	a.mu.Lock()
+	evs := a.evs
+	a.evs = nil
+	a.mu.Unlock()
+	if len(evs) == 0 {
+		return
+	}
+	if err := a.m.aud.log.AppendAll(context.WithoutCancel(ctx), evs...); err != nil {
+		a.m.warn(fmt.Sprintf("the audit log could not be written (%v); %d rotations were done all the same", err, len(evs)))
 	}
 }
 

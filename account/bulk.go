@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"keyturn/client"
+	"keyturn/config"
 	"keyturn/keystore"
 )
 
@@ -160,15 +161,23 @@ func (m *Manager) RotateAll(ctx context.Context, account string, opts BulkOption
 	// written together every so often and at the end (the journal holds
 	// each one in between).
 	batch := m.vault.Batch()
-	s.put = batch.Put
-	stopFlushing := flushEvery(ctx, batch, 500*time.Millisecond)
+	// The consumers are read once for the run, not once per token.
+	if c, err := m.cfg.Load(); err == nil {
+		s.consumers = &config.Config{Consumers: c.Consumers}
+	}
+	parallel := bulkParallel(opts.Parallel)
+	s.put = queuedPut(batch.Put, storeWriters(m.vault.Backend(), parallel))
+	// The audit log's entries go with them.
+	aud := &auditLater{m: m}
+	stopFlushing := flushEvery(ctx, func(ctx context.Context) { _ = batch.Flush(ctx); aud.flush(ctx) }, 500*time.Millisecond)
 	run := &bulkRun{m: m, ctx: ctx, s: s, j: j, gate: &rateGate{}, tokens: tokens, items: plan.Items, ans: opts.Answer,
-		progress: opts.Progress, prog: BulkProgress{Total: len(tokens), Skipped: plan.Settled},
+		progress: opts.Progress, prog: BulkProgress{Total: len(tokens), Skipped: plan.Settled}, audit: aud,
 		forgets: s.acct.Server != nil && s.acct.Server.ForgetsSecondFactor}
-	run.execute(plan, opts.Parallel)
+	run.execute(plan, parallel)
 	stopFlushing()
 	run.markNotStarted()
 	jerr := errors.Join(j.close(), batch.Flush(ctx))
+	aud.flush(ctx)
 	report := &BulkReport{Account: account, Items: run.items, CodePerToken: run.forgets}
 	if opts.Resume {
 		jerr = errors.Join(jerr, m.repairAfterResume(ctx, account, report))
@@ -190,21 +199,27 @@ func (m *Manager) readPriorJournal(path, account string, opts BulkOptions) (map[
 	return prior, legacy, err
 }
 
-// flushEvery writes the batch's index entries every interval until the
-// returned stop is called, which waits for the last write to end.
-func flushEvery(ctx context.Context, batch *keystore.Batch, interval time.Duration) (stop func()) {
+// flushEvery writes a run's index (and audit) entries every interval until the
+// returned stop is called, which waits for the last write to end. Each
+// write rewrites the whole config file, so the pause after one is also at
+// least flushPause times as long as it took: with an index of 10,000
+// entries a flush every interval took a third of a run's CPU.
+func flushEvery(ctx context.Context, flush func(context.Context), interval time.Duration) (stop func()) {
 	done := make(chan struct{})
 	stopped := make(chan struct{})
 	go func() {
 		defer close(stopped)
-		t := time.NewTicker(interval)
-		defer t.Stop()
+		wait := interval
 		for {
+			t := time.NewTimer(wait)
 			select {
 			case <-done:
+				t.Stop()
 				return
 			case <-t.C:
-				_ = batch.Flush(ctx)
+				t0 := time.Now()
+				flush(ctx)
+				wait = max(interval, flushPause*time.Since(t0))
 			}
 		}
 	}()
@@ -224,6 +239,8 @@ type bulkRun struct {
 	gate   *rateGate
 	tokens []Token
 	ans    *Answer
+	slots  requestSlots // the run's requests in flight (execute makes it)
+	audit  *auditLater
 	// forgets: the server remembers no passed second factor (known from
 	// the account's facts, or found out by this run).
 	forgets bool
@@ -250,7 +267,7 @@ func (r *bulkRun) settle(i int, item BulkItem) {
 	r.prog.Last = item
 	p := r.prog
 	r.mu.Unlock()
-	r.m.record(r.ctx, Event{Action: ActRotate, Account: r.s.acct.Name, Ref: item.Ref, Secret: item.Name}, bulkOutcome(item.Status))
+	r.audit.add(Event{Action: ActRotate, Account: r.s.acct.Name, Ref: item.Ref, Secret: item.Name}, bulkOutcome(item.Status))
 	r.report(p)
 }
 
@@ -271,20 +288,31 @@ func (r *bulkRun) item(i int) BulkItem {
 
 func (r *bulkRun) rotate(i int) { r.rotateAnswering(i, r.ans) }
 
+// rotateAnswering rotates token i within a request slot. Where the answer
+// is all there is to wait for, the store write gives the slot to the next
+// request (queuedPut); a run being stopped makes rotateOne stop before
+// sending.
 func (r *bulkRun) rotateAnswering(i int, ans *Answer) {
-	r.settle(i, r.m.rotateOne(r.ctx, r.s, r.j, r.gate, r.tokens[i], r.item(i), ans))
+	ctx := r.ctx
+	if slot, err := r.slots.acquire(ctx); err == nil {
+		defer slot.release()
+		if freesSlotAtStore(r.tokens[i]) {
+			ctx = withSlot(ctx, slot)
+		}
+	}
+	r.settle(i, r.m.rotateOne(ctx, r.s, r.j, r.gate, r.tokens[i], r.item(i), ans))
 }
 
 // execute reads back, then rotates, the plan's tokens: the one that signs
-// in last, the rest by parallel workers.
+// in last, the rest by workers, parallel requests at a time.
 func (r *bulkRun) execute(plan *rotationPlan, parallel int) {
-	if parallel <= 0 {
-		parallel = 4
-	}
 	r.report(r.prog)
+	r.slots = make(requestSlots, parallel)
 	next := make(chan int)
 	var wg sync.WaitGroup
-	for w := 0; w < parallel; w++ {
+	// parallel workers send; the others wait on the store with their
+	// tokens while the next requests go (the writer queue).
+	for w := 0; w < parallel+bulkWriteQueue; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -482,7 +510,7 @@ func (m *Manager) readBack(ctx context.Context, s *session, j *journal, t Token,
 	iss, err := m.issueIn(ctx, s, t.Ref, t.current, nil)
 	if iss != nil {
 		// The stopped run's rotation is finished here: its consumers get it.
-		m.deliverRotated(ctx, s.acct.Name, t.Ref, iss)
+		m.deliverRotated(ctx, s, t.Ref, iss)
 		item.Name, item.Fingerprint, item.Stored = iss.Name, iss.Fingerprint, iss.Stored
 		item.Deliveries = iss.Deliveries
 	}

@@ -263,12 +263,13 @@ func (m *Manager) Deliver(ctx context.Context, secret string) ([]Delivery, error
 // each outcome is on iss.Deliveries. It runs past the caller's
 // cancellation, bounded by the delivery timeout: the old token may already
 // be dead, and the consumer needs the new one.
-func (m *Manager) deliverRotated(ctx context.Context, account string, ref Ref, iss *Issued) {
+func (m *Manager) deliverRotated(ctx context.Context, s *session, ref Ref, iss *Issued) {
 	if iss == nil || !iss.Stored || iss.Value == "" {
 		return
 	}
 	ctx = context.WithoutCancel(ctx)
-	if old := SecretName(account, ref); old != iss.Name {
+	if old := SecretName(s.acct.Name, ref); old != iss.Name {
+		s = nil // the consumers move to the new name: read them afresh
 		err := m.cfg.UpdateContext(ctx, func(cf *config.Config) error {
 			for i := range cf.Consumers {
 				if cf.Consumers[i].Secret == old {
@@ -282,15 +283,28 @@ func (m *Manager) deliverRotated(ctx context.Context, account string, ref Ref, i
 			return
 		}
 	}
-	iss.Deliveries = m.deliver(ctx, iss.Name, iss.Value)
+	iss.Deliveries = m.deliverFor(ctx, s, iss.Name, iss.Value)
 }
 
 // deliver hands value to each consumer of secret in turn, then runs its
 // verify command.
 func (m *Manager) deliver(ctx context.Context, secret, value string) []Delivery {
-	cfg, err := m.cfg.Load()
-	if err != nil {
-		return []Delivery{{Secret: secret, Consumer: "every consumer", Status: DeliveryFailed, Error: err.Error()}}
+	return m.deliverFor(ctx, nil, secret, value)
+}
+
+// deliverFor is deliver with the consumers a bulk run's session read at
+// its start (s.consumers), if any: reading the whole config for each token
+// cost a run of 1,000 tokens seconds, and grew with the index.
+func (m *Manager) deliverFor(ctx context.Context, s *session, secret, value string) []Delivery {
+	cfg := (*config.Config)(nil)
+	if s != nil {
+		cfg = s.consumers
+	}
+	if cfg == nil {
+		var err error
+		if cfg, err = m.cfg.Load(); err != nil {
+			return []Delivery{{Secret: secret, Consumer: "every consumer", Status: DeliveryFailed, Error: err.Error()}}
+		}
 	}
 	var out []Delivery
 	for _, c := range cfg.ConsumersOf(secret) {

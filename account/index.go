@@ -34,6 +34,7 @@ func (m *Manager) reindex(ctx context.Context, account string, names []string) (
 	}
 	var metas []config.SecretMeta
 	var added []string
+	indexed := c.SecretIndex()
 	for _, name := range names {
 		meta, ok := metaFromName(name)
 		if !ok || (account != "" && meta.Account != account) {
@@ -42,7 +43,7 @@ func (m *Manager) reindex(ctx context.Context, account string, names []string) (
 		if _, known := c.Account(meta.Account); !known {
 			continue
 		}
-		if _, indexed := c.Secret(name); indexed {
+		if _, ok := indexed[name]; ok {
 			continue
 		}
 		v, err := m.vault.Get(ctx, name)

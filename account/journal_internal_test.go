@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // Each (account, kind, team) has its own journal: no two selections share
@@ -66,5 +67,35 @@ func TestJournalDoesNotFollowLinks(t *testing.T) {
 	}
 	if fi, err := os.Lstat(path); err != nil || fi.Mode()&os.ModeSymlink != 0 {
 		t.Fatalf("the fresh journal must be a file of its own: %v", err)
+	}
+}
+
+// Events noted without waiting are written without a sync of their own
+// (each sync competed with the store's for the disk, two per token in a
+// bulk run); a record is on disk when it returns, with every note before
+// it; and what was noted is in the file once the journal is closed.
+func TestJournalSyncsOnlyForRecords(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "journal", "a.jsonl")
+	j, err := openJournal(path, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 50 {
+		j.note(journalEntry{Ref: "command:n" + strings.Repeat("x", i%3), Event: evSent})
+		time.Sleep(100 * time.Microsecond) // let the writer take them one by one
+	}
+	if err := j.record(journalEntry{Ref: "command:r", Event: evSent}); err != nil {
+		t.Fatal(err)
+	}
+	if n := j.syncCount(); n != 1 {
+		t.Errorf("50 notes and a record synced the journal %d times, want 1", n)
+	}
+	j.note(journalEntry{Ref: "command:last", Event: evDone})
+	if err := j.close(); err != nil {
+		t.Fatal(err)
+	}
+	got, err := readJournal(path)
+	if err != nil || len(got) != 5 || got["command:last"].Event != evDone || got["command:r"].Event != evSent {
+		t.Fatalf("the journal holds %v, %v", got, err)
 	}
 }

@@ -25,6 +25,9 @@ type session struct {
 	signInOnce sync.Once
 	signInPAT  string
 
+	// consumers, set by a bulk run, are the consumers as the run found
+	// them; nil means read the config at each delivery.
+	consumers *config.Config
 	// expires is the expiry the person gave for the token being issued
 	// (zero: none given).
 	expires time.Time
@@ -105,6 +108,7 @@ func (m *Manager) Tokens(ctx context.Context, account string, f ListFilter) ([]T
 	if err != nil {
 		return nil, err
 	}
+	at := c.SecretIndex() // one lookup per token, not a scan of the index
 	relabel := map[string]string{}
 	now := timeNow()
 	for i := range out {
@@ -114,8 +118,10 @@ func (m *Manager) Tokens(ctx context.Context, account string, f ListFilter) ([]T
 		t.Kind = t.Ref.Kind
 		t.ID = t.Ref.ID
 		name := SecretName(account, t.Ref)
-		meta, stored := c.Secret(name)
+		var meta *config.SecretMeta
+		k, stored := at[name]
 		if stored {
+			meta = &c.Secrets[k]
 			t.Stored = true
 			t.Secret = name
 			t.Fingerprint = meta.Fingerprint
@@ -282,7 +288,7 @@ func (m *Manager) RotateExpiring(ctx context.Context, account string, ref Ref, a
 // credential once.
 func (m *Manager) rotateWith(ctx context.Context, s *session, ref Ref, ans *Answer) (iss *Issued, err error) {
 	// Once the new token is stored, its consumers get it.
-	defer func() { m.deliverRotated(ctx, s.acct.Name, ref, iss) }()
+	defer func() { m.deliverRotated(ctx, s, ref, iss) }()
 	if !contains(KindsOf(s.acct.Service), ref.Kind) {
 		return nil, fmt.Errorf("%s accounts have no %s tokens", s.acct.Service, ref.Kind)
 	}

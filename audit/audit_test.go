@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -208,5 +209,31 @@ func TestLogRefusesASymlink(t *testing.T) {
 	}
 	if _, err := os.Stat(target); err == nil {
 		t.Error("the link's target was created")
+	}
+}
+
+// A bulk run's entries go in one call: every one is written, in order;
+// and an incomplete one among them writes none.
+func TestAppendAllWritesEveryEntryOrNone(t *testing.T) {
+	l := testLog(t)
+	ctx := context.Background()
+	var es []Entry
+	for i := range 30 {
+		es = append(es, Entry{Action: "rotate", Account: "mm", Ref: "command:" + strconv.Itoa(i), Outcome: OK})
+	}
+	if err := l.AppendAll(ctx, es...); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.AppendAll(ctx, Entry{Action: "rotate", Outcome: OK}, Entry{Action: "rotate"}); err == nil {
+		t.Error("AppendAll with an entry without an outcome: want an error")
+	}
+	got, _, err := l.Read(Filter{})
+	if err != nil || len(got) != 30 {
+		t.Fatalf("read back %d entries (%v), want the 30 of the first call", len(got), err)
+	}
+	for i, e := range got {
+		if e.Ref != "command:"+strconv.Itoa(i) {
+			t.Fatalf("entry %d is %s", i, e.Ref)
+		}
 	}
 }

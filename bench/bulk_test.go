@@ -49,42 +49,9 @@ func BenchmarkBulkRotation(b *testing.B) {
 
 	cf := config.Open(filepath.Join(b.TempDir(), "config.json"))
 	vault := keystore.NewVault(keystore.NewMemory(), cf)
-	mgr := account.New(cf, vault, account.Options{Timeout: 30 * time.Second})
 	const acct = "bench-mm"
-	if _, err := mgr.Add(ctx, config.Account{Name: acct, Service: account.Mattermost, URL: sb.MattermostURL, User: mattermostsim.AdminUsername}); err != nil {
-		b.Fatal(err)
-	}
-	login := account.LoginRequest{Account: acct, Password: mattermostsim.AdminPassword}
-	_, err = mgr.Login(ctx, login)
-	var ch *account.Challenge
-	if !errors.As(err, &ch) {
-		b.Fatalf("login: want a second-factor challenge, got %v", err)
-	}
-	login.Answer = &account.Answer{Method: ch.Method, Code: simnet.TOTPCode(mattermostsim.AdminTOTPSecret, time.Now())}
-	if _, err := mgr.Login(ctx, login); err != nil {
-		b.Fatal(err)
-	}
-	raw, err := vault.Get(ctx, acct+"/credential")
-	if err != nil {
-		b.Fatal(err)
-	}
-	var cred struct {
-		Token string `json:"token"`
-	}
-	if err := json.Unmarshal([]byte(raw), &cred); err != nil || cred.Token == "" {
-		b.Fatalf("reading the session token: %v", err)
-	}
-	tokens, err := mgr.Tokens(ctx, acct, account.ListFilter{Kind: account.KindCommand})
-	if err != nil {
-		b.Fatal(err)
-	}
-	ids := make([]string, len(tokens))
-	for i, t := range tokens {
-		ids[i] = t.Ref.ID
-	}
-	if len(ids) < n {
-		b.Fatalf("listed %d commands, seeded %d", len(ids), n)
-	}
+	mgr, token, ids := bulkAccount(b, sb, cf, vault, acct, n)
+	cred := struct{ Token string }{token}
 
 	// CPU time of the whole process (sandbox included) per run, for the log.
 	var kcpu, fcpu []time.Duration
@@ -206,4 +173,49 @@ func regen(ctx context.Context, hc *http.Client, url, auth string) (string, erro
 		return "", errors.New("no token in the answer")
 	}
 	return out.Token, nil
+}
+
+// bulkAccount signs a Mattermost admin account named acct in to the
+// sandbox through a Manager over vault, and returns the Manager, the
+// session token (for the floors' requests) and the ids of the team's slash
+// commands, of which there must be at least n.
+func bulkAccount(b *testing.B, sb *sandbox.Sandbox, cf *config.File, vault *keystore.Vault, acct string, n int) (*account.Manager, string, []string) {
+	b.Helper()
+	ctx := context.Background()
+	mgr := account.New(cf, vault, account.Options{Timeout: 30 * time.Second})
+	if _, err := mgr.Add(ctx, config.Account{Name: acct, Service: account.Mattermost, URL: sb.MattermostURL, User: mattermostsim.AdminUsername}); err != nil {
+		b.Fatal(err)
+	}
+	login := account.LoginRequest{Account: acct, Password: mattermostsim.AdminPassword}
+	_, err := mgr.Login(ctx, login)
+	var ch *account.Challenge
+	if !errors.As(err, &ch) {
+		b.Fatalf("login: want a second-factor challenge, got %v", err)
+	}
+	login.Answer = &account.Answer{Method: ch.Method, Code: simnet.TOTPCode(mattermostsim.AdminTOTPSecret, time.Now())}
+	if _, err := mgr.Login(ctx, login); err != nil {
+		b.Fatal(err)
+	}
+	raw, err := vault.Get(ctx, acct+"/credential")
+	if err != nil {
+		b.Fatal(err)
+	}
+	var cred struct {
+		Token string `json:"token"`
+	}
+	if err := json.Unmarshal([]byte(raw), &cred); err != nil || cred.Token == "" {
+		b.Fatalf("reading the session token: %v", err)
+	}
+	tokens, err := mgr.Tokens(ctx, acct, account.ListFilter{Kind: account.KindCommand})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ids := make([]string, len(tokens))
+	for i, t := range tokens {
+		ids[i] = t.Ref.ID
+	}
+	if len(ids) < n {
+		b.Fatalf("listed %d commands, seeded %d", len(ids), n)
+	}
+	return mgr, cred.Token, ids
 }

@@ -76,3 +76,17 @@ func rounded(ds []time.Duration) []time.Duration {
 	}
 	return out
 }
+
+// rotate runs every fn rounds times, starting each round one further along
+// the list, so that each meets the machine's load in every position; it
+// returns each fn's durations.
+func rotate(rounds int, fns ...func() time.Duration) [][]time.Duration {
+	out := make([][]time.Duration, len(fns))
+	for r := 0; r < rounds; r++ {
+		for k := range fns {
+			i := (r + k) % len(fns)
+			out[i] = append(out[i], fns[i]())
+		}
+	}
+	return out
+}

@@ -42,6 +42,18 @@ func (c *Config) Secret(name string) (*SecretMeta, bool) {
 	return nil, false
 }
 
+// SecretIndex maps each index entry's name to its place in c.Secrets, for
+// a caller that looks up many names at once: Secret scans the index, so a
+// lookup per token made listing or indexing 10,000 tokens quadratic. It
+// holds until c.Secrets changes.
+func (c *Config) SecretIndex() map[string]int {
+	at := make(map[string]int, len(c.Secrets))
+	for i := range c.Secrets {
+		at[c.Secrets[i].Name] = i
+	}
+	return at
+}
+
 // PutSecret adds m to the index, or replaces the entry with the same name.
 func (c *Config) PutSecret(m SecretMeta) {
 	if old, ok := c.Secret(m.Name); ok {

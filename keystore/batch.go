@@ -70,9 +70,7 @@ func (b *Batch) Flush(ctx context.Context) error {
 	}
 	now := b.v.now().UTC().Truncate(time.Second)
 	err := b.v.idx.UpdateContext(context.WithoutCancel(ctx), func(c *config.Config) error {
-		for _, m := range pending {
-			indexEntry(c, m, now)
-		}
+		indexEntries(c, pending, now, false)
 		return nil
 	})
 	if err != nil {

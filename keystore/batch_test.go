@@ -2,9 +2,11 @@ package keystore
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"keyturn/config"
 )
@@ -71,5 +73,59 @@ func TestBatchFlushFailureKeepsEntries(t *testing.T) {
 	}
 	if entries, _ := v.List(ctx, false); len(entries) != 1 {
 		t.Fatalf("the entry queued before the failed flush must be written later: %d", len(entries))
+	}
+}
+
+// A flush of thousands into an index of thousands (one lookup table for the
+// batch): a name already indexed keeps its Created and is marked rotated,
+// a name twice in one batch is one entry, a new one gets Created now; and
+// Reindex leaves what the index has alone.
+func TestBatchFlushIntoALargeIndex(t *testing.T) {
+	ctx := context.Background()
+	cf := config.Open(filepath.Join(t.TempDir(), "config.json"))
+	v := NewVault(NewMemory(), cf)
+	first := v.Batch()
+	name := func(i int) string { return fmt.Sprintf("acct/command/%04d", i) }
+	for i := range 2000 {
+		if err := first.Put(ctx, config.SecretMeta{Name: name(i), Account: "acct", Kind: "command"}, "value-long-enough-"+name(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := first.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	created, _ := cf.Load()
+	v.now = func() time.Time { return time.Now().Add(time.Hour) }
+	second := v.Batch()
+	for _, i := range []int{5, 1999, 5, 2000} {
+		if err := second.Put(ctx, config.SecretMeta{Name: name(i)}, "another-value-long-enough"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := second.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := v.Reindex(ctx, []config.SecretMeta{{Name: name(7), Kind: "webhook"}, {Name: "acct/command/new", Account: "acct"}}); err != nil {
+		t.Fatal(err)
+	}
+	c, _ := cf.Load()
+	if len(c.Secrets) != 2002 {
+		t.Fatalf("%d index entries, want 2002", len(c.Secrets))
+	}
+	for _, i := range []int{5, 1999} {
+		m, _ := c.Secret(name(i))
+		was, _ := created.Secret(name(i))
+		if m.Rotated == nil || !m.Created.Equal(was.Created) || m.Account != "acct" || m.Kind != "command" {
+			t.Errorf("%s after a second flush: %+v (created %v)", name(i), m, was.Created)
+		}
+	}
+	if m, _ := c.Secret(name(2000)); m.Rotated != nil || m.Created.IsZero() {
+		t.Errorf("a new name: %+v", m)
+	}
+	if m, _ := c.Secret(name(7)); m.Kind != "command" || m.Rotated != nil {
+		t.Errorf("Reindex changed an entry the index had: %+v", m)
+	}
+	if _, ok := c.Secret("acct/command/new"); !ok {
+		t.Error("Reindex did not add a new name")
 	}
 }

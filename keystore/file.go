@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	"io/fs"
 	"os"
 	"sort"
+	"strconv"
 	"sync"
 	"sync/atomic"
 
@@ -80,6 +82,8 @@ type sealKey struct {
 type payload struct {
 	Version int               `json:"version"`
 	Secrets map[string][]byte `json:"secrets"` // values are bytes (base64 in JSON) so any value survives
+
+	enc map[string]encoded // each secret's text as the last encode wrote it
 }
 
 type fileBackend struct {
@@ -293,13 +297,88 @@ func (f *fileBackend) open(op, name string, data, pass []byte) (*payload, *sealK
 	return &p, &sealKey{salt: bytes.Clone(salt), kdf: k}, nil
 }
 
+// encode writes p as json.Marshal would, but without reflection, with the
+// secrets in map order instead of sorted, and reusing each secret's text
+// from the last encode while its value is the same: every write encodes
+// every secret in the file, and json.Marshal (its reflective sort of the
+// map above all) was half the CPU of a 10,000-token bulk run.
+func (p *payload) encode() []byte {
+	if p.enc == nil {
+		p.enc = make(map[string]encoded, len(p.Secrets))
+	}
+	size := 32
+	for n, v := range p.Secrets {
+		e, ok := p.enc[n]
+		if !ok || !bytes.Equal(e.val, v) || (e.val == nil) != (v == nil) {
+			e = encoded{val: v, frag: encodeSecret(n, v)}
+			p.enc[n] = e
+		}
+		size += len(e.frag) + 1
+	}
+	if len(p.enc) > len(p.Secrets) {
+		for n := range p.enc {
+			if _, ok := p.Secrets[n]; !ok {
+				delete(p.enc, n)
+			}
+		}
+	}
+	b := make([]byte, 0, size)
+	b = append(b, `{"version":`...)
+	b = strconv.AppendInt(b, int64(p.Version), 10)
+	b = append(b, `,"secrets":`...)
+	if p.Secrets == nil {
+		return append(b, "null}"...)
+	}
+	b = append(b, '{')
+	first := true
+	for n := range p.Secrets {
+		if !first {
+			b = append(b, ',')
+		}
+		first = false
+		b = append(b, p.enc[n].frag...)
+	}
+	return append(b, "}}"...)
+}
+
+// encoded is one secret's text in the file, and the value it holds.
+type encoded struct{ val, frag []byte }
+
+// encodeSecret is "name":"base64 of v" (null for a nil v).
+func encodeSecret(name string, v []byte) []byte {
+	b := appendJSONString(make([]byte, 0, len(name)+base64.StdEncoding.EncodedLen(len(v))+5), name)
+	b = append(b, ':')
+	if v == nil {
+		return append(b, "null"...)
+	}
+	b = append(b, '"')
+	b = base64.StdEncoding.AppendEncode(b, v)
+	return append(b, '"')
+}
+
+// appendJSONString appends s as json.Marshal writes it: as it is when it
+// is plain printable ASCII that needs no escape, else by json.Marshal.
+func appendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			q, _ := json.Marshal(s)
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
+}
+
+// headerKey is the salt and parameters of a file written by seal.
+func headerKey(data []byte) *sealKey {
+	return &sealKey{salt: bytes.Clone(data[13 : 13+saltLen]), kdf: kdfParams{logN: data[10], r: data[11], p: data[12]}}
+}
+
 // seal encrypts p with pass under a fresh nonce, and under sk's salt and
 // parameters, or a fresh salt and the current parameters if sk is nil.
 func (f *fileBackend) seal(p *payload, pass []byte, sk *sealKey) ([]byte, error) {
-	plain, err := json.Marshal(p)
-	if err != nil {
-		return nil, err
-	}
+	plain := p.encode()
 	hdr := make([]byte, headerLen, headerLen+len(plain)+chacha20poly1305.Overhead)
 	copy(hdr, fileMagic)
 	k := f.kdf

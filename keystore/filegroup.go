@@ -33,11 +33,40 @@ type fileChange struct {
 
 // fileGroup is the queue of changes and who is writing.
 type fileGroup struct {
-	mu      sync.Mutex
-	cond    *sync.Cond
-	queue   []*fileChange
-	writing bool
-	commits int // for tests: how many times the file was written
+	mu       sync.Mutex
+	cond     *sync.Cond
+	queue    []*fileChange
+	writing  bool
+	commits  int // for tests: how many times the file was written
+	decrypts int // for tests: how many times a write decrypted the file
+
+	// last is what the previous group wrote (or read without changing),
+	// for the next: only the leader of a group touches it.
+	last lastWrite
+}
+
+// lastWrite is the file's bytes as a group left them and their decrypted
+// contents. A group that reads the same bytes back under the same
+// passphrase starts from these contents instead of decrypting and parsing
+// every secret again: in a bulk run into a file of thousands, that cost
+// more than the write. Any change by another process changes the bytes.
+type lastWrite struct {
+	raw  []byte
+	pass []byte
+	p    *payload
+}
+
+// reuse returns the contents last written, if data is still those bytes
+// and pass their passphrase. The contents are handed over: the caller
+// changes them, and keeps them again only once they are written.
+func (l *lastWrite) reuse(data, pass []byte) (*payload, *sealKey, bool) {
+	if l.p == nil || data == nil || !bytes.Equal(l.raw, data) || !bytes.Equal(l.pass, pass) {
+		*l = lastWrite{}
+		return nil, nil, false
+	}
+	p := l.p
+	*l = lastWrite{}
+	return p, headerKey(data), true
 }
 
 // commitInGroup queues c and returns once a commit that holds it is durable,
@@ -145,9 +174,14 @@ func (f *fileBackend) writeGroup(batch []*fileChange, pass []byte) func(*fileCha
 	if err != nil {
 		return sameFor(err)
 	}
-	p := &payload{Version: 1, Secrets: map[string][]byte{}}
-	var sk *sealKey
-	if data != nil {
+	p, sk, reused := f.group.last.reuse(data, pass)
+	if !reused {
+		p = &payload{Version: 1, Secrets: map[string][]byte{}}
+	}
+	if data != nil && !reused {
+		f.group.mu.Lock()
+		f.group.decrypts++
+		f.group.mu.Unlock()
 		if p, sk, err = f.open(first.op, first.name, data, pass); err != nil {
 			if errors.Is(err, ErrWrongPassphrase) && first.cached {
 				f.forget()
@@ -162,6 +196,9 @@ func (f *fileBackend) writeGroup(batch []*fileChange, pass []byte) func(*fileCha
 		write = write || (w && err == nil)
 	}
 	if !write {
+		if data != nil { // nothing changed: the contents are still the file's
+			f.group.last = lastWrite{raw: data, pass: pass, p: p}
+		}
 		return nil
 	}
 	// Keep the file's salt (its key is already derived: no KDF run per
@@ -176,6 +213,7 @@ func (f *fileBackend) writeGroup(batch []*fileChange, pass []byte) func(*fileCha
 	if err := config.WriteFileAtomic(f.path, out, 0o600); err != nil {
 		return func(c *fileChange) error { return f.fail(c.op, c.name, "cannot write "+f.path, "", err) }
 	}
+	f.group.last = lastWrite{raw: out, pass: pass, p: p}
 	f.group.mu.Lock()
 	f.group.commits++
 	f.group.mu.Unlock()

@@ -103,22 +103,40 @@ func (v *Vault) Put(ctx context.Context, meta config.SecretMeta, value string) e
 // overwrite and Rotated set to now; a new entry gets Created = now unless
 // meta has one.
 func indexEntry(c *config.Config, meta config.SecretMeta, now time.Time) {
-	if old, ok := c.Secret(meta.Name); ok {
-		meta.Created = old.Created
-		meta.Rotated = &now
-		if meta.Account == "" {
-			meta.Account = old.Account
+	indexEntries(c, []config.SecretMeta{meta}, now, false)
+}
+
+// indexEntries records metas as indexEntry does, with one lookup table
+// for them all (a batch of thousands into an index of thousands). With
+// onlyNew, a name the index has already is left as it is.
+func indexEntries(c *config.Config, metas []config.SecretMeta, now time.Time, onlyNew bool) {
+	at := c.SecretIndex()
+	for _, meta := range metas {
+		i, ok := at[meta.Name]
+		switch {
+		case ok && onlyNew:
+			continue
+		case ok:
+			old := c.Secrets[i]
+			rotated := now
+			meta.Created, meta.Rotated = old.Created, &rotated
+			if meta.Account == "" {
+				meta.Account = old.Account
+			}
+			if meta.Kind == "" {
+				meta.Kind = old.Kind
+			}
+			if meta.Label == "" {
+				meta.Label = old.Label
+			}
+			c.Secrets[i] = meta
+			continue
+		case meta.Created.IsZero():
+			meta.Created = now
 		}
-		if meta.Kind == "" {
-			meta.Kind = old.Kind
-		}
-		if meta.Label == "" {
-			meta.Label = old.Label
-		}
-	} else if meta.Created.IsZero() {
-		meta.Created = now
+		at[meta.Name] = len(c.Secrets)
+		c.Secrets = append(c.Secrets, meta)
 	}
-	c.PutSecret(meta)
 }
 
 // Get returns the value stored under name.
@@ -155,7 +173,8 @@ func (v *Vault) Delete(ctx context.Context, name string) error {
 }
 
 // List returns the index entries, sorted by name. With check, it also asks
-// the backend for each one and marks Missing those whose secret is gone; a
+// the backend which of them it holds (one List where the backend can list,
+// else a Get for each) and marks Missing those whose secret is gone; a
 // backend error other than not-found ends the check with that error.
 func (v *Vault) List(ctx context.Context, check bool) ([]Entry, error) {
 	c, err := v.idx.Load()
@@ -169,6 +188,16 @@ func (v *Vault) List(ctx context.Context, check bool) ([]Entry, error) {
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	if !check {
 		return out, nil
+	}
+	// A store that can name what it holds is asked once, not per entry
+	// (the file store decrypts the whole file on every Get).
+	if held, err := v.held(ctx); err != nil {
+		return nil, err
+	} else if held != nil {
+		for i := range out {
+			out[i].Missing = !held[out[i].Name]
+		}
+		return v.withUnindexed(ctx, out)
 	}
 	for i := range out {
 		if _, err := v.b.Get(ctx, out[i].Name); err != nil {
@@ -196,6 +225,27 @@ func (v *Vault) withUnindexed(ctx context.Context, out []Entry) ([]Entry, error)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out, nil
+}
+
+// held is the set of names the store holds, or nil when it cannot list
+// them.
+func (v *Vault) held(ctx context.Context) (map[string]bool, error) {
+	l, ok := v.b.(Lister)
+	if !ok {
+		return nil, nil
+	}
+	names, err := l.List(ctx)
+	if errors.Is(err, errors.ErrUnsupported) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	held := make(map[string]bool, len(names))
+	for _, n := range names {
+		held[n] = true
+	}
+	return held, nil
 }
 
 // Sync pulls and pushes a store shared through a remote (the pass store's
@@ -251,11 +301,7 @@ func (v *Vault) Reindex(ctx context.Context, metas []config.SecretMeta) error {
 	}
 	now := v.now().UTC().Truncate(time.Second)
 	return v.idx.UpdateContext(context.WithoutCancel(ctx), func(c *config.Config) error {
-		for _, m := range metas {
-			if _, ok := c.Secret(m.Name); !ok {
-				indexEntry(c, m, now)
-			}
-		}
+		indexEntries(c, metas, now, true)
 		return nil
 	})
 }

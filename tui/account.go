@@ -37,6 +37,9 @@ type accountScreen struct {
 
 	nav list[acctRow] // the cursor over rows()
 
+	drawn    int  // rows the last frame drew (for tests)
+	fullDraw bool // tests: draw every row, to compare with the window
+
 	loads []int // loads in flight, cancelled when the screen is left
 
 	// Capillary auto-regeneration.
@@ -729,6 +732,11 @@ func (s *accountScreen) view(m *Model, w, h int) string {
 	}
 	var lines []line
 	ri, cur := 0, s.nav.index()
+	s.drawn = 0
+	// A row more than a screen away from the cursor's cannot be in the
+	// window (every row takes a line at least): it stands in as one blank
+	// line instead of being drawn, so a frame costs the screen, not the list.
+	avail := max(h-len(head), 1)
 	for _, sec := range s.sections() {
 		heading := " " + m.st.Section.Render(sec.title)
 		if sec.kind != "" && cur >= ri && cur < ri+len(sec.rows) {
@@ -739,6 +747,12 @@ func (s *accountScreen) view(m *Model, w, h int) string {
 			lines = append(lines, line{text: "   " + m.st.Faint.Render(sec.empty), row: -1})
 		}
 		for _, r := range sec.rows {
+			if !s.fullDraw && (ri < cur-avail || ri > cur+avail) {
+				lines = append(lines, line{row: ri})
+				ri++
+				continue
+			}
+			s.drawn++
 			mark := "  "
 			if ri == cur {
 				mark = m.st.Cursor.Render("› ")

@@ -163,6 +163,7 @@ func terminalPair(what string, args []string) error {
 	kargs := fs.String("kargs", "demo", "KEYTURN's arguments, separated by spaces")
 	metric := fs.String("metric", "", "the row's name (default: the pair's usual name)")
 	op := fs.String("op", report.AtMost, "the target's comparison: le, or info for no target")
+	target := fs.Float64("target", 2, "the target for the ratio")
 	_ = fs.Parse(args)
 	if fs.NArg() != 2 || len(kmarkers) == 0 || len(bmarkers) == 0 {
 		return fmt.Errorf("%s: want -kmarker, -bmarker, KEYTURN and MINIMAL", what)
@@ -201,7 +202,7 @@ func terminalPair(what string, args []string) error {
 	}
 	row := report.Row{
 		Metric: fmt.Sprintf("first frame: demo vs minimal tea (pty 120×40, n=%d)", *n), Unit: report.Seconds,
-		Keyturn: report.Median(vals[0]), Baseline: report.Median(vals[1]), Op: *op, Target: 2,
+		Keyturn: report.Median(vals[0]), Baseline: report.Median(vals[1]), Op: *op, Target: *target,
 	}
 	if what == "memory" {
 		row.Metric = fmt.Sprintf("peak RSS: demo idle vs minimal tea (n=%d)", *n)
