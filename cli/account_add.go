@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"keyturn/account"
 	"keyturn/config"
@@ -58,6 +59,14 @@ Plain http is allowed only to loopback addresses unless --insecure-http is given
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.service, "service", "", "mattermost, rocketchat or capillary")
+	accountSettingFlags(f, &o)
+	f.BoolVar(&o.json, "json", false, "print the account as JSON")
+	return cmd
+}
+
+// accountSettingFlags are the settings account add sets and account edit
+// changes.
+func accountSettingFlags(f *pflag.FlagSet, o *accountAddOptions) {
 	f.StringVar(&o.url, "url", "", "the server's base URL")
 	f.StringVar(&o.user, "user", "", "the login: user name or email address")
 	f.StringVar(&o.brand, "brand", "", "Capillary: the brand")
@@ -70,8 +79,6 @@ Plain http is allowed only to loopback addresses unless --insecure-http is given
 	f.StringVar(&o.email, "email", "", "Capillary: the email address a USERNAME identifier signs in with")
 	f.BoolVar(&o.insecureHTTP, "insecure-http", false, "allow plain http to a host that is not loopback")
 	f.StringVar(&o.caFile, "ca-file", "", "PEM file of CA certificates to trust for this server")
-	f.BoolVar(&o.json, "json", false, "print the account as JSON")
-	return cmd
 }
 
 func runAccountAdd(cmd *cobra.Command, app *App, o *accountAddOptions) error {

@@ -27,19 +27,7 @@ A signed-in account is not moved to another server or login: sign out first.`,
 			return runAccountEdit(cmd, app, &o)
 		},
 	}
-	f := cmd.Flags()
-	f.StringVar(&o.url, "url", "", "the server's base URL")
-	f.StringVar(&o.user, "user", "", "the login: user name or email address")
-	f.StringVar(&o.brand, "brand", "", "Capillary: the brand")
-	f.StringVar(&o.deviceID, "device-id", "", "Capillary: the device id keyturn signs in as")
-	f.StringVar(&o.identifierType, "identifier-type", "", "Capillary: MOBILE, EMAIL or USERNAME")
-	f.StringVar(&o.identifier, "identifier", "", "Capillary: the identifier's value")
-	f.StringVar(&o.mfa, "mfa", "", "Capillary: run the MFA step auto (when the token says MFA_PENDING), on or off")
-	f.StringVar(&o.mobile, "mobile", "", "Capillary: the mobile number a USERNAME identifier signs in with")
-	f.StringVar(&o.email, "email", "", "Capillary: the email address a USERNAME identifier signs in with")
-	f.StringVar(&o.region, "region", "", "Capillary: eu, apac, apac2, us or in (instead of --url)")
-	f.BoolVar(&o.insecureHTTP, "insecure-http", false, "allow plain http to a host that is not loopback")
-	f.StringVar(&o.caFile, "ca-file", "", "PEM file of CA certificates to trust for this server")
+	accountSettingFlags(cmd.Flags(), &o)
 	return cmd
 }
 
