@@ -150,12 +150,13 @@ func (m *Manager) accountInventory(ctx context.Context, c *config.Config, a conf
 		ai.Error = textsafe.Line(err.Error())
 	}
 	listed := map[string]bool{}
+	at := c.SecretIndex() // one lookup table: a scan per token is quadratic at 10,000
 	for _, t := range toks {
 		t.current = "" // the value a list may show stays here
 		it := InventoryToken{Account: a.Name, Service: a.Service, Token: t, OnServer: true}
 		var meta *config.SecretMeta
-		if t.Stored {
-			meta, _ = c.Secret(t.Secret)
+		if i, ok := at[t.Secret]; ok && t.Stored {
+			meta = &c.Secrets[i]
 		}
 		it.Rotated = lastRotated(t.Created, meta)
 		listed[SecretName(a.Name, t.Ref)] = true
@@ -275,12 +276,13 @@ func (m *Manager) Judge(account string, toks []Token, warn time.Duration) (map[s
 	}
 	now := m.opts.Now()
 	out := make(map[string]InventoryToken, len(toks))
+	at := c.SecretIndex() // one lookup table: a scan per token is quadratic at 10,000
 	for _, t := range toks {
 		t.current = ""
 		it := InventoryToken{Account: account, Service: a.Service, Token: t, OnServer: true}
 		var meta *config.SecretMeta
-		if t.Stored {
-			meta, _ = c.Secret(SecretName(account, t.Ref))
+		if i, ok := at[SecretName(account, t.Ref)]; ok && t.Stored {
+			meta = &c.Secrets[i]
 		}
 		it.Rotated = lastRotated(t.Created, meta)
 		judge(&it, policies, now, warn)

@@ -147,9 +147,10 @@ func (m *Manager) relabel(ctx context.Context, labels map[string]string) {
 		return
 	}
 	_ = m.cfg.UpdateContext(ctx, func(c *config.Config) error {
+		at := c.SecretIndex()
 		for name, label := range labels {
-			if meta, ok := c.Secret(name); ok {
-				meta.Label = label
+			if i, ok := at[name]; ok {
+				c.Secrets[i].Label = label
 			}
 		}
 		return nil
