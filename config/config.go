@@ -142,6 +142,8 @@ func DefaultPath() (string, error) {
 // File is the config file at Path.
 type File struct {
 	Path string
+
+	memo memo // the last config read, to skip decoding the same bytes again
 }
 
 // Open returns the config file at path. Nothing is read until Load or Update.
@@ -216,7 +218,15 @@ func (f *File) read() (*Config, error) {
 	if len(data) > maxSize {
 		return nil, fmt.Errorf("%w: %s is larger than %d MiB; move it away or fix it (keyturn leaves it as it is)", ErrDamaged, f.Path, maxSize>>20)
 	}
-	return decode(f.Path, data)
+	if c, ok := f.memo.get(data); ok {
+		return c, nil
+	}
+	c, err := decode(f.Path, data)
+	if err != nil {
+		return nil, err
+	}
+	f.memo.put(data, c)
+	return c, nil
 }
 
 func decode(path string, data []byte) (*Config, error) {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"time"
 
 	"keyturn/config"
 )
@@ -17,6 +18,18 @@ import (
 // share one encrypt, one fsync and one rename. Each caller still returns only
 // once its own change is durable (DESIGN rule 1), and a lone write is not
 // delayed at all: nothing waits for company.
+//
+// Concurrent writers are paced. Against a server answering in a
+// millisecond, a bulk run's next group would start as soon as the last one
+// ended, hold three or four changes, and the run would re-encrypt and fsync
+// the whole file some three hundred times per thousand tokens: CPU the
+// requests in flight wait for. So when the last group was crowded (it held
+// more than one change, or another was already waiting when it ended), the
+// next waits until paceFactor times the last write's time has passed since
+// it ended (at most maxPace): writing then takes at most a fourth of the
+// stream's time, groups grow with the file's size, and a run's last token
+// waits a few milliseconds more. A lone write, or one writer's writes one
+// after another, never waits: no one else would join them.
 
 // fileChange is one Set or Delete waiting for its turn.
 type fileChange struct {
@@ -43,6 +56,51 @@ type fileGroup struct {
 	// last is what the previous group wrote (or read without changing),
 	// for the next: only the leader of a group touches it.
 	last lastWrite
+
+	// When the last group's write started and ended, and whether it was
+	// crowded, for pacing; now and sleep are the clock (tests replace them).
+	lastStart, lastEnd time.Time
+	lastCrowded        bool
+	now                func() time.Time
+	sleep              func(context.Context, time.Duration)
+}
+
+const (
+	paceFactor = 3
+	maxPace    = 50 * time.Millisecond
+)
+
+// pacePause is how long a group about to start at now waits, the last one
+// having written from start to end: what is left of paceFactor times its
+// write time since it ended, at most maxPace.
+func pacePause(start, end, now time.Time) time.Duration {
+	if end.IsZero() {
+		return 0
+	}
+	gap := min(paceFactor*end.Sub(start), maxPace)
+	return max(gap-now.Sub(end), 0)
+}
+
+func (g *fileGroup) clock() time.Time {
+	if g.now != nil {
+		return g.now()
+	}
+	return time.Now()
+}
+
+// pause waits d, or until ctx ends: a cancelled leader still leads (its
+// change is dropped unwritten, the others' are written).
+func (g *fileGroup) pause(ctx context.Context, d time.Duration) {
+	if g.sleep != nil {
+		g.sleep(ctx, d)
+		return
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
 }
 
 // lastWrite is the file's bytes as a group left them and their decrypted
@@ -86,9 +144,20 @@ func (f *fileBackend) commitInGroup(ctx context.Context, c *fileChange) error {
 			continue
 		}
 		g.writing = true
+		var wait time.Duration
+		if g.lastCrowded {
+			wait = pacePause(g.lastStart, g.lastEnd, g.clock())
+		}
 		g.mu.Unlock()
-		f.leadCommit(ctx, c.pass)
+		if wait > 0 {
+			g.pause(ctx, wait)
+		}
+		start := g.clock()
+		n := f.leadCommit(ctx, c.pass)
+		end := g.clock()
 		g.mu.Lock()
+		g.lastStart, g.lastEnd = start, end
+		g.lastCrowded = n > 1 || len(g.queue) > 0
 		g.writing = false
 		g.cond.Broadcast()
 	}
@@ -138,14 +207,14 @@ func failEach(batch []*fileChange, errFor func(*fileChange) error) {
 // queued while it waited for the lock joins), and writes them in one go. A
 // change whose caller gave up before the group was taken is dropped unwritten;
 // once taken, it is written whatever happens to its caller, like a request
-// already sent.
-func (f *fileBackend) leadCommit(ctx context.Context, pass []byte) {
+// already sent. It returns how many changes the group took.
+func (f *fileBackend) leadCommit(ctx context.Context, pass []byte) int {
 	unlock, lockErr := config.Lock(context.WithoutCancel(ctx), f.path)
 	batch := f.group.takeGroup(pass)
 	defer f.group.finish(batch)
 	if lockErr != nil {
 		failEach(batch, func(c *fileChange) error { return f.fail(c.op, c.name, "cannot lock "+f.path, "", lockErr) })
-		return
+		return len(batch)
 	}
 	defer func() { _ = unlock() }()
 	var live []*fileChange
@@ -156,12 +225,12 @@ func (f *fileBackend) leadCommit(ctx context.Context, pass []byte) {
 		}
 		live = append(live, c)
 	}
-	if len(live) == 0 {
-		return
+	if len(live) > 0 {
+		if errFor := f.writeGroup(live, pass); errFor != nil {
+			failEach(live, errFor)
+		}
 	}
-	if errFor := f.writeGroup(live, pass); errFor != nil {
-		failEach(live, errFor)
-	}
+	return len(batch)
 }
 
 // writeGroup applies the changes to the file's current contents and writes

@@ -281,3 +281,85 @@ func TestPayloadEncodingReadsBack(t *testing.T) {
 		t.Error("a removed secret is still written")
 	}
 }
+
+func TestPacePause(t *testing.T) {
+	t0 := time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC)
+	ms := time.Millisecond
+	for _, c := range []struct {
+		name            string
+		start, end, now time.Time
+		want            time.Duration
+	}{
+		{"no write yet", time.Time{}, time.Time{}, t0, 0},
+		{"right after a 2 ms write", t0, t0.Add(2 * ms), t0.Add(2 * ms), 6 * ms},
+		{"partway through the pause", t0, t0.Add(2 * ms), t0.Add(5 * ms), 3 * ms},
+		{"after the pause", t0, t0.Add(2 * ms), t0.Add(8 * ms), 0},
+		{"long after", t0, t0.Add(2 * ms), t0.Add(time.Minute), 0},
+		{"a slow write is capped", t0, t0.Add(time.Second), t0.Add(time.Second), maxPace},
+	} {
+		if got := pacePause(c.start, c.end, c.now); got != c.want {
+			t.Errorf("%s: pause %v, want %v", c.name, got, c.want)
+		}
+	}
+}
+
+// After a crowded group (writers arriving together, as in a bulk run) the
+// next group waits, so that more of them share it; one writer's writes one
+// after another, and a write after a quiet spell, never wait.
+func TestFileGroupPacesCrowdsNotALoneWriter(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "secrets.enc")
+	f := newTestFile(path, "pw", nil)
+	now := time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC)
+	var paused []time.Duration
+	f.group.now = func() time.Time { now = now.Add(2 * time.Millisecond); return now }
+	f.group.sleep = func(_ context.Context, d time.Duration) { paused = append(paused, d); now = now.Add(d) }
+	set := func(name string) {
+		t.Helper()
+		if err := f.Set(ctx, name, "v-"+name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	crowd := func(names ...string) {
+		t.Helper()
+		release := holdLock(t, path)
+		errs := make(chan error, len(names))
+		for _, n := range names {
+			go func() { errs <- f.Set(ctx, n, "v-"+n) }()
+		}
+		waitQueued(t, f, len(names))
+		release()
+		for range names {
+			if err := <-errs; err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+
+	set("a")
+	set("b")
+	set("c")
+	if len(paused) != 0 {
+		t.Fatalf("one writer's writes one after another paused %v", paused)
+	}
+	crowd("d", "e", "f")
+	// The crowded group's write took 2 ms of the clock: the next write, 2 ms
+	// after it ended, waits out the rest of 3×2 ms.
+	set("g")
+	if len(paused) != 1 || paused[0] != 4*time.Millisecond {
+		t.Fatalf("a write after a crowded group paused %v, want [4ms]", paused)
+	}
+	crowd("h", "i")
+	paused = nil
+	now = now.Add(time.Second)
+	set("j")
+	if len(paused) != 0 {
+		t.Fatalf("a write a quiet second after a crowded group paused %v", paused)
+	}
+	other := newTestFile(path, "pw", nil)
+	for _, name := range strings.Split("abcdefghij", "") {
+		if got, err := other.Get(ctx, name); err != nil || got != "v-"+name {
+			t.Errorf("%s = %q, %v", name, got, err)
+		}
+	}
+}
