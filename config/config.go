@@ -203,6 +203,15 @@ func (f *File) read() (*Config, error) {
 	if f.Path == "" {
 		return nil, errors.New("config: no config file path")
 	}
+	// The file as this process last read it is compared in pieces, not
+	// read whole again.
+	if data := f.memo.bytes(); data != nil {
+		if same, err := FileHolds(f.Path, data); err == nil && same {
+			if c, ok := f.memo.get(data); ok {
+				return c, nil
+			}
+		}
+	}
 	fh, err := os.Open(f.Path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return New(), nil
@@ -211,7 +220,11 @@ func (f *File) read() (*Config, error) {
 		return nil, fmt.Errorf("config: read %s: %w", f.Path, err)
 	}
 	defer fh.Close()
-	data, err := io.ReadAll(io.LimitReader(fh, maxSize+1))
+	var data []byte
+	if st, err := fh.Stat(); err == nil && st.Size() > 0 && st.Size() <= maxSize {
+		data = make([]byte, 0, st.Size()+1) // one allocation, not a doubling series
+	}
+	data, err = readAllInto(data, io.LimitReader(fh, maxSize+1))
 	if err != nil {
 		return nil, fmt.Errorf("config: read %s: %w", f.Path, err)
 	}
@@ -227,6 +240,23 @@ func (f *File) read() (*Config, error) {
 	}
 	f.memo.put(data, c)
 	return c, nil
+}
+
+// readAllInto is io.ReadAll appending to buf.
+func readAllInto(buf []byte, r io.Reader) ([]byte, error) {
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
 }
 
 func decode(path string, data []byte) (*Config, error) {

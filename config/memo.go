@@ -20,6 +20,14 @@ type memo struct {
 	cfg  *Config
 }
 
+// bytes is what the remembered config was decoded from (nil: nothing
+// remembered). The caller must not change them.
+func (m *memo) bytes() []byte {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.data
+}
+
 // get is a copy of the remembered config if data is what it came from.
 func (m *memo) get(data []byte) (*Config, bool) {
 	m.mu.Lock()

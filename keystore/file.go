@@ -20,6 +20,8 @@ import (
 
 	"golang.org/x/crypto/chacha20poly1305"
 	"golang.org/x/crypto/scrypt"
+
+	"keyturn/config"
 )
 
 // The file store's format, version 1.
@@ -186,6 +188,7 @@ func (f *fileBackend) forget() {
 		f.pass = nil
 	}
 	f.mu.Unlock()
+	f.group.drop()
 }
 
 // derive returns scrypt's 64 bytes for pass, salt and params, from the cache
@@ -218,6 +221,26 @@ func (f *fileBackend) derive(pass, salt []byte, k kdfParams) ([]byte, error) {
 func keyCheck(derived []byte) []byte {
 	s := sha256.Sum256(derived[32:])
 	return s[:checkLen]
+}
+
+// viewHeld calls use with the contents the store holds, if the file still
+// holds their bytes (compared in pieces, not read whole) and the passphrase
+// they were read with is the one known now; it reports whether it did.
+func (f *fileBackend) viewHeld(use func(*payload)) bool {
+	f.mu.Lock()
+	pass := f.pass
+	f.mu.Unlock()
+	if pass == nil {
+		return false
+	}
+	raw := f.group.held(pass)
+	if raw == nil {
+		return false
+	}
+	if same, err := config.FileHolds(f.path, raw); err != nil || !same {
+		return false
+	}
+	return f.group.peek(raw, pass, use)
 }
 
 // readRaw reads the file; (nil, nil) if it does not exist.
@@ -302,7 +325,7 @@ func (f *fileBackend) open(op, name string, data, pass []byte) (*payload, *sealK
 // from the last encode while its value is the same: every write encodes
 // every secret in the file, and json.Marshal (its reflective sort of the
 // map above all) was half the CPU of a 10,000-token bulk run.
-func (p *payload) encode() []byte {
+func (p *payload) encode(dst []byte) []byte {
 	if p.enc == nil {
 		p.enc = make(map[string]encoded, len(p.Secrets))
 	}
@@ -322,7 +345,10 @@ func (p *payload) encode() []byte {
 			}
 		}
 	}
-	b := make([]byte, 0, size)
+	b := dst
+	if cap(b) < size {
+		b = make([]byte, 0, size)
+	}
 	b = append(b, `{"version":`...)
 	b = strconv.AppendInt(b, int64(p.Version), 10)
 	b = append(b, `,"secrets":`...)
@@ -377,8 +403,10 @@ func headerKey(data []byte) *sealKey {
 
 // seal encrypts p with pass under a fresh nonce, and under sk's salt and
 // parameters, or a fresh salt and the current parameters if sk is nil.
-func (f *fileBackend) seal(p *payload, pass []byte, sk *sealKey) ([]byte, error) {
-	plain := p.encode()
+// The plain text is encoded into buf's space, which is returned for the
+// next seal.
+func (f *fileBackend) seal(p *payload, pass []byte, sk *sealKey, buf []byte) (out, plain []byte, err error) {
+	plain = p.encode(buf[:0])
 	hdr := make([]byte, headerLen, headerLen+len(plain)+chacha20poly1305.Overhead)
 	copy(hdr, fileMagic)
 	k := f.kdf
@@ -387,23 +415,23 @@ func (f *fileBackend) seal(p *payload, pass []byte, sk *sealKey) ([]byte, error)
 		k = sk.kdf
 		copy(salt, sk.salt)
 	} else if _, err := rand.Read(salt); err != nil {
-		return nil, err
+		return nil, plain, err
 	}
 	hdr[8], hdr[9], hdr[10], hdr[11], hdr[12] = fileVersion, kdfScrypt, k.logN, k.r, k.p
 	nonce := hdr[13+saltLen+checkLen : headerLen]
 	if _, err := rand.Read(nonce); err != nil {
-		return nil, err
+		return nil, plain, err
 	}
 	derived, err := f.derive(pass, salt, k)
 	if err != nil {
-		return nil, err
+		return nil, plain, err
 	}
 	copy(hdr[13+saltLen:], keyCheck(derived))
 	aead, err := chacha20poly1305.NewX(derived[:32])
 	if err != nil {
-		return nil, err
+		return nil, plain, err
 	}
-	return aead.Seal(hdr, nonce, plain, hdr), nil
+	return aead.Seal(hdr, nonce, plain, hdr), plain, nil
 }
 
 // Open asks for the passphrase now, if it is not known yet, and checks it
@@ -422,8 +450,7 @@ func (f *fileBackend) Open(ctx context.Context) error {
 		return err
 	}
 	if data != nil {
-		_, err := f.load(ctx, "open", "")
-		return err
+		return f.view(ctx, "open", "", func(*payload) {})
 	}
 	pass, cached, err := f.getPass(ctx, "open", "")
 	if err == nil && !cached {
@@ -432,28 +459,45 @@ func (f *fileBackend) Open(ctx context.Context) error {
 	return err
 }
 
-// load reads and decrypts the file: (nil, nil) if it does not exist; the
-// passphrase is asked for only if it does.
-func (f *fileBackend) load(ctx context.Context, op, name string) (*payload, error) {
+// view reads and decrypts the file and calls use with its contents (nil if
+// it does not exist; the passphrase is asked for only if it does). Contents
+// a group wrote or a reader decrypted before are used again while the file
+// holds the same bytes: a bulk run reads its credential twice before the
+// first write, and in a file of thousands each decrypt costs milliseconds.
+// use must not keep or change what it is given.
+func (f *fileBackend) view(ctx context.Context, op, name string, use func(*payload)) error {
+	if f.viewHeld(use) {
+		return nil
+	}
 	data, err := f.readRaw(op, name)
-	if err != nil || data == nil {
-		return nil, err
+	if err != nil {
+		return err
+	}
+	if data == nil {
+		use(nil)
+		return nil
 	}
 	pass, cached, err := f.getPass(ctx, op, name)
 	if err != nil {
-		return nil, err
+		return err
 	}
+	if f.group.peek(data, pass, use) {
+		return nil
+	}
+	f.group.counted(&f.group.decrypts)
 	p, _, err := f.open(op, name, data, pass)
 	if err != nil {
 		if errors.Is(err, ErrWrongPassphrase) && cached {
 			f.forget()
 		}
-		return nil, err
+		return err
 	}
 	if !cached {
 		f.remember(pass)
 	}
-	return p, nil
+	use(p)
+	f.group.keep(data, pass, p)
+	return nil
 }
 
 func (f *fileBackend) Get(ctx context.Context, name string) (string, error) {
@@ -461,18 +505,22 @@ func (f *fileBackend) Get(ctx context.Context, name string) (string, error) {
 		return "", f.fail("get", name, "cancelled", "", err)
 	}
 	// No lock: writers replace the file by rename, so a read sees a whole file.
-	p, err := f.load(ctx, "get", name)
+	var v string
+	found := false
+	err := f.view(ctx, "get", name, func(p *payload) {
+		if p != nil {
+			var b []byte
+			b, found = p.Secrets[name]
+			v = string(b)
+		}
+	})
 	if err != nil {
 		return "", err
 	}
-	if p == nil {
+	if !found {
 		return "", notFound(KindFile, "get", name)
 	}
-	v, ok := p.Secrets[name]
-	if !ok {
-		return "", notFound(KindFile, "get", name)
-	}
-	return string(v), nil
+	return v, nil
 }
 
 // modify runs change on the current contents under the lock and writes the
@@ -520,13 +568,18 @@ func (f *fileBackend) List(ctx context.Context) ([]string, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, f.fail("list", "", "cancelled", "", err)
 	}
-	p, err := f.load(ctx, "list", "")
-	if err != nil || p == nil {
+	var out []string
+	err := f.view(ctx, "list", "", func(p *payload) {
+		if p == nil {
+			return
+		}
+		out = make([]string, 0, len(p.Secrets))
+		for n := range p.Secrets {
+			out = append(out, n)
+		}
+	})
+	if err != nil {
 		return nil, err
-	}
-	out := make([]string, 0, len(p.Secrets))
-	for n := range p.Secrets {
-		out = append(out, n)
 	}
 	sort.Strings(out)
 	return out, nil

@@ -24,12 +24,14 @@ import (
 // ended, hold three or four changes, and the run would re-encrypt and fsync
 // the whole file some three hundred times per thousand tokens: CPU the
 // requests in flight wait for. So when the last group was crowded (it held
-// more than one change, or another was already waiting when it ended), the
-// next waits until paceFactor times the last write's time has passed since
-// it ended (at most maxPace): writing then takes at most a fourth of the
-// stream's time, groups grow with the file's size, and a run's last token
-// waits a few milliseconds more. A lone write, or one writer's writes one
-// after another, never waits: no one else would join them.
+// more than one change, or another was already waiting when it ended) and
+// fewer than paceGroup changes wait, the next leader waits until paceFactor
+// times the last write's time has passed since it ended (at most maxPace),
+// or until paceGroup changes wait: writing then takes at most a fourth of
+// the stream's time, and a run's last token waits a few milliseconds more.
+// When the store is what the run waits for, paceGroup changes are already
+// waiting and nobody pauses. A lone write, or one writer's writes one after
+// another, never waits: no one else would join them.
 
 // fileChange is one Set or Delete waiting for its turn.
 type fileChange struct {
@@ -51,23 +53,31 @@ type fileGroup struct {
 	queue    []*fileChange
 	writing  bool
 	commits  int // for tests: how many times the file was written
-	decrypts int // for tests: how many times a write decrypted the file
+	decrypts int // for tests: how many times the file was decrypted
 
-	// last is what the previous group wrote (or read without changing),
-	// for the next: only the leader of a group touches it.
+	// last is what the previous group wrote (or a reader decrypted), for
+	// the next group and for readers (under mu): a group's leader takes it
+	// out before changing it.
 	last lastWrite
 
+	// plain is the buffer the last group encoded its plain text into, for
+	// the next: only a group's leader touches it.
+	plain []byte
+
 	// When the last group's write started and ended, and whether it was
-	// crowded, for pacing; now and sleep are the clock (tests replace them).
+	// crowded, for pacing; full wakes a pausing leader once paceGroup
+	// changes wait. now and after are the clock (tests replace them).
 	lastStart, lastEnd time.Time
 	lastCrowded        bool
+	full               chan struct{}
 	now                func() time.Time
-	sleep              func(context.Context, time.Duration)
+	after              func(time.Duration) <-chan time.Time
 }
 
 const (
 	paceFactor = 3
 	maxPace    = 50 * time.Millisecond
+	paceGroup  = 32
 )
 
 // pacePause is how long a group about to start at now waits, the last one
@@ -81,6 +91,19 @@ func pacePause(start, end, now time.Time) time.Duration {
 	return max(gap-now.Sub(end), 0)
 }
 
+// pauseBefore is how long the next leader pauses (see pacing above); g.mu
+// is held.
+func (g *fileGroup) pauseBefore() time.Duration {
+	if !g.lastCrowded || len(g.queue) >= paceGroup {
+		return 0
+	}
+	select { // a wake-up left from before is not for this pause
+	case <-g.full:
+	default:
+	}
+	return pacePause(g.lastStart, g.lastEnd, g.clock())
+}
+
 func (g *fileGroup) clock() time.Time {
 	if g.now != nil {
 		return g.now()
@@ -88,43 +111,114 @@ func (g *fileGroup) clock() time.Time {
 	return time.Now()
 }
 
-// pause waits d, or until ctx ends: a cancelled leader still leads (its
-// change is dropped unwritten, the others' are written).
+// pause waits d, or until paceGroup changes wait, or until ctx ends: a
+// cancelled leader still leads (its change is dropped unwritten, the
+// others' are written).
 func (g *fileGroup) pause(ctx context.Context, d time.Duration) {
-	if g.sleep != nil {
-		g.sleep(ctx, d)
-		return
+	var timer <-chan time.Time
+	if g.after != nil {
+		timer = g.after(d)
+	} else {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		timer = t.C
 	}
-	t := time.NewTimer(d)
-	defer t.Stop()
 	select {
-	case <-t.C:
+	case <-timer:
+	case <-g.full:
 	case <-ctx.Done():
 	}
 }
 
-// lastWrite is the file's bytes as a group left them and their decrypted
-// contents. A group that reads the same bytes back under the same
-// passphrase starts from these contents instead of decrypting and parsing
-// every secret again: in a bulk run into a file of thousands, that cost
-// more than the write. Any change by another process changes the bytes.
+// lastWrite is the file's bytes as a group left them (or a reader found
+// them) and their decrypted contents. A group or reader that reads the same
+// bytes under the same passphrase uses these contents instead of
+// decrypting and parsing every secret again: in a bulk run into a file of
+// thousands, that cost more than the write. Any change by another process
+// changes the bytes.
 type lastWrite struct {
 	raw  []byte
 	pass []byte
 	p    *payload
 }
 
-// reuse returns the contents last written, if data is still those bytes
-// and pass their passphrase. The contents are handed over: the caller
+// take returns the contents last written or read, if data is still those
+// bytes and pass their passphrase. The contents are handed over: the caller
 // changes them, and keeps them again only once they are written.
-func (l *lastWrite) reuse(data, pass []byte) (*payload, *sealKey, bool) {
-	if l.p == nil || data == nil || !bytes.Equal(l.raw, data) || !bytes.Equal(l.pass, pass) {
+func (g *fileGroup) take(data, pass []byte) (*payload, *sealKey, bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	l := &g.last
+	if l.p == nil || data == nil || !l.holds(data, pass) {
 		*l = lastWrite{}
 		return nil, nil, false
 	}
 	p := l.p
 	*l = lastWrite{}
 	return p, headerKey(data), true
+}
+
+// takeIfCurrent takes the contents last written or read if the file at
+// path still holds their bytes and pass is their passphrase, and returns
+// those bytes with them.
+func (g *fileGroup) takeIfCurrent(path string, pass []byte) ([]byte, *payload, *sealKey, bool) {
+	raw := g.held(pass)
+	if raw == nil {
+		return nil, nil, nil, false
+	}
+	if same, err := config.FileHolds(path, raw); err != nil || !same {
+		return nil, nil, nil, false
+	}
+	p, sk, ok := g.take(raw, pass)
+	return raw, p, sk, ok
+}
+
+// held is the bytes of the contents the group holds, if pass is their
+// passphrase.
+func (g *fileGroup) held(pass []byte) []byte {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.last.p == nil || !bytes.Equal(g.last.pass, pass) {
+		return nil
+	}
+	return g.last.raw
+}
+
+// peek calls use with the contents last written or read, if data is still
+// those bytes and pass their passphrase, and reports whether it did.
+func (g *fileGroup) peek(data, pass []byte, use func(*payload)) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.last.p == nil || !g.last.holds(data, pass) {
+		return false
+	}
+	use(g.last.p)
+	return true
+}
+
+// keep remembers p as the contents of data under pass.
+func (g *fileGroup) keep(data, pass []byte, p *payload) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.last = lastWrite{raw: data, pass: pass, p: p}
+}
+
+// counted adds one to a test's counter.
+func (g *fileGroup) counted(n *int) {
+	g.mu.Lock()
+	*n++
+	g.mu.Unlock()
+}
+
+// drop forgets the contents (a passphrase found wrong).
+func (g *fileGroup) drop() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.last = lastWrite{}
+}
+
+func (l *lastWrite) holds(data, pass []byte) bool {
+	return bytes.Equal(l.raw, data) && bytes.Equal(l.pass, pass)
 }
 
 // commitInGroup queues c and returns once a commit that holds it is durable,
@@ -137,17 +231,23 @@ func (f *fileBackend) commitInGroup(ctx context.Context, c *fileChange) error {
 	if g.cond == nil {
 		g.cond = sync.NewCond(&g.mu)
 	}
+	if g.full == nil {
+		g.full = make(chan struct{}, 1)
+	}
 	g.queue = append(g.queue, c)
+	if len(g.queue) == paceGroup {
+		select { // wake a pausing leader: the group is big enough
+		case g.full <- struct{}{}:
+		default:
+		}
+	}
 	for !c.done {
 		if g.writing {
 			g.cond.Wait()
 			continue
 		}
 		g.writing = true
-		var wait time.Duration
-		if g.lastCrowded {
-			wait = pacePause(g.lastStart, g.lastEnd, g.clock())
-		}
+		wait := g.pauseBefore()
 		g.mu.Unlock()
 		if wait > 0 {
 			g.pause(ctx, wait)
@@ -239,18 +339,22 @@ func (f *fileBackend) leadCommit(ctx context.Context, pass []byte) int {
 // file is left as it was. On failure it returns the error for each change.
 func (f *fileBackend) writeGroup(batch []*fileChange, pass []byte) func(*fileChange) error {
 	first := batch[0]
-	data, err := f.readRaw(first.op, first.name)
-	if err != nil {
-		return sameFor(err)
+	// The file as the last group left it (the common case: nobody else
+	// writes it) is compared in pieces, not read whole again.
+	data, p, sk, reused := f.group.takeIfCurrent(f.path, pass)
+	if !reused {
+		var err error
+		if data, err = f.readRaw(first.op, first.name); err != nil {
+			return sameFor(err)
+		}
+		p, sk, reused = f.group.take(data, pass)
 	}
-	p, sk, reused := f.group.last.reuse(data, pass)
 	if !reused {
 		p = &payload{Version: 1, Secrets: map[string][]byte{}}
 	}
 	if data != nil && !reused {
-		f.group.mu.Lock()
-		f.group.decrypts++
-		f.group.mu.Unlock()
+		f.group.counted(&f.group.decrypts)
+		var err error
 		if p, sk, err = f.open(first.op, first.name, data, pass); err != nil {
 			if errors.Is(err, ErrWrongPassphrase) && first.cached {
 				f.forget()
@@ -266,7 +370,7 @@ func (f *fileBackend) writeGroup(batch []*fileChange, pass []byte) func(*fileCha
 	}
 	if !write {
 		if data != nil { // nothing changed: the contents are still the file's
-			f.group.last = lastWrite{raw: data, pass: pass, p: p}
+			f.group.keep(data, pass, p)
 		}
 		return nil
 	}
@@ -275,17 +379,18 @@ func (f *fileBackend) writeGroup(batch []*fileChange, pass []byte) func(*fileCha
 	if sk != nil && !sk.kdf.atLeast(f.kdf) {
 		sk = nil
 	}
-	out, err := f.seal(p, pass, sk)
+	// The plain text is encoded into the buffer the last group used: only
+	// a group's leader touches it, and it holds nothing the payload does not.
+	out, plain, err := f.seal(p, pass, sk, f.group.plain)
+	f.group.plain = plain
 	if err != nil {
 		return func(c *fileChange) error { return f.fail(c.op, c.name, "encryption failed", "", err) }
 	}
 	if err := config.WriteFileAtomic(f.path, out, 0o600); err != nil {
 		return func(c *fileChange) error { return f.fail(c.op, c.name, "cannot write "+f.path, "", err) }
 	}
-	f.group.last = lastWrite{raw: out, pass: pass, p: p}
-	f.group.mu.Lock()
-	f.group.commits++
-	f.group.mu.Unlock()
+	f.group.keep(out, pass, p)
+	f.group.counted(&f.group.commits)
 	if !first.cached {
 		f.remember(pass)
 	}

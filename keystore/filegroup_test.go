@@ -250,7 +250,7 @@ func TestPayloadEncodingReadsBack(t *testing.T) {
 	p := &payload{Version: 1, Secrets: map[string][]byte{}}
 	check := func() {
 		t.Helper()
-		got := p.encode()
+		got := p.encode(nil)
 		var back payload
 		if err := json.Unmarshal(got, &back); err != nil {
 			t.Fatalf("encode wrote what json cannot read (%v):\n%s", err, got)
@@ -277,7 +277,7 @@ func TestPayloadEncodingReadsBack(t *testing.T) {
 	p.Secrets["a"] = []byte("changed")
 	delete(p.Secrets, "Z")
 	check()
-	if strings.Contains(string(p.encode()), `"Z":`) {
+	if strings.Contains(string(p.encode(nil)), `"Z":`) {
 		t.Error("a removed secret is still written")
 	}
 }
@@ -313,7 +313,13 @@ func TestFileGroupPacesCrowdsNotALoneWriter(t *testing.T) {
 	now := time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC)
 	var paused []time.Duration
 	f.group.now = func() time.Time { now = now.Add(2 * time.Millisecond); return now }
-	f.group.sleep = func(_ context.Context, d time.Duration) { paused = append(paused, d); now = now.Add(d) }
+	f.group.after = func(d time.Duration) <-chan time.Time {
+		paused = append(paused, d)
+		now = now.Add(d)
+		fired := make(chan time.Time, 1)
+		fired <- now
+		return fired
+	}
 	set := func(name string) {
 		t.Helper()
 		if err := f.Set(ctx, name, "v-"+name); err != nil {
@@ -360,6 +366,123 @@ func TestFileGroupPacesCrowdsNotALoneWriter(t *testing.T) {
 	for _, name := range strings.Split("abcdefghij", "") {
 		if got, err := other.Get(ctx, name); err != nil || got != "v-"+name {
 			t.Errorf("%s = %q, %v", name, got, err)
+		}
+	}
+}
+
+// Reads use the contents the store last wrote or decrypted while the file
+// holds the same bytes: a bulk run reads its credential twice before its
+// first write, each a decrypt of the whole file. A change by another
+// process is read afresh.
+func TestFileReadsReuseWhatTheStoreHolds(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "secrets.enc")
+	f := newTestFile(path, "pw", nil)
+	for _, n := range []string{"a", "b"} {
+		if err := f.Set(ctx, n, "v-"+n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	get := func(s *fileBackend, name, want string) {
+		t.Helper()
+		if got, err := s.Get(ctx, name); err != nil || got != want {
+			t.Fatalf("%s = %q, %v; want %q", name, got, err, want)
+		}
+	}
+	for range 3 {
+		get(f, "a", "v-a")
+		get(f, "b", "v-b")
+	}
+	if _, err := f.Get(ctx, "nosuch"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("a missing name: %v, want not found", err)
+	}
+	if got := decrypts(f); got != 0 {
+		t.Errorf("reads of a file this store wrote decrypted it %d times, want 0", got)
+	}
+
+	reader := newTestFile(path, "pw", nil) // another process that only reads
+	get(reader, "a", "v-a")
+	get(reader, "b", "v-b")
+	if names, err := reader.List(ctx); err != nil || fmt.Sprint(names) != "[a b]" {
+		t.Fatalf("List = %v, %v", names, err)
+	}
+	if got := decrypts(reader); got != 1 {
+		t.Errorf("three reads by a new store decrypted the file %d times, want 1", got)
+	}
+
+	other := newTestFile(path, "pw", nil)
+	if err := other.Set(ctx, "a", "changed"); err != nil {
+		t.Fatal(err)
+	}
+	get(f, "a", "changed")
+	get(reader, "a", "changed")
+	if got := decrypts(f); got != 1 {
+		t.Errorf("a read after another process's write decrypted %d times, want 1", got)
+	}
+
+	// A wrong passphrase is not answered from what the store holds.
+	wrong := newTestFile(path, "not it", nil)
+	wrong.group.keep(mustRead(t, path), []byte("pw"), &payload{Version: 1, Secrets: map[string][]byte{"a": []byte("leak")}})
+	if v, err := wrong.Get(ctx, "a"); !errors.Is(err, ErrWrongPassphrase) {
+		t.Fatalf("a wrong passphrase read %q, %v", v, err)
+	}
+}
+
+// A leader pausing after a crowded group stops pausing once paceGroup
+// changes wait (the store is what the stream waits for: pausing would only
+// idle it), and a leader that finds that many waiting does not pause.
+func TestFileGroupPauseEndsWhenTheGroupIsFull(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "secrets.enc")
+	f := newTestFile(path, "pw", nil)
+	pausing := make(chan time.Duration, 10)
+	f.group.after = func(d time.Duration) <-chan time.Time {
+		pausing <- d
+		return nil // never fires: only a full group ends this pause
+	}
+	f.group.mu.Lock()
+	f.group.lastStart, f.group.lastEnd, f.group.lastCrowded = time.Now(), time.Now().Add(10*time.Millisecond), true
+	f.group.mu.Unlock()
+
+	errs := make(chan error, paceGroup)
+	go func() { errs <- f.Set(ctx, "lead", "v") }()
+	if d := <-pausing; d <= 0 {
+		t.Fatalf("the leader after a crowded group paused %v", d)
+	}
+	for i := range paceGroup - 1 {
+		go func() { errs <- f.Set(ctx, fmt.Sprintf("tok/%02d", i), "v") }()
+	}
+	for range paceGroup {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := commits(f); got != 1 {
+		t.Errorf("%d changes arriving during a pause took %d writes, want 1", paceGroup, got)
+	}
+}
+
+// Who pauses: only a leader after a crowded group, and only while fewer
+// than paceGroup changes wait.
+func TestFileGroupPauseBefore(t *testing.T) {
+	now := time.Now()
+	for _, c := range []struct {
+		crowded bool
+		waiting int
+		pauses  bool
+	}{
+		{false, 1, false},
+		{false, paceGroup - 1, false},
+		{true, 1, true},
+		{true, paceGroup - 1, true},
+		{true, paceGroup, false},
+		{true, 3 * paceGroup, false},
+	} {
+		g := &fileGroup{lastStart: now, lastEnd: now.Add(5 * time.Millisecond), lastCrowded: c.crowded,
+			queue: make([]*fileChange, c.waiting), full: make(chan struct{}, 1)}
+		g.now = func() time.Time { return now.Add(5 * time.Millisecond) }
+		if got := g.pauseBefore() > 0; got != c.pauses {
+			t.Errorf("crowded %v, %d waiting: pauses %v, want %v", c.crowded, c.waiting, got, c.pauses)
 		}
 	}
 }
