@@ -162,9 +162,9 @@ func (m *Manager) RotateAll(ctx context.Context, account string, opts BulkOption
 	// each one in between).
 	batch := m.vault.Batch()
 	// The consumers are read once for the run, not once per token.
-	if c, err := m.cfg.Load(); err == nil {
-		s.consumers = &config.Config{Consumers: c.Consumers}
-	}
+	_ = m.cfg.Read(func(c *config.Config) {
+		s.consumers = &config.Config{Consumers: slices.Clone(c.Consumers)}
+	})
 	parallel := bulkParallel(opts.Parallel)
 	s.put = queuedPut(batch.Put, storeWriters(m.vault.Backend(), parallel))
 	// The audit log's entries go with them.

@@ -152,15 +152,21 @@ func (m *Manager) AddAll(ctx context.Context, accounts ...config.Account) ([]con
 
 // account reads one account's settings.
 func (m *Manager) account(name string) (config.Account, error) {
-	c, err := m.cfg.Load()
+	var a config.Account
+	var missing error
+	// Read, not Load: one account is looked up, the index of thousands is
+	// not copied for it.
+	err := m.cfg.Read(func(c *config.Config) {
+		if found, ok := c.Account(name); ok {
+			a = found.Clone()
+		} else {
+			missing = &NoAccountError{Name: name, Known: accountNames(c)}
+		}
+	})
 	if err != nil {
 		return config.Account{}, err
 	}
-	a, ok := c.Account(name)
-	if !ok {
-		return config.Account{}, &NoAccountError{Name: name, Known: accountNames(c)}
-	}
-	return *a, nil
+	return a, missing
 }
 
 // NoAccountError names an account that is not in the config.

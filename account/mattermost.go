@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -199,6 +200,7 @@ func (m *Manager) mattermostTokens(ctx context.Context, s *session, kinds []stri
 			if err != nil && !s.deny(err, KindCommand, t.Name) {
 				return nil, err
 			}
+			out = slices.Grow(out, len(cmds))
 			for _, c := range cmds {
 				created := time.UnixMilli(c.CreateAt)
 				label := "/" + c.Trigger
@@ -213,6 +215,7 @@ func (m *Manager) mattermostTokens(ctx context.Context, s *session, kinds []stri
 			if err != nil && !s.deny(err, KindWebhook, t.Name) {
 				return nil, err
 			}
+			out = slices.Grow(out, len(hooks))
 			for _, h := range hooks {
 				created := time.UnixMilli(h.CreateAt)
 				label := h.DisplayName

@@ -104,32 +104,32 @@ func (m *Manager) Tokens(ctx context.Context, account string, f ListFilter) ([]T
 	if err != nil {
 		return nil, err
 	}
-	c, err := m.cfg.Load()
-	if err != nil {
-		return nil, err
-	}
-	at := c.SecretIndex() // one lookup per token, not a scan of the index
 	relabel := map[string]string{}
 	now := timeNow()
-	for i := range out {
-		t := &out[i]
-		t.Status = TokenState(*t, now)
-		t.RefString = t.Ref.String()
-		t.Kind = t.Ref.Kind
-		t.ID = t.Ref.ID
-		name := SecretName(account, t.Ref)
-		var meta *config.SecretMeta
-		k, stored := at[name]
-		if stored {
-			meta = &c.Secrets[k]
-			t.Stored = true
-			t.Secret = name
-			t.Fingerprint = meta.Fingerprint
+	// Read, not Load: the index is looked up, not copied.
+	err = m.cfg.Read(func(c *config.Config) {
+		at := c.SecretIndex() // one lookup per token, not a scan of the index
+		for i := range out {
+			t := &out[i]
+			t.Status = TokenState(*t, now)
+			t.RefString = t.Ref.String()
+			t.Kind = t.Ref.Kind
+			t.ID = t.Ref.ID
+			name := SecretName(account, t.Ref)
+			k, stored := at[name]
+			if stored {
+				t.Stored = true
+				t.Secret = name
+				t.Fingerprint = c.Secrets[k].Fingerprint
+			}
+			t.cleanText()
+			if stored && c.Secrets[k].Label != t.Label {
+				relabel[name] = t.Label
+			}
 		}
-		t.cleanText()
-		if stored && meta.Label != t.Label {
-			relabel[name] = t.Label
-		}
+	})
+	if err != nil {
+		return nil, err
 	}
 	m.relabel(ctx, relabel)
 	if len(s.denied) > 0 {

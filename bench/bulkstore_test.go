@@ -17,8 +17,6 @@ import (
 	"keyturn/bench/internal/report"
 	"keyturn/config"
 	"keyturn/keystore"
-	"keyturn/sandbox"
-	"keyturn/sandbox/mattermostsim"
 )
 
 // BenchmarkBulkFile rotates every slash-command token of a team in the
@@ -69,17 +67,10 @@ func benchBulkStore(b *testing.B, kind string) {
 		_ = backend.Delete(ctx, acct+"/probe")
 	}
 
-	sb, err := sandbox.Start(sandbox.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { sb.Close() })
-	if ids := sb.Mattermost.SeedCommands(mattermostsim.TeamName, n); len(ids) != n {
-		b.Fatalf("seeded %d commands, want %d", len(ids), n)
-	}
+	sb := startServer(b, n)
 	cf := config.Open(filepath.Join(dir, "config.json"))
 	vault := keystore.NewVault(backend, cf)
-	mgr, token, ids := bulkAccount(b, sb, cf, vault, acct, n)
+	mgr, token, ids := bulkAccount(b, sb.URL, cf, vault, acct, n)
 	names := make([]string, len(ids))
 	for i, id := range ids {
 		names[i] = account.SecretName(acct, account.Ref{Kind: account.KindCommand, ID: id})
@@ -106,7 +97,7 @@ func benchBulkStore(b *testing.B, kind string) {
 	}
 	requests := func() time.Duration {
 		t0 := time.Now()
-		got, err := floorRotate(ctx, sb.MattermostURL, token, ids, parallel)
+		got, err := floorRotate(ctx, sb.URL, token, ids, parallel)
 		d := time.Since(t0)
 		if err != nil {
 			b.Fatal(err)
@@ -146,7 +137,7 @@ func benchBulkStore(b *testing.B, kind string) {
 	b.ResetTimer()
 	var rows []report.Row
 	for _, lat := range latencies {
-		sb.Env.Faults.SetLatency(lat)
+		sb.setLatency(lat)
 		keyturn() // warm-up: connections, the store and the index at full size
 		requests()
 		writes()

@@ -21,8 +21,6 @@ import (
 	"keyturn/bench/internal/report"
 	"keyturn/config"
 	"keyturn/keystore"
-	"keyturn/sandbox"
-	"keyturn/sandbox/mattermostsim"
 	"keyturn/tui"
 )
 
@@ -36,9 +34,9 @@ import (
 // tokens, and its frame time (Update and View) while scrolling. Each row's
 // ratio is large / small, held to 11× the 10× more work: linear, with room
 // for noise. And the growth of this process's peak RSS over its idle RSS
-// during the large rotation, less the growth of the bare requests of the
-// same rotation (floorRotate: the sandbox serving them runs in this
-// process and grows as it serves), against 30 MiB.
+// during the large rotation, against 30 MiB: the servers run in processes
+// of their own (startServer), so it is keyturn's growth alone; the bare
+// requests' growth (floorRotate) is logged beside it.
 //
 //	go test -run '^$' -bench Scale -benchtime 1x -timeout 30m ./bench
 func BenchmarkScale(b *testing.B) {
@@ -96,8 +94,8 @@ func BenchmarkScale(b *testing.B) {
 	}
 	b.Logf("peak RSS growth over idle: rotating %d tokens %.1f MiB; the bare requests for them %.1f MiB",
 		sizes[1].n, float64(growth)/(1<<20), float64(floorGrowth)/(1<<20))
-	rows = append(rows, report.Row{Metric: fmt.Sprintf("scale: peak RSS growth rotating %d tokens, less the bare requests', vs 30 MiB", sizes[1].n),
-		Unit: report.Bytes, Keyturn: float64(growth - floorGrowth), Baseline: 30 << 20, Op: report.AtMost, Target: 1})
+	rows = append(rows, report.Row{Metric: fmt.Sprintf("scale: peak RSS growth over idle rotating %d tokens vs 30 MiB", sizes[1].n),
+		Unit: report.Bytes, Keyturn: float64(growth), Baseline: 30 << 20, Op: report.AtMost, Target: 1})
 	emit(b, "scale", rows...)
 }
 
@@ -115,20 +113,13 @@ type scaleEnv struct {
 }
 
 func newScaleEnv(b *testing.B, name string, n int) *scaleEnv {
-	sb, err := sandbox.Start(sandbox.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { sb.Close() })
-	if ids := sb.Mattermost.SeedCommands(mattermostsim.TeamName, n); len(ids) != n {
-		b.Fatalf("seeded %d commands, want %d", len(ids), n)
-	}
+	sb := startServer(b, n)
 	dir := b.TempDir()
 	cf := config.Open(filepath.Join(dir, "config.json"))
 	pass := func() ([]byte, error) { return []byte("bench passphrase"), nil }
 	vault := keystore.NewVault(keystore.NewFile(filepath.Join(dir, "secrets.keyturn"), pass), cf)
-	e := &scaleEnv{b: b, acct: "scale-" + name, vault: vault, url: sb.MattermostURL}
-	e.mgr, e.token, e.ids = bulkAccount(b, sb, cf, vault, e.acct, n)
+	e := &scaleEnv{b: b, acct: "scale-" + name, vault: vault, url: sb.URL}
+	e.mgr, e.token, e.ids = bulkAccount(b, sb.URL, cf, vault, e.acct, n)
 	e.n = len(e.ids)
 	toks, err := e.mgr.Tokens(context.Background(), e.acct, account.ListFilter{})
 	if err != nil {

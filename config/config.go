@@ -153,7 +153,25 @@ func Open(path string) *File { return &File{Path: path} }
 // file that does not parse is an error wrapping ErrDamaged that names the path,
 // and the file is left as it is.
 func (f *File) Load() (*Config, error) {
-	return f.read()
+	c, err := f.shared()
+	if err != nil {
+		return nil, err
+	}
+	return c.clone(), nil
+}
+
+// Read calls fn with the config as Load would return it, but without a
+// copy: fn must not change c, nor keep a slice, map or pointer of it once it
+// returns (strings and values it copies out are its own). It is for lookups
+// (an account, index entries) in a config whose index of thousands Load
+// would copy whole.
+func (f *File) Read(fn func(c *Config)) error {
+	c, err := f.shared()
+	if err != nil {
+		return err
+	}
+	fn(c)
+	return nil
 }
 
 // Update changes the config file under its lock: it takes the lock file,
@@ -177,7 +195,7 @@ func (f *File) UpdateContext(ctx context.Context, fn func(*Config) error) error 
 	}
 	defer func() { _ = unlock() }()
 
-	c, err := f.read()
+	c, err := f.own()
 	if err != nil {
 		return err
 	}
@@ -199,25 +217,59 @@ func (f *File) UpdateContext(ctx context.Context, fn func(*Config) error) error 
 	return nil
 }
 
-func (f *File) read() (*Config, error) {
-	if f.Path == "" {
-		return nil, errors.New("config: no config file path")
+// shared is the config the file holds, as the memo keeps it: nobody may
+// change it (Load and Update copy it first).
+func (f *File) shared() (*Config, error) {
+	if c, ok := f.remembered(); ok {
+		return c, nil
 	}
-	// The file as this process last read it is compared in pieces, not
-	// read whole again.
-	if data := f.memo.bytes(); data != nil {
-		if same, err := FileHolds(f.Path, data); err == nil && same {
-			if c, ok := f.memo.get(data); ok {
-				return c, nil
-			}
-		}
+	data, c, err := f.readFresh()
+	if err != nil || data == nil {
+		return c, err
+	}
+	f.memo.put(data, c)
+	return c, nil
+}
+
+// own is the config the file holds, for the caller to change: a copy of
+// the memo's, or one read afresh (and then not remembered: the caller is
+// about to change it and write the file anew).
+func (f *File) own() (*Config, error) {
+	if c, ok := f.remembered(); ok {
+		return c.clone(), nil
+	}
+	_, c, err := f.readFresh()
+	return c, err
+}
+
+// remembered is the memo's config if the file still holds the bytes it
+// came from (compared in pieces, not read whole again).
+func (f *File) remembered() (*Config, bool) {
+	if f.Path == "" {
+		return nil, false
+	}
+	data := f.memo.bytes()
+	if data == nil {
+		return nil, false
+	}
+	if same, err := FileHolds(f.Path, data); err != nil || !same {
+		return nil, false
+	}
+	return f.memo.get(data)
+}
+
+// readFresh reads and decodes the file: a new config and no bytes if it
+// does not exist.
+func (f *File) readFresh() ([]byte, *Config, error) {
+	if f.Path == "" {
+		return nil, nil, errors.New("config: no config file path")
 	}
 	fh, err := os.Open(f.Path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return New(), nil
+		return nil, New(), nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("config: read %s: %w", f.Path, err)
+		return nil, nil, fmt.Errorf("config: read %s: %w", f.Path, err)
 	}
 	defer fh.Close()
 	var data []byte
@@ -226,20 +278,16 @@ func (f *File) read() (*Config, error) {
 	}
 	data, err = readAllInto(data, io.LimitReader(fh, maxSize+1))
 	if err != nil {
-		return nil, fmt.Errorf("config: read %s: %w", f.Path, err)
+		return nil, nil, fmt.Errorf("config: read %s: %w", f.Path, err)
 	}
 	if len(data) > maxSize {
-		return nil, fmt.Errorf("%w: %s is larger than %d MiB; move it away or fix it (keyturn leaves it as it is)", ErrDamaged, f.Path, maxSize>>20)
-	}
-	if c, ok := f.memo.get(data); ok {
-		return c, nil
+		return nil, nil, fmt.Errorf("%w: %s is larger than %d MiB; move it away or fix it (keyturn leaves it as it is)", ErrDamaged, f.Path, maxSize>>20)
 	}
 	c, err := decode(f.Path, data)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	f.memo.put(data, c)
-	return c, nil
+	return data, c, nil
 }
 
 // readAllInto is io.ReadAll appending to buf.
@@ -267,20 +315,16 @@ func decode(path string, data []byte) (*Config, error) {
 		return fmt.Errorf("%w: %s: %v; fix it or move it away (keyturn leaves it as it is)", ErrDamaged, path, describeJSONError(data, err))
 	}
 	var c Config
-	// One pass in the common case: a file this version wrote has no field
-	// it does not know. Only otherwise is it read a second time, to keep
-	// the unknown fields.
-	strict := json.NewDecoder(bytes.NewReader(data))
-	strict.DisallowUnknownFields()
-	err := strict.Decode(&c)
-	if err == nil && strict.InputOffset() > 0 {
-		if _, more := strict.Token(); more == io.EOF {
-			return finish(&c), nil
-		}
-	}
-	c = Config{}
 	if err := json.Unmarshal(data, &c); err != nil {
 		return nil, damaged(err)
+	}
+	// One pass in the common case: a file this version wrote has no
+	// top-level field it does not know. Only otherwise is it read a second
+	// time, to keep the unknown fields. (Unmarshal, not a Decoder: a
+	// Decoder copies the file into a buffer it grows by doubling, megabytes
+	// of garbage at 10,000 index entries.)
+	if onlyKnownFields(data) {
+		return finish(&c), nil
 	}
 	var all map[string]json.RawMessage
 	if err := json.Unmarshal(data, &all); err != nil {
@@ -291,11 +335,8 @@ func decode(path string, data []byte) (*Config, error) {
 	// field is dropped here; kept, it would be written back beside the real
 	// field and win on the next read.
 	for k := range all {
-		for _, known := range []string{"version", "store", "store_file", "accounts", "secrets", "policies", "consumers"} {
-			if strings.EqualFold(k, known) {
-				delete(all, k)
-				break
-			}
+		if isKnownField(k) {
+			delete(all, k)
 		}
 	}
 	if len(all) > 0 {
@@ -316,6 +357,98 @@ func finish(c *Config) *Config {
 		c.Secrets = []SecretMeta{}
 	}
 	return c
+}
+
+// knownFields are the config's top-level fields.
+var knownFields = []string{"version", "store", "store_file", "accounts", "secrets", "policies", "consumers"}
+
+// isKnownField reports whether a top-level key feeds a known field.
+func isKnownField(k string) bool {
+	for _, known := range knownFields {
+		if strings.EqualFold(k, known) {
+			return true
+		}
+	}
+	return false
+}
+
+// onlyKnownFields reports whether data, valid JSON, is an object whose keys
+// all feed known fields (or is no object). A key written with an escape is
+// taken as unknown: the slow path reads it properly.
+func onlyKnownFields(data []byte) bool {
+	i := skipSpace(data, 0)
+	if i >= len(data) || data[i] != '{' {
+		return true
+	}
+	i++
+	for {
+		i = skipSpace(data, i)
+		if i >= len(data) || data[i] == '}' {
+			return true
+		}
+		if data[i] == ',' {
+			i++
+			continue
+		}
+		end := skipString(data, i)
+		key := data[i+1 : end-1]
+		if bytes.IndexByte(key, '\\') >= 0 || !isKnownField(string(key)) {
+			return false
+		}
+		i = skipSpace(data, end)
+		i = skipValue(data, skipSpace(data, i+1)) // past ':' and the value
+	}
+}
+
+func skipSpace(data []byte, i int) int {
+	for i < len(data) && (data[i] == ' ' || data[i] == '\t' || data[i] == '\n' || data[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// skipString returns the index past the string that starts at data[i].
+func skipString(data []byte, i int) int {
+	for i++; i < len(data); i++ {
+		switch data[i] {
+		case '\\':
+			i++
+		case '"':
+			return i + 1
+		}
+	}
+	return len(data)
+}
+
+// skipValue returns the index past the value that starts at data[i].
+func skipValue(data []byte, i int) int {
+	depth := 0
+	for i < len(data) {
+		switch data[i] {
+		case '"':
+			i = skipString(data, i)
+			if depth == 0 {
+				return i
+			}
+			continue
+		case '{', '[':
+			depth++
+		case '}', ']':
+			if depth == 0 {
+				return i // the end of the enclosing object
+			}
+			depth--
+			if depth == 0 {
+				return i + 1
+			}
+		case ',':
+			if depth == 0 {
+				return i
+			}
+		}
+		i++
+	}
+	return i
 }
 
 // describeJSONError adds the line and column to a JSON syntax error.
@@ -366,7 +499,10 @@ func (c *Config) encode() ([]byte, error) {
 			return nil, err
 		}
 	}
+	// Grown once: indenting adds about half again, and a buffer grown by
+	// doubling left megabytes of garbage at 10,000 index entries.
 	var out bytes.Buffer
+	out.Grow(len(known) + len(known)/2 + 64)
 	if err := json.Indent(&out, known, "", "  "); err != nil {
 		return nil, err
 	}

@@ -9,8 +9,8 @@ import (
 )
 
 // memo is the last config a File decoded, with the bytes it came from. A
-// read whose bytes are the same returns a copy of it instead of decoding
-// again: at 10,000 index entries a decode costs tens of milliseconds, and
+// read whose bytes are the same uses it (Load copies it) instead of
+// decoding again: at 10,000 index entries a decode costs tens of milliseconds, and
 // one bulk rotation or one TUI screen reads the file several times, where
 // comparing the bytes costs microseconds. The bytes decide, not the file's
 // size and time: a rename can reuse an inode and file times are coarse.
@@ -28,22 +28,23 @@ func (m *memo) bytes() []byte {
 	return m.data
 }
 
-// get is a copy of the remembered config if data is what it came from.
+// get is the remembered config if data is what it came from. Nobody may
+// change it: it is shared by every reader.
 func (m *memo) get(data []byte) (*Config, bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.cfg == nil || !bytes.Equal(m.data, data) {
 		return nil, false
 	}
-	return m.cfg.clone(), true
+	return m.cfg, true
 }
 
-// put remembers c as what data decodes to. It keeps its own copy: the
-// caller's may change.
+// put remembers c as what data decodes to. From now on c is shared: the
+// caller must not change it.
 func (m *memo) put(data []byte, c *Config) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.data, m.cfg = data, c.clone()
+	m.data, m.cfg = data, c
 }
 
 // clone copies c deeply: nothing the copy holds is shared with c, so a
@@ -53,9 +54,7 @@ func (c *Config) clone() *Config {
 	d := *c
 	d.Accounts = slices.Clone(c.Accounts)
 	for i := range d.Accounts {
-		a := &d.Accounts[i]
-		a.MFAUnconfirmed = clonePtr(a.MFAUnconfirmed)
-		a.Server = clonePtr(a.Server)
+		d.Accounts[i] = d.Accounts[i].Clone()
 	}
 	d.Secrets = slices.Clone(c.Secrets)
 	for i := range d.Secrets {
@@ -80,4 +79,12 @@ func clonePtr[T any](p *T) *T {
 	}
 	v := *p
 	return &v
+}
+
+// Clone is a copy of a that shares nothing with it (Read's lookups hand
+// out clones).
+func (a Account) Clone() Account {
+	a.MFAUnconfirmed = clonePtr(a.MFAUnconfirmed)
+	a.Server = clonePtr(a.Server)
+	return a
 }

@@ -184,3 +184,24 @@ func TestLoadKeepsNoChangeOfTheCaller(t *testing.T) {
 		t.Fatalf("Load after a same-size edit with the same time: URL %q", got)
 	}
 }
+
+func TestOnlyKnownFields(t *testing.T) {
+	for _, c := range []struct {
+		json string
+		want bool
+	}{
+		{`{}`, true},
+		{`null`, true},
+		{`{"version":1,"accounts":[{"name":"a","x":{"y":[1,2]}}],"secrets":[]}`, true},
+		{`{ "version" : 1 ,` + "\n" + `  "store" : "file" }`, true},
+		{`{"Version":1,"ACCOUNTS":[]}`, true},
+		{`{"version":1,"theme":"dark"}`, false},
+		{`{"secrets":[{"name":"a,\"theme\":1"}],"policies":[]}`, true},
+		{`{"secrets":[{"name":"}"}],"future":{}}`, false},
+		{`{"st\u006fre":"file"}`, false}, // an escaped key goes the slow way
+	} {
+		if got := onlyKnownFields([]byte(c.json)); got != c.want {
+			t.Errorf("onlyKnownFields(%s) = %v, want %v", c.json, got, c.want)
+		}
+	}
+}

@@ -60,9 +60,10 @@ type fileGroup struct {
 	// out before changing it.
 	last lastWrite
 
-	// plain is the buffer the last group encoded its plain text into, for
-	// the next: only a group's leader touches it.
-	plain []byte
+	// plain is the buffer the last group encoded its plain text into, and
+	// spare the file's bytes before it wrote, for the next group to seal
+	// into: only a group's leader touches them.
+	plain, spare []byte
 
 	// When the last group's write started and ended, and whether it was
 	// crowded, for pacing; full wakes a pausing leader once paceGroup
@@ -160,28 +161,41 @@ func (g *fileGroup) take(data, pass []byte) (*payload, *sealKey, bool) {
 
 // takeIfCurrent takes the contents last written or read if the file at
 // path still holds their bytes and pass is their passphrase, and returns
-// those bytes with them.
+// those bytes with them: they are the caller's from now on (a leader
+// seals the next file into them).
 func (g *fileGroup) takeIfCurrent(path string, pass []byte) ([]byte, *payload, *sealKey, bool) {
-	raw := g.held(pass)
-	if raw == nil {
-		return nil, nil, nil, false
-	}
-	if same, err := config.FileHolds(path, raw); err != nil || !same {
-		return nil, nil, nil, false
-	}
-	p, sk, ok := g.take(raw, pass)
-	return raw, p, sk, ok
-}
-
-// held is the bytes of the contents the group holds, if pass is their
-// passphrase.
-func (g *fileGroup) held(pass []byte) []byte {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if g.last.p == nil || !bytes.Equal(g.last.pass, pass) {
-		return nil
+	if !g.current(path, pass) {
+		return nil, nil, nil, false
 	}
-	return g.last.raw
+	raw, p := g.last.raw, g.last.p
+	g.last = lastWrite{}
+	return raw, p, headerKey(raw), true
+}
+
+// viewCurrent calls use with the contents last written or read if the file
+// at path still holds their bytes and pass is their passphrase, and
+// reports whether it did.
+func (g *fileGroup) viewCurrent(path string, pass []byte, use func(*payload)) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if !g.current(path, pass) {
+		return false
+	}
+	use(g.last.p)
+	return true
+}
+
+// current reports whether the group holds contents under pass that the
+// file at path still holds, compared in pieces rather than read whole.
+// g.mu is held: the bytes compared are never recycled under a reader.
+func (g *fileGroup) current(path string, pass []byte) bool {
+	if g.last.p == nil || !bytes.Equal(g.last.pass, pass) {
+		return false
+	}
+	same, err := config.FileHolds(path, g.last.raw)
+	return err == nil && same
 }
 
 // peek calls use with the contents last written or read, if data is still
@@ -381,8 +395,8 @@ func (f *fileBackend) writeGroup(batch []*fileChange, pass []byte) func(*fileCha
 	}
 	// The plain text is encoded into the buffer the last group used: only
 	// a group's leader touches it, and it holds nothing the payload does not.
-	out, plain, err := f.seal(p, pass, sk, f.group.plain)
-	f.group.plain = plain
+	out, plain, err := f.seal(p, pass, sk, f.group.plain, f.group.spare)
+	f.group.plain, f.group.spare = plain, nil
 	if err != nil {
 		return func(c *fileChange) error { return f.fail(c.op, c.name, "encryption failed", "", err) }
 	}
@@ -390,6 +404,9 @@ func (f *fileBackend) writeGroup(batch []*fileChange, pass []byte) func(*fileCha
 		return func(c *fileChange) error { return f.fail(c.op, c.name, "cannot write "+f.path, "", err) }
 	}
 	f.group.keep(out, pass, p)
+	// The bytes this group started from are nobody's now (taken out of
+	// last, or read by this leader): the next group seals into them.
+	f.group.spare = data
 	f.group.counted(&f.group.commits)
 	if !first.cached {
 		f.remember(pass)
