@@ -70,6 +70,7 @@ type fileGroup struct {
 	// changes wait. now and after are the clock (tests replace them).
 	lastStart, lastEnd time.Time
 	lastCrowded        bool
+	secrets            int // how many the file held after the last group
 	full               chan struct{}
 	now                func() time.Time
 	after              func(time.Duration) <-chan time.Time
@@ -78,8 +79,18 @@ type fileGroup struct {
 const (
 	paceFactor = 3
 	maxPace    = 50 * time.Millisecond
-	paceGroup  = 32
+	// A pause ends once a group of a fortieth of the file's secrets waits
+	// (at least minPaceGroup, at most maxPaceGroup, below a bulk run's
+	// writer queue): every write rewrites the whole file, so the group
+	// grows with it and each secret's share of a write stays the same
+	// from a thousand secrets to ten thousand.
+	minPaceGroup = 32
+	maxPaceGroup = 240
 )
+
+// paceGroup is how many waiting changes end a pause, for a file of n
+// secrets.
+func paceGroup(n int) int { return min(max(n/40, minPaceGroup), maxPaceGroup) }
 
 // pacePause is how long a group about to start at now waits, the last one
 // having written from start to end: what is left of paceFactor times its
@@ -95,7 +106,7 @@ func pacePause(start, end, now time.Time) time.Duration {
 // pauseBefore is how long the next leader pauses (see pacing above); g.mu
 // is held.
 func (g *fileGroup) pauseBefore() time.Duration {
-	if !g.lastCrowded || len(g.queue) >= paceGroup {
+	if !g.lastCrowded || len(g.queue) >= paceGroup(g.secrets) {
 		return 0
 	}
 	select { // a wake-up left from before is not for this pause
@@ -249,7 +260,7 @@ func (f *fileBackend) commitInGroup(ctx context.Context, c *fileChange) error {
 		g.full = make(chan struct{}, 1)
 	}
 	g.queue = append(g.queue, c)
-	if len(g.queue) == paceGroup {
+	if len(g.queue) == paceGroup(g.secrets) {
 		select { // wake a pausing leader: the group is big enough
 		case g.full <- struct{}{}:
 		default:
@@ -404,6 +415,9 @@ func (f *fileBackend) writeGroup(batch []*fileChange, pass []byte) func(*fileCha
 		return func(c *fileChange) error { return f.fail(c.op, c.name, "cannot write "+f.path, "", err) }
 	}
 	f.group.keep(out, pass, p)
+	f.group.mu.Lock()
+	f.group.secrets = len(p.Secrets)
+	f.group.mu.Unlock()
 	// The bytes this group started from are nobody's now (taken out of
 	// last, or read by this leader): the next group seals into them.
 	f.group.spare = data

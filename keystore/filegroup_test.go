@@ -444,26 +444,26 @@ func TestFileGroupPauseEndsWhenTheGroupIsFull(t *testing.T) {
 	f.group.lastStart, f.group.lastEnd, f.group.lastCrowded = time.Now(), time.Now().Add(10*time.Millisecond), true
 	f.group.mu.Unlock()
 
-	errs := make(chan error, paceGroup)
+	errs := make(chan error, minPaceGroup)
 	go func() { errs <- f.Set(ctx, "lead", "v") }()
 	if d := <-pausing; d <= 0 {
 		t.Fatalf("the leader after a crowded group paused %v", d)
 	}
-	for i := range paceGroup - 1 {
+	for i := range minPaceGroup - 1 {
 		go func() { errs <- f.Set(ctx, fmt.Sprintf("tok/%02d", i), "v") }()
 	}
-	for range paceGroup {
+	for range minPaceGroup {
 		if err := <-errs; err != nil {
 			t.Fatal(err)
 		}
 	}
 	if got := commits(f); got != 1 {
-		t.Errorf("%d changes arriving during a pause took %d writes, want 1", paceGroup, got)
+		t.Errorf("%d changes arriving during a pause took %d writes, want 1", minPaceGroup, got)
 	}
 }
 
 // Who pauses: only a leader after a crowded group, and only while fewer
-// than paceGroup changes wait.
+// than minPaceGroup changes wait.
 func TestFileGroupPauseBefore(t *testing.T) {
 	now := time.Now()
 	for _, c := range []struct {
@@ -472,17 +472,29 @@ func TestFileGroupPauseBefore(t *testing.T) {
 		pauses  bool
 	}{
 		{false, 1, false},
-		{false, paceGroup - 1, false},
+		{false, minPaceGroup - 1, false},
 		{true, 1, true},
-		{true, paceGroup - 1, true},
-		{true, paceGroup, false},
-		{true, 3 * paceGroup, false},
+		{true, minPaceGroup - 1, true},
+		{true, minPaceGroup, false},
+		{true, 3 * minPaceGroup, false},
 	} {
 		g := &fileGroup{lastStart: now, lastEnd: now.Add(5 * time.Millisecond), lastCrowded: c.crowded,
 			queue: make([]*fileChange, c.waiting), full: make(chan struct{}, 1)}
 		g.now = func() time.Time { return now.Add(5 * time.Millisecond) }
 		if got := g.pauseBefore() > 0; got != c.pauses {
 			t.Errorf("crowded %v, %d waiting: pauses %v, want %v", c.crowded, c.waiting, got, c.pauses)
+		}
+	}
+}
+
+// The group that ends a pause grows with the file, so that each secret's
+// share of a write (which rewrites every secret) stays the same.
+func TestPaceGroupGrowsWithTheFile(t *testing.T) {
+	for _, c := range []struct{ secrets, want int }{
+		{0, minPaceGroup}, {1000, minPaceGroup}, {2000, 50}, {4000, 100}, {10000, maxPaceGroup}, {100000, maxPaceGroup},
+	} {
+		if got := paceGroup(c.secrets); got != c.want {
+			t.Errorf("paceGroup(%d) = %d, want %d", c.secrets, got, c.want)
 		}
 	}
 }
