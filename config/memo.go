@@ -58,9 +58,7 @@ func (c *Config) clone() *Config {
 	}
 	d.Secrets = slices.Clone(c.Secrets)
 	for i := range d.Secrets {
-		s := &d.Secrets[i]
-		s.Rotated = clonePtr(s.Rotated)
-		s.Expires = clonePtr(s.Expires)
+		d.Secrets[i] = d.Secrets[i].Clone()
 	}
 	d.Policies = slices.Clone(c.Policies)
 	d.Consumers = slices.Clone(c.Consumers)
@@ -87,4 +85,11 @@ func (a Account) Clone() Account {
 	a.MFAUnconfirmed = clonePtr(a.MFAUnconfirmed)
 	a.Server = clonePtr(a.Server)
 	return a
+}
+
+// Clone is a copy of m that shares nothing with it.
+func (m SecretMeta) Clone() SecretMeta {
+	m.Rotated = clonePtr(m.Rotated)
+	m.Expires = clonePtr(m.Expires)
+	return m
 }

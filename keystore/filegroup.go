@@ -174,13 +174,27 @@ func (g *fileGroup) take(data, pass []byte) (*payload, *sealKey, bool) {
 // path still holds their bytes and pass is their passphrase, and returns
 // those bytes with them: they are the caller's from now on (a leader
 // seals the next file into them).
+//
+// The file is compared outside the lock, so that writers queueing meanwhile
+// are not held up: only a leader recycles bytes, and there is one at a
+// time, so the bytes it compares stay as they are.
 func (g *fileGroup) takeIfCurrent(path string, pass []byte) ([]byte, *payload, *sealKey, bool) {
 	g.mu.Lock()
-	defer g.mu.Unlock()
-	if !g.current(path, pass) {
+	raw := g.last.raw
+	ok := g.last.p != nil && len(raw) > 0 && bytes.Equal(g.last.pass, pass)
+	g.mu.Unlock()
+	if !ok {
 		return nil, nil, nil, false
 	}
-	raw, p := g.last.raw, g.last.p
+	if same, err := config.FileHolds(path, raw); err != nil || !same {
+		return nil, nil, nil, false
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.last.p == nil || len(g.last.raw) == 0 || &g.last.raw[0] != &raw[0] { // a reader kept other bytes meanwhile
+		return nil, nil, nil, false
+	}
+	p := g.last.p
 	g.last = lastWrite{}
 	return raw, p, headerKey(raw), true
 }
@@ -200,7 +214,8 @@ func (g *fileGroup) viewCurrent(path string, pass []byte, use func(*payload)) bo
 
 // current reports whether the group holds contents under pass that the
 // file at path still holds, compared in pieces rather than read whole.
-// g.mu is held: the bytes compared are never recycled under a reader.
+// g.mu is held: a reader compares under it, so that no leader recycles the
+// bytes meanwhile.
 func (g *fileGroup) current(path string, pass []byte) bool {
 	if g.last.p == nil || !bytes.Equal(g.last.pass, pass) {
 		return false

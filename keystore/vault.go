@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"keyturn/config"
@@ -177,15 +179,19 @@ func (v *Vault) Delete(ctx context.Context, name string) error {
 // else a Get for each) and marks Missing those whose secret is gone; a
 // backend error other than not-found ends the check with that error.
 func (v *Vault) List(ctx context.Context, check bool) ([]Entry, error) {
-	c, err := v.idx.Load()
+	var out []Entry
+	// Read, not Load: the entries are copied once, here, not the whole
+	// config first.
+	err := v.idx.Read(func(c *config.Config) {
+		out = make([]Entry, 0, len(c.Secrets))
+		for _, m := range c.Secrets {
+			out = append(out, Entry{SecretMeta: m.Clone()})
+		}
+	})
 	if err != nil {
 		return nil, err
 	}
-	out := make([]Entry, 0, len(c.Secrets))
-	for _, m := range c.Secrets {
-		out = append(out, Entry{SecretMeta: m})
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	slices.SortFunc(out, byName)
 	if !check {
 		return out, nil
 	}
@@ -223,9 +229,11 @@ func (v *Vault) withUnindexed(ctx context.Context, out []Entry) ([]Entry, error)
 	for _, n := range names {
 		out = append(out, Entry{SecretMeta: config.SecretMeta{Name: n}, Unindexed: true})
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	slices.SortFunc(out, byName)
 	return out, nil
 }
+
+func byName(a, b Entry) int { return strings.Compare(a.Name, b.Name) }
 
 // held is the set of names the store holds, or nil when it cannot list
 // them.
