@@ -291,9 +291,9 @@ func TestPacePause(t *testing.T) {
 		want            time.Duration
 	}{
 		{"no write yet", time.Time{}, time.Time{}, t0, 0},
-		{"right after a 2 ms write", t0, t0.Add(2 * ms), t0.Add(2 * ms), 6 * ms},
-		{"partway through the pause", t0, t0.Add(2 * ms), t0.Add(5 * ms), 3 * ms},
-		{"after the pause", t0, t0.Add(2 * ms), t0.Add(8 * ms), 0},
+		{"right after a 2 ms write", t0, t0.Add(2 * ms), t0.Add(2 * ms), paceFactor * 2 * ms},
+		{"partway through the pause", t0, t0.Add(2 * ms), t0.Add(5 * ms), (paceFactor*2 - 3) * ms},
+		{"after the pause", t0, t0.Add(2 * ms), t0.Add((2 + paceFactor*2) * ms), 0},
 		{"long after", t0, t0.Add(2 * ms), t0.Add(time.Minute), 0},
 		{"a slow write is capped", t0, t0.Add(time.Second), t0.Add(time.Second), maxPace},
 	} {
@@ -350,10 +350,10 @@ func TestFileGroupPacesCrowdsNotALoneWriter(t *testing.T) {
 	}
 	crowd("d", "e", "f")
 	// The crowded group's write took 2 ms of the clock: the next write, 2 ms
-	// after it ended, waits out the rest of 3×2 ms.
+	// after it ended, waits out the rest of paceFactor×2 ms.
 	set("g")
-	if len(paused) != 1 || paused[0] != 4*time.Millisecond {
-		t.Fatalf("a write after a crowded group paused %v, want [4ms]", paused)
+	if want := (paceFactor*2 - 2) * time.Millisecond; len(paused) != 1 || paused[0] != want {
+		t.Fatalf("a write after a crowded group paused %v, want [%v]", paused, want)
 	}
 	crowd("h", "i")
 	paused = nil
