@@ -1,6 +1,8 @@
 package config
 
 import (
+	"bufio"
+	"io"
 	"context"
 	"errors"
 	"fmt"
@@ -117,7 +119,18 @@ func Lock(ctx context.Context, path string) (unlock func() error, err error) {
 // either the old file or the new one, never a mix: it writes a temporary file
 // in the same directory with mode perm, fsyncs it, renames it over path and
 // fsyncs the directory. The directory is created (0700) if needed.
-func WriteFileAtomic(path string, data []byte, perm os.FileMode) (err error) {
+func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
+	return WriteFileAtomicWith(path, perm, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
+}
+
+// WriteFileAtomicWith is WriteFileAtomic with the contents written by
+// write, through a buffer, so that they need not be held whole in memory
+// first (the config of 10,000 index entries is megabytes). If write fails,
+// the file is left as it was and its error is returned as it is.
+func WriteFileAtomicWith(path string, perm os.FileMode, write func(io.Writer) error) (err error) {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("create directory %s: %w", dir, err)
@@ -136,7 +149,11 @@ func WriteFileAtomic(path string, data []byte, perm os.FileMode) (err error) {
 	if err := tmp.Chmod(perm); err != nil && runtime.GOOS != "windows" {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	if _, err := tmp.Write(data); err != nil {
+	bw := bufio.NewWriterSize(tmp, 64<<10)
+	if err := write(bw); err != nil {
+		return err
+	}
+	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	if err := tmp.Sync(); err != nil {

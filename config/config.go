@@ -207,11 +207,18 @@ func (f *File) UpdateContext(ctx context.Context, fn func(*Config) error) error 
 		return err
 	}
 	c.Version = Version
-	data, err := c.encode()
-	if err != nil {
-		return fmt.Errorf("config: encode %s: %w", f.Path, err)
-	}
-	if err := WriteFileAtomic(f.Path, data, 0o600); err != nil {
+	var encErr error
+	err = WriteFileAtomicWith(f.Path, 0o600, func(w io.Writer) error {
+		encErr = c.encodeTo(w)
+		return encErr
+	})
+	var we *writeError
+	switch {
+	case errors.As(encErr, &we):
+		return fmt.Errorf("config: write %s: %w", f.Path, we.err)
+	case encErr != nil:
+		return fmt.Errorf("config: encode %s: %w", f.Path, encErr)
+	case err != nil:
 		return fmt.Errorf("config: %w", err)
 	}
 	return nil
@@ -472,6 +479,65 @@ func describeJSONError(data []byte, err error) string {
 
 // plain has Config's fields without its methods, for encoding.
 type plain Config
+
+// encodeTo writes what encode returns, but the index one entry at a time:
+// encode held the file twice over (marshalled, then indented), megabytes
+// at 10,000 entries, at the moment a bulk run holds the most.
+func (c *Config) encodeTo(w io.Writer) error {
+	put := func(b []byte) error {
+		if _, err := w.Write(b); err != nil {
+			return &writeError{err}
+		}
+		return nil
+	}
+	if len(c.extra) > 0 || len(c.Secrets) == 0 {
+		data, err := c.encode()
+		if err != nil {
+			return err
+		}
+		return put(data)
+	}
+	// Everything but the index, with an empty one where it goes.
+	rest := *c
+	rest.Secrets = nil
+	data, err := rest.encode()
+	if err != nil {
+		return err
+	}
+	const slot = "\n  \"secrets\": []"
+	at := bytes.Index(data, []byte(slot))
+	if at < 0 {
+		return errors.New("the index has no place in the encoded config")
+	}
+	if err := put(data[:at+len(slot)-1]); err != nil { // up to the '['
+		return err
+	}
+	var buf bytes.Buffer
+	for i := range c.Secrets {
+		entry, err := json.Marshal(&c.Secrets[i])
+		if err != nil {
+			return err
+		}
+		buf.Reset()
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		buf.WriteString("\n    ")
+		if err := json.Indent(&buf, entry, "    ", "  "); err != nil {
+			return err
+		}
+		if err := put(buf.Bytes()); err != nil {
+			return err
+		}
+	}
+	return put(append([]byte("\n  ]"), data[at+len(slot):]...))
+}
+
+// writeError is a failure to write what encodeTo encoded.
+type writeError struct{ err error }
+
+func (e *writeError) Error() string { return e.err.Error() }
+func (e *writeError) Unwrap() error { return e.err }
 
 func (c *Config) encode() ([]byte, error) {
 	cp := *c

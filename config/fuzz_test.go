@@ -100,6 +100,12 @@ func FuzzConfigLoad(f *testing.F) {
 		if !bytes.Equal(e1, e2) {
 			t.Fatalf("Update changed what Load reads:\nbefore %s\nafter  %s", e1, e2)
 		}
+		// Update writes the index an entry at a time: the same bytes as
+		// encoding it whole.
+		var streamed bytes.Buffer
+		if err := c2.encodeTo(&streamed); err != nil || !bytes.Equal(streamed.Bytes(), e2) {
+			t.Fatalf("encodeTo (%v) wrote\n%s\nencode\n%s", err, streamed.Bytes(), e2)
+		}
 		if err := file.Update(func(*Config) error { return nil }); err != nil {
 			t.Fatalf("second Update: %v", err)
 		}

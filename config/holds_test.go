@@ -2,6 +2,8 @@ package config
 
 import (
 	"bytes"
+	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -32,5 +34,29 @@ func TestFileHolds(t *testing.T) {
 	}
 	if got, err := FileHolds(filepath.Join(t.TempDir(), "missing"), want); got || err == nil {
 		t.Errorf("a missing file: %v, %v; want false and an error", got, err)
+	}
+}
+
+// A write that fails midway leaves the file as it was and no temporary
+// file beside it.
+func TestWriteFileAtomicWithFailureLeavesTheFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "config.json")
+	if err := WriteFileAtomic(path, []byte("old"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	boom := errors.New("boom")
+	err := WriteFileAtomicWith(path, 0o600, func(w io.Writer) error {
+		_, _ = w.Write(bytes.Repeat([]byte("new"), 100000))
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("err = %v, want the writer's own", err)
+	}
+	if got, _ := os.ReadFile(path); string(got) != "old" {
+		t.Fatalf("the file holds %.20q, want the old contents", got)
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 1 {
+		t.Fatalf("the directory holds %d entries, want the file alone", len(ents))
 	}
 }

@@ -205,3 +205,24 @@ func TestOnlyKnownFields(t *testing.T) {
 		}
 	}
 }
+
+// The config is written with its index streamed an entry at a time, byte
+// for byte what encoding it whole gives, whatever the entries hold.
+func TestEncodeToWritesWhatEncodeDoes(t *testing.T) {
+	c := full()
+	c.extra = nil
+	c.Secrets = append(c.Secrets, SecretMeta{Name: "a<b>&\"c\"\n", Label: "\u2028 é \x01"}, SecretMeta{})
+	for _, cfg := range []*Config{c, New(), {Version: 1, Secrets: c.Secrets}} {
+		want, err := cfg.encode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got bytes.Buffer
+		if err := cfg.encodeTo(&got); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got.Bytes(), want) {
+			t.Fatalf("encodeTo wrote\n%s\nencode\n%s", got.Bytes(), want)
+		}
+	}
+}
