@@ -250,19 +250,19 @@ func (f *File) own() (*Config, error) {
 }
 
 // remembered is the memo's config if the file still holds the bytes it
-// came from (compared in pieces, not read whole again).
+// came from (by their digest, read in pieces).
 func (f *File) remembered() (*Config, bool) {
 	if f.Path == "" {
 		return nil, false
 	}
-	data := f.memo.bytes()
-	if data == nil {
+	sum, ok := f.memo.held()
+	if !ok {
 		return nil, false
 	}
-	if same, err := FileHolds(f.Path, data); err != nil || !same {
+	if now, err := fileDigest(f.Path); err != nil || now != sum {
 		return nil, false
 	}
-	return f.memo.get(data)
+	return f.memo.get(sum)
 }
 
 // readFresh reads and decodes the file: a new config and no bytes if it

@@ -2,17 +2,17 @@ package config
 
 import (
 	"bytes"
+	"hash/maphash"
 	"io"
 	"os"
 	"sync"
 )
 
 // FileHolds reports whether the file at path holds exactly want, reading it
-// a piece at a time. The config file and the file store keep what they last
-// read or wrote and ask this before using it again: a whole read was a copy
-// of the file made only to be compared, and at 10,000 entries these files
-// are megabytes read several times per command. A file that cannot be
-// opened is an error.
+// a piece at a time. The file store keeps what it last read or wrote and
+// asks this before using it again: a whole read was a copy of the file made
+// only to be compared, and at 10,000 secrets the file is a megabyte read
+// several times per command. A file that cannot be opened is an error.
 func FileHolds(path string, want []byte) (bool, error) {
 	fh, err := os.Open(path)
 	if err != nil {
@@ -37,3 +37,36 @@ func FileHolds(path string, want []byte) (bool, error) {
 }
 
 var compareBufs = sync.Pool{New: func() any { return new([32 << 10]byte) }}
+
+// digest names a file's contents: its length and a 64-bit hash of its bytes
+// (hash/maphash, seeded once per process). Two contents with the same
+// digest by chance is a 1 in 2^64 event per comparison; a person who can
+// write the file can change what keyturn reads anyway.
+type digest struct {
+	size int64
+	sum  uint64
+}
+
+var digestSeed = maphash.MakeSeed()
+
+func digestOf(data []byte) digest {
+	return digest{size: int64(len(data)), sum: maphash.Bytes(digestSeed, data)}
+}
+
+// fileDigest is the digest of the file at path, read a piece at a time.
+func fileDigest(path string) (digest, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return digest{}, err
+	}
+	defer fh.Close()
+	var h maphash.Hash
+	h.SetSeed(digestSeed)
+	bp := compareBufs.Get().(*[32 << 10]byte)
+	defer compareBufs.Put(bp)
+	n, err := io.CopyBuffer(&h, fh, bp[:])
+	if err != nil {
+		return digest{}, err
+	}
+	return digest{size: n, sum: h.Sum64()}, nil
+}

@@ -1,39 +1,40 @@
 package config
 
 import (
-	"bytes"
 	"encoding/json"
 	"maps"
 	"slices"
 	"sync"
 )
 
-// memo is the last config a File decoded, with the bytes it came from. A
-// read whose bytes are the same uses it (Load copies it) instead of
-// decoding again: at 10,000 index entries a decode costs tens of milliseconds, and
-// one bulk rotation or one TUI screen reads the file several times, where
-// comparing the bytes costs microseconds. The bytes decide, not the file's
-// size and time: a rename can reuse an inode and file times are coarse.
+// memo is the last config a File decoded, with a digest of the bytes it
+// came from. A read of a file with the same digest uses it (Load copies it)
+// instead of decoding again: at 10,000 index entries a decode costs tens of
+// milliseconds, and one bulk rotation or one TUI screen reads the file
+// several times, where digesting it costs about a millisecond. The bytes
+// decide, not the file's size and time: a rename can reuse an inode and file
+// times are coarse. A digest, not the bytes themselves: they were megabytes
+// held for the life of the process, and twice that while a run's garbage
+// collector lets the heap grow to twice what is live.
 type memo struct {
-	mu   sync.Mutex
-	data []byte
-	cfg  *Config
+	mu  sync.Mutex
+	sum digest
+	cfg *Config
 }
 
-// bytes is what the remembered config was decoded from (nil: nothing
-// remembered). The caller must not change them.
-func (m *memo) bytes() []byte {
+// held is the digest of what the remembered config came from, if any.
+func (m *memo) held() (digest, bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return m.data
+	return m.sum, m.cfg != nil
 }
 
-// get is the remembered config if data is what it came from. Nobody may
-// change it: it is shared by every reader.
-func (m *memo) get(data []byte) (*Config, bool) {
+// get is the remembered config if sum is the digest it came from. Nobody
+// may change it: it is shared by every reader.
+func (m *memo) get(sum digest) (*Config, bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.cfg == nil || !bytes.Equal(m.data, data) {
+	if m.cfg == nil || m.sum != sum {
 		return nil, false
 	}
 	return m.cfg, true
@@ -42,9 +43,10 @@ func (m *memo) get(data []byte) (*Config, bool) {
 // put remembers c as what data decodes to. From now on c is shared: the
 // caller must not change it.
 func (m *memo) put(data []byte, c *Config) {
+	sum := digestOf(data)
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.data, m.cfg = data, c
+	m.sum, m.cfg = sum, c
 }
 
 // clone copies c deeply: nothing the copy holds is shared with c, so a

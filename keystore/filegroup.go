@@ -300,6 +300,11 @@ func (f *fileBackend) commitInGroup(ctx context.Context, c *fileChange) error {
 		g.mu.Lock()
 		g.lastStart, g.lastEnd = start, end
 		g.lastCrowded = n > 1 || len(g.queue) > 0
+		if !g.lastCrowded {
+			// No stream to write for: the buffers go, not kept (and
+			// doubled by the garbage collector's headroom) while idle.
+			g.plain, g.spare = nil, nil
+		}
 		g.writing = false
 		g.cond.Broadcast()
 	}
