@@ -561,6 +561,25 @@ func (f *fileBackend) Delete(ctx context.Context, name string) error {
 	})
 }
 
+// nameSet is the set of names in the file (empty if it does not exist).
+func (f *fileBackend) nameSet(ctx context.Context) (map[string]bool, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, f.fail("list", "", "cancelled", "", err)
+	}
+	var out map[string]bool
+	err := f.view(ctx, "list", "", func(p *payload) {
+		if p == nil {
+			out = map[string]bool{}
+			return
+		}
+		out = make(map[string]bool, len(p.Secrets))
+		for n := range p.Secrets {
+			out[n] = true
+		}
+	})
+	return out, err
+}
+
 // List names every secret in the file, sorted; none if it does not exist.
 func (f *fileBackend) List(ctx context.Context) ([]string, error) {
 	if err := ctx.Err(); err != nil {

@@ -238,6 +238,9 @@ func byName(a, b Entry) int { return strings.Compare(a.Name, b.Name) }
 // held is the set of names the store holds, or nil when it cannot list
 // them.
 func (v *Vault) held(ctx context.Context) (map[string]bool, error) {
+	if ns, ok := v.b.(nameSetter); ok {
+		return ns.nameSet(ctx)
+	}
 	l, ok := v.b.(Lister)
 	if !ok {
 		return nil, nil
