@@ -64,9 +64,18 @@ func fileDigest(path string) (digest, error) {
 	h.SetSeed(digestSeed)
 	bp := compareBufs.Get().(*[32 << 10]byte)
 	defer compareBufs.Put(bp)
-	n, err := io.CopyBuffer(&h, fh, bp[:])
-	if err != nil {
-		return digest{}, err
+	var size int64
+	for {
+		// Read by hand: io.Copy would take os.File's WriteTo and a buffer
+		// of its own per call.
+		n, err := fh.Read(bp[:])
+		_, _ = h.Write(bp[:n])
+		size += int64(n)
+		if err == io.EOF {
+			return digest{size: size, sum: h.Sum64()}, nil
+		}
+		if err != nil {
+			return digest{}, err
+		}
 	}
-	return digest{size: n, sum: h.Sum64()}, nil
 }

@@ -60,3 +60,21 @@ func TestWriteFileAtomicWithFailureLeavesTheFile(t *testing.T) {
 		t.Fatalf("the directory holds %d entries, want the file alone", len(ents))
 	}
 }
+
+// A file's digest is its bytes' digest, read in pieces: the memo compares
+// the two.
+func TestFileDigestIsTheBytesDigest(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "f")
+	for _, data := range [][]byte{{}, []byte("x"), bytes.Repeat([]byte("0123456789abcdef"), 5000)} {
+		if err := os.WriteFile(path, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		got, err := fileDigest(path)
+		if err != nil || got != digestOf(data) {
+			t.Fatalf("%d bytes: fileDigest %v, %v; digestOf %v", len(data), got, err, digestOf(data))
+		}
+	}
+	if _, err := fileDigest(filepath.Join(t.TempDir(), "missing")); err == nil {
+		t.Fatal("a missing file has a digest")
+	}
+}
