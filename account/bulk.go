@@ -165,6 +165,7 @@ func (m *Manager) RotateAll(ctx context.Context, account string, opts BulkOption
 	_ = m.cfg.Read(func(c *config.Config) {
 		s.consumers = &config.Config{Consumers: slices.Clone(c.Consumers)}
 	})
+	s.holdDeliveryAudit = true // settle writes them after each rotation's entry
 	parallel := bulkParallel(opts.Parallel)
 	s.put = queuedPut(batch.Put, storeWriters(m.vault.Backend(), parallel))
 	// The audit log's entries go with them.
@@ -268,6 +269,10 @@ func (r *bulkRun) settle(i int, item BulkItem) {
 	p := r.prog
 	r.mu.Unlock()
 	r.audit.add(Event{Action: ActRotate, Account: r.s.acct.Name, Ref: item.Ref, Secret: item.Name}, bulkOutcome(item.Status))
+	for _, d := range item.Deliveries { // after the rotation they follow
+		ev, outcome := deliveryEvent(d)
+		r.audit.add(ev, outcome)
+	}
 	r.report(p)
 }
 

@@ -268,6 +268,7 @@ func (m *Manager) deliverRotated(ctx context.Context, s *session, ref Ref, iss *
 		return
 	}
 	ctx = context.WithoutCancel(ctx)
+	auditNow := !s.holdDeliveryAudit
 	if old := SecretName(s.acct.Name, ref); old != iss.Name {
 		s = nil // the consumers move to the new name: read them afresh
 		err := m.cfg.UpdateContext(ctx, func(cf *config.Config) error {
@@ -283,19 +284,21 @@ func (m *Manager) deliverRotated(ctx context.Context, s *session, ref Ref, iss *
 			return
 		}
 	}
-	iss.Deliveries = m.deliverFor(ctx, s, iss.Name, iss.Value)
+	iss.Deliveries = m.deliverFor(ctx, s, iss.Name, iss.Value, auditNow)
 }
 
 // deliver hands value to each consumer of secret in turn, then runs its
 // verify command.
 func (m *Manager) deliver(ctx context.Context, secret, value string) []Delivery {
-	return m.deliverFor(ctx, nil, secret, value)
+	return m.deliverFor(ctx, nil, secret, value, true)
 }
 
 // deliverFor is deliver with the consumers a bulk run's session read at
 // its start (s.consumers), if any: reading the whole config for each token
-// cost a run of 1,000 tokens seconds, and grew with the index.
-func (m *Manager) deliverFor(ctx context.Context, s *session, secret, value string) []Delivery {
+// cost a run of 1,000 tokens seconds, and grew with the index. Each
+// delivery goes into the audit log now, or, without auditNow, is left to
+// the caller (auditDeliveries) to follow its rotation's entry.
+func (m *Manager) deliverFor(ctx context.Context, s *session, secret, value string, auditNow bool) []Delivery {
 	cfg := (*config.Config)(nil)
 	if s != nil {
 		cfg = s.consumers
@@ -312,7 +315,9 @@ func (m *Manager) deliverFor(ctx context.Context, s *session, secret, value stri
 		if err := m.deliverOne(ctx, c, value); err != nil {
 			d.Status, d.Error = DeliveryFailed, redact(err.Error(), value)
 		}
-		m.auditDelivery(ctx, d)
+		if auditNow {
+			m.auditDeliveries(ctx, []Delivery{d})
+		}
 		out = append(out, d)
 	}
 	return out
@@ -336,18 +341,25 @@ func (m *Manager) deliverOne(ctx context.Context, c config.Consumer, value strin
 	return nil
 }
 
-// auditDelivery records one delivery in the audit log (never the value);
+// auditDeliveries records deliveries in the audit log (never the value);
 // a log that cannot be written is a warning, never the delivery's failure.
-func (m *Manager) auditDelivery(ctx context.Context, d Delivery) {
+func (m *Manager) auditDeliveries(ctx context.Context, ds []Delivery) {
+	for _, d := range ds {
+		ev, outcome := deliveryEvent(d)
+		m.record(ctx, ev, outcome)
+	}
+}
+
+// deliveryEvent is a delivery's audit entry and outcome.
+func deliveryEvent(d Delivery) (Event, string) {
 	ev := Event{Action: ActDeliver, Secret: d.Secret}
 	if acct, ref, ok := ParseSecretName(d.Secret); ok {
 		ev.Account, ev.Ref = acct, ref.String()
 	}
-	outcome := audit.OK
 	if d.Status != Delivered {
-		outcome = audit.Failed
+		return ev, audit.Failed
 	}
-	m.record(ctx, ev, outcome)
+	return ev, audit.OK
 }
 
 // redact hides value in text that reaches a report (a command's output).

@@ -262,3 +262,53 @@ func TestConsumerForATokenNotHeldYet(t *testing.T) {
 		t.Errorf("AddConsumer for an unknown account: %v", err)
 	}
 }
+
+// The audit log tells a rotation before the deliveries it leads to, for
+// one token and in a bulk run: read top to bottom, a delivery never comes
+// before the token it delivers was issued.
+func TestAuditLogsARotationBeforeItsDeliveries(t *testing.T) {
+	w := newWorld(t)
+	w.mattermostSignedIn()
+	ctx := context.Background()
+	names := w.heldCommands(2)
+	dir := t.TempDir()
+	for i, n := range names {
+		if _, err := w.mgr.AddConsumer(ctx, config.Consumer{Secret: n, File: filepath.Join(dir, "t"+string(rune('0'+i)))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, ref, _ := account.ParseSecretName(names[0])
+	if _, err := w.mgr.Rotate(ctx, "mm", ref, nil); err != nil {
+		t.Fatal(err)
+	}
+	if rep, err := w.mgr.RotateAll(ctx, "mm", account.BulkOptions{Kind: account.KindCommand}); err != nil || !rep.AllOK() {
+		t.Fatalf("RotateAll: %v %+v", err, rep)
+	}
+	log, err := os.ReadFile(filepath.Join(filepath.Dir(w.cfg.Path), "audit.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Each secret's rotations and deliveries, in file order.
+	seen := map[string][]string{}
+	for _, line := range strings.Split(strings.TrimSpace(string(log)), "\n") {
+		for _, n := range names {
+			if !strings.Contains(line, `"secret":"`+n+`"`) {
+				continue
+			}
+			for _, act := range []string{"rotate", "deliver"} {
+				if strings.Contains(line, `"action":"`+act+`"`) {
+					seen[n] = append(seen[n], act)
+				}
+			}
+		}
+	}
+	want := map[string]string{
+		names[0]: "rotate deliver rotate deliver", // alone, then in the run
+		names[1]: "rotate deliver",
+	}
+	for _, n := range names {
+		if got := strings.Join(seen[n], " "); got != want[n] {
+			t.Errorf("%s: the audit log says %q, want %q", n, got, want[n])
+		}
+	}
+}

@@ -33,6 +33,10 @@ type session struct {
 	expires time.Time
 	// denied are the sections a listing found not permitted for the user.
 	denied []DeniedSection
+	// holdDeliveryAudit: the caller writes the deliveries' audit entries,
+	// after the rotation's own (a rotation's entry is written once it has
+	// returned, and its deliveries happen before that).
+	holdDeliveryAudit bool
 	// factsRead: the server's facts (acct.Server) were read in this
 	// session; factsMu guards both, a bulk run's workers sharing it.
 	factsRead bool
@@ -269,13 +273,19 @@ func (m *Manager) Rotate(ctx context.Context, account string, ref Ref, ans *Answ
 // zero time: the old lifetime, capped by the server's maximum), where the
 // kind can expire.
 func (m *Manager) RotateExpiring(ctx context.Context, account string, ref Ref, ans *Answer, expires time.Time) (iss *Issued, err error) {
-	defer func() { m.auditIssued(ctx, ActRotate, account, ref, iss, err) }()
+	defer func() {
+		m.auditIssued(ctx, ActRotate, account, ref, iss, err)
+		if iss != nil {
+			m.auditDeliveries(ctx, iss.Deliveries)
+		}
+	}()
 	defer func() { err = refGone(err, account) }()
 	s, unlock, err := m.lockedSession(ctx, account, "rotating "+ref.String())
 	if err != nil {
 		return nil, err
 	}
 	defer unlock()
+	s.holdDeliveryAudit = true
 	if !expires.IsZero() && !tokenKindOf(s.acct.Service, ref.Kind).Expires {
 		return nil, fmt.Errorf("%s: this kind of token cannot be given an expiry", ref)
 	}
