@@ -101,9 +101,36 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 	h := &harness{t: t, sb: sb, mgr: mgr, cf: cf, msgs: make(chan tea.Msg, 256)}
 	h.m = New(ctx, opts)
 	h.m.noTick = true
+	// Registered after t.TempDir, so it runs before the directory is
+	// removed: a command still running after a quit may yet write there.
+	t.Cleanup(h.drain)
 	h.run(h.m.Init())
 	h.settle()
 	return h
+}
+
+// drain waits for the commands still running once a test is over (those a
+// quit left behind, like Bubble Tea leaves them), without feeding their
+// results back.
+func (h *harness) drain() {
+	deadline := time.After(20 * time.Second)
+	for {
+		h.mu.Lock()
+		n := h.inflight
+		h.mu.Unlock()
+		if n <= 0 {
+			return
+		}
+		select {
+		case <-h.msgs:
+			h.mu.Lock()
+			h.inflight--
+			h.mu.Unlock()
+		case <-deadline:
+			h.t.Errorf("%d commands still running 20 s after the test", n)
+			return
+		}
+	}
 }
 
 // run executes a command the way Bubble Tea does, in a goroutine.

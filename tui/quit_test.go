@@ -70,10 +70,10 @@ func (h *harness) pumpUntilQuit() bool {
 	for {
 		select {
 		case msg := <-h.msgs:
+			h.deliver(msg)
 			if _, ok := msg.(tea.QuitMsg); ok {
 				return true
 			}
-			h.deliver(msg)
 			h.mu.Lock()
 			idle := h.inflight == 0
 			h.mu.Unlock()
