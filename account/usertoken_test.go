@@ -126,6 +126,35 @@ func TestLifetimeLearnedFromTheRefusal(t *testing.T) {
 	}
 }
 
+// A maximum set after this session read the server's settings: the
+// server's refusal does not name it, so keyturn reads the settings again
+// and the error names the maximum.
+func TestLifetimeSetDuringTheSessionIsLearned(t *testing.T) {
+	w := newWorld(t)
+	w.mattermostSignedIn()
+	ctx := context.Background()
+	if _, err := w.mgr.CreateExpiring(ctx, "mm", "before", false, nil, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	w.sb.Mattermost.Configure(func(s *mattermostsim.Settings) { s.MaximumPersonalAccessTokenLifetimeDays = 30 })
+	_, err := w.mgr.CreateExpiring(ctx, "mm", "after", false, nil, time.Time{})
+	var lr *account.LifetimeRequiredError
+	if !errors.As(err, &lr) || lr.MaxDays != 30 || lr.TooFar {
+		t.Fatalf("no expiry under a maximum set since: %v", err)
+	}
+	if f := w.facts("mm"); f.MaxTokenLifetimeDays != 30 {
+		t.Fatalf("the maximum was not remembered: %+v", f)
+	}
+	// The next request is checked before it is sent.
+	before := len(w.issuedTokens("mattermost", "user-token"))
+	if _, err := w.mgr.CreateExpiring(ctx, "mm", "after", false, nil, time.Now().Add(60*24*time.Hour)); !errors.As(err, &lr) || !lr.TooFar {
+		t.Fatalf("too far: %v", err)
+	}
+	if n := len(w.issuedTokens("mattermost", "user-token")); n != before {
+		t.Fatal("a refused request issued a token")
+	}
+}
+
 // On 11.10 a user token rotates in place: the same id, a new secret
 // stored, the old one dead at once, the lifetime kept, the mode remembered.
 func TestUserTokenRotatesInPlaceKeepingItsLifetime(t *testing.T) {

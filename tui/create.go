@@ -165,7 +165,12 @@ func (d *createDialog) move(step int) []action {
 			i = j
 		}
 	}
-	d.focus = f[(i+step+len(f))%len(f)]
+	return d.focusOn(f[(i+step+len(f))%len(f)])
+}
+
+// focusOn moves the focus to field, and the cursor with it.
+func (d *createDialog) focusOn(field int) []action {
+	d.focus = field
 	d.input.Blur()
 	if d.kind.Expires {
 		d.date.Blur()
@@ -177,6 +182,28 @@ func (d *createDialog) move(step int) []action {
 		return acts(runCmd(d.date.Focus()))
 	}
 	return nil
+}
+
+// expiryRefused narrows the choices after the server refused the expiry:
+// to the maximum it named, or at least without "no expiry". A date typed
+// in stays, to be corrected; any other choice becomes the longest one
+// allowed, so enter tries again with it.
+func (d *createDialog) expiryRefused(maxDays int) []action {
+	if !d.kind.Expires {
+		return nil
+	}
+	typed := d.presets[d.preset].date
+	if maxDays > 0 {
+		d.setLimit(maxDays)
+	} else if d.presets[0] == (expiryPreset{}) {
+		d.presets = d.presets[1:]
+	}
+	if typed {
+		d.preset = len(d.presets) - 1
+		return d.focusOn(fieldDate)
+	}
+	d.preset = len(d.presets) - 2 // the last before "a date"
+	return d.focusOn(fieldExpiry)
 }
 
 // expiry is the expiry chosen (the zero time: none).
@@ -242,7 +269,7 @@ func (d *createDialog) update(m *Model, msg tea.Msg) []action {
 		d.err, d.detail = "", ""
 		d.f = m.createFlow(d.st, label, d.bypass, expires)
 		d.f.owner, d.f.replaceOwner = d, true
-		d.f.inline = func(err error) bool { return d.failed(m, err) }
+		d.f.inline = func(err error) ([]action, bool) { return d.failed(m, err) }
 		return acts(runCmd(m.runFlow(d.f, nil, false)))
 	case len(d.fields()) > 1 && key.Matches(k, m.keys.NextField):
 		return d.move(1)
@@ -277,21 +304,41 @@ func (d *createDialog) update(m *Model, msg tea.Msg) []action {
 	return acts(runCmd(cmd))
 }
 
-// validate checks the label as it is typed. A PAT's name becomes part of
-// the secret's name, so it must fit in one.
 // failed keeps a refused creation in the dialog, with the label typed,
-// for another try; a token issued but not saved, or a request with no
-// answer, goes to its own dialog.
-func (d *createDialog) failed(m *Model, err error) bool {
+// for another try (an expiry refused narrows the choices); a token issued
+// but not saved, or a request with no answer, goes to its own dialog.
+func (d *createDialog) failed(m *Model, err error) ([]action, bool) {
 	var ns *account.NotStoredError
 	var uo *account.UnknownOutcomeError
 	if errors.As(err, &ns) || errors.As(err, &uo) || errors.Is(err, context.Canceled) {
-		return false
+		return nil, false
+	}
+	var lr *account.LifetimeRequiredError
+	if errors.As(err, &lr) && d.kind.Expires {
+		d.err, d.detail = m.errWords(err, account.Expire) // the dialog's own words say what to do
+		then := d.expiryRefused(lr.MaxDays)
+		d.err = joinHints(strings.TrimSuffix(d.err, ".")+".", d.expiryHint())
+		return then, true
 	}
 	d.err, d.detail = m.errWords(err, account.NoRemedy)
-	return true
+	return nil, true
 }
 
+// expiryHint says what to do after a refused expiry, as expiryRefused left
+// the choices.
+func (d *createDialog) expiryHint() string {
+	p := d.presets[d.preset]
+	switch {
+	case p.date && d.limit > 0:
+		return fmt.Sprintf("Type a date within %d days", d.limit)
+	case p.date:
+		return "Type an earlier date"
+	}
+	return "Expires is now " + p.String() + ", the longest offered: enter creates the token with it"
+}
+
+// validate checks the label as it is typed. A PAT's name becomes part of
+// the secret's name, so it must fit in one.
 func (d *createDialog) validate(label string) string {
 	if label == "" {
 		return "Type a " + strings.ToLower(d.kind.Label) + " first." // as the field is labelled

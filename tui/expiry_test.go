@@ -59,6 +59,42 @@ func TestNewTokenDialogHonoursTheServerMaximum(t *testing.T) {
 	h.says("New user access token", "✓ Saved")
 }
 
+// A maximum the dialog did not know (set since it asked): the refusal
+// narrows the presets in place, to the maximum, and the next enter makes
+// the token. A date typed too far stays for correcting.
+func TestNewTokenDialogNarrowsAfterARefusal(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	h.signInMattermost()
+	h.press("n")
+	h.says("Expires: ‹ no expiry ›")
+	h.sb.Mattermost.Configure(func(s *mattermostsim.Settings) { s.MaximumPersonalAccessTokenLifetimeDays = 14 })
+	h.typeText("CI deploys")
+	h.press("enter")
+	h.says("requires user access tokens to expire within 14 days", "Expires: ‹ 14 days ›", "Expires is now 14 days, the longest offered: enter creates the token with it.")
+	h.lacks("no expiry", "New user access token")
+	h.press("enter")
+	h.says("New user access token", "✓ Saved")
+	iss := h.m.topDialog().(*resultDialog).iss
+	if iss.Expires == nil || iss.Expires.Sub(time.Now().Add(14*24*time.Hour)).Abs() > time.Minute {
+		t.Fatalf("expires %v, want in 14 days", iss.Expires)
+	}
+
+	h.press("enter")
+	h.sb.Mattermost.Configure(func(s *mattermostsim.Settings) { s.MaximumPersonalAccessTokenLifetimeDays = 5 })
+	h.press("n")
+	h.typeText("release")
+	h.press("tab", "left")
+	h.says("Expires: ‹ a date ›", "Date:")
+	h.press("tab")
+	h.typeText(time.Now().Add(10 * 24 * time.Hour).Format("2006-01-02"))
+	h.press("enter")
+	h.says("within 5 days", "Expires: ‹ a date ›", "Type a date within 5 days.")
+	d := h.m.topDialog().(*createDialog)
+	if d.focus != fieldDate || d.limit != 5 {
+		t.Fatalf("focus %d limit %d: the typed date should stay to correct", d.focus, d.limit)
+	}
+}
+
 func TestExpiryPresets(t *testing.T) {
 	for limit, want := range map[int][]string{
 		0:   {"no expiry", "7 days", "30 days", "90 days", "1 year", "a date"},

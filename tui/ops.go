@@ -186,8 +186,9 @@ type flow struct {
 	replaceOwner bool
 	// inline, when set, lets the owner keep an error the person can fix
 	// there (a wrong password, a name taken): it reports whether it did,
-	// and the owner comes back in the challenge dialog's place.
-	inline func(err error) bool
+	// with what the owner does about it, and the owner comes back in the
+	// challenge dialog's place.
+	inline func(err error) ([]action, bool)
 
 	opID int
 	chal *challengeDialog
@@ -237,8 +238,10 @@ func (m *Model) flowResult(f *flow, err error, finish func() []action) []action 
 		}
 		return acts(openDlg(f.chal))
 	}
-	if err != nil && f.owner != nil && f.inline != nil && f.inline(err) {
-		return f.backToOwner()
+	if err != nil && f.owner != nil && f.inline != nil {
+		if then, kept := f.inline(err); kept {
+			return append(f.backToOwner(), then...)
+		}
 	}
 	// The flow's dialogs close before finish runs: it may look at what is
 	// open.

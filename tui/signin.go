@@ -69,7 +69,7 @@ func (d *signInDialog) update(m *Model, msg tea.Msg) []action {
 		d.err, d.detail = "", ""
 		d.f = m.loginFlow(d.st, pw)
 		d.f.owner, d.f.replaceOwner = d, true
-		d.f.inline = func(err error) bool { return d.failed(m, err) }
+		d.f.inline = func(err error) ([]action, bool) { return nil, d.failed(m, err) }
 		// The password lives on in the flow (Mattermost wants it again with
 		// the code); the input forgets it.
 		d.input.SetValue("")
