@@ -58,13 +58,17 @@ type Status struct {
 	UserTokenRotation string `json:"user_token_rotation,omitempty"`
 }
 
-// Extra holds the Capillary identity fields for display.
+// Extra holds the Capillary identity fields, for display and editing.
 type Extra struct {
 	Brand          string `json:"brand,omitempty"`
 	DeviceID       string `json:"device_id,omitempty"`
 	IdentifierType string `json:"identifier_type,omitempty"`
 	Identifier     string `json:"identifier,omitempty"`
 	Region         string `json:"region,omitempty"`
+	MFA            string `json:"mfa,omitempty"` // the MFA step: auto, on or off
+	// Mobile and Email go with a user-name identifier.
+	Mobile string `json:"mobile,omitempty"`
+	Email  string `json:"email,omitempty"`
 }
 
 // Answer answers a second-factor challenge. For Rocket.Chat's password

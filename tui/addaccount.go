@@ -80,6 +80,13 @@ func newEditAccountDialog(m *Model, st account.Status) *addAccountDialog {
 	set(fBrand, st.Extra.Brand)
 	set(fIdentifier, st.Extra.Identifier)
 	set(fDevice, st.Extra.DeviceID)
+	set(fMobile, st.Extra.Mobile)
+	set(fEmail, st.Extra.Email)
+	for i, mode := range d.fields[fMFA].choices {
+		if mode == st.Extra.MFA {
+			d.fields[fMFA].choice = i
+		}
+	}
 	d.fields[fInsecure].on = st.Insecure
 	f := d.fields[fRegion]
 	f.choice = len(f.choices) - 1 // other URL
@@ -160,15 +167,7 @@ func (d *addAccountDialog) order() []string {
 	if d.editing == "" {
 		return d.fieldOrder()
 	}
-	// The name and service stay; Capillary's MFA step and contact fields
-	// are not in what the account screen knows, so an edit keeps them.
-	var out []string
-	for _, n := range d.fieldOrder()[2:] {
-		if n != fMFA && n != fMobile && n != fEmail {
-			out = append(out, n)
-		}
-	}
-	return out
+	return d.fieldOrder()[2:] // the name and service stay
 }
 
 func (d *addAccountDialog) fieldOrder() []string {
@@ -417,7 +416,10 @@ func (d *addAccountDialog) save(m *Model, a config.Account) tea.Cmd {
 	d.op, cmd = startOp(m, "Saving "+name+"…", func(ctx context.Context) (config.Account, error) {
 		return m.mgr.Edit(ctx, name, func(old *config.Account) {
 			old.URL, old.User, old.Region, old.InsecureHTTP = a.URL, a.User, a.Region, a.InsecureHTTP
-			old.Brand, old.IdentifierType, old.Identifier, old.DeviceID = a.Brand, a.IdentifierType, a.Identifier, a.DeviceID
+			old.Brand, old.IdentifierType, old.Identifier, old.DeviceID, old.MFA = a.Brand, a.IdentifierType, a.Identifier, a.DeviceID, a.MFA
+			if a.IdentifierType == account.IdentifierUsername { // else the form does not show them: they stay
+				old.Mobile, old.Email = a.Mobile, a.Email
+			}
 		})
 	}, func(_ config.Account, err error) []action {
 		if err != nil {

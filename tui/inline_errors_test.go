@@ -111,6 +111,53 @@ func TestEditAccountFixesATypoInTheURL(t *testing.T) {
 	}
 }
 
+// Editing a Capillary account offers what the add form does: the MFA step
+// and, for a user-name identifier, the mobile and email, filled in from
+// the account and saved; what is not shown stays.
+func TestEditCapillaryAccountChangesItsMFAStepAndContacts(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	ctx := context.Background()
+	if _, err := h.mgr.Edit(ctx, capAcct, func(a *config.Account) {
+		a.IdentifierType, a.Identifier, a.Mobile, a.Email, a.MFA = account.IdentifierUsername, "bob", "919999000002", "old@example.com", account.MFAOn
+	}); err != nil {
+		t.Fatal(err)
+	}
+	h.press("ctrl+r")
+	h.selectAccount(capAcct)
+	h.press(keyOf(h.m.keys.Edit))
+	h.says("Edit account · "+capAcct, "MFA step", "919999000002", "old@example.com")
+	d := h.m.topDialog().(*addAccountDialog)
+	if mfa := d.fields[fMFA]; mfa.choices[mfa.choice] != account.MFAOn {
+		t.Fatalf("the MFA step shows %q, the account's is on", mfa.choices[mfa.choice])
+	}
+	for d.focus != fEmail {
+		h.press("tab")
+	}
+	for range len("old@example.com") {
+		h.press("backspace")
+	}
+	h.typeText("bob@example.com")
+	for d.focus != fMFA {
+		h.press("tab")
+	}
+	h.press("right") // on → off
+	for d.focus != fSubmit {
+		h.press("tab")
+	}
+	h.press("enter")
+	h.says("Saved " + capAcct)
+	var got config.Account
+	if err := h.cf.Read(func(c *config.Config) {
+		a, _ := c.Account(capAcct)
+		got = *a
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if got.Email != "bob@example.com" || got.Mobile != "919999000002" || got.MFA != account.MFAOff || got.Identifier != "bob" {
+		t.Fatalf("after the edit: mfa %q mobile %q email %q identifier %q", got.MFA, got.Mobile, got.Email, got.Identifier)
+	}
+}
+
 // A refused code is said in keyturn's words; the server's own words come
 // on a line of their own under it (issue 16, item 6).
 func TestChallengeSaysARefusedCodeInKeyturnsWords(t *testing.T) {
