@@ -36,7 +36,8 @@ func Decode(service string, r *Response, v any) error {
 
 // DecodeList decodes a list answer from body into v as it streams in,
 // reading at most MaxListBytes: past that, or on anything Decode would
-// refuse, it is a *BadResponseError. r gives the status and headers.
+// refuse, it is a *BadResponseError, in the same words. r gives the status
+// and headers. A JSON array into a slice is decoded an element at a time.
 func DecodeList(service string, r *Response, body io.Reader, v any) error {
 	bad := func(reason string) error {
 		return &BadResponseError{Service: service, Status: r.Status, StatusText: r.StatusText, ContentType: contentType(r.Header), Reason: reason}
@@ -54,8 +55,15 @@ func DecodeList(service string, r *Response, body io.Reader, v any) error {
 			return bad(reason)
 		}
 	}
-	dec := json.NewDecoder(io.MultiReader(bytes.NewReader(probe.Body), lr))
-	err := dec.Decode(v)
+	src := io.MultiReader(bytes.NewReader(probe.Body), lr)
+	var dec *json.Decoder
+	var err error
+	if slice, ok := sliceTarget(v); ok && firstNonSpace(probe.Body) == '[' {
+		dec, err = decodeElements(src, slice)
+	} else {
+		dec = json.NewDecoder(src)
+		err = dec.Decode(v)
+	}
 	if tooBig() {
 		return bad(fmt.Sprintf("the list is larger than %d MiB; keyturn reads no more", MaxListBytes>>20))
 	}

@@ -45,6 +45,19 @@ func FuzzDecode(f *testing.F) {
 		{400, "text/plain", "Unable to process JSON"},
 		{200, "application/json", `"just a string"`},
 		{200, "application/json", `null`},
+		// Lists, decoded an element at a time by DecodeList.
+		{200, "application/json", `[1 2]`},
+		{200, "application/json", `[1}`},
+		{200, "application/json", `[}`},
+		{200, "application/json", `[,1]`},
+		{200, "application/json", `[1,]`},
+		{200, "application/json", `[ {"n":"x"} ,  {"id":7}, {]`},
+		{200, "application/json", ` [ {"id":"a"} , {"l":["]","[",{}]} ] `},
+		{200, "application/json", `["[[[", "\"[", {"id":"\\"}]`},
+		{200, "application/json", `[{"n":"x"},{"n":1}`},
+		{200, "application/json", strings.Repeat("[", 10001) + strings.Repeat("]", 10001)},
+		{200, "application/json", strings.Repeat("[", 10000) + strings.Repeat("]", 10000)},
+		{200, "application/json", `[{"id":"a"},` + strings.Repeat("[", 10000) + `"x` + strings.Repeat("]", 10000)},
 	} {
 		f.Add(s.status, s.ct, []byte(s.body))
 	}

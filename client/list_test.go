@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -140,5 +141,41 @@ func TestListConnectionDropped(t *testing.T) {
 	var te *TransportError
 	if !errors.As(err, &te) || !te.MayHaveReached {
 		t.Fatalf("err = %v (%T), want a *TransportError that reached the server", err, err)
+	}
+}
+
+// readSizes records the largest read asked of it: a json.Decoder asks for
+// as much as its buffer has room for, and the buffer holds the text of
+// the value being read.
+type readSizes struct {
+	r   *strings.Reader
+	max int
+}
+
+func (s *readSizes) Read(p []byte) (int, error) {
+	s.max = max(s.max, len(p))
+	return s.r.Read(p)
+}
+
+// A list is decoded an element at a time: the text held at once is about
+// one element's, not the whole answer's (a 10,000-command listing is
+// megabytes), and the value is what decoding it whole gives.
+func TestDecodeListHoldsOneElementAtATime(t *testing.T) {
+	body := items(10000) // about 4.4 MiB, elements of about 450 bytes
+	src := &readSizes{r: strings.NewReader(body)}
+	var got []item
+	r := &Response{Status: 200, Header: http.Header{"Content-Type": {"application/json"}}}
+	if err := DecodeList("svc", r, src, &got); err != nil {
+		t.Fatal(err)
+	}
+	var want []item
+	if err := Decode("svc", &Response{Status: 200, Header: r.Header, Body: []byte(body)}, &want); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 10000 || !reflect.DeepEqual(got, want) {
+		t.Fatalf("decoded %d items, not what Decode gives", len(got))
+	}
+	if src.max > 64<<10 {
+		t.Fatalf("the decoder read %d KiB at once: it holds the whole list's text (%d KiB), not one element's", src.max>>10, len(body)>>10)
 	}
 }
