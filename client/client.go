@@ -32,6 +32,11 @@ const MaxBodyBytes = 1 << 20
 // slash commands passes 1 MiB).
 const MaxListBytes = 32 << 20
 
+// MaxListItems caps the entries of a list answer: within MaxListBytes a
+// server could send ten million empty objects, each decoded into a struct
+// of some hundred bytes.
+const MaxListItems = 100_000
+
 // Defaults for the per-account HTTP client.
 const (
 	DefaultTimeout        = 30 * time.Second

@@ -67,6 +67,9 @@ func DecodeList(service string, r *Response, body io.Reader, v any) error {
 	if tooBig() {
 		return bad(fmt.Sprintf("the list is larger than %d MiB; keyturn reads no more", MaxListBytes>>20))
 	}
+	if errors.Is(err, errTooManyItems) {
+		return bad(err.Error())
+	}
 	if err != nil {
 		return bad(describeJSONError(err))
 	}

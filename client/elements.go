@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"reflect"
+	"strconv"
 )
 
 // sliceTarget is the slice v points to, when it does.
@@ -50,6 +52,9 @@ func decodeElements(src io.Reader, slice reflect.Value) (*json.Decoder, error) {
 		if !dec.More() {
 			break
 		}
+		if i == MaxListItems {
+			return dec, errTooManyItems
+		}
 		start := dec.InputOffset() // the next non-blank byte
 		if i > 0 {
 			if next(dec) != ',' {
@@ -90,6 +95,18 @@ func decodeElements(src io.Reader, slice reflect.Value) (*json.Decoder, error) {
 	}
 	slice.Set(out)
 	return dec, typeErr
+}
+
+// errTooManyItems is a list longer than MaxListItems.
+var errTooManyItems = fmt.Errorf("the list has more than %s entries; keyturn reads no more", thousands(MaxListItems))
+
+// thousands writes n with commas between groups of three digits.
+func thousands(n int) string {
+	s := strconv.Itoa(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }
 
 // next is the next byte the decoder has read ahead and not used, or 0.

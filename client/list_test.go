@@ -12,14 +12,17 @@ import (
 )
 
 // items is a JSON list of n objects holding a token each.
-func items(n int) string {
+func items(n int) string { return itemsPadded(n, 400) }
+
+// itemsPadded is items with pad bytes of padding in each.
+func itemsPadded(n, pad int) string {
 	var b strings.Builder
 	b.WriteString("[")
 	for i := 0; i < n; i++ {
 		if i > 0 {
 			b.WriteString(",")
 		}
-		fmt.Fprintf(&b, `{"id":"item%08d","token":"list-token-%08d","pad":"%s"}`, i, i, strings.Repeat("p", 400))
+		fmt.Fprintf(&b, `{"id":"item%08d","token":"list-token-%08d","pad":"%s"}`, i, i, strings.Repeat("p", pad))
 	}
 	b.WriteString("]")
 	return b.String()
@@ -53,6 +56,9 @@ func TestListAnswers(t *testing.T) {
 		{name: "trailing blanks", body: items(2) + " \n\t ", n: 2},
 		{name: "wrong type", body: `[{"id":7}]`, reason: `field "ID" holds a number`},
 		{name: "malformed", body: `[{"id":"a"},,]`, reason: "malformed"},
+		{name: "as many entries as allowed", body: itemsPadded(MaxListItems, 0), n: MaxListItems},
+		{name: "more entries than allowed", body: itemsPadded(MaxListItems+1, 0), reason: "the list has more than 100,000 entries"},
+		{name: "more empty entries than allowed", body: "[" + strings.Repeat("{},", MaxListItems) + "{}]", reason: "the list has more than 100,000 entries"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
