@@ -40,7 +40,8 @@ func decodeElements(src io.Reader, slice reflect.Value) (*json.Decoder, error) {
 	if _, err := dec.Token(); err != nil { // the '[' (or an error reading to it)
 		return dec, err
 	}
-	out := reflect.MakeSlice(slice.Type(), 0, 0)
+	out := reflect.New(slice.Type()).Elem() // addressable, for SetLen
+	out.Set(reflect.MakeSlice(slice.Type(), 0, 0))
 	var typeErr error
 	// counted is what the decoder's scanner counted in the elements read
 	// so far: its syntax errors give offsets in that count, not the text.
@@ -62,8 +63,15 @@ func decodeElements(src io.Reader, slice reflect.Value) (*json.Decoder, error) {
 			}
 			start++ // the element is read from after the comma
 		}
-		elem := reflect.New(slice.Type().Elem())
-		err := dec.Decode(elem.Interface())
+		if out.Len() == out.Cap() {
+			// Doubling: reflect.Append grows large slices by a quarter,
+			// allocating five times the final list along the way.
+			grown := reflect.MakeSlice(out.Type(), out.Len(), max(16, 2*out.Cap()))
+			reflect.Copy(grown, out)
+			out.Set(grown)
+		}
+		out.SetLen(out.Len() + 1)
+		err := dec.Decode(out.Index(out.Len() - 1).Addr().Interface())
 		var se *json.SyntaxError
 		var te *json.UnmarshalTypeError
 		switch {
@@ -77,7 +85,6 @@ func decodeElements(src io.Reader, slice reflect.Value) (*json.Decoder, error) {
 			return dec, watch.first(err) // truncated, or the connection failed
 		}
 		counted += dec.InputOffset() - start
-		out = reflect.Append(out, elem.Elem())
 	}
 	// More stopped at the end, or at a byte that is not one: only ']' is.
 	end := dec.InputOffset()
