@@ -200,16 +200,9 @@ func (m *Manager) capillaryResume(ctx context.Context, a config.Account, cp *cap
 		if pw == "" {
 			return p.challenge(a)
 		}
-		ctx, done, err := m.issuing(ctx, inFlightLogin(a.Name))
-		if err != nil {
-			return err
-		}
-		defer done()
-		tokens, err := cp.ValidatePassword(ctx, p.SessionID, pw)
-		if err != nil {
-			return m.capillaryStepError(ctx, a, p, err)
-		}
-		return m.capillaryAfterFirst(ctx, a, cp, tokens, req)
+		return m.capillaryAnswer(ctx, a, cp, p, req, func(ctx context.Context) (*capillary.Tokens, error) {
+			return cp.ValidatePassword(ctx, p.SessionID, pw)
+		})
 	case "otp":
 		if req.Resend {
 			if err := cp.GenerateOTP(ctx, p.SessionID); err != nil {
@@ -222,16 +215,9 @@ func (m *Manager) capillaryResume(ctx context.Context, a config.Account, cp *cap
 		if answer == "" {
 			return p.challenge(a)
 		}
-		ctx, done, err := m.issuing(ctx, inFlightLogin(a.Name))
-		if err != nil {
-			return err
-		}
-		defer done()
-		tokens, err := cp.ValidateOTP(ctx, p.SessionID, answer)
-		if err != nil {
-			return m.capillaryStepError(ctx, a, p, err)
-		}
-		return m.capillaryAfterFirst(ctx, a, cp, tokens, req)
+		return m.capillaryAnswer(ctx, a, cp, p, req, func(ctx context.Context) (*capillary.Tokens, error) {
+			return cp.ValidateOTP(ctx, p.SessionID, answer)
+		})
 	case "mfa-otp", "mfa-password":
 		// The person may switch between the MFA OTP and the MFA password.
 		if method == client.MethodPassword && p.Step == "mfa-otp" {
@@ -256,24 +242,36 @@ func (m *Manager) capillaryResume(ctx context.Context, a config.Account, cp *cap
 		if answer == "" {
 			return p.challenge(a)
 		}
-		ctx, done, err := m.issuing(ctx, inFlightLogin(a.Name))
-		if err != nil {
-			return err
-		}
-		defer done()
-		var tokens *capillary.Tokens
+		validate := cp.ValidateMFAPassword
 		if p.Step == "mfa-otp" {
-			tokens, err = cp.ValidateMFAOTP(ctx, p.SessionID, answer)
-		} else {
-			tokens, err = cp.ValidateMFAPassword(ctx, p.SessionID, answer)
+			validate = cp.ValidateMFAOTP
 		}
-		if err != nil {
-			return m.capillaryStepError(ctx, a, p, err)
-		}
-		return m.capillaryFinish(ctx, a, tokens, true)
+		return m.capillaryAnswer(ctx, a, cp, p, req, func(ctx context.Context) (*capillary.Tokens, error) {
+			return validate(ctx, p.SessionID, answer)
+		})
 	}
 	_ = m.clearPending(ctx, a.Name)
 	return withRemedy(fmt.Errorf("%s: the waiting sign-in step %q is unknown", a.Name, p.Step), Remedy{Action: SignIn, Account: a.Name})
+}
+
+// capillaryAnswer sends the answer to the waiting step (send) as an
+// issuing request, which a quit waits for, and goes on from the tokens it
+// yields: to MFA or the end after the first factor, to the end after MFA.
+func (m *Manager) capillaryAnswer(ctx context.Context, a config.Account, cp *capillary.Client, p *pending, req LoginRequest,
+	send func(context.Context) (*capillary.Tokens, error)) error {
+	ctx, done, err := m.issuing(ctx, inFlightLogin(a.Name))
+	if err != nil {
+		return err
+	}
+	defer done()
+	tokens, err := send(ctx)
+	if err != nil {
+		return m.capillaryStepError(ctx, a, p, err)
+	}
+	if strings.HasPrefix(p.Step, "mfa-") {
+		return m.capillaryFinish(ctx, a, tokens, true)
+	}
+	return m.capillaryAfterFirst(ctx, a, cp, tokens, req)
 }
 
 // capillaryStepError keeps the challenge open on a wrong code, and drops
