@@ -57,9 +57,9 @@ func (capillaryService) normalize(a *config.Account) error {
 	if a.Identifier == "" {
 		return withRemedy(errors.New("capillary account needs an identifier value"), Remedy{Action: UseFlag, Flag: "--identifier"})
 	}
-	if a.User == "" {
-		a.User = a.Identifier
-	}
+	// The login the lists show is the identifier, kept in step when an
+	// edit changes it.
+	a.User = a.Identifier
 	if a.DeviceID == "" {
 		return withRemedy(errors.New("capillary account needs a device id"), Remedy{Action: UseFlag, Flag: "--device-id"})
 	}

@@ -8,6 +8,7 @@ import (
 
 	"keyturn/account"
 	"keyturn/config"
+	"keyturn/sandbox/capillarysim"
 	"keyturn/sandbox/mattermostsim"
 	"keyturn/sandbox/simnet"
 )
@@ -52,5 +53,40 @@ func TestEditFixesATypoAndKeepsASignedInAccountWhereItIs(t *testing.T) {
 	}
 	if _, err := w.mgr.Edit(ctx, "nobody", func(a *config.Account) {}); err == nil {
 		t.Fatal("edited an account that does not exist")
+	}
+}
+
+// A Capillary account's login is its identifier: an edit keeps the two in
+// step, and a signed-in account from a config where they differ is not
+// taken for moved when only its MFA step changes.
+func TestEditKeepsACapillaryLoginInStepWithItsIdentifier(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	w.add(config.Account{Name: "cap", Service: account.Capillary, URL: w.sb.CapillaryURL, Brand: capillarysim.SeedBrand,
+		DeviceID: capillarysim.SeedDeviceID, IdentifierType: "MOBILE", Identifier: capillarysim.BobMobile})
+	_, err := w.mgr.Login(ctx, account.LoginRequest{Account: "cap"})
+	asChallenge(t, err)
+	_, err = w.mgr.Login(ctx, account.LoginRequest{Account: "cap", Answer: &account.Answer{Code: w.sb.Capillary.LastOTP(capillarysim.BobMobile)}})
+	asChallenge(t, err)
+	if _, err := w.mgr.Login(ctx, account.LoginRequest{Account: "cap", Answer: &account.Answer{Code: w.sb.Capillary.LastMFAOTP(capillarysim.BobMobile)}}); err != nil {
+		t.Fatal(err)
+	}
+	// As an older keyturn could leave it: a login other than the identifier.
+	if err := w.cfg.Update(func(c *config.Config) error {
+		a, _ := c.Account("cap")
+		a.User = "bob-the-login"
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := w.mgr.Edit(ctx, "cap", func(a *config.Account) { a.MFA = account.MFAOn })
+	if err != nil {
+		t.Fatalf("changing the MFA step of a signed-in account: %v", err)
+	}
+	if got.User != capillarysim.BobMobile || got.MFA != account.MFAOn {
+		t.Fatalf("after the edit: user %q, mfa %q", got.User, got.MFA)
+	}
+	if _, err := w.mgr.Edit(ctx, "cap", func(a *config.Account) { a.Identifier = "919999000777" }); err == nil || !strings.Contains(err.Error(), "sign out first") {
+		t.Fatalf("a new identifier behind a session: %v", err)
 	}
 }

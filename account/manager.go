@@ -414,8 +414,10 @@ func (m *Manager) Edit(ctx context.Context, name string, change func(*config.Acc
 }
 
 // moved reports whether an edit points the account at another server or
-// login.
+// login. A Capillary account's User only mirrors its identifier (and in a
+// config from before it did, may not): the identifier decides.
 func moved(old, n config.Account) bool {
-	return old.URL != n.URL || old.User != n.User || old.Brand != n.Brand || old.DeviceID != n.DeviceID ||
+	user := old.User != n.User && !Info(n.Service).SignIn.Identity
+	return old.URL != n.URL || user || old.Brand != n.Brand || old.DeviceID != n.DeviceID ||
 		old.IdentifierType != n.IdentifierType || old.Identifier != n.Identifier
 }

@@ -57,6 +57,7 @@ func runAccountEdit(cmd *cobra.Command, app *App, o *accountAddOptions) error {
 			}
 		}
 	}
+	identity := account.Info(st.Service).SignIn.Identity
 	acct, err := m.Edit(ctx, o.name, func(a *config.Account) {
 		set := func(flag string, dst *string, v string) {
 			if changed[flag] {
@@ -64,7 +65,11 @@ func runAccountEdit(cmd *cobra.Command, app *App, o *accountAddOptions) error {
 			}
 		}
 		set("url", &a.URL, o.url)
-		set("user", &a.User, o.user)
+		if identity {
+			set("user", &a.Identifier, o.user) // as account add takes it: the identifier
+		} else {
+			set("user", &a.User, o.user)
+		}
 		set("brand", &a.Brand, o.brand)
 		set("device-id", &a.DeviceID, o.deviceID)
 		set("identifier-type", &a.IdentifierType, o.identifierType)

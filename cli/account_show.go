@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -63,6 +64,14 @@ func runAccountShow(cmd *cobra.Command, app *App, o *accountShowOptions) error {
 		if e.Region != "" {
 			fmt.Fprintf(w, "region:     %s\n", e.Region)
 		}
+		if contact := contacts(e); contact != "" {
+			fmt.Fprintf(w, "contact:    %s\n", contact)
+		}
+		mfa := e.MFA
+		if mfa == "" {
+			mfa = account.MFAAuto
+		}
+		fmt.Fprintf(w, "mfa step:   %s\n", mfa)
 	}
 	if st.SignedIn {
 		fmt.Fprintf(w, "signed in:  yes, with a %s, in %s\n", st.Via, storeName(st.Store))
@@ -101,4 +110,16 @@ func runAccountShow(cmd *cobra.Command, app *App, o *accountShowOptions) error {
 		fmt.Fprintf(w, "%s %s %s %s ('keyturn token rotate %s %s')\n", label, textsafe.Line(e.Ref), verb, when(&e.Expires, now), st.Name, account.ShellArg(e.Ref))
 	}
 	return nil
+}
+
+// contacts are the mobile and email a Capillary user name signs in with.
+func contacts(e account.Extra) string {
+	var out []string
+	if e.Mobile != "" {
+		out = append(out, "mobile "+e.Mobile)
+	}
+	if e.Email != "" {
+		out = append(out, "email "+e.Email)
+	}
+	return strings.Join(out, ", ")
 }

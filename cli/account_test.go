@@ -53,7 +53,22 @@ func TestAccountAddListShowRemove(t *testing.T) {
 
 	r = w.run("", "account", "show", "cap")
 	w.want(r, 0, "show")
-	mustContain(t, "show", r.out, "Capillary", "MOBILE "+capillarysim.AliceMobile, "signed in:  no")
+	mustContain(t, "show", r.out, "Capillary", "MOBILE "+capillarysim.AliceMobile, "signed in:  no", "mfa step:   auto")
+	// What account edit changes, show shows: the MFA step, a user name's contacts.
+	w.want(w.run("", "account", "edit", "cap", "--identifier-type", "USERNAME", "--identifier", "alice", "--mobile", "919999000009", "--email", "al@example.com", "--mfa", "on"), 0, "edit cap")
+	r = w.run("", "account", "show", "cap")
+	w.want(r, 0, "show after edit")
+	mustContain(t, "show after edit", r.out, "user:       alice\n", "identifier: USERNAME alice", "contact:    mobile 919999000009, email al@example.com", "mfa step:   on")
+	// --user on a Capillary account is its identifier, as for account add.
+	w.want(w.run("", "account", "edit", "cap", "--user", "alice2"), 0, "edit cap --user")
+	r = w.run("", "account", "show", "cap", "--json")
+	st0 := decodeJSON[account.Status](t, r.out)
+	if st0.User != "alice2" || st0.Extra.Identifier != "alice2" {
+		t.Fatalf("--user on a Capillary account: user %q, identifier %q", st0.User, st0.Extra.Identifier)
+	}
+	if st0.Extra.MFA != "on" || st0.Extra.Mobile != "919999000009" || st0.Extra.Email != "al@example.com" {
+		t.Fatalf("show --json after edit: %+v", st0.Extra)
+	}
 	r = w.run("", "account", "show", "nope")
 	w.want(r, 1, "show unknown")
 	mustContain(t, "show unknown", r.err, `no account named "nope"`, "mm")
