@@ -54,10 +54,19 @@ func checkCapillaryExtras(a *config.Account) error {
 	return nil
 }
 
+// mfaMode is the account's MFA step: an account from before the setting
+// has none, and goes by the first factor's token (auto).
+func mfaMode(a config.Account) string {
+	if a.MFA == "" {
+		return MFAAuto
+	}
+	return a.MFA
+}
+
 // needsMFA says whether a Capillary sign-in goes on to the MFA step after
 // a first factor whose token has role.
 func needsMFA(a config.Account, role string) bool {
-	switch a.MFA {
+	switch mfaMode(a) {
 	case MFAOn:
 		return true
 	case MFAOff:

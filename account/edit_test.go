@@ -74,10 +74,13 @@ func TestEditKeepsACapillaryLoginInStepWithItsIdentifier(t *testing.T) {
 	// As an older keyturn could leave it: a login other than the identifier.
 	if err := w.cfg.Update(func(c *config.Config) error {
 		a, _ := c.Account("cap")
-		a.User = "bob-the-login"
+		a.User, a.MFA = "bob-the-login", "" // and no MFA step set: it goes by the token
 		return nil
 	}); err != nil {
 		t.Fatal(err)
+	}
+	if st, err := w.mgr.Show(ctx, "cap"); err != nil || st.Extra.MFA != account.MFAAuto {
+		t.Fatalf("an account without an MFA step shows %q (%v), want auto", st.Extra.MFA, err)
 	}
 	got, err := w.mgr.Edit(ctx, "cap", func(a *config.Account) { a.MFA = account.MFAOn })
 	if err != nil {

@@ -234,7 +234,10 @@ func (m *Manager) Show(ctx context.Context, name string) (*Status, error) {
 func (m *Manager) status(c *config.Config, a config.Account) Status {
 	st := Status{Name: a.Name, Service: a.Service, URL: a.URL, User: a.User, Insecure: a.InsecureHTTP, MFAUnconfirmed: a.MFAUnconfirmed,
 		Extra: Extra{Brand: a.Brand, DeviceID: a.DeviceID, IdentifierType: a.IdentifierType, Identifier: a.Identifier, Region: a.Region,
-			MFA: a.MFA, Mobile: a.Mobile, Email: a.Email}}
+			Mobile: a.Mobile, Email: a.Email}}
+	if Info(a.Service).SignIn.Identity {
+		st.Extra.MFA = mfaMode(a)
+	}
 	if a.Server != nil {
 		st.UserTokenRotation = a.Server.UserTokenRotation
 	}

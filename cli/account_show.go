@@ -67,11 +67,7 @@ func runAccountShow(cmd *cobra.Command, app *App, o *accountShowOptions) error {
 		if contact := contacts(e); contact != "" {
 			fmt.Fprintf(w, "contact:    %s\n", contact)
 		}
-		mfa := e.MFA
-		if mfa == "" {
-			mfa = account.MFAAuto
-		}
-		fmt.Fprintf(w, "mfa step:   %s\n", mfa)
+		fmt.Fprintf(w, "mfa step:   %s\n", e.MFA)
 	}
 	if st.SignedIn {
 		fmt.Fprintf(w, "signed in:  yes, with a %s, in %s\n", st.Via, storeName(st.Store))
